@@ -1,0 +1,332 @@
+"""One WAMP connection: transport framing + serializer + client session, still without I/O.
+
+A driver (or a hand-written loop) does three things::
+
+    conn.initiate()                       # queue the opening handshake
+    sock.sendall(conn.data_to_send())
+    events = conn.receive_data(sock.recv(65536))   # b"" is not EOF: call receive_eof()
+    ... act on events, call commands (conn.call(...)), send conn.data_to_send() ...
+    if conn.closed and not pending output: close the socket
+
+Peer errors never raise out of :meth:`Connection.receive_data`: a protocol violation (framing,
+decoding or session level) queues ``ABORT wamp.error.protocol_violation``, emits
+:class:`Aborted` (``details.local`` True) and closes the connection; :attr:`Connection.error`
+keeps the exception.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from . import _messages as m
+from ._errors import (
+    LocalProtocolError,
+    PayloadTooLarge,
+    ProtocolError,
+    SerializationError,
+    WampError,
+)
+from ._framing import Closed, Framer, FramingEvent, MessageReceived, Opened
+from ._session import ClientSession
+from ._session_events import Aborted, Left, SessionEvent
+from ._types import CallOptions, CloseDetails, PublishOptions, RegisterOptions, SubscribeOptions
+from .auth import Authenticator
+from .serializers import Serializer, get_serializer
+
+__all__ = ["Connection", "ConnectionEvent"]
+
+log = logging.getLogger("wamp_core.connection")
+
+ConnectionEvent = SessionEvent | FramingEvent
+
+
+class Connection:
+    """Framing + serializer + :class:`ClientSession` for one transport connection.
+
+    ``realm`` (and ``authenticators``) make the connection join as soon as the transport is open;
+    otherwise call :meth:`join`. ``close_on_leave`` closes the transport when the session ends.
+    """
+
+    def __init__(
+        self,
+        framer: Framer,
+        *,
+        realm: str | None = None,
+        authenticators: Sequence[Authenticator] = (),
+        session: ClientSession | None = None,
+        channel_ids: Mapping[str, bytes] | None = None,
+        close_on_leave: bool = True,
+    ) -> None:
+        self.framer = framer
+        self.session = session or ClientSession()
+        if channel_ids:
+            self.session.channel_ids = channel_ids
+        self.serializer: Serializer | None = None
+        self.max_send_size = 0
+        self.close_on_leave = close_on_leave
+        self.error: WampError | None = None
+        self._join: tuple[str, Sequence[Authenticator]] | None = (
+            (realm, authenticators) if realm is not None else None
+        )
+        self._transport_closed = False
+
+    # ----------------------------------------------------------------------------------------
+    # State
+
+    @property
+    def is_open(self) -> bool:
+        """The transport handshake completed and the transport is not closed."""
+        return self.serializer is not None and not self.closed
+
+    @property
+    def closed(self) -> bool:
+        """Nothing more will happen on this connection (after draining data_to_send)."""
+        return self._transport_closed or self.framer.closed
+
+    # ----------------------------------------------------------------------------------------
+    # I/O
+
+    def initiate(self) -> None:
+        """Queue the transport's opening handshake."""
+        self.framer.initiate()
+
+    def data_to_send(self) -> bytes:
+        return self.framer.data_to_send()
+
+    def receive_data(self, data: bytes) -> list[ConnectionEvent]:
+        """Feed bytes from the network; return what happened."""
+        if self.closed:
+            return []
+        try:
+            framing_events = self.framer.receive_data(data)
+        except ProtocolError as exc:
+            return self._fail(exc, transport_ok=False)
+        return self._process(framing_events)
+
+    def receive_eof(self) -> list[ConnectionEvent]:
+        """The peer closed the TCP connection."""
+        if self._transport_closed:
+            return []
+        try:
+            framing_events = self.framer.receive_eof()
+        except ProtocolError as exc:
+            return self._fail(exc, transport_ok=False)
+        events = self._process(framing_events)
+        if not self._transport_closed:
+            events.extend(self._transport_lost(Closed(None, "connection closed", False)))
+        return events
+
+    def connection_lost(self, reason: str = "connection lost") -> list[ConnectionEvent]:
+        """The socket failed (reset, timeout...): end everything."""
+        if self._transport_closed:
+            return []
+        return self._transport_lost(Closed(None, reason, False))
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the transport (WebSocket: start the close handshake)."""
+        if not self.framer.closed:
+            self.framer.close(code, reason)
+
+    def ping(self, payload: bytes = b"") -> None:
+        self.framer.send_ping(payload)
+
+    def _process(self, framing_events: list[FramingEvent]) -> list[ConnectionEvent]:
+        events: list[ConnectionEvent] = []
+        for fev in framing_events:
+            if isinstance(fev, MessageReceived):
+                events.extend(self._on_message(fev.data))
+                if self.error is not None:
+                    break
+            elif isinstance(fev, Opened):
+                events.append(fev)
+                events.extend(self._on_open(fev))
+            elif isinstance(fev, Closed):
+                events.extend(self._transport_lost(fev))
+            else:
+                events.append(fev)
+        return events
+
+    def _on_open(self, opened: Opened) -> list[ConnectionEvent]:
+        self.serializer = get_serializer(opened.serializer)
+        self.max_send_size = opened.max_send_size
+        self.session.serializer_name = opened.serializer
+        if self._join is not None:
+            realm, auths = self._join
+            self._join = None
+            self.session.join(realm, auths)
+            self._flush()
+        return list(self.session.take_events())
+
+    def _on_message(self, data: bytes) -> list[ConnectionEvent]:
+        assert self.serializer is not None
+        try:
+            messages = self.serializer.decode_all(data)
+        except ProtocolError as exc:
+            return self._fail(exc, transport_ok=True)
+        events: list[ConnectionEvent] = []
+        for msg in messages:
+            session_events = self.session.receive_message(msg)
+            events.extend(session_events)
+            self._flush()
+            if self.session.state.value == "failed":
+                self.error = ProtocolError(_violation_text(session_events))
+                self.close(1002, "protocol violation")
+                break
+            if self.close_on_leave and any(isinstance(e, Left | Aborted) for e in session_events):
+                self.close()
+        return events
+
+    def _fail(self, exc: ProtocolError, *, transport_ok: bool) -> list[ConnectionEvent]:
+        """A peer error below the session: abort the session and close the transport."""
+        self.error = exc
+        events: list[ConnectionEvent] = list(self.session.protocol_violation(exc.message))
+        if transport_ok and self.framer.is_open:
+            self._flush()
+            self.close(1002, "protocol violation")
+        else:
+            self.session.messages_to_send()  # the framer cannot carry them anymore
+            events.append(Closed(None, exc.message, False))
+            self._transport_closed = True
+        return events
+
+    def _transport_lost(self, closed: Closed) -> list[ConnectionEvent]:
+        self._transport_closed = True
+        events: list[ConnectionEvent] = list(self.session.connection_lost())
+        events.append(closed)
+        return events
+
+    # ----------------------------------------------------------------------------------------
+    # Sending
+
+    def _flush(self) -> None:
+        """Serialize and frame everything the session queued.
+
+        An invocation answer that cannot be sent (too large, not serializable) is replaced by an
+        ERROR saying so; a request that cannot be sent is forgotten and the error raised.
+        """
+        if self.serializer is None or not self.framer.is_open:
+            return
+        failure: WampError | None = None
+        for msg in self.session.messages_to_send():
+            try:
+                self.framer.send_message(self.serializer.encode(msg))
+            except (SerializationError, PayloadTooLarge) as exc:
+                failure = failure or self._send_failed(msg, exc)
+        if failure is not None:
+            raise failure
+
+    def _send_failed(self, msg: m.Message, exc: WampError) -> WampError | None:
+        too_large = isinstance(exc, PayloadTooLarge)
+        reason = "wamp.error.payload_size_exceeded" if too_large else "wamp.error.invalid_payload"
+        if isinstance(msg, m.Yield) or (isinstance(msg, m.Error) and msg.request_type == 68):
+            log.warning("invocation %d answer not sendable (%s); sending %s",
+                        msg.request_id, exc, reason)  # fmt: skip
+            assert self.serializer is not None
+            error = m.Error(request_type=68, request_id=msg.request_id, error=reason,
+                            args=[str(exc)])  # fmt: skip
+            self.framer.send_message(self.serializer.encode(error))
+            return None
+        request_id = getattr(msg, "request_id", None)
+        if isinstance(request_id, int):
+            self.session.discard(request_id)
+        return LocalProtocolError(f"cannot send {msg.NAME}: {exc}", reason=reason)
+
+    def _command(self, value: Any) -> Any:
+        self._flush()
+        return value
+
+    # ----------------------------------------------------------------------------------------
+    # Commands (see ClientSession for the semantics)
+
+    def join(self, realm: str, authenticators: Sequence[Authenticator] = ()) -> None:
+        if self.serializer is None:
+            self._join = (realm, authenticators)
+            return
+        self.session.join(realm, authenticators)
+        self._flush()
+
+    def leave(self, reason: str = CloseDetails.REASON_DEFAULT, message: str | None = None) -> None:
+        self.session.leave(reason, message)
+        self._flush()
+
+    def call(
+        self,
+        procedure: str,
+        args: Sequence[Any] | None = None,
+        kwargs: Mapping[str, Any] | None = None,
+        options: CallOptions | None = None,
+        *,
+        progress: bool = False,
+    ) -> int:
+        rid = self.session.call(procedure, args, kwargs, options, progress=progress)
+        return int(self._command(rid))
+
+    def call_progress(
+        self,
+        request_id: int,
+        args: Sequence[Any] | None = None,
+        kwargs: Mapping[str, Any] | None = None,
+        *,
+        final: bool = False,
+    ) -> None:
+        self.session.call_progress(request_id, args, kwargs, final=final)
+        self._flush()
+
+    def cancel(self, request_id: int, mode: str = "kill") -> bool:
+        return bool(self._command(self.session.cancel(request_id, mode)))
+
+    def publish(
+        self,
+        topic: str,
+        args: Sequence[Any] | None = None,
+        kwargs: Mapping[str, Any] | None = None,
+        options: PublishOptions | None = None,
+    ) -> int:
+        return int(self._command(self.session.publish(topic, args, kwargs, options)))
+
+    def subscribe(self, topic: str, options: SubscribeOptions | None = None) -> int:
+        return int(self._command(self.session.subscribe(topic, options)))
+
+    def unsubscribe(self, subscription_id: int) -> int | None:
+        rid = self.session.unsubscribe(subscription_id)
+        self._flush()
+        return rid
+
+    def register(self, procedure: str, options: RegisterOptions | None = None) -> int:
+        return int(self._command(self.session.register(procedure, options)))
+
+    def unregister(self, registration_id: int) -> int:
+        return int(self._command(self.session.unregister(registration_id)))
+
+    def yield_result(
+        self,
+        request_id: int,
+        args: Sequence[Any] | None = None,
+        kwargs: Mapping[str, Any] | None = None,
+        *,
+        progress: bool = False,
+    ) -> bool:
+        sent = self.session.yield_result(request_id, args, kwargs, progress=progress)
+        return bool(self._command(sent))
+
+    def yield_error(
+        self,
+        request_id: int,
+        error: str,
+        args: Sequence[Any] | None = None,
+        kwargs: Mapping[str, Any] | None = None,
+    ) -> bool:
+        return bool(self._command(self.session.yield_error(request_id, error, args, kwargs)))
+
+    def take_events(self) -> list[SessionEvent]:
+        """Events produced by commands rather than by received data."""
+        return self.session.take_events()
+
+
+def _violation_text(events: list[SessionEvent]) -> str:
+    for event in events:
+        if isinstance(event, Aborted) and event.details.message:
+            return event.details.message
+    return "protocol violation"

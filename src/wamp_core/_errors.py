@@ -1,0 +1,162 @@
+"""The exception hierarchy of the library.
+
+Everything the library raises on purpose derives from :class:`WampError`. Errors split into
+*remote* failures (the peer sent something wrong: :class:`ProtocolError`), *local* misuse
+(:class:`LocalProtocolError`: the application asked for something the protocol forbids),
+transport-level failures and application errors carried by WAMP ``ERROR``/``ABORT`` messages.
+
+Each protocol error carries ``reason``: the WAMP URI to send back to the peer (for example in an
+``ABORT``), in the spirit of h11's ``error_status_hint``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "WampError",
+    "ProtocolError",
+    "LocalProtocolError",
+    "PayloadTooLarge",
+    "TransportError",
+    "HandshakeError",
+    "SerializationError",
+    "ApplicationError",
+    "SessionClosed",
+    "AuthenticationError",
+    "ConfigurationError",
+]
+
+PROTOCOL_VIOLATION = "wamp.error.protocol_violation"
+
+
+class WampError(Exception):
+    """Base class of every exception this library raises on purpose."""
+
+
+class ProtocolError(WampError):
+    """The peer violated the WAMP protocol (or its transport framing).
+
+    ``reason`` is the URI to report to the peer (``wamp.error.protocol_violation`` unless a more
+    specific one applies); ``str(exc)`` says what exactly was wrong.
+    """
+
+    def __init__(self, message: str, *, reason: str = PROTOCOL_VIOLATION) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+
+
+class SerializationError(ProtocolError):
+    """Bytes that could not be decoded (or a value that could not be encoded) by a serializer."""
+
+
+class PayloadTooLarge(ProtocolError):
+    """A message or frame exceeds a negotiated maximum size."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, reason="wamp.error.payload_size_exceeded")
+
+
+class LocalProtocolError(WampError):
+    """The local application asked for something the protocol (or current state) forbids.
+
+    Nothing was sent. ``reason`` is the WAMP URI that best describes the problem.
+    """
+
+    def __init__(self, message: str, *, reason: str = "wamp.error.invalid_argument") -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+
+
+class TransportError(WampError):
+    """The transport failed or was closed (connection refused, reset, closed by the peer...)."""
+
+
+class HandshakeError(TransportError):
+    """The RawSocket or WebSocket opening handshake was refused or malformed.
+
+    ``code`` is the RawSocket error code (1-4) or the HTTP status of a refused WebSocket upgrade,
+    when there is one.
+    """
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class SessionClosed(WampError):
+    """The WAMP session is not (or no longer) established, so the request cannot proceed.
+
+    ``reason`` is the close reason URI (e.g. ``wamp.close.transport_lost``) when known.
+    """
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+
+
+class AuthenticationError(WampError):
+    """Local authentication failure: a challenge could not be answered or a router proof failed.
+
+    Secrets are never part of the message.
+    """
+
+    def __init__(self, message: str, *, reason: str = "wamp.error.cannot_authenticate") -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+
+
+class ConfigurationError(WampError, ValueError):
+    """Invalid configuration (transport dicts, component arguments, authenticator settings)."""
+
+
+class ApplicationError(WampError):
+    """An application-level error carried by a WAMP ``ERROR`` (or raised by a callee handler).
+
+    ``error`` is the error URI; ``args``/``kwargs`` the error payload. Raising it from a procedure
+    handler sends exactly that URI and payload to the caller.
+    """
+
+    # Frequently used URIs, as class attributes for convenience.
+    INVALID_URI = "wamp.error.invalid_uri"
+    INVALID_ARGUMENT = "wamp.error.invalid_argument"
+    NO_SUCH_PROCEDURE = "wamp.error.no_such_procedure"
+    PROCEDURE_ALREADY_EXISTS = "wamp.error.procedure_already_exists"
+    NO_SUCH_REGISTRATION = "wamp.error.no_such_registration"
+    NO_SUCH_SUBSCRIPTION = "wamp.error.no_such_subscription"
+    CANCELED = "wamp.error.canceled"
+    TIMEOUT = "wamp.error.timeout"
+    NOT_AUTHORIZED = "wamp.error.not_authorized"
+    RUNTIME_ERROR = "wamp.error.runtime_error"
+    PAYLOAD_SIZE_EXCEEDED = "wamp.error.payload_size_exceeded"
+    PROTOCOL_VIOLATION = PROTOCOL_VIOLATION
+
+    def __init__(
+        self,
+        error: str,
+        *args: Any,
+        kwargs: dict[str, Any] | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(error, *args)
+        self.error = error
+        self.error_args: list[Any] = list(args)
+        self.kwargs: dict[str, Any] = dict(kwargs) if kwargs else {}
+        self.details: dict[str, Any] = dict(details) if details else {}
+
+    def __str__(self) -> str:
+        parts = [self.error]
+        parts.extend(str(a) for a in self.error_args)
+        if self.kwargs:
+            parts.append(repr(self.kwargs))
+        return ": ".join(parts[:1]) + (" " + " ".join(parts[1:]) if len(parts) > 1 else "")
+
+    def __repr__(self) -> str:
+        return (
+            f"ApplicationError({self.error!r}, args={self.error_args!r}, kwargs={self.kwargs!r})"
+        )

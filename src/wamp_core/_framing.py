@@ -1,0 +1,173 @@
+"""Events and the common interface of the sans-IO transport framers.
+
+A framer turns the byte stream of one transport connection (RawSocket or WebSocket) into whole
+WAMP messages and back. It knows serializers only by name: payloads are opaque bytes.
+
+Conventions shared by every framer:
+
+* ``receive_data(data)`` accepts any split of the input (``b""`` is *not* end of file) and
+  returns the events it completed; ``receive_eof()`` is the only way to report that the peer
+  closed the TCP connection.
+* On a violation by the peer the framer enters a terminal error state *first*, queues whatever
+  goodbye the protocol allows (a WebSocket close frame), then raises
+  :class:`~wamp_core.ProtocolError` (or a subclass), or :class:`~wamp_core.HandshakeError` when
+  the opening handshake is refused. Later calls fail fast; ``data_to_send()`` still drains.
+  Events completed earlier in the same chunk are dropped with the connection.
+* Buffers are bounded by the negotiated (or configured) maximum message size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Protocol, TypeAlias
+
+__all__ = [
+    "Opened",
+    "MessageReceived",
+    "PongReceived",
+    "Closed",
+    "FramingEvent",
+    "Framer",
+    "SERIALIZER_NAMES",
+    "RAWSOCKET_SERIALIZER_IDS",
+    "WEBSOCKET_SERIALIZER_NAMES",
+]
+
+#: The serializer names a framer accepts (RawSocket and WebSocket).
+SERIALIZER_NAMES: Final = ("json", "msgpack", "cbor", "ubjson", "flatbuffers")
+
+#: RawSocket serializer ids (the low nibble of the handshake's second octet).
+RAWSOCKET_SERIALIZER_IDS: Final = {
+    "json": 1,
+    "msgpack": 2,
+    "cbor": 3,
+    "ubjson": 4,
+    "flatbuffers": 5,
+}
+
+#: Serializer names a WebSocket framer accepts; the subprotocol is ``wamp.2.<name>``.
+WEBSOCKET_SERIALIZER_NAMES: Final = (
+    *SERIALIZER_NAMES,
+    "json.batched",
+    "msgpack.batched",
+    "cbor.batched",
+    "ubjson.batched",
+)
+
+_REPR_BYTES = 40
+
+
+def _short(data: bytes) -> str:
+    if len(data) <= _REPR_BYTES:
+        return repr(data)
+    return f"{data[:_REPR_BYTES]!r}... ({len(data)} bytes)"
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """The opening handshake completed; messages may flow.
+
+    ``serializer`` is the negotiated serializer name (``"cbor"``, ``"json.batched"``...);
+    ``max_send_size`` the largest payload :meth:`Framer.send_message` accepts (RawSocket: the
+    router's announced limit; WebSocket: the locally configured limit, as WebSocket negotiates
+    none). ``subprotocol`` is the WebSocket subprotocol (``None`` for RawSocket) and
+    ``response_headers`` the WebSocket upgrade response headers (names lower-case, values
+    decoded as latin-1) other than the handshake's own.
+    """
+
+    serializer: str
+    max_send_size: int
+    subprotocol: str | None
+    response_headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class MessageReceived:
+    """One complete WAMP message (still serialized)."""
+
+    data: bytes
+
+    def __repr__(self) -> str:
+        return f"MessageReceived(data={_short(self.data)})"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class PongReceived:
+    """The peer answered a ping (or sent an unsolicited pong)."""
+
+    payload: bytes
+
+    def __repr__(self) -> str:
+        return f"PongReceived(payload={_short(self.payload)})"
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    """The connection is closed; nothing more will be received.
+
+    ``code`` is the WebSocket close code (1005 when the close frame carried none, 1006 when the
+    TCP connection ended without a close handshake) and ``None`` for RawSocket. ``clean`` is
+    true only when a close handshake completed.
+    """
+
+    code: int | None
+    reason: str
+    clean: bool
+
+
+FramingEvent: TypeAlias = Opened | MessageReceived | PongReceived | Closed
+
+
+class Framer(Protocol):
+    """What a driver needs from a transport framer (:class:`RawSocketClient`,
+    :class:`WebSocketClient`).
+
+    A driver calls :meth:`initiate`, writes :meth:`data_to_send`, then feeds every chunk it reads
+    to :meth:`receive_data` (and end of file to :meth:`receive_eof`), writing
+    :meth:`data_to_send` after each call.
+    """
+
+    def initiate(self) -> None:
+        """Queue the opening handshake."""
+
+    def receive_data(self, data: bytes) -> list[FramingEvent]:
+        """Feed received bytes (any split); return the completed events.
+
+        Raises :class:`~wamp_core.ProtocolError` (or a subclass) on a violation by the peer and
+        :class:`~wamp_core.HandshakeError` when the opening handshake is refused.
+        """
+        ...
+
+    def receive_eof(self) -> list[FramingEvent]:
+        """The peer closed the connection: ``[Closed(clean=False)]`` unless a close handshake
+        completed (then ``[]``). Raises :class:`~wamp_core.HandshakeError` if the opening
+        handshake had not completed."""
+        ...
+
+    def send_message(self, payload: bytes) -> None:
+        """Queue one WAMP message.
+
+        Raises :class:`~wamp_core.PayloadTooLarge` (nothing queued) when it exceeds
+        ``max_send_size`` and :class:`~wamp_core.LocalProtocolError` when not open.
+        """
+
+    def send_ping(self, payload: bytes = b"") -> None:
+        """Queue a ping; the answer arrives as :class:`PongReceived`."""
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Start the close handshake (RawSocket: just mark the connection closed)."""
+
+    def data_to_send(self) -> bytes:
+        """Drain the outgoing bytes (``b""`` if none)."""
+        ...
+
+    @property
+    def is_open(self) -> bool:
+        """True between the opening handshake and the start of closing."""
+        ...
+
+    @property
+    def closed(self) -> bool:
+        """True once no more traffic is possible (closed or failed): the driver may close the
+        socket after draining :meth:`data_to_send`."""
+        ...

@@ -1,0 +1,185 @@
+"""The :class:`Message` base class and the helpers every message parser shares.
+
+Messages are immutable tuples underneath (construction and field access stay in C, which keeps
+decoding within a small factor of the raw serializer); equality also compares the message type.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Mapping, Sequence
+from operator import itemgetter
+from typing import Any, ClassVar, NoReturn
+
+from ._errors import LocalProtocolError, ProtocolError
+from ._uri import MAX_ID, is_valid_uri
+from ._validation import brief
+
+__all__ = [
+    "Message", "field", "fail", "bad_id", "check_uri", "check_payload", "new", "URI_OK",
+    "NO_PAYLOAD", "payload_tail", "local_args", "check_request_id",
+]  # fmt: skip
+
+_tuplegetter: Any = getattr(collections, "_tuplegetter", None)
+
+#: ``tuple.__new__``: builds a message without running the validating constructor.
+new = tuple.__new__
+
+# Valid (loose, non-empty) URIs seen recently: decoding a URI a second time costs a set lookup.
+URI_OK: set[str] = set()
+NO_PAYLOAD: tuple[None, None, None] = (None, None, None)
+_URI_CACHE_MAX = 4096
+
+
+def field(index: int, doc: str) -> Any:
+    """A read-only accessor for element ``index`` of the underlying tuple."""
+    if _tuplegetter is not None:
+        return _tuplegetter(index, doc)
+    return property(itemgetter(index), doc=doc)  # pragma: no cover - non-CPython
+
+
+def _rebuild(cls: type[Message], items: tuple[Any, ...]) -> Message:
+    return new(cls, items)
+
+
+class Message(tuple[Any, ...]):
+    """Base class of all WAMP messages.
+
+    Construct with keyword arguments (validated); decode with :func:`parse_message` or
+    ``from_list``; encode with :meth:`to_list`.
+    """
+
+    __slots__ = ()
+
+    #: The WAMP message type code.
+    MESSAGE_TYPE: ClassVar[int] = 0
+    #: The spec's name (``"CALL"``, ``"EVENT"``...).
+    NAME: ClassVar[str] = ""
+    #: Field names, in wire order (after the type code).
+    FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def to_list(self) -> list[Any]:
+        """The message as a WAMP array (empty trailing elements omitted as the spec requires)."""
+        return [self.MESSAGE_TYPE, *self]
+
+    @classmethod
+    def from_list(cls, wmsg: Any) -> Message:
+        """Validate a WAMP array and build the message; raise :class:`ProtocolError` if invalid."""
+        from ._messages import parse_message
+
+        msg = parse_message(wmsg)
+        if not isinstance(msg, cls):
+            raise ProtocolError(f"expected a {cls.NAME or 'message'}, got {msg.NAME}")
+        return msg
+
+    def __eq__(self, other: object) -> bool:
+        if type(self) is not type(other):
+            return False
+        return tuple.__eq__(self, other)  # type: ignore[operator,no-any-return]
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash((self.MESSAGE_TYPE, tuple(self)))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), tuple(self)))
+
+    def __repr__(self) -> str:
+        parts = ", ".join(
+            f"{name}={brief(value, 80)}" for name, value in zip(self.FIELDS, self, strict=False)
+        )
+        return f"{type(self).__name__}({parts})"
+
+
+def fail(message: str) -> NoReturn:
+    raise ProtocolError(message)
+
+
+def bad_id(what: str, value: Any) -> NoReturn:
+    raise ProtocolError(f"{what} must be an integer in [1, 2**53], got {brief(value)}")
+
+
+def check_uri(value: Any, what: str, *, allow_empty: bool = False) -> str:
+    """Validate a URI element (cached for the common non-empty case)."""
+    if type(value) is str:
+        if value in URI_OK:
+            return value
+        if is_valid_uri(value, allow_empty=allow_empty):
+            if not allow_empty:
+                if len(URI_OK) >= _URI_CACHE_MAX:
+                    URI_OK.clear()
+                URI_OK.add(value)
+            return value
+    raise ProtocolError(f"{what} is not a valid URI: {brief(value)}", reason="wamp.error.invalid_uri")
+
+
+def check_payload(
+    wmsg: list[Any], index: int, what: str, allow_payload: bool = True
+) -> tuple[list[Any] | None, dict[str, Any] | None, bytes | str | None]:
+    """Parse the optional ``Arguments|list, ArgumentsKw|dict`` tail starting at ``index``.
+
+    Returns ``(args, kwargs, payload)``; empty args/kwargs become ``None``. A ``bytes`` or ``str``
+    in place of Arguments is a transparent (passthru/E2E) payload and must end the message.
+    """
+    n = len(wmsg)
+    if n <= index:
+        return NO_PAYLOAD
+    args = wmsg[index]
+    if type(args) is list:
+        if n == index + 1:
+            return args or None, None, None
+        kwargs = wmsg[index + 1]
+        if type(kwargs) is not dict:
+            fail(f"{what}.ArgumentsKw must be a dict, got {brief(kwargs)}")
+        for key in kwargs:
+            if type(key) is not str:
+                fail(f"{what}.ArgumentsKw has a non-string key {brief(key)}")
+        return args or None, kwargs or None, None
+    if allow_payload and (type(args) is bytes or type(args) is str):
+        if n != index + 1:
+            fail(f"{what}: a transparent payload cannot be followed by ArgumentsKw")
+        return None, None, args
+    fail(f"{what}.Arguments must be a list, got {brief(args)}")
+
+
+def payload_tail(
+    args: list[Any] | None, kwargs: dict[str, Any] | None, payload: bytes | str | None
+) -> list[Any]:
+    """The wire tail for args/kwargs/payload (the inverse of :func:`check_payload`)."""
+    if payload is not None:
+        return [payload]
+    if kwargs:
+        return [args or [], kwargs]
+    if args:
+        return [args]
+    return []
+
+
+def local_args(
+    what: str,
+    options: Mapping[str, Any] | None,
+    args: Sequence[Any] | None = None,
+    kwargs: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], list[Any] | None, dict[str, Any] | None]:
+    """Normalize constructor arguments (copies; wrong container types are local errors)."""
+    if options is None:
+        opts: dict[str, Any] = {}
+    elif isinstance(options, Mapping):
+        opts = dict(options)
+    else:
+        raise LocalProtocolError(f"{what} options/details must be a mapping, got {brief(options)}")
+    if args is not None and (
+        isinstance(args, (str, bytes)) or not isinstance(args, Sequence)
+    ):
+        raise LocalProtocolError(f"{what} args must be a list or tuple, got {brief(args)}")
+    if kwargs is not None and not isinstance(kwargs, Mapping):
+        raise LocalProtocolError(f"{what} kwargs must be a mapping, got {brief(kwargs)}")
+    return opts, (list(args) if args else None), (dict(kwargs) if kwargs else None)
+
+
+def check_request_id(value: Any, what: str) -> int:
+    if type(value) is not int or not 0 < value <= MAX_ID:
+        bad_id(what, value)
+    return value  # type: ignore[no-any-return]

@@ -1,0 +1,193 @@
+"""Events the client session engine emits (frozen, slotted, keyword-friendly)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ._errors import WampError
+from ._types import CallDetails, CallResult, CloseDetails, EventDetails, SessionDetails
+
+__all__ = [
+    "SessionEvent",
+    "Joined",
+    "ChallengeAnswered",
+    "Left",
+    "Aborted",
+    "CallSucceeded",
+    "CallProgress",
+    "RequestFailed",
+    "EventDelivered",
+    "InvocationReceived",
+    "InterruptReceived",
+    "Subscribed",
+    "Unsubscribed",
+    "Registered",
+    "Unregistered",
+    "Published",
+    "SubscriptionRevoked",
+    "RegistrationRevoked",
+    "RequestKind",
+]
+
+RequestKind = Literal["call", "publish", "subscribe", "unsubscribe", "register", "unregister"]
+
+
+class SessionEvent:
+    """Base class of session events."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Joined(SessionEvent):
+    """WELCOME received (and any router proof verified): the session is established."""
+
+    details: SessionDetails
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengeAnswered(SessionEvent):
+    """A CHALLENGE arrived and AUTHENTICATE was sent."""
+
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
+class Left(SessionEvent):
+    """The session ended: GOODBYE exchanged, or the transport was lost while joined."""
+
+    details: CloseDetails
+
+
+@dataclass(frozen=True, slots=True)
+class Aborted(SessionEvent):
+    """The session was aborted: ABORT received, or sent by us (protocol violation, auth failure).
+
+    ``details.local`` tells which side aborted.
+    """
+
+    details: CloseDetails
+    args: list[Any] | None = None
+    kwargs: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallSucceeded(SessionEvent):
+    """The final RESULT of a call."""
+
+    request_id: int
+    result: CallResult
+
+
+@dataclass(frozen=True, slots=True)
+class CallProgress(SessionEvent):
+    """A progressive (intermediate) RESULT of a call; the call is still open."""
+
+    request_id: int
+    result: CallResult
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFailed(SessionEvent):
+    """A request ended without success.
+
+    ``error`` is an :class:`ApplicationError` for an ERROR from the router, or
+    :class:`SessionClosed` when the session ended while the request was pending.
+    """
+
+    request_id: int
+    kind: RequestKind
+    error: WampError
+
+
+@dataclass(frozen=True, slots=True)
+class EventDelivered(SessionEvent):
+    """An EVENT for one of our subscriptions."""
+
+    subscription_id: int
+    args: list[Any]
+    kwargs: dict[str, Any]
+    details: EventDetails
+    payload: bytes | str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InvocationReceived(SessionEvent):
+    """An INVOCATION of one of our registrations: answer with ``yield_result``/``yield_error``.
+
+    ``continuation`` is True for a further chunk of a progressive call invocation that is
+    already open (same ``request_id``).
+    """
+
+    request_id: int
+    registration_id: int
+    args: list[Any]
+    kwargs: dict[str, Any]
+    details: CallDetails
+    continuation: bool = False
+    payload: bytes | str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InterruptReceived(SessionEvent):
+    """The caller canceled an invocation we are running.
+
+    ``mode`` ``"kill"``: stop and answer (the engine's ``yield_error`` with
+    ``wamp.error.canceled``); ``"killnowait"``: stop; the engine has already closed the
+    invocation and will not send any answer.
+    """
+
+    request_id: int
+    mode: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribed(SessionEvent):
+    request_id: int
+    subscription_id: int
+    topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribed(SessionEvent):
+    request_id: int
+    subscription_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Registered(SessionEvent):
+    request_id: int
+    registration_id: int
+    procedure: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unregistered(SessionEvent):
+    request_id: int
+    registration_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Published(SessionEvent):
+    """PUBLISHED for an acknowledged publication."""
+
+    request_id: int
+    publication_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRevoked(SessionEvent):
+    """The router revoked a subscription (``UNSUBSCRIBED`` with request 0)."""
+
+    subscription_id: int
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationRevoked(SessionEvent):
+    """The router revoked a registration (``UNREGISTERED`` with request 0)."""
+
+    registration_id: int
+    reason: str | None

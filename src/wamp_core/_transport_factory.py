@@ -1,0 +1,56 @@
+"""Build the framer and :class:`Connection` for a parsed transport configuration.
+
+Drivers (and hand-written loops) share this, so that what a transport dict means is decided in
+one place: which framer, which serializers in which order, what limits and headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from urllib.parse import urlsplit
+
+from ._connection import Connection
+from ._framing import Framer
+from ._rawsocket import RawSocketClient
+from ._transport_config import TransportConfig
+from ._websocket import WebSocketClient
+from .auth import Authenticator
+
+__all__ = ["make_framer", "make_connection", "DEFAULT_MAX_MESSAGE_SIZE"]
+
+#: Largest message accepted by default (RawSocket's maximum; Crossbar's default too).
+DEFAULT_MAX_MESSAGE_SIZE = 2**24
+
+
+def make_framer(transport: TransportConfig) -> Framer:
+    """The sans-IO framer for ``transport`` (RawSocket or WebSocket client)."""
+    max_size = int(transport.options.get("max_message_size", DEFAULT_MAX_MESSAGE_SIZE))
+    if transport.type == "rawsocket":
+        return RawSocketClient(transport.serializers[0], max_receive_size=max_size)
+    url = urlsplit(transport.url or "")
+    host = url.hostname or transport.endpoint.host or "localhost"
+    return WebSocketClient(
+        list(transport.serializers),
+        host=host,
+        port=url.port,
+        path=transport.resource,
+        secure=url.scheme == "wss",
+        extra_headers=list(transport.headers.items()),
+        max_message_size=max_size,
+    )
+
+
+def make_connection(
+    transport: TransportConfig,
+    *,
+    realm: str | None = None,
+    authenticators: Sequence[Authenticator] = (),
+    channel_ids: Mapping[str, bytes] | None = None,
+) -> Connection:
+    """A :class:`Connection` over the framer for ``transport``, joining ``realm`` once open."""
+    return Connection(
+        make_framer(transport),
+        realm=realm,
+        authenticators=authenticators,
+        channel_ids=channel_ids,
+    )

@@ -1,0 +1,333 @@
+"""Typed options and details, with Autobahn's names.
+
+Options objects turn themselves into the wire dict given the features the router announced
+(:meth:`to_options`): a feature the router lacks is never put on the wire. Details objects are
+built from what the router sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ._errors import LocalProtocolError
+from ._uri import is_valid_id
+
+__all__ = [
+    "CallOptions",
+    "RegisterOptions",
+    "SubscribeOptions",
+    "PublishOptions",
+    "SessionDetails",
+    "CloseDetails",
+    "EventDetails",
+    "CallDetails",
+    "CallResult",
+    "RouterFeatures",
+]
+
+Match = Literal["exact", "prefix", "wildcard"]
+Invoke = Literal["single", "roundrobin", "random", "first", "last"]
+CancelMode = Literal["skip", "kill", "killnowait"]
+
+_MATCHES = ("exact", "prefix", "wildcard")
+_INVOKES = ("single", "roundrobin", "random", "first", "last")
+
+
+def _unsupported(what: str, feature: str) -> LocalProtocolError:
+    return LocalProtocolError(
+        f"{what} needs the router feature {feature!r}, which the router did not announce",
+        reason="wamp.error.feature_not_supported",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RouterFeatures:
+    """What the router announced in ``WELCOME.Details.roles``."""
+
+    broker: frozenset[str] = frozenset()
+    dealer: frozenset[str] = frozenset()
+    has_broker: bool = False
+    has_dealer: bool = False
+
+    @classmethod
+    def from_roles(cls, roles: Mapping[str, Any]) -> RouterFeatures:
+        def features(role: str) -> frozenset[str]:
+            info = roles.get(role)
+            feats = info.get("features") if isinstance(info, dict) else None
+            if not isinstance(feats, dict):
+                return frozenset()
+            names = {k for k, v in feats.items() if v is True}
+            # The spec spells it both ways.
+            if "call_cancelling" in names:
+                names.add("call_canceling")
+            return frozenset(names)
+
+        return cls(
+            broker=features("broker"),
+            dealer=features("dealer"),
+            has_broker=isinstance(roles.get("broker"), dict),
+            has_dealer=isinstance(roles.get("dealer"), dict),
+        )
+
+
+def _ppt(options: dict[str, Any], ppt: Mapping[str, Any] | None, feats: frozenset[str]) -> None:
+    if not ppt:
+        return
+    if "payload_passthru_mode" not in feats:
+        raise _unsupported("payload passthru (ppt_*) options", "payload_passthru_mode")
+    for key, value in ppt.items():
+        if not key.startswith("ppt_") or not isinstance(value, str):
+            raise LocalProtocolError(f"invalid payload passthru option {key!r}={value!r}")
+        options[key] = value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallOptions:
+    """Options of a call.
+
+    ``timeout`` is in seconds (float). It goes on the wire as integer milliseconds only when the
+    dealer announces ``call_timeout``; drivers also enforce it locally. ``on_progress`` asks for
+    progressive results (``receive_progress``).
+    """
+
+    timeout: float | None = None
+    on_progress: Callable[..., Any] | None = None
+    receive_progress: bool = False
+    disclose_me: bool | None = None
+    ppt: Mapping[str, str] | None = None
+    details: bool = False
+
+    def __post_init__(self) -> None:
+        if self.timeout is not None and (
+            isinstance(self.timeout, bool)
+            or not isinstance(self.timeout, (int, float))
+            or not self.timeout > 0
+        ):
+            raise LocalProtocolError(f"CallOptions.timeout must be > 0 seconds: {self.timeout!r}")
+
+    @property
+    def wants_progress(self) -> bool:
+        return self.receive_progress or self.on_progress is not None
+
+    def to_options(self, dealer: frozenset[str]) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if self.timeout is not None and "call_timeout" in dealer:
+            options["timeout"] = max(1, round(self.timeout * 1000))
+        if self.wants_progress and "progressive_call_results" in dealer:
+            options["receive_progress"] = True
+        if self.disclose_me is not None and "caller_identification" in dealer:
+            options["disclose_me"] = self.disclose_me
+        _ppt(options, self.ppt, dealer)
+        return options
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegisterOptions:
+    """Options of a registration (``match``, ``invoke``, ``concurrency``...)."""
+
+    match: Match = "exact"
+    invoke: Invoke = "single"
+    concurrency: int | None = None
+    force_reregister: bool = False
+    disclose_caller: bool | None = None
+    details: bool = False
+
+    def __post_init__(self) -> None:
+        if self.match not in _MATCHES:
+            raise LocalProtocolError(f"RegisterOptions.match must be one of {_MATCHES}")
+        if self.invoke not in _INVOKES:
+            raise LocalProtocolError(f"RegisterOptions.invoke must be one of {_INVOKES}")
+        if self.concurrency is not None and (
+            type(self.concurrency) is not int or self.concurrency < 1
+        ):
+            raise LocalProtocolError("RegisterOptions.concurrency must be an int >= 1")
+
+    def to_options(self, dealer: frozenset[str]) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if self.match != "exact":
+            if "pattern_based_registration" not in dealer:
+                raise _unsupported(f"match={self.match!r}", "pattern_based_registration")
+            options["match"] = self.match
+        if self.invoke != "single":
+            if "shared_registration" not in dealer:
+                raise _unsupported(f"invoke={self.invoke!r}", "shared_registration")
+            options["invoke"] = self.invoke
+        if self.concurrency is not None:
+            options["concurrency"] = self.concurrency
+        if self.force_reregister:
+            options["force_reregister"] = True
+        if self.disclose_caller is not None:
+            options["disclose_caller"] = self.disclose_caller
+        return options
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscribeOptions:
+    """Options of a subscription (``match``, ``get_retained``)."""
+
+    match: Match = "exact"
+    get_retained: bool | None = None
+    details: bool = False
+
+    def __post_init__(self) -> None:
+        if self.match not in _MATCHES:
+            raise LocalProtocolError(f"SubscribeOptions.match must be one of {_MATCHES}")
+
+    def to_options(self, broker: frozenset[str]) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if self.match != "exact":
+            if "pattern_based_subscription" not in broker:
+                raise _unsupported(f"match={self.match!r}", "pattern_based_subscription")
+            options["match"] = self.match
+        if self.get_retained is not None:
+            if "event_retention" not in broker:
+                raise _unsupported("get_retained", "event_retention")
+            options["get_retained"] = self.get_retained
+        return options
+
+
+def _ids(name: str, value: int | Sequence[int] | None) -> list[int] | None:
+    if value is None:
+        return None
+    items = [value] if isinstance(value, int) else list(value)
+    if not all(is_valid_id(i) for i in items):
+        raise LocalProtocolError(f"PublishOptions.{name} must be session IDs: {value!r}")
+    return items
+
+
+def _strs(name: str, value: str | Sequence[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else list(value)
+    if not all(isinstance(i, str) for i in items):
+        raise LocalProtocolError(f"PublishOptions.{name} must be strings: {value!r}")
+    return items
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublishOptions:
+    """Options of a publication. Scalars for the list options are accepted and normalized."""
+
+    acknowledge: bool = False
+    exclude_me: bool | None = None
+    exclude: int | Sequence[int] | None = None
+    exclude_authid: str | Sequence[str] | None = None
+    exclude_authrole: str | Sequence[str] | None = None
+    eligible: int | Sequence[int] | None = None
+    eligible_authid: str | Sequence[str] | None = None
+    eligible_authrole: str | Sequence[str] | None = None
+    retain: bool | None = None
+    disclose_me: bool | None = None
+    ppt: Mapping[str, str] | None = None
+
+    def to_options(self, broker: frozenset[str]) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if self.acknowledge:
+            options["acknowledge"] = True
+        if self.exclude_me is not None:
+            if not self.exclude_me and "publisher_exclusion" not in broker:
+                raise _unsupported("exclude_me=False", "publisher_exclusion")
+            options["exclude_me"] = self.exclude_me
+        lists = {
+            "exclude": _ids("exclude", self.exclude),
+            "eligible": _ids("eligible", self.eligible),
+            "exclude_authid": _strs("exclude_authid", self.exclude_authid),
+            "exclude_authrole": _strs("exclude_authrole", self.exclude_authrole),
+            "eligible_authid": _strs("eligible_authid", self.eligible_authid),
+            "eligible_authrole": _strs("eligible_authrole", self.eligible_authrole),
+        }
+        for key, value in lists.items():
+            if value is not None:
+                if "subscriber_blackwhite_listing" not in broker:
+                    raise _unsupported(key, "subscriber_blackwhite_listing")
+                options[key] = value
+        if self.retain is not None:
+            if "event_retention" not in broker:
+                raise _unsupported("retain", "event_retention")
+            options["retain"] = self.retain
+        if self.disclose_me is not None and "publisher_identification" in broker:
+            options["disclose_me"] = self.disclose_me
+        _ppt(options, self.ppt, broker)
+        return options
+
+
+@dataclass(frozen=True, slots=True)
+class SessionDetails:
+    """What the router told us when the session joined."""
+
+    realm: str
+    session: int
+    authid: str | None = None
+    authrole: str | None = None
+    authmethod: str | None = None
+    authprovider: str | None = None
+    authextra: dict[str, Any] = field(default_factory=dict)
+    serializer: str | None = None
+    resumed: bool = False
+    resumable: bool = False
+    resume_token: str | None = None
+    router_roles: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CloseDetails:
+    """Why a session ended. ``local`` is True when this side ended it."""
+
+    REASON_DEFAULT = "wamp.close.normal"
+    REASON_TRANSPORT_LOST = "wamp.close.transport_lost"
+
+    reason: str
+    message: str | None = None
+    local: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EventDetails:
+    """Details of a received event. ``topic`` is the concrete topic (also for pattern subscriptions)."""
+
+    subscription: int
+    publication: int
+    topic: str | None = None
+    publisher: int | None = None
+    publisher_authid: str | None = None
+    publisher_authrole: str | None = None
+    retained: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CallDetails:
+    """Details of an invocation. ``procedure`` is the concrete URI (also for pattern registrations).
+
+    ``receive_progress``: the caller accepts progressive results. ``progress``: more chunks of a
+    progressive call invocation follow. ``timeout`` in seconds when the dealer forwarded one.
+    """
+
+    registration: int
+    procedure: str | None = None
+    caller: int | None = None
+    caller_authid: str | None = None
+    caller_authrole: str | None = None
+    receive_progress: bool = False
+    progress: bool = False
+    timeout: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    """A call result: positional and keyword results plus the RESULT details."""
+
+    args: list[Any] = field(default_factory=list)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    progress: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def value(self) -> Any:
+        """The single positional result (or None), the common case for procedures."""
+        if self.kwargs or len(self.args) > 1:
+            return self
+        return self.args[0] if self.args else None

@@ -1,0 +1,237 @@
+"""Type rules for the known keys of Options and Details dicts.
+
+Each message type has a table ``key -> checker``. Unknown keys are ignored, as the spec requires
+(implementations add their own keys); known keys must have the right type. A violation raises
+:class:`ProtocolError` whose message names the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from ._errors import ProtocolError
+from ._uri import MAX_ID, is_valid_uri
+
+__all__ = ["check_dict", "brief", "CHECKS"]
+
+Checker = Callable[[Any], bool]
+
+
+def brief(value: object, limit: int = 60) -> str:
+    """A short repr for error messages (never dumps a whole payload)."""
+    try:
+        text = repr(value)
+    except Exception:  # a hostile __repr__ must not turn into another error type
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _bool(v: Any) -> bool:
+    return type(v) is bool
+
+
+def _str(v: Any) -> bool:
+    return type(v) is str
+
+
+def _uri(v: Any) -> bool:
+    return is_valid_uri(v, allow_empty=True)
+
+
+def _nonneg_int(v: Any) -> bool:
+    return type(v) is int and v >= 0
+
+
+def _pos_int(v: Any) -> bool:
+    return type(v) is int and v > 0
+
+
+def _id(v: Any) -> bool:
+    return type(v) is int and 0 < v <= MAX_ID
+
+
+def _dict(v: Any) -> bool:
+    return type(v) is dict and all(type(k) is str for k in v)
+
+
+def _id_list(v: Any) -> bool:
+    return type(v) is list and all(type(x) is int and 0 < x <= MAX_ID for x in v)
+
+
+def _str_list(v: Any) -> bool:
+    return type(v) is list and all(type(x) is str for x in v)
+
+
+def _one_of(*values: str) -> Checker:
+    allowed = frozenset(values)
+
+    def check(v: Any) -> bool:
+        return type(v) is str and v in allowed
+
+    return check
+
+
+def _custom_or(*values: str) -> Checker:
+    """One of ``values`` or an implementation-specific ``x_...`` name."""
+    allowed = frozenset(values)
+
+    def check(v: Any) -> bool:
+        return type(v) is str and (v in allowed or v.startswith("x_"))
+
+    return check
+
+
+def _forward_for(v: Any) -> bool:
+    if type(v) is not list:
+        return False
+    for hop in v:
+        if type(hop) is not dict:
+            return False
+        if not _id(hop.get("session")):
+            return False
+        if not (_str(hop.get("authid")) and _str(hop.get("authrole"))):
+            return False
+    return True
+
+
+def _bytes_or_str(v: Any) -> bool:
+    return type(v) in (bytes, str)
+
+
+_MATCH = _one_of("exact", "prefix", "wildcard")
+
+# Payload transparency (Autobahn E2E) and payload passthru mode (spec).
+_PAYLOAD: Final[dict[str, Checker]] = {
+    "enc_algo": _custom_or("cryptobox", "mqtt", "xbr"),
+    "enc_serializer": _custom_or("json", "msgpack", "cbor", "ubjson", "flatbuffers"),
+    "enc_key": _bytes_or_str,
+    "ppt_scheme": _str,
+    "ppt_serializer": _str,
+    "ppt_cipher": _str,
+    "ppt_keyid": _str,
+    "forward_for": _forward_for,
+    "transaction_hash": _str,
+}
+
+_CALLEE_DISCLOSURE: Final[dict[str, Checker]] = {
+    "callee": _id,
+    "callee_authid": _str,
+    "callee_authrole": _str,
+}
+
+_ROLE_FEATURES = _dict
+
+CHECKS: Final[dict[str, dict[str, Checker]]] = {
+    "HELLO": {
+        "roles": _ROLE_FEATURES,
+        "agent": _str,
+        "authmethods": _str_list,
+        "authid": _str,
+        "authrole": _str,
+        "authextra": _dict,
+        "resumable": _bool,
+    },
+    "WELCOME": {
+        "roles": _ROLE_FEATURES,
+        "agent": _str,
+        "realm": _str,
+        "authid": _str,
+        "authrole": _str,
+        "authmethod": _str,
+        "authprovider": _str,
+        "authextra": _dict,
+        "resumed": _bool,
+        "resumable": _bool,
+    },
+    "CLOSE": {"message": _str},
+    "ERROR": {**_PAYLOAD, **_CALLEE_DISCLOSURE},
+    "PUBLISH": {
+        **_PAYLOAD,
+        "acknowledge": _bool,
+        "exclude_me": _bool,
+        "exclude": _id_list,
+        "exclude_authid": _str_list,
+        "exclude_authrole": _str_list,
+        "eligible": _id_list,
+        "eligible_authid": _str_list,
+        "eligible_authrole": _str_list,
+        "retain": _bool,
+        "disclose_me": _bool,
+        "rkey": _str,
+    },
+    "SUBSCRIBE": {
+        "match": _MATCH,
+        "get_retained": _bool,
+        "nkey": _str,
+        "forward_for": _forward_for,
+    },
+    "EVENT": {
+        **_PAYLOAD,
+        "publisher": _id,
+        "publisher_authid": _str,
+        "publisher_authrole": _str,
+        "topic": _uri,
+        "retained": _bool,
+        "trustlevel": _nonneg_int,
+        "x_acknowledged_delivery": _bool,
+    },
+    "CALL": {
+        **_PAYLOAD,
+        "receive_progress": _bool,
+        "progress": _bool,
+        "timeout": _nonneg_int,
+        "disclose_me": _bool,
+        "runmode": _str,
+        "rkey": _str,
+        "caller": _id,
+        "caller_authid": _str,
+        "caller_authrole": _str,
+    },
+    "CANCEL": {"mode": _one_of("skip", "kill", "killnowait"), "forward_for": _forward_for},
+    "RESULT": {**_PAYLOAD, **_CALLEE_DISCLOSURE, "progress": _bool},
+    "REGISTER": {
+        "match": _MATCH,
+        "invoke": _one_of("single", "roundrobin", "random", "first", "last"),
+        "disclose_caller": _bool,
+        "concurrency": _pos_int,
+        "force_reregister": _bool,
+        "forward_for": _forward_for,
+    },
+    "INVOCATION": {
+        **_PAYLOAD,
+        "caller": _id,
+        "caller_authid": _str,
+        "caller_authrole": _str,
+        "procedure": _uri,
+        "receive_progress": _bool,
+        "progress": _bool,
+        "timeout": _nonneg_int,
+        "trustlevel": _nonneg_int,
+    },
+    "INTERRUPT": {
+        "mode": _one_of("kill", "killnowait"),
+        "reason": _str,
+        "forward_for": _forward_for,
+    },
+    "YIELD": {**_PAYLOAD, **_CALLEE_DISCLOSURE, "progress": _bool},
+    "UNSUBSCRIBED": {"subscription": _id, "reason": _str},
+    "UNREGISTERED": {"registration": _id, "reason": _str},
+    "NONE": {},
+}
+
+
+def check_dict(value: Any, what: str, rules: Mapping[str, Checker]) -> dict[str, Any]:
+    """Validate an Options/Details dict against ``rules``; return it unchanged.
+
+    Non-dicts, non-str keys and known keys with a wrong type raise :class:`ProtocolError`.
+    """
+    if type(value) is not dict:
+        raise ProtocolError(f"{what} must be a dict, got {brief(value)}")
+    for key, item in value.items():
+        if type(key) is not str:
+            raise ProtocolError(f"{what} has a non-string key {brief(key)}")
+        check = rules.get(key)
+        if check is not None and not check(item):
+            raise ProtocolError(f"{what}.{key} has an invalid value {brief(item)}")
+    return value

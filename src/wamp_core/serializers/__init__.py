@@ -1,0 +1,102 @@
+"""WAMP serializers and their registry.
+
+:func:`get_serializer` returns a new instance on every call (some serializers keep
+per-connection state): use one per connection. ``ubjson`` and ``flatbuffers`` are imported on
+first use; when one is not available (module or dependency missing) the lookup raises
+:class:`~wamp_core.ConfigurationError` saying why.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from .._errors import ConfigurationError
+from ._base import Serializer as Serializer
+from ._batched import BatchedSerializer as BatchedSerializer
+from ._cbor import CborSerializer as CborSerializer
+from ._json import JsonSerializer as JsonSerializer
+from ._msgpack import MsgpackSerializer as MsgpackSerializer
+
+__all__ = [
+    "Serializer",
+    "BatchedSerializer",
+    "JsonSerializer",
+    "MsgpackSerializer",
+    "CborSerializer",
+    "get_serializer",
+    "serializer_for_subprotocol",
+    "serializer_for_rawsocket_id",
+    "SERIALIZER_NAMES",
+]
+
+# Base serializer name -> (module in this package, class name, RawSocket id).
+_BASE: dict[str, tuple[str, str, int]] = {
+    "json": ("._json", "JsonSerializer", 1),
+    "msgpack": ("._msgpack", "MsgpackSerializer", 2),
+    "cbor": ("._cbor", "CborSerializer", 3),
+    "ubjson": ("._ubjson", "UbjsonSerializer", 4),
+    "flatbuffers": ("._flatbuffers", "FlatBuffersSerializer", 5),
+}
+# FlatBuffers has no batched variant (not in the spec, not offered by Autobahn/Crossbar).
+_BATCHABLE = ("json", "msgpack", "cbor", "ubjson")
+
+#: Every serializer name :func:`get_serializer` knows (available or not).
+SERIALIZER_NAMES: tuple[str, ...] = (*_BASE, *(f"{name}.batched" for name in _BATCHABLE))
+
+_BY_RAWSOCKET_ID = {entry[2]: name for name, entry in _BASE.items()}
+
+
+def _base_class(name: str) -> Callable[[], Serializer]:
+    module_name, class_name, _ = _BASE[name]
+    try:
+        module = importlib.import_module(module_name, __name__)
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"the {name} serializer is not available: cannot import "
+            f"{__name__}{module_name} ({type(exc).__name__}: {exc})"
+        ) from exc
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        raise ConfigurationError(
+            f"the {name} serializer is not available: {__name__}{module_name} has no {class_name}"
+        )
+    return cls  # type: ignore[no-any-return]
+
+
+def get_serializer(name: str) -> Serializer:
+    """A new serializer instance by name: ``"json"``, ``"msgpack"``, ``"cbor"``, ``"ubjson"``,
+    ``"flatbuffers"``, or ``"<name>.batched"`` (not for flatbuffers).
+
+    Raises :class:`~wamp_core.ConfigurationError` for an unknown or unavailable serializer.
+    """
+    if name in _BASE:
+        return _base_class(name)()
+    base, dot, suffix = name.rpartition(".")
+    if dot and suffix == "batched" and base in _BATCHABLE:
+        return BatchedSerializer(_base_class(base)())
+    raise ConfigurationError(f"unknown serializer {name!r}; known: {', '.join(SERIALIZER_NAMES)}")
+
+
+def serializer_for_subprotocol(subprotocol: str) -> Serializer:
+    """The serializer for a WebSocket subprotocol such as ``"wamp.2.cbor.batched"``.
+
+    Raises :class:`~wamp_core.ConfigurationError` if unknown or unavailable.
+    """
+    prefix = "wamp.2."
+    if isinstance(subprotocol, str) and subprotocol.startswith(prefix):
+        name = subprotocol[len(prefix) :]
+        if name in SERIALIZER_NAMES:
+            return get_serializer(name)
+    raise ConfigurationError(f"unknown WAMP WebSocket subprotocol {subprotocol!r}")
+
+
+def serializer_for_rawsocket_id(serializer_id: int) -> Serializer:
+    """The serializer for a RawSocket serializer id (1 json ... 5 flatbuffers).
+
+    Raises :class:`~wamp_core.ConfigurationError` if unknown or unavailable.
+    """
+    name = _BY_RAWSOCKET_ID.get(serializer_id) if type(serializer_id) is int else None
+    if name is None:
+        raise ConfigurationError(f"unknown RawSocket serializer id {serializer_id!r}")
+    return get_serializer(name)

@@ -1,0 +1,146 @@
+"""Batched WebSocket serializers (spec ``advanced/transport_batched_websocket.md``).
+
+A batched WebSocket message carries one or more WAMP messages (zero is an error):
+
+* text serializers (JSON): every message is followed by the ASCII record separator. The spec
+  names octet ``0x1E``, which is what we send; Autobahn-Python sends ``0x18`` (its ``b"\\30"`` is
+  octal), so decoding accepts **both** ``0x1E`` and ``0x18`` as separators. Neither octet can
+  occur unescaped in JSON text, so splitting is unambiguous. A missing separator after the last
+  message is tolerated; an empty message between two separators is an error.
+* binary serializers (msgpack, cbor, ubjson): every message is prefixed by its length as an
+  unsigned 32-bit big-endian integer. A truncated prefix or message is an error.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from typing import Any
+
+from .._errors import SerializationError
+from .._messages import Message
+from ._base import Serializer
+
+__all__ = ["BatchedSerializer", "SEPARATOR", "SEPARATOR_AUTOBAHN"]
+
+#: The record separator the spec prescribes after each JSON message (and the one we send).
+SEPARATOR = b"\x1e"
+#: The separator Autobahn-Python sends (``b"\\30"``: octal 30 = 0x18); accepted on decode.
+SEPARATOR_AUTOBAHN = b"\x18"
+
+_LENGTH = struct.Struct(">I")
+_MAX_LENGTH = 0xFFFFFFFF
+
+
+class BatchedSerializer(Serializer):
+    """The ``.batched`` variant of another serializer (WebSocket only).
+
+    :meth:`encode` frames a single message (a batch of one); :meth:`encode_batch` frames many;
+    :meth:`decode_all` returns every message of a frame; :meth:`decode` requires exactly one.
+    """
+
+    batched = True
+
+    def __init__(self, inner: Serializer) -> None:
+        if inner.batched:
+            raise ValueError(f"{inner.name} is already batched")
+        super().__init__()
+        self.inner = inner
+        self.name = f"{inner.name}.batched"
+        self.subprotocol = f"{inner.subprotocol}.batched"
+        self.rawsocket_id = None
+        self.binary = inner.binary
+
+    def __repr__(self) -> str:
+        return f"BatchedSerializer({self.inner!r})"
+
+    # -- raw codec: the inner one ----------------------------------------------------------
+
+    def dumps(self, value: Any) -> bytes:
+        return self.inner.dumps(value)
+
+    def loads(self, data: bytes) -> Any:
+        return self.inner.loads(data)
+
+    # -- framing ---------------------------------------------------------------------------
+
+    def encode(self, message: Message) -> bytes:
+        data = self.inner.encode(message)
+        if not self.binary:
+            return data + SEPARATOR
+        return self._prefix(data) + data
+
+    def encode_batch(self, messages: Sequence[Message]) -> bytes:
+        if not messages:
+            raise ValueError("a batch must hold at least one message")
+        encode = self.inner.encode
+        if not self.binary:
+            return b"".join([encode(m) + SEPARATOR for m in messages])
+        parts: list[bytes] = []
+        for message in messages:
+            data = encode(message)
+            parts.append(self._prefix(data))
+            parts.append(data)
+        return b"".join(parts)
+
+    def decode(self, data: bytes) -> Message:
+        messages = self.decode_all(data)
+        if len(messages) != 1:
+            raise SerializationError(
+                f"expected exactly one message in the {self.name} frame, got {len(messages)}"
+            )
+        return messages[0]
+
+    def decode_all(self, data: bytes) -> list[Message]:
+        if self.binary:
+            return self._decode_prefixed(data)
+        return self._decode_separated(data)
+
+    @staticmethod
+    def _prefix(data: bytes) -> bytes:
+        if len(data) > _MAX_LENGTH:
+            raise SerializationError(f"message too long for a batch ({len(data)} octets)")
+        return _LENGTH.pack(len(data))
+
+    def _decode_separated(self, data: Any) -> list[Message]:
+        if isinstance(data, str):
+            chunks: list[Any] = data.replace("\x18", "\x1e").split("\x1e")
+        elif isinstance(data, (bytes, bytearray, memoryview)):
+            chunks = bytes(data).replace(SEPARATOR_AUTOBAHN, SEPARATOR).split(SEPARATOR)
+        else:
+            raise SerializationError(f"invalid {self.name} data: {type(data).__name__}")
+        if len(chunks) > 1 and not chunks[-1]:
+            del chunks[-1]  # the separator that ends the last message
+        if len(chunks) == 1 and not chunks[0]:
+            raise SerializationError(f"empty {self.name} frame: a batch of zero messages")
+        decode = self.inner.decode
+        return [decode(chunk) for chunk in chunks]
+
+    def _decode_prefixed(self, data: Any) -> list[Message]:
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise SerializationError(f"invalid {self.name} data: {type(data).__name__}")
+        if type(data) is not bytes:
+            data = bytes(data)
+        size = len(data)
+        if not size:
+            raise SerializationError(f"empty {self.name} frame: a batch of zero messages")
+        decode = self.inner.decode
+        unpack_from = _LENGTH.unpack_from
+        messages: list[Message] = []
+        pos = 0
+        while pos < size:
+            if size - pos < 4:
+                raise SerializationError(
+                    f"invalid {self.name} frame: truncated length prefix at octet {pos}"
+                )
+            (length,) = unpack_from(data, pos)
+            pos += 4
+            end = pos + length
+            if end > size:
+                raise SerializationError(
+                    f"invalid {self.name} frame: message of {length} octets at octet {pos} "
+                    f"exceeds the frame ({size} octets)"
+                )
+            messages.append(decode(data[pos:end]))
+            pos = end
+        return messages

@@ -1,0 +1,154 @@
+"""The WAMP JSON serializer (``wamp.2.json``, RawSocket id 1, WebSocket text frames).
+
+Wire rules:
+
+* RFC 8259 JSON in UTF-8, compact separators, non-ASCII characters unescaped. ``NaN`` and
+  infinities are not JSON: encoding them raises, and decoding ``NaN``/``Infinity`` or a number
+  that overflows to infinity (``1e400``) is rejected. Invalid UTF-8 or a byte-order mark is
+  rejected.
+* Binary values (spec ``advanced/serialization_binary_json.md``): ``bytes`` anywhere in a
+  message are sent as the string ``"\\u0000" + base64(bytes)`` (standard alphabet, padded), and
+  every decoded string that starts with U+0000 is turned back into ``bytes`` (a malformed base64
+  rest is an error). Consequently a text string starting with U+0000 cannot be sent as text.
+* Dict keys that are ``int``/``float``/``bool``/``None`` are turned into strings by the
+  encoder (standard ``json`` behaviour); other non-string keys are an error.
+
+Decoding accepts ``bytes`` (or any buffer) and also ``str`` (a WebSocket text message already
+decoded by the WebSocket library).
+"""
+
+from __future__ import annotations
+
+import json
+import json.decoder
+import json.encoder
+from base64 import b64decode
+from binascii import b2a_base64
+from typing import Any
+
+from .._messages import Message, parse_message
+from ._base import Serializer, decode_error, encode_error
+
+__all__ = ["JsonSerializer"]
+
+# JSON can only carry U+0000 escaped, so the raw text of a message with binary values contains
+# this escape; without it no string can start with U+0000 and the bytes pass is skipped.
+_NUL_ESCAPE = "\\u0000"
+_BUFFER_TYPES = (bytes, bytearray, memoryview)
+
+
+def _default(value: Any) -> str:
+    """Encoder hook: binary values become ``"\\u0000" + base64``."""
+    if isinstance(value, _BUFFER_TYPES):
+        return "\x00" + b2a_base64(value, newline=False).decode("ascii")
+    raise TypeError(f"{type(value).__name__} values cannot be encoded in JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value - value:  # inf - inf is nan, which is truthy; finite values give 0.0
+        raise ValueError(f"number out of range: {text[:40]}")
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+_c_encode_basestring: Any = getattr(json.encoder, "c_encode_basestring", None)
+_encoder = json.JSONEncoder(
+    ensure_ascii=False,
+    separators=(",", ":"),
+    allow_nan=False,
+    check_circular=False,  # a cycle ends in RecursionError, reported as SerializationError
+    default=_default,
+)
+if _c_make_encoder is not None and _c_encode_basestring is not None:
+    # The C encoder built once (``JSONEncoder.encode`` rebuilds it on every call).
+    _c_encoder = _c_make_encoder(
+        None, _default, _c_encode_basestring, None, ":", ",", False, False, False
+    )
+
+    def _encode(value: Any) -> bytes:
+        return "".join(_c_encoder(value, 0)).encode("utf-8")
+
+else:  # pragma: no cover - interpreters without the C accelerator
+
+    def _encode(value: Any) -> bytes:
+        return _encoder.encode(value).encode("utf-8")
+
+
+_decoder = json.JSONDecoder(parse_float=_finite_float, parse_constant=_reject_constant)
+# The C scanner when available (typeshed does not declare the attribute).
+_scan_once: Any = _decoder.scan_once  # type: ignore[attr-defined]
+
+
+def _from_b64(text: str) -> bytes:
+    return b64decode(text[1:], validate=True)
+
+
+def _restore(container: Any) -> None:
+    """Turn every ``"\\u0000..."`` string inside a decoded list/dict into bytes, in place."""
+    items = enumerate(container) if type(container) is list else container.items()
+    for key, item in items:
+        kind = type(item)
+        if kind is str:
+            if item[:1] == "\x00":
+                container[key] = _from_b64(item)
+        elif kind is list or kind is dict:
+            _restore(item)
+
+
+def _loads(data: Any) -> Any:
+    text = data if type(data) is str else str(data, "utf-8")
+    try:
+        value, end = _scan_once(text, 0)
+    except StopIteration:
+        end = -1
+    if end != len(text):
+        # Surrounding whitespace (accepted) or garbage (JSONDecodeError).
+        value = _decoder.decode(text)
+    if _NUL_ESCAPE in text:
+        kind = type(value)
+        if kind is list or kind is dict:
+            _restore(value)
+        elif kind is str and value[:1] == "\x00":
+            value = _from_b64(value)
+    return value
+
+
+class JsonSerializer(Serializer):
+    """``wamp.2.json``: JSON text with the ``"\\u0000" + base64`` convention for bytes."""
+
+    name = "json"
+    subprotocol = "wamp.2.json"
+    rawsocket_id = 1
+    binary = False
+    batched = False
+
+    def dumps(self, value: Any) -> bytes:
+        try:
+            return _encode(value)
+        except Exception as exc:
+            raise encode_error("json", exc) from exc
+
+    def loads(self, data: bytes) -> Any:
+        try:
+            return _loads(data)
+        except Exception as exc:
+            raise decode_error("json", exc) from exc
+
+    def encode(self, message: Message) -> bytes:
+        wmsg = message.to_list()
+        try:
+            return _encode(wmsg)
+        except Exception as exc:
+            raise encode_error("json", exc, message) from exc
+
+    def decode(self, data: bytes) -> Message:
+        try:
+            wmsg = _loads(data)
+        except Exception as exc:
+            raise decode_error("json", exc) from exc
+        return parse_message(wmsg)

@@ -1,0 +1,329 @@
+"""Start a real Crossbar.io router on loopback for tests and benchmarks.
+
+The router runs in its own process group from the template ``tools/crossbar-config.json``
+with free ports and a fresh node directory under ``/tmp``. Usage::
+
+    with CrossbarRouter() as router:
+        connect(router.rs_url, realm=router.realm)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+__all__ = [
+    "CRYPTOSIGN_AUTHID",
+    "CRYPTOSIGN_PUBKEY_HEX",
+    "CRYPTOSIGN_SEED",
+    "CROSSBAR_VERSION",
+    "CrossbarError",
+    "CrossbarRouter",
+    "REALM",
+    "REALM2",
+    "REPO_ROOT",
+    "TEMPLATE_PATH",
+    "TICKET_AUTHID",
+    "TICKET_SECRET",
+    "WAMPCRA_AUTHID",
+    "WAMPCRA_SALTED_AUTHID",
+    "WAMPCRA_SALTED_ITERATIONS",
+    "WAMPCRA_SALTED_KEYLEN",
+    "WAMPCRA_SALTED_SALT",
+    "WAMPCRA_SALTED_SECRET",
+    "WAMPCRA_SECRET",
+    "crossbar_executable",
+    "free_tcp_ports",
+]
+
+CROSSBAR_VERSION = "26.10.1"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_PATH = REPO_ROOT / "tools" / "crossbar-config.json"
+
+#: Realm with roles ``anonymous`` and ``user``; caller/publisher disclosure on.
+REALM = "realm1"
+#: Second realm: role ``anonymous`` only (rawsocket and ``/ws``), disclosure off.
+REALM2 = "realm2"
+
+# Test-only principals (only on ``ws_auth_url`` and the TCP rawsocket port).
+TICKET_AUTHID = "joe"
+TICKET_SECRET = "secret!!!"
+WAMPCRA_AUTHID = "peter"
+WAMPCRA_SECRET = "secret1"
+WAMPCRA_SALTED_AUTHID = "salty"
+WAMPCRA_SALTED_SECRET = "secret2"
+WAMPCRA_SALTED_SALT = "salt123"
+WAMPCRA_SALTED_ITERATIONS = 100
+WAMPCRA_SALTED_KEYLEN = 16
+CRYPTOSIGN_AUTHID = "alice"
+CRYPTOSIGN_SEED = bytes([0x01] * 32)
+CRYPTOSIGN_PUBKEY_HEX = "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c"
+
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0
+LOG_TAIL_LINES = 40
+
+
+class CrossbarError(RuntimeError):
+    """Crossbar could not be found, started or did not become ready."""
+
+
+def crossbar_executable() -> Path:
+    """Return the crossbar executable: env ``WAMP_CROSSBAR`` or the cached venv."""
+    env = os.environ.get("WAMP_CROSSBAR")
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".cache" / "wamp-py" / f"crossbar-{CROSSBAR_VERSION}" / "bin" / "crossbar"
+
+
+def free_tcp_ports(count: int) -> list[int]:
+    """Pick ``count`` distinct free loopback ports by binding port 0, then release them."""
+    socks: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def _tcp_accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def _rawsocket_handshake_ok(port: int) -> bool:
+    """Send a msgpack RawSocket handshake (max length 16 MiB) and expect ``0x7F ...`` back."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2.0) as s:
+            s.sendall(bytes([0x7F, 0xF2, 0x00, 0x00]))
+            reply = b""
+            while len(reply) < 4:
+                chunk = s.recv(4 - len(reply))
+                if not chunk:
+                    return False
+                reply += chunk
+            return reply[0] == 0x7F
+    except OSError:
+        return False
+
+
+def _unix_accepts(path: str) -> bool:
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(1.0)
+            s.connect(path)
+            return True
+    except OSError:
+        return False
+
+
+class CrossbarRouter:
+    """One Crossbar.io node on loopback with free ports; a context manager."""
+
+    realm = REALM
+    realm2 = REALM2
+
+    def __init__(
+        self,
+        executable: Path | None = None,
+        *,
+        template: Path = TEMPLATE_PATH,
+        start_timeout: float = START_TIMEOUT,
+    ) -> None:
+        self.executable = executable if executable is not None else crossbar_executable()
+        self.template = template
+        self.start_timeout = start_timeout
+        self.rs_port = 0
+        self.ws_port = 0
+        self.node_dir: Path | None = None
+        self.unix_path = ""
+        self.log_path: Path | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    # -- URLs ------------------------------------------------------------------------------
+    @property
+    def ws_url(self) -> str:
+        """Anonymous WebSocket endpoint."""
+        return f"ws://127.0.0.1:{self.ws_port}/ws"
+
+    @property
+    def ws_auth_url(self) -> str:
+        """WebSocket endpoint with ticket / wampcra / cryptosign (no anonymous)."""
+        return f"ws://127.0.0.1:{self.ws_port}/auth"
+
+    @property
+    def rs_url(self) -> str:
+        """RawSocket over TCP (anonymous plus all auth methods)."""
+        return f"rs://127.0.0.1:{self.rs_port}"
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of ``crossbar start`` (also its process group id)."""
+        return self._proc.pid if self._proc is not None else None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def available(self) -> bool:
+        """Whether the crossbar executable exists."""
+        return self.executable.is_file() and os.access(self.executable, os.X_OK)
+
+    def start(self) -> None:
+        """Write the config, start Crossbar, and wait until every port is ready."""
+        if self._proc is not None:
+            raise CrossbarError("already started")
+        if not self.available():
+            raise CrossbarError(
+                f"crossbar executable not found at {self.executable}; run tools/setup.sh "
+                "(or set WAMP_CROSSBAR to a crossbar executable)"
+            )
+        self.node_dir = Path(tempfile.mkdtemp(prefix="wampcb-", dir="/tmp"))
+        self.unix_path = str(self.node_dir / "router.sock")
+        if len(self.unix_path) >= 100:
+            raise CrossbarError(f"unix socket path too long: {self.unix_path}")
+        self.rs_port, self.ws_port = free_tcp_ports(2)
+        cbdir = self.node_dir / ".crossbar"
+        cbdir.mkdir()
+        (cbdir / "config.json").write_text(self._render_config(), encoding="utf-8")
+        self.log_path = self.node_dir / "crossbar.log"
+        log = self.log_path.open("wb")
+        env = dict(os.environ)
+        for var in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"):
+            env.pop(var, None)
+        env["PYTHONUNBUFFERED"] = "1"
+        try:
+            self._proc = subprocess.Popen(
+                [
+                    str(self.executable),
+                    "start",
+                    "--cbdir",
+                    str(cbdir),
+                    "--color",
+                    "false",
+                    "--loglevel",
+                    "info",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=str(self.node_dir),
+                env=env,
+                start_new_session=True,
+            )
+        finally:
+            log.close()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _render_config(self) -> str:
+        text = self.template.read_text(encoding="utf-8")
+        text = text.replace('"@RS_PORT@"', str(self.rs_port))
+        text = text.replace('"@WS_PORT@"', str(self.ws_port))
+        text = text.replace('"@UNIX_PATH@"', json.dumps(self.unix_path))
+        leftover = [line.strip() for line in text.splitlines() if '"@' in line]
+        if leftover:
+            raise CrossbarError(f"unfilled placeholders in {self.template}: {leftover}")
+        json.loads(text)  # fail here, not inside crossbar, on a broken template
+        return text
+
+    def _wait_ready(self) -> None:
+        assert self._proc is not None
+        deadline = time.monotonic() + self.start_timeout
+        pending = ["ws", "rs", "unix"]
+        while True:
+            code = self._proc.poll()
+            if code is not None:
+                raise CrossbarError(
+                    f"crossbar exited with code {code} during start\n{self.log_tail()}"
+                )
+            if "ws" in pending and _tcp_accepts(self.ws_port):
+                pending.remove("ws")
+            if "rs" in pending and _rawsocket_handshake_ok(self.rs_port):
+                pending.remove("rs")
+            if "unix" in pending and _unix_accepts(self.unix_path):
+                pending.remove("unix")
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise CrossbarError(
+                    f"crossbar not ready after {self.start_timeout:.0f} s "
+                    f"(waiting for {', '.join(pending)}; ws={self.ws_port} rs={self.rs_port} "
+                    f"unix={self.unix_path})\n{self.log_tail()}"
+                )
+            time.sleep(0.2)
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        """The last ``lines`` lines of Crossbar's log (for error messages)."""
+        if self.log_path is None or not self.log_path.exists():
+            return "(no crossbar log)"
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        tail = "\n".join(text.splitlines()[-lines:])
+        return f"--- tail of {self.log_path} ---\n{tail}"
+
+    def stop(self, *, keep_dir: bool = False) -> None:
+        """SIGTERM the process group, wait, then SIGKILL; remove the node dir."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            self._signal_group(proc, signal.SIGTERM)
+            try:
+                proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self._signal_group(proc, signal.SIGKILL)
+                proc.wait(timeout=STOP_TIMEOUT)
+            # Workers share the group; give them a moment, then make sure none outlives it.
+            deadline = time.monotonic() + 2.0
+            while self._group_alive(proc) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if self._group_alive(proc):
+                self._signal_group(proc, signal.SIGKILL)
+        if self.node_dir is not None and not keep_dir:
+            shutil.rmtree(self.node_dir, ignore_errors=True)
+            self.node_dir = None
+
+    @staticmethod
+    def _group_alive(proc: subprocess.Popen[bytes]) -> bool:
+        try:
+            os.killpg(proc.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+
+    @staticmethod
+    def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+
+    def __enter__(self) -> CrossbarRouter:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return (
+            f"CrossbarRouter(ws_url={self.ws_url!r}, rs_url={self.rs_url!r}, "
+            f"unix_path={self.unix_path!r}, pid={self.pid})"
+        )

@@ -1,0 +1,470 @@
+"""RawSocket client framing, driven with scripted router bytes (no network)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from wamp_core._errors import (
+    ConfigurationError,
+    HandshakeError,
+    LocalProtocolError,
+    PayloadTooLarge,
+    ProtocolError,
+)
+from wamp_core._framing import Closed, Framer, FramingEvent, MessageReceived, Opened, PongReceived
+from wamp_core._rawsocket import RawSocketClient
+
+
+def frame(payload: bytes, frame_type: int = 0) -> bytes:
+    """A RawSocket frame built independently of the code under test."""
+    n = len(payload)
+    if n == 2**24:
+        return bytes([0x08 | frame_type, 0, 0, 0]) + payload
+    return bytes([frame_type]) + n.to_bytes(3, "big") + payload
+
+
+def reply(length_exp: int, serializer_id: int) -> bytes:
+    return bytes([0x7F, (length_exp << 4) | serializer_id, 0, 0])
+
+
+def opened_client(
+    serializer: str = "json", max_receive_size: int = 2**24, router_exp: int = 15
+) -> RawSocketClient:
+    client = RawSocketClient(serializer, max_receive_size)
+    client.initiate()
+    client.data_to_send()
+    sid = {"json": 1, "msgpack": 2, "cbor": 3, "ubjson": 4, "flatbuffers": 5}[serializer]
+    events = client.receive_data(reply(router_exp, sid))
+    assert events == [Opened(serializer, 2 ** (9 + router_exp), None, ())]
+    return client
+
+
+def feed(client: RawSocketClient, data: bytes, cuts: list[int]) -> list[FramingEvent]:
+    """Feed ``data`` split at the given offsets."""
+    events: list[FramingEvent] = []
+    start = 0
+    for cut in [*sorted(set(cuts)), len(data)]:
+        events += client.receive_data(data[start:cut])
+        start = cut
+    return events
+
+
+def test_is_a_framer() -> None:
+    framer: Framer = RawSocketClient("cbor")
+    assert not framer.is_open and not framer.closed
+
+
+# -- handshake request -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("serializer", "max_receive_size", "expected"),
+    [
+        ("json", 2**24, "7f f1 00 00"),  # spec example
+        ("cbor", 2**20, "7f b3 00 00"),  # spec example
+        ("msgpack", 512, "7f 02 00 00"),
+        ("ubjson", 1023, "7f 04 00 00"),  # rounded down to 512
+        ("ubjson", 1024, "7f 14 00 00"),
+        ("flatbuffers", 2**24 - 1, "7f e5 00 00"),  # rounded down to 2**23
+        ("json", 2**16 + 1, "7f 71 00 00"),
+    ],
+)
+def test_handshake_request_bytes(serializer: str, max_receive_size: int, expected: str) -> None:
+    client = RawSocketClient(serializer, max_receive_size)
+    assert client.data_to_send() == b""
+    client.initiate()
+    assert client.data_to_send().hex(" ") == expected
+    assert client.data_to_send() == b""
+    assert not client.is_open
+
+
+def test_default_max_receive_size_is_16_mib() -> None:
+    client = RawSocketClient("cbor")
+    client.initiate()
+    assert client.data_to_send() == bytes.fromhex("7f f3 00 00")
+    assert client.max_receive_size == 2**24
+
+
+@pytest.mark.parametrize("bad", [0, 511, 2**24 + 1, -1, True, 1.5, "1024", None])
+def test_max_receive_size_out_of_range(bad: object) -> None:
+    with pytest.raises(ConfigurationError, match="max_receive_size"):
+        RawSocketClient("json", bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", ["JSON", "json.batched", "bson", "", None])
+def test_unknown_serializer(bad: object) -> None:
+    with pytest.raises(ConfigurationError, match="serializer"):
+        RawSocketClient(bad)  # type: ignore[arg-type]
+
+
+def test_initiate_twice_and_receive_before_initiate() -> None:
+    client = RawSocketClient("json")
+    with pytest.raises(LocalProtocolError):
+        client.receive_data(b"\x7f")
+    client.initiate()
+    with pytest.raises(LocalProtocolError):
+        client.initiate()
+
+
+# -- handshake reply ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("router_exp", [0, 1, 11, 15])
+def test_reply_sets_max_send_size(router_exp: int) -> None:
+    client = opened_client("cbor", router_exp=router_exp)
+    assert client.is_open and not client.closed
+    assert client.max_send_size == 2 ** (9 + router_exp)
+
+
+def test_reply_split_byte_by_byte_with_trailing_frame() -> None:
+    client = RawSocketClient("msgpack")
+    client.initiate()
+    data = reply(15, 2) + frame(b"hello") + frame(b"wor")[:3]
+    events = feed(client, data, list(range(len(data))))
+    assert events == [Opened("msgpack", 2**24, None, ()), MessageReceived(b"hello")]
+    assert client.receive_data(frame(b"wor")[3:]) == [MessageReceived(b"wor")]
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        (1, "serializer unsupported"),
+        (2, "maximum message length unacceptable"),
+        (3, "use of reserved bits"),
+        (4, "maximum connection count reached"),
+        (0, "unknown error"),
+        (5, "unknown error"),
+        (15, "unknown error"),
+    ],
+)
+def test_error_reply(code: int, text: str) -> None:
+    client = RawSocketClient("json")
+    client.initiate()
+    with pytest.raises(HandshakeError, match=text) as info:
+        client.receive_data(bytes([0x7F, code << 4, 0, 0]))
+    assert info.value.code == code
+    assert f"code {code}" in str(info.value)
+    assert client.closed and not client.is_open
+    with pytest.raises(ProtocolError):
+        client.receive_data(b"\x00")
+    with pytest.raises(LocalProtocolError):
+        client.send_message(b"[]")
+
+
+def test_bad_magic_fails_on_first_octet() -> None:
+    client = RawSocketClient("json")
+    client.initiate()
+    with pytest.raises(ProtocolError, match="0x48"):
+        client.receive_data(b"H")  # an HTTP server answering
+    assert client.closed
+    with pytest.raises(ProtocolError, match="already failed"):
+        client.receive_data(b"TTP/1.1")
+
+
+@pytest.mark.parametrize("reply_bytes", ["7f f1 01 00", "7f f1 00 01", "7f f1 80 80"])
+def test_reserved_reply_octets(reply_bytes: str) -> None:
+    client = RawSocketClient("json")
+    client.initiate()
+    with pytest.raises(ProtocolError, match="reserved"):
+        client.receive_data(bytes.fromhex(reply_bytes))
+    assert client.closed
+
+
+@pytest.mark.parametrize("echoed", [2, 3, 5, 6, 15])
+def test_serializer_echo_mismatch(echoed: int) -> None:
+    client = RawSocketClient("json")
+    client.initiate()
+    with pytest.raises(ProtocolError, match=f"serializer id {echoed}"):
+        client.receive_data(reply(15, echoed))
+    assert client.closed
+    with pytest.raises(LocalProtocolError):
+        client.send_message(b"[]")
+
+
+# -- frames ------------------------------------------------------------------------------------
+
+
+def test_frames_whole_one_by_one_and_all_in_one_chunk() -> None:
+    payloads = [b"[1]", b"", b"x" * 300, b"[2,3]"]
+    stream = b"".join(frame(p) for p in payloads)
+    expected = [MessageReceived(p) for p in payloads]
+
+    whole = opened_client()
+    assert [e for p in payloads for e in whole.receive_data(frame(p))] == expected
+
+    one_chunk = opened_client()
+    assert one_chunk.receive_data(stream) == expected
+
+    byte_by_byte = opened_client()
+    assert feed(byte_by_byte, stream, list(range(len(stream)))) == expected
+
+
+def test_trailing_partial_frame_is_kept() -> None:
+    client = opened_client()
+    data = frame(b"first") + frame(b"second")
+    assert client.receive_data(data[:-2]) == [MessageReceived(b"first")]
+    assert client.receive_data(b"") == []
+    assert client.receive_data(data[-2:]) == [MessageReceived(b"second")]
+
+
+frame_lists = st.lists(
+    st.tuples(st.sampled_from([0, 1, 2]), st.binary(max_size=600)), min_size=1, max_size=8
+)
+
+
+@given(frames=frame_lists, data=st.data())
+def test_any_split_gives_the_same_events(
+    frames: list[tuple[int, bytes]], data: st.DataObject
+) -> None:
+    stream = b"".join(frame(payload, kind) for kind, payload in frames)
+    cuts = data.draw(st.lists(st.integers(0, len(stream)), max_size=20))
+    client = opened_client(max_receive_size=1024)
+    events = feed(client, stream, cuts)
+    expected: list[FramingEvent] = []
+    for kind, payload in frames:
+        if kind == 0:
+            expected.append(MessageReceived(payload))
+        elif kind == 2:
+            expected.append(PongReceived(payload))
+    assert events == expected
+    pongs = b"".join(frame(payload, 2) for kind, payload in frames if kind == 1)
+    assert client.data_to_send() == pongs
+
+
+def test_oversized_header_rejected_before_payload() -> None:
+    client = opened_client(max_receive_size=512)
+    assert client.receive_data(frame(b"a" * 512)) == [MessageReceived(b"a" * 512)]
+    with pytest.raises(PayloadTooLarge, match="513 bytes") as info:
+        client.receive_data(bytes([0, 0, 0x02, 0x01]))  # header only: 513 bytes announced
+    assert info.value.reason == "wamp.error.payload_size_exceeded"
+    assert client.closed
+    with pytest.raises(ProtocolError):
+        client.receive_data(b"a")
+    with pytest.raises(LocalProtocolError):
+        client.send_message(b"[]")
+
+
+def test_limit_is_the_announced_power_of_two() -> None:
+    client = opened_client(max_receive_size=1000)  # announces 512
+    assert client.max_receive_size == 512
+    with pytest.raises(PayloadTooLarge):
+        client.receive_data(frame(b"a" * 513)[:4])
+
+
+def test_oversized_ping_rejected() -> None:
+    client = opened_client(max_receive_size=512)
+    with pytest.raises(PayloadTooLarge):
+        client.receive_data(bytes([1, 0, 0x02, 0x01]))
+    assert client.data_to_send() == b""
+
+
+def test_exactly_2_24_uses_the_x_bit_both_ways() -> None:
+    client = opened_client()
+    big = bytes(2**24)
+    client.send_message(big)
+    out = client.data_to_send()
+    assert out[:4] == bytes([0x08, 0, 0, 0])
+    assert len(out) == 4 + 2**24
+    events = client.receive_data(out[:1000])
+    assert events == []
+    events = client.receive_data(out[1000:])
+    assert len(events) == 1 and isinstance(events[0], MessageReceived)
+    assert len(events[0].data) == 2**24
+    with pytest.raises(PayloadTooLarge):
+        client.send_message(bytes(2**24 + 1))
+    assert client.data_to_send() == b""
+
+
+def test_2_24_minus_1_uses_24_bits() -> None:
+    client = opened_client()
+    client.send_message(bytes(2**24 - 1))
+    assert client.data_to_send()[:4] == bytes([0x00, 0xFF, 0xFF, 0xFF])
+
+
+def test_x_bit_with_nonzero_length_is_rejected() -> None:
+    client = opened_client()
+    with pytest.raises(ProtocolError, match="25th length bit"):
+        client.receive_data(bytes([0x08, 0, 0, 1]))
+
+
+@pytest.mark.parametrize("first", [0x03, 0x04, 0x07, 0x0B])
+def test_reserved_frame_types(first: int) -> None:
+    client = opened_client()
+    with pytest.raises(ProtocolError, match="frame type"):
+        client.receive_data(bytes([first, 0, 0, 1, 0x41]))
+
+
+@pytest.mark.parametrize("first", [0x10, 0x20, 0x40, 0x80, 0xF0, 0x11])
+def test_reserved_header_bits(first: int) -> None:
+    client = opened_client()
+    with pytest.raises(ProtocolError, match="reserved bits"):
+        client.receive_data(bytes([first, 0, 0, 1, 0x41]))
+    assert client.closed
+
+
+def test_ping_is_answered_with_exactly_one_echoing_pong() -> None:
+    client = opened_client()
+    assert client.receive_data(bytes([1, 0, 0, 3]) + b"abc") == []
+    assert client.data_to_send() == bytes([2, 0, 0, 3]) + b"abc"
+    assert client.data_to_send() == b""
+    # empty ping, then a message, then another ping, in one chunk
+    events = client.receive_data(frame(b"", 1) + frame(b"[1]") + frame(b"zz", 1))
+    assert events == [MessageReceived(b"[1]")]
+    assert client.data_to_send() == bytes([2, 0, 0, 0, 2, 0, 0, 2]) + b"zz"
+
+
+def test_ping_split_across_chunks() -> None:
+    client = opened_client()
+    assert client.receive_data(bytes([1, 0])) == []
+    assert client.data_to_send() == b""
+    assert client.receive_data(bytes([0, 2]) + b"p") == []
+    assert client.data_to_send() == b""
+    client.receive_data(b"q")
+    assert client.data_to_send() == bytes([2, 0, 0, 2]) + b"pq"
+
+
+def test_pong_is_reported_and_our_ping_carries_a_payload() -> None:
+    client = opened_client()
+    client.send_ping(b"\x00\x01rtt")
+    assert client.data_to_send() == bytes([1, 0, 0, 5]) + b"\x00\x01rtt"
+    assert client.receive_data(frame(b"\x00\x01rtt", 2)) == [PongReceived(b"\x00\x01rtt")]
+    client.send_ping()
+    assert client.data_to_send() == bytes([1, 0, 0, 0])
+
+
+# -- sending -----------------------------------------------------------------------------------
+
+
+def test_send_message_bytes() -> None:
+    client = opened_client()
+    client.send_message(b'[1,"realm1",{}]')
+    client.send_message(b'[6,{},"x"]')
+    assert client.data_to_send() == frame(b'[1,"realm1",{}]') + frame(b'[6,{},"x"]')
+
+
+def test_send_over_router_limit_queues_nothing_and_stays_open() -> None:
+    client = opened_client(router_exp=0)  # router accepts 512 bytes
+    with pytest.raises(PayloadTooLarge, match="513 bytes"):
+        client.send_message(b"a" * 513)
+    with pytest.raises(PayloadTooLarge):
+        client.send_ping(b"a" * 513)
+    assert client.data_to_send() == b""
+    assert client.is_open
+    client.send_message(b"a" * 512)
+    assert client.data_to_send() == frame(b"a" * 512)
+
+
+def test_send_before_open() -> None:
+    client = RawSocketClient("json")
+    with pytest.raises(LocalProtocolError):
+        client.send_message(b"[]")
+    client.initiate()
+    with pytest.raises(LocalProtocolError):
+        client.send_message(b"[]")
+    with pytest.raises(LocalProtocolError):
+        client.send_ping()
+    assert client.data_to_send() == reply(15, 1)
+
+
+# -- closing -----------------------------------------------------------------------------------
+
+
+def test_eof_when_open() -> None:
+    client = opened_client()
+    assert client.receive_eof() == [Closed(None, "connection closed by the peer", False)]
+    assert client.closed and not client.is_open
+    assert client.receive_eof() == []
+    assert client.receive_data(frame(b"late")) == []
+
+
+def test_eof_mid_frame_says_so() -> None:
+    client = opened_client()
+    client.receive_data(frame(b"abcdef")[:6])
+    [event] = client.receive_eof()
+    assert isinstance(event, Closed)
+    assert not event.clean and event.code is None
+    assert "middle of a frame (6 bytes" in event.reason
+
+
+@pytest.mark.parametrize("partial", [b"", b"\x7f", b"\x7f\xf1\x00"])
+def test_eof_during_handshake(partial: bytes) -> None:
+    client = RawSocketClient("json")
+    client.initiate()
+    client.receive_data(partial)
+    with pytest.raises(HandshakeError, match="before the RawSocket handshake completed"):
+        client.receive_eof()
+    assert client.closed
+    assert client.receive_eof() == []
+
+
+def test_close_marks_closed_and_sends_nothing() -> None:
+    client = opened_client()
+    client.receive_data(frame(b"half")[:5])
+    client.close()
+    assert client.closed and not client.is_open
+    assert client.data_to_send() == b""
+    assert client.receive_data(frame(b"ignored")) == []
+    assert client.receive_eof() == []
+    with pytest.raises(LocalProtocolError):
+        client.send_message(b"[]")
+    client.close()  # idempotent
+
+
+def test_close_after_error_is_a_no_op() -> None:
+    client = opened_client()
+    with pytest.raises(ProtocolError):
+        client.receive_data(b"\xff\xff\xff\xff")
+    client.close()
+    assert client.closed
+    with pytest.raises(ProtocolError):
+        client.receive_data(b"x")
+
+
+# -- robustness --------------------------------------------------------------------------------
+
+
+@given(garbage=st.binary(min_size=1, max_size=300), data=st.data())
+def test_arbitrary_bytes_after_handshake_only_raise_protocol_error(
+    garbage: bytes, data: st.DataObject
+) -> None:
+    client = opened_client(max_receive_size=1024)
+    cuts = data.draw(st.lists(st.integers(0, len(garbage)), max_size=10))
+    try:
+        feed(client, garbage, cuts)
+    except ProtocolError:
+        assert client.closed
+        with pytest.raises(ProtocolError):
+            client.receive_data(b"\x00")
+    else:
+        assert client.is_open
+    client.data_to_send()
+    client.receive_eof()
+
+
+@given(garbage=st.binary(min_size=1, max_size=12))
+def test_arbitrary_handshake_replies_raise_only_wamp_errors(garbage: bytes) -> None:
+    client = RawSocketClient("cbor")
+    client.initiate()
+    try:
+        client.receive_data(garbage)
+    except (ProtocolError, HandshakeError):
+        assert client.closed
+    else:
+        assert client.is_open or len(garbage) < 4
+
+
+def test_many_small_chunks_of_a_large_message() -> None:
+    client = opened_client()
+    payload = bytes(range(256)) * 1024  # 256 KiB
+    data = frame(payload)
+    events: list[FramingEvent] = []
+    for i in range(0, len(data), 97):
+        events += client.receive_data(data[i : i + 97])
+    assert events == [MessageReceived(payload)]
+
+
+def test_message_received_repr_is_truncated() -> None:
+    text = repr(MessageReceived(b"x" * 10_000))
+    assert len(text) < 120 and "10000 bytes" in text
