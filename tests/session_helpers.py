@@ -30,6 +30,7 @@ __all__ = [
     "welcome",
     "joined",
     "wire",
+    "state_of",
     "make_session",
     "PendingSet",
     "minimal_message",
@@ -103,6 +104,11 @@ def welcome(
     return m.Welcome(
         session_id=session_id, details={"roles": router_roles(broker, dealer), **details}
     )
+
+
+def state_of(session: ClientSession) -> SessionState:
+    """The session state, read through a call (keeps mypy from over-narrowing ``.state``)."""
+    return session.state
 
 
 def wire(session: ClientSession) -> list[list[Any]]:
@@ -209,7 +215,7 @@ def minimal_message(cls: type[m.Message], request_id: int = 1) -> m.Message:
     rid = request_id
     builders: dict[type[m.Message], Any] = {
         m.Hello: lambda: m.Hello(realm=REALM, details={"roles": {"caller": {}}}),
-        m.Welcome: lambda: welcome(),
+        m.Welcome: welcome,
         m.Abort: lambda: m.Abort(reason="wamp.error.not_authorized"),
         m.Challenge: lambda: m.Challenge(method="ticket", extra={}),
         m.Authenticate: lambda: m.Authenticate(signature="sig", extra={}),
@@ -285,7 +291,8 @@ class ScriptedRouter:
         self.registrations: dict[int, str] = {}
         #: invocation request ID -> (registration ID, still streaming chunks to the callee)
         self.invocations: dict[int, tuple[int, bool]] = {}
-        self.finished_invocations: list[int] = []
+        #: finished invocation request ID -> its registration ID
+        self.finished_invocations: dict[int, int] = {}
         self.hello: m.Hello | None = None
         self._next_router_id = 1000
         self._next_invocation = 1
@@ -349,8 +356,9 @@ class ScriptedRouter:
             self._finish_invocation(msg.request_id)
 
     def _finish_invocation(self, rid: int) -> None:
-        if self.invocations.pop(rid, None) is not None:
-            self.finished_invocations.append(rid)
+        open_invocation = self.invocations.pop(rid, None)
+        if open_invocation is not None:
+            self.finished_invocations[rid] = open_invocation[0]
 
     def reset_session_state(self) -> None:
         """Forget everything session-scoped (a session ended or a new HELLO arrived)."""
@@ -359,6 +367,9 @@ class ScriptedRouter:
             self.unregisters, self.subscriptions, self.registrations, self.invocations,
         ):  # fmt: skip
             table.clear()
+        self.finished_calls.clear()
+        self.ended_subscriptions.clear()
+        self.finished_invocations.clear()
 
     # -- session lifecycle -----------------------------------------------------------------
 
@@ -386,6 +397,7 @@ class ScriptedRouter:
 
     def subscribed(self, request_id: int, subscription_id: int | None = None) -> int:
         """Answer SUBSCRIBE; the same topic gets the same subscription ID (as Crossbar does)."""
+        self.pump()
         topic = self.subscribes.pop(request_id)
         if subscription_id is None:
             existing = [sid for sid, t in self.subscriptions.items() if t == topic]
@@ -395,12 +407,14 @@ class ScriptedRouter:
         return subscription_id
 
     def unsubscribed(self, request_id: int) -> list[ev.SessionEvent]:
+        self.pump()
         sid = self.unsubscribes.pop(request_id)
         if self.subscriptions.pop(sid, None) is not None:
             self.ended_subscriptions.append(sid)
         return self.deliver(m.Unsubscribed(request_id=request_id))
 
     def registered(self, request_id: int, registration_id: int | None = None) -> int:
+        self.pump()
         procedure = self.registers.pop(request_id)
         if registration_id is None:
             registration_id = self.router_id()
@@ -409,11 +423,13 @@ class ScriptedRouter:
         return registration_id
 
     def unregistered(self, request_id: int) -> list[ev.SessionEvent]:
+        self.pump()
         reg = self.unregisters.pop(request_id)
         self.registrations.pop(reg, None)
         return self.deliver(m.Unregistered(request_id=request_id))
 
     def published(self, request_id: int, publication_id: int | None = None) -> int:
+        self.pump()
         self.publishes.pop(request_id)
         pid = publication_id if publication_id is not None else self.router_id()
         self.deliver(m.Published(request_id=request_id, publication_id=pid))
@@ -428,6 +444,7 @@ class ScriptedRouter:
         progress: bool = False,
         details: Mapping[str, Any] | None = None,
     ) -> list[ev.SessionEvent]:
+        self.pump()
         d = dict(details or {})
         if progress:
             d["progress"] = True
@@ -448,15 +465,19 @@ class ScriptedRouter:
             16: self.publishes, 32: self.subscribes, 34: self.unsubscribes, 48: self.calls,
             64: self.registers, 66: self.unregisters,
         }  # fmt: skip
+        self.pump()
         if request_type in tables:
             tables[request_type].pop(request_id, None)
         if request_type == 48:
             self.finished_calls.append(request_id)
         return self.deliver(
             m.Error(
-                request_type=request_type, request_id=request_id, error=error, args=args,
+                request_type=request_type,
+                request_id=request_id,
+                error=error,
+                args=args,
                 kwargs=kwargs,
-            )  # fmt: skip
+            )
         )
 
     def event(
@@ -471,9 +492,12 @@ class ScriptedRouter:
         pid = publication_id if publication_id is not None else self.router_id()
         return self.deliver(
             m.Event(
-                subscription_id=subscription_id, publication_id=pid, details=details, args=args,
+                subscription_id=subscription_id,
+                publication_id=pid,
+                details=details,
+                args=args,
                 kwargs=kwargs,
-            )  # fmt: skip
+            )
         )
 
     def invoke(

@@ -7,8 +7,10 @@ import contextlib
 import json
 import math
 import os
+import socket
 import struct
 from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
@@ -17,33 +19,17 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from crossbar import REPO_ROOT
+from crossbar import REPO_ROOT, CrossbarRouter
+from strategies import messages
 from wamp_core._errors import ConfigurationError, ProtocolError, SerializationError
 from wamp_core._messages import (
-    Abort,
-    Authenticate,
     Call,
-    Cancel,
-    Challenge,
-    Error,
-    Event,
-    EventReceived,
-    Goodbye,
     Hello,
-    Interrupt,
     Invocation,
     Message,
-    Publish,
-    Published,
     Register,
     Registered,
     Result,
-    Subscribe,
-    Subscribed,
-    Unregister,
-    Unregistered,
-    Unsubscribe,
-    Unsubscribed,
     Welcome,
     Yield,
     parse_message,
@@ -72,7 +58,7 @@ def _unbinary(value: Any) -> Any:
 
 
 def _load_vectors() -> list[Any]:
-    """(id, expected message, classic bytes, BJData bytes) for every ubjson sample."""
+    """A param (expected message, classic bytes, BJData bytes) per ubjson sample."""
     root = _testsuite_path() / "singlemessage"
     if not root.is_dir():
         return []
@@ -101,12 +87,12 @@ def _load_vectors() -> list[Any]:
 
 
 VECTORS = _load_vectors()
-# Sanity check of the loader itself: 35 ubjson samples in the vendored suite.
 needs_vectors = pytest.mark.skipif(not VECTORS, reason="WAMP test vectors not found")
 
 
 @needs_vectors
 def test_vectors_found() -> None:
+    # The loader itself: the vendored suite has 35 ubjson samples.
     assert len(VECTORS) >= 30
 
 
@@ -294,12 +280,54 @@ def test_bjdata_only_markers_are_invalid_classic() -> None:
 
 
 def test_bjdata_unsupported_forms_are_rejected() -> None:
-    # N-dimensional counts, structure-of-arrays and container element types.
-    for frame in ("5b2455235b55025502", "5b247b", "5b245b235501", "5b23" + "5b5d"):
+    # Structure-of-arrays, container element types, N-dimensional counts in classic UBJSON.
+    for frame in ("5b247b", "5b245b235501"):
         with pytest.raises(SerializationError):
             decode(bytes.fromhex(frame), bjdata=True)
-    with pytest.raises(SerializationError, match="N-dimensional"):
-        decode(bytes.fromhex("5b2455235b2455235501015d"), bjdata=True)
+    with pytest.raises(SerializationError):
+        decode(bytes.fromhex("5b2455235b55025d0102"))
+
+
+@pytest.mark.parametrize(
+    ("frame", "value"),
+    [
+        # What Crossbar 26 relays when a classic client sent the bytes 00 ff.
+        (b"[$U#[U\x02]\x00\xff", b"\x00\xff"),
+        (b"[$B#[$U#U\x01\x02\x00\xff", b"\x00\xff"),
+        (b"[$U#[U\x02U\x02]\x00\x01\x02\x03", [[0, 1], [2, 3]]),
+        (b"[$I#[U\x02U\x03]" + struct.pack("<6h", 0, 1, 2, 3, 4, -5), [[0, 1, 2], [3, 4, -5]]),
+        (b"[$D#[U\x02U\x00U\x03]", [[], []]),
+        (b"[$Z#[U\x01U\x02U\x01]", [[[None], [None]]]),
+        (b"[#[U\x02]SU\x02abZ", ["ab", None]),
+        (b"[$U#[]", None),  # no dimensions
+        (b"[$U#[i\xff]", None),  # negative dimension
+        (b"[$U#[D" + bytes(8) + b"]", None),  # non-integer dimension
+        (b"[$U#[" + b"U\x01" * 65 + b"]\x00", None),  # more dimensions than numpy allows
+        (b"[$U#[U\x03]\x00\xff", None),  # truncated
+        (b"[$Z#[I\xff\x7fI\xff\x7fI\xff\x7f]", None),  # 2**45 empty elements
+        (b"[$U#[I\xff\x7fI\xff\x7fU\x00]", None),  # 2**30 empty lists
+        (b"{$U#[U\x01]U\x01a\x00", None),  # objects have no dimensions
+    ],
+)
+def test_bjdata_n_dimensional_arrays(frame: bytes, value: Any) -> None:
+    if value is None:
+        with pytest.raises(SerializationError):
+            decode(frame, bjdata=True)
+    else:
+        assert decode(frame, bjdata=True) == value
+
+
+def test_bjdata_package_numpy_arrays_decode_to_nested_lists() -> None:
+    bjdata = pytest.importorskip("bjdata")
+    np = pytest.importorskip("numpy")
+    for array in (
+        np.arange(6, dtype="int16").reshape(2, 3),
+        np.array([[1.5, -2.5]]),
+        np.arange(24, dtype="uint32").reshape(2, 3, 4),
+        np.zeros((2, 0, 3)),
+    ):
+        assert decode(bjdata.dumpb(array), bjdata=True) == array.tolist()
+    assert decode(bjdata.dumpb(np.array([0, 255], dtype="uint8")), bjdata=True) == b"\x00\xff"
 
 
 @pytest.mark.parametrize(
@@ -387,6 +415,25 @@ def test_encode_rejects_and_accepts_types() -> None:
     assert decode(encode((1, (2,)))) == [1, [2]]
     assert decode(encode(bytearray(b"\x01"))) == b"\x01"
     assert decode(encode(memoryview(b"\x01\x02"), bjdata=True), bjdata=True) == b"\x01\x02"
+
+
+class _HostileMapping(Mapping[str, Any]):
+    def __getitem__(self, key: str) -> Any:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        raise RuntimeError("boom")
+
+    def __len__(self) -> int:
+        return 1
+
+
+def test_encode_wraps_unexpected_errors() -> None:
+    ser = UbjsonSerializer()
+    with pytest.raises(SerializationError, match="boom"):
+        ser.dumps([_HostileMapping()])
+    with pytest.raises(SerializationError, match="CALL"):
+        ser.encode(Call(request_id=1, procedure="com.example.p", args=[_HostileMapping()]))
 
 
 def test_decode_accepts_bytes_like_only() -> None:
@@ -557,71 +604,9 @@ _values = st.recursive(
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_keys, inner, max_size=4)),
     max_leaves=12,
 )
-_uris = st.sampled_from(["com.example.a", "wamp.error.canceled", "a.b_c.d1"])
-_ids = st.integers(1, 2**53)
-_dicts = st.dictionaries(st.sampled_from(["x_a", "x_b", "x_c"]), _values, max_size=2)
-_args = st.one_of(st.none(), st.lists(_values, min_size=1, max_size=3))
-_kwargs = st.one_of(st.none(), st.dictionaries(_keys, _values, min_size=1, max_size=3))
 
 
-@st.composite
-def _payload(draw: st.DrawFn) -> dict[str, Any]:
-    if draw(st.booleans()):
-        return {"payload": draw(st.binary(max_size=30))}
-    return {"args": draw(_args), "kwargs": draw(_kwargs)}
-
-
-def _messages() -> st.SearchStrategy[Message]:
-    roles = st.just({"broker": {}, "dealer": {"features": {"call_canceling": True}}})
-    return st.one_of(
-        st.builds(Hello, realm=_uris, details=st.builds(lambda r: {"roles": r}, roles)),
-        st.builds(Welcome, session_id=_ids, details=st.builds(lambda r: {"roles": r}, roles)),
-        st.builds(Abort, reason=_uris, details=_dicts, args=_args, kwargs=_kwargs),
-        st.builds(Challenge, method=st.sampled_from(["ticket", "wampcra"]), extra=_dicts),
-        st.builds(Authenticate, signature=st.text(max_size=10), extra=_dicts),
-        st.builds(Goodbye, reason=_uris, details=_dicts),
-        st.builds(
-            lambda p, **kw: Error(**kw, **p),
-            _payload(),
-            request_type=st.sampled_from([32, 48, 64, 68]),
-            request_id=_ids,
-            error=_uris,
-            details=_dicts,
-        ),
-        st.builds(lambda p, **kw: Publish(**kw, **p), _payload(), request_id=_ids, topic=_uris),
-        st.builds(Published, request_id=_ids, publication_id=_ids),
-        st.builds(Subscribe, request_id=_ids, topic=_uris),
-        st.builds(Subscribed, request_id=_ids, subscription_id=_ids),
-        st.builds(Unsubscribe, request_id=_ids, subscription_id=_ids),
-        st.builds(Unsubscribed, request_id=_ids),
-        st.builds(
-            lambda p, **kw: Event(**kw, **p),
-            _payload(),
-            subscription_id=_ids,
-            publication_id=_ids,
-            details=_dicts,
-        ),
-        st.builds(EventReceived, publication_id=_ids),
-        st.builds(lambda p, **kw: Call(**kw, **p), _payload(), request_id=_ids, procedure=_uris),
-        st.builds(Cancel, request_id=_ids),
-        st.builds(lambda p, **kw: Result(**kw, **p), _payload(), request_id=_ids, details=_dicts),
-        st.builds(Register, request_id=_ids, procedure=_uris),
-        st.builds(Registered, request_id=_ids, registration_id=_ids),
-        st.builds(Unregister, request_id=_ids, registration_id=_ids),
-        st.builds(Unregistered, request_id=_ids),
-        st.builds(
-            lambda p, **kw: Invocation(**kw, **p),
-            _payload(),
-            request_id=_ids,
-            registration_id=_ids,
-            details=_dicts,
-        ),
-        st.builds(Interrupt, request_id=_ids),
-        st.builds(lambda p, **kw: Yield(**kw, **p), _payload(), request_id=_ids),
-    )
-
-
-@given(_messages())
+@given(messages())
 @settings(max_examples=200)
 def test_message_round_trip_both_dialects(msg: Message) -> None:
     for mode in ("ubjson", "bjdata"):
@@ -659,7 +644,7 @@ def test_arbitrary_bytes_only_raise_protocol_errors(data: bytes) -> None:
         UbjsonSerializer("bjdata").loads(data)
 
 
-@given(_messages(), st.data())
+@given(messages(), st.data())
 @settings(max_examples=150)
 def test_mutated_frames_only_raise_protocol_errors(msg: Message, data: st.DataObject) -> None:
     frame = bytearray(encode(msg.to_list(), bjdata=data.draw(st.booleans())))
@@ -673,7 +658,11 @@ def test_mutated_frames_only_raise_protocol_errors(msg: Message, data: st.DataOb
 # --------------------------------------------------------------------------------------------
 # Cross-checks with the reference implementations (bjdata for BJData, py-ubjson for classic)
 
-_plain_floats = st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=False)
+# The reference encoders write H (a decimal string) below 2.23e-308 (bjdata) or for subnormals
+# (py-ubjson); we write D there. Byte equality is checked for the other floats.
+_plain_floats = st.floats(allow_nan=False, allow_infinity=False).filter(
+    lambda f: f == 0 or abs(f) >= 2.23e-308
+)
 _ref_scalars = st.one_of(
     st.none(),
     st.booleans(),
@@ -722,6 +711,7 @@ _EDGE_VALUES: list[Any] = [
     -2.5e-300,
     1.7976931348623157e308,
     5e-324,
+    2.2250738585072014e-308,
     1e-310,
     "",
     "x",
@@ -761,7 +751,7 @@ def test_reference_decoders_read_ours(value: Any) -> None:
 def test_reference_cross_check(value: Any) -> None:
     bjdata = pytest.importorskip("bjdata")
     ubjson = pytest.importorskip("ubjson")
-    # Same bytes as the reference encoders (subnormal floats excluded: they write H for those).
+    # Same bytes as the reference encoders.
     assert encode(value, bjdata=True) == bjdata.dumpb(value)
     assert encode(value) == ubjson.dumpb(value)
     assert decode(bjdata.dumpb(value), bjdata=True) == value
@@ -777,3 +767,107 @@ def test_float16_and_float32_values() -> None:
     assert decode(b"d" + struct.pack("<f", 0.25), bjdata=True) == 0.25
     assert decode(b"h" + struct.pack("<e", 65504.0), bjdata=True) == 65504.0
     assert math.isinf(decode(b"h\x00\x7c", bjdata=True))
+
+
+# --------------------------------------------------------------------------------------------
+# Against a real Crossbar.io 26 (BJData on the wire), over a hand-rolled RawSocket
+
+
+class _RawSocketPeer:
+    """A minimal blocking RawSocket client: handshake for ubjson, then message frames."""
+
+    def __init__(self, router: CrossbarRouter) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", router.rs_port), timeout=10)
+        self.sock.sendall(bytes((0x7F, 0xF4, 0, 0)))  # 16 MiB, serializer 4 (ubjson)
+        reply = self._read(4)
+        assert reply[0] == 0x7F and reply[1] & 0x0F == 4, reply.hex()
+
+    def _read(self, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = self.sock.recv(n - len(data))
+            assert chunk, "router closed the connection"
+            data += chunk
+        return data
+
+    def send(self, payload: bytes) -> None:
+        self.sock.sendall(struct.pack(">I", len(payload)) + payload)
+
+    def receive(self) -> bytes:
+        while True:
+            (header,) = struct.unpack(">I", self._read(4))
+            payload = self._read(header & 0xFFFFFF)
+            kind = header >> 24
+            if kind == 0:
+                return payload
+            if kind == 1:  # ping -> pong
+                self.sock.sendall(struct.pack(">I", (2 << 24) | len(payload)) + payload)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+_ECHO_ARGS: list[Any] = [-300, -(2**40), 1.5, -0.25, 70000, 2**53, b"\x00\xff", "x" * 300]
+
+
+def _join(peer: _RawSocketPeer, ser: UbjsonSerializer, realm: str) -> Welcome:
+    hello = Hello(realm=realm, details={"roles": {"caller": {}, "callee": {}}})
+    peer.send(ser.encode(hello))
+    welcome = ser.decode(peer.receive())
+    assert isinstance(welcome, Welcome), welcome
+    return welcome
+
+
+def _echo_through_router(
+    peer: _RawSocketPeer, ser: UbjsonSerializer, args: list[Any]
+) -> tuple[Any, Any]:
+    """Register, call ourselves with ``args``: the INVOCATION and RESULT args we get back."""
+    peer.send(ser.encode(Register(request_id=1, procedure="com.test.ubjson.echo")))
+    registered = ser.decode(peer.receive())
+    assert isinstance(registered, Registered), registered
+    peer.send(ser.encode(Call(request_id=2, procedure="com.test.ubjson.echo", args=args)))
+    invocation = ser.decode(peer.receive())
+    assert isinstance(invocation, Invocation), invocation
+    peer.send(ser.encode(Yield(request_id=invocation.request_id, args=invocation.args)))
+    result = ser.decode(peer.receive())
+    assert isinstance(result, Result), result
+    return invocation.args, result.args
+
+
+def test_crossbar_adaptive_client_follows_bjdata(crossbar: CrossbarRouter) -> None:
+    ser = UbjsonSerializer()
+    peer = _RawSocketPeer(crossbar)
+    try:
+        assert ser.dialect == "ubjson"
+        _join(peer, ser, crossbar.realm)  # our HELLO is identical in both dialects
+        assert _current(ser) == "bjdata"  # the WELCOME's session ID showed the dialect
+        assert _echo_through_router(peer, ser, _ECHO_ARGS) == (_ECHO_ARGS, _ECHO_ARGS)
+    finally:
+        peer.close()
+
+
+def test_crossbar_classic_ubjson_multibyte_numbers_differ(crossbar: CrossbarRouter) -> None:
+    """A classic-only client: Crossbar 26 reads its multi-byte numbers little-endian."""
+    ser = UbjsonSerializer("ubjson")
+    peer = _RawSocketPeer(crossbar)
+    try:
+        _join(peer, ser, crossbar.realm)  # decodes fine: the WELCOME is unambiguous BJData
+        args: list[Any] = [-300, 1.5, 7, "short", b"\x00\xff"]
+        invocation_args, _ = _echo_through_router(peer, ser, args)
+    finally:
+        peer.close()
+    # int16 -300 sent big-endian (fe d4) is read little-endian (d4 fe); the float likewise.
+    assert invocation_args[0] == struct.unpack("<h", struct.pack(">h", -300))[0] != -300
+    assert invocation_args[1] == struct.unpack("<d", struct.pack(">d", 1.5))[0] != 1.5
+    # One-byte integers, short strings and bytes agree in both dialects.
+    assert invocation_args[2:] == args[2:]
+    # A string of 256+ bytes has a big-endian int16 length: Crossbar cannot parse the frame at
+    # all and drops the connection.
+    peer = _RawSocketPeer(crossbar)
+    try:
+        _join(peer, ser, crossbar.realm)
+        peer.send(ser.encode(Call(request_id=1, procedure="com.test.nothing", args=["x" * 300])))
+        with pytest.raises((AssertionError, ConnectionError), match=r"closed|reset"):
+            peer.receive()
+    finally:
+        peer.close()

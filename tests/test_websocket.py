@@ -240,9 +240,17 @@ def test_max_send_size_is_max_message_size() -> None:
 
 
 def test_no_subprotocol_selected() -> None:
+    client = WebSocketClient(["cbor", "json"], host="h")
+    client.initiate()
+    server = Server()
+    server.receive(client.data_to_send())
     with pytest.raises(HandshakeError, match="selected no subprotocol") as info:
-        connect(select=None)
+        client.receive_data(server.send(AcceptConnection()))
     assert info.value.code is None
+    assert "wamp.2.cbor, wamp.2.json" in str(info.value)
+    assert client.closed and not client.is_open
+    # the connection was upgraded, so we fail it politely with a close frame
+    assert close_frame_of(server, client).code == 1002
 
 
 def handshake_response(client: WebSocketClient, *lines: str) -> bytes:
@@ -588,7 +596,8 @@ def test_message_then_close_in_one_chunk() -> None:
 
 
 @pytest.mark.parametrize(
-    ("code", "reason"), [(1005, ""), (1006, ""), (999, ""), (5000, ""), (1000, "x" * 124)]
+    ("code", "reason"),
+    [(1005, ""), (1006, ""), (999, ""), (5000, ""), (1000, "x" * 124), (1000, "\ud800")],
 )
 def test_close_with_invalid_code_or_reason(code: int, reason: str) -> None:
     client, _ = opened()

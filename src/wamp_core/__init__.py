@@ -3,54 +3,126 @@
 No sockets, no event loop, no clock: bytes in, typed events out; commands in, bytes out.
 """
 
-from ._errors import (
-    ApplicationError as ApplicationError,
-    AuthenticationError as AuthenticationError,
-    ConfigurationError as ConfigurationError,
-    HandshakeError as HandshakeError,
-    LocalProtocolError as LocalProtocolError,
-    PayloadTooLarge as PayloadTooLarge,
-    ProtocolError as ProtocolError,
-    SerializationError as SerializationError,
-    SessionClosed as SessionClosed,
-    TransportError as TransportError,
-    WampError as WampError,
-)
-from ._messages import (
-    MESSAGE_CLASSES as MESSAGE_CLASSES,
-    Abort as Abort,
-    Authenticate as Authenticate,
-    Call as Call,
-    Cancel as Cancel,
-    Challenge as Challenge,
-    Error as Error,
-    Event as Event,
-    EventReceived as EventReceived,
-    Goodbye as Goodbye,
-    Hello as Hello,
-    Interrupt as Interrupt,
-    Invocation as Invocation,
-    Message as Message,
-    Publish as Publish,
-    Published as Published,
-    Register as Register,
-    Registered as Registered,
-    Result as Result,
-    Subscribe as Subscribe,
-    Subscribed as Subscribed,
-    Unregister as Unregister,
-    Unregistered as Unregistered,
-    Unsubscribe as Unsubscribe,
-    Unsubscribed as Unsubscribed,
-    Yield as Yield,
-    parse_message as parse_message,
-)
 from . import auth as auth
 from . import events as events
 from . import serializers as serializers
 from ._connection import Connection as Connection
 from ._connection import ConnectionEvent as ConnectionEvent
+from ._errors import (
+    ApplicationError as ApplicationError,
+)
+from ._errors import (
+    AuthenticationError as AuthenticationError,
+)
+from ._errors import (
+    ConfigurationError as ConfigurationError,
+)
+from ._errors import (
+    HandshakeError as HandshakeError,
+)
+from ._errors import (
+    LocalProtocolError as LocalProtocolError,
+)
+from ._errors import (
+    PayloadTooLarge as PayloadTooLarge,
+)
+from ._errors import (
+    ProtocolError as ProtocolError,
+)
+from ._errors import (
+    SerializationError as SerializationError,
+)
+from ._errors import (
+    SessionClosed as SessionClosed,
+)
+from ._errors import (
+    TransportError as TransportError,
+)
+from ._errors import (
+    WampError as WampError,
+)
 from ._framing import Framer as Framer
+from ._messages import (
+    MESSAGE_CLASSES as MESSAGE_CLASSES,
+)
+from ._messages import (
+    Abort as Abort,
+)
+from ._messages import (
+    Authenticate as Authenticate,
+)
+from ._messages import (
+    Call as Call,
+)
+from ._messages import (
+    Cancel as Cancel,
+)
+from ._messages import (
+    Challenge as Challenge,
+)
+from ._messages import (
+    Error as Error,
+)
+from ._messages import (
+    Event as Event,
+)
+from ._messages import (
+    EventReceived as EventReceived,
+)
+from ._messages import (
+    Goodbye as Goodbye,
+)
+from ._messages import (
+    Hello as Hello,
+)
+from ._messages import (
+    Interrupt as Interrupt,
+)
+from ._messages import (
+    Invocation as Invocation,
+)
+from ._messages import (
+    Message as Message,
+)
+from ._messages import (
+    Publish as Publish,
+)
+from ._messages import (
+    Published as Published,
+)
+from ._messages import (
+    Register as Register,
+)
+from ._messages import (
+    Registered as Registered,
+)
+from ._messages import (
+    Result as Result,
+)
+from ._messages import (
+    Subscribe as Subscribe,
+)
+from ._messages import (
+    Subscribed as Subscribed,
+)
+from ._messages import (
+    Unregister as Unregister,
+)
+from ._messages import (
+    Unregistered as Unregistered,
+)
+from ._messages import (
+    Unsubscribe as Unsubscribe,
+)
+from ._messages import (
+    Unsubscribed as Unsubscribed,
+)
+from ._messages import (
+    Yield as Yield,
+)
+from ._messages import (
+    parse_message as parse_message,
+)
 from ._rawsocket import RawSocketClient as RawSocketClient
 from ._reconnect import Attempt as Attempt
 from ._reconnect import ReconnectExhausted as ReconnectExhausted
@@ -78,7 +150,9 @@ from ._types import RegisterOptions as RegisterOptions
 from ._types import RouterFeatures as RouterFeatures
 from ._types import SessionDetails as SessionDetails
 from ._types import SubscribeOptions as SubscribeOptions
-from ._uri import MAX_ID as MAX_ID, is_valid_id as is_valid_id, is_valid_uri as is_valid_uri
+from ._uri import MAX_ID as MAX_ID
+from ._uri import is_valid_id as is_valid_id
+from ._uri import is_valid_uri as is_valid_uri
 from ._uri import validate_uri as validate_uri
 from ._websocket import WebSocketClient as WebSocketClient
 from .serializers import Serializer as Serializer

@@ -22,6 +22,7 @@ from typing import Any
 
 from . import _messages as m
 from ._errors import (
+    HandshakeError,
     LocalProtocolError,
     PayloadTooLarge,
     ProtocolError,
@@ -96,11 +97,18 @@ class Connection:
         return self.framer.data_to_send()
 
     def receive_data(self, data: bytes) -> list[ConnectionEvent]:
-        """Feed bytes from the network; return what happened."""
+        """Feed bytes from the network; return what happened.
+
+        Raises :class:`HandshakeError` when the router refuses the transport's opening handshake
+        (a failed connection attempt, not a session event); never for anything else the peer does.
+        """
         if self.closed:
             return []
         try:
             framing_events = self.framer.receive_data(data)
+        except HandshakeError:
+            self._transport_closed = True
+            raise
         except ProtocolError as exc:
             return self._fail(exc, transport_ok=False)
         return self._process(framing_events)
@@ -111,6 +119,9 @@ class Connection:
             return []
         try:
             framing_events = self.framer.receive_eof()
+        except HandshakeError:
+            self._transport_closed = True
+            raise
         except ProtocolError as exc:
             return self._fail(exc, transport_ok=False)
         events = self._process(framing_events)

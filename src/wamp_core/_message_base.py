@@ -75,7 +75,7 @@ class Message(tuple[Any, ...]):
     def __eq__(self, other: object) -> bool:
         if type(self) is not type(other):
             return False
-        return tuple.__eq__(self, other)  # type: ignore[operator,no-any-return]
+        return tuple.__eq__(self, other)
 
     def __ne__(self, other: object) -> bool:
         return not self.__eq__(other)
@@ -112,7 +112,9 @@ def check_uri(value: Any, what: str, *, allow_empty: bool = False) -> str:
                     URI_OK.clear()
                 URI_OK.add(value)
             return value
-    raise ProtocolError(f"{what} is not a valid URI: {brief(value)}", reason="wamp.error.invalid_uri")
+    raise ProtocolError(
+        f"{what} is not a valid URI: {brief(value)}", reason="wamp.error.invalid_uri"
+    )
 
 
 def check_payload(
@@ -170,9 +172,7 @@ def local_args(
         opts = dict(options)
     else:
         raise LocalProtocolError(f"{what} options/details must be a mapping, got {brief(options)}")
-    if args is not None and (
-        isinstance(args, (str, bytes)) or not isinstance(args, Sequence)
-    ):
+    if args is not None and (isinstance(args, (str, bytes)) or not isinstance(args, Sequence)):
         raise LocalProtocolError(f"{what} args must be a list or tuple, got {brief(args)}")
     if kwargs is not None and not isinstance(kwargs, Mapping):
         raise LocalProtocolError(f"{what} kwargs must be a mapping, got {brief(kwargs)}")
@@ -182,4 +182,4 @@ def local_args(
 def check_request_id(value: Any, what: str) -> int:
     if type(value) is not int or not 0 < value <= MAX_ID:
         bad_id(what, value)
-    return value  # type: ignore[no-any-return]
+    return value

@@ -13,7 +13,6 @@ from typing import Any, ClassVar, TypeVar
 
 from ._errors import LocalProtocolError, ProtocolError
 from ._message_base import (
-    NO_PAYLOAD,
     URI_OK,
     Message,
     bad_id,
@@ -288,7 +287,7 @@ def _parse_goodbye(w: list[Any]) -> Goodbye:
 
 
 class Error(_PayloadMessage):
-    """``[ERROR, REQUEST.Type|int, REQUEST.Request|id, Details|dict, Error|uri, Arguments?, ArgumentsKw?]``."""
+    """``[ERROR, REQUEST.Type|int, REQUEST.Request|id, Details|dict, Error|uri, A?, K?]``."""
 
     __slots__ = ()
     MESSAGE_TYPE = 8
@@ -383,7 +382,17 @@ def _parse_publish(w: list[Any]) -> Publish:
     topic = w[3]
     if type(topic) is not str or topic not in URI_OK:
         check_uri(topic, "PUBLISH.Topic")
-    args, kwargs, payload = check_payload(w, 4, "PUBLISH") if n > 4 else NO_PAYLOAD
+    if n == 6:  # the common ending, inlined: Arguments|list, ArgumentsKw|dict
+        args, kwargs = w[4], w[5]
+        if type(args) is list and type(kwargs) is dict:
+            for key in kwargs:
+                if type(key) is not str:
+                    break
+            else:
+                return new(Publish, (rid, options, topic, args or None, kwargs or None, None))
+    elif n == 4:
+        return new(Publish, (rid, options, topic, None, None, None))
+    args, kwargs, payload = check_payload(w, 4, "PUBLISH")
     return new(Publish, (rid, options, topic, args, kwargs, payload))
 
 
@@ -489,7 +498,7 @@ def _parse_gone(w: list[Any], name: str, rules: Mapping[str, Any]) -> tuple[int,
 
 
 class Unsubscribed(Message):
-    """``[UNSUBSCRIBED, UNSUBSCRIBE.Request|id]`` or revocation ``[UNSUBSCRIBED, 0, Details|dict]``."""
+    """``[UNSUBSCRIBED, UNSUBSCRIBE.Request|id]``; revoked: ``[UNSUBSCRIBED, 0, Details|dict]``."""
 
     __slots__ = ()
     MESSAGE_TYPE = 35
@@ -498,9 +507,7 @@ class Unsubscribed(Message):
     request_id: int = field(0, "Request ID of the UNSUBSCRIBE, 0 for a router revocation")
     details: dict[str, Any] | None = field(1, "Details (revocation: ``subscription``, ``reason``)")
 
-    def __new__(
-        cls, *, request_id: int, details: Mapping[str, Any] | None = None
-    ) -> Unsubscribed:
+    def __new__(cls, *, request_id: int, details: Mapping[str, Any] | None = None) -> Unsubscribed:
         tail = [] if details is None else [local_args("UNSUBSCRIBED", details)[0]]
         return _build(_parse_unsubscribed, [35, request_id, *tail])
 
@@ -560,7 +567,17 @@ def _parse_event(w: list[Any]) -> Event:
     details = w[3]
     if type(details) is not dict or details:
         check_dict(details, "EVENT.Details", _C_EVENT)
-    args, kwargs, payload = check_payload(w, 4, "EVENT") if n > 4 else NO_PAYLOAD
+    if n == 6:  # the common ending, inlined: Arguments|list, ArgumentsKw|dict
+        args, kwargs = w[4], w[5]
+        if type(args) is list and type(kwargs) is dict:
+            for key in kwargs:
+                if type(key) is not str:
+                    break
+            else:
+                return new(Event, (sid, pid, details, args or None, kwargs or None, None))
+    elif n == 4:
+        return new(Event, (sid, pid, details, None, None, None))
+    args, kwargs, payload = check_payload(w, 4, "EVENT")
     return new(Event, (sid, pid, details, args, kwargs, payload))
 
 
@@ -631,7 +648,17 @@ def _parse_call(w: list[Any]) -> Call:
     procedure = w[3]
     if type(procedure) is not str or procedure not in URI_OK:
         check_uri(procedure, "CALL.Procedure")
-    args, kwargs, payload = check_payload(w, 4, "CALL") if n > 4 else NO_PAYLOAD
+    if n == 6:  # the common ending, inlined: Arguments|list, ArgumentsKw|dict
+        args, kwargs = w[4], w[5]
+        if type(args) is list and type(kwargs) is dict:
+            for key in kwargs:
+                if type(key) is not str:
+                    break
+            else:
+                return new(Call, (rid, options, procedure, args or None, kwargs or None, None))
+    elif n == 4:
+        return new(Call, (rid, options, procedure, None, None, None))
+    args, kwargs, payload = check_payload(w, 4, "CALL")
     return new(Call, (rid, options, procedure, args, kwargs, payload))
 
 
@@ -696,7 +723,17 @@ def _parse_result(w: list[Any]) -> Result:
     details = w[2]
     if type(details) is not dict or details:
         check_dict(details, "RESULT.Details", _C_RESULT)
-    args, kwargs, payload = check_payload(w, 3, "RESULT") if n > 3 else NO_PAYLOAD
+    if n == 5:  # the common ending, inlined: Arguments|list, ArgumentsKw|dict
+        args, kwargs = w[3], w[4]
+        if type(args) is list and type(kwargs) is dict:
+            for key in kwargs:
+                if type(key) is not str:
+                    break
+            else:
+                return new(Result, (rid, details, args or None, kwargs or None, None))
+    elif n == 3:
+        return new(Result, (rid, details, None, None, None))
+    args, kwargs, payload = check_payload(w, 3, "RESULT")
     return new(Result, (rid, details, args, kwargs, payload))
 
 
@@ -762,7 +799,7 @@ def _parse_unregister(w: list[Any]) -> Unregister:
 
 
 class Unregistered(Message):
-    """``[UNREGISTERED, UNREGISTER.Request|id]`` or revocation ``[UNREGISTERED, 0, Details|dict]``."""
+    """``[UNREGISTERED, UNREGISTER.Request|id]``; revocation ``[UNREGISTERED, 0, Details|dict]``."""
 
     __slots__ = ()
     MESSAGE_TYPE = 67
@@ -771,9 +808,7 @@ class Unregistered(Message):
     request_id: int = field(0, "Request ID of the UNREGISTER, 0 for a router revocation")
     details: dict[str, Any] | None = field(1, "Details (revocation: ``registration``, ``reason``)")
 
-    def __new__(
-        cls, *, request_id: int, details: Mapping[str, Any] | None = None
-    ) -> Unregistered:
+    def __new__(cls, *, request_id: int, details: Mapping[str, Any] | None = None) -> Unregistered:
         tail = [] if details is None else [local_args("UNREGISTERED", details)[0]]
         return _build(_parse_unregistered, [67, request_id, *tail])
 
@@ -788,7 +823,7 @@ def _parse_unregistered(w: list[Any]) -> Unregistered:
 
 
 class Invocation(_PayloadMessage):
-    """``[INVOCATION, Request|id, REGISTERED.Registration|id, Details|dict, Arguments?, ArgumentsKw?]``."""
+    """``[INVOCATION, Request|id, Registration|id, Details|dict, Arguments?, ArgumentsKw?]``."""
 
     __slots__ = ()
     MESSAGE_TYPE = 68
@@ -797,7 +832,9 @@ class Invocation(_PayloadMessage):
     _NHEAD = 3
     request_id: int = field(0, "Request ID (router scope)")
     registration_id: int = field(1, "Registration ID")
-    details: dict[str, Any] = field(2, "Details (``caller``, ``procedure``, ``receive_progress``...)")
+    details: dict[str, Any] = field(
+        2, "Details (``caller``, ``procedure``, ``receive_progress``...)"
+    )
     args: list[Any] | None = field(3, "Arguments")
     kwargs: dict[str, Any] | None = field(4, "ArgumentsKw")
     payload: bytes | str | None = field(5, "Transparent payload")
@@ -833,7 +870,17 @@ def _parse_invocation(w: list[Any]) -> Invocation:
     details = w[3]
     if type(details) is not dict or details:
         check_dict(details, "INVOCATION.Details", _C_INVOCATION)
-    args, kwargs, payload = check_payload(w, 4, "INVOCATION") if n > 4 else NO_PAYLOAD
+    if n == 6:  # the common ending, inlined: Arguments|list, ArgumentsKw|dict
+        args, kwargs = w[4], w[5]
+        if type(args) is list and type(kwargs) is dict:
+            for key in kwargs:
+                if type(key) is not str:
+                    break
+            else:
+                return new(Invocation, (rid, reg, details, args or None, kwargs or None, None))
+    elif n == 4:
+        return new(Invocation, (rid, reg, details, None, None, None))
+    args, kwargs, payload = check_payload(w, 4, "INVOCATION")
     return new(Invocation, (rid, reg, details, args, kwargs, payload))
 
 
@@ -898,7 +945,17 @@ def _parse_yield(w: list[Any]) -> Yield:
     options = w[2]
     if type(options) is not dict or options:
         check_dict(options, "YIELD.Options", _C_YIELD)
-    args, kwargs, payload = check_payload(w, 3, "YIELD") if n > 3 else NO_PAYLOAD
+    if n == 5:  # the common ending, inlined: Arguments|list, ArgumentsKw|dict
+        args, kwargs = w[3], w[4]
+        if type(args) is list and type(kwargs) is dict:
+            for key in kwargs:
+                if type(key) is not str:
+                    break
+            else:
+                return new(Yield, (rid, options, args or None, kwargs or None, None))
+    elif n == 3:
+        return new(Yield, (rid, options, None, None, None))
+    args, kwargs, payload = check_payload(w, 3, "YIELD")
     return new(Yield, (rid, options, args, kwargs, payload))
 
 
@@ -932,6 +989,9 @@ _PARSERS: dict[int, Callable[[list[Any]], Message]] = {
     69: _parse_interrupt,
     70: _parse_yield,
 }
+
+#: Message type code -> validating parser (``parse_message`` without the outer checks).
+PARSERS = _PARSERS
 
 #: Message type code -> message class.
 MESSAGE_CLASSES: dict[int, type[Message]] = {

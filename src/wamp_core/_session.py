@@ -279,6 +279,14 @@ class ClientSession:
             details["authextra"] = dict(hello_auth.authextra)
         hello = m.Hello(realm=realm, details=details)
         self._realm = realm
+        # Request IDs are session-scoped: a new session starts again at 1 (spec, IDs).
+        self._next_id = 1
+        self._recent_calls = _Recent()
+        self._recent_subscriptions = _Recent()
+        self._recent_registrations = _Recent()
+        self._recent_invocations = _Recent()
+        self.details = None
+        self.features = RouterFeatures()
         self._authenticators = {a.method: a for a in authenticators}
         self._outbox.append(hello)
         self.state = SessionState.ESTABLISHING
@@ -345,9 +353,12 @@ class ClientSession:
         options = {} if final else {"progress": True}
         self._outbox.append(
             m.Call(
-                request_id=request_id, procedure=pending.uri, options=options, args=args,
+                request_id=request_id,
+                procedure=pending.uri,
+                options=options,
+                args=args,
                 kwargs=kwargs,
-            )  # fmt: skip
+            )
         )
 
     def cancel(self, request_id: int, mode: str = "kill") -> bool:
@@ -423,6 +434,8 @@ class ClientSession:
         sub = self._subscriptions.get(subscription_id)
         if sub is None:
             raise LocalProtocolError(f"no active subscription {subscription_id}")
+        if sub.count <= 0:
+            raise LocalProtocolError(f"subscription {subscription_id} is already being removed")
         if sub.count > 1:
             sub.count -= 1
             return None
@@ -569,9 +582,12 @@ class ClientSession:
         details = msg.details
         method = details.get("authmethod")
         auth = self._authenticators.get(method) if isinstance(method, str) else None
-        if auth is not None:
+        # A WELCOME that names no offered method must not skip the router proofs an offered
+        # method requires (SCRAM verifier, cryptosign router signature): check them all.
+        checks = [auth] if auth is not None else list(self._authenticators.values())
+        for check in checks:
             try:
-                auth.on_welcome(details.get("authextra") or {})
+                check.on_welcome(details.get("authextra") or {})
             except AuthenticationError as exc:
                 self._auth_failed(exc)
                 return
@@ -714,6 +730,7 @@ class ClientSession:
             pending = self._pending.get(rid)
             if pending is None or pending.kind != "call":
                 if rid in self._recent_calls:
+                    log.debug("dropping late progressive RESULT for finished call %d", rid)
                     return
                 raise ProtocolError(f"progressive RESULT for request {rid}, not a pending call")
             result = CallResult(msg.args or [], msg.kwargs or {}, True, msg.details)
@@ -728,10 +745,10 @@ class ClientSession:
         self._events.append(ev.CallSucceeded(rid, result))
 
     def _on_registered(self, msg: m.Registered) -> None:
-        pending = self._reply(msg.request_id, "register", "REGISTERED")
-        assert pending is not None and pending.uri is not None
         if msg.registration_id in self._registrations:
             raise ProtocolError(f"REGISTERED reuses active registration {msg.registration_id}")
+        pending = self._reply(msg.request_id, "register", "REGISTERED")
+        assert pending is not None and pending.uri is not None
         self._registrations[msg.registration_id] = pending.uri
         self._events.append(ev.Registered(msg.request_id, msg.registration_id, pending.uri))
 
@@ -767,10 +784,14 @@ class ClientSession:
             return
         elif reg not in self._registrations:
             if reg in self._recent_registrations:
-                log.debug("INVOCATION for ended registration %d: answering no_such_registration", reg)
+                log.debug(
+                    "INVOCATION for ended registration %d: answering no_such_registration", reg
+                )
                 self._recent_invocations.add(rid)
                 self._outbox.append(
-                    m.Error(request_type=68, request_id=rid, error="wamp.error.no_such_registration")
+                    m.Error(
+                        request_type=68, request_id=rid, error="wamp.error.no_such_registration"
+                    )
                 )
                 return
             raise ProtocolError(f"INVOCATION for unknown registration {reg}")

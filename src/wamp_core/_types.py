@@ -285,7 +285,7 @@ class CloseDetails:
 
 @dataclass(frozen=True, slots=True)
 class EventDetails:
-    """Details of a received event. ``topic`` is the concrete topic (also for pattern subscriptions)."""
+    """Details of a received event; ``topic`` is the concrete topic (even for pattern matches)."""
 
     subscription: int
     publication: int

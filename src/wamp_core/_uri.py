@@ -36,7 +36,7 @@ def is_valid_uri(uri: object, *, strict: bool = False, allow_empty: bool = False
 def validate_uri(
     uri: object, what: str = "URI", *, strict: bool = False, allow_empty: bool = False
 ) -> str:
-    """Return ``uri`` if valid, else raise :class:`LocalProtocolError` (``wamp.error.invalid_uri``)."""
+    """Return ``uri`` if valid, else raise :class:`LocalProtocolError` (``invalid_uri``)."""
     if isinstance(uri, str) and is_valid_uri(uri, strict=strict, allow_empty=allow_empty):
         return uri
     raise LocalProtocolError(f"invalid {what}: {uri!r}", reason="wamp.error.invalid_uri")

@@ -104,7 +104,9 @@ _MATCH = _one_of("exact", "prefix", "wildcard")
 # Payload transparency (Autobahn E2E) and payload passthru mode (spec).
 _PAYLOAD: Final[dict[str, Checker]] = {
     "enc_algo": _custom_or("cryptobox", "mqtt", "xbr"),
-    "enc_serializer": _custom_or("json", "msgpack", "cbor", "ubjson", "flatbuffers"),
+    "enc_serializer": _custom_or(
+        "json", "msgpack", "cbor", "ubjson", "flatbuffers", "opaque", "flexbuffers"
+    ),
     "enc_key": _bytes_or_str,
     "ppt_scheme": _str,
     "ppt_serializer": _str,

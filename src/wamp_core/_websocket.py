@@ -154,11 +154,18 @@ def _check_headers(
 
 
 def _check_close(code: int, reason: str) -> None:
+    """Raise LocalProtocolError unless ``code``/``reason`` may go into a close frame."""
     if isinstance(code, bool) or not isinstance(code, int):
         raise LocalProtocolError(f"close code must be an int, not {code!r}")
     if code not in _SENDABLE_CLOSE_CODES and not 3000 <= code <= 4999:
         raise LocalProtocolError(f"WebSocket close code {code} may not be sent")
-    if len(reason.encode("utf-8")) > _MAX_CLOSE_REASON:
+    if not isinstance(reason, str):
+        raise LocalProtocolError(f"close reason must be a str, not {reason!r}")
+    try:
+        size = len(reason.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise LocalProtocolError("close reason is not encodable as UTF-8") from None
+    if size > _MAX_CLOSE_REASON:
         raise LocalProtocolError(
             f"WebSocket close reason is longer than {_MAX_CLOSE_REASON} bytes of UTF-8"
         )
@@ -415,7 +422,6 @@ class WebSocketClient:
                     "the WebSocket server selected no subprotocol (offered: "
                     f"{', '.join(offered)}); it speaks none of our serializers",
                 ),
-                send_close=False,
             )
         # wsproto already rejected a subprotocol we did not offer.
         serializer = subprotocol[len(_SUBPROTOCOL_PREFIX) :]

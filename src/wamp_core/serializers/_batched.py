@@ -2,11 +2,12 @@
 
 A batched WebSocket message carries one or more WAMP messages (zero is an error):
 
-* text serializers (JSON): every message is followed by the ASCII record separator. The spec
-  names octet ``0x1E``, which is what we send; Autobahn-Python sends ``0x18`` (its ``b"\\30"`` is
-  octal), so decoding accepts **both** ``0x1E`` and ``0x18`` as separators. Neither octet can
-  occur unescaped in JSON text, so splitting is unambiguous. A missing separator after the last
-  message is tolerated; an empty message between two separators is an error.
+* text serializers (JSON): every message is followed by a separator octet. The spec names the
+  record separator ``0x1E``; Autobahn-Python and Crossbar.io use ``0x18`` (their ``b"\\30"`` is
+  octal) and Crossbar drops a connection whose frames end in ``0x1E``. We send ``0x18`` so that
+  ``json.batched`` works with the real router, and decoding accepts **both** octets. Neither
+  octet can occur unescaped in JSON text, so splitting is unambiguous. A missing separator after
+  the last message is tolerated; an empty message between two separators is an error.
 * binary serializers (msgpack, cbor, ubjson): every message is prefixed by its length as an
   unsigned 32-bit big-endian integer. A truncated prefix or message is an error.
 """
@@ -21,12 +22,14 @@ from .._errors import SerializationError
 from .._messages import Message
 from ._base import Serializer
 
-__all__ = ["BatchedSerializer", "SEPARATOR", "SEPARATOR_AUTOBAHN"]
+__all__ = ["BatchedSerializer", "SEPARATOR", "SEPARATOR_AUTOBAHN", "SEPARATOR_SPEC"]
 
-#: The record separator the spec prescribes after each JSON message (and the one we send).
-SEPARATOR = b"\x1e"
-#: The separator Autobahn-Python sends (``b"\\30"``: octal 30 = 0x18); accepted on decode.
+#: The record separator the spec's text prescribes after each JSON message (accepted on decode).
+SEPARATOR_SPEC = b"\x1e"
+#: The separator Autobahn-Python and Crossbar.io use (``b"\\30"``: octal 30 = 0x18); we send it.
 SEPARATOR_AUTOBAHN = b"\x18"
+#: What we send after each JSON message.
+SEPARATOR = SEPARATOR_AUTOBAHN
 
 _LENGTH = struct.Struct(">I")
 _MAX_LENGTH = 0xFFFFFFFF
@@ -106,7 +109,9 @@ class BatchedSerializer(Serializer):
         if isinstance(data, str):
             chunks: list[Any] = data.replace("\x18", "\x1e").split("\x1e")
         elif isinstance(data, (bytes, bytearray, memoryview)):
-            chunks = bytes(data).replace(SEPARATOR_AUTOBAHN, SEPARATOR).split(SEPARATOR)
+            chunks = (
+                bytes(data).replace(SEPARATOR_SPEC, SEPARATOR_AUTOBAHN).split(SEPARATOR_AUTOBAHN)
+            )
         else:
             raise SerializationError(f"invalid {self.name} data: {type(data).__name__}")
         if len(chunks) > 1 and not chunks[-1]:

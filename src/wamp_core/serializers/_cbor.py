@@ -1,12 +1,14 @@
 """The WAMP CBOR serializer (``wamp.2.cbor``, RawSocket id 3).
 
-Encoding uses ``cbor2.dumps`` defaults. Decoding uses cbor2's decoder with three safety
-settings beyond its defaults (when the installed cbor2 supports them, i.e. cbor2 >= 6):
+Encoding uses ``cbor2.dumps`` defaults. Decoding uses cbor2's decoder with these safety
+rules beyond its defaults (the first two need cbor2 >= 6, older versions decode without them):
 
 * map keys and set elements must be text or byte strings (``strict_hashable_types``): integer
   keys would allow hash-flooding (the same rule msgpack applies by default);
-* shared references (tag 29) are refused: they build cyclic or exponentially shared values;
-* a frame must hold exactly one CBOR item: trailing bytes are an error.
+* value and string references (tags 29 and 25) are refused: they build cyclic values, or
+  values that expand exponentially when re-encoded or walked;
+* a frame must hold exactly one CBOR item: trailing bytes are an error (``cbor2.loads`` would
+  silently ignore them, dropping e.g. a second message a confused peer concatenated).
 
 Other semantic tags decode as cbor2 decodes them (datetimes, big integers, decimals,
 ``CBORTag`` objects...): fine as payload values, while Options/Details and ArgumentsKw keys are
@@ -33,14 +35,14 @@ _dumps = cbor2.dumps
 _CBORDecoder = cbor2.CBORDecoder
 
 
-def _no_shared_reference(*_: Any) -> Any:
-    raise cbor2.CBORDecodeError("shared references (tag 29) are not accepted")
+def _refuse_reference(*_: Any) -> Any:
+    raise cbor2.CBORDecodeError("value/string references (tags 25, 29) are not accepted")
 
 
 def _decoder_options() -> dict[str, Any]:
     wanted: dict[str, Any] = {
         "strict_hashable_types": True,
-        "semantic_decoders": {29: _no_shared_reference},
+        "semantic_decoders": {25: _refuse_reference, 29: _refuse_reference},
     }
     try:
         _CBORDecoder(BytesIO(b""), **wanted)
@@ -51,24 +53,40 @@ def _decoder_options() -> dict[str, Any]:
 
 
 _OPTIONS = _decoder_options()
-
-
-def _loads(data: Any) -> Any:
-    fp = BytesIO(data)
-    value = _CBORDecoder(fp, **_OPTIONS).decode()
-    if fp.read(1):
-        raise SerializationError("invalid cbor data: trailing bytes after the CBOR item")
-    return value
+_EMPTY = BytesIO(b"")
+_KEEP_MAX = 65536
 
 
 class CborSerializer(Serializer):
-    """``wamp.2.cbor``: CBOR (RFC 8949) with byte strings for bytes."""
+    """``wamp.2.cbor``: CBOR (RFC 8949) with byte strings for bytes.
+
+    Keeps a reusable decoder: use one instance per connection (not shared between threads).
+    """
 
     name = "cbor"
     subprotocol = "wamp.2.cbor"
     rawsocket_id = 3
     binary = True
     batched = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._decoder = _CBORDecoder(BytesIO(b""), **_OPTIONS)
+
+    def _loads(self, data: Any) -> Any:
+        fp = BytesIO(data)
+        decoder = self._decoder
+        decoder.fp = fp
+        try:
+            value = decoder.decode()
+        finally:
+            # Setting ``fp`` is slow (~0.2 us): only drop a large frame instead of keeping it
+            # until the next decode.
+            if fp.tell() > _KEEP_MAX:
+                decoder.fp = _EMPTY
+        if fp.read(1):
+            raise SerializationError("invalid cbor data: trailing bytes after the CBOR item")
+        return value
 
     def dumps(self, value: Any) -> bytes:
         try:
@@ -78,7 +96,7 @@ class CborSerializer(Serializer):
 
     def loads(self, data: bytes) -> Any:
         try:
-            return _loads(data)
+            return self._loads(data)
         except SerializationError:
             raise
         except Exception as exc:
@@ -93,7 +111,7 @@ class CborSerializer(Serializer):
 
     def decode(self, data: bytes) -> Message:
         try:
-            wmsg = _loads(data)
+            wmsg = self._loads(data)
         except SerializationError:
             raise
         except Exception as exc:

@@ -244,7 +244,7 @@ class FlatBuffersSerializer(Serializer):
     def decode(self, data: bytes) -> Message:
         """Decode one FlatBuffers buffer into a validated message."""
         try:
-            wmsg = self._decode(bytes(data))
+            wmsg = self._decode(data if type(data) is bytes else bytes(memoryview(data)))
         except ProtocolError:
             raise
         except Exception as exc:  # defensive: a hostile buffer must only yield our errors

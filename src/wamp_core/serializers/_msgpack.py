@@ -17,7 +17,8 @@ from typing import Any
 
 import msgpack
 
-from .._messages import Message, parse_message
+from .._errors import ProtocolError
+from .._messages import PARSERS, Message, parse_message
 from ._base import Serializer, decode_error, encode_error
 
 __all__ = ["MsgpackSerializer"]
@@ -26,6 +27,7 @@ if msgpack.version < (1, 0, 0):  # pragma: no cover - excluded by the dependency
     raise ImportError("wamp_core needs msgpack >= 1.0 (use_bin_type/raw defaults)")
 
 _packb = msgpack.packb  # use_bin_type=True is the default
+_PARSERS = PARSERS
 _unpackb = msgpack.unpackb  # raw=False, strict_map_key=True are the defaults
 
 
@@ -62,4 +64,15 @@ class MsgpackSerializer(Serializer):
             wmsg = _unpackb(data)
         except Exception as exc:
             raise decode_error("msgpack", exc) from exc
+        # Hot path: dispatch straight to the message parser (saves a call frame); anything
+        # unusual goes through parse_message, which owns the error handling.
+        if type(wmsg) is list and wmsg and type(wmsg[0]) is int:
+            parser = _PARSERS.get(wmsg[0])
+            if parser is not None:
+                try:
+                    return parser(wmsg)
+                except ProtocolError:
+                    raise
+                except Exception:
+                    pass
         return parse_message(wmsg)

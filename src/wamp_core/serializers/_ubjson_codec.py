@@ -9,19 +9,23 @@ Both dialects share their markers and structure; they differ in:
   (``U`` for 0-255) and byte strings as ``[$U#``; bjdata writes the smallest *unsigned* type for
   non-negative integers and byte strings as ``[$B#``.
 
-Encoding (both dialects): ``None`` -> ``Z``; booleans -> ``T``/``F``; integers -> the smallest
-integer type, or ``H`` (decimal digits) beyond 64 bits; ``0.0``/``-0.0`` -> ``d`` (float32),
-other finite floats -> ``D``; NaN and infinities -> ``Z`` in classic UBJSON (as the spec and
-py-ubjson do) and ``D`` in BJData (as bjdata does); a string of one UTF-8 byte -> ``C``, other
-strings -> ``S``; ``bytes``/``bytearray``/``memoryview`` -> ``[$U#`` (classic) or ``[$B#``
-(BJData); lists and tuples -> ``[...]``; mappings with string keys -> ``{...}``. Subnormal floats
-are written as ``D`` (the reference encoders switch to ``H`` for them).
+Encoding: ``None`` -> ``Z``; booleans -> ``T``/``F``; integers -> the smallest integer type, or
+``H`` (decimal digits) beyond int64 (classic) or beyond int64/uint64 (BJData); ``0.0``/``-0.0``
+-> ``d`` (float32), other finite floats -> ``D``; NaN and infinities -> ``Z`` in classic UBJSON
+(as the spec and py-ubjson do) and ``D`` in BJData (as bjdata does); a string of one UTF-8 byte
+-> ``C``, other strings -> ``S``; ``bytes``/``bytearray``/``memoryview`` -> ``[$U#`` (classic) or
+``[$B#`` (BJData); lists and tuples -> ``[...]``; mappings with string keys -> ``{...}``. Floats
+below 2.23e-308 are written as ``D`` (the reference encoders switch to ``H`` for them).
 
 Decoding accepts every marker of the dialect, no-ops (``N``), optimized containers (``$`` type,
 ``#`` count) and ``H`` (an integer literal gives ``int``, another number ``float``). Typed arrays
-of ``U`` (both dialects) and of ``B`` (BJData) decode to ``bytes``. BJData's N-dimensional counts
-(``#[``) and structure-of-arrays containers are rejected. Nesting is limited to
-:data:`MAX_DEPTH` containers. Any malformed input raises :class:`SerializationError`, nothing else.
+of ``U`` (both dialects) and of ``B`` (BJData) decode to ``bytes``. BJData N-dimensional arrays
+(``#[dims]``, what bjdata writes for numpy arrays) decode to nested lists, or to ``bytes`` when
+one-dimensional of ``U``/``B``: Crossbar 26 turns a classic peer's ``[$U#`` bytes into a numpy
+array and relays it as ``[$U#[n]``. Structure-of-arrays containers are rejected. Nesting is
+limited to :data:`MAX_DEPTH` containers; typed arrays of ``Z``/``T``/``F`` (no data per element)
+may expand to a bounded number of elements per frame byte. Malformed input raises
+:class:`SerializationError`, nothing else.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ _ARR, _ARR_END, _OBJ, _OBJ_END = b"[]{}"
 _TYPE, _COUNT = b"$#"
 _NO_DATA = frozenset((_Z, _T, _F))
 _BYTE_ARRAYS = frozenset((_U, _B))
+_HEADER = frozenset((_TYPE, _COUNT))
 
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _INTEGER = re.compile(r"-?[0-9]+")
@@ -54,9 +59,20 @@ _INTEGER = re.compile(r"-?[0-9]+")
 # Zero-width elements (typed arrays of Z/T/F) a frame may expand to: base + factor * its size.
 _EMPTY_BUDGET_BASE = 1024
 _EMPTY_BUDGET_FACTOR = 32
+# Most dimensions of a BJData N-dimensional array (numpy's limit).
+_MAX_DIMENSIONS = 64
 
 _U8 = [b"U" + bytes((n,)) for n in range(256)]
 _I8 = [b"i" + struct.pack("b", n) for n in range(-128, 0)]  # index n + 128
+
+
+def _reshape(flat: list[Any], shape: list[int]) -> list[Any]:
+    """Nest a flat row-major list into lists of the given dimensions."""
+    if len(shape) == 1:
+        return flat
+    inner = shape[1:]
+    step = math.prod(inner)
+    return [_reshape(flat[i * step : (i + 1) * step], inner) for i in range(shape[0])]
 
 
 class _DecodeError(SerializationError):
@@ -252,7 +268,10 @@ def _encode_object(d: _Dialect, v: Mapping[Any, Any], out: list[bytes], depth: i
 def encode(value: Any, *, bjdata: bool = False) -> bytes:
     """Encode ``value`` as classic UBJSON (default) or BJData; raise SerializationError."""
     out: list[bytes] = []
-    _encode_value(_BJDATA if bjdata else _CLASSIC, value, out, 0)
+    try:
+        _encode_value(_BJDATA if bjdata else _CLASSIC, value, out, 0)
+    except RecursionError:
+        raise SerializationError("value nested too deeply to encode") from None
     return b"".join(out)
 
 
@@ -297,8 +316,6 @@ class _Decoder:
     def length(self, m: int) -> int:
         """A length or count introduced by marker ``m``."""
         if m not in self.d.length_markers:
-            if m == _ARR and self.d.bjdata:
-                raise self.fail("N-dimensional array counts are not supported")
             raise self.fail(f"expected an integer length, got marker {bytes((m,))!r}")
         _, width, unpack = self.d.fixed[m]
         n: int = unpack(self.data, self.pos)[0]
@@ -314,19 +331,41 @@ class _Decoder:
         except UnicodeDecodeError:
             raise self.fail("string is not valid UTF-8") from None
 
+    def short_text(self) -> str:
+        """The text of a string whose length marker is ``U`` (the common case), at ``pos``."""
+        data = self.data
+        start = self.pos + 1
+        stop = start + data[start - 1]
+        if stop > self.end:
+            raise self.fail("string runs past the end of the data")
+        self.pos = stop
+        try:
+            return data[start:stop].decode("utf-8")
+        except UnicodeDecodeError:
+            raise self.fail("string is not valid UTF-8") from None
+
     def value(self, m: int) -> Any:
+        """The value introduced by marker ``m`` (already consumed)."""
+        data = self.data
         if m == _S:
-            return self.text(self.length(self.marker()))
-        fixed = self.d.fixed.get(m)
-        if fixed is not None:
-            unpack = fixed[2]
-            v = unpack(self.data, self.pos)[0]
-            self.pos += fixed[1]
+            m = data[self.pos]
+            self.pos += 1
+            if m == _U:
+                return self.short_text()
+            return self.text(self.length(m))
+        if m == _U:
+            v = data[self.pos]
+            self.pos += 1
             return v
         if m == _ARR:
             return self.array()
         if m == _OBJ:
             return self.obj()
+        fixed = self.d.fixed.get(m)
+        if fixed is not None:
+            v = fixed[2](data, self.pos)[0]
+            self.pos += fixed[1]
+            return v
         if m == _Z:
             return None
         if m == _T:
@@ -334,7 +373,7 @@ class _Decoder:
         if m == _F:
             return False
         if m == _C:
-            c = self.data[self.pos]
+            c = data[self.pos]
             if c >= 0x80:
                 raise self.fail("char (C) value is not ASCII")
             self.pos += 1
@@ -364,8 +403,12 @@ class _Decoder:
             return float(s)
         raise self.fail("malformed high-precision number")
 
-    def header(self) -> tuple[int, int]:
-        """Optional ``$type`` and ``#count`` of a container: (type or -1, count or -1)."""
+    def header(self) -> tuple[int, int, list[int] | None]:
+        """Optional ``$type`` and ``#count`` of a container.
+
+        Returns (type or -1, count or -1, shape): ``shape`` is the dimension list of a BJData
+        N-dimensional count (``#[...]``, then ``count`` is their product), else ``None``.
+        """
         data = self.data
         m = data[self.pos]
         if m == _TYPE:
@@ -377,16 +420,32 @@ class _Decoder:
                 self.pos += 2
                 raise self.fail("typed container without a count")
             self.pos += 4
-            return t, self.length(data[self.pos - 1])
-        if m == _COUNT:
+        elif m == _COUNT:
+            t = -1
             self.pos += 2
-            return -1, self.length(data[self.pos - 1])
-        return -1, -1
+        else:
+            return -1, -1, None
+        m = data[self.pos - 1]
+        if m == _ARR and self.d.bjdata:
+            shape = self.shape()
+            return t, math.prod(shape), shape
+        return t, self.length(m), None
 
-    def enter(self) -> None:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise self.fail(f"nested deeper than {MAX_DEPTH} containers")
+    def shape(self) -> list[int]:
+        """The dimensions of a BJData N-dimensional array (after ``#[``)."""
+        dims = self.array()
+        if isinstance(dims, bytes):
+            dims = list(dims)
+        if (
+            not dims
+            or len(dims) > _MAX_DIMENSIONS
+            or not all(type(n) is int and n >= 0 for n in dims)
+        ):
+            raise self.fail("invalid N-dimensional array dimensions")
+        # Charge the nested lists that reshaping will build.
+        for k in range(1, len(dims)):
+            self.spend(math.prod(dims[:k]))
+        return dims  # type: ignore[no-any-return]
 
     def spend(self, count: int) -> None:
         self.budget -= count
@@ -396,7 +455,7 @@ class _Decoder:
     def typed_values(self, t: int, count: int) -> list[Any]:
         """``count`` values of fixed type ``t`` (of a typed container)."""
         if t in _NO_DATA:
-            pass
+            self.spend(count)
             return [None if t == _Z else t == _T] * count
         fixed = self.d.fixed.get(t)
         if fixed is not None:
@@ -415,46 +474,79 @@ class _Decoder:
         return [value(t) for _ in range(count)]
 
     def array(self) -> Any:
-        self.enter()
-        t, count = self.header()
-        if t >= 0:
-            if t in _BYTE_ARRAYS:
-                result: Any = self.take(count)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail(f"nested deeper than {MAX_DEPTH} containers")
+        data = self.data
+        value = self.value
+        if data[self.pos] not in _HEADER:
+            result: Any = []
+            append = result.append
+            while True:
+                m = data[self.pos]
+                self.pos += 1
+                if m == _ARR_END:
+                    break
+                if m != _N:
+                    append(value(m))
+        else:
+            t, count, shape = self.header()
+            if t < 0:
+                if count > self.end - self.pos:
+                    raise self.fail(f"{count} elements announced, {self.end - self.pos} bytes left")
+                next_marker = self.next_marker
+                result = [value(next_marker()) for _ in range(count)]
+            elif t in _BYTE_ARRAYS:
+                result = self.take(count)
             else:
                 result = self.typed_values(t, count)
-        elif count >= 0:
-            if count > self.end - self.pos:
-                raise self.fail(f"{count} elements announced, {self.end - self.pos} bytes left")
-            next_marker = self.next_marker
-            value = self.value
-            result = [value(next_marker()) for _ in range(count)]
-        else:
-            result = []
-            append = result.append
-            next_marker = self.next_marker
-            value = self.value
-            m = next_marker()
-            while m != _ARR_END:
-                append(value(m))
-                m = next_marker()
+            if shape is not None and len(shape) > 1:
+                result = _reshape(list(result), shape)
         self.depth -= 1
         return result
 
     def key(self) -> str:
-        return self.text(self.length(self.next_marker()))
+        m = self.next_marker()
+        if m == _U:
+            return self.short_text()
+        return self.text(self.length(m))
 
     def obj(self) -> dict[str, Any]:
-        self.enter()
-        t, count = self.header()
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail(f"nested deeper than {MAX_DEPTH} containers")
+        data = self.data
+        value = self.value
         result: dict[str, Any] = {}
-        key = self.key
-        if t >= 0 or count >= 0:
+        if data[self.pos] not in _HEADER:
+            short_text = self.short_text
+            while True:
+                m = data[self.pos]
+                self.pos += 1
+                if m == _U:
+                    k = short_text()
+                elif m == _OBJ_END:
+                    break
+                elif m == _N:
+                    continue
+                else:
+                    k = self.text(self.length(m))
+                m = data[self.pos]
+                self.pos += 1
+                while m == _N:
+                    m = data[self.pos]
+                    self.pos += 1
+                result[k] = value(m)
+        else:
+            t, count, shape = self.header()
+            if shape is not None:
+                raise self.fail("an object cannot have N-dimensional counts")
             # Every entry takes at least one byte (its key's length marker).
             if count > self.end - self.pos:
                 raise self.fail(f"{count} entries announced, {self.end - self.pos} bytes left")
+            key = self.key
             if t < 0:
                 next_marker = self.next_marker
-                value = self.value
                 for _ in range(count):
                     k = key()
                     result[k] = value(next_marker())
@@ -463,19 +555,9 @@ class _Decoder:
                 for _ in range(count):
                     result[key()] = constant
             else:
-                value = self.value
                 for _ in range(count):
                     k = key()
                     result[k] = value(t)
-        else:
-            value = self.value
-            next_marker = self.next_marker
-            while True:
-                m = next_marker()
-                if m == _OBJ_END:
-                    break
-                k = self.text(self.length(m))
-                result[k] = value(next_marker())
         self.depth -= 1
         return result
 

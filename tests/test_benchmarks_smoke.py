@@ -1,0 +1,54 @@
+"""Smoke test of benchmarks/codec.py: it runs, prints the table and writes the JSON.
+
+Speed is never asserted here: only that the benchmark works end to end.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "benchmarks" / "codec.py"
+SERIALIZERS = ("json", "msgpack", "cbor", "ubjson", "flatbuffers")
+MESSAGES = ("CALL", "EVENT", "RESULT")
+
+
+def test_codec_benchmark_quick_run(tmp_path: Path) -> None:
+    out = tmp_path / "codec.json"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split() for line in proc.stdout.splitlines()]
+    for title in ("ENCODE", "DECODE"):
+        assert any(row[:1] == [title] for row in rows), proc.stdout
+    # Every message x serializer has a row with a time for ours.
+    for message in MESSAGES:
+        for serializer in SERIALIZERS:
+            matching = [row for row in rows if row[:2] == [message, serializer]]
+            assert len(matching) == 4, (message, serializer, proc.stdout)  # 2 ops x min/median
+            for row in matching:
+                assert float(row[3]) > 0, row  # the "ours" column
+    assert "msgpack target" in proc.stdout
+
+    report = json.loads(out.read_text(encoding="utf-8"))
+    cells = {(c["message"], c["serializer"], c["impl"], c["op"]): c for c in report["cells"]}
+    for message in MESSAGES:
+        for serializer in SERIALIZERS:
+            for op in ("encode", "decode"):
+                cell = cells[message, serializer, "ours", op]
+                assert cell["min_us"] > 0
+                assert cell["min_us"] <= cell["median_us"]
+                assert len(cell["times_us"]) == report["method"]["repeat"]
+                assert cell["wire_bytes"] > 0
+            # The floor exists for every serializer but flatbuffers.
+            has_raw = (message, serializer, "raw", "encode") in cells
+            assert has_raw == (serializer != "flatbuffers")

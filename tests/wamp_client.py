@@ -1,0 +1,127 @@
+"""A small blocking driver for tests: one socket, one :class:`wamp_core.Connection`.
+
+It only moves bytes and collects events; every protocol decision is the core's. Tests use it
+to prove behaviour against a real router.
+"""
+
+from __future__ import annotations
+
+import selectors
+import socket
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import wamp_core as wc
+from wamp_core import events as ev
+
+
+class BlockingClient:
+    def __init__(
+        self,
+        transport: wc.TransportSpec,
+        realm: str | None = "realm1",
+        authenticators: Sequence[wc.auth.Authenticator] = (),
+        *,
+        timeout: float = 10.0,
+    ) -> None:
+        self.transport = wc.parse_transports(transport)[0]
+        self.conn = wc.make_connection(self.transport, realm=realm, authenticators=authenticators)
+        self.timeout = timeout
+        self.events: list[Any] = []
+        self.handlers: list[Callable[[BlockingClient, Any], None]] = []
+        endpoint = self.transport.endpoint
+        if endpoint.type == "unix":
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect(endpoint.path or "")
+        else:
+            self.sock = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
+        self.sock.settimeout(timeout)
+        self.sel = selectors.DefaultSelector()
+        self.sel.register(self.sock, selectors.EVENT_READ)
+        self.conn.initiate()
+        self.flush()
+
+    # -- plumbing --------------------------------------------------------------------------
+    def flush(self) -> None:
+        out = self.conn.data_to_send()
+        if out:
+            self.sock.sendall(out)
+
+    def step(self, timeout: float | None = None) -> list[Any]:
+        """Wait for data once; return the new events."""
+        self.flush()
+        if self.conn.closed:
+            return []
+        if not self.sel.select(self.timeout if timeout is None else timeout):
+            return []
+        try:
+            data = self.sock.recv(65536)
+        except ConnectionError as exc:
+            new = self.conn.connection_lost(str(exc))
+        else:
+            new = self.conn.receive_data(data) if data else self.conn.receive_eof()
+        new = new + self.conn.take_events()
+        self.events.extend(new)
+        for event in new:
+            for handler in list(self.handlers):
+                handler(self, event)
+        self.events.extend(self.conn.take_events())
+        self.flush()
+        return new
+
+    def wait_for(self, predicate: Callable[[Any], bool], timeout: float | None = None) -> Any:
+        """Step until an event matching ``predicate`` arrives (also checks past events)."""
+        for event in self.events:
+            if predicate(event):
+                return event
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while time.monotonic() < deadline:
+            if self.conn.closed and not self.conn.data_to_send():
+                break
+            for event in self.step(max(0.0, deadline - time.monotonic())):
+                if predicate(event):
+                    return event
+        raise AssertionError(f"event not seen; events so far: {self.events!r}")
+
+    def wait_type(self, cls: type, **fields: Any) -> Any:
+        return self.wait_for(
+            lambda e: isinstance(e, cls) and all(getattr(e, k) == v for k, v in fields.items())
+        )
+
+    def join(self) -> ev.Joined:
+        return self.wait_for(lambda e: isinstance(e, ev.Joined | ev.Aborted))  # type: ignore[no-any-return]
+
+    def request(self, rid: int) -> Any:
+        """Wait for the terminal event of request ``rid``."""
+        terminal = (ev.CallSucceeded, ev.RequestFailed, ev.Published, ev.Subscribed,
+                    ev.Unsubscribed, ev.Registered, ev.Unregistered)  # fmt: skip
+        return self.wait_for(lambda e: isinstance(e, terminal) and e.request_id == rid)
+
+    def close(self) -> None:
+        try:
+            if self.conn.session.is_joined:
+                self.conn.leave()
+                self.wait_for(lambda e: isinstance(e, ev.Left | ev.Aborted), timeout=3)
+        except (AssertionError, OSError, wc.WampError):
+            pass
+        finally:
+            self.sel.close()
+            self.sock.close()
+
+    def __enter__(self) -> BlockingClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def pump(*clients: BlockingClient, until: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Step several clients round-robin until ``until()`` holds."""
+    deadline = time.monotonic() + timeout
+    while not until():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        for client in clients:
+            client.step(0.02)

@@ -1,0 +1,35 @@
+"""Start Crossbar on free loopback ports and run the hand-driven example against it.
+
+Runs the example over RawSocket (TCP), WebSocket and RawSocket over a unix socket; exits non-zero
+if any run fails.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from crossbar import CrossbarRouter  # noqa: E402
+
+
+def main() -> int:
+    failures = 0
+    with CrossbarRouter() as router:
+        for url in (router.rs_url, router.ws_url, f"rs://unix:{router.unix_path}"):
+            print(f"--- {url}", flush=True)
+            proc = subprocess.run(
+                [sys.executable, str(REPO / "examples" / "selectors_client.py"), url, "realm1"],
+                check=False,
+                timeout=60,
+            )
+            failures += proc.returncode != 0
+    print("demo: OK" if not failures else f"demo: {failures} run(s) FAILED")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
