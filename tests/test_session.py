@@ -789,16 +789,41 @@ def test_leave_wire() -> None:
         joined().leave("not a uri")
 
 
-@pytest.mark.parametrize("mode", ["skip", "kill", "killnowait"])
+@pytest.mark.parametrize("mode", ["kill", "killnowait"])
 def test_cancel_wire(mode: str) -> None:
     session = joined()
     rid = session.call("com.example.p")
     session.messages_to_send()
     assert session.cancel(rid, mode) is True
     assert wire(session) == [[49, rid, {"mode": mode}]]
-    assert session.pending_requests == {rid: "call"}  # still waiting for the router's ERROR
+    assert session.pending_requests == {rid: "call"}  # still waiting for the router's answer
+    assert session.take_events() == []
     assert session.cancel(rid, mode) is True  # already canceled: nothing more is sent
     assert wire(session) == []
+
+
+def test_cancel_skip_ends_the_call_at_once(caplog: pytest.LogCaptureFixture) -> None:
+    """Skip: the caller stops waiting now (Crossbar never answers a skip CANCEL)."""
+    router = ScriptedRouter()
+    router.join()
+    session = router.session
+    rid = session.call("com.example.slow", options=CallOptions(receive_progress=True))
+    router.take_sent()
+    assert session.cancel(rid, "skip") is True
+    (failed,) = session.take_events()
+    assert (failed.request_id, failed.kind) == (rid, "call")  # type: ignore[attr-defined]
+    assert app_error(failed).error == ApplicationError.CANCELED
+    assert session.pending_requests == {}
+    assert router.take_sent() == [[49, rid, {"mode": "skip"}]]
+    assert session.cancel(rid, "skip") is False  # no longer pending
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        # a spec router answers with ERROR canceled; the callee's result may follow
+        assert router.error(48, rid, ApplicationError.CANCELED) == []
+        assert router.result(rid, ["late"], progress=True) == []
+        assert router.result(rid, ["late"]) == []
+    assert session.state is S.ESTABLISHED
+    assert router.take_sent() == []
+    assert f"late ERROR(48) for finished call {rid}" in caplog.text
 
 
 def test_cancel_rejects_bad_mode_and_non_calls() -> None:
@@ -1221,12 +1246,12 @@ def test_invocation_continuation_after_completion_is_discarded(
     assert f"completed invocation {inv}" in caplog.text
 
 
-def test_cancel_skip_then_late_result_is_dropped(caplog: pytest.LogCaptureFixture) -> None:
+def test_cancel_killnowait_then_late_result_is_dropped(caplog: pytest.LogCaptureFixture) -> None:
     router = ScriptedRouter()
     router.join()
     session = router.session
     rid = session.call("com.example.slow", options=CallOptions(receive_progress=True))
-    session.cancel(rid, "skip")
+    session.cancel(rid, "killnowait")
     router.take_sent()
     # progressive results after a cancel are no longer delivered
     assert router.result(rid, ["p"], progress=True) == []

@@ -52,6 +52,9 @@ class BlockingClient:
     def step(self, timeout: float | None = None) -> list[Any]:
         """Wait for data once; return the new events."""
         self.flush()
+        local = self.conn.take_events()  # produced by commands (e.g. a skip cancel)
+        if local:
+            return self._deliver(local)
         if self.conn.closed:
             return []
         if not self.sel.select(self.timeout if timeout is None else timeout):
@@ -62,7 +65,9 @@ class BlockingClient:
             new = self.conn.connection_lost(str(exc))
         else:
             new = self.conn.receive_data(data) if data else self.conn.receive_eof()
-        new = new + self.conn.take_events()
+        return self._deliver(new + self.conn.take_events())
+
+    def _deliver(self, new: list[Any]) -> list[Any]:
         self.events.extend(new)
         for event in new:
             for handler in list(self.handlers):

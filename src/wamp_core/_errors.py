@@ -148,6 +148,8 @@ class ApplicationError(WampError):
         self.error_args: list[Any] = list(args)
         self.kwargs: dict[str, Any] = dict(kwargs) if kwargs else {}
         self.details: dict[str, Any] = dict(details) if details else {}
+        #: A transparent (passthru/E2E) payload carried by the ERROR, if any.
+        self.payload: bytes | str | None = None
 
     def __str__(self) -> str:
         parts = [self.error]
@@ -157,6 +159,4 @@ class ApplicationError(WampError):
         return ": ".join(parts[:1]) + (" " + " ".join(parts[1:]) if len(parts) > 1 else "")
 
     def __repr__(self) -> str:
-        return (
-            f"ApplicationError({self.error!r}, args={self.error_args!r}, kwargs={self.kwargs!r})"
-        )
+        return f"ApplicationError({self.error!r}, args={self.error_args!r}, kwargs={self.kwargs!r})"

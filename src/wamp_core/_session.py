@@ -206,6 +206,7 @@ class ClientSession:
         self._recent_registrations = _Recent()
         self._recent_invocations = _Recent()
         self._leave_reason: str | None = None
+        self._aborted_locally = False
         self._transport_gone = False
         self._handlers: dict[type[m.Message], Callable[[Any], None]] = {
             m.Welcome: self._on_welcome,
@@ -233,7 +234,10 @@ class ClientSession:
 
     @property
     def session_id(self) -> int | None:
-        return self.details.session if self.details else None
+        """The router-assigned session ID while joined (or leaving), else None."""
+        if self.details is None or self.state not in (S.ESTABLISHED, S.SHUTTING_DOWN):
+            return None
+        return self.details.session
 
     @property
     def pending_requests(self) -> dict[int, ev.RequestKind]:
@@ -286,6 +290,7 @@ class ClientSession:
         self._recent_registrations = _Recent()
         self._recent_invocations = _Recent()
         self.details = None
+        self._aborted_locally = False
         self.features = RouterFeatures()
         self._authenticators = {a.method: a for a in authenticators}
         self._outbox.append(hello)
@@ -366,8 +371,10 @@ class ClientSession:
 
         Returns True when CANCEL was queued. Without the dealer feature ``call_canceling`` nothing
         goes on the wire: the call is abandoned locally and its late result will be dropped
-        (returns False). The call still ends with a :class:`RequestFailed` (``canceled``) event
-        from the router when CANCEL was sent.
+        (returns False). With ``skip`` the caller stops waiting at once (the spec's semantics;
+        Crossbar never answers a skip CANCEL): the call ends here with a :class:`RequestFailed`
+        (``canceled``) event and the router's ERROR is dropped as late. Otherwise the call ends
+        with the router's answer (ERROR ``canceled``, or a RESULT for ``kill``).
         """
         if mode not in ("skip", "kill", "killnowait"):
             raise LocalProtocolError(f"invalid cancel mode {mode!r}")
@@ -376,17 +383,19 @@ class ClientSession:
             return False
         if pending.canceled is not None:
             return pending.canceled != "local"
-        if "call_canceling" not in self.features.dealer:
-            pending.canceled = "local"
-            del self._pending[request_id]
-            self._recent_calls.add(request_id)
-            self._events.append(
-                ev.RequestFailed(request_id, "call", ApplicationError(ApplicationError.CANCELED))
-            )
-            return False
-        pending.canceled = mode
-        self._outbox.append(m.Cancel(request_id=request_id, options={"mode": mode}))
-        return True
+        sent = "call_canceling" in self.features.dealer
+        if sent:
+            self._outbox.append(m.Cancel(request_id=request_id, options={"mode": mode}))
+        if sent and mode != "skip":
+            pending.canceled = mode
+            return True
+        pending.canceled = mode if sent else "local"
+        del self._pending[request_id]
+        self._recent_calls.add(request_id)
+        self._events.append(
+            ev.RequestFailed(request_id, "call", ApplicationError(ApplicationError.CANCELED))
+        )
+        return sent
 
     def publish(
         self,
@@ -537,8 +546,8 @@ class ClientSession:
             return self._take_events()
         nxt = TRANSITIONS.get((state, type(msg)))
         if nxt is None:
-            if state is SessionState.SHUTTING_DOWN:
-                log.debug("ignoring %s while shutting down", msg.NAME)
+            if state is SessionState.SHUTTING_DOWN or self._aborted_locally:
+                log.debug("ignoring %s in state %s", msg.NAME, state.value)
                 return self._take_events()
             return self.protocol_violation(
                 f"{msg.NAME} is not allowed in session state {state.value}"
@@ -591,6 +600,12 @@ class ClientSession:
             except AuthenticationError as exc:
                 self._auth_failed(exc)
                 return
+            except Exception as exc:
+                log.exception("authenticator %r failed on WELCOME", check.method)
+                self._auth_failed(
+                    AuthenticationError(f"{type(exc).__name__} in {check.method} authenticator")
+                )
+                return
         self.features = RouterFeatures.from_roles(msg.roles)
         if not (self.features.has_broker or self.features.has_dealer):
             raise ProtocolError("WELCOME.Details.roles announces neither broker nor dealer")
@@ -620,6 +635,12 @@ class ClientSession:
         except AuthenticationError as exc:
             self._auth_failed(exc)
             return
+        except Exception as exc:  # a custom authenticator's bug: abort, never leak the text
+            log.exception("authenticator %r failed on CHALLENGE", msg.method)
+            self._auth_failed(
+                AuthenticationError(f"{type(exc).__name__} in {msg.method} authenticator")
+            )
+            return
         self.state = SessionState.CHALLENGING
         self._outbox.append(m.Authenticate(signature=signature, extra=extra))
         self._events.append(ev.ChallengeAnswered(msg.method))
@@ -630,6 +651,7 @@ class ClientSession:
         self._end(CloseDetails(exc.reason, exc.message, local=True), abort=True)
 
     def _on_abort(self, msg: m.Abort) -> None:
+        self._outbox.clear()  # ABORT is never answered; nothing we queued can matter now
         details = CloseDetails(msg.reason, msg.message)
         self._end(details, abort=True, args=msg.args, kwargs=msg.kwargs)
 
@@ -659,6 +681,7 @@ class ClientSession:
         self._invocations.clear()
         self.state = SessionState.CLOSED
         self._leave_reason = None
+        self._aborted_locally = abort and details.local
         if abort:
             self._events.append(ev.Aborted(details, args, kwargs))
         else:
@@ -733,7 +756,7 @@ class ClientSession:
                     log.debug("dropping late progressive RESULT for finished call %d", rid)
                     return
                 raise ProtocolError(f"progressive RESULT for request {rid}, not a pending call")
-            result = CallResult(msg.args or [], msg.kwargs or {}, True, msg.details)
+            result = CallResult(msg.args or [], msg.kwargs or {}, True, msg.details, msg.payload)
             if pending.canceled is None:
                 self._events.append(ev.CallProgress(rid, result))
             return
@@ -741,7 +764,7 @@ class ClientSession:
         if finished is None:
             return
         self._recent_calls.add(rid)
-        result = CallResult(msg.args or [], msg.kwargs or {}, False, msg.details)
+        result = CallResult(msg.args or [], msg.kwargs or {}, False, msg.details, msg.payload)
         self._events.append(ev.CallSucceeded(rid, result))
 
     def _on_registered(self, msg: m.Registered) -> None:
@@ -833,6 +856,7 @@ class ClientSession:
         error = ApplicationError(
             msg.error, *(msg.args or ()), kwargs=msg.kwargs, details=msg.details
         )
+        error.payload = msg.payload
         self._events.append(ev.RequestFailed(msg.request_id, kind, error))
 
     # ----------------------------------------------------------------------------------------

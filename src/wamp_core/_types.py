@@ -324,6 +324,8 @@ class CallResult:
     kwargs: dict[str, Any] = field(default_factory=dict)
     progress: bool = False
     details: dict[str, Any] = field(default_factory=dict)
+    #: A transparent (passthru/E2E) payload, in place of args/kwargs.
+    payload: bytes | str | None = None
 
     @property
     def value(self) -> Any:

@@ -1,0 +1,87 @@
+"""Edge cases of the session engine: misbehaving authenticators, races after an abort,
+transparent payloads on results and errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from session_helpers import REALM, joined, welcome, wire
+
+import wamp_core._messages as m
+from wamp_core import ClientSession, SessionState
+from wamp_core import events as ev
+from wamp_core.auth import Authenticator
+
+
+class _Broken(Authenticator):
+    method = "ticket"
+
+    def __init__(self) -> None:
+        super().__init__(authid="joe")
+
+    def on_challenge(self, extra: dict[str, Any], channel_ids: Any) -> tuple[str, dict[str, Any]]:
+        raise KeyError("s3cr3t-value")
+
+
+def test_authenticator_bug_aborts_without_leaking() -> None:
+    session = ClientSession()
+    session.join(REALM, [_Broken()])
+    session.messages_to_send()
+    events = session.receive_message(m.Challenge(method="ticket", extra={}))
+    assert [type(e) for e in events] == [ev.Aborted]
+    aborted = events[0]
+    assert isinstance(aborted, ev.Aborted)
+    assert aborted.details.local
+    assert aborted.details.reason == "wamp.error.cannot_authenticate"
+    assert "s3cr3t" not in repr(aborted)
+    sent = wire(session)
+    assert sent[0][0] == 3 and sent[0][2] == "wamp.error.cannot_authenticate"
+    assert "s3cr3t" not in repr(sent)
+
+
+def test_messages_in_flight_after_our_abort_are_ignored() -> None:
+    session = ClientSession()
+    session.join(REALM, [_Broken()])
+    session.messages_to_send()
+    session.receive_message(m.Challenge(method="ticket", extra={}))
+    session.messages_to_send()
+    # The router had already sent a second challenge (or anything) before seeing our ABORT.
+    assert session.receive_message(m.Challenge(method="ticket", extra={})) == []
+    assert session.messages_to_send() == []
+    assert session.state is SessionState.CLOSED
+
+
+def test_router_abort_discards_queued_messages() -> None:
+    session = joined()
+    session.call("com.example.proc")  # queued, not drained by a driver yet
+    events = session.receive_message(m.Abort(reason="wamp.close.system_shutdown"))
+    assert session.messages_to_send() == []
+    assert any(isinstance(e, ev.RequestFailed) for e in events)
+    assert isinstance(events[-1], ev.Aborted)
+
+
+def test_session_id_only_while_joined() -> None:
+    session = ClientSession()
+    session.join(REALM)
+    assert session.session_id is None
+    session.receive_message(welcome())
+    assert session.session_id is not None
+    session.receive_message(m.Goodbye(reason="wamp.close.killed"))
+    assert session.session_id is None
+    assert session.details is not None  # what the last session was stays readable
+
+
+def test_transparent_payloads_reach_results_and_errors() -> None:
+    session = joined()
+    first = session.call("com.example.a")
+    second = session.call("com.example.b")
+    session.messages_to_send()
+    ok = session.receive_message(m.Result(request_id=first, payload=b"\x01sealed"))
+    assert isinstance(ok[0], ev.CallSucceeded)
+    assert ok[0].result.payload == b"\x01sealed"
+    assert ok[0].result.args == []
+    bad = session.receive_message(
+        m.Error(request_type=48, request_id=second, error="com.example.e", payload=b"\x02")
+    )
+    assert isinstance(bad[0], ev.RequestFailed)
+    assert getattr(bad[0].error, "payload", None) == b"\x02"
