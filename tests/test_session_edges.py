@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from session_helpers import REALM, joined, welcome, wire
-
 import wamp_core._messages as m
+from session_helpers import REALM, joined, welcome, wire
 from wamp_core import ClientSession, SessionState
 from wamp_core import events as ev
 from wamp_core.auth import Authenticator

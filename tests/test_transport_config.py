@@ -810,7 +810,9 @@ def test_any_unknown_key_is_rejected(key: str) -> None:
     endpoint_keys = {"type", "host", "port", "path", "tls", "timeout", "version"}
     cases: list[dict[str, object]] = [{"url": "ws://h/", key: 1}]
     if key not in endpoint_keys:
-        cases.append({"url": "ws://h/", "endpoint": {"type": "tcp", "host": "h", "port": 1, key: 1}})
+        cases.append(
+            {"url": "ws://h/", "endpoint": {"type": "tcp", "host": "h", "port": 1, key: 1}}
+        )
     for value in cases:
         with pytest.raises(ConfigurationError, match="unknown key"):
             parse_transports(value)
