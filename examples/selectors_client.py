@@ -48,14 +48,14 @@ class Demo:
         if isinstance(event, ev.Joined):
             print(f"joined realm {event.details.realm} as session {event.details.session}")
             self.waiting = {
-                conn.register("com.example.add2"),
-                conn.subscribe("com.example.hello"),
+                conn.session.register("com.example.add2"),
+                conn.session.subscribe("com.example.hello"),
             }
         elif isinstance(event, ev.Registered | ev.Subscribed):
             self.waiting.discard(event.request_id)
             if not self.waiting:  # both in place: now use them
-                self.call_id = conn.call("com.example.add2", [2, 3])
-                conn.publish(
+                self.call_id = conn.session.call("com.example.add2", [2, 3])
+                conn.session.publish(
                     "com.example.hello",
                     ["hello from wamp_core"],
                     options=wc.PublishOptions(exclude_me=False, acknowledge=True),
@@ -63,7 +63,7 @@ class Demo:
         elif isinstance(event, ev.InvocationReceived):
             a, b = event.args
             print(f"invoked: add2({a}, {b})")
-            conn.yield_result(event.request_id, [a + b])
+            conn.session.yield_result(event.request_id, [a + b])
         elif isinstance(event, ev.CallSucceeded) and event.request_id == self.call_id:
             self.result = event.result.value
             print(f"call result: {self.result}")
@@ -72,11 +72,11 @@ class Demo:
             print(f"event received on {event.details.topic}: {self.event}")
         elif isinstance(event, ev.RequestFailed):
             print(f"request {event.request_id} ({event.kind}) failed: {event.error}")
-            conn.leave("wamp.close.normal", "request failed")
+            conn.session.leave("wamp.close.normal", "request failed")
         elif isinstance(event, ev.Left | ev.Aborted):
             print(f"session ended: {event.details.reason}")
         if self.result is not None and self.event is not None and conn.session.is_joined:
-            conn.leave()
+            conn.session.leave()
 
     @property
     def succeeded(self) -> bool:

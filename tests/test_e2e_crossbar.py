@@ -49,7 +49,7 @@ KWPAYLOAD: dict[str, Any] = {"key": "value", "bin": b"\xfe", "n": 2**40}
 
 def _echo_callee(client: BlockingClient, event: Any) -> None:
     if isinstance(event, ev.InvocationReceived):
-        client.conn.yield_result(event.request_id, event.args, event.kwargs)
+        client.session.yield_result(event.request_id, event.args, event.kwargs)
 
 
 def _ids(values: list[str]) -> list[str]:
@@ -109,12 +109,12 @@ def test_rpc_and_pubsub_roundtrip(crossbar: CrossbarRouter, kind: str, serialize
         assert joined.details.serializer == serializer
         assert isinstance(b.join(), ev.Joined)
         b.handlers.append(_echo_callee)
-        reg = b.request(b.conn.register("com.test.echo"))
+        reg = b.request(b.session.register("com.test.echo"))
         assert isinstance(reg, ev.Registered)
-        sub = a.request(a.conn.subscribe("com.test.matrix"))
+        sub = a.request(a.session.subscribe("com.test.matrix"))
         assert isinstance(sub, ev.Subscribed)
 
-        rid = a.conn.call("com.test.echo", PAYLOAD, KWPAYLOAD)
+        rid = a.session.call("com.test.echo", PAYLOAD, KWPAYLOAD)
         pump(a, b, until=lambda: any(
             isinstance(e, ev.CallSucceeded | ev.RequestFailed) for e in a.events))  # fmt: skip
         result = a.request(rid)
@@ -122,7 +122,7 @@ def test_rpc_and_pubsub_roundtrip(crossbar: CrossbarRouter, kind: str, serialize
         assert result.result.args == PAYLOAD
         assert result.result.kwargs == KWPAYLOAD
 
-        b.conn.publish("com.test.matrix", PAYLOAD, KWPAYLOAD)
+        b.session.publish("com.test.matrix", PAYLOAD, KWPAYLOAD)
         pump(a, b, until=lambda: any(isinstance(e, ev.EventDelivered) for e in a.events))
         event = a.wait_type(ev.EventDelivered)
         assert event.args == PAYLOAD
@@ -156,7 +156,7 @@ def test_authentication_succeeds(crossbar: CrossbarRouter, method: str, transpor
         assert joined.details.authrole == "user"
         assert any(isinstance(e, ev.ChallengeAnswered) for e in client.events)
         # The session really works after authenticating.
-        rid = client.conn.call("wamp.session.count")
+        rid = client.session.call("wamp.session.count")
         result = client.request(rid)
         assert isinstance(result, ev.CallSucceeded)
         assert result.result.value >= 1
@@ -216,7 +216,7 @@ def _done(client: BlockingClient, rid: int) -> bool:
 
 
 def _call(a: BlockingClient, b: BlockingClient, *args: Any, **kwargs: Any) -> Any:
-    rid = a.conn.call(*args, **kwargs)
+    rid = a.session.call(*args, **kwargs)
     pump(a, b, until=lambda: any(
         isinstance(e, ev.CallSucceeded | ev.RequestFailed) and e.request_id == rid
         for e in a.events))  # fmt: skip
@@ -230,11 +230,11 @@ def test_progressive_call_results(pair: Any) -> None:
         if isinstance(event, ev.InvocationReceived):
             assert event.details.receive_progress
             for i in range(3):
-                client.conn.yield_result(event.request_id, [i], progress=True)
-            client.conn.yield_result(event.request_id, ["done"])
+                client.session.yield_result(event.request_id, [i], progress=True)
+            client.session.yield_result(event.request_id, ["done"])
 
     b.handlers.append(callee)
-    b.request(b.conn.register("com.test.progress"))
+    b.request(b.session.register("com.test.progress"))
     result = _call(a, b, "com.test.progress", options=wc.CallOptions(receive_progress=True))
     assert isinstance(result, ev.CallSucceeded)
     assert result.result.args == ["done"]
@@ -245,18 +245,18 @@ def test_progressive_call_results(pair: Any) -> None:
 @pytest.mark.parametrize("mode", ["kill", "killnowait", "skip"])
 def test_call_canceling(pair: Any, mode: str) -> None:
     a, b = pair
-    b.request(b.conn.register("com.test.slow"))
-    rid = a.conn.call("com.test.slow", [1])
+    b.request(b.session.register("com.test.slow"))
+    rid = a.session.call("com.test.slow", [1])
     pump(a, b, until=lambda: any(isinstance(e, ev.InvocationReceived) for e in b.events))
     invocation = b.wait_type(ev.InvocationReceived)
-    assert a.conn.cancel(rid, mode) is True
+    assert a.session.cancel(rid, mode) is True
 
     if mode == "skip":
         # No INTERRUPT: the caller gets its error now; the callee is left alone.
         failed = a.request(rid)
         assert isinstance(failed.error, wc.ApplicationError)
         assert failed.error.error == "wamp.error.canceled"
-        b.conn.yield_result(invocation.request_id, ["late"])  # dealer discards it
+        b.session.yield_result(invocation.request_id, ["late"])  # dealer discards it
         pump(a, b, until=lambda: True)
         return
     pump(a, b, until=lambda: any(isinstance(e, ev.InterruptReceived) for e in b.events))
@@ -264,27 +264,27 @@ def test_call_canceling(pair: Any, mode: str) -> None:
     assert interrupt.request_id == invocation.request_id
     assert interrupt.mode == mode
     if mode == "kill":
-        assert b.conn.yield_error(invocation.request_id, "wamp.error.canceled") is True
+        assert b.session.yield_error(invocation.request_id, "wamp.error.canceled") is True
     else:
         # killnowait: the engine already closed the invocation; nothing goes on the wire.
-        assert b.conn.yield_error(invocation.request_id, "wamp.error.canceled") is False
-        assert invocation.request_id not in b.conn.session.open_invocations
+        assert b.session.yield_error(invocation.request_id, "wamp.error.canceled") is False
+        assert invocation.request_id not in b.session.open_invocations
     pump(a, b, until=lambda: any(
         isinstance(e, ev.RequestFailed) and e.request_id == rid for e in a.events))  # fmt: skip
     failed = a.request(rid)
     assert failed.error.error == "wamp.error.canceled"
     # Both sessions are still healthy.
     b.handlers.append(_echo_callee)
-    b.request(b.conn.register("com.test.after_cancel"))
+    b.request(b.session.register("com.test.after_cancel"))
     assert _call(a, b, "com.test.after_cancel", [7]).result.args == [7]
 
 
 def test_call_timeout_not_sent_without_dealer_feature(pair: Any) -> None:
     """Crossbar's dealer does not announce call_timeout: the option stays off the wire."""
     a, b = pair
-    assert "call_timeout" not in a.conn.session.features.dealer
+    assert "call_timeout" not in a.session.features.dealer
     b.handlers.append(_echo_callee)
-    b.request(b.conn.register("com.test.timeout"))
+    b.request(b.session.register("com.test.timeout"))
     result = _call(a, b, "com.test.timeout", ["x"], options=wc.CallOptions(timeout=2.5))
     assert isinstance(result, ev.CallSucceeded)
     invocation = b.wait_type(ev.InvocationReceived)
@@ -294,25 +294,25 @@ def test_call_timeout_not_sent_without_dealer_feature(pair: Any) -> None:
 def test_progressive_call_invocations_refused_without_feature(pair: Any) -> None:
     a, _ = pair
     with pytest.raises(wc.LocalProtocolError) as info:
-        a.conn.call("com.test.stream", progress=True)
+        a.session.call("com.test.stream", progress=True)
     assert info.value.reason == "wamp.error.feature_not_supported"
-    assert a.conn.session.pending_requests == {}
+    assert a.session.pending_requests == {}
 
 
 def test_caller_and_publisher_identification(pair: Any) -> None:
     a, b = pair
     b.handlers.append(_echo_callee)
-    b.request(b.conn.register("com.test.whoami"))
+    b.request(b.session.register("com.test.whoami"))
     _call(a, b, "com.test.whoami")
     invocation = b.wait_type(ev.InvocationReceived)
-    assert invocation.details.caller == a.conn.session.session_id
+    assert invocation.details.caller == a.session.session_id
     assert invocation.details.caller_authrole == "anonymous"
 
-    b.request(b.conn.subscribe("com.test.ident"))
-    a.conn.publish("com.test.ident", ["hi"])
+    b.request(b.session.subscribe("com.test.ident"))
+    a.session.publish("com.test.ident", ["hi"])
     pump(a, b, until=lambda: any(isinstance(e, ev.EventDelivered) for e in b.events))
     event = b.wait_type(ev.EventDelivered)
-    assert event.details.publisher == a.conn.session.session_id
+    assert event.details.publisher == a.session.session_id
 
 
 @pytest.mark.parametrize(
@@ -326,14 +326,14 @@ def test_pattern_based_subscription_and_registration(
     pair: Any, match: str, pattern: str, topic: str
 ) -> None:
     a, b = pair
-    sub = b.request(b.conn.subscribe(pattern, wc.SubscribeOptions(match=match)))  # type: ignore[arg-type]
+    sub = b.request(b.session.subscribe(pattern, wc.SubscribeOptions(match=match)))  # type: ignore[arg-type]
     assert isinstance(sub, ev.Subscribed)
-    a.conn.publish(topic, [1])
+    a.session.publish(topic, [1])
     pump(a, b, until=lambda: any(isinstance(e, ev.EventDelivered) for e in b.events))
     assert b.wait_type(ev.EventDelivered).details.topic == topic
 
     b.handlers.append(_echo_callee)
-    reg = b.request(b.conn.register(pattern, wc.RegisterOptions(match=match)))  # type: ignore[arg-type]
+    reg = b.request(b.session.register(pattern, wc.RegisterOptions(match=match)))  # type: ignore[arg-type]
     assert isinstance(reg, ev.Registered)
     assert isinstance(_call(a, b, topic, [2]), ev.CallSucceeded)
     assert b.wait_type(ev.InvocationReceived).details.procedure == topic
@@ -351,16 +351,16 @@ def test_shared_registration_roundrobin(crossbar: CrossbarRouter) -> None:
             callee.handlers.append(
                 lambda cl, e, name=name: (
                     isinstance(e, ev.InvocationReceived)
-                    and cl.conn.yield_result(e.request_id, [name])
+                    and cl.session.yield_result(e.request_id, [name])
                 )
             )
             reg = callee.request(
-                callee.conn.register("com.test.shared", wc.RegisterOptions(invoke="roundrobin"))
+                callee.session.register("com.test.shared", wc.RegisterOptions(invoke="roundrobin"))
             )
             assert isinstance(reg, ev.Registered)
         answers = []
         for _ in range(4):
-            rid = caller.conn.call("com.test.shared")
+            rid = caller.session.call("com.test.shared")
             pump(caller, c1, c2, until=lambda rid=rid: _done(caller, rid))
             answers.append(caller.request(rid).result.value)
         assert sorted(answers) == ["one", "one", "two", "two"]
@@ -376,17 +376,19 @@ def test_publisher_exclusion_blacklisting_and_acknowledgement(crossbar: Crossbar
         for client in (pub, s1, s2):
             assert isinstance(client.join(), ev.Joined)
         for client in (pub, s1, s2):
-            assert isinstance(client.request(client.conn.subscribe("com.test.bw")), ev.Subscribed)
-        s2_id = s2.conn.session.session_id
+            assert isinstance(
+                client.request(client.session.subscribe("com.test.bw")), ev.Subscribed
+            )
+        s2_id = s2.session.session_id
         # Default: exclude_me; blacklist s2; acknowledged.
-        rid = pub.conn.publish(
+        rid = pub.session.publish(
             "com.test.bw", ["first"], options=wc.PublishOptions(acknowledge=True, exclude=s2_id)
         )
         published = pub.request(rid)
         assert isinstance(published, ev.Published)
         assert published.publication_id > 0
         # exclude_me=False: the publisher gets its own event too.
-        pub.conn.publish("com.test.bw", ["second"], options=wc.PublishOptions(exclude_me=False))
+        pub.session.publish("com.test.bw", ["second"], options=wc.PublishOptions(exclude_me=False))
 
         def seen(client: BlockingClient) -> list[Any]:
             return [e.args[0] for e in client.events if isinstance(e, ev.EventDelivered)]
@@ -400,22 +402,22 @@ def test_publisher_exclusion_blacklisting_and_acknowledgement(crossbar: Crossbar
 
 def test_router_errors_become_request_failures(pair: Any) -> None:
     a, b = pair
-    failed = a.request(a.conn.call("com.test.nobody_registered_this"))
+    failed = a.request(a.session.call("com.test.nobody_registered_this"))
     assert isinstance(failed, ev.RequestFailed)
     assert failed.error.error == "wamp.error.no_such_procedure"
 
-    b.request(b.conn.register("com.test.once"))
-    failed = a.request(a.conn.register("com.test.once"))
+    b.request(b.session.register("com.test.once"))
+    failed = a.request(a.session.register("com.test.once"))
     assert isinstance(failed, ev.RequestFailed)
     assert failed.kind == "register"
     assert failed.error.error == "wamp.error.procedure_already_exists"
 
     def erring(client: BlockingClient, event: Any) -> None:
         if isinstance(event, ev.InvocationReceived):
-            client.conn.yield_error(event.request_id, "com.test.error.bad", ["why"], {"code": 7})
+            client.session.yield_error(event.request_id, "com.test.error.bad", ["why"], {"code": 7})
 
     b.handlers.append(erring)
-    b.request(b.conn.register("com.test.raises"))
+    b.request(b.session.register("com.test.raises"))
     failed = _call(a, b, "com.test.raises")
     assert isinstance(failed, ev.RequestFailed)
     assert failed.error.error == "com.test.error.bad"
@@ -425,22 +427,22 @@ def test_router_errors_become_request_failures(pair: Any) -> None:
 
 def test_unsubscribe_unregister_and_late_event_tolerated(pair: Any) -> None:
     a, b = pair
-    sub = b.request(b.conn.subscribe("com.test.unsub"))
-    again = b.request(b.conn.subscribe("com.test.unsub"))
+    sub = b.request(b.session.subscribe("com.test.unsub"))
+    again = b.request(b.session.subscribe("com.test.unsub"))
     assert again.subscription_id == sub.subscription_id  # the router reuses the subscription
-    assert b.conn.unsubscribe(sub.subscription_id) is None  # one local user left: nothing sent
-    rid = b.conn.unsubscribe(sub.subscription_id)
+    assert b.session.unsubscribe(sub.subscription_id) is None  # one local user left: nothing sent
+    rid = b.session.unsubscribe(sub.subscription_id)
     assert rid is not None
-    a.conn.publish("com.test.unsub", ["maybe late"])
+    a.session.publish("com.test.unsub", ["maybe late"])
     unsubscribed = b.request(rid)
     assert isinstance(unsubscribed, ev.Unsubscribed)
     pump(a, b, until=lambda: True)
-    assert b.conn.session.state is wc.SessionState.ESTABLISHED
+    assert b.session.state is wc.SessionState.ESTABLISHED
 
-    reg = b.request(b.conn.register("com.test.unreg"))
-    unregistered = b.request(b.conn.unregister(reg.registration_id))
+    reg = b.request(b.session.register("com.test.unreg"))
+    unregistered = b.request(b.session.unregister(reg.registration_id))
     assert isinstance(unregistered, ev.Unregistered)
-    failed = a.request(a.conn.call("com.test.unreg"))
+    failed = a.request(a.session.call("com.test.unreg"))
     assert failed.error.error == "wamp.error.no_such_procedure"
 
 
@@ -452,25 +454,25 @@ def test_revocations_by_the_router(pair: Any) -> None:
     fails inside the router with an AttributeError, so it cannot be used).
     """
     a, b = pair
-    sub = b.request(b.conn.subscribe("com.test.revoke"))
-    reg = b.request(b.conn.register("com.test.revoke_proc"))
-    b_id = b.conn.session.session_id
+    sub = b.request(b.session.subscribe("com.test.revoke"))
+    reg = b.request(b.session.register("com.test.revoke_proc"))
+    b_id = b.session.session_id
     removed = _call(a, b, "wamp.subscription.remove_subscriber", [sub.subscription_id, b_id])
     assert isinstance(removed, ev.CallSucceeded), removed
     pump(a, b, until=lambda: any(isinstance(e, ev.SubscriptionRevoked) for e in b.events))
     assert b.wait_type(ev.SubscriptionRevoked).subscription_id == sub.subscription_id
-    assert b.conn.session.subscriptions == {}
+    assert b.session.subscriptions == {}
 
     kicked = a.request(
-        a.conn.register("com.test.revoke_proc", wc.RegisterOptions(force_reregister=True))
+        a.session.register("com.test.revoke_proc", wc.RegisterOptions(force_reregister=True))
     )
     assert isinstance(kicked, ev.Registered), kicked
     pump(a, b, until=lambda: any(isinstance(e, ev.RegistrationRevoked) for e in b.events))
     revoked = b.wait_type(ev.RegistrationRevoked)
     assert revoked.registration_id == reg.registration_id
     assert revoked.reason == "wamp.error.unregistered"
-    assert b.conn.session.registrations == {}
-    assert b.conn.session.state is wc.SessionState.ESTABLISHED
+    assert b.session.registrations == {}
+    assert b.session.state is wc.SessionState.ESTABLISHED
     # The procedure now reaches the new registrant.
     a.handlers.append(_echo_callee)
     assert _call(b, a, "com.test.revoke_proc", [3]).result.args == [3]
@@ -479,8 +481,8 @@ def test_revocations_by_the_router(pair: Any) -> None:
 def test_router_goodbye_is_answered(pair: Any) -> None:
     """The router kills b's session: b answers GOODBYE and reports the router's reason."""
     a, b = pair
-    pending = b.conn.call("com.test.never_answered_because_killed")
-    result = _call(a, b, "wamp.session.kill", [b.conn.session.session_id],
+    pending = b.session.call("com.test.never_answered_because_killed")
+    result = _call(a, b, "wamp.session.kill", [b.session.session_id],
                    {"reason": "wamp.close.killed", "message": "bye"})  # fmt: skip
     assert isinstance(result, ev.CallSucceeded), result
     pump(a, b, until=lambda: any(isinstance(e, ev.Left) for e in b.events))
@@ -489,4 +491,4 @@ def test_router_goodbye_is_answered(pair: Any) -> None:
     assert not left.details.local
     failures = [e for e in b.events if isinstance(e, ev.RequestFailed) and e.request_id == pending]
     assert len(failures) <= 1
-    assert b.conn.session.state is wc.SessionState.CLOSED
+    assert b.session.state is wc.SessionState.CLOSED

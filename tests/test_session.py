@@ -25,7 +25,15 @@ from session_helpers import (
     welcome,
     wire,
 )
-from wamp_core import MAX_ID, MESSAGE_CLASSES, ApplicationError, LocalProtocolError, SessionClosed
+from wamp_core import (
+    MAX_ID,
+    MESSAGE_CLASSES,
+    ApplicationError,
+    LocalProtocolError,
+    PayloadTooLarge,
+    SerializationError,
+    SessionClosed,
+)
 from wamp_core import _messages as m
 from wamp_core import _session_events as ev
 from wamp_core._session import CLIENT_ROLES, TRANSITIONS, ClientSession, SessionState
@@ -1536,25 +1544,52 @@ def test_protocol_violation_from_the_driver() -> None:
     assert session.state is S.FAILED
 
 
-def test_discard_forgets_a_request() -> None:
+def test_send_failed_ends_the_request() -> None:
     session = joined()
     rid = session.call("com.example.p")
-    session.discard(rid)
+    (call,) = session.messages_to_send()
+    assert session.send_failed(call, PayloadTooLarge("12 MiB > 1 MiB")) is True
     assert session.pending_requests == {}
+    (failed,) = session.take_events()
+    assert isinstance(failed, ev.RequestFailed)
+    assert failed.request_id == rid
+    assert failed.kind == "call"
+    assert isinstance(failed.error, LocalProtocolError)
+    assert failed.error.reason == "wamp.error.payload_size_exceeded"
     # the CALL never went out, so a RESULT for it is not tolerated
     events = session.receive_message(m.Result(request_id=rid))
     assert [type(e) for e in events] == [ev.Aborted]
     assert session.state is S.FAILED
 
 
-def test_reopen_invocation() -> None:
+def test_send_failed_unacknowledged_publish_is_reported() -> None:
+    session = joined()
+    rid = session.publish("com.example.t", [object()])
+    (publish,) = session.messages_to_send()
+    assert session.send_failed(publish, SerializationError("cannot encode")) is True
+    (failed,) = session.take_events()
+    assert isinstance(failed, ev.RequestFailed)
+    assert (failed.request_id, failed.kind) == (rid, "publish")
+    assert failed.error.reason == "wamp.error.invalid_payload"  # type: ignore[attr-defined]
+
+
+def test_send_failed_invocation_answer_becomes_an_error() -> None:
     router = ScriptedRouter()
     router.join()
     reg = router.registered(router.session.register("com.example.p"))
     inv, _ = router.invoke(reg)
-    router.session.yield_result(inv, ["x" * 10])
     router.take_sent()
-    router.session.reopen_invocation(inv, reg)
-    assert router.session.open_invocations == {inv}
-    assert router.session.yield_error(inv, ApplicationError.PAYLOAD_SIZE_EXCEEDED) is True
-    assert router.take_sent() == [[8, 68, inv, {}, "wamp.error.payload_size_exceeded"]]
+    router.session.yield_result(inv, ["x" * 10])
+    (answer,) = router.session.messages_to_send()
+    assert router.session.send_failed(answer, PayloadTooLarge("too big")) is True
+    sent = router.take_sent()
+    assert len(sent) == 1
+    assert sent[0][:5] == [8, 68, inv, {}, "wamp.error.payload_size_exceeded"]
+    assert inv not in router.session.open_invocations
+
+
+def test_send_failed_for_a_session_message_is_not_handled() -> None:
+    session = ClientSession()
+    session.join(REALM)
+    (hello,) = session.messages_to_send()
+    assert session.send_failed(hello, PayloadTooLarge("too big")) is False

@@ -31,7 +31,7 @@ def _publish(client: BlockingClient, msg: dict[str, Any]) -> int:
     options = msg.get("options") or {}
     known = {"exclude_me", "acknowledge"}
     assert set(options) <= known, f"replay does not know PUBLISH options {set(options) - known}"
-    return client.conn.publish(
+    return client.session.publish(
         msg["topic"],
         msg.get("args"),
         msg.get("kwargs"),
@@ -41,7 +41,7 @@ def _publish(client: BlockingClient, msg: dict[str, Any]) -> int:
 
 def _subscribe(client: BlockingClient, msg: dict[str, Any]) -> int:
     options = msg.get("options") or {}
-    return client.conn.subscribe(msg["topic"], wc.SubscribeOptions(**options))
+    return client.session.subscribe(msg["topic"], wc.SubscribeOptions(**options))
 
 
 COMMANDS = {"PUBLISH": _publish, "SUBSCRIBE": _subscribe}
@@ -68,7 +68,7 @@ def test_multisession_vector(testsuite_dir: Path, crossbar: CrossbarRouter, path
                 client = clients[step["from"]]
                 command = COMMANDS[msg["type"]]
                 command(client, msg)
-                assert client.conn.session.state is wc.SessionState.ESTABLISHED
+                assert client.session.state is wc.SessionState.ESTABLISHED
                 continue
             client = clients[step["to"]]
             expected = EXPECTED_EVENT[msg["type"]]

@@ -43,6 +43,11 @@ class BlockingClient:
         self.conn.initiate()
         self.flush()
 
+    @property
+    def session(self) -> wc.ClientSession:
+        """The session engine: issue commands here; :meth:`step` sends them."""
+        return self.conn.session
+
     # -- plumbing --------------------------------------------------------------------------
     def flush(self) -> None:
         out = self.conn.data_to_send()
@@ -107,7 +112,7 @@ class BlockingClient:
     def close(self) -> None:
         try:
             if self.conn.session.is_joined:
-                self.conn.leave()
+                self.conn.session.leave()
                 self.wait_for(lambda e: isinstance(e, ev.Left | ev.Aborted), timeout=3)
         except (AssertionError, OSError, wc.WampError):
             pass

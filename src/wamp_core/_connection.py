@@ -5,7 +5,7 @@ A driver (or a hand-written loop) does three things::
     conn.initiate()                       # queue the opening handshake
     sock.sendall(conn.data_to_send())
     events = conn.receive_data(sock.recv(65536))   # b"" is not EOF: call receive_eof()
-    ... act on events, call commands (conn.call(...)), send conn.data_to_send() ...
+    ... act on events, issue commands (conn.session.call(...)), send conn.data_to_send() ...
     if conn.closed and not pending output: close the socket
 
 Peer errors never raise out of :meth:`Connection.receive_data`: a protocol violation (framing,
@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
 
-from . import _messages as m
 from ._errors import (
     HandshakeError,
     LocalProtocolError,
@@ -32,7 +30,6 @@ from ._errors import (
 from ._framing import Closed, Framer, FramingEvent, MessageReceived, Opened
 from ._session import ClientSession
 from ._session_events import Aborted, Left, SessionEvent
-from ._types import CallOptions, CloseDetails, PublishOptions, RegisterOptions, SubscribeOptions
 from .auth import Authenticator
 from .serializers import Serializer, get_serializer
 
@@ -94,6 +91,8 @@ class Connection:
         self.framer.initiate()
 
     def data_to_send(self) -> bytes:
+        """Everything to write to the socket now: queued commands, replies, handshakes."""
+        self._flush()
         return self.framer.data_to_send()
 
     def receive_data(self, data: bytes) -> list[ConnectionEvent]:
@@ -214,125 +213,38 @@ class Connection:
     def _flush(self) -> None:
         """Serialize and frame everything the session queued.
 
-        An invocation answer that cannot be sent (too large, not serializable) is replaced by an
-        ERROR saying so; a request that cannot be sent is forgotten and the error raised.
+        A message that cannot be sent (too large for the peer, not serializable) is handed back
+        to the session: a request then ends with :class:`RequestFailed`, an invocation answer is
+        replaced by an ERROR saying why.
         """
         if self.serializer is None or not self.framer.is_open:
             return
-        failure: WampError | None = None
-        for msg in self.session.messages_to_send():
-            try:
-                self.framer.send_message(self.serializer.encode(msg))
-            except (SerializationError, PayloadTooLarge) as exc:
-                failure = failure or self._send_failed(msg, exc)
-        if failure is not None:
-            raise failure
-
-    def _send_failed(self, msg: m.Message, exc: WampError) -> WampError | None:
-        too_large = isinstance(exc, PayloadTooLarge)
-        reason = "wamp.error.payload_size_exceeded" if too_large else "wamp.error.invalid_payload"
-        if isinstance(msg, m.Yield) or (isinstance(msg, m.Error) and msg.request_type == 68):
-            log.warning("invocation %d answer not sendable (%s); sending %s",
-                        msg.request_id, exc, reason)  # fmt: skip
-            assert self.serializer is not None
-            error = m.Error(request_type=68, request_id=msg.request_id, error=reason,
-                            args=[str(exc)])  # fmt: skip
-            self.framer.send_message(self.serializer.encode(error))
-            return None
-        request_id = getattr(msg, "request_id", None)
-        if isinstance(request_id, int):
-            self.session.discard(request_id)
-        return LocalProtocolError(f"cannot send {msg.NAME}: {exc}", reason=reason)
-
-    def _command(self, value: Any) -> Any:
-        self._flush()
-        return value
+        while messages := self.session.messages_to_send():
+            for msg in messages:
+                try:
+                    self.framer.send_message(self.serializer.encode(msg))
+                except (SerializationError, PayloadTooLarge) as exc:
+                    if not self.session.send_failed(msg, exc):
+                        raise LocalProtocolError(
+                            f"cannot send {msg.NAME}: {exc}", reason=exc.reason
+                        ) from exc
 
     # ----------------------------------------------------------------------------------------
-    # Commands (see ClientSession for the semantics)
+    # Commands: issue them on :attr:`session` (``conn.session.call(...)``); they go out with
+    # the next :meth:`data_to_send`.
 
     def join(self, realm: str, authenticators: Sequence[Authenticator] = ()) -> None:
+        """Join ``realm`` now, or as soon as the transport is open."""
         if self.serializer is None:
             self._join = (realm, authenticators)
             return
         self.session.join(realm, authenticators)
-        self._flush()
-
-    def leave(self, reason: str = CloseDetails.REASON_DEFAULT, message: str | None = None) -> None:
-        self.session.leave(reason, message)
-        self._flush()
-
-    def call(
-        self,
-        procedure: str,
-        args: Sequence[Any] | None = None,
-        kwargs: Mapping[str, Any] | None = None,
-        options: CallOptions | None = None,
-        *,
-        progress: bool = False,
-    ) -> int:
-        rid = self.session.call(procedure, args, kwargs, options, progress=progress)
-        return int(self._command(rid))
-
-    def call_progress(
-        self,
-        request_id: int,
-        args: Sequence[Any] | None = None,
-        kwargs: Mapping[str, Any] | None = None,
-        *,
-        final: bool = False,
-    ) -> None:
-        self.session.call_progress(request_id, args, kwargs, final=final)
-        self._flush()
-
-    def cancel(self, request_id: int, mode: str = "kill") -> bool:
-        return bool(self._command(self.session.cancel(request_id, mode)))
-
-    def publish(
-        self,
-        topic: str,
-        args: Sequence[Any] | None = None,
-        kwargs: Mapping[str, Any] | None = None,
-        options: PublishOptions | None = None,
-    ) -> int:
-        return int(self._command(self.session.publish(topic, args, kwargs, options)))
-
-    def subscribe(self, topic: str, options: SubscribeOptions | None = None) -> int:
-        return int(self._command(self.session.subscribe(topic, options)))
-
-    def unsubscribe(self, subscription_id: int) -> int | None:
-        rid = self.session.unsubscribe(subscription_id)
-        self._flush()
-        return rid
-
-    def register(self, procedure: str, options: RegisterOptions | None = None) -> int:
-        return int(self._command(self.session.register(procedure, options)))
-
-    def unregister(self, registration_id: int) -> int:
-        return int(self._command(self.session.unregister(registration_id)))
-
-    def yield_result(
-        self,
-        request_id: int,
-        args: Sequence[Any] | None = None,
-        kwargs: Mapping[str, Any] | None = None,
-        *,
-        progress: bool = False,
-    ) -> bool:
-        sent = self.session.yield_result(request_id, args, kwargs, progress=progress)
-        return bool(self._command(sent))
-
-    def yield_error(
-        self,
-        request_id: int,
-        error: str,
-        args: Sequence[Any] | None = None,
-        kwargs: Mapping[str, Any] | None = None,
-    ) -> bool:
-        return bool(self._command(self.session.yield_error(request_id, error, args, kwargs)))
 
     def take_events(self) -> list[SessionEvent]:
-        """Events produced by commands rather than by received data."""
+        """Events produced by commands or by sending, rather than by received data.
+
+        Call it after :meth:`data_to_send` (a request that could not be sent ends there).
+        """
         return self.session.take_events()
 
 

@@ -134,6 +134,14 @@ _REQUEST_TYPE_KIND: dict[int, ev.RequestKind] = {
     66: "unregister",
 }
 _RECENT_MAX = 1024
+_SENT_KIND: dict[type[m.Message], ev.RequestKind] = {
+    m.Call: "call",
+    m.Publish: "publish",
+    m.Subscribe: "subscribe",
+    m.Unsubscribe: "unsubscribe",
+    m.Register: "register",
+    m.Unregister: "unregister",
+}
 
 
 @dataclass(slots=True)
@@ -523,17 +531,36 @@ class ClientSession:
         self._outbox.append(msg)
         return True
 
-    def discard(self, request_id: int) -> None:
-        """Forget a request whose message could not be sent (e.g. it was too large).
+    def send_failed(self, msg: m.Message, error: WampError) -> bool:
+        """A queued message could not be sent (too large for the transport, not serializable).
 
-        For an invocation answer that could not be sent, the caller should answer again (for
-        example with ``wamp.error.payload_size_exceeded``); use :meth:`reopen_invocation`.
+        A request ends with :class:`RequestFailed` carrying ``error``; an invocation answer is
+        replaced by an ERROR that says why (``wamp.error.payload_size_exceeded`` or
+        ``wamp.error.invalid_payload``), queued for sending. Returns False for a message that is
+        neither (HELLO, GOODBYE...): the caller must treat the connection as failed.
         """
-        self._pending.pop(request_id, None)
-
-    def reopen_invocation(self, request_id: int, registration_id: int) -> None:
-        """Undo closing an invocation whose final answer could not be sent."""
-        self._invocations[request_id] = _Invocation(registration_id, False, False)
+        too_large = getattr(error, "reason", None) == "wamp.error.payload_size_exceeded"
+        uri = "wamp.error.payload_size_exceeded" if too_large else "wamp.error.invalid_payload"
+        if isinstance(msg, m.Yield) or (isinstance(msg, m.Error) and msg.request_type == 68):
+            log.warning("answer to invocation %d not sendable (%s); sending %s",
+                        msg.request_id, error, uri)  # fmt: skip
+            self._finish_invocation(msg.request_id)
+            self._outbox.append(
+                m.Error(request_type=68, request_id=msg.request_id, error=uri, args=[str(error)])
+            )
+            return True
+        kind = _SENT_KIND.get(type(msg))
+        if kind is None:
+            return False
+        rid: int = msg[0]
+        pending = self._pending.pop(rid, None)
+        if pending is not None or kind == "publish":
+            self._events.append(
+                ev.RequestFailed(
+                    rid, kind, LocalProtocolError(f"cannot send {msg.NAME}: {error}", reason=uri)
+                )
+            )
+        return True
 
     # ----------------------------------------------------------------------------------------
     # Input
@@ -955,7 +982,3 @@ def _call_details(reg: int, procedure: str | None, d: dict[str, Any], timeout: A
         timeout=timeout / 1000 if isinstance(timeout, int) and timeout > 0 else None,
         extra=d,
     )
-
-
-def _unused(_: WampError) -> None:  # keep the import used for type references in docs
-    return None
