@@ -14,8 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wamp_core import _messages as m
-from wamp_core import _session_events as ev
+from wamp_core import _messages as m, _session_events as ev
 from wamp_core._session import ClientSession, SessionState
 from wamp_core.auth import Authenticator, TicketAuthenticator
 

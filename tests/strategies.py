@@ -40,10 +40,10 @@ from wamp_core import (
     Unregistered,
     Unsubscribe,
     Unsubscribed,
+    Welcome,
     Yield,
     is_valid_uri,
 )
-from wamp_core._messages import Welcome
 
 __all__ = [
     "ALL_MESSAGE_CLASSES",

@@ -24,8 +24,7 @@ from crossbar import (
     CrossbarRouter,
 )
 from wamp_client import BlockingClient, pump
-from wamp_core import auth
-from wamp_core import events as ev
+from wamp_core import auth, events as ev
 
 REPO = Path(__file__).resolve().parent.parent
 

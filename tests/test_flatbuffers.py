@@ -16,8 +16,7 @@ import cbor2
 import flatbuffers
 import msgpack
 import pytest
-from hypothesis import HealthCheck, event, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from strategies import ALL_MESSAGE_CLASSES, message_of
 from wamp_core._errors import ConfigurationError, ProtocolError, SerializationError

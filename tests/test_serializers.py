@@ -11,8 +11,7 @@ from typing import Any
 import cbor2
 import msgpack
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from strategies import ALL_MESSAGE_CLASSES, message_of, messages
 from wamp_core import (

@@ -33,9 +33,9 @@ from wamp_core import (
     PayloadTooLarge,
     SerializationError,
     SessionClosed,
+    _messages as m,
+    _session_events as ev,
 )
-from wamp_core import _messages as m
-from wamp_core import _session_events as ev
 from wamp_core._session import CLIENT_ROLES, TRANSITIONS, ClientSession, SessionState
 from wamp_core._types import (
     CallDetails,

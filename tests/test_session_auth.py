@@ -18,9 +18,13 @@ from session_helpers import (
     welcome,
     wire,
 )
-from wamp_core import AuthenticationError, ConfigurationError, SessionClosed
-from wamp_core import _messages as m
-from wamp_core import _session_events as ev
+from wamp_core import (
+    AuthenticationError,
+    ConfigurationError,
+    SessionClosed,
+    _messages as m,
+    _session_events as ev,
+)
 from wamp_core._session import CLIENT_ROLES, ClientSession, SessionState
 from wamp_core._types import CloseDetails, SessionDetails
 from wamp_core.auth import (

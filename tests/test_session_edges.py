@@ -7,8 +7,7 @@ from typing import Any
 
 import wamp_core._messages as m
 from session_helpers import REALM, joined, welcome, wire
-from wamp_core import ClientSession, SessionState
-from wamp_core import events as ev
+from wamp_core import ClientSession, SessionState, events as ev
 from wamp_core.auth import Authenticator
 
 

@@ -22,8 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from session_helpers import (
@@ -37,9 +36,14 @@ from session_helpers import (
     minimal_message,
 )
 from strategies import messages
-from wamp_core import MESSAGE_CLASSES, ApplicationError, LocalProtocolError, SessionClosed
-from wamp_core import _messages as m
-from wamp_core import _session_events as ev
+from wamp_core import (
+    MESSAGE_CLASSES,
+    ApplicationError,
+    LocalProtocolError,
+    SessionClosed,
+    _messages as m,
+    _session_events as ev,
+)
 from wamp_core._session import TRANSITIONS, ClientSession, SessionState
 from wamp_core._types import CallOptions, CloseDetails, PublishOptions
 from wamp_core.auth import TicketAuthenticator

@@ -20,8 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import _messages as m
-from . import _session_events as ev
+from . import _messages as m, _session_events as ev
 from ._errors import (
     ApplicationError,
     AuthenticationError,

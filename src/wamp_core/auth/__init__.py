@@ -5,25 +5,32 @@ details for a list of them and :func:`create_authenticator` builds one from Auto
 configuration.
 """
 
-from ._base import AnonymousAuthenticator as AnonymousAuthenticator
-from ._base import Authenticator as Authenticator
-from ._cra import WampCraAuthenticator as WampCraAuthenticator
-from ._cra import compute_wcs as compute_wcs
-from ._cra import derive_key as derive_key
-from ._cryptosign import CHANNEL_BINDINGS as CHANNEL_BINDINGS
-from ._cryptosign import CryptosignAuthenticator as CryptosignAuthenticator
-from ._cryptosign import cryptosign_pubkey as cryptosign_pubkey
-from ._cryptosign import sign_challenge as sign_challenge
-from ._cryptosign import verify_challenge_signature as verify_challenge_signature
-from ._factory import HelloAuth as HelloAuth
-from ._factory import combine_authenticators as combine_authenticators
-from ._factory import create_authenticator as create_authenticator
+from ._base import AnonymousAuthenticator as AnonymousAuthenticator, Authenticator as Authenticator
+from ._cra import (
+    WampCraAuthenticator as WampCraAuthenticator,
+    compute_wcs as compute_wcs,
+    derive_key as derive_key,
+)
+from ._cryptosign import (
+    CHANNEL_BINDINGS as CHANNEL_BINDINGS,
+    CryptosignAuthenticator as CryptosignAuthenticator,
+    cryptosign_pubkey as cryptosign_pubkey,
+    sign_challenge as sign_challenge,
+    verify_challenge_signature as verify_challenge_signature,
+)
+from ._factory import (
+    HelloAuth as HelloAuth,
+    combine_authenticators as combine_authenticators,
+    create_authenticator as create_authenticator,
+)
 from ._saslprep import saslprep as saslprep
-from ._scram import ScramAuthenticator as ScramAuthenticator
-from ._scram import scram_auth_message as scram_auth_message
-from ._scram import scram_client_proof as scram_client_proof
-from ._scram import scram_salted_password as scram_salted_password
-from ._scram import scram_server_signature as scram_server_signature
+from ._scram import (
+    ScramAuthenticator as ScramAuthenticator,
+    scram_auth_message as scram_auth_message,
+    scram_client_proof as scram_client_proof,
+    scram_salted_password as scram_salted_password,
+    scram_server_signature as scram_server_signature,
+)
 from ._ticket import TicketAuthenticator as TicketAuthenticator
 
 __all__ = [
