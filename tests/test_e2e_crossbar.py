@@ -420,7 +420,7 @@ def test_router_errors_become_request_failures(pair: Any) -> None:
     failed = _call(a, b, "com.test.raises")
     assert isinstance(failed, ev.RequestFailed)
     assert failed.error.error == "com.test.error.bad"
-    assert failed.error.error_args == ["why"]
+    assert failed.error.args == ("why",)
     assert failed.error.kwargs == {"code": 7}
 
 

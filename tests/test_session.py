@@ -957,7 +957,7 @@ def test_request_failed_carries_the_router_error() -> None:
         assert (failed.request_id, failed.kind) == (rid, kinds[rtype])
         error = app_error(failed)
         assert error.error == "wamp.error.not_authorized"
-        assert error.error_args == ["no"]
+        assert error.args == ("no",)
         assert error.kwargs == {"why": 1}
     assert session.pending_requests == {}
     assert session.subscriptions == {}

@@ -136,27 +136,28 @@ class ApplicationError(WampError):
     PAYLOAD_SIZE_EXCEEDED = "wamp.error.payload_size_exceeded"
     PROTOCOL_VIOLATION = PROTOCOL_VIOLATION
 
-    def __init__(
-        self,
-        error: str,
-        *args: Any,
-        kwargs: dict[str, Any] | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(error, *args)
+    def __init__(self, error: str, *args: Any, **kwargs: Any) -> None:
+        # As in Autobahn: positional error arguments are ``exc.args``, keyword arguments
+        # ``exc.kwargs``; the URI is ``exc.error``.
+        super().__init__(*args)
         self.error = error
-        self.error_args: list[Any] = list(args)
-        self.kwargs: dict[str, Any] = dict(kwargs) if kwargs else {}
-        self.details: dict[str, Any] = dict(details) if details else {}
+        self.kwargs: dict[str, Any] = kwargs
+        #: ERROR.Details as the router sent them (empty for a locally raised error).
+        self.details: dict[str, Any] = {}
         #: A transparent (passthru/E2E) payload carried by the ERROR, if any.
         self.payload: bytes | str | None = None
 
+    def error_message(self) -> str:
+        """``"<uri>: <arg1> <arg2>..."`` (Autobahn's format)."""
+        return f"{self.error}: {' '.join(str(a) for a in self.args)}"
+
     def __str__(self) -> str:
-        parts = [self.error]
-        parts.extend(str(a) for a in self.error_args)
+        text = self.error
+        if self.args:
+            text += ": " + " ".join(str(a) for a in self.args)
         if self.kwargs:
-            parts.append(repr(self.kwargs))
-        return ": ".join(parts[:1]) + (" " + " ".join(parts[1:]) if len(parts) > 1 else "")
+            text += f" {self.kwargs!r}"
+        return text
 
     def __repr__(self) -> str:
-        return f"ApplicationError({self.error!r}, args={self.error_args!r}, kwargs={self.kwargs!r})"
+        return f"ApplicationError({self.error!r}, args={list(self.args)!r}, kwargs={self.kwargs!r})"

@@ -879,9 +879,8 @@ class ClientSession:
             self._recent_calls.add(msg.request_id)
         if kind == "unsubscribe" and pending.target in self._subscriptions:
             self._subscriptions[pending.target].count += 1
-        error = ApplicationError(
-            msg.error, *(msg.args or ()), kwargs=msg.kwargs, details=msg.details
-        )
+        error = ApplicationError(msg.error, *(msg.args or ()), **(msg.kwargs or {}))
+        error.details = msg.details
         error.payload = msg.payload
         self._events.append(ev.RequestFailed(msg.request_id, kind, error))
 
