@@ -1,0 +1,92 @@
+"""The pure reconnect policy driving real connection attempts against Crossbar.
+
+A tiny loop (the shape a driver will have) asks the policy which transport to try and how long
+to wait (recorded, not slept), connects with the blocking test client, and reports the outcome.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import wamp_core as wc
+from crossbar import TICKET_AUTHID, CrossbarRouter
+from wamp_client import BlockingClient
+from wamp_core import auth, events as ev
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Outcome(Exception):
+    """A session that ended with ABORT, as the driver will report it to the policy."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def run(
+    policy: wc.ReconnectPolicy, authenticators: list[auth.Authenticator] | None = None
+) -> tuple[list[tuple[int, float]], Any]:
+    """Attempt until a session joins or the policy gives up; return (attempts, result)."""
+    attempts: list[tuple[int, float]] = []
+    while (attempt := policy.next_attempt()) is not None:
+        attempts.append((attempt.index, attempt.delay))
+        try:
+            client = BlockingClient(
+                attempt.transport, authenticators=authenticators or [], timeout=5
+            )
+        except OSError as exc:
+            policy.failed(exc)
+            continue
+        with client:
+            result = client.join()
+        if isinstance(result, ev.Joined):
+            policy.joined()
+            return attempts, result
+        policy.failed(Outcome(result.details.reason))
+    return attempts, policy.exhausted_error()
+
+
+def test_fails_over_to_the_live_router_and_resets(crossbar: CrossbarRouter) -> None:
+    dead = f"rs://127.0.0.1:{_closed_port()}"
+    transports = wc.parse_transports(
+        [
+            {"url": dead, "type": "rawsocket", "max_retries": 5, "retry_delay_jitter": 0},
+            {"url": crossbar.ws_url, "max_retries": 5, "retry_delay_jitter": 0},
+        ]
+    )
+    policy = wc.ReconnectPolicy(transports)
+    attempts, result = run(policy)
+    assert isinstance(result, ev.Joined)
+    assert attempts == [(0, 0.0), (1, 0.0)]  # round robin; a transport's first try waits 0
+    assert policy.consecutive_failures(0) == 0  # joined() reset every counter
+
+
+def test_wrong_credentials_are_fatal_by_default(crossbar: CrossbarRouter) -> None:
+    """Crossbar refuses the ticket; the default policy does not retry it forever."""
+    transports = wc.parse_transports([{"url": crossbar.ws_auth_url, "max_retries": -1}])
+    policy = wc.ReconnectPolicy(transports)
+    bad = [auth.TicketAuthenticator("wrong", TICKET_AUTHID)]
+    attempts, result = run(policy, bad)
+    assert len(attempts) == 1
+    assert isinstance(result, wc.ReconnectExhausted)
+    assert "wamp.error.not_authorized" in str(result) or "authentication" in str(result)
+
+
+def test_unreachable_router_exhausts_with_one_clear_error() -> None:
+    dead = f"rs://127.0.0.1:{_closed_port()}"
+    transports = wc.parse_transports(
+        [{"url": dead, "type": "rawsocket", "max_retries": 2, "initial_retry_delay": 0.5,
+          "retry_delay_growth": 2, "retry_delay_jitter": 0}]
+    )  # fmt: skip
+    policy = wc.ReconnectPolicy(transports)
+    attempts, result = run(policy)
+    assert [delay for _, delay in attempts] == [0.0, 0.5, 1.0]
+    assert isinstance(result, wc.ReconnectExhausted)
+    assert dead in str(result)
+    assert isinstance(result.failures[0][1], ConnectionRefusedError)
