@@ -28,7 +28,8 @@ from ._errors import (
     WampError,
 )
 from ._framing import Closed, Framer, FramingEvent, MessageReceived, Opened
-from ._session import ClientSession
+from ._messages import Error, Message, Yield
+from ._session import ClientSession, SessionState
 from ._session_events import Aborted, Left, SessionEvent
 from .auth import Authenticator
 from .serializers import Serializer, get_serializer
@@ -69,6 +70,8 @@ class Connection:
             (realm, authenticators) if realm is not None else None
         )
         self._transport_closed = False
+        # Events of a local failure found while sending (see _fail_sending).
+        self._deferred: list[ConnectionEvent] = []
 
     # ----------------------------------------------------------------------------------------
     # State
@@ -110,7 +113,9 @@ class Connection:
             raise
         except ProtocolError as exc:
             return self._fail(exc, transport_ok=False)
-        return self._process(framing_events)
+        events = self._process(framing_events)
+        events.extend(self._take_deferred())
+        return events
 
     def receive_eof(self) -> list[ConnectionEvent]:
         """The peer closed the TCP connection."""
@@ -124,6 +129,7 @@ class Connection:
         except ProtocolError as exc:
             return self._fail(exc, transport_ok=False)
         events = self._process(framing_events)
+        events.extend(self._take_deferred())
         if not self._transport_closed:
             events.extend(self._transport_lost(Closed(None, "connection closed", False)))
         return events
@@ -145,7 +151,12 @@ class Connection:
     def _process(self, framing_events: list[FramingEvent]) -> list[ConnectionEvent]:
         events: list[ConnectionEvent] = []
         for fev in framing_events:
+            if self._transport_closed:
+                break
             if isinstance(fev, MessageReceived):
+                if self._left_and_closing():
+                    log.debug("dropping a message received after the session ended")
+                    continue
                 events.extend(self._on_message(fev.data))
                 if self.error is not None:
                     break
@@ -177,10 +188,14 @@ class Connection:
             return self._fail(exc, transport_ok=True)
         events: list[ConnectionEvent] = []
         for msg in messages:
+            if self._transport_closed or self._left_and_closing():
+                log.debug("dropping %s received after the session ended", msg.NAME)
+                break
             session_events = self.session.receive_message(msg)
-            events.extend(session_events)
             self._flush()
-            if self.session.state.value == "failed":
+            session_events.extend(self.session.take_events())  # requests that failed sending
+            events.extend(session_events)
+            if self.session.state is SessionState.FAILED:
                 self.error = ProtocolError(_violation_text(session_events))
                 self.close(1002, "protocol violation")
                 break
@@ -201,6 +216,19 @@ class Connection:
             self._transport_closed = True
         return events
 
+    def _left_and_closing(self) -> bool:
+        """The session ended and we closed the transport for it: later messages are moot."""
+        return (
+            self.close_on_leave
+            and self.session.state is SessionState.CLOSED
+            and self.serializer is not None
+            and not self.framer.is_open
+        )
+
+    def _take_deferred(self) -> list[ConnectionEvent]:
+        events, self._deferred = self._deferred, []
+        return events
+
     def _transport_lost(self, closed: Closed) -> list[ConnectionEvent]:
         self._transport_closed = True
         events: list[ConnectionEvent] = list(self.session.connection_lost())
@@ -217,17 +245,39 @@ class Connection:
         to the session: a request then ends with :class:`RequestFailed`, an invocation answer is
         replaced by an ERROR saying why.
         """
-        if self.serializer is None or not self.framer.is_open:
+        if self.serializer is None or not self.framer.is_open or self._transport_closed:
             return
+        replaced: set[int] = set()
         while messages := self.session.messages_to_send():
             for msg in messages:
                 try:
                     self.framer.send_message(self.serializer.encode(msg))
                 except (SerializationError, PayloadTooLarge) as exc:
+                    if isinstance(msg, Error) and msg.request_id in replaced:
+                        # The replacement ERROR does not fit either (a tiny limit): give up on
+                        # this answer rather than replace it forever.
+                        log.warning("cannot send ERROR for invocation %d: %s", msg.request_id, exc)
+                        continue
+                    if isinstance(msg, Yield | Error):
+                        replaced.add(msg.request_id)
                     if not self.session.send_failed(msg, exc):
-                        raise LocalProtocolError(
-                            f"cannot send {msg.NAME}: {exc}", reason=exc.reason
-                        ) from exc
+                        self._fail_sending(msg, exc)
+                        return
+
+    def _fail_sending(self, msg: Message, exc: ProtocolError) -> None:
+        """A session message (HELLO, AUTHENTICATE, GOODBYE...) cannot be sent: the session
+        cannot go on over this transport, so end it and drop the transport.
+
+        The events come out of the current :meth:`receive_data` or :meth:`take_events`.
+        """
+        self.error = LocalProtocolError(f"cannot send {msg.NAME}: {exc}", reason=exc.reason)
+        log.warning("%s", self.error.message)
+        self._transport_closed = True
+        events: list[ConnectionEvent] = list(self.session.connection_lost())
+        events.append(Closed(None, self.error.message, False))
+        self._deferred.extend(events)
+        if not self.framer.closed:
+            self.framer.close(1011, "")
 
     # ----------------------------------------------------------------------------------------
     # Commands: issue them on :attr:`session` (``conn.session.call(...)``); they go out with
@@ -240,12 +290,16 @@ class Connection:
             return
         self.session.join(realm, authenticators)
 
-    def take_events(self) -> list[SessionEvent]:
+    def take_events(self) -> list[ConnectionEvent]:
         """Events produced by commands or by sending, rather than by received data.
 
-        Call it after :meth:`data_to_send` (a request that could not be sent ends there).
+        Call it after :meth:`data_to_send` (a request that could not be sent ends there; a
+        session message that cannot be sent ends the connection: ``Aborted``/``Left``, then
+        ``Closed``).
         """
-        return self.session.take_events()
+        events = self._take_deferred()
+        events.extend(self.session.take_events())
+        return events
 
 
 def _violation_text(events: list[SessionEvent]) -> str:
