@@ -1,7 +1,9 @@
 """Start a real Crossbar.io router on loopback for tests and benchmarks.
 
 The router runs in its own process group from the template ``tools/crossbar-config.json``
-with free ports and a fresh node directory under ``/tmp``. Usage::
+with free ports and a fresh node directory under ``/tmp``. Each start also writes a throwaway CA
+and a server certificate for ``127.0.0.1``/``localhost`` there (never committed) for the TLS
+transports ``wss_url``/``wss_auth_url``/``rss_url``; clients trust ``ca_path``. Usage::
 
     with CrossbarRouter() as router:
         connect(router.rs_url, realm=router.realm)
@@ -10,11 +12,14 @@ with free ports and a fresh node directory under ``/tmp``. Usage::
 from __future__ import annotations
 
 import contextlib
+import datetime
+import ipaddress
 import json
 import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -31,6 +36,13 @@ __all__ = [
     "REALM",
     "REALM2",
     "REPO_ROOT",
+    "SCRAM_AUTHID",
+    "SCRAM_ITERATIONS",
+    "SCRAM_MEMORY",
+    "SCRAM_PASSWORD",
+    "SCRAM_SALT",
+    "SCRAM_SERVER_KEY_HEX",
+    "SCRAM_STORED_KEY_HEX",
     "TEMPLATE_PATH",
     "TICKET_AUTHID",
     "TICKET_SECRET",
@@ -43,6 +55,7 @@ __all__ = [
     "WAMPCRA_SECRET",
     "crossbar_executable",
     "free_tcp_ports",
+    "write_test_pki",
 ]
 
 CROSSBAR_VERSION = "26.10.1"
@@ -67,6 +80,22 @@ WAMPCRA_SALTED_KEYLEN = 16
 CRYPTOSIGN_AUTHID = "alice"
 CRYPTOSIGN_SEED = bytes([0x01] * 32)
 CRYPTOSIGN_PUBKEY_HEX = "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c"
+# Crossbar "scram" principal (on ``ws_auth_url`` and the TLS twins). The template stores the
+# credential Autobahn's ``derive_scram_credential`` makes (argon2id-13, hex salt/keys): the keys
+# are HMACs of the *unpadded base64 text* of the Argon2id hash of the UTF-8 password.
+SCRAM_AUTHID = "carol"
+SCRAM_PASSWORD = "scram-secret!"
+SCRAM_SALT = bytes(range(16))
+SCRAM_ITERATIONS = 4096
+SCRAM_MEMORY = 512  # KiB
+SCRAM_STORED_KEY_HEX = "74e1e35cc2ca57b8dd8d5f387b891295e396a5ebc20980b61b65bb57f2cd3c16"
+SCRAM_SERVER_KEY_HEX = "2c1b2f99b1a8ca640dfcdd517278ff194312d81849b9b02509a0336a0f164c5d"
+
+# TLS files: the server key/cert go into the node's cbdir (names used by the template), the
+# CA certificate clients must trust into the node dir.
+TLS_KEY_FILE = "server.key"
+TLS_CERT_FILE = "server.crt"
+TLS_CA_FILE = "ca.pem"
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
@@ -133,6 +162,105 @@ def _unix_accepts(path: str) -> bool:
         return False
 
 
+def _tls_accepts(port: int, context: ssl.SSLContext, *, rawsocket: bool) -> bool:
+    """A verified TLS handshake with ``127.0.0.1:port`` (plus a RawSocket handshake inside)."""
+    try:
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=2.0) as raw,
+            context.wrap_socket(raw, server_hostname="127.0.0.1") as s,
+        ):
+            if not rawsocket:
+                return True
+            s.sendall(bytes([0x7F, 0xF2, 0x00, 0x00]))
+            reply = b""
+            while len(reply) < 4:
+                chunk = s.recv(4 - len(reply))
+                if not chunk:
+                    return False
+                reply += chunk
+            return reply[0] == 0x7F
+    except (OSError, ssl.SSLError):
+        return False
+
+
+def write_test_pki(cbdir: Path, ca_path: Path) -> None:
+    """Write a fresh self-signed CA (``ca_path``) and a server key/cert for ``127.0.0.1`` and
+    ``localhost`` signed by it (``cbdir/server.key``, ``cbdir/server.crt``). EC P-256, 1 day."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    not_before, not_after = now - datetime.timedelta(hours=1), now + datetime.timedelta(days=1)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "wamp-py test CA")])
+    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(ca_ski, critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName("localhost"),
+                    x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")),
+                ]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    key_path = cbdir / TLS_KEY_FILE
+    key_path.touch(mode=0o600)
+    key_path.write_bytes(key_pem)
+    (cbdir / TLS_CERT_FILE).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    ca_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+
+
 class CrossbarRouter:
     """One Crossbar.io node on loopback with free ports; a context manager."""
 
@@ -151,7 +279,10 @@ class CrossbarRouter:
         self.start_timeout = start_timeout
         self.rs_port = 0
         self.ws_port = 0
+        self.wss_port = 0
+        self.rss_port = 0
         self.node_dir: Path | None = None
+        self.ca_path: Path | None = None
         self.unix_path = ""
         self.log_path: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -164,13 +295,40 @@ class CrossbarRouter:
 
     @property
     def ws_auth_url(self) -> str:
-        """WebSocket endpoint with ticket / wampcra / cryptosign (no anonymous)."""
+        """WebSocket endpoint with ticket / wampcra / cryptosign / scram (no anonymous)."""
         return f"ws://127.0.0.1:{self.ws_port}/auth"
 
     @property
     def rs_url(self) -> str:
         """RawSocket over TCP (anonymous plus all auth methods)."""
         return f"rs://127.0.0.1:{self.rs_port}"
+
+    @property
+    def wss_url(self) -> str:
+        """Anonymous WebSocket endpoint over TLS (server cert for 127.0.0.1 and localhost)."""
+        return f"wss://127.0.0.1:{self.wss_port}/ws"
+
+    @property
+    def wss_auth_url(self) -> str:
+        """WebSocket over TLS with cryptosign / scram (no anonymous)."""
+        return f"wss://127.0.0.1:{self.wss_port}/auth"
+
+    @property
+    def rss_url(self) -> str:
+        """RawSocket over TLS (anonymous, cryptosign, scram)."""
+        return f"rss://127.0.0.1:{self.rss_port}"
+
+    def ssl_context(self, **overrides: object) -> ssl.SSLContext:
+        """A client context that trusts this node's CA (hostname verification on).
+
+        ``overrides`` are set as attributes, e.g. ``maximum_version=ssl.TLSVersion.TLSv1_2``.
+        """
+        if self.ca_path is None:
+            raise CrossbarError("the router is not started: no CA yet")
+        context = ssl.create_default_context(cafile=str(self.ca_path))
+        for name, value in overrides.items():
+            setattr(context, name, value)
+        return context
 
     @property
     def pid(self) -> int | None:
@@ -195,9 +353,11 @@ class CrossbarRouter:
         self.unix_path = str(self.node_dir / "router.sock")
         if len(self.unix_path) >= 100:
             raise CrossbarError(f"unix socket path too long: {self.unix_path}")
-        self.rs_port, self.ws_port = free_tcp_ports(2)
+        self.rs_port, self.ws_port, self.wss_port, self.rss_port = free_tcp_ports(4)
         cbdir = self.node_dir / ".crossbar"
         cbdir.mkdir()
+        self.ca_path = self.node_dir / TLS_CA_FILE
+        write_test_pki(cbdir, self.ca_path)
         (cbdir / "config.json").write_text(self._render_config(), encoding="utf-8")
         self.log_path = self.node_dir / "crossbar.log"
         log = self.log_path.open("wb")
@@ -236,6 +396,8 @@ class CrossbarRouter:
         text = self.template.read_text(encoding="utf-8")
         text = text.replace('"@RS_PORT@"', str(self.rs_port))
         text = text.replace('"@WS_PORT@"', str(self.ws_port))
+        text = text.replace('"@WSS_PORT@"', str(self.wss_port))
+        text = text.replace('"@RSS_PORT@"', str(self.rss_port))
         text = text.replace('"@UNIX_PATH@"', json.dumps(self.unix_path))
         leftover = [line.strip() for line in text.splitlines() if '"@' in line]
         if leftover:
@@ -246,7 +408,8 @@ class CrossbarRouter:
     def _wait_ready(self) -> None:
         assert self._proc is not None
         deadline = time.monotonic() + self.start_timeout
-        pending = ["ws", "rs", "unix"]
+        pending = ["ws", "rs", "unix", "wss", "rss"]
+        tls_context = self.ssl_context()
         while True:
             code = self._proc.poll()
             if code is not None:
@@ -259,13 +422,18 @@ class CrossbarRouter:
                 pending.remove("rs")
             if "unix" in pending and _unix_accepts(self.unix_path):
                 pending.remove("unix")
+            if "wss" in pending and _tls_accepts(self.wss_port, tls_context, rawsocket=False):
+                pending.remove("wss")
+            if "rss" in pending and _tls_accepts(self.rss_port, tls_context, rawsocket=True):
+                pending.remove("rss")
             if not pending:
                 return
             if time.monotonic() > deadline:
                 raise CrossbarError(
                     f"crossbar not ready after {self.start_timeout:.0f} s "
                     f"(waiting for {', '.join(pending)}; ws={self.ws_port} rs={self.rs_port} "
-                    f"unix={self.unix_path})\n{self.log_tail()}"
+                    f"wss={self.wss_port} rss={self.rss_port} unix={self.unix_path})\n"
+                    f"{self.log_tail()}"
                 )
             time.sleep(0.2)
 
@@ -296,6 +464,7 @@ class CrossbarRouter:
         if self.node_dir is not None and not keep_dir:
             shutil.rmtree(self.node_dir, ignore_errors=True)
             self.node_dir = None
+            self.ca_path = None
 
     @staticmethod
     def _group_alive(proc: subprocess.Popen[bytes]) -> bool:
@@ -325,5 +494,6 @@ class CrossbarRouter:
     def __repr__(self) -> str:
         return (
             f"CrossbarRouter(ws_url={self.ws_url!r}, rs_url={self.rs_url!r}, "
+            f"wss_url={self.wss_url!r}, rss_url={self.rss_url!r}, "
             f"unix_path={self.unix_path!r}, pid={self.pid})"
         )

@@ -467,3 +467,14 @@ def test_many_small_chunks_of_a_large_message() -> None:
 def test_message_received_repr_is_truncated() -> None:
     text = repr(MessageReceived(b"x" * 10_000))
     assert len(text) < 120 and "10000 bytes" in text
+
+
+def test_ping_whose_pong_exceeds_the_routers_limit_fails() -> None:
+    """The PONG must echo the PING; if the echo cannot fit the router's own limit, fail."""
+    client = opened_client(router_exp=0)  # router accepts at most 512 bytes from us
+    assert client.receive_data(frame(b"x" * 512, 1)) == []
+    assert client.data_to_send() == bytes([2, 0, 2, 0]) + b"x" * 512
+    with pytest.raises(PayloadTooLarge):
+        client.receive_data(frame(b"x" * 513, 1))
+    assert client.closed
+    assert client.data_to_send() == b""

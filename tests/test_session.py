@@ -52,7 +52,7 @@ from wamp_core._types import (
 
 S = SessionState
 VIOLATION = "wamp.error.protocol_violation"
-LOGGER = "wamp_core.session"
+LOGGER = "wamp_core._session"
 ALL_CLASSES = sorted(MESSAGE_CLASSES.values(), key=lambda c: c.MESSAGE_TYPE)
 
 
@@ -166,7 +166,7 @@ def test_join_invalid_realm_changes_nothing() -> None:
 @pytest.mark.parametrize("state", [S.ESTABLISHING, S.CHALLENGING, S.ESTABLISHED, S.SHUTTING_DOWN])
 def test_join_refused_unless_closed(state: SessionState) -> None:
     session, _ = make_session(state)
-    with pytest.raises(SessionClosed):
+    with pytest.raises(LocalProtocolError):
         session.join(REALM)
     assert session.state is state
     assert wire(session) == []
@@ -1278,16 +1278,16 @@ def test_cancel_killnowait_then_late_result_is_dropped(caplog: pytest.LogCapture
     assert all(r.levelno == logging.DEBUG for r in caplog.records)
 
 
-def test_duplicate_final_result_is_dropped(caplog: pytest.LogCaptureFixture) -> None:
+def test_duplicate_final_result_is_a_violation() -> None:
+    """Only canceled calls may see a second answer; for any other call it is a router bug."""
     router = ScriptedRouter()
     router.join()
     rid = router.session.call("com.example.p")
     assert len(router.result(rid, [1])) == 1
-    with caplog.at_level(logging.DEBUG, logger=LOGGER):
-        assert router.result(rid, [1]) == []
-        assert router.error(48, rid) == []
-    assert router.session.state is S.ESTABLISHED
-    assert f"late RESULT for finished call {rid}" in caplog.text
+    events = router.result(rid, [1])
+    assert isinstance(events[-1], ev.Aborted)
+    assert events[-1].details.reason == VIOLATION
+    assert router.session.state is S.FAILED
 
 
 def test_cancel_kill_may_still_succeed() -> None:
@@ -1337,12 +1337,15 @@ def test_interrupt_kill_callee_answers_canceled() -> None:
     session = router.session
     reg = router.registered(session.register("com.example.p"))
     inv, _ = router.invoke(reg)
-    assert router.interrupt(inv, "kill") == [ev.InterruptReceived(inv, "kill", None)]
-    assert session.open_invocations == {inv}
     router.take_sent()
-    assert session.yield_error(inv, ApplicationError.CANCELED) is True
+    assert router.interrupt(inv, "kill") == [ev.InterruptReceived(inv, "kill", None)]
+    # The engine answers the kill itself and closes the invocation.
     assert router.take_sent() == [[8, 68, inv, {}, "wamp.error.canceled"]]
     assert session.open_invocations == frozenset()
+    # Whatever the (cancelled) handler still returns is dropped.
+    assert session.yield_error(inv, ApplicationError.CANCELED) is False
+    assert session.yield_result(inv, ["too late"]) is False
+    assert router.take_sent() == []
 
 
 def test_interrupt_killnowait_closes_the_invocation(caplog: pytest.LogCaptureFixture) -> None:
@@ -1527,7 +1530,8 @@ def test_commands_before_join() -> None:
 def test_commands_while_joining(state: SessionState) -> None:
     session, _ = make_session(state)
     for name, command in COMMANDS.items():
-        with pytest.raises(SessionClosed):
+        expected = LocalProtocolError if name == "join" else SessionClosed
+        with pytest.raises(expected):
             command(session)
         assert session.state is state, name
     with pytest.raises(SessionClosed):

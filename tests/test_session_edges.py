@@ -5,9 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 import wamp_core._messages as m
 from session_helpers import REALM, joined, welcome, wire
-from wamp_core import ClientSession, SessionState, events as ev
+from wamp_core import (
+    ApplicationError,
+    CallOptions,
+    ClientSession,
+    LocalProtocolError,
+    SessionClosed,
+    SessionState,
+    events as ev,
+)
 from wamp_core.auth import Authenticator
 
 
@@ -83,3 +93,74 @@ def test_transparent_payloads_reach_results_and_errors() -> None:
     )
     assert isinstance(bad[0], ev.RequestFailed)
     assert getattr(bad[0].error, "payload", None) == b"\x02"
+
+
+def test_router_error_kwargs_with_any_keys() -> None:
+    """kwargs come from the router: keys like ``error`` or ``self`` must not break anything."""
+    session = joined()
+    rid = session.call("com.example.p")
+    session.messages_to_send()
+    (failed,) = session.receive_message(
+        m.Error(
+            request_type=48,
+            request_id=rid,
+            error="com.example.err",
+            args=["why"],
+            kwargs={"error": "boom", "self": 1},
+        )
+    )
+    assert isinstance(failed, ev.RequestFailed)
+    assert isinstance(failed.error, ApplicationError)
+    assert failed.error.error == "com.example.err"
+    assert failed.error.args == ("why",)
+    assert failed.error.kwargs == {"error": "boom", "self": 1}
+
+
+def test_refused_commands_do_not_consume_request_ids() -> None:
+    session = joined()
+    for bad in (
+        lambda: session.call("com.example.p", "not-a-list"),  # type: ignore[arg-type]
+        lambda: session.call("com.example.p", kwargs={1: "x"}),  # type: ignore[dict-item]
+        lambda: session.publish("com.example.t", {1, 2}),  # type: ignore[arg-type]
+        lambda: session.call("bad uri with spaces"),
+    ):
+        with pytest.raises(LocalProtocolError):
+            bad()
+    assert session.call("com.example.p") == 1
+    assert session.publish("com.example.t") == 2
+
+
+def test_abort_a_join_in_progress() -> None:
+    session = ClientSession()
+    session.join(REALM)
+    session.messages_to_send()
+    session.abort("wamp.close.normal", "changed my mind")
+    assert wire(session) == [[3, {"message": "changed my mind"}, "wamp.close.normal"]]
+    (aborted,) = session.take_events()
+    assert isinstance(aborted, ev.Aborted)
+    assert aborted.details.local
+    assert session.state is SessionState.CLOSED
+
+
+def test_abort_an_established_session_fails_pending_requests() -> None:
+    session = joined()
+    rid = session.call("com.example.p")
+    session.messages_to_send()
+    session.abort()
+    events = session.take_events()
+    assert isinstance(events[0], ev.RequestFailed) and events[0].request_id == rid
+    assert isinstance(events[-1], ev.Aborted)
+    with pytest.raises(SessionClosed):
+        session.call("com.example.p")
+
+
+@pytest.mark.parametrize("timeout", [float("inf"), float("nan"), 1e300, 0, -1.0, True])
+def test_call_timeout_must_be_finite_and_positive(timeout: Any) -> None:
+    with pytest.raises(LocalProtocolError):
+        CallOptions(timeout=timeout)
+
+
+def test_call_timeout_goes_out_in_integer_milliseconds() -> None:
+    session = joined(dealer={"call_timeout"})
+    session.call("com.example.p", options=CallOptions(timeout=2.5))
+    assert wire(session)[0][2] == {"timeout": 2500}

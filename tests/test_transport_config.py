@@ -832,3 +832,10 @@ def test_url_roundtrip(host: str, port: int, secure: bool, rawsocket: bool) -> N
         type="tcp", host=host, port=port, tls=True if secure else None
     )
     assert config.is_secure is secure
+
+
+def test_credentials_in_url_never_appear_in_the_error() -> None:
+    message = error("ws://alice:hunter2@host:8080/ws")
+    assert "hunter2" not in message
+    assert "alice" not in message
+    assert "ws://host:8080/ws" in message

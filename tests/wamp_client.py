@@ -2,14 +2,20 @@
 
 It only moves bytes and collects events; every protocol decision is the core's. Tests use it
 to prove behaviour against a real router.
+
+For ``wss://``/``rss://`` it wraps the socket with ``ssl_context`` (default: the endpoint's
+``ssl.SSLContext`` or the system trust store) and hands the connection the ``tls-unique``
+channel id ``SHA-256(get_channel_binding("tls-unique"))`` as Autobahn computes it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import selectors
 import socket
+import ssl
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import wamp_core as wc
@@ -24,24 +30,64 @@ class BlockingClient:
         authenticators: Sequence[wc.auth.Authenticator] = (),
         *,
         timeout: float = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
+        channel_ids: Mapping[str, bytes] | None = None,
     ) -> None:
+        """``channel_ids`` overrides the ids taken from the TLS connection (tests of binding)."""
         self.transport = wc.parse_transports(transport)[0]
-        self.conn = wc.make_connection(self.transport, realm=realm, authenticators=authenticators)
         self.timeout = timeout
         self.events: list[Any] = []
         self.handlers: list[Callable[[BlockingClient, Any], None]] = []
         endpoint = self.transport.endpoint
+        sock: socket.socket
         if endpoint.type == "unix":
-            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self.sock.settimeout(timeout)
-            self.sock.connect(endpoint.path or "")
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            sock.connect(endpoint.path or "")
         else:
-            self.sock = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
+            assert endpoint.port is not None
+            sock = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
+        tls_ids: dict[str, bytes] = {}
+        if self.transport.is_secure:
+            sock.settimeout(timeout)
+            try:
+                sock = self._wrap_tls(sock, ssl_context)
+            except BaseException:
+                sock.close()
+                raise
+            assert isinstance(sock, ssl.SSLSocket)
+            unique = sock.get_channel_binding("tls-unique")
+            if unique is not None:
+                tls_ids["tls-unique"] = hashlib.sha256(unique).digest()
+        self.sock = sock
         self.sock.settimeout(timeout)
+        self.conn = wc.make_connection(
+            self.transport,
+            realm=realm,
+            authenticators=authenticators,
+            channel_ids=tls_ids if channel_ids is None else channel_ids,
+        )
         self.sel = selectors.DefaultSelector()
         self.sel.register(self.sock, selectors.EVENT_READ)
         self.conn.initiate()
         self.flush()
+
+    def _wrap_tls(self, sock: socket.socket, context: ssl.SSLContext | None) -> ssl.SSLSocket:
+        endpoint = self.transport.endpoint
+        tls = endpoint.tls
+        hostname = endpoint.host
+        if isinstance(tls, wc.TLSConfig) and tls.hostname:
+            hostname = tls.hostname
+        if context is None:
+            if isinstance(tls, ssl.SSLContext):
+                context = tls
+            elif isinstance(tls, wc.TLSConfig):
+                context = ssl.create_default_context(cafile=tls.trust_root)
+                if tls.client_cert:
+                    context.load_cert_chain(tls.client_cert, tls.client_key)
+            else:
+                context = ssl.create_default_context()
+        return context.wrap_socket(sock, server_hostname=hostname)
 
     @property
     def session(self) -> wc.ClientSession:

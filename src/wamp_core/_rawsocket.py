@@ -304,7 +304,15 @@ class RawSocketClient:
             if frame_type == _FRAME_MESSAGE:
                 events.append(MessageReceived(payload))
             elif frame_type == _FRAME_PING:
-                # Exactly one PONG echoing the payload, immediately.
+                # Exactly one PONG echoing the payload, immediately; a PING whose echo would
+                # exceed the router's own receive limit cannot be answered within the protocol.
+                if self._max_send is not None and length > self._max_send:
+                    self._fail(
+                        PayloadTooLarge(
+                            f"RawSocket PING of {length} bytes: its PONG would exceed the "
+                            f"router's limit of {self._max_send} bytes"
+                        )
+                    )
                 self._outbuf += _header(_FRAME_PONG, length)
                 self._outbuf += payload
             else:

@@ -30,9 +30,11 @@ from ._errors import (
     WampError,
 )
 from ._types import (
+    CallDetails,
     CallOptions,
     CallResult,
     CloseDetails,
+    EventDetails,
     PublishOptions,
     RegisterOptions,
     RouterFeatures,
@@ -44,7 +46,7 @@ from .auth import Authenticator, combine_authenticators
 
 __all__ = ["ClientSession", "SessionState", "TRANSITIONS", "CLIENT_ROLES"]
 
-log = logging.getLogger("wamp_core.session")
+log = logging.getLogger(__name__)
 
 AGENT = "wamp-py-0.1"
 _PPT = {"payload_passthru_mode": True}
@@ -133,6 +135,7 @@ _REQUEST_TYPE_KIND: dict[int, ev.RequestKind] = {
     66: "unregister",
 }
 _RECENT_MAX = 1024
+_CANCELED = "wamp.error.canceled"
 _SENT_KIND: dict[type[m.Message], ev.RequestKind] = {
     m.Call: "call",
     m.Publish: "publish",
@@ -208,7 +211,7 @@ class ClientSession:
         self._subscriptions: dict[int, _Subscription] = {}
         self._registrations: dict[int, str] = {}
         self._invocations: dict[int, _Invocation] = {}
-        self._recent_calls = _Recent()
+        self._abandoned_calls = _Recent()
         self._recent_subscriptions = _Recent()
         self._recent_registrations = _Recent()
         self._recent_invocations = _Recent()
@@ -273,6 +276,8 @@ class ClientSession:
 
     def join(self, realm: str, authenticators: Sequence[Authenticator] = ()) -> None:
         """Queue HELLO for ``realm``, offering ``authenticators`` (anonymous when empty)."""
+        if self.state in (S.ESTABLISHING, S.CHALLENGING, S.ESTABLISHED, S.SHUTTING_DOWN):
+            raise LocalProtocolError(f"cannot join: a session is {self.state.value}")
         if self.state is not SessionState.CLOSED or self._transport_gone:
             self._refuse("join")
         realm = validate_uri(realm, "realm")
@@ -292,7 +297,7 @@ class ClientSession:
         self._realm = realm
         # Request IDs are session-scoped: a new session starts again at 1 (spec, IDs).
         self._next_id = 1
-        self._recent_calls = _Recent()
+        self._abandoned_calls = _Recent()
         self._recent_subscriptions = _Recent()
         self._recent_registrations = _Recent()
         self._recent_invocations = _Recent()
@@ -312,6 +317,19 @@ class ClientSession:
         )
         self._leave_reason = reason
         self.state = SessionState.SHUTTING_DOWN
+
+    def abort(self, reason: str = "wamp.close.normal", message: str | None = None) -> None:
+        """Give up the session (or a join in progress) at once: queue ABORT, emit ``Aborted``.
+
+        Unlike :meth:`leave` nothing is awaited: ABORT is never answered. Pending requests fail.
+        """
+        if self.state not in (S.ESTABLISHING, S.CHALLENGING, S.ESTABLISHED, S.SHUTTING_DOWN):
+            self._refuse("abort")
+        reason = validate_uri(reason, "abort reason")
+        self._outbox.append(
+            m.Abort(reason=reason, details={"message": message} if message else None)
+        )
+        self._end(CloseDetails(reason, message, local=True), abort=True)
 
     def call(
         self,
@@ -336,11 +354,12 @@ class ClientSession:
         if progress:
             self._require_feature("dealer", "progressive_call_invocations")
             wire["progress"] = True
-        rid = self._new_id()
+        rid = self._next_id
         msg = m.Call(
             request_id=rid, procedure=procedure, options=wire, args=args, kwargs=kwargs,
             payload=payload,
         )  # fmt: skip
+        self._advance_id()
         self._pending[rid] = _Pending(
             "call", procedure, progress=bool(wire.get("receive_progress")), streaming=progress
         )
@@ -398,7 +417,7 @@ class ClientSession:
             return True
         pending.canceled = mode if sent else "local"
         del self._pending[request_id]
-        self._recent_calls.add(request_id)
+        self._abandoned_calls.add(request_id)
         self._events.append(
             ev.RequestFailed(request_id, "call", ApplicationError(ApplicationError.CANCELED))
         )
@@ -419,10 +438,11 @@ class ClientSession:
         topic = validate_uri(topic, "topic", strict=self.strict_uris)
         opts = options or PublishOptions()
         wire = opts.to_options(self.features.broker)
-        rid = self._new_id()
+        rid = self._next_id
         msg = m.Publish(
             request_id=rid, topic=topic, options=wire, args=args, kwargs=kwargs, payload=payload
         )
+        self._advance_id()
         if opts.acknowledge:
             self._pending[rid] = _Pending("publish", topic)
         self._outbox.append(msg)
@@ -436,8 +456,9 @@ class ClientSession:
             topic, "topic", strict=self.strict_uris, allow_empty=opts.match != "exact"
         )
         wire = opts.to_options(self.features.broker)
-        rid = self._new_id()
+        rid = self._next_id
         self._outbox.append(m.Subscribe(request_id=rid, topic=topic, options=wire))
+        self._advance_id()
         self._pending[rid] = _Pending("subscribe", topic)
         return rid
 
@@ -456,8 +477,9 @@ class ClientSession:
             sub.count -= 1
             return None
         sub.count = 0
-        rid = self._new_id()
+        rid = self._next_id
         self._outbox.append(m.Unsubscribe(request_id=rid, subscription_id=subscription_id))
+        self._advance_id()
         self._pending[rid] = _Pending("unsubscribe", target=subscription_id)
         return rid
 
@@ -469,8 +491,9 @@ class ClientSession:
             procedure, "procedure", strict=self.strict_uris, allow_empty=opts.match != "exact"
         )
         wire = opts.to_options(self.features.dealer)
-        rid = self._new_id()
+        rid = self._next_id
         self._outbox.append(m.Register(request_id=rid, procedure=procedure, options=wire))
+        self._advance_id()
         self._pending[rid] = _Pending("register", procedure)
         return rid
 
@@ -478,8 +501,9 @@ class ClientSession:
         self._require_joined("unregister")
         if registration_id not in self._registrations:
             raise LocalProtocolError(f"no active registration {registration_id}")
-        rid = self._new_id()
+        rid = self._next_id
         self._outbox.append(m.Unregister(request_id=rid, registration_id=registration_id))
+        self._advance_id()
         self._pending[rid] = _Pending("unregister", target=registration_id)
         return rid
 
@@ -591,6 +615,8 @@ class ClientSession:
         """
         log.warning("protocol violation: %s", text)
         if self.state is not SessionState.FAILED:
+            # Not before our first HELLO (it must open the conversation); after a session
+            # the ABORT tells the router why the transport is being dropped.
             if self.state is not SessionState.CLOSED or self._realm:
                 self._outbox.append(
                     m.Abort(reason="wamp.error.protocol_violation", details={"message": text})
@@ -627,7 +653,9 @@ class ClientSession:
                 self._auth_failed(exc)
                 return
             except Exception as exc:
-                log.exception("authenticator %r failed on WELCOME", check.method)
+                log.warning("authenticator %r raised %s on WELCOME", check.method,
+                            type(exc).__name__)  # fmt: skip
+                log.debug("authenticator failure", exc_info=True)
                 self._auth_failed(
                     AuthenticationError(f"{type(exc).__name__} in {check.method} authenticator")
                 )
@@ -662,7 +690,9 @@ class ClientSession:
             self._auth_failed(exc)
             return
         except Exception as exc:  # a custom authenticator's bug: abort, never leak the text
-            log.exception("authenticator %r failed on CHALLENGE", msg.method)
+            log.warning("authenticator %r raised %s on CHALLENGE", msg.method,
+                        type(exc).__name__)  # fmt: skip
+            log.debug("authenticator failure", exc_info=True)
             self._auth_failed(
                 AuthenticationError(f"{type(exc).__name__} in {msg.method} authenticator")
             )
@@ -721,7 +751,7 @@ class ClientSession:
         pending = self._pending.get(request_id)
         if pending is not None and pending.kind == kind:
             return self._pending.pop(request_id)
-        if kind == "call" and request_id in self._recent_calls:
+        if kind == "call" and request_id in self._abandoned_calls:
             log.debug("dropping late %s for finished call %d", name, request_id)
             return None
         raise ProtocolError(f"{name} for request {request_id}, which is not a pending {kind}")
@@ -778,7 +808,7 @@ class ClientSession:
         if progress:
             pending = self._pending.get(rid)
             if pending is None or pending.kind != "call":
-                if rid in self._recent_calls:
+                if rid in self._abandoned_calls:
                     log.debug("dropping late progressive RESULT for finished call %d", rid)
                     return
                 raise ProtocolError(f"progressive RESULT for request {rid}, not a pending call")
@@ -789,7 +819,8 @@ class ClientSession:
         finished = self._reply(rid, "call", "RESULT")
         if finished is None:
             return
-        self._recent_calls.add(rid)
+        if finished.canceled is not None:
+            self._abandoned_calls.add(rid)  # the other answer to a canceled call may follow
         result = CallResult(msg.args or [], msg.kwargs or {}, False, msg.details, msg.payload)
         self._events.append(ev.CallSucceeded(rid, result))
 
@@ -863,8 +894,11 @@ class ClientSession:
             return
         mode = msg.options.get("mode", "kill")
         inv.interrupted = mode
-        if mode == "killnowait":
-            self._finish_invocation(rid)
+        self._finish_invocation(rid)
+        if mode == "kill":
+            # The callee's answer to a kill is ``wamp.error.canceled``: sent now, so a handler
+            # that is being cancelled never has to; whatever it still returns is dropped.
+            self._outbox.append(m.Error(request_type=68, request_id=rid, error=_CANCELED))
         self._events.append(ev.InterruptReceived(rid, mode, msg.options.get("reason")))
 
     def _on_error(self, msg: m.Error) -> None:
@@ -875,11 +909,12 @@ class ClientSession:
         pending = self._reply(msg.request_id, kind, f"ERROR({rtype})")
         if pending is None:
             return
-        if kind == "call":
-            self._recent_calls.add(msg.request_id)
+        if pending.canceled is not None:
+            self._abandoned_calls.add(msg.request_id)  # the other answer may follow
         if kind == "unsubscribe" and pending.target in self._subscriptions:
             self._subscriptions[pending.target].count += 1
-        error = ApplicationError(msg.error, *(msg.args or ()), **(msg.kwargs or {}))
+        error = ApplicationError(msg.error, *(msg.args or ()))
+        error.kwargs = msg.kwargs or {}  # not splatted: the router's keys are arbitrary
         error.details = msg.details
         error.payload = msg.payload
         self._events.append(ev.RequestFailed(msg.request_id, kind, error))
@@ -887,10 +922,10 @@ class ClientSession:
     # ----------------------------------------------------------------------------------------
     # Helpers
 
-    def _new_id(self) -> int:
+    def _advance_id(self) -> None:
+        """Consume the request ID just used (IDs are only taken by messages actually queued)."""
         rid = self._next_id
         self._next_id = 1 if rid >= MAX_ID else rid + 1
-        return rid
 
     def _take_events(self) -> list[ev.SessionEvent]:
         events, self._events = self._events, []
@@ -949,9 +984,7 @@ class ClientSession:
         self._recent_invocations.add(request_id)
 
 
-def _event_details(sid: int, pid: int, topic: str, d: dict[str, Any]) -> Any:
-    from ._types import EventDetails
-
+def _event_details(sid: int, pid: int, topic: str, d: dict[str, Any]) -> EventDetails:
     if not d:
         return EventDetails(sid, pid, topic)
     return EventDetails(
@@ -966,9 +999,9 @@ def _event_details(sid: int, pid: int, topic: str, d: dict[str, Any]) -> Any:
     )
 
 
-def _call_details(reg: int, procedure: str | None, d: dict[str, Any], timeout: Any) -> Any:
-    from ._types import CallDetails
-
+def _call_details(
+    reg: int, procedure: str | None, d: dict[str, Any], timeout: object
+) -> CallDetails:
     return CallDetails(
         registration=reg,
         procedure=d.get("procedure", procedure),

@@ -274,8 +274,10 @@ def _parse_url(url: object, kind: str) -> _URLInfo:
         schemes = " or ".join(f"{s}://" for s in allowed)
         raise ConfigurationError(f"a {kind} transport needs a {schemes} URL, not {url!r}")
     if split.username is not None or split.password is not None:
+        redacted = split._replace(netloc=split.netloc.rpartition("@")[2]).geturl()
         raise ConfigurationError(
-            f"user info in URL {url!r} is not supported (use the authentication settings)"
+            f"user info in URL {redacted!r} (credentials removed from this message) is not "
+            "supported: use the authentication settings"
         )
     if split.fragment:
         raise ConfigurationError(f"URL {url!r} must not have a fragment")

@@ -32,6 +32,8 @@ Invoke = Literal["single", "roundrobin", "random", "first", "last"]
 CancelMode = Literal["skip", "kill", "killnowait"]
 
 _MATCHES = ("exact", "prefix", "wildcard")
+#: Largest call timeout in seconds (the wire carries milliseconds; 2**32 - 1 ms, about 49 days).
+MAX_TIMEOUT = (2**32 - 1) / 1000
 _INVOKES = ("single", "roundrobin", "random", "first", "last")
 
 
@@ -103,9 +105,11 @@ class CallOptions:
         if self.timeout is not None and (
             isinstance(self.timeout, bool)
             or not isinstance(self.timeout, (int, float))
-            or not self.timeout > 0
+            or not 0 < self.timeout <= MAX_TIMEOUT
         ):
-            raise LocalProtocolError(f"CallOptions.timeout must be > 0 seconds: {self.timeout!r}")
+            raise LocalProtocolError(
+                f"CallOptions.timeout must be > 0 and <= {MAX_TIMEOUT} seconds: {self.timeout!r}"
+            )
 
     @property
     def wants_progress(self) -> bool:
