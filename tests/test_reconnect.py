@@ -499,3 +499,14 @@ def test_finite_retries_always_exhaust(
         assert count == budget
     err = policy.exhausted_error()
     assert [index for index, _ in err.failures] == list(range(len(configs)))
+
+
+@pytest.mark.parametrize(
+    ("code", "fatal"),
+    [(1, True), (2, True), (3, True), (4, False), (None, False), (400, True), (404, True),
+     (403, True), (408, False), (429, False), (500, False), (503, False)],
+)  # fmt: skip
+def test_handshake_refusals(code: int | None, fatal: bool) -> None:
+    from wamp_core import HandshakeError
+
+    assert default_is_fatal(HandshakeError("refused", code=code)) is fatal

@@ -9,6 +9,8 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+import pytest
+
 import wamp_core as wc
 from crossbar import TICKET_AUTHID, CrossbarRouter
 from wamp_client import BlockingClient
@@ -90,3 +92,35 @@ def test_unreachable_router_exhausts_with_one_clear_error() -> None:
     assert isinstance(result, wc.ReconnectExhausted)
     assert dead in str(result)
     assert isinstance(result.failures[0][1], ConnectionRefusedError)
+
+
+def test_websocket_path_refused_is_fatal(crossbar: CrossbarRouter) -> None:
+    url = crossbar.ws_url.rsplit("/", 1)[0] + "/no-such-path"
+    client = BlockingClient(url)
+    try:
+        with pytest.raises(wc.HandshakeError) as info:
+            client.join()
+    finally:
+        client.close()
+    assert info.value.code == 404
+    assert wc.default_is_fatal(info.value)
+
+
+def test_rawsocket_serializer_refused_by_crossbar(crossbar: CrossbarRouter) -> None:
+    """Crossbar drops the connection instead of sending the spec's error reply (code 1)."""
+    transport = {"url": crossbar.rs_url, "type": "rawsocket", "serializer": "flatbuffers"}
+    client = BlockingClient(transport)
+    outcome: BaseException | list[Any]
+    try:
+        try:
+            outcome = [event for _ in range(50) for event in client.step(0.1)]
+        except wc.HandshakeError as exc:
+            outcome = exc
+    finally:
+        client.close()
+    assert client.conn.closed
+    if isinstance(outcome, wc.HandshakeError):  # EOF before the handshake reply
+        assert "closed" in str(outcome) or "handshake" in str(outcome)
+    else:  # reset: the transport is reported closed, no session ever existed
+        assert [type(e) for e in outcome] == [ev.Closed]
+        assert not outcome[0].clean

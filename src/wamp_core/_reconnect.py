@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from ._errors import ConfigurationError, LocalProtocolError, TransportError
+from ._errors import ConfigurationError, HandshakeError, LocalProtocolError, TransportError
 from ._transport_config import TransportConfig
 
 __all__ = [
@@ -63,8 +63,10 @@ def default_is_fatal(exc: BaseException) -> bool:
 
     Those are: an exception whose ``reason`` or ``error`` attribute is one of
     :data:`FATAL_REASONS` (authentication, authorization, unknown realm/role/principal),
-    :class:`ConfigurationError`, and TLS certificate verification failures (also when they are
-    the explicit ``__cause__`` of the exception). Everything else is transient.
+    :class:`ConfigurationError`, TLS certificate verification failures, and a router that
+    refuses the transport handshake for good (RawSocket codes 1-3: serializer, length or
+    reserved bits refused; a WebSocket upgrade answered 4xx other than 408/429), also when they
+    are the explicit ``__cause__`` of the exception. Everything else is transient.
     """
     seen: set[int] = set()
     current: BaseException | None = exc
@@ -72,12 +74,22 @@ def default_is_fatal(exc: BaseException) -> bool:
         seen.add(id(current))
         if isinstance(current, (ConfigurationError, ssl.SSLCertVerificationError)):
             return True
+        if isinstance(current, HandshakeError) and _refusal_is_final(current.code):
+            return True
         for attribute in ("reason", "error"):
             value = getattr(current, attribute, None)
             if isinstance(value, str) and value in FATAL_REASONS:
                 return True
         current = current.__cause__
     return False
+
+
+def _refusal_is_final(code: int | None) -> bool:
+    if code is None:
+        return False
+    if code in (1, 2, 3):  # RawSocket: serializer / max length / reserved bits refused
+        return True
+    return 400 <= code < 500 and code not in (408, 429)  # WebSocket upgrade refused
 
 
 def retry_delay(transport: TransportConfig, failures: int, random_value: float = 0.5) -> float:
