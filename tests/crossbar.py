@@ -107,11 +107,14 @@ class CrossbarError(RuntimeError):
 
 
 def crossbar_executable() -> Path:
-    """Return the crossbar executable: env ``WAMP_CROSSBAR`` or the cached venv."""
+    """Return the crossbar executable: env ``WAMP_CROSSBAR`` or the cached venv (under
+    ``WAMP_CACHE_DIR``, default ``~/.cache/wamp-py``, as tools/setup.sh installs it)."""
     env = os.environ.get("WAMP_CROSSBAR")
     if env:
         return Path(env).expanduser()
-    return Path.home() / ".cache" / "wamp-py" / f"crossbar-{CROSSBAR_VERSION}" / "bin" / "crossbar"
+    cache = os.environ.get("WAMP_CACHE_DIR")
+    base = Path(cache).expanduser() if cache else Path.home() / ".cache" / "wamp-py"
+    return base / f"crossbar-{CROSSBAR_VERSION}" / "bin" / "crossbar"
 
 
 def free_tcp_ports(count: int) -> list[int]:
