@@ -58,7 +58,9 @@ setup_dev_venv() {
 # under numpy<2; without it Crossbar silently drops the ubjson serializer).
 crossbar_works() {
     local out
-    out="$("$1" version 2>&1)" || return 1
+    # PYTHONUNBUFFERED: crossbar exits without flushing a block-buffered stdout (a pipe), so
+    # without it `version` prints nothing when the environment does not already set it.
+    out="$(PYTHONUNBUFFERED=1 "$1" version 2>&1)" || return 1
     grep -q "UBJSON Codec *: bjdata" <<<"$out"
 }
 
@@ -92,7 +94,7 @@ setup_crossbar() {
     say "installing Crossbar.io $CROSSBAR_VERSION into $CB_VENV (~380 MB, 1-2 minutes; log: $log)"
     run_logged "$log" "$PYTHON" -m venv --prompt "crossbar-$CROSSBAR_VERSION" "$tmp"
     run_logged "$log" "$tmp/bin/python" -m pip install -q "crossbar==$CROSSBAR_VERSION" "numpy<2"
-    run_logged "$log" "$tmp/bin/crossbar" version
+    run_logged "$log" env PYTHONUNBUFFERED=1 "$tmp/bin/crossbar" version
     crossbar_works "$tmp/bin/crossbar" \
         || die "Crossbar.io in $tmp has no ubjson (bjdata) codec; see $log"
     # Scripts and activate files hold the absolute venv path: point them at the final place.
