@@ -7,17 +7,19 @@ decoding within a small factor of the raw serializer); equality also compares th
 from __future__ import annotations
 
 import collections
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 from ._errors import LocalProtocolError, ProtocolError
 from ._uri import MAX_ID, is_valid_uri
-from ._validation import brief
+from ._validation import CHECKS, brief, check_dict
 
 __all__ = [
-    "Message", "field", "fail", "bad_id", "check_uri", "check_payload", "new", "URI_OK",
-    "NO_PAYLOAD", "payload_tail", "local_args", "check_request_id",
+    "Message", "PayloadMessage", "field", "fail", "bad_id", "check_uri", "check_payload", "new",
+    "URI_OK", "NO_PAYLOAD", "payload_tail", "local_args", "check_request_id", "build_local",
+    "check_length", "check_opts", "two_ids", "pattern_uri", "parse_gone", "CLOSE_RULES",
+    "ERROR_REQUEST_TYPES",
 ]  # fmt: skip
 
 _tuplegetter: Any = getattr(collections, "_tuplegetter", None)
@@ -183,3 +185,73 @@ def check_request_id(value: Any, what: str) -> int:
     if type(value) is not int or not 0 < value <= MAX_ID:
         bad_id(what, value)
     return value
+
+
+_M = TypeVar("_M", bound=Message)
+
+CLOSE_RULES = CHECKS["CLOSE"]
+ERROR_REQUEST_TYPES = frozenset({16, 32, 34, 48, 64, 66, 68})
+
+
+def build_local(parser: Callable[[list[Any]], _M], wmsg: list[Any]) -> _M:
+    """Run a parser on a locally built array; turn its complaint into a local error."""
+    try:
+        return parser(wmsg)
+    except ProtocolError as exc:
+        raise LocalProtocolError(exc.message, reason=exc.reason) from None
+
+
+def check_length(wmsg: list[Any], name: str, low: int, high: int) -> None:
+    n = len(wmsg)
+    if n < low or n > high:
+        span = str(low) if low == high else f"{low} to {high}"
+        fail(f"{name} must have {span} elements, got {n}")
+
+
+def check_opts(value: Any, what: str, rules: Mapping[str, Any]) -> dict[str, Any]:
+    # Fast path: an empty dict is always valid.
+    if type(value) is dict and not value:
+        return value
+    return check_dict(value, what, rules)
+
+
+class PayloadMessage(Message):
+    """A message ending in ``Arguments|list, ArgumentsKw|dict`` (or a transparent payload)."""
+
+    __slots__ = ()
+    _NHEAD: ClassVar[int]
+
+    def to_list(self) -> list[Any]:
+        n = self._NHEAD
+        payload = self[n + 2]
+        if payload is not None:
+            return [self.MESSAGE_TYPE, *self[:n], payload]
+        kwargs = self[n + 1]
+        if kwargs:
+            return [self.MESSAGE_TYPE, *self[:n], self[n] or [], kwargs]
+        args = self[n]
+        if args:
+            return [self.MESSAGE_TYPE, *self[:n], args]
+        return [self.MESSAGE_TYPE, *self[:n]]
+
+
+def two_ids(w: list[Any], name: str, second: str) -> tuple[int, int]:
+    check_length(w, name, 3, 3)
+    return check_request_id(w[1], f"{name}.Request"), check_request_id(w[2], f"{name}.{second}")
+
+
+def pattern_uri(options: dict[str, Any], value: Any, what: str) -> str:
+    """Procedure/topic of REGISTER/SUBSCRIBE: empty components allowed for pattern matching."""
+    match = options.get("match", "exact")
+    return check_uri(value, what, allow_empty=match != "exact")
+
+
+def parse_gone(w: list[Any], name: str, rules: Mapping[str, Any]) -> tuple[int, Any]:
+    """UNSUBSCRIBED/UNREGISTERED: ``[T, Request|id]`` or the revocation ``[T, 0, Details|dict]``."""
+    check_length(w, name, 2, 3)
+    rid = w[1]
+    if len(w) == 2:
+        return check_request_id(rid, f"{name}.Request"), None
+    if type(rid) is not int or not 0 <= rid <= MAX_ID:
+        bad_id(f"{name}.Request", rid)
+    return rid, check_dict(w[2], f"{name}.Details", rules)
