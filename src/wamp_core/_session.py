@@ -14,10 +14,8 @@ enters the terminal ``FAILED`` state, and every later command raises.
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from . import _messages as m, _session_events as ev
@@ -29,12 +27,25 @@ from ._errors import (
     SessionClosed,
     WampError,
 )
+from ._session_tables import (
+    AGENT,
+    CANCELED,
+    CLIENT_ROLES,
+    REQUEST_TYPE_KIND,
+    SENT_KIND,
+    TRANSITIONS,
+    InvocationRecord,
+    Pending,
+    RecentIds,
+    SessionState,
+    SubscriptionRecord,
+    call_details,
+    event_details,
+)
 from ._types import (
-    CallDetails,
     CallOptions,
     CallResult,
     CloseDetails,
-    EventDetails,
     PublishOptions,
     RegisterOptions,
     RouterFeatures,
@@ -46,145 +57,9 @@ from .auth import Authenticator, combine_authenticators
 
 __all__ = ["ClientSession", "SessionState", "TRANSITIONS", "CLIENT_ROLES"]
 
-log = logging.getLogger(__name__)
-
-AGENT = "wamp-py-0.1"
-_PPT = {"payload_passthru_mode": True}
-
-#: The roles and advanced features this client implements (announced in HELLO).
-CLIENT_ROLES: dict[str, dict[str, Any]] = {
-    "caller": {
-        "features": {
-            "call_canceling": True,
-            "call_timeout": True,
-            "caller_identification": True,
-            "progressive_call_results": True,
-            "progressive_call_invocations": True,
-            **_PPT,
-        }
-    },
-    "callee": {
-        "features": {
-            "call_canceling": True,
-            "call_timeout": True,
-            "caller_identification": True,
-            "pattern_based_registration": True,
-            "progressive_call_results": True,
-            "progressive_call_invocations": True,
-            "registration_revocation": True,
-            "shared_registration": True,
-            **_PPT,
-        }
-    },
-    "publisher": {
-        "features": {
-            "publisher_exclusion": True,
-            "publisher_identification": True,
-            "subscriber_blackwhite_listing": True,
-            **_PPT,
-        }
-    },
-    "subscriber": {
-        "features": {
-            "pattern_based_subscription": True,
-            "publisher_identification": True,
-            "subscription_revocation": True,
-            **_PPT,
-        }
-    },
-}
-
-
-class SessionState(enum.Enum):
-    CLOSED = "closed"
-    ESTABLISHING = "establishing"
-    CHALLENGING = "challenging"
-    ESTABLISHED = "established"
-    SHUTTING_DOWN = "shutting_down"
-    FAILED = "failed"
-
-
 S = SessionState
-_IN_SESSION = (
-    m.Published, m.Subscribed, m.Unsubscribed, m.Event, m.Result, m.Registered,
-    m.Unregistered, m.Invocation, m.Interrupt, m.Error,
-)  # fmt: skip
 
-#: (state, received message type) -> next state. Anything missing is a protocol violation,
-#: except in SHUTTING_DOWN, where other messages are ignored (spec transition 14).
-TRANSITIONS: dict[tuple[SessionState, type[m.Message]], SessionState] = {
-    (S.ESTABLISHING, m.Welcome): S.ESTABLISHED,
-    (S.ESTABLISHING, m.Challenge): S.CHALLENGING,
-    (S.ESTABLISHING, m.Abort): S.CLOSED,
-    (S.CHALLENGING, m.Welcome): S.ESTABLISHED,
-    (S.CHALLENGING, m.Challenge): S.CHALLENGING,
-    (S.CHALLENGING, m.Abort): S.CLOSED,
-    (S.ESTABLISHED, m.Goodbye): S.CLOSED,
-    (S.ESTABLISHED, m.Abort): S.CLOSED,
-    (S.SHUTTING_DOWN, m.Goodbye): S.CLOSED,
-    (S.SHUTTING_DOWN, m.Abort): S.CLOSED,
-    **{(S.ESTABLISHED, cls): S.ESTABLISHED for cls in _IN_SESSION},
-}
-
-_REQUEST_TYPE_KIND: dict[int, ev.RequestKind] = {
-    16: "publish",
-    32: "subscribe",
-    34: "unsubscribe",
-    48: "call",
-    64: "register",
-    66: "unregister",
-}
-_RECENT_MAX = 1024
-_CANCELED = "wamp.error.canceled"
-_SENT_KIND: dict[type[m.Message], ev.RequestKind] = {
-    m.Call: "call",
-    m.Publish: "publish",
-    m.Subscribe: "subscribe",
-    m.Unsubscribe: "unsubscribe",
-    m.Register: "register",
-    m.Unregister: "unregister",
-}
-
-
-@dataclass(slots=True)
-class _Pending:
-    kind: ev.RequestKind
-    uri: str | None = None
-    target: int | None = None
-    progress: bool = False
-    canceled: str | None = None
-    streaming: bool = False
-
-
-@dataclass(slots=True)
-class _Subscription:
-    topic: str
-    count: int
-
-
-@dataclass(slots=True)
-class _Invocation:
-    registration: int
-    receive_progress: bool
-    open_stream: bool
-    interrupted: str | None = None
-
-
-class _Recent:
-    """A bounded set of recently finished IDs (to tolerate late messages after races)."""
-
-    __slots__ = ("_ids",)
-
-    def __init__(self) -> None:
-        self._ids: dict[int, None] = {}
-
-    def add(self, key: int) -> None:
-        self._ids[key] = None
-        if len(self._ids) > _RECENT_MAX:
-            del self._ids[next(iter(self._ids))]
-
-    def __contains__(self, key: int) -> bool:
-        return key in self._ids
+log = logging.getLogger(__name__)
 
 
 class ClientSession:
@@ -207,14 +82,14 @@ class ClientSession:
         self._outbox: list[m.Message] = []
         self._events: list[ev.SessionEvent] = []
         self._next_id = 1
-        self._pending: dict[int, _Pending] = {}
-        self._subscriptions: dict[int, _Subscription] = {}
+        self._pending: dict[int, Pending] = {}
+        self._subscriptions: dict[int, SubscriptionRecord] = {}
         self._registrations: dict[int, str] = {}
-        self._invocations: dict[int, _Invocation] = {}
-        self._abandoned_calls = _Recent()
-        self._recent_subscriptions = _Recent()
-        self._recent_registrations = _Recent()
-        self._recent_invocations = _Recent()
+        self._invocations: dict[int, InvocationRecord] = {}
+        self._abandoned_calls = RecentIds()
+        self._recent_subscriptions = RecentIds()
+        self._recent_registrations = RecentIds()
+        self._recent_invocations = RecentIds()
         self._leave_reason: str | None = None
         self._aborted_locally = False
         self._transport_gone = False
@@ -297,10 +172,10 @@ class ClientSession:
         self._realm = realm
         # Request IDs are session-scoped: a new session starts again at 1 (spec, IDs).
         self._next_id = 1
-        self._abandoned_calls = _Recent()
-        self._recent_subscriptions = _Recent()
-        self._recent_registrations = _Recent()
-        self._recent_invocations = _Recent()
+        self._abandoned_calls = RecentIds()
+        self._recent_subscriptions = RecentIds()
+        self._recent_registrations = RecentIds()
+        self._recent_invocations = RecentIds()
         self.details = None
         self._aborted_locally = False
         self.features = RouterFeatures()
@@ -360,7 +235,7 @@ class ClientSession:
             payload=payload,
         )  # fmt: skip
         self._advance_id()
-        self._pending[rid] = _Pending(
+        self._pending[rid] = Pending(
             "call", procedure, progress=bool(wire.get("receive_progress")), streaming=progress
         )
         self._outbox.append(msg)
@@ -444,7 +319,7 @@ class ClientSession:
         )
         self._advance_id()
         if opts.acknowledge:
-            self._pending[rid] = _Pending("publish", topic)
+            self._pending[rid] = Pending("publish", topic)
         self._outbox.append(msg)
         return rid
 
@@ -459,7 +334,7 @@ class ClientSession:
         rid = self._next_id
         self._outbox.append(m.Subscribe(request_id=rid, topic=topic, options=wire))
         self._advance_id()
-        self._pending[rid] = _Pending("subscribe", topic)
+        self._pending[rid] = Pending("subscribe", topic)
         return rid
 
     def unsubscribe(self, subscription_id: int) -> int | None:
@@ -480,7 +355,7 @@ class ClientSession:
         rid = self._next_id
         self._outbox.append(m.Unsubscribe(request_id=rid, subscription_id=subscription_id))
         self._advance_id()
-        self._pending[rid] = _Pending("unsubscribe", target=subscription_id)
+        self._pending[rid] = Pending("unsubscribe", target=subscription_id)
         return rid
 
     def register(self, procedure: str, options: RegisterOptions | None = None) -> int:
@@ -494,7 +369,7 @@ class ClientSession:
         rid = self._next_id
         self._outbox.append(m.Register(request_id=rid, procedure=procedure, options=wire))
         self._advance_id()
-        self._pending[rid] = _Pending("register", procedure)
+        self._pending[rid] = Pending("register", procedure)
         return rid
 
     def unregister(self, registration_id: int) -> int:
@@ -504,7 +379,7 @@ class ClientSession:
         rid = self._next_id
         self._outbox.append(m.Unregister(request_id=rid, registration_id=registration_id))
         self._advance_id()
-        self._pending[rid] = _Pending("unregister", target=registration_id)
+        self._pending[rid] = Pending("unregister", target=registration_id)
         return rid
 
     def yield_result(
@@ -572,7 +447,7 @@ class ClientSession:
                 m.Error(request_type=68, request_id=msg.request_id, error=uri, args=[str(error)])
             )
             return True
-        kind = _SENT_KIND.get(type(msg))
+        kind = SENT_KIND.get(type(msg))
         if kind is None:
             return False
         rid: int = msg[0]
@@ -746,7 +621,7 @@ class ClientSession:
     # ----------------------------------------------------------------------------------------
     # Handlers (requests)
 
-    def _reply(self, request_id: int, kind: ev.RequestKind, name: str) -> _Pending | None:
+    def _reply(self, request_id: int, kind: ev.RequestKind, name: str) -> Pending | None:
         """The pending request a reply answers; None for a tolerated late reply."""
         pending = self._pending.get(request_id)
         if pending is not None and pending.kind == kind:
@@ -765,7 +640,7 @@ class ClientSession:
         assert pending is not None and pending.uri is not None
         sub = self._subscriptions.get(msg.subscription_id)
         if sub is None:
-            self._subscriptions[msg.subscription_id] = _Subscription(pending.uri, 1)
+            self._subscriptions[msg.subscription_id] = SubscriptionRecord(pending.uri, 1)
         else:
             sub.count += 1
         self._events.append(ev.Subscribed(msg.request_id, msg.subscription_id, pending.uri))
@@ -797,7 +672,7 @@ class ClientSession:
                 return
             raise ProtocolError(f"EVENT for unknown subscription {sid}")
         d = msg.details
-        details = _event_details(sid, msg.publication_id, sub.topic, d)
+        details = event_details(sid, msg.publication_id, sub.topic, d)
         self._events.append(
             ev.EventDelivered(sid, msg.args or [], msg.kwargs or {}, details, msg.payload)
         )
@@ -876,10 +751,10 @@ class ClientSession:
                 return
             raise ProtocolError(f"INVOCATION for unknown registration {reg}")
         else:
-            inv = _Invocation(reg, d.get("receive_progress") is True, more)
+            inv = InvocationRecord(reg, d.get("receive_progress") is True, more)
             self._invocations[rid] = inv
         timeout = d.get("timeout")
-        details = _call_details(reg, self._registrations.get(reg), d, timeout)
+        details = call_details(reg, self._registrations.get(reg), d, timeout)
         self._events.append(
             ev.InvocationReceived(
                 rid, reg, msg.args or [], msg.kwargs or {}, details, continuation, msg.payload
@@ -898,12 +773,12 @@ class ClientSession:
         if mode == "kill":
             # The callee's answer to a kill is ``wamp.error.canceled``: sent now, so a handler
             # that is being cancelled never has to; whatever it still returns is dropped.
-            self._outbox.append(m.Error(request_type=68, request_id=rid, error=_CANCELED))
+            self._outbox.append(m.Error(request_type=68, request_id=rid, error=CANCELED))
         self._events.append(ev.InterruptReceived(rid, mode, msg.options.get("reason")))
 
     def _on_error(self, msg: m.Error) -> None:
         rtype = msg.request_type
-        kind = _REQUEST_TYPE_KIND.get(rtype)
+        kind = REQUEST_TYPE_KIND.get(rtype)
         if kind is None:
             raise ProtocolError(f"ERROR with REQUEST.Type {rtype} is not valid for a client")
         pending = self._reply(msg.request_id, kind, f"ERROR({rtype})")
@@ -965,7 +840,7 @@ class ClientSession:
                 reason="wamp.error.feature_not_supported",
             )
 
-    def _open_invocation(self, request_id: int, what: str) -> _Invocation | None:
+    def _open_invocation(self, request_id: int, what: str) -> InvocationRecord | None:
         if self.state is not SessionState.ESTABLISHED:
             if self.state in (S.SHUTTING_DOWN, S.CLOSED, S.FAILED):
                 log.debug("%s for invocation %d after the session ended", what, request_id)
@@ -982,34 +857,3 @@ class ClientSession:
     def _finish_invocation(self, request_id: int) -> None:
         self._invocations.pop(request_id, None)
         self._recent_invocations.add(request_id)
-
-
-def _event_details(sid: int, pid: int, topic: str, d: dict[str, Any]) -> EventDetails:
-    if not d:
-        return EventDetails(sid, pid, topic)
-    return EventDetails(
-        subscription=sid,
-        publication=pid,
-        topic=d.get("topic", topic),
-        publisher=d.get("publisher"),
-        publisher_authid=d.get("publisher_authid"),
-        publisher_authrole=d.get("publisher_authrole"),
-        retained=d.get("retained") is True,
-        extra=d,
-    )
-
-
-def _call_details(
-    reg: int, procedure: str | None, d: dict[str, Any], timeout: object
-) -> CallDetails:
-    return CallDetails(
-        registration=reg,
-        procedure=d.get("procedure", procedure),
-        caller=d.get("caller"),
-        caller_authid=d.get("caller_authid"),
-        caller_authrole=d.get("caller_authrole"),
-        receive_progress=d.get("receive_progress") is True,
-        progress=d.get("progress") is True,
-        timeout=timeout / 1000 if isinstance(timeout, int) and timeout > 0 else None,
-        extra=d,
-    )

@@ -1,0 +1,200 @@
+"""The session engine's tables and records: roles announced, legal transitions, bookkeeping.
+
+Plain data, kept apart from the engine's logic so the rules can be read (and rendered) alone.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from . import _messages as m, _session_events as ev
+from ._types import CallDetails, EventDetails
+
+__all__ = [
+    "AGENT",
+    "CLIENT_ROLES",
+    "SessionState",
+    "TRANSITIONS",
+    "IN_SESSION",
+    "REQUEST_TYPE_KIND",
+    "SENT_KIND",
+    "CANCELED",
+    "RECENT_MAX",
+    "Pending",
+    "SubscriptionRecord",
+    "InvocationRecord",
+    "RecentIds",
+    "event_details",
+    "call_details",
+]
+
+AGENT = "wamp-py-0.1"
+PPT_FEATURES = {"payload_passthru_mode": True}
+
+#: The roles and advanced features this client implements (announced in HELLO).
+CLIENT_ROLES: dict[str, dict[str, Any]] = {
+    "caller": {
+        "features": {
+            "call_canceling": True,
+            "call_timeout": True,
+            "caller_identification": True,
+            "progressive_call_results": True,
+            "progressive_call_invocations": True,
+            **PPT_FEATURES,
+        }
+    },
+    "callee": {
+        "features": {
+            "call_canceling": True,
+            "call_timeout": True,
+            "caller_identification": True,
+            "pattern_based_registration": True,
+            "progressive_call_results": True,
+            "progressive_call_invocations": True,
+            "registration_revocation": True,
+            "shared_registration": True,
+            **PPT_FEATURES,
+        }
+    },
+    "publisher": {
+        "features": {
+            "publisher_exclusion": True,
+            "publisher_identification": True,
+            "subscriber_blackwhite_listing": True,
+            **PPT_FEATURES,
+        }
+    },
+    "subscriber": {
+        "features": {
+            "pattern_based_subscription": True,
+            "publisher_identification": True,
+            "subscription_revocation": True,
+            **PPT_FEATURES,
+        }
+    },
+}
+
+
+class SessionState(enum.Enum):
+    CLOSED = "closed"
+    ESTABLISHING = "establishing"
+    CHALLENGING = "challenging"
+    ESTABLISHED = "established"
+    SHUTTING_DOWN = "shutting_down"
+    FAILED = "failed"
+
+
+S = SessionState
+IN_SESSION = (
+    m.Published, m.Subscribed, m.Unsubscribed, m.Event, m.Result, m.Registered,
+    m.Unregistered, m.Invocation, m.Interrupt, m.Error,
+)  # fmt: skip
+
+#: (state, received message type) -> next state. Anything missing is a protocol violation,
+#: except in SHUTTING_DOWN, where other messages are ignored (spec transition 14).
+TRANSITIONS: dict[tuple[SessionState, type[m.Message]], SessionState] = {
+    (S.ESTABLISHING, m.Welcome): S.ESTABLISHED,
+    (S.ESTABLISHING, m.Challenge): S.CHALLENGING,
+    (S.ESTABLISHING, m.Abort): S.CLOSED,
+    (S.CHALLENGING, m.Welcome): S.ESTABLISHED,
+    (S.CHALLENGING, m.Challenge): S.CHALLENGING,
+    (S.CHALLENGING, m.Abort): S.CLOSED,
+    (S.ESTABLISHED, m.Goodbye): S.CLOSED,
+    (S.ESTABLISHED, m.Abort): S.CLOSED,
+    (S.SHUTTING_DOWN, m.Goodbye): S.CLOSED,
+    (S.SHUTTING_DOWN, m.Abort): S.CLOSED,
+    **{(S.ESTABLISHED, cls): S.ESTABLISHED for cls in IN_SESSION},
+}
+
+REQUEST_TYPE_KIND: dict[int, ev.RequestKind] = {
+    16: "publish",
+    32: "subscribe",
+    34: "unsubscribe",
+    48: "call",
+    64: "register",
+    66: "unregister",
+}
+RECENT_MAX = 1024
+CANCELED = "wamp.error.canceled"
+SENT_KIND: dict[type[m.Message], ev.RequestKind] = {
+    m.Call: "call",
+    m.Publish: "publish",
+    m.Subscribe: "subscribe",
+    m.Unsubscribe: "unsubscribe",
+    m.Register: "register",
+    m.Unregister: "unregister",
+}
+
+
+@dataclass(slots=True)
+class Pending:
+    kind: ev.RequestKind
+    uri: str | None = None
+    target: int | None = None
+    progress: bool = False
+    canceled: str | None = None
+    streaming: bool = False
+
+
+@dataclass(slots=True)
+class SubscriptionRecord:
+    topic: str
+    count: int
+
+
+@dataclass(slots=True)
+class InvocationRecord:
+    registration: int
+    receive_progress: bool
+    open_stream: bool
+    interrupted: str | None = None
+
+
+class RecentIds:
+    """A bounded set of recently finished IDs (to tolerate late messages after races)."""
+
+    __slots__ = ("_ids",)
+
+    def __init__(self) -> None:
+        self._ids: dict[int, None] = {}
+
+    def add(self, key: int) -> None:
+        self._ids[key] = None
+        if len(self._ids) > RECENT_MAX:
+            del self._ids[next(iter(self._ids))]
+
+    def __contains__(self, key: int) -> bool:
+        return key in self._ids
+
+
+def event_details(sid: int, pid: int, topic: str, d: dict[str, Any]) -> EventDetails:
+    if not d:
+        return EventDetails(sid, pid, topic)
+    return EventDetails(
+        subscription=sid,
+        publication=pid,
+        topic=d.get("topic", topic),
+        publisher=d.get("publisher"),
+        publisher_authid=d.get("publisher_authid"),
+        publisher_authrole=d.get("publisher_authrole"),
+        retained=d.get("retained") is True,
+        extra=d,
+    )
+
+
+def call_details(
+    reg: int, procedure: str | None, d: dict[str, Any], timeout: object
+) -> CallDetails:
+    return CallDetails(
+        registration=reg,
+        procedure=d.get("procedure", procedure),
+        caller=d.get("caller"),
+        caller_authid=d.get("caller_authid"),
+        caller_authrole=d.get("caller_authrole"),
+        receive_progress=d.get("receive_progress") is True,
+        progress=d.get("progress") is True,
+        timeout=timeout / 1000 if isinstance(timeout, int) and timeout > 0 else None,
+        extra=d,
+    )
