@@ -93,11 +93,18 @@ def run(url: str, realm: str, timeout: float = 10.0) -> bool:
     conn.initiate()
     try:
         while True:
+            # Events can also come from our own commands (a local cancel, a request too large
+            # to send): take them, send what is queued, and let the application react first.
             out = conn.data_to_send()
+            events = conn.take_events()
             if out:
                 sock.setblocking(True)
                 sock.sendall(out)
                 sock.setblocking(False)
+            if events:
+                for event in events:
+                    demo.on_event(event)
+                continue
             if conn.closed:
                 break
             if not sel.select(timeout):

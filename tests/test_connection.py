@@ -868,3 +868,47 @@ def test_close_before_websocket_close_reply_and_connection_closed_property() -> 
     events = conn.receive_data(router.ws.send(router.closes[0].response()))
     assert types(events) == [Left, Closed]
     assert conn.closed
+
+
+def test_failed_progressive_answer_ends_the_invocation_within_the_batch() -> None:
+    """A progressive YIELD that does not fit closes the invocation with an ERROR; the final
+    YIELD queued behind it in the same batch must not follow (no second answer)."""
+    conn, router = join_connection("rs-json", length_exp=1)
+    reg = registered(conn, router)
+    details = {"receive_progress": True}
+    invocation = m.Invocation(request_id=93, registration_id=reg, details=details)
+    conn.receive_data(router.send(invocation))
+    assert conn.session.yield_result(93, ["x" * 3000], progress=True)
+    assert conn.session.yield_result(93, ["done"])
+    sent = router.receive(conn.data_to_send())
+    assert [msg[:5] for msg in sent] == [[8, 68, 93, {}, SIZE_EXCEEDED]]
+    assert conn.session.open_invocations == frozenset()
+
+
+def test_failed_progressive_call_chunk_cancels_the_call() -> None:
+    conn, router = join_connection("rs-json", length_exp=1)
+    rid = conn.session.call("com.example.stream", ["first"], progress=True)
+    assert [msg[0] for msg in router.receive(conn.data_to_send())] == [48]
+    conn.session.call_progress(rid, ["y" * 2000])
+    sent = router.receive(conn.data_to_send())
+    assert sent == [[49, rid, {"mode": "kill"}]]  # the router's open call is canceled
+    [failed] = conn.take_events()
+    assert isinstance(failed, RequestFailed) and failed.request_id == rid
+    # The router's answer to the canceled call is tolerated, not a violation.
+    assert conn.receive_data(router.send(m.Result(request_id=rid))) == []
+    assert conn.session.is_joined
+
+
+def test_local_abort_closes_the_transport() -> None:
+    conn, router = join_connection("rs-json")
+    conn.session.abort("wamp.close.normal", "bye")
+    sent = router.receive(conn.data_to_send())
+    assert sent == [[3, {"message": "bye"}, "wamp.close.normal"]]
+    assert conn.closed
+    [aborted] = conn.take_events()
+    assert isinstance(aborted, Aborted) and aborted.details.local
+
+
+def test_invalid_realm_is_refused_before_connecting() -> None:
+    with pytest.raises(LocalProtocolError):
+        make_pair("rs-json", realm="bad realm!")

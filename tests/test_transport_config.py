@@ -834,8 +834,22 @@ def test_url_roundtrip(host: str, port: int, secure: bool, rawsocket: bool) -> N
     assert config.is_secure is secure
 
 
-def test_credentials_in_url_never_appear_in_the_error() -> None:
-    message = error("ws://alice:hunter2@host:8080/ws")
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ws://alice:hunter2@host:8080/ws",
+        "http://alice:hunter2@host/ws",
+        "ws://alice:hunter2@host:99999/ws",
+        "ws://alice:hunter2@host:0/ws",
+        "rs://alice:hunter2@unix:/x.sock",
+    ],
+)
+def test_credentials_in_url_never_appear_in_the_error(url: str) -> None:
+    message = error(url)
     assert "hunter2" not in message
     assert "alice" not in message
-    assert "ws://host:8080/ws" in message
+    assert "<credentials removed>@" in message
+
+
+def test_malformed_ipv6_url_is_a_configuration_error() -> None:
+    assert "invalid URL" in error("ws://[::1/ws")

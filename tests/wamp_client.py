@@ -119,13 +119,17 @@ class BlockingClient:
         return self._deliver(new + self.conn.take_events())
 
     def _deliver(self, new: list[Any]) -> list[Any]:
-        self.events.extend(new)
-        for event in new:
-            for handler in list(self.handlers):
-                handler(self, event)
-        self.events.extend(self.conn.take_events())
-        self.flush()
-        return new
+        """Record and hand events to the handlers, until their commands produce no more."""
+        delivered: list[Any] = []
+        while new:
+            self.events.extend(new)
+            delivered.extend(new)
+            for event in new:
+                for handler in list(self.handlers):
+                    handler(self, event)
+            self.flush()
+            new = self.conn.take_events()
+        return delivered
 
     def wait_for(self, predicate: Callable[[Any], bool], timeout: float | None = None) -> Any:
         """Step until an event matching ``predicate`` arrives (also checks past events)."""

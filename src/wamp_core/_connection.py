@@ -31,12 +31,13 @@ from ._framing import Closed, Framer, FramingEvent, MessageReceived, Opened
 from ._messages import Error, Message, Yield
 from ._session import ClientSession, SessionState
 from ._session_events import Aborted, Left, SessionEvent
+from ._uri import validate_uri
 from .auth import Authenticator
 from .serializers import Serializer, get_serializer
 
 __all__ = ["Connection", "ConnectionEvent"]
 
-log = logging.getLogger("wamp_core.connection")
+log = logging.getLogger(__name__)
 
 ConnectionEvent = SessionEvent | FramingEvent
 
@@ -67,7 +68,7 @@ class Connection:
         self.close_on_leave = close_on_leave
         self.error: WampError | None = None
         self._join: tuple[str, Sequence[Authenticator]] | None = (
-            (realm, authenticators) if realm is not None else None
+            (validate_uri(realm, "realm"), authenticators) if realm is not None else None
         )
         self._transport_closed = False
         # Events of a local failure found while sending (see _fail_sending).
@@ -94,8 +95,14 @@ class Connection:
         self.framer.initiate()
 
     def data_to_send(self) -> bytes:
-        """Everything to write to the socket now: queued commands, replies, handshakes."""
+        """Everything to write to the socket now: queued commands, replies, handshakes.
+
+        With ``close_on_leave``, a session ended by a local command (``abort()``) closes the
+        transport here, after its last message.
+        """
         self._flush()
+        if self.close_on_leave and self.session.has_ended and not self.framer.closed:
+            self.close()
         return self.framer.data_to_send()
 
     def receive_data(self, data: bytes) -> list[ConnectionEvent]:
@@ -249,7 +256,14 @@ class Connection:
             return
         replaced: set[int] = set()
         while messages := self.session.messages_to_send():
+            failed_answers: set[int] = set()
             for msg in messages:
+                if isinstance(msg, Yield | Error) and msg.request_id in failed_answers:
+                    # An earlier answer to this invocation in the same batch failed and the
+                    # invocation was closed with an ERROR saying why: nothing more may follow.
+                    log.debug("dropping %s for invocation %d after a failed answer",
+                              msg.NAME, msg.request_id)  # fmt: skip
+                    continue
                 try:
                     self.framer.send_message(self.serializer.encode(msg))
                 except (SerializationError, PayloadTooLarge) as exc:
@@ -260,6 +274,7 @@ class Connection:
                         continue
                     if isinstance(msg, Yield | Error):
                         replaced.add(msg.request_id)
+                        failed_answers.add(msg.request_id)
                     if not self.session.send_failed(msg, exc):
                         self._fail_sending(msg, exc)
                         return
@@ -286,7 +301,7 @@ class Connection:
     def join(self, realm: str, authenticators: Sequence[Authenticator] = ()) -> None:
         """Join ``realm`` now, or as soon as the transport is open."""
         if self.serializer is None:
-            self._join = (realm, authenticators)
+            self._join = (validate_uri(realm, "realm"), authenticators)
             return
         self.session.join(realm, authenticators)
 

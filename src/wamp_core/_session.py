@@ -118,6 +118,11 @@ class ClientSession:
         return self.state is SessionState.ESTABLISHED
 
     @property
+    def has_ended(self) -> bool:
+        """A session was started on this engine (``join``) and is over now."""
+        return bool(self._realm) and self.state in (S.CLOSED, S.FAILED)
+
+    @property
     def session_id(self) -> int | None:
         """The router-assigned session ID while joined (or leaving), else None."""
         if self.details is None or self.state not in (S.ESTABLISHED, S.SHUTTING_DOWN):
@@ -254,6 +259,7 @@ class ClientSession:
         pending = self._pending.get(request_id)
         if pending is None or pending.kind != "call" or not pending.streaming:
             raise LocalProtocolError(f"request {request_id} is not an open progressive call")
+        pending.continued = True
         pending.streaming = not final
         assert pending.uri is not None
         options = {} if final else {"progress": True}
@@ -283,7 +289,7 @@ class ClientSession:
         if pending is None or pending.kind != "call" or self.state is not S.ESTABLISHED:
             return False
         if pending.canceled is not None:
-            return pending.canceled != "local"
+            return True  # CANCEL already sent (a local-only cancel is no longer pending)
         sent = "call_canceling" in self.features.dealer
         if sent:
             self._outbox.append(m.Cancel(request_id=request_id, options={"mode": mode}))
@@ -452,6 +458,12 @@ class ClientSession:
             return False
         rid: int = msg[0]
         pending = self._pending.pop(rid, None)
+        if pending is not None and pending.continued:
+            # A later chunk of a progressive call invocation: the router has the call open.
+            # Cancel it there (if the dealer can), and tolerate its late answer.
+            if "call_canceling" in self.features.dealer:
+                self._outbox.append(m.Cancel(request_id=rid, options={"mode": "kill"}))
+            self._abandoned_calls.add(rid)
         if pending is not None or kind == "publish":
             self._events.append(
                 ev.RequestFailed(
@@ -768,7 +780,6 @@ class ClientSession:
             log.debug("ignoring INTERRUPT for finished invocation %d", rid)
             return
         mode = msg.options.get("mode", "kill")
-        inv.interrupted = mode
         self._finish_invocation(rid)
         if mode == "kill":
             # The callee's answer to a kill is ``wamp.error.canceled``: sent now, so a handler

@@ -136,6 +136,7 @@ class Pending:
     progress: bool = False
     canceled: str | None = None
     streaming: bool = False
+    continued: bool = False
 
 
 @dataclass(slots=True)
@@ -149,7 +150,6 @@ class InvocationRecord:
     registration: int
     receive_progress: bool
     open_stream: bool
-    interrupted: str | None = None
 
 
 class RecentIds:

@@ -260,46 +260,56 @@ class _URLInfo:
         return self.scheme in _SECURE_SCHEMES
 
 
+def _redact(url: str) -> str:
+    """``url`` without user info (credentials never go into error messages)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    netloc, slash, tail = rest.partition("/")
+    if "@" in netloc:
+        netloc = "<credentials removed>@" + netloc.rpartition("@")[2]
+    return f"{scheme}://{netloc}{slash}{tail}"
+
+
 def _parse_url(url: object, kind: str) -> _URLInfo:
     if not isinstance(url, str) or not url:
         raise ConfigurationError(f"'url' must be a non-empty str, not {url!r}")
+    shown = _redact(url)
     try:
         split = urlsplit(url)
         port = split.port
     except ValueError as exc:
-        raise ConfigurationError(f"invalid URL {url!r}: {exc}") from None
+        raise ConfigurationError(f"invalid URL {shown!r}: {exc}") from None
     scheme = split.scheme.lower()
     allowed = _SCHEMES[kind]
     if scheme not in allowed:
         schemes = " or ".join(f"{s}://" for s in allowed)
-        raise ConfigurationError(f"a {kind} transport needs a {schemes} URL, not {url!r}")
+        raise ConfigurationError(f"a {kind} transport needs a {schemes} URL, not {shown!r}")
     if split.username is not None or split.password is not None:
-        redacted = split._replace(netloc=split.netloc.rpartition("@")[2]).geturl()
         raise ConfigurationError(
-            f"user info in URL {redacted!r} (credentials removed from this message) is not "
-            "supported: use the authentication settings"
+            f"user info in URL {shown!r} is not supported: use the authentication settings"
         )
     if split.fragment:
-        raise ConfigurationError(f"URL {url!r} must not have a fragment")
+        raise ConfigurationError(f"URL {shown!r} must not have a fragment")
     host = split.hostname
     if not host:
-        raise ConfigurationError(f"URL {url!r} has no host")
+        raise ConfigurationError(f"URL {shown!r} has no host")
     if kind == "rawsocket":
         if split.query:
-            raise ConfigurationError(f"a rawsocket URL must not have a query: {url!r}")
+            raise ConfigurationError(f"a rawsocket URL must not have a query: {shown!r}")
         if host == "unix":
             # rs://unix:/tmp/router.sock (Autobahn's form) or rs://unix/tmp/router.sock
             if port is not None or not split.path or split.path == "/":
                 raise ConfigurationError(
-                    f"a unix socket URL needs a path, like 'rs://unix:/run/router.sock': {url!r}"
+                    f"a unix socket URL needs a path, like 'rs://unix:/run/router.sock': {shown!r}"
                 )
             return _URLInfo(scheme, None, None, split.path, split)
         if split.path not in ("", "/"):
-            raise ConfigurationError(f"a rawsocket URL must not have a path: {url!r}")
+            raise ConfigurationError(f"a rawsocket URL must not have a path: {shown!r}")
     if port is None:
         port = _DEFAULT_PORTS[scheme]
     elif not 1 <= port <= 65535:
-        raise ConfigurationError(f"invalid port {port} in URL {url!r}")
+        raise ConfigurationError(f"invalid port {port} in URL {shown!r}")
     return _URLInfo(scheme, host, port, None, split)
 
 
@@ -704,7 +714,7 @@ def _parse_transport(item: object) -> TransportConfig:
     url = config.get("url")
     kind = config.get("type")
     if kind is None:
-        is_rs = isinstance(url, str) and urlsplit(url).scheme.lower() in _SCHEMES["rawsocket"]
+        is_rs = isinstance(url, str) and url.partition("://")[0].lower() in _SCHEMES["rawsocket"]
         kind = "rawsocket" if is_rs else "websocket"
     elif kind not in ("websocket", "rawsocket"):
         raise ConfigurationError(

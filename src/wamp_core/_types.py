@@ -25,6 +25,7 @@ __all__ = [
     "CallDetails",
     "CallResult",
     "RouterFeatures",
+    "MAX_TIMEOUT",
 ]
 
 Match = Literal["exact", "prefix", "wildcard"]
