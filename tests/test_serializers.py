@@ -144,14 +144,14 @@ def test_unknown_rawsocket_id(serializer_id: Any) -> None:
 def test_missing_optional_module_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import wamp_core.serializers as registry
 
-    monkeypatch.setitem(registry._BASE, "ubjson", ("._no_such_module", "UbjsonSerializer", 4))
+    monkeypatch.setitem(registry._BASE, "ubjson", ("._no_such_module", "UbjsonSerializer"))
     with pytest.raises(ConfigurationError, match="ubjson serializer is not available"):
         get_serializer("ubjson")
     with pytest.raises(ConfigurationError, match="ubjson serializer is not available"):
         get_serializer("ubjson.batched")
     with pytest.raises(ConfigurationError, match="not available"):
         serializer_for_rawsocket_id(4)
-    monkeypatch.setitem(registry._BASE, "ubjson", ("._json", "NoSuchClass", 4))
+    monkeypatch.setitem(registry._BASE, "ubjson", ("._json", "NoSuchClass"))
     with pytest.raises(ConfigurationError, match="has no NoSuchClass"):
         get_serializer("ubjson")
 

@@ -13,13 +13,10 @@ from ._connection import Connection
 from ._framing import Framer
 from ._rawsocket import RawSocketClient
 from ._transport_config import TransportConfig
-from ._websocket import WebSocketClient
+from ._websocket import DEFAULT_MAX_MESSAGE_SIZE, WebSocketClient
 from .auth import Authenticator
 
 __all__ = ["make_framer", "make_connection", "DEFAULT_MAX_MESSAGE_SIZE"]
-
-#: Largest message accepted by default (RawSocket's maximum; Crossbar's default too).
-DEFAULT_MAX_MESSAGE_SIZE = 2**24
 
 
 def make_framer(transport: TransportConfig) -> Framer:

@@ -12,6 +12,7 @@ import importlib
 from collections.abc import Callable
 
 from .._errors import ConfigurationError
+from .._framing import RAWSOCKET_SERIALIZER_IDS
 from ._base import Serializer as Serializer
 from ._batched import BatchedSerializer as BatchedSerializer
 from ._cbor import CborSerializer as CborSerializer
@@ -30,13 +31,14 @@ __all__ = [
     "SERIALIZER_NAMES",
 ]
 
-# Base serializer name -> (module in this package, class name, RawSocket id).
-_BASE: dict[str, tuple[str, str, int]] = {
-    "json": ("._json", "JsonSerializer", 1),
-    "msgpack": ("._msgpack", "MsgpackSerializer", 2),
-    "cbor": ("._cbor", "CborSerializer", 3),
-    "ubjson": ("._ubjson", "UbjsonSerializer", 4),
-    "flatbuffers": ("._flatbuffers", "FlatBuffersSerializer", 5),
+# Base serializer name -> (module in this package, class name). RawSocket ids: one table, the
+# framing layer's.
+_BASE: dict[str, tuple[str, str]] = {
+    "json": ("._json", "JsonSerializer"),
+    "msgpack": ("._msgpack", "MsgpackSerializer"),
+    "cbor": ("._cbor", "CborSerializer"),
+    "ubjson": ("._ubjson", "UbjsonSerializer"),
+    "flatbuffers": ("._flatbuffers", "FlatBuffersSerializer"),
 }
 # FlatBuffers has no batched variant (not in the spec, not offered by Autobahn/Crossbar).
 _BATCHABLE = ("json", "msgpack", "cbor", "ubjson")
@@ -44,11 +46,11 @@ _BATCHABLE = ("json", "msgpack", "cbor", "ubjson")
 #: Every serializer name :func:`get_serializer` knows (available or not).
 SERIALIZER_NAMES: tuple[str, ...] = (*_BASE, *(f"{name}.batched" for name in _BATCHABLE))
 
-_BY_RAWSOCKET_ID = {entry[2]: name for name, entry in _BASE.items()}
+_BY_RAWSOCKET_ID = {sid: name for name, sid in RAWSOCKET_SERIALIZER_IDS.items()}
 
 
 def _base_class(name: str) -> Callable[[], Serializer]:
-    module_name, class_name, _ = _BASE[name]
+    module_name, class_name = _BASE[name]
     try:
         module = importlib.import_module(module_name, __name__)
     except ImportError as exc:
