@@ -66,8 +66,12 @@ class Sample:
     args: list[Any]
     kwargs: dict[str, Any]
 
-    def ours(self) -> wamp_core.Message:
-        cls: Any = {"CALL": wamp_core.Call, "EVENT": wamp_core.Event, "RESULT": wamp_core.Result}
+    def ours(self) -> wamp_core.messages.Message:
+        cls: Any = {
+            "CALL": wamp_core.messages.Call,
+            "EVENT": wamp_core.messages.Event,
+            "RESULT": wamp_core.messages.Result,
+        }
         return cls[self.name](**self.head, args=self.args, kwargs=self.kwargs)  # type: ignore[no-any-return]
 
 

@@ -25,11 +25,8 @@ from wsproto.events import (
 )
 
 from session_helpers import FULL_BROKER, FULL_DEALER, welcome as make_welcome
-from wamp_core import _messages as m
-from wamp_core._connection import Connection, ConnectionEvent
-from wamp_core._rawsocket import RawSocketClient
-from wamp_core._session_events import Joined
-from wamp_core._websocket import WebSocketClient
+from wamp_core import Connection, ConnectionEvent, RawSocketClient, WebSocketClient, messages as m
+from wamp_core.events import Joined
 from wamp_core.serializers import Serializer, get_serializer
 
 __all__ = [

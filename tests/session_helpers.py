@@ -14,8 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wamp_core import _messages as m, _session_events as ev
-from wamp_core._session import ClientSession, SessionState
+from wamp_core import ClientSession, SessionState, events as ev, messages as m
 from wamp_core.auth import Authenticator, TicketAuthenticator
 
 __all__ = [
@@ -201,7 +200,7 @@ def make_session(
 
 
 def _ack() -> Any:
-    from wamp_core._types import PublishOptions
+    from wamp_core import PublishOptions
 
     return PublishOptions(acknowledge=True)
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from wamp_core import (
-    MAX_ID,
+from wamp_core import MAX_ID, is_valid_uri
+from wamp_core.messages import (
     Abort,
     Authenticate,
     Call,
@@ -42,7 +42,6 @@ from wamp_core import (
     Unsubscribed,
     Welcome,
     Yield,
-    is_valid_uri,
 )
 
 __all__ = [

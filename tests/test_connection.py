@@ -21,32 +21,35 @@ from connection_helpers import (
     rs_frame,
 )
 from session_helpers import SESSION_ID
-from wamp_core import _messages as m
-from wamp_core._connection import Connection
-from wamp_core._errors import (
+from wamp_core import (
+    Connection,
     HandshakeError,
     LocalProtocolError,
-    PayloadTooLarge,
+    MessageTooLarge,
     ProtocolError,
+    RawSocketClient,
     SerializationError,
     SessionClosed,
+    WebSocketClient,
+    make_connection,
+    make_framer,
+    messages as m,
 )
-from wamp_core._framing import Closed, Opened
-from wamp_core._rawsocket import RawSocketClient
-from wamp_core._session_events import (
+from wamp_core._wire import DEFAULT_MAX_MESSAGE_SIZE
+from wamp_core.events import (
     Aborted,
     CallSucceeded,
+    Closed,
     EventDelivered,
     InvocationReceived,
     Joined,
     Left,
+    Opened,
     Published,
     Registered,
     RequestFailed,
     Subscribed,
 )
-from wamp_core._transport_factory import DEFAULT_MAX_MESSAGE_SIZE, make_connection, make_framer
-from wamp_core._websocket import WebSocketClient
 
 RS_KINDS = [k for k in KINDS if k.startswith("rs-")]
 WS_KINDS = [k for k in KINDS if k.startswith("ws-")]
@@ -409,7 +412,7 @@ class _TinyLimit(RawSocketClient):
 
     def send_message(self, payload: bytes) -> None:
         if len(payload) > self.limit:
-            raise PayloadTooLarge(f"{len(payload)} > {self.limit}")
+            raise MessageTooLarge(f"{len(payload)} > {self.limit}")
         super().send_message(payload)
 
 

@@ -249,7 +249,7 @@ def test_call_canceling(pair: Any, mode: str, caplog: pytest.LogCaptureFixture) 
     rid = a.session.call("com.test.slow", [1])
     pump(a, b, until=lambda: any(isinstance(e, ev.InvocationReceived) for e in b.events))
     invocation = b.wait_type(ev.InvocationReceived)
-    caplog.set_level(logging.DEBUG, logger="wamp_core._session")
+    caplog.set_level(logging.DEBUG, logger="wamp_core._client._session")
     assert a.session.cancel(rid, mode) is True
 
     if mode == "skip":

@@ -17,10 +17,8 @@ import cbor2
 import pytest
 
 from crossbar import CrossbarRouter
-from wamp_core._errors import HandshakeError
-from wamp_core._framing import Closed, Framer, FramingEvent, MessageReceived, Opened, PongReceived
-from wamp_core._rawsocket import RawSocketClient
-from wamp_core._websocket import WebSocketClient
+from wamp_core import Framer, HandshakeError, RawSocketClient, WebSocketClient
+from wamp_core.events import Closed, FramingEvent, MessageReceived, Opened, PongReceived
 
 HELLO = [1, "realm1", {"roles": {"caller": {}}}]
 HELLO_JSON = b'[1,"realm1",{"roles":{"caller":{}}}]'

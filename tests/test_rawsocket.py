@@ -5,15 +5,17 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from wamp_core._errors import (
+from wamp_core import (
     ConfigurationError,
+    Framer,
     HandshakeError,
     LocalProtocolError,
+    MessageTooLarge,
     PayloadTooLarge,
     ProtocolError,
+    RawSocketClient,
 )
-from wamp_core._framing import Closed, Framer, FramingEvent, MessageReceived, Opened, PongReceived
-from wamp_core._rawsocket import RawSocketClient
+from wamp_core.events import Closed, FramingEvent, MessageReceived, Opened, PongReceived
 
 
 def frame(payload: bytes, frame_type: int = 0) -> bytes:
@@ -271,7 +273,7 @@ def test_exactly_2_24_uses_the_x_bit_both_ways() -> None:
     events = client.receive_data(out[1000:])
     assert len(events) == 1 and isinstance(events[0], MessageReceived)
     assert len(events[0].data) == 2**24
-    with pytest.raises(PayloadTooLarge):
+    with pytest.raises(MessageTooLarge):
         client.send_message(bytes(2**24 + 1))
     assert client.data_to_send() == b""
 
@@ -345,9 +347,11 @@ def test_send_message_bytes() -> None:
 
 def test_send_over_router_limit_queues_nothing_and_stays_open() -> None:
     client = opened_client(router_exp=0)  # router accepts 512 bytes
-    with pytest.raises(PayloadTooLarge, match="513 bytes"):
+    with pytest.raises(MessageTooLarge, match="513 bytes") as info:
         client.send_message(b"a" * 513)
-    with pytest.raises(PayloadTooLarge):
+    assert isinstance(info.value, LocalProtocolError)
+    assert info.value.reason == "wamp.error.payload_size_exceeded"
+    with pytest.raises(MessageTooLarge):
         client.send_ping(b"a" * 513)
     assert client.data_to_send() == b""
     assert client.is_open

@@ -10,24 +10,23 @@ from typing import Any
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from wamp_core._errors import (
+from wamp_core import (
     ApplicationError,
+    Attempt,
     AuthenticationError,
     ConfigurationError,
     HandshakeError,
     LocalProtocolError,
     ProtocolError,
-    SessionClosed,
-    TransportError,
-)
-from wamp_core._reconnect import (
-    Attempt,
     ReconnectExhausted,
     ReconnectPolicy,
+    SessionClosed,
+    TransportConfig,
+    TransportError,
     default_is_fatal,
-    retry_delay,
+    parse_transports,
 )
-from wamp_core._transport_config import TransportConfig, parse_transports
+from wamp_core._config._reconnect import retry_delay
 
 
 def transport(url: str = "ws://h/", **settings: Any) -> TransportConfig:

@@ -14,16 +14,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from strategies import ALL_MESSAGE_CLASSES, message_of, messages
-from wamp_core import (
-    Call,
-    ConfigurationError,
-    Event,
-    Message,
-    ProtocolError,
-    Publish,
-    Result,
-    SerializationError,
-)
+from wamp_core import ConfigurationError, EncodingError, ProtocolError, SerializationError
+from wamp_core.messages import Call, Event, Message, Publish, Result
 from wamp_core.serializers import (
     SERIALIZER_NAMES,
     BatchedSerializer,
@@ -167,13 +159,13 @@ def test_batched_wrapper_rejects_batched_inner() -> None:
 def lossy_round_trip(ser: Serializer, message: Message) -> Message:
     """FlatBuffers is schema-bound and documents losses (unknown keys, extra dicts, roles...).
 
-    Values it cannot represent raise SerializationError (the example is skipped); otherwise the
+    Values it cannot represent raise EncodingError (the example is skipped); otherwise the
     first round trip keeps the type and every id/URI field, and its result must then round-trip
     exactly (checked by the caller).
     """
     try:
         data = ser.encode(message)
-    except SerializationError:
+    except EncodingError:
         return message  # documented: unrepresentable values are refused (checked again below)
     decoded = ser.decode(data)
     assert type(decoded) is type(message)
@@ -196,7 +188,7 @@ def test_round_trip(cls: type[Message], name: str) -> None:
             message = lossy_round_trip(ser, message)
             try:
                 ser.encode(message)
-            except SerializationError:
+            except EncodingError:
                 return
         data = ser.encode(message)
         assert type(data) is bytes
@@ -280,7 +272,7 @@ def mutated(draw: st.DrawFn, ser: Serializer) -> bytes:
     batch = draw(st.lists(messages(), min_size=1, max_size=2 if ser.batched else 1))
     try:
         data = bytearray(ser.encode_batch(batch))
-    except SerializationError:  # flatbuffers cannot carry every message
+    except EncodingError:  # flatbuffers cannot carry every message
         data = bytearray(ser.encode(Call(request_id=1, procedure="com.example.p", args=[1])))
     for _ in range(draw(st.integers(1, 4))):
         op = draw(st.sampled_from(["replace", "insert", "delete", "truncate"]))
@@ -496,7 +488,7 @@ def test_arbitrary_values_decode_to_message_or_protocol_error(
     ser = make(name)
     try:
         data = ser.dumps([code, *rest])
-    except SerializationError:
+    except EncodingError:
         assume(False)
         return
     message = only_protocol_errors(lambda: ser.decode(data))
@@ -533,16 +525,16 @@ def test_unencodable_values_raise_serialization_error(name: str, args: list[Any]
     message = Call(request_id=1, procedure="com.example.proc", args=args)
     # Ours say which message failed; ubjson/flatbuffers only need the exception type.
     match = "cannot encode CALL" if name.partition(".")[0] in CORE else None
-    with pytest.raises(SerializationError, match=match):
+    with pytest.raises(EncodingError, match=match):
         ser.encode(message)
-    with pytest.raises(SerializationError):
+    with pytest.raises(EncodingError):
         ser.dumps(args)
 
 
 @pytest.mark.parametrize("name", ["msgpack", "msgpack.batched"])
 @pytest.mark.parametrize("value", [2**64, -(2**63) - 1, 10**30])
 def test_msgpack_rejects_ints_beyond_64_bits(name: str, value: int) -> None:
-    with pytest.raises(SerializationError, match="msgpack"):
+    with pytest.raises(EncodingError, match="msgpack"):
         get_serializer(name).encode(Call(request_id=1, procedure="p", args=[value]))
 
 
@@ -555,7 +547,7 @@ def test_msgpack_64_bit_edges(value: int) -> None:
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
 def test_json_rejects_non_finite_floats_on_encode(value: float) -> None:
-    with pytest.raises(SerializationError, match="json"):
+    with pytest.raises(EncodingError, match="json"):
         get_serializer("json").encode(Call(request_id=1, procedure="p", args=[value]))
 
 
@@ -570,7 +562,7 @@ def test_cyclic_and_deep_values_raise_serialization_error(name: str) -> None:
     # cbor2 6.3's encoder has no depth limit: it encodes 5000 levels and overflows the C stack
     # (segfault) somewhere below 20000, so deep values are not tried with cbor.
     for value in (cyclic,) if name == "cbor" else (cyclic, deep):
-        with pytest.raises(SerializationError):
+        with pytest.raises(EncodingError):
             ser.encode(Call(request_id=1, procedure="p", args=[value]))
 
 
@@ -578,7 +570,7 @@ def test_json_lone_surrogate_cannot_be_encoded() -> None:
     ser = get_serializer("json")
     decoded = ser.decode(b'[48,1,{},"p",["\\ud800"]]')
     assert decoded.args == ["\ud800"]  # type: ignore[attr-defined]
-    with pytest.raises(SerializationError):
+    with pytest.raises(EncodingError):
         ser.encode(decoded)
 
 

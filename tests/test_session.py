@@ -26,33 +26,34 @@ from session_helpers import (
     wire,
 )
 from wamp_core import (
+    CLIENT_ROLES,
     MAX_ID,
-    MESSAGE_CLASSES,
+    TRANSITIONS,
     ApplicationError,
-    LocalProtocolError,
-    PayloadTooLarge,
-    SerializationError,
-    SessionClosed,
-    _messages as m,
-    _session_events as ev,
-)
-from wamp_core._session import CLIENT_ROLES, TRANSITIONS, ClientSession, SessionState
-from wamp_core._types import (
     CallDetails,
     CallOptions,
     CallResult,
+    ClientSession,
     CloseDetails,
     EventDetails,
+    LocalProtocolError,
+    PayloadTooLarge,
     PublishOptions,
     RegisterOptions,
     RouterFeatures,
+    SerializationError,
+    SessionClosed,
     SessionDetails,
+    SessionState,
     SubscribeOptions,
+    events as ev,
+    messages as m,
 )
+from wamp_core.messages import MESSAGE_CLASSES
 
 S = SessionState
 VIOLATION = "wamp.error.protocol_violation"
-LOGGER = "wamp_core._session"
+LOGGER = "wamp_core._client._session"
 ALL_CLASSES = sorted(MESSAGE_CLASSES.values(), key=lambda c: c.MESSAGE_TYPE)
 
 

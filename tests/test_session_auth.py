@@ -19,14 +19,17 @@ from session_helpers import (
     wire,
 )
 from wamp_core import (
+    CLIENT_ROLES,
     AuthenticationError,
+    ClientSession,
+    CloseDetails,
     ConfigurationError,
     SessionClosed,
-    _messages as m,
-    _session_events as ev,
+    SessionDetails,
+    SessionState,
+    events as ev,
+    messages as m,
 )
-from wamp_core._session import CLIENT_ROLES, ClientSession, SessionState
-from wamp_core._types import CloseDetails, SessionDetails
 from wamp_core.auth import (
     AnonymousAuthenticator,
     Authenticator,

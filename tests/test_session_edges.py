@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-import wamp_core._messages as m
+import wamp_core.messages as m
 from session_helpers import REALM, joined, welcome, wire
 from wamp_core import (
     ApplicationError,

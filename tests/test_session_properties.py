@@ -37,16 +37,20 @@ from session_helpers import (
 )
 from strategies import messages
 from wamp_core import (
-    MESSAGE_CLASSES,
+    TRANSITIONS,
     ApplicationError,
+    CallOptions,
+    ClientSession,
+    CloseDetails,
     LocalProtocolError,
+    PublishOptions,
     SessionClosed,
-    _messages as m,
-    _session_events as ev,
+    SessionState,
+    events as ev,
+    messages as m,
 )
-from wamp_core._session import TRANSITIONS, ClientSession, SessionState
-from wamp_core._types import CallOptions, CloseDetails, PublishOptions
 from wamp_core.auth import TicketAuthenticator
+from wamp_core.messages import MESSAGE_CLASSES
 
 S = SessionState
 ALL_CLASSES = sorted(MESSAGE_CLASSES.values(), key=lambda c: c.MESSAGE_TYPE)

@@ -41,7 +41,8 @@ from typing import Any
 
 import pytest
 
-from wamp_core import MESSAGE_CLASSES, ConfigurationError, Message, ProtocolError, parse_message
+from wamp_core import ConfigurationError, ProtocolError
+from wamp_core.messages import MESSAGE_CLASSES, Message, parse_message
 from wamp_core.serializers import Serializer, get_serializer
 
 # The path as conftest.py's ``testsuite_dir`` fixture computes it; needed at collection time

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from wamp_core._errors import ConfigurationError
-from wamp_core._transport_config import (
+from wamp_core import (
+    ConfigurationError,
     Endpoint,
     Proxy,
     TLSConfig,

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from crossbar import REPO_ROOT, CrossbarRouter
 from strategies import messages
-from wamp_core._errors import ConfigurationError, ProtocolError, SerializationError
-from wamp_core._messages import (
+from wamp_core import ConfigurationError, EncodingError, ProtocolError, SerializationError
+from wamp_core.messages import (
     Call,
     Hello,
     Invocation,
@@ -191,7 +191,7 @@ def test_h_marker_for_integers_beyond_64_bits() -> None:
     for bad in (b"nan", b"1_0", b"1.", b" 1", b"\xff"):
         with pytest.raises(SerializationError):
             decode(b"HU" + bytes((len(bad),)) + bad)
-    with pytest.raises(SerializationError, match="too large"):
+    with pytest.raises(EncodingError, match="too large"):
         encode(10**5000)
     with pytest.raises(SerializationError, match="too long"):
         decode(b"HI\x13\x88" + b"1" * 5000)
@@ -392,11 +392,11 @@ def test_depth_limit() -> None:
     for _ in range(MAX_DEPTH - 1):
         value = [value]
     assert decode(encode(value)) == value
-    with pytest.raises(SerializationError, match="deeper"):
+    with pytest.raises(EncodingError, match="deeper"):
         encode([value])
     cyclic: list[Any] = []
     cyclic.append(cyclic)
-    with pytest.raises(SerializationError, match="deeper"):
+    with pytest.raises(EncodingError, match="deeper"):
         encode(cyclic)
 
 
@@ -407,7 +407,7 @@ class _Color(IntEnum):
 def test_encode_rejects_and_accepts_types() -> None:
     for bad in ({1: "x"}, {None: 1}, {1, 2}, object(), 1j, "\udc80", {"\udc80": 1}):
         for bj in (False, True):
-            with pytest.raises(SerializationError):
+            with pytest.raises(EncodingError):
                 encode(bad, bjdata=bj)
     assert decode(encode(_Color.RED)) == 1000
     assert decode(encode(OrderedDict(a=1))) == {"a": 1}
@@ -429,9 +429,9 @@ class _HostileMapping(Mapping[str, Any]):
 
 def test_encode_wraps_unexpected_errors() -> None:
     ser = UbjsonSerializer()
-    with pytest.raises(SerializationError, match="boom"):
+    with pytest.raises(EncodingError, match="boom"):
         ser.dumps([_HostileMapping()])
-    with pytest.raises(SerializationError, match="CALL"):
+    with pytest.raises(EncodingError, match="CALL"):
         ser.encode(Call(request_id=1, procedure="com.example.p", args=[_HostileMapping()]))
 
 

@@ -21,15 +21,17 @@ from wsproto.events import (
 )
 from wsproto.utilities import generate_accept_token
 
-from wamp_core._errors import (
+from wamp_core import (
     ConfigurationError,
+    Framer,
     HandshakeError,
     LocalProtocolError,
+    MessageTooLarge,
     PayloadTooLarge,
     ProtocolError,
+    WebSocketClient,
 )
-from wamp_core._framing import Closed, Framer, FramingEvent, MessageReceived, Opened, PongReceived
-from wamp_core._websocket import WebSocketClient
+from wamp_core.events import Closed, FramingEvent, MessageReceived, Opened, PongReceived
 
 
 class Server:
@@ -496,7 +498,7 @@ def test_huge_announced_frame_fails_once_the_limit_is_crossed() -> None:
 
 def test_send_over_the_limit_queues_nothing() -> None:
     client, server = opened(max_message_size=100)
-    with pytest.raises(PayloadTooLarge):
+    with pytest.raises(MessageTooLarge):
         client.send_message(b"a" * 101)
     assert client.data_to_send() == b""
     assert client.is_open

@@ -1,8 +1,9 @@
 """The exception hierarchy of the library.
 
-Everything the library raises on purpose derives from :class:`WampError`. Errors split into
-*remote* failures (the peer sent something wrong: :class:`ProtocolError`), *local* misuse
-(:class:`LocalProtocolError`: the application asked for something the protocol forbids),
+Everything the library raises on purpose derives from :class:`WampError`. Protocol errors split
+by direction (h11's shape): :class:`RemoteProtocolError` (the peer sent something wrong) and
+:class:`LocalProtocolError` (the application asked for something the protocol forbids, or for a
+message that cannot be sent), both under :class:`ProtocolError`; then
 transport-level failures and application errors carried by WAMP ``ERROR``/``ABORT`` messages.
 
 Each protocol error carries ``reason``: the WAMP URI to send back to the peer (for example in an
@@ -16,7 +17,10 @@ from typing import Any
 __all__ = [
     "WampError",
     "ProtocolError",
+    "RemoteProtocolError",
     "LocalProtocolError",
+    "EncodingError",
+    "MessageTooLarge",
     "PayloadTooLarge",
     "TransportError",
     "HandshakeError",
@@ -35,39 +39,56 @@ class WampError(Exception):
 
 
 class ProtocolError(WampError):
+    """Base class of protocol errors; catch :class:`RemoteProtocolError` or
+    :class:`LocalProtocolError` to tell who broke the protocol (h11's split).
+
+    ``reason`` is the WAMP URI that best describes the problem (for a remote error: the URI to
+    report to the peer, e.g. in an ``ABORT``); ``str(exc)`` says what exactly was wrong.
+    """
+
+    DEFAULT_REASON = PROTOCOL_VIOLATION
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason if reason is not None else self.DEFAULT_REASON
+
+
+class RemoteProtocolError(ProtocolError):
     """The peer violated the WAMP protocol (or its transport framing).
 
-    ``reason`` is the URI to report to the peer (``wamp.error.protocol_violation`` unless a more
-    specific one applies); ``str(exc)`` says what exactly was wrong.
+    ``reason`` is ``wamp.error.protocol_violation`` unless a more specific URI applies.
     """
 
-    def __init__(self, message: str, *, reason: str = PROTOCOL_VIOLATION) -> None:
-        super().__init__(message)
-        self.message = message
-        self.reason = reason
+
+class SerializationError(RemoteProtocolError):
+    """Bytes from the peer that could not be decoded by the negotiated serializer."""
 
 
-class SerializationError(ProtocolError):
-    """Bytes that could not be decoded (or a value that could not be encoded) by a serializer."""
+class PayloadTooLarge(RemoteProtocolError):
+    """A received message or frame exceeds the negotiated maximum size."""
+
+    DEFAULT_REASON = "wamp.error.payload_size_exceeded"
 
 
-class PayloadTooLarge(ProtocolError):
-    """A message or frame exceeds a negotiated maximum size."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, reason="wamp.error.payload_size_exceeded")
-
-
-class LocalProtocolError(WampError):
+class LocalProtocolError(ProtocolError):
     """The local application asked for something the protocol (or current state) forbids.
 
-    Nothing was sent. ``reason`` is the WAMP URI that best describes the problem.
+    Nothing was sent and no request ID was used. ``reason`` is the WAMP URI that best describes
+    the problem (``wamp.error.invalid_argument`` by default).
     """
 
-    def __init__(self, message: str, *, reason: str = "wamp.error.invalid_argument") -> None:
-        super().__init__(message)
-        self.message = message
-        self.reason = reason
+    DEFAULT_REASON = "wamp.error.invalid_argument"
+
+
+class EncodingError(LocalProtocolError):
+    """A message we were asked to send holds a value the serializer cannot represent."""
+
+
+class MessageTooLarge(LocalProtocolError):
+    """A message we were asked to send exceeds the peer's (or our configured) size limit."""
+
+    DEFAULT_REASON = "wamp.error.payload_size_exceeded"
 
 
 class TransportError(WampError):

@@ -3,14 +3,7 @@
 ``from wamp_core import events as ev`` then ``isinstance(event, ev.Joined)``.
 """
 
-from ._framing import (
-    Closed as Closed,
-    FramingEvent as FramingEvent,
-    MessageReceived as MessageReceived,
-    Opened as Opened,
-    PongReceived as PongReceived,
-)
-from ._session_events import (
+from ._client._events import (
     Aborted as Aborted,
     CallProgress as CallProgress,
     CallSucceeded as CallSucceeded,
@@ -30,6 +23,13 @@ from ._session_events import (
     SubscriptionRevoked as SubscriptionRevoked,
     Unregistered as Unregistered,
     Unsubscribed as Unsubscribed,
+)
+from ._framing._events import (
+    Closed as Closed,
+    FramingEvent as FramingEvent,
+    MessageReceived as MessageReceived,
+    Opened as Opened,
+    PongReceived as PongReceived,
 )
 
 __all__ = [

@@ -12,7 +12,12 @@ import importlib
 from collections.abc import Callable
 
 from .._errors import ConfigurationError
-from .._framing import RAWSOCKET_SERIALIZER_IDS
+from .._wire import (
+    BATCHABLE_SERIALIZERS,
+    RAWSOCKET_SERIALIZER_IDS,
+    SERIALIZER_NAMES,
+    serializer_for_subprotocol_name,
+)
 from ._base import Serializer as Serializer
 from ._batched import BatchedSerializer as BatchedSerializer
 from ._cbor import CborSerializer as CborSerializer
@@ -31,8 +36,8 @@ __all__ = [
     "SERIALIZER_NAMES",
 ]
 
-# Base serializer name -> (module in this package, class name). RawSocket ids: one table, the
-# framing layer's.
+# Base serializer name -> (module in this package, class name). Names and RawSocket ids: one
+# table, in ``_wire``.
 _BASE: dict[str, tuple[str, str]] = {
     "json": ("._json", "JsonSerializer"),
     "msgpack": ("._msgpack", "MsgpackSerializer"),
@@ -40,11 +45,6 @@ _BASE: dict[str, tuple[str, str]] = {
     "ubjson": ("._ubjson", "UbjsonSerializer"),
     "flatbuffers": ("._flatbuffers", "FlatBuffersSerializer"),
 }
-# FlatBuffers has no batched variant (not in the spec, not offered by Autobahn/Crossbar).
-_BATCHABLE = ("json", "msgpack", "cbor", "ubjson")
-
-#: Every serializer name :func:`get_serializer` knows (available or not).
-SERIALIZER_NAMES: tuple[str, ...] = (*_BASE, *(f"{name}.batched" for name in _BATCHABLE))
 
 _BY_RAWSOCKET_ID = {sid: name for name, sid in RAWSOCKET_SERIALIZER_IDS.items()}
 
@@ -75,7 +75,7 @@ def get_serializer(name: str) -> Serializer:
     if name in _BASE:
         return _base_class(name)()
     base, dot, suffix = name.rpartition(".")
-    if dot and suffix == "batched" and base in _BATCHABLE:
+    if dot and suffix == "batched" and base in BATCHABLE_SERIALIZERS:
         return BatchedSerializer(_base_class(base)())
     raise ConfigurationError(f"unknown serializer {name!r}; known: {', '.join(SERIALIZER_NAMES)}")
 
@@ -85,11 +85,9 @@ def serializer_for_subprotocol(subprotocol: str) -> Serializer:
 
     Raises :class:`~wamp_core.ConfigurationError` if unknown or unavailable.
     """
-    prefix = "wamp.2."
-    if isinstance(subprotocol, str) and subprotocol.startswith(prefix):
-        name = subprotocol[len(prefix) :]
-        if name in SERIALIZER_NAMES:
-            return get_serializer(name)
+    name = serializer_for_subprotocol_name(subprotocol)
+    if name is not None:
+        return get_serializer(name)
     raise ConfigurationError(f"unknown WAMP WebSocket subprotocol {subprotocol!r}")
 
 

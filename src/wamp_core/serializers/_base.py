@@ -15,7 +15,7 @@ import abc
 from collections.abc import Sequence
 from typing import Any
 
-from .._errors import ProtocolError, SerializationError
+from .._errors import EncodingError, ProtocolError, SerializationError
 from .._messages import Message, parse_message
 
 __all__ = ["Serializer", "encode_error", "decode_error"]
@@ -33,12 +33,10 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def encode_error(
-    codec: str, exc: BaseException, message: Message | None = None
-) -> SerializationError:
-    """The :class:`SerializationError` for a value ``codec`` could not encode (chain ``exc``)."""
+def encode_error(codec: str, exc: BaseException, message: Message | None = None) -> EncodingError:
+    """The :class:`EncodingError` for a value ``codec`` could not encode (chain ``exc``)."""
     what = f"{message.NAME} " if message is not None else ""
-    return SerializationError(f"cannot encode {what}with {codec}: {_describe(exc)}")
+    return EncodingError(f"cannot encode {what}with {codec}: {_describe(exc)}")
 
 
 def decode_error(codec: str, exc: BaseException | str) -> SerializationError:
@@ -80,7 +78,7 @@ class Serializer(abc.ABC):
         wmsg = message.to_list()
         try:
             return self.dumps(wmsg)
-        except SerializationError:
+        except EncodingError:
             raise
         except Exception as exc:
             raise encode_error(self.name, exc, message) from exc

@@ -18,7 +18,7 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
-from .._errors import SerializationError
+from .._errors import EncodingError, SerializationError
 from .._messages import Message
 from ._base import Serializer
 
@@ -102,7 +102,7 @@ class BatchedSerializer(Serializer):
     @staticmethod
     def _prefix(data: bytes) -> bytes:
         if len(data) > _MAX_LENGTH:
-            raise SerializationError(f"message too long for a batch ({len(data)} octets)")
+            raise EncodingError(f"message too long for a batch ({len(data)} octets)")
         return _LENGTH.pack(len(data))
 
     def _decode_separated(self, data: Any) -> list[Message]:

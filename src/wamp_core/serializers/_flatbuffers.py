@@ -34,10 +34,10 @@ from typing import Any, Final
 
 import flatbuffers
 
-from .._errors import ConfigurationError, ProtocolError, SerializationError
-from .._message_base import new
+from .._errors import ConfigurationError, EncodingError, ProtocolError, SerializationError
 from .._messages import Hello, Message, Unregistered, Unsubscribed, Welcome, parse_message
-from .._validation import brief
+from .._messages._base import new
+from .._messages._validation import brief
 from ._base import Serializer, decode_error, encode_error
 from ._fbs_reader import FbsBuffer, FbsTable
 from ._fbs_schema import (
@@ -79,8 +79,8 @@ _DEFAULT_CLIENT_ROLES: Final = ("publisher", "subscriber", "caller", "callee")
 _DEFAULT_ROUTER_ROLES: Final = ("broker", "dealer")
 
 
-def _fail(what: str, value: Any) -> SerializationError:
-    return SerializationError(f"FlatBuffers cannot represent {what}={brief(value)}")
+def _fail(what: str, value: Any) -> EncodingError:
+    return EncodingError(f"FlatBuffers cannot represent {what}={brief(value)}")
 
 
 #: Payload serializers Autobahn accepts for the envelope's args/kwargs (it defaults to CBOR).
@@ -136,10 +136,10 @@ class FlatBuffersSerializer(Serializer):
         """One message as a finished FlatBuffers buffer."""
         spec = SPECS_BY_CLASS.get(type(message))
         if spec is None:
-            raise SerializationError(f"not a WAMP message: {brief(message)}")
+            raise EncodingError(f"not a WAMP message: {brief(message)}")
         try:
             return self._encode(spec, message)
-        except SerializationError:
+        except EncodingError:
             raise
         except Exception as exc:  # defensive: only SerializationError leaves encode()
             raise encode_error(self.name, exc, message) from exc

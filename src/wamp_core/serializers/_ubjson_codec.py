@@ -36,7 +36,7 @@ import struct
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .._errors import SerializationError
+from .._errors import EncodingError, SerializationError
 
 __all__ = ["MAX_DEPTH", "encode", "decode", "decode_detect"]
 
@@ -174,7 +174,7 @@ def _encode_int(d: _Dialect, v: int) -> bytes:
     try:
         digits = str(v).encode("ascii")
     except ValueError:  # more digits than int -> str conversion allows
-        raise SerializationError("integer too large to encode") from None
+        raise EncodingError("integer too large to encode") from None
     return b"H" + _encode_int(d, len(digits)) + digits
 
 
@@ -190,7 +190,7 @@ def _encode_str(d: _Dialect, v: str, out: list[bytes]) -> None:
     try:
         raw = v.encode("utf-8")
     except UnicodeEncodeError:
-        raise SerializationError("string is not encodable as UTF-8") from None
+        raise EncodingError("string is not encodable as UTF-8") from None
     if len(raw) == 1:
         out.append(b"C")
     else:
@@ -236,12 +236,12 @@ def _encode_value(d: _Dialect, v: Any, out: list[bytes], depth: int) -> None:
     elif isinstance(v, (list, tuple)):
         _encode_array(d, v, out, depth)
     else:
-        raise SerializationError(f"cannot encode a value of type {t.__name__} as {d.name}")
+        raise EncodingError(f"cannot encode a value of type {t.__name__} as {d.name}")
 
 
 def _encode_array(d: _Dialect, v: Any, out: list[bytes], depth: int) -> None:
     if depth >= MAX_DEPTH:
-        raise SerializationError(f"value nested deeper than {MAX_DEPTH} containers")
+        raise EncodingError(f"value nested deeper than {MAX_DEPTH} containers")
     out.append(b"[")
     for item in v:
         _encode_value(d, item, out, depth + 1)
@@ -250,15 +250,15 @@ def _encode_array(d: _Dialect, v: Any, out: list[bytes], depth: int) -> None:
 
 def _encode_object(d: _Dialect, v: Mapping[Any, Any], out: list[bytes], depth: int) -> None:
     if depth >= MAX_DEPTH:
-        raise SerializationError(f"value nested deeper than {MAX_DEPTH} containers")
+        raise EncodingError(f"value nested deeper than {MAX_DEPTH} containers")
     out.append(b"{")
     for key, item in v.items():
         if not isinstance(key, str):
-            raise SerializationError(f"mapping keys must be strings, got {type(key).__name__}")
+            raise EncodingError(f"mapping keys must be strings, got {type(key).__name__}")
         try:
             raw = key.encode("utf-8")
         except UnicodeEncodeError:
-            raise SerializationError("mapping key is not encodable as UTF-8") from None
+            raise EncodingError("mapping key is not encodable as UTF-8") from None
         out.append(_encode_int(d, len(raw)))
         out.append(raw)
         _encode_value(d, item, out, depth + 1)
@@ -266,12 +266,12 @@ def _encode_object(d: _Dialect, v: Mapping[Any, Any], out: list[bytes], depth: i
 
 
 def encode(value: Any, *, bjdata: bool = False) -> bytes:
-    """Encode ``value`` as classic UBJSON (default) or BJData; raise SerializationError."""
+    """Encode ``value`` as classic UBJSON (default) or BJData; raise EncodingError."""
     out: list[bytes] = []
     try:
         _encode_value(_BJDATA if bjdata else _CLASSIC, value, out, 0)
     except RecursionError:
-        raise SerializationError("value nested too deeply to encode") from None
+        raise EncodingError("value nested too deeply to encode") from None
     return b"".join(out)
 
 

@@ -19,7 +19,7 @@ Conventions shared by every framer:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Protocol, TypeAlias
+from typing import Protocol, TypeAlias
 
 __all__ = [
     "Opened",
@@ -28,31 +28,7 @@ __all__ = [
     "Closed",
     "FramingEvent",
     "Framer",
-    "SERIALIZER_NAMES",
-    "RAWSOCKET_SERIALIZER_IDS",
-    "WEBSOCKET_SERIALIZER_NAMES",
 ]
-
-#: The serializer names a framer accepts (RawSocket and WebSocket).
-SERIALIZER_NAMES: Final = ("json", "msgpack", "cbor", "ubjson", "flatbuffers")
-
-#: RawSocket serializer ids (the low nibble of the handshake's second octet).
-RAWSOCKET_SERIALIZER_IDS: Final = {
-    "json": 1,
-    "msgpack": 2,
-    "cbor": 3,
-    "ubjson": 4,
-    "flatbuffers": 5,
-}
-
-#: Serializer names a WebSocket framer accepts; the subprotocol is ``wamp.2.<name>``.
-WEBSOCKET_SERIALIZER_NAMES: Final = (
-    *SERIALIZER_NAMES,
-    "json.batched",
-    "msgpack.batched",
-    "cbor.batched",
-    "ubjson.batched",
-)
 
 _REPR_BYTES = 40
 

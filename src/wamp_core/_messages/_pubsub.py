@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ._message_base import (
+from .._uri import MAX_ID
+from ._base import (
     URI_OK,
     Message,
     PayloadMessage,
@@ -24,7 +25,6 @@ from ._message_base import (
     payload_tail,
     two_ids,
 )
-from ._uri import MAX_ID
 from ._validation import CHECKS, check_dict
 
 __all__ = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ._errors import WampError
+from .._errors import WampError
 from ._types import CallDetails, CallResult, CloseDetails, EventDetails, SessionDetails
 
 __all__ = [

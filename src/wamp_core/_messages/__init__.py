@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import _messages_pubsub as _pubsub, _messages_rpc as _rpc, _messages_session as _session
-from ._errors import ProtocolError
-from ._message_base import Message, fail
-from ._messages_pubsub import (
+from .._errors import ProtocolError, RemoteProtocolError
+from . import _pubsub, _rpc, _session
+from ._base import Message, fail
+from ._pubsub import (
     Event,
     EventReceived,
     Publish,
@@ -24,7 +24,7 @@ from ._messages_pubsub import (
     Unsubscribe,
     Unsubscribed,
 )
-from ._messages_rpc import (
+from ._rpc import (
     Call,
     Cancel,
     Interrupt,
@@ -36,7 +36,7 @@ from ._messages_rpc import (
     Unregistered,
     Yield,
 )
-from ._messages_session import Abort, Authenticate, Challenge, Error, Goodbye, Hello, Welcome
+from ._session import Abort, Authenticate, Challenge, Error, Goodbye, Hello, Welcome
 from ._validation import brief
 
 __all__ = [
@@ -113,4 +113,4 @@ def parse_message(wmsg: Any) -> Message:
     except RecursionError:
         fail("message nesting too deep")
     except Exception as exc:  # pragma: no cover - defensive: a validator bug must not leak
-        raise ProtocolError(f"invalid {brief(code)} message: {type(exc).__name__}") from exc
+        raise RemoteProtocolError(f"invalid {brief(code)} message: {type(exc).__name__}") from exc

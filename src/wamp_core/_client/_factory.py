@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
+from .._config._transports import TransportConfig
+from .._framing._events import Framer
+from .._framing._rawsocket import RawSocketClient
+from .._framing._websocket import WebSocketClient
+from .._wire import DEFAULT_MAX_MESSAGE_SIZE
+from ..auth import Authenticator
 from ._connection import Connection
-from ._framing import Framer
-from ._rawsocket import RawSocketClient
-from ._transport_config import TransportConfig
-from ._websocket import DEFAULT_MAX_MESSAGE_SIZE, WebSocketClient
-from .auth import Authenticator
 
 __all__ = ["make_framer", "make_connection", "DEFAULT_MAX_MESSAGE_SIZE"]
 

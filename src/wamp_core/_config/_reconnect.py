@@ -28,8 +28,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from ._errors import ConfigurationError, HandshakeError, LocalProtocolError, TransportError
-from ._transport_config import TransportConfig
+from .._errors import ConfigurationError, HandshakeError, LocalProtocolError, TransportError
+from ._transports import TransportConfig
 
 __all__ = [
     "FATAL_REASONS",

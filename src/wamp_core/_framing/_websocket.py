@@ -8,7 +8,6 @@ TEXT messages, every other serializer in BINARY messages.
 from __future__ import annotations
 
 import enum
-import ipaddress
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from http import HTTPStatus
@@ -30,18 +29,27 @@ from wsproto.events import (
     Request,
     TextMessage,
 )
-from wsproto.utilities import RemoteProtocolError
+from wsproto.utilities import RemoteProtocolError as WsprotoError
 
-from ._errors import (
+from .._errors import (
     ConfigurationError,
     HandshakeError,
     LocalProtocolError,
+    MessageTooLarge,
     PayloadTooLarge,
-    ProtocolError,
+    RemoteProtocolError,
     WampError,
 )
-from ._framing import (
+from .._wire import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    SUBPROTOCOL_PREFIX,
+    TEXT_SERIALIZERS,
+    WEBSOCKET_RESERVED_HEADERS,
     WEBSOCKET_SERIALIZER_NAMES,
+    host_header,
+    subprotocol_for,
+)
+from ._events import (
     Closed,
     FramingEvent,
     MessageReceived,
@@ -53,11 +61,6 @@ __all__ = ["WebSocketClient", "DEFAULT_MAX_MESSAGE_SIZE", "subprotocol_for"]
 
 logger = logging.getLogger(__name__)
 
-#: Default limit for one received (and sent) WAMP message: 16 MiB, as Crossbar's default.
-DEFAULT_MAX_MESSAGE_SIZE: Final = 2**24
-
-_SUBPROTOCOL_PREFIX: Final = "wamp.2."
-_TEXT_SERIALIZERS: Final = frozenset({"json", "json.batched"})
 _MAX_CONTROL_PAYLOAD: Final = 125
 _MAX_CLOSE_REASON: Final = 123  # bytes of UTF-8 after the 2-byte code
 _STATUS_LINE_LIMIT: Final = 1024
@@ -71,26 +74,6 @@ _CLOSE_PROTOCOL_ERROR: Final = 1002
 _CLOSE_UNSUPPORTED_DATA: Final = 1003
 _CLOSE_MESSAGE_TOO_BIG: Final = 1009
 _CLOSE_ABNORMAL: Final = 1006
-
-# Headers the handshake itself sets; extra_headers may not repeat them.
-_RESERVED_HEADERS: Final = frozenset(
-    {
-        "host",
-        "upgrade",
-        "connection",
-        "sec-websocket-key",
-        "sec-websocket-version",
-        "sec-websocket-protocol",
-        "sec-websocket-extensions",
-        "content-length",
-        "transfer-encoding",
-    }
-)
-
-
-def subprotocol_for(serializer: str) -> str:
-    """The WebSocket subprotocol of a serializer name: ``"cbor"`` -> ``"wamp.2.cbor"``."""
-    return _SUBPROTOCOL_PREFIX + serializer
 
 
 class _State(enum.Enum):
@@ -122,13 +105,7 @@ def _host_header(host: str, port: int, secure: bool) -> str:
         raise ConfigurationError(f"host must be a non-empty str, not {host!r}")
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise ConfigurationError(f"port must be an int from 1 to 65535, not {port!r}")
-    try:
-        if ipaddress.ip_address(host).version == 6:
-            host = f"[{host}]"
-    except ValueError:
-        pass
-    default_port = 443 if secure else 80
-    return host if port == default_port else f"{host}:{port}"
+    return host_header(host, port, secure)
 
 
 def _check_headers(
@@ -145,7 +122,7 @@ def _check_headers(
         ):
             raise ConfigurationError(f"extra_headers items must be (str, str) pairs, not {item!r}")
         name, value = item
-        if name.lower() in _RESERVED_HEADERS:
+        if name.lower() in WEBSOCKET_RESERVED_HEADERS:
             raise ConfigurationError(
                 f"extra_headers may not set {name!r}: the WebSocket handshake sets it"
             )
@@ -318,7 +295,7 @@ class WebSocketClient:
             )
         size = len(payload)
         if size > self._max_message_size:
-            raise PayloadTooLarge(
+            raise MessageTooLarge(
                 f"message of {size} bytes exceeds max_message_size ({self._max_message_size})"
             )
         if self._text:
@@ -370,7 +347,7 @@ class WebSocketClient:
         """Feed bytes from the server; return the events they completed."""
         state = self._state
         if state is _State.ERROR:
-            raise ProtocolError(f"the WebSocket connection already failed: {self._error}")
+            raise RemoteProtocolError(f"the WebSocket connection already failed: {self._error}")
         if state is _State.IDLE:
             raise LocalProtocolError("receive_data() before initiate()")
         if state is _State.CLOSED or not data:
@@ -379,7 +356,7 @@ class WebSocketClient:
             self._capture_status_line(data)
         try:
             self._ws.receive_data(data)
-        except RemoteProtocolError as exc:
+        except WsprotoError as exc:
             self._handshake_failed(exc)
         events: list[FramingEvent] = []
         ws_events = list(self._ws.events())
@@ -424,9 +401,9 @@ class WebSocketClient:
                 ),
             )
         # wsproto already rejected a subprotocol we did not offer.
-        serializer = subprotocol[len(_SUBPROTOCOL_PREFIX) :]
+        serializer = subprotocol[len(SUBPROTOCOL_PREFIX) :]
         self._serializer = serializer
-        self._text = serializer in _TEXT_SERIALIZERS
+        self._text = serializer in TEXT_SERIALIZERS
         self._state = _State.OPEN
         self._status_line.clear()
         headers = tuple(
@@ -466,7 +443,7 @@ class WebSocketClient:
         if is_text != self._text:
             got, want = ("TEXT", "BINARY") if is_text else ("BINARY", "TEXT")
             self._fail(
-                ProtocolError(
+                RemoteProtocolError(
                     f"received a WebSocket {got} message, but {self._serializer} messages "
                     f"travel as {want}"
                 ),
@@ -495,7 +472,7 @@ class WebSocketClient:
         if ws_state in (ConnectionState.OPEN, ConnectionState.LOCAL_CLOSING):
             # wsproto reports its own parse failures as a CloseConnection without a state change.
             self._fail(
-                ProtocolError(f"invalid WebSocket data from the server: {event.reason}"),
+                RemoteProtocolError(f"invalid WebSocket data from the server: {event.reason}"),
                 close_code=event.code,
             )
         if ws_state is ConnectionState.REMOTE_CLOSING:
@@ -506,7 +483,7 @@ class WebSocketClient:
         logger.debug("WebSocket closed by the server: %s %s", code, event.reason)
         out.append(Closed(code, event.reason or "", True))
 
-    def _handshake_failed(self, exc: RemoteProtocolError) -> NoReturn:
+    def _handshake_failed(self, exc: WsprotoError) -> NoReturn:
         message = str(exc)
         if message.startswith("unrecognized subprotocol"):
             offered = ", ".join(subprotocol_for(name) for name in self._serializers)
@@ -519,7 +496,7 @@ class WebSocketClient:
                 send_close=False,
             )
         self._fail(
-            ProtocolError(f"invalid WebSocket upgrade response: {message}"), send_close=False
+            RemoteProtocolError(f"invalid WebSocket upgrade response: {message}"), send_close=False
         )
 
     def receive_eof(self) -> list[FramingEvent]:

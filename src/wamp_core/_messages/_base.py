@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, ClassVar, NoReturn, TypeVar
 
-from ._errors import LocalProtocolError, ProtocolError
-from ._uri import MAX_ID, is_valid_uri
+from .._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from .._uri import MAX_ID, is_valid_uri
 from ._validation import CHECKS, brief, check_dict
 
 __all__ = [
@@ -67,11 +67,11 @@ class Message(tuple[Any, ...]):
     @classmethod
     def from_list(cls, wmsg: Any) -> Message:
         """Validate a WAMP array and build the message; raise :class:`ProtocolError` if invalid."""
-        from ._messages import parse_message
+        from . import parse_message
 
         msg = parse_message(wmsg)
         if not isinstance(msg, cls):
-            raise ProtocolError(f"expected a {cls.NAME or 'message'}, got {msg.NAME}")
+            raise RemoteProtocolError(f"expected a {cls.NAME or 'message'}, got {msg.NAME}")
         return msg
 
     def __eq__(self, other: object) -> bool:
@@ -96,11 +96,11 @@ class Message(tuple[Any, ...]):
 
 
 def fail(message: str) -> NoReturn:
-    raise ProtocolError(message)
+    raise RemoteProtocolError(message)
 
 
 def bad_id(what: str, value: Any) -> NoReturn:
-    raise ProtocolError(f"{what} must be an integer in [1, 2**53], got {brief(value)}")
+    raise RemoteProtocolError(f"{what} must be an integer in [1, 2**53], got {brief(value)}")
 
 
 def check_uri(value: Any, what: str, *, allow_empty: bool = False) -> str:
@@ -114,7 +114,7 @@ def check_uri(value: Any, what: str, *, allow_empty: bool = False) -> str:
                     URI_OK.clear()
                 URI_OK.add(value)
             return value
-    raise ProtocolError(
+    raise RemoteProtocolError(
         f"{what} is not a valid URI: {brief(value)}", reason="wamp.error.invalid_uri"
     )
 

@@ -17,16 +17,17 @@ import enum
 import logging
 from typing import Final, NoReturn
 
-from ._errors import (
+from .._errors import (
     ConfigurationError,
     HandshakeError,
     LocalProtocolError,
+    MessageTooLarge,
     PayloadTooLarge,
-    ProtocolError,
+    RemoteProtocolError,
     WampError,
 )
-from ._framing import (
-    RAWSOCKET_SERIALIZER_IDS,
+from .._wire import RAWSOCKET_MAX_MESSAGE_SIZE, RAWSOCKET_MIN_MESSAGE_SIZE, RAWSOCKET_SERIALIZER_IDS
+from ._events import (
     Closed,
     FramingEvent,
     MessageReceived,
@@ -46,8 +47,8 @@ logger = logging.getLogger(__name__)
 
 RAWSOCKET_MAGIC: Final = 0x7F
 #: Smallest and largest maximum message length a RawSocket handshake can announce.
-RAWSOCKET_MIN_LENGTH: Final = 2**9
-RAWSOCKET_MAX_LENGTH: Final = 2**24
+RAWSOCKET_MIN_LENGTH: Final = RAWSOCKET_MIN_MESSAGE_SIZE
+RAWSOCKET_MAX_LENGTH: Final = RAWSOCKET_MAX_MESSAGE_SIZE
 
 #: Error codes of a router's handshake error reply.
 RAWSOCKET_ERRORS: Final = {
@@ -192,7 +193,7 @@ class RawSocketClient:
         assert self._max_send is not None
         size = len(payload)
         if size > self._max_send:
-            raise PayloadTooLarge(
+            raise MessageTooLarge(
                 f"RawSocket {_FRAME_NAMES[frame_type]} of {size} bytes exceeds the router's "
                 f"limit of {self._max_send} bytes"
             )
@@ -205,7 +206,7 @@ class RawSocketClient:
         """Feed bytes from the router; return the events they completed."""
         state = self._state
         if state is _State.ERROR:
-            raise ProtocolError(f"the RawSocket connection already failed: {self._error}")
+            raise RemoteProtocolError(f"the RawSocket connection already failed: {self._error}")
         if state is _State.IDLE:
             raise LocalProtocolError("receive_data() before initiate()")
         if state is _State.CLOSED or not data:
@@ -217,7 +218,7 @@ class RawSocketClient:
         if state is _State.HANDSHAKE:
             if buf[0] != RAWSOCKET_MAGIC:
                 self._fail(
-                    ProtocolError(
+                    RemoteProtocolError(
                         f"RawSocket handshake reply starts with 0x{buf[0]:02X}, not 0x7F "
                         "(is this a RawSocket endpoint?)"
                     )
@@ -237,7 +238,7 @@ class RawSocketClient:
     def _handshake_reply(self, reply: bytearray) -> Opened:
         if reply[2] or reply[3]:
             self._fail(
-                ProtocolError(
+                RemoteProtocolError(
                     f"RawSocket handshake reply {bytes(reply).hex(' ')} has non-zero "
                     "reserved octets"
                 )
@@ -253,7 +254,7 @@ class RawSocketClient:
             )
         if low != self._serializer_id:
             self._fail(
-                ProtocolError(
+                RemoteProtocolError(
                     f"the router answered the RawSocket handshake with serializer id {low}, "
                     f"but we asked for {self._serializer_id} ({self._serializer})"
                 )
@@ -274,16 +275,18 @@ class RawSocketClient:
             first = buf[offset]
             if first & _RESERVED_MASK:
                 self._fail(
-                    ProtocolError(f"RawSocket frame header 0x{first:02X} has reserved bits set")
+                    RemoteProtocolError(
+                        f"RawSocket frame header 0x{first:02X} has reserved bits set"
+                    )
                 )
             frame_type = first & _TYPE_MASK
             if frame_type > _FRAME_PONG:
-                self._fail(ProtocolError(f"RawSocket frame type {frame_type} is reserved"))
+                self._fail(RemoteProtocolError(f"RawSocket frame type {frame_type} is reserved"))
             length = int.from_bytes(buf[offset + 1 : offset + _HEADER_SIZE], "big")
             if first & _X_BIT:
                 if length:
                     self._fail(
-                        ProtocolError(
+                        RemoteProtocolError(
                             "RawSocket frame header sets the 25th length bit with a non-zero "
                             "24-bit length (only exactly 2**24 bytes may use it)"
                         )

@@ -18,16 +18,20 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from . import _messages as m, _session_events as ev
-from ._errors import (
+from .. import _messages as m
+from .._errors import (
     ApplicationError,
     AuthenticationError,
     LocalProtocolError,
     ProtocolError,
+    RemoteProtocolError,
     SessionClosed,
     WampError,
 )
-from ._session_tables import (
+from .._uri import MAX_ID, validate_uri
+from ..auth import Authenticator, combine_authenticators
+from . import _events as ev
+from ._tables import (
     AGENT,
     CANCELED,
     CLIENT_ROLES,
@@ -52,8 +56,6 @@ from ._types import (
     SessionDetails,
     SubscribeOptions,
 )
-from ._uri import MAX_ID, validate_uri
-from .auth import Authenticator, combine_authenticators
 
 __all__ = ["ClientSession", "SessionState", "TRANSITIONS", "CLIENT_ROLES"]
 
@@ -549,7 +551,7 @@ class ClientSession:
                 return
         self.features = RouterFeatures.from_roles(msg.roles)
         if not (self.features.has_broker or self.features.has_dealer):
-            raise ProtocolError("WELCOME.Details.roles announces neither broker nor dealer")
+            raise RemoteProtocolError("WELCOME.Details.roles announces neither broker nor dealer")
         self.details = SessionDetails(
             realm=details.get("realm") or self._realm,
             session=msg.session_id,
@@ -570,7 +572,9 @@ class ClientSession:
     def _on_challenge(self, msg: m.Challenge) -> None:
         auth = self._authenticators.get(msg.method)
         if auth is None:
-            raise ProtocolError(f"CHALLENGE for authmethod {msg.method!r}, which we did not offer")
+            raise RemoteProtocolError(
+                f"CHALLENGE for authmethod {msg.method!r}, which we did not offer"
+            )
         try:
             signature, extra = auth.on_challenge(msg.extra, self.channel_ids)
         except AuthenticationError as exc:
@@ -641,7 +645,7 @@ class ClientSession:
         if kind == "call" and request_id in self._abandoned_calls:
             log.debug("dropping late %s for finished call %d", name, request_id)
             return None
-        raise ProtocolError(f"{name} for request {request_id}, which is not a pending {kind}")
+        raise RemoteProtocolError(f"{name} for request {request_id}, which is not a pending {kind}")
 
     def _on_published(self, msg: m.Published) -> None:
         if self._reply(msg.request_id, "publish", "PUBLISHED"):
@@ -662,7 +666,9 @@ class ClientSession:
             details = msg.details or {}
             sid = details.get("subscription")
             if not isinstance(sid, int) or sid not in self._subscriptions:
-                raise ProtocolError(f"subscription revocation for unknown subscription {sid!r}")
+                raise RemoteProtocolError(
+                    f"subscription revocation for unknown subscription {sid!r}"
+                )
             del self._subscriptions[sid]
             self._recent_subscriptions.add(sid)
             self._events.append(ev.SubscriptionRevoked(sid, details.get("reason")))
@@ -682,7 +688,7 @@ class ClientSession:
             if sid in self._recent_subscriptions:
                 log.debug("dropping EVENT for ended subscription %d", sid)
                 return
-            raise ProtocolError(f"EVENT for unknown subscription {sid}")
+            raise RemoteProtocolError(f"EVENT for unknown subscription {sid}")
         d = msg.details
         details = event_details(sid, msg.publication_id, sub.topic, d)
         self._events.append(
@@ -698,7 +704,9 @@ class ClientSession:
                 if rid in self._abandoned_calls:
                     log.debug("dropping late progressive RESULT for finished call %d", rid)
                     return
-                raise ProtocolError(f"progressive RESULT for request {rid}, not a pending call")
+                raise RemoteProtocolError(
+                    f"progressive RESULT for request {rid}, not a pending call"
+                )
             result = CallResult(msg.args or [], msg.kwargs or {}, True, msg.details, msg.payload)
             if pending.canceled is None:
                 self._events.append(ev.CallProgress(rid, result))
@@ -713,7 +721,9 @@ class ClientSession:
 
     def _on_registered(self, msg: m.Registered) -> None:
         if msg.registration_id in self._registrations:
-            raise ProtocolError(f"REGISTERED reuses active registration {msg.registration_id}")
+            raise RemoteProtocolError(
+                f"REGISTERED reuses active registration {msg.registration_id}"
+            )
         pending = self._reply(msg.request_id, "register", "REGISTERED")
         assert pending is not None and pending.uri is not None
         self._registrations[msg.registration_id] = pending.uri
@@ -724,7 +734,9 @@ class ClientSession:
             details = msg.details or {}
             reg = details.get("registration")
             if not isinstance(reg, int) or reg not in self._registrations:
-                raise ProtocolError(f"registration revocation for unknown registration {reg!r}")
+                raise RemoteProtocolError(
+                    f"registration revocation for unknown registration {reg!r}"
+                )
             del self._registrations[reg]
             self._recent_registrations.add(reg)
             self._events.append(ev.RegistrationRevoked(reg, details.get("reason")))
@@ -743,7 +755,7 @@ class ClientSession:
         continuation = False
         if inv is not None:
             if not inv.open_stream or inv.registration != reg:
-                raise ProtocolError(f"INVOCATION reuses the open request ID {rid}")
+                raise RemoteProtocolError(f"INVOCATION reuses the open request ID {rid}")
             inv.open_stream = more
             continuation = True
         elif rid in self._recent_invocations:
@@ -761,7 +773,7 @@ class ClientSession:
                     )
                 )
                 return
-            raise ProtocolError(f"INVOCATION for unknown registration {reg}")
+            raise RemoteProtocolError(f"INVOCATION for unknown registration {reg}")
         else:
             inv = InvocationRecord(reg, d.get("receive_progress") is True, more)
             self._invocations[rid] = inv
@@ -791,7 +803,7 @@ class ClientSession:
         rtype = msg.request_type
         kind = REQUEST_TYPE_KIND.get(rtype)
         if kind is None:
-            raise ProtocolError(f"ERROR with REQUEST.Type {rtype} is not valid for a client")
+            raise RemoteProtocolError(f"ERROR with REQUEST.Type {rtype} is not valid for a client")
         pending = self._reply(msg.request_id, kind, f"ERROR({rtype})")
         if pending is None:
             return

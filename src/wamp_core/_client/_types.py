@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ._errors import LocalProtocolError
-from ._uri import is_valid_id
+from .._errors import LocalProtocolError
+from .._uri import is_valid_id
 
 __all__ = [
     "CallOptions",

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from ._errors import ProtocolError
-from ._uri import MAX_ID, is_valid_uri
+from .._errors import RemoteProtocolError
+from .._uri import MAX_ID, is_valid_uri
 
 __all__ = ["check_dict", "brief", "CHECKS"]
 
@@ -229,11 +229,11 @@ def check_dict(value: Any, what: str, rules: Mapping[str, Checker]) -> dict[str,
     Non-dicts, non-str keys and known keys with a wrong type raise :class:`ProtocolError`.
     """
     if type(value) is not dict:
-        raise ProtocolError(f"{what} must be a dict, got {brief(value)}")
+        raise RemoteProtocolError(f"{what} must be a dict, got {brief(value)}")
     for key, item in value.items():
         if type(key) is not str:
-            raise ProtocolError(f"{what} has a non-string key {brief(key)}")
+            raise RemoteProtocolError(f"{what} has a non-string key {brief(key)}")
         check = rules.get(key)
         if check is not None and not check(item):
-            raise ProtocolError(f"{what}.{key} has an invalid value {brief(item)}")
+            raise RemoteProtocolError(f"{what}.{key} has an invalid value {brief(item)}")
     return value

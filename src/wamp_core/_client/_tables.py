@@ -9,7 +9,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from . import _messages as m, _session_events as ev
+from .. import _messages as m
+from . import _events as ev
 from ._types import CallDetails, EventDetails
 
 __all__ = [

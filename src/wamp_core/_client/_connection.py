@@ -19,21 +19,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 
-from ._errors import (
+from .._errors import (
     HandshakeError,
     LocalProtocolError,
-    PayloadTooLarge,
     ProtocolError,
-    SerializationError,
+    RemoteProtocolError,
     WampError,
 )
-from ._framing import Closed, Framer, FramingEvent, MessageReceived, Opened
-from ._messages import Error, Message, Yield
+from .._framing._events import Closed, Framer, FramingEvent, MessageReceived, Opened
+from .._messages import Error, Message, Yield
+from .._uri import validate_uri
+from ..auth import Authenticator
+from ..serializers import Serializer, get_serializer
+from ._events import Aborted, Left, SessionEvent
 from ._session import ClientSession, SessionState
-from ._session_events import Aborted, Left, SessionEvent
-from ._uri import validate_uri
-from .auth import Authenticator
-from .serializers import Serializer, get_serializer
 
 __all__ = ["Connection", "ConnectionEvent"]
 
@@ -203,7 +202,7 @@ class Connection:
             session_events.extend(self.session.take_events())  # requests that failed sending
             events.extend(session_events)
             if self.session.state is SessionState.FAILED:
-                self.error = ProtocolError(_violation_text(session_events))
+                self.error = RemoteProtocolError(_violation_text(session_events))
                 self.close(1002, "protocol violation")
                 break
             if self.close_on_leave and any(isinstance(e, Left | Aborted) for e in session_events):
@@ -266,7 +265,7 @@ class Connection:
                     continue
                 try:
                     self.framer.send_message(self.serializer.encode(msg))
-                except (SerializationError, PayloadTooLarge) as exc:
+                except LocalProtocolError as exc:
                     if isinstance(msg, Error) and msg.request_id in replaced:
                         # The replacement ERROR does not fit either (a tiny limit): give up on
                         # this answer rather than replace it forever.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ._message_base import (
+from ._base import (
     CLOSE_RULES,
     ERROR_REQUEST_TYPES,
     Message,

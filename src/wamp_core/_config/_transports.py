@@ -23,7 +23,17 @@ from types import MappingProxyType
 from typing import Any, Final, Literal, TypeAlias, cast
 from urllib.parse import SplitResult, urlsplit
 
-from ._errors import ConfigurationError
+from .._errors import ConfigurationError
+from .._wire import (
+    DEFAULT_PORTS,
+    RAWSOCKET_MAX_MESSAGE_SIZE,
+    RAWSOCKET_MIN_MESSAGE_SIZE,
+    RAWSOCKET_SERIALIZER_NAMES,
+    WEBSOCKET_RESERVED_HEADERS,
+    WEBSOCKET_SERIALIZER_NAMES,
+    host_header,
+    request_target,
+)
 
 __all__ = [
     "DEFAULT_URL",
@@ -67,11 +77,9 @@ _ENDPOINT_KEYS: Final = frozenset({"type", "host", "port", "path", "tls", "timeo
 _TLS_KEYS: Final = frozenset({"hostname", "trust_root", "client_cert", "client_key"})
 _PROXY_KEYS: Final = frozenset({"host", "port"})
 
-_BASE_SERIALIZERS: Final = ("json", "msgpack", "cbor", "ubjson", "flatbuffers")
-_BATCHED_SERIALIZERS: Final = ("json.batched", "msgpack.batched", "cbor.batched", "ubjson.batched")
 _SERIALIZERS: Final[Mapping[str, tuple[str, ...]]] = {
-    "websocket": _BASE_SERIALIZERS + _BATCHED_SERIALIZERS,
-    "rawsocket": _BASE_SERIALIZERS,
+    "websocket": WEBSOCKET_SERIALIZER_NAMES,
+    "rawsocket": RAWSOCKET_SERIALIZER_NAMES,
 }
 _DEFAULT_SERIALIZERS: Final[Mapping[str, tuple[str, ...]]] = {
     "websocket": ("cbor", "msgpack", "json"),
@@ -82,11 +90,8 @@ _SCHEMES: Final[Mapping[str, tuple[str, ...]]] = {
     "rawsocket": ("rs", "rss"),
 }
 _SECURE_SCHEMES: Final = frozenset({"wss", "rss"})
-_DEFAULT_PORTS: Final[Mapping[str, int]] = {"ws": 80, "wss": 443, "rs": 80, "rss": 443}
 
 DEFAULT_CONNECT_TIMEOUT: Final = 10.0
-RAWSOCKET_MIN_MESSAGE_SIZE: Final = 512
-RAWSOCKET_MAX_MESSAGE_SIZE: Final = 2**24
 
 # Known transport options: canonical snake_case name -> Autobahn camelCase spelling.
 _OPTION_ALIASES: Final[Mapping[str, str]] = {
@@ -130,21 +135,6 @@ _AUTOBAHN_ONLY_OPTIONS: Final = frozenset(
     }
 )
 
-# Headers the WebSocket opening handshake sets itself.
-_RESERVED_HEADERS: Final = frozenset(
-    {
-        "host",
-        "upgrade",
-        "connection",
-        "content-length",
-        "transfer-encoding",
-        "sec-websocket-key",
-        "sec-websocket-version",
-        "sec-websocket-protocol",
-        "sec-websocket-extensions",
-        "sec-websocket-accept",
-    }
-)
 _TOKEN: Final = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 _BAD_HEADER_VALUE: Final = re.compile(r"[\r\n\x00]")
 
@@ -307,7 +297,7 @@ def _parse_url(url: object, kind: str) -> _URLInfo:
         if split.path not in ("", "/"):
             raise ConfigurationError(f"a rawsocket URL must not have a path: {shown!r}")
     if port is None:
-        port = _DEFAULT_PORTS[scheme]
+        port = DEFAULT_PORTS[scheme]
     elif not 1 <= port <= 65535:
         raise ConfigurationError(f"invalid port {port} in URL {shown!r}")
     return _URLInfo(scheme, host, port, None, split)
@@ -501,15 +491,14 @@ class TransportConfig:
 
     @property
     def host_header(self) -> str:
-        """The HTTP ``Host`` of the WebSocket opening handshake (from the URL)."""
-        return self._websocket_url().netloc
+        """The HTTP ``Host`` of the WebSocket opening handshake (from the URL, as sent)."""
+        split = self._websocket_url()
+        return host_header(split.hostname or "", split.port, split.scheme.lower() == "wss")
 
     @property
     def resource(self) -> str:
         """The request target of the WebSocket opening handshake: path plus query (from the URL)."""
-        split = self._websocket_url()
-        path = split.path or "/"
-        return f"{path}?{split.query}" if split.query else path
+        return request_target(self._websocket_url())
 
     def describe(self) -> str:
         """The URL, or the endpoint when there is no URL (for messages)."""
@@ -598,7 +587,7 @@ def _check_headers(value: object) -> Mapping[str, str]:
     for name, val in headers.items():
         if not isinstance(name, str) or not _TOKEN.match(name):
             raise ConfigurationError(f"invalid HTTP header name {name!r}")
-        if name.lower() in _RESERVED_HEADERS:
+        if name.lower() in WEBSOCKET_RESERVED_HEADERS:
             raise ConfigurationError(
                 f"header {name!r} is set by the WebSocket handshake and cannot be overridden"
             )

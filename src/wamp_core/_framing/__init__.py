@@ -1,0 +1,21 @@
+"""The transport framing layer: RawSocket and WebSocket, sans-IO, for either role.
+
+Framers know serializers only by name (payloads are opaque bytes); they import nothing from the
+message, serializer, client or router layers.
+"""
+
+from ._events import (
+    Closed as Closed,
+    Framer as Framer,
+    FramingEvent as FramingEvent,
+    MessageReceived as MessageReceived,
+    Opened as Opened,
+    PongReceived as PongReceived,
+)
+from ._rawsocket import RawSocketClient as RawSocketClient
+from ._websocket import WebSocketClient as WebSocketClient
+
+__all__ = [
+    "Closed", "Framer", "FramingEvent", "MessageReceived", "Opened", "PongReceived",
+    "RawSocketClient", "WebSocketClient",
+]  # fmt: skip
