@@ -80,7 +80,7 @@ class Demo:
 
     @property
     def succeeded(self) -> bool:
-        return self.result == 5 and self.event == "hello from wamp_core"
+        return bool(self.result == 5 and self.event == "hello from wamp_core")
 
 
 def run(url: str, realm: str, timeout: float = 10.0) -> bool:

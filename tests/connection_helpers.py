@@ -223,7 +223,10 @@ def make_pair(
             [serializer], host="router.example", path="/ws", max_message_size=max_message_size
         )
         router = WebSocketRouter(serializer)
-    return Connection(framer, realm=realm, close_on_leave=close_on_leave), router
+    conn = Connection(framer, close_on_leave=close_on_leave)
+    if realm is not None:
+        conn.join(realm)
+    return conn, router
 
 
 def open_connection(
@@ -255,6 +258,7 @@ def feed(conn: Connection, data: bytes, cuts: Sequence[int]) -> list[ConnectionE
     events: list[ConnectionEvent] = []
     start = 0
     for cut in [*sorted(set(cuts)), len(data)]:
-        events += conn.receive_data(data[start:cut])
+        if cut > start:  # receive_data(b"") is an error: end of file is receive_eof()
+            events += conn.receive_data(data[start:cut])
         start = cut
     return events

@@ -23,6 +23,7 @@ from connection_helpers import (
 from session_helpers import SESSION_ID
 from wamp_core import (
     Connection,
+    EncodingError,
     HandshakeError,
     LocalProtocolError,
     MessageTooLarge,
@@ -284,47 +285,48 @@ def test_router_ping_is_answered_and_our_ping_pong_is_reported() -> None:
 
 
 @pytest.mark.parametrize("kind", RS_KINDS)
-def test_call_larger_than_router_limit_fails_locally(kind: str) -> None:
+def test_call_larger_than_router_limit_fails_at_the_call(kind: str) -> None:
     # LLLL=1: the router accepts 1024 bytes (HELLO still fits; see the 512-byte test below).
     conn, router = join_connection(kind, length_exp=1)
     assert conn.max_send_size == 1024
-    rid = conn.session.call("com.example.proc", ["x" * 1100])
+    with pytest.raises(MessageTooLarge) as info:
+        conn.session.call("com.example.proc", ["x" * 1100])
+    assert isinstance(info.value, LocalProtocolError)
+    assert info.value.reason == SIZE_EXCEEDED
     assert conn.data_to_send() == b""
-    [failed] = conn.take_events()
-    assert isinstance(failed, RequestFailed)
-    assert (failed.request_id, failed.kind) == (rid, "call")
-    assert isinstance(failed.error, LocalProtocolError)
-    assert failed.error.reason == SIZE_EXCEEDED
-    assert rid not in conn.session.pending_requests
-    # the connection still works
+    assert conn.take_events() == []
+    assert conn.session.pending_requests == {}
+    # the connection still works, and the failed call used no request ID
     ok = conn.session.call("com.example.proc", ["small"])
-    assert router.receive(conn.data_to_send()) == [[48, ok, {}, "com.example.proc", ["small"]]]
+    assert ok == 1
+    assert router.receive(conn.data_to_send()) == [[48, 1, {}, "com.example.proc", ["small"]]]
     assert conn.take_events() == []
     assert not conn.closed
 
 
-def test_unacknowledged_publish_too_large_fails_locally() -> None:
-    conn, _router = join_connection("rs-cbor", length_exp=1)
-    rid = conn.session.publish("com.example.topic", ["x" * 2000])
+def test_unacknowledged_publish_too_large_fails_at_the_call() -> None:
+    conn, router = join_connection("rs-cbor", length_exp=1)
+    with pytest.raises(MessageTooLarge):
+        conn.session.publish("com.example.topic", ["x" * 2000])
     assert conn.data_to_send() == b""
-    [failed] = conn.take_events()
-    assert isinstance(failed, RequestFailed) and (failed.request_id, failed.kind) == (
-        rid,
-        "publish",
-    )
-    assert isinstance(failed.error, LocalProtocolError) and failed.error.reason == SIZE_EXCEEDED
+    assert conn.take_events() == []
+    assert conn.session.publish("com.example.topic") == 1
+    assert router.receive(conn.data_to_send()) == [[16, 1, {}, "com.example.topic"]]
 
 
 @pytest.mark.parametrize("kind", ["rs-json", "rs-cbor"])
-def test_yield_too_large_sends_an_error_instead(kind: str) -> None:
+def test_yield_too_large_raises_and_the_invocation_stays_open(kind: str) -> None:
     conn, router = join_connection(kind, length_exp=1)
     reg = registered(conn, router)
     conn.receive_data(router.send(m.Invocation(request_id=90, registration_id=reg)))
     assert conn.session.open_invocations == {90}
-    assert conn.session.yield_result(90, ["y" * 1500])
+    with pytest.raises(MessageTooLarge, match="1024"):
+        conn.session.yield_result(90, ["y" * 1500])
+    assert conn.data_to_send() == b""
+    assert conn.session.open_invocations == {90}
+    assert conn.session.yield_error(90, SIZE_EXCEEDED)
     [error] = router.receive(conn.data_to_send())
-    assert error[:5] == [8, 68, 90, {}, SIZE_EXCEEDED]
-    assert "1024" in error[5][0]
+    assert error == [8, 68, 90, {}, SIZE_EXCEEDED]
     assert conn.session.open_invocations == frozenset()
     assert conn.take_events() == []
     assert not conn.session.yield_result(90, ["again"])  # closed: nothing more goes out
@@ -332,18 +334,19 @@ def test_yield_too_large_sends_an_error_instead(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", ["rs-json", "rs-msgpack", "ws-cbor", "ws-json.batched"])
-def test_unserializable_argument_fails_the_request(kind: str) -> None:
+def test_unserializable_argument_fails_at_the_call(kind: str) -> None:
     conn, router = join_connection(kind)
-    rid = conn.session.call("com.example.proc", [object()])
+    with pytest.raises(EncodingError) as info:
+        conn.session.call("com.example.proc", [object()])
+    assert isinstance(info.value, LocalProtocolError)
     assert conn.data_to_send() == b""
-    [failed] = conn.take_events()
-    assert isinstance(failed, RequestFailed) and failed.request_id == rid
-    assert isinstance(failed.error, LocalProtocolError)
-    assert failed.error.reason == INVALID_PAYLOAD
+    assert conn.take_events() == []
     assert conn.session.pending_requests == {}
     reg = registered(conn, router)
     conn.receive_data(router.send(m.Invocation(request_id=91, registration_id=reg)))
-    conn.session.yield_result(91, [object()])
+    with pytest.raises(EncodingError):
+        conn.session.yield_result(91, [object()])
+    assert conn.session.yield_error(91, INVALID_PAYLOAD, [str(info.value)])
     [error] = router.receive(conn.data_to_send())
     assert error[:5] == [8, 68, 91, {}, INVALID_PAYLOAD]
 
@@ -351,23 +354,27 @@ def test_unserializable_argument_fails_the_request(kind: str) -> None:
 def test_websocket_max_message_size_bounds_sending() -> None:
     conn, _router = join_connection("ws-json", max_message_size=4000)
     assert conn.max_send_size == 4000
-    rid = conn.session.call("com.example.proc", ["z" * 4000])
+    with pytest.raises(MessageTooLarge) as info:
+        conn.session.call("com.example.proc", ["z" * 4000])
+    assert info.value.reason == SIZE_EXCEEDED
     assert conn.data_to_send() == b""
-    [failed] = conn.take_events()
-    assert isinstance(failed, RequestFailed) and failed.request_id == rid
-    assert failed.error.reason == SIZE_EXCEEDED  # type: ignore[attr-defined]
 
 
-def test_request_failing_while_receiving_is_reported_with_the_received_events() -> None:
-    """A command queued before receive_data() is flushed there; its failure is not lost."""
-    conn, router = join_connection("rs-json", length_exp=1)
-    reg = registered(conn, router)
-    rid = conn.session.call("com.example.proc", ["x" * 2000])
-    events = conn.receive_data(router.send(m.Invocation(request_id=5, registration_id=reg)))
-    assert types(events) == [InvocationReceived, RequestFailed]
-    assert events[1].request_id == rid  # type: ignore[union-attr]
+def test_receive_data_of_nothing_points_at_receive_eof() -> None:
+    conn, _router = join_connection("rs-json")
+    with pytest.raises(LocalProtocolError, match="receive_eof"):
+        conn.receive_data(b"")
+    assert conn.session.is_joined
+
+
+def test_data_to_send_is_a_pure_drain() -> None:
+    conn, router = join_connection("ws-json")
+    rid = conn.session.call("com.example.proc", [1])
+    out = conn.data_to_send()
+    assert router.receive(out) == [[48, rid, {}, "com.example.proc", [1]]]
+    assert conn.data_to_send() == b""
     assert conn.take_events() == []
-    assert conn.data_to_send() == b""
+    assert conn.session.pending_requests == {rid: "call"}
 
 
 def test_hello_larger_than_a_512_byte_router_limit_fails_the_connection() -> None:
@@ -378,6 +385,7 @@ def test_hello_larger_than_a_512_byte_router_limit_fails_the_connection() -> Non
     assert types(events) == [Opened, Aborted, Closed]
     aborted = events[1]
     assert isinstance(aborted, Aborted) and aborted.details.local
+    assert aborted.details.reason == SIZE_EXCEEDED
     assert isinstance(conn.error, LocalProtocolError) and conn.error.reason == SIZE_EXCEEDED
     assert "HELLO" in str(conn.error)
     assert conn.closed
@@ -385,13 +393,14 @@ def test_hello_larger_than_a_512_byte_router_limit_fails_the_connection() -> Non
     assert conn.receive_data(rs_frame(b"[]")) == []
 
 
-def test_hello_too_large_for_an_explicit_join_ends_the_connection_via_take_events() -> None:
+def test_hello_too_large_for_an_explicit_join_raises_at_the_call() -> None:
     conn, _router, _ = open_connection("rs-msgpack", realm=None, length_exp=0)
-    conn.join(REALM)
-    assert conn.data_to_send() == b""  # does not raise
-    events = conn.take_events()
-    assert types(events) == [Aborted, Closed]
-    assert conn.closed and isinstance(conn.error, LocalProtocolError)
+    with pytest.raises(MessageTooLarge):
+        conn.join(REALM)
+    assert conn.data_to_send() == b""
+    assert conn.take_events() == []
+    assert conn.session.state.value == "closed"
+    assert not conn.closed
 
 
 def test_hello_too_large_for_websocket_limit_closes_with_1011() -> None:
@@ -405,6 +414,26 @@ def test_hello_too_large_for_websocket_limit_closes_with_1011() -> None:
     assert conn.closed
 
 
+def test_an_automatic_reply_that_cannot_be_sent_ends_the_connection() -> None:
+    """INTERRUPT kill must be answered ERROR canceled; if even that cannot go, the connection
+    ends (the router would otherwise wait for the answer forever)."""
+    framer = _TinyLimit("json")
+    conn = Connection(framer)
+    conn.join(REALM)
+    router = RawSocketRouter("json")
+    conn.initiate()
+    conn.receive_data(router.accept(conn.data_to_send()))
+    router.receive(conn.data_to_send())
+    conn.receive_data(router.send(m.Welcome(session_id=1, details=_roles())))
+    reg = registered(conn, router)
+    conn.receive_data(router.send(m.Invocation(request_id=3, registration_id=reg)))
+    framer.limit = 20
+    events = conn.receive_data(router.send(m.Interrupt(request_id=3, options={"mode": "kill"})))
+    assert types(events) == [Left, Closed]
+    assert isinstance(conn.error, MessageTooLarge)
+    assert conn.closed
+
+
 class _TinyLimit(RawSocketClient):
     """A RawSocket framer whose send limit can be lowered below any ERROR's size."""
 
@@ -414,26 +443,6 @@ class _TinyLimit(RawSocketClient):
         if len(payload) > self.limit:
             raise MessageTooLarge(f"{len(payload)} > {self.limit}")
         super().send_message(payload)
-
-
-def test_answer_replacement_that_does_not_fit_either_is_dropped() -> None:
-    framer = _TinyLimit("json")
-    conn = Connection(framer, realm=REALM)
-    router = RawSocketRouter("json")
-    conn.initiate()
-    conn.receive_data(router.accept(conn.data_to_send()))
-    router.receive(conn.data_to_send())
-    conn.receive_data(router.send(m.Welcome(session_id=1, details=_roles())))
-    reg = registered(conn, router)
-    conn.receive_data(router.send(m.Invocation(request_id=3, registration_id=reg)))
-    framer.limit = 20
-    conn.session.yield_result(3, ["a result longer than twenty bytes"])
-    assert conn.data_to_send() == b""  # terminates; nothing fits
-    assert conn.session.open_invocations == frozenset()
-    assert not conn.closed
-    framer.limit = 2**24
-    conn.session.publish("com.example.topic")
-    assert router.receive(conn.data_to_send()) == [[16, 2, {}, "com.example.topic"]]
 
 
 # -- peer errors -----------------------------------------------------------------------------
@@ -873,33 +882,55 @@ def test_close_before_websocket_close_reply_and_connection_closed_property() -> 
     assert conn.closed
 
 
-def test_failed_progressive_answer_ends_the_invocation_within_the_batch() -> None:
-    """A progressive YIELD that does not fit closes the invocation with an ERROR; the final
-    YIELD queued behind it in the same batch must not follow (no second answer)."""
+def test_failed_progressive_answer_leaves_the_invocation_open() -> None:
+    """A progressive YIELD that does not fit raises; the invocation is still open, so the
+    final answer can still follow."""
     conn, router = join_connection("rs-json", length_exp=1)
     reg = registered(conn, router)
     details = {"receive_progress": True}
     invocation = m.Invocation(request_id=93, registration_id=reg, details=details)
     conn.receive_data(router.send(invocation))
-    assert conn.session.yield_result(93, ["x" * 3000], progress=True)
+    with pytest.raises(MessageTooLarge):
+        conn.session.yield_result(93, ["x" * 3000], progress=True)
     assert conn.session.yield_result(93, ["done"])
-    sent = router.receive(conn.data_to_send())
-    assert [msg[:5] for msg in sent] == [[8, 68, 93, {}, SIZE_EXCEEDED]]
+    assert router.receive(conn.data_to_send()) == [[70, 93, {}, ["done"]]]
     assert conn.session.open_invocations == frozenset()
 
 
-def test_failed_progressive_call_chunk_cancels_the_call() -> None:
+def test_failed_progressive_call_chunk_leaves_the_call_open() -> None:
     conn, router = join_connection("rs-json", length_exp=1)
     rid = conn.session.call("com.example.stream", ["first"], progress=True)
     assert [msg[0] for msg in router.receive(conn.data_to_send())] == [48]
-    conn.session.call_progress(rid, ["y" * 2000])
-    sent = router.receive(conn.data_to_send())
-    assert sent == [[49, rid, {"mode": "kill"}]]  # the router's open call is canceled
-    [failed] = conn.take_events()
-    assert isinstance(failed, RequestFailed) and failed.request_id == rid
-    # The router's answer to the canceled call is tolerated, not a violation.
-    assert conn.receive_data(router.send(m.Result(request_id=rid))) == []
-    assert conn.session.is_joined
+    with pytest.raises(MessageTooLarge):
+        conn.session.call_progress(rid, ["y" * 2000])
+    assert conn.data_to_send() == b""
+    conn.session.call_progress(rid, ["last"], final=True)
+    assert router.receive(conn.data_to_send()) == [[48, rid, {}, "com.example.stream", ["last"]]]
+    events = conn.receive_data(router.send(m.Result(request_id=rid)))
+    assert types(events) == [CallSucceeded]
+
+
+def test_session_ends_once_when_a_bad_frame_follows_goodbye_on_websocket() -> None:
+    """After Left (router GOODBYE) the close handshake is under way; a corrupt frame from the
+    router then only closes the transport: no second Aborted, and Closed carries a code."""
+    conn, router = join_connection("ws-json")
+    events = conn.receive_data(router.send(m.Goodbye(reason="wamp.close.system_shutdown")))
+    assert types(events) == [Left]
+    conn.data_to_send()
+    events = conn.receive_data(b"\xc1\x00")  # reserved bits set
+    assert types(events) == [Closed]
+    assert events[0].code == 1006  # type: ignore[union-attr]
+    assert conn.receive_data(b"\x81\x00") == []
+
+
+def test_session_ends_once_when_a_bad_frame_follows_a_local_abort_on_websocket() -> None:
+    conn, _router = join_connection("ws-json")
+    conn.session.abort()
+    assert types(conn.take_events()) == [Aborted]
+    conn.data_to_send()
+    events = conn.receive_data(b"\xc1\x00")
+    assert types(events) == [Closed]
+    assert events[0].code == 1006  # type: ignore[union-attr]
 
 
 def test_local_abort_closes_the_transport() -> None:

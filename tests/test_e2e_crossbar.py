@@ -5,9 +5,11 @@ Every claim here is checked on the wire through the router, never against a mock
 
 from __future__ import annotations
 
+import functools
 import logging
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -258,7 +260,7 @@ def test_call_canceling(pair: Any, mode: str, caplog: pytest.LogCaptureFixture) 
         # and swallows the callee's answer), as this test also shows.
         failed = a.request(rid)
         assert isinstance(failed.error, wc.ApplicationError)
-        assert failed.error.error == "wamp.error.canceled"
+        assert failed.uri == "wamp.error.canceled"
         assert b.session.yield_result(invocation.request_id, ["late"]) is True
         before = len(a.events)
         for _ in range(15):
@@ -277,7 +279,7 @@ def test_call_canceling(pair: Any, mode: str, caplog: pytest.LogCaptureFixture) 
         pump(a, b, until=lambda: _done(a, rid))
         failed = a.request(rid)
         assert isinstance(failed, ev.RequestFailed)
-        assert failed.error.error == "wamp.error.canceled"
+        assert failed.uri == "wamp.error.canceled"
     # Both sessions are still healthy.
     assert a.session.is_joined and b.session.is_joined
     b.handlers.append(_echo_callee)
@@ -353,13 +355,16 @@ def test_shared_registration_roundrobin(crossbar: CrossbarRouter) -> None:
     ):
         for client in (caller, c1, c2):
             assert isinstance(client.join(), ev.Joined)
+
+        def answer_with(name: str) -> Callable[[BlockingClient, Any], None]:
+            def handler(cl: BlockingClient, e: Any) -> None:
+                if isinstance(e, ev.InvocationReceived):
+                    cl.session.yield_result(e.request_id, [name])
+
+            return handler
+
         for name, callee in (("one", c1), ("two", c2)):
-            callee.handlers.append(
-                lambda cl, e, name=name: (
-                    isinstance(e, ev.InvocationReceived)
-                    and cl.session.yield_result(e.request_id, [name])
-                )
-            )
+            callee.handlers.append(answer_with(name))
             reg = callee.request(
                 callee.session.register("com.test.shared", wc.RegisterOptions(invoke="roundrobin"))
             )
@@ -367,7 +372,7 @@ def test_shared_registration_roundrobin(crossbar: CrossbarRouter) -> None:
         answers = []
         for _ in range(4):
             rid = caller.session.call("com.test.shared")
-            pump(caller, c1, c2, until=lambda rid=rid: _done(caller, rid))
+            pump(caller, c1, c2, until=functools.partial(_done, caller, rid))
             answers.append(caller.request(rid).result.value)
         assert sorted(answers) == ["one", "one", "two", "two"]
         assert answers[0] != answers[1]
@@ -410,13 +415,13 @@ def test_router_errors_become_request_failures(pair: Any) -> None:
     a, b = pair
     failed = a.request(a.session.call("com.test.nobody_registered_this"))
     assert isinstance(failed, ev.RequestFailed)
-    assert failed.error.error == "wamp.error.no_such_procedure"
+    assert failed.uri == "wamp.error.no_such_procedure"
 
     b.request(b.session.register("com.test.once"))
     failed = a.request(a.session.register("com.test.once"))
     assert isinstance(failed, ev.RequestFailed)
     assert failed.kind == "register"
-    assert failed.error.error == "wamp.error.procedure_already_exists"
+    assert failed.uri == "wamp.error.procedure_already_exists"
 
     def erring(client: BlockingClient, event: Any) -> None:
         if isinstance(event, ev.InvocationReceived):
@@ -426,7 +431,8 @@ def test_router_errors_become_request_failures(pair: Any) -> None:
     b.request(b.session.register("com.test.raises"))
     failed = _call(a, b, "com.test.raises")
     assert isinstance(failed, ev.RequestFailed)
-    assert failed.error.error == "com.test.error.bad"
+    assert failed.uri == "com.test.error.bad"
+    assert isinstance(failed.error, wc.ApplicationError)
     assert failed.error.args == ("why",)
     assert failed.error.kwargs == {"code": 7}
 
@@ -449,7 +455,7 @@ def test_unsubscribe_unregister_and_late_event_tolerated(pair: Any) -> None:
     unregistered = b.request(b.session.unregister(reg.registration_id))
     assert isinstance(unregistered, ev.Unregistered)
     failed = a.request(a.session.call("com.test.unreg"))
-    assert failed.error.error == "wamp.error.no_such_procedure"
+    assert failed.uri == "wamp.error.no_such_procedure"
 
 
 def test_revocations_by_the_router(pair: Any) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import wamp_core
 from session_helpers import (
     CROSSBAR_BROKER,
     CROSSBAR_DEALER,
@@ -37,12 +38,12 @@ from wamp_core import (
     CloseDetails,
     EventDetails,
     LocalProtocolError,
-    PayloadTooLarge,
+    MessageTooLarge,
     PublishOptions,
     RegisterOptions,
     RouterFeatures,
-    SerializationError,
     SessionClosed,
+    SessionCommand,
     SessionDetails,
     SessionState,
     SubscribeOptions,
@@ -50,6 +51,8 @@ from wamp_core import (
     messages as m,
 )
 from wamp_core.messages import MESSAGE_CLASSES
+
+AGENT = f"wamp-py-{wamp_core.__version__}"  # HELLO.Details.agent
 
 S = SessionState
 VIOLATION = "wamp.error.protocol_violation"
@@ -143,7 +146,7 @@ def test_join_sends_hello() -> None:
     assert session.state is S.CLOSED
     session.join(REALM)
     assert wire(session) == [
-        [1, REALM, {"roles": CLIENT_ROLES, "agent": "wamp-py-0.1", "authmethods": ["anonymous"]}]
+        [1, REALM, {"roles": CLIENT_ROLES, "agent": AGENT, "authmethods": ["anonymous"]}]
     ]
     assert state_of(session) is S.ESTABLISHING
     assert not session.is_joined
@@ -257,7 +260,12 @@ def test_transition_table_is_the_spec_state_machine() -> None:
         m.Published, m.Subscribed, m.Unsubscribed, m.Event, m.Result, m.Registered,
         m.Unregistered, m.Invocation, m.Interrupt, m.Error,
     ]  # fmt: skip
-    expected = {
+    live = (S.ESTABLISHING, S.CHALLENGING, S.ESTABLISHED, S.SHUTTING_DOWN)
+    expected: dict[tuple[SessionState, Any], SessionState] = {
+        (S.CLOSED, SessionCommand.JOIN): S.ESTABLISHING,
+        (S.ESTABLISHED, SessionCommand.LEAVE): S.SHUTTING_DOWN,
+        **{(state, SessionCommand.ABORT): S.CLOSED for state in live},
+        **{(state, SessionCommand.TRANSPORT_LOST): S.CLOSED for state in live},
         (S.ESTABLISHING, m.Welcome): S.ESTABLISHED,
         (S.ESTABLISHING, m.Challenge): S.CHALLENGING,
         (S.ESTABLISHING, m.Abort): S.CLOSED,
@@ -311,11 +319,12 @@ def legal_message(cls: type[m.Message], session: ClientSession, info: PendingSet
     raise AssertionError(cls)
 
 
-def _transition_key(key: tuple[SessionState, type[m.Message]]) -> tuple[str, int]:
+def _transition_key(key: tuple[SessionState, Any]) -> tuple[str, int]:
     return key[0].value, key[1].MESSAGE_TYPE
 
 
-LEGAL = sorted(TRANSITIONS, key=_transition_key)
+MESSAGE_ROWS = {key: nxt for key, nxt in TRANSITIONS.items() if isinstance(key[1], type)}
+LEGAL = sorted(MESSAGE_ROWS, key=_transition_key)
 
 
 @pytest.mark.parametrize(("state", "cls"), LEGAL)
@@ -331,7 +340,7 @@ ILLEGAL = [
     (state, cls)
     for state in SessionState
     for cls in ALL_CLASSES
-    if (state, cls) not in TRANSITIONS and state not in (S.SHUTTING_DOWN, S.FAILED)
+    if (state, cls) not in MESSAGE_ROWS and state not in (S.SHUTTING_DOWN, S.FAILED)
 ]
 
 
@@ -495,7 +504,7 @@ def test_failed_command_burns_no_id() -> None:
 
 def test_request_id_wraps_after_2_pow_53() -> None:
     session = joined()
-    session._next_id = MAX_ID
+    session._s.next_id = MAX_ID
     assert session.call("com.example.p") == MAX_ID
     assert session.call("com.example.p") == 1
     assert [msg[1] for msg in wire(session)] == [MAX_ID, 1]
@@ -1549,52 +1558,70 @@ def test_protocol_violation_from_the_driver() -> None:
     assert session.state is S.FAILED
 
 
-def test_send_failed_ends_the_request() -> None:
-    session = joined()
-    rid = session.call("com.example.p")
-    (call,) = session.messages_to_send()
-    assert session.send_failed(call, PayloadTooLarge("12 MiB > 1 MiB")) is True
-    assert session.pending_requests == {}
-    (failed,) = session.take_events()
-    assert isinstance(failed, ev.RequestFailed)
-    assert failed.request_id == rid
-    assert failed.kind == "call"
-    assert isinstance(failed.error, LocalProtocolError)
-    assert failed.error.reason == "wamp.error.payload_size_exceeded"
-    # the CALL never went out, so a RESULT for it is not tolerated
-    events = session.receive_message(m.Result(request_id=rid))
-    assert [type(e) for e in events] == [ev.Aborted]
-    assert session.state is S.FAILED
+class _RefusingSender:
+    """A sender (what a Connection passes) that refuses messages above ``limit`` characters."""
+
+    def __init__(self) -> None:
+        self.sent: list[list[Any]] = []
+        self.limit = 10**9
+
+    def __call__(self, msg: m.Message) -> None:
+        wmsg = msg.to_list()
+        if len(repr(wmsg)) > self.limit:
+            raise MessageTooLarge(f"{msg.NAME} over {self.limit}")
+        self.sent.append(wmsg)
 
 
-def test_send_failed_unacknowledged_publish_is_reported() -> None:
-    session = joined()
-    rid = session.publish("com.example.t", [object()])
-    (publish,) = session.messages_to_send()
-    assert session.send_failed(publish, SerializationError("cannot encode")) is True
-    (failed,) = session.take_events()
-    assert isinstance(failed, ev.RequestFailed)
-    assert (failed.request_id, failed.kind) == (rid, "publish")
-    assert failed.error.reason == "wamp.error.invalid_payload"  # type: ignore[attr-defined]
-
-
-def test_send_failed_invocation_answer_becomes_an_error() -> None:
-    router = ScriptedRouter()
-    router.join()
-    reg = router.registered(router.session.register("com.example.p"))
-    inv, _ = router.invoke(reg)
-    router.take_sent()
-    router.session.yield_result(inv, ["x" * 10])
-    (answer,) = router.session.messages_to_send()
-    assert router.session.send_failed(answer, PayloadTooLarge("too big")) is True
-    sent = router.take_sent()
-    assert len(sent) == 1
-    assert sent[0][:5] == [8, 68, inv, {}, "wamp.error.payload_size_exceeded"]
-    assert inv not in router.session.open_invocations
-
-
-def test_send_failed_for_a_session_message_is_not_handled() -> None:
-    session = ClientSession()
+def _joined_with_sender() -> tuple[ClientSession, _RefusingSender]:
+    sender = _RefusingSender()
+    session = ClientSession(sender=sender)
     session.join(REALM)
-    (hello,) = session.messages_to_send()
-    assert session.send_failed(hello, PayloadTooLarge("too big")) is False
+    session.receive_message(welcome())
+    sender.sent.clear()
+    return session, sender
+
+
+def test_a_command_that_cannot_be_sent_fails_at_the_call_and_uses_no_id() -> None:
+    session, sender = _joined_with_sender()
+    sender.limit = 100
+    with pytest.raises(MessageTooLarge) as info:
+        session.call("com.example.p", ["x" * 200])
+    assert isinstance(info.value, LocalProtocolError)
+    assert info.value.reason == "wamp.error.payload_size_exceeded"
+    with pytest.raises(MessageTooLarge):
+        session.publish("com.example.t", ["x" * 200], options=PublishOptions(acknowledge=True))
+    assert session.pending_requests == {}
+    assert session.take_events() == []
+    assert sender.sent == []
+    # the next request goes out with the first ID: session-scope IDs increment by 1
+    assert session.call("com.example.p") == 1
+    assert sender.sent == [[48, 1, {}, "com.example.p"]]
+    assert session.messages_to_send() == []  # with a sender there is no outbox
+
+
+def test_an_answer_that_cannot_be_sent_leaves_the_invocation_open() -> None:
+    session, sender = _joined_with_sender()
+    rid = session.register("com.example.p")
+    session.receive_message(m.Registered(request_id=rid, registration_id=7))
+    session.receive_message(m.Invocation(request_id=5, registration_id=7))
+    sender.sent.clear()
+    sender.limit = 50
+    with pytest.raises(MessageTooLarge):
+        session.yield_result(5, ["x" * 100])
+    assert 5 in session.open_invocations
+    assert session.yield_error(5, "wamp.error.payload_size_exceeded") is True
+    assert sender.sent == [[8, 68, 5, {}, "wamp.error.payload_size_exceeded"]]
+    assert 5 not in session.open_invocations
+
+
+def test_a_hello_that_cannot_be_sent_leaves_the_session_closed() -> None:
+    sender = _RefusingSender()
+    sender.limit = 10
+    session = ClientSession(sender=sender)
+    with pytest.raises(MessageTooLarge):
+        session.join(REALM)
+    assert session.state is S.CLOSED
+    assert not session.has_ended
+    sender.limit = 10**9
+    session.join(REALM)
+    assert state_of(session) is S.ESTABLISHING

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+import wamp_core
 from session_helpers import (
     REALM,
     SESSION_ID,
@@ -39,6 +40,8 @@ from wamp_core.auth import (
     WampCraAuthenticator,
     _scram,
 )
+
+AGENT = f"wamp-py-{wamp_core.__version__}"  # HELLO.Details.agent
 
 S = SessionState
 CANNOT = "wamp.error.cannot_authenticate"
@@ -80,7 +83,7 @@ SCRAM_VERIFIER = "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
 
 
 def hello_details(**auth: Any) -> dict[str, Any]:
-    return {"roles": CLIENT_ROLES, "agent": "wamp-py-0.1", **auth}
+    return {"roles": CLIENT_ROLES, "agent": AGENT, **auth}
 
 
 def start(*authenticators: Authenticator) -> ClientSession:

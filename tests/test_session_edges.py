@@ -3,6 +3,7 @@ transparent payloads on results and errors."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -118,12 +119,13 @@ def test_router_error_kwargs_with_any_keys() -> None:
 
 def test_refused_commands_do_not_consume_request_ids() -> None:
     session = joined()
-    for bad in (
-        lambda: session.call("com.example.p", "not-a-list"),  # type: ignore[arg-type]
+    bad_calls: list[Callable[[], object]] = [
+        lambda: session.call("com.example.p", "not-a-list"),
         lambda: session.call("com.example.p", kwargs={1: "x"}),  # type: ignore[dict-item]
         lambda: session.publish("com.example.t", {1, 2}),  # type: ignore[arg-type]
         lambda: session.call("bad uri with spaces"),
-    ):
+    ]
+    for bad in bad_calls:
         with pytest.raises(LocalProtocolError):
             bad()
     assert session.call("com.example.p") == 1

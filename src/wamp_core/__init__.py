@@ -7,15 +7,15 @@ Public namespaces: ``wamp_core`` (the client API, configuration, errors), ``wamp
 ``wamp_core.serializers`` and ``wamp_core.auth``.
 """
 
-from importlib.metadata import PackageNotFoundError, version as _version
-
 from . import auth as auth, events as events, messages as messages, serializers as serializers
 from ._client._connection import Connection as Connection, ConnectionEvent as ConnectionEvent
 from ._client._factory import make_connection as make_connection, make_framer as make_framer
 from ._client._session import ClientSession as ClientSession
 from ._client._tables import (
+    _VERSION,
     CLIENT_ROLES as CLIENT_ROLES,
     TRANSITIONS as TRANSITIONS,
+    SessionCommand as SessionCommand,
     SessionState as SessionState,
 )
 from ._client._types import (
@@ -74,15 +74,13 @@ from ._uri import (
 from ._wire import SERIALIZER_NAMES as SERIALIZER_NAMES
 from .serializers import Serializer as Serializer, get_serializer as get_serializer
 
-try:
-    __version__ = _version("wamp-py")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0+unknown"
+__version__ = _VERSION
 
 __all__ = [
     "auth", "events", "messages", "serializers", "Connection", "ConnectionEvent", "Framer",
     "RawSocketClient", "WebSocketClient", "Attempt", "ReconnectExhausted", "ReconnectPolicy",
-    "default_is_fatal", "CLIENT_ROLES", "TRANSITIONS", "ClientSession", "SessionState",
+    "default_is_fatal", "CLIENT_ROLES", "TRANSITIONS", "ClientSession", "SessionCommand",
+    "SessionState",
     "Endpoint", "Proxy", "TLSConfig", "TransportConfig", "TransportSpec", "parse_transports",
     "make_connection", "make_framer", "CallDetails", "CallOptions", "CallResult", "CloseDetails",
     "EventDetails", "PublishOptions", "RegisterOptions", "RouterFeatures", "SessionDetails",

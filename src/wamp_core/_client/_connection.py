@@ -2,16 +2,28 @@
 
 A driver (or a hand-written loop) does three things::
 
-    conn.initiate()                       # queue the opening handshake
+    conn.initiate()                         # queue the opening handshake
+    conn.join("realm1")                     # HELLO goes out once the transport is open
     sock.sendall(conn.data_to_send())
-    events = conn.receive_data(sock.recv(65536))   # b"" is not EOF: call receive_eof()
-    ... act on events, issue commands (conn.session.call(...)), send conn.data_to_send() ...
-    if conn.closed and not pending output: close the socket
+    for event in conn.receive_data(sock.recv(65536)):   # end of file: conn.receive_eof()
+        ... act on events, issue commands (conn.session.call(...)) ...
+    sock.sendall(conn.data_to_send())       # whatever the events and commands produced
+    if conn.closed: close the socket (after the last data_to_send())
 
-Peer errors never raise out of :meth:`Connection.receive_data`: a protocol violation (framing,
-decoding or session level) queues ``ABORT wamp.error.protocol_violation``, emits
-:class:`Aborted` (``details.local`` True) and closes the connection; :attr:`Connection.error`
-keeps the exception.
+Where things come out:
+
+* bytes: only :meth:`Connection.data_to_send` (a pure drain);
+* events: what received data caused comes back from :meth:`receive_data`,
+  :meth:`receive_eof` and :meth:`connection_lost`; what a command caused (``abort()``'s
+  ``Aborted``, a ``cancel()`` that ends a call at once) from :meth:`take_events`, the one other
+  place;
+* a command the transport cannot carry (too large, unencodable) raises
+  :class:`~wamp_core.LocalProtocolError` at the call, and nothing was sent or used up.
+
+Peer errors never raise out of :meth:`receive_data`: a protocol violation (framing, decoding or
+session level) sends ``ABORT wamp.error.protocol_violation`` if it can, emits :class:`Aborted`
+(``details.local`` True) and closes the connection; :attr:`Connection.error` keeps the exception.
+Only a refused transport handshake raises (:class:`~wamp_core.HandshakeError`).
 """
 
 from __future__ import annotations
@@ -19,20 +31,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 
+from .. import _messages as m
 from .._errors import (
     HandshakeError,
     LocalProtocolError,
-    ProtocolError,
     RemoteProtocolError,
     WampError,
 )
 from .._framing._events import Closed, Framer, FramingEvent, MessageReceived, Opened
-from .._messages import Error, Message, Yield
 from .._uri import validate_uri
 from ..auth import Authenticator
 from ..serializers import Serializer, get_serializer
-from ._events import Aborted, Left, SessionEvent
-from ._session import ClientSession, SessionState
+from ._events import Aborted, SessionEvent
+from ._session import ClientSession
+from ._tables import SessionState
+from ._types import CloseDetails
 
 __all__ = ["Connection", "ConnectionEvent"]
 
@@ -40,38 +53,48 @@ log = logging.getLogger(__name__)
 
 ConnectionEvent = SessionEvent | FramingEvent
 
+# WebSocket close codes the connection uses when it closes the transport itself.
+_CLOSE_PROTOCOL_ERROR = 1002
+_CLOSE_INTERNAL_ERROR = 1011
+_CLOSE_ABNORMAL = 1006
+
 
 class Connection:
     """Framing + serializer + :class:`ClientSession` for one transport connection.
 
-    ``realm`` (and ``authenticators``) make the connection join as soon as the transport is open;
-    otherwise call :meth:`join`. ``close_on_leave`` closes the transport when the session ends.
+    ``close_on_leave`` closes the transport when the session ends (after its last message).
+    ``channel_ids`` feeds TLS channel binding to the authenticators.
     """
 
     def __init__(
         self,
         framer: Framer,
         *,
-        realm: str | None = None,
-        authenticators: Sequence[Authenticator] = (),
-        session: ClientSession | None = None,
         channel_ids: Mapping[str, bytes] | None = None,
         close_on_leave: bool = True,
+        strict_uris: bool = False,
     ) -> None:
         self.framer = framer
-        self.session = session or ClientSession()
+        self.session = ClientSession(
+            strict_uris=strict_uris, sender=self._send, on_end=self._session_ended
+        )
         if channel_ids:
             self.session.channel_ids = channel_ids
         self.serializer: Serializer | None = None
         self.max_send_size = 0
         self.close_on_leave = close_on_leave
         self.error: WampError | None = None
-        self._join: tuple[str, Sequence[Authenticator]] | None = (
-            (validate_uri(realm, "realm"), authenticators) if realm is not None else None
-        )
+        self._join: tuple[str, Sequence[Authenticator]] | None = None
         self._transport_closed = False
-        # Events of a local failure found while sending (see _fail_sending).
-        self._deferred: list[ConnectionEvent] = []
+        # The close code reported when the transport ends without a close handshake: 1006 on
+        # WebSocket, None on RawSocket (it has no codes); known once open.
+        self._lost_code: int | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"<Connection serializer={self.serializer.name if self.serializer else None!r} "
+            f"session={self.session.state.value} closed={self.closed}>"
+        )
 
     # ----------------------------------------------------------------------------------------
     # State
@@ -87,29 +110,51 @@ class Connection:
         return self._transport_closed or self.framer.closed
 
     # ----------------------------------------------------------------------------------------
-    # I/O
+    # Commands of the connection (the session's are on :attr:`session`)
 
     def initiate(self) -> None:
         """Queue the transport's opening handshake."""
         self.framer.initiate()
 
-    def data_to_send(self) -> bytes:
-        """Everything to write to the socket now: queued commands, replies, handshakes.
+    def join(self, realm: str, authenticators: Sequence[Authenticator] = ()) -> None:
+        """Join ``realm``: HELLO goes out now if the transport is open, else as soon as it opens.
 
-        With ``close_on_leave``, a session ended by a local command (``abort()``) closes the
-        transport here, after its last message.
+        The one way to join on a connection. A HELLO the transport cannot carry raises
+        :class:`~wamp_core.LocalProtocolError` here when the transport is open, and ends the
+        connection (``Aborted``, ``Closed`` from :meth:`receive_data`) when it opens later.
         """
-        self._flush()
-        if self.close_on_leave and self.session.has_ended and not self.framer.closed:
-            self.close()
+        realm = validate_uri(realm, "realm")
+        if self.serializer is None:
+            if self._join is not None or self.session.state is not SessionState.CLOSED:
+                raise LocalProtocolError("join() was already called on this connection")
+            self._join = (realm, authenticators)
+            return
+        self.session.join(realm, authenticators)
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the transport (WebSocket: start the close handshake)."""
+        if not self.framer.closed:
+            self.framer.close(code, reason)
+
+    def ping(self, payload: bytes = b"") -> None:
+        self.framer.send_ping(payload)
+
+    # ----------------------------------------------------------------------------------------
+    # I/O
+
+    def data_to_send(self) -> bytes:
+        """Drain the bytes to write to the socket now (``b""`` if none). Changes nothing else."""
         return self.framer.data_to_send()
 
     def receive_data(self, data: bytes) -> list[ConnectionEvent]:
         """Feed bytes from the network; return what happened.
 
-        Raises :class:`HandshakeError` when the router refuses the transport's opening handshake
-        (a failed connection attempt, not a session event); never for anything else the peer does.
+        ``data`` must not be empty: end of file is :meth:`receive_eof`. Raises
+        :class:`HandshakeError` when the router refuses the transport's opening handshake (a
+        failed connection attempt, not a session event); never for anything else the peer does.
         """
+        if not data:
+            raise LocalProtocolError("receive_data(b'') is not end of file: call receive_eof()")
         if self.closed:
             return []
         try:
@@ -117,11 +162,9 @@ class Connection:
         except HandshakeError:
             self._transport_closed = True
             raise
-        except ProtocolError as exc:
+        except RemoteProtocolError as exc:
             return self._fail(exc, transport_ok=False)
-        events = self._process(framing_events)
-        events.extend(self._take_deferred())
-        return events
+        return self._process(framing_events)
 
     def receive_eof(self) -> list[ConnectionEvent]:
         """The peer closed the TCP connection."""
@@ -132,108 +175,123 @@ class Connection:
         except HandshakeError:
             self._transport_closed = True
             raise
-        except ProtocolError as exc:
+        except RemoteProtocolError as exc:
             return self._fail(exc, transport_ok=False)
         events = self._process(framing_events)
-        events.extend(self._take_deferred())
         if not self._transport_closed:
-            events.extend(self._transport_lost(Closed(None, "connection closed", False)))
+            events.extend(self._transport_lost(Closed(self._lost_code, "connection closed", False)))
         return events
 
     def connection_lost(self, reason: str = "connection lost") -> list[ConnectionEvent]:
         """The socket failed (reset, timeout...): end everything."""
         if self._transport_closed:
             return []
-        return self._transport_lost(Closed(None, reason, False))
+        return self._transport_lost(Closed(self._lost_code, reason, False))
 
-    def close(self, code: int = 1000, reason: str = "") -> None:
-        """Close the transport (WebSocket: start the close handshake)."""
-        if not self.framer.closed:
-            self.framer.close(code, reason)
+    def take_events(self) -> list[ConnectionEvent]:
+        """Events caused by commands rather than by received data: ``abort()``'s ``Aborted``
+        (and the requests it failed), a ``cancel()`` that ended a call at once."""
+        return list(self.session.take_events())
 
-    def ping(self, payload: bytes = b"") -> None:
-        self.framer.send_ping(payload)
+    # ----------------------------------------------------------------------------------------
+    # Input processing
 
     def _process(self, framing_events: list[FramingEvent]) -> list[ConnectionEvent]:
         events: list[ConnectionEvent] = []
         for fev in framing_events:
             if self._transport_closed:
                 break
-            if isinstance(fev, MessageReceived):
-                if self._left_and_closing():
+            if type(fev) is MessageReceived:
+                if self._session_over():
                     log.debug("dropping a message received after the session ended")
                     continue
-                events.extend(self._on_message(fev.data))
+                self._on_message(fev.data, events)
                 if self.error is not None:
                     break
             elif isinstance(fev, Opened):
                 events.append(fev)
-                events.extend(self._on_open(fev))
+                self._on_open(fev, events)
             elif isinstance(fev, Closed):
                 events.extend(self._transport_lost(fev))
             else:
                 events.append(fev)
         return events
 
-    def _on_open(self, opened: Opened) -> list[ConnectionEvent]:
+    def _on_open(self, opened: Opened, events: list[ConnectionEvent]) -> None:
         self.serializer = get_serializer(opened.serializer)
         self.max_send_size = opened.max_send_size
+        self._lost_code = None if opened.subprotocol is None else _CLOSE_ABNORMAL
         self.session.serializer_name = opened.serializer
         if self._join is not None:
             realm, auths = self._join
             self._join = None
-            self.session.join(realm, auths)
-            self._flush()
-        return list(self.session.take_events())
+            try:
+                self.session.join(realm, auths)
+            except LocalProtocolError as exc:
+                # The join the application asked for fails: report it like a refused join.
+                events.append(Aborted(CloseDetails(exc.reason, exc.message, local=True)))
+                events.extend(self._cannot_send(exc))
+                return
+        events.extend(self.session.take_events())
 
-    def _on_message(self, data: bytes) -> list[ConnectionEvent]:
-        assert self.serializer is not None
+    def _on_message(self, data: bytes, events: list[ConnectionEvent]) -> None:
+        serializer = self.serializer
+        assert serializer is not None
         try:
-            messages = self.serializer.decode_all(data)
-        except ProtocolError as exc:
-            return self._fail(exc, transport_ok=True)
-        events: list[ConnectionEvent] = []
+            messages = serializer.decode_all(data)
+        except RemoteProtocolError as exc:
+            events.extend(self._fail(exc, transport_ok=True))
+            return
+        session = self.session
         for msg in messages:
-            if self._transport_closed or self._left_and_closing():
+            if self._transport_closed or self._session_over():
                 log.debug("dropping %s received after the session ended", msg.NAME)
-                break
-            session_events = self.session.receive_message(msg)
-            self._flush()
-            session_events.extend(self.session.take_events())  # requests that failed sending
+                return
+            try:
+                session_events = session.receive_message(msg)
+            except LocalProtocolError as exc:  # a reply it needs cannot be sent
+                events.extend(self._cannot_send(exc))
+                return
             events.extend(session_events)
-            if self.session.state is SessionState.FAILED:
+            if session.state is SessionState.FAILED:
                 self.error = RemoteProtocolError(_violation_text(session_events))
-                self.close(1002, "protocol violation")
-                break
-            if self.close_on_leave and any(isinstance(e, Left | Aborted) for e in session_events):
-                self.close()
-        return events
+                return
 
-    def _fail(self, exc: ProtocolError, *, transport_ok: bool) -> list[ConnectionEvent]:
-        """A peer error below the session: abort the session and close the transport."""
-        self.error = exc
-        events: list[ConnectionEvent] = list(self.session.protocol_violation(exc.message))
-        if transport_ok and self.framer.is_open:
-            self._flush()
-            self.close(1002, "protocol violation")
-        else:
-            self.session.messages_to_send()  # the framer cannot carry them anymore
-            events.append(Closed(None, exc.message, False))
-            self._transport_closed = True
-        return events
-
-    def _left_and_closing(self) -> bool:
+    def _session_over(self) -> bool:
         """The session ended and we closed the transport for it: later messages are moot."""
         return (
             self.close_on_leave
-            and self.session.state is SessionState.CLOSED
+            and self.session.has_ended
             and self.serializer is not None
             and not self.framer.is_open
         )
 
-    def _take_deferred(self) -> list[ConnectionEvent]:
-        events, self._deferred = self._deferred, []
+    def _fail(self, exc: RemoteProtocolError, *, transport_ok: bool) -> list[ConnectionEvent]:
+        """A peer error below the session: abort the session and close the transport.
+
+        A session that already ended (``Left``, ``Aborted``) does not end again: the transport
+        just closes.
+        """
+        log.debug("peer error: %s", exc.message)
+        self.error = exc
+        events: list[ConnectionEvent] = []
+        if not self.session.has_ended:
+            events.extend(self.session.protocol_violation(exc.message))
+        if transport_ok:
+            # The transport still works: ABORT went out, the close handshake follows.
+            self.close(_CLOSE_PROTOCOL_ERROR, "protocol violation")
+        elif not self._transport_closed:
+            self._transport_closed = True
+            events.append(Closed(self._lost_code, exc.message, False))
         return events
+
+    def _cannot_send(self, exc: LocalProtocolError) -> list[ConnectionEvent]:
+        """A session message the protocol requires (HELLO, AUTHENTICATE, GOODBYE, an automatic
+        ERROR) cannot be sent: the session cannot go on over this transport."""
+        self.error = exc
+        log.warning("cannot send a required session message: %s", exc.message)
+        self.close(_CLOSE_INTERNAL_ERROR, "")
+        return self._transport_lost(Closed(self._lost_code, exc.message, False))
 
     def _transport_lost(self, closed: Closed) -> list[ConnectionEvent]:
         self._transport_closed = True
@@ -242,78 +300,25 @@ class Connection:
         return events
 
     # ----------------------------------------------------------------------------------------
-    # Sending
+    # Output: the session's sender and end hook
 
-    def _flush(self) -> None:
-        """Serialize and frame everything the session queued.
+    def _send(self, msg: m.Message) -> None:
+        """Serialize and frame one message now; raise LocalProtocolError if it cannot go."""
+        serializer = self.serializer
+        if serializer is None or self._transport_closed or not self.framer.is_open:
+            raise LocalProtocolError(f"cannot send {msg.NAME}: the transport is not open")
+        try:
+            self.framer.send_message(serializer.encode(msg))
+        except LocalProtocolError as exc:  # EncodingError, MessageTooLarge: say which message
+            raise type(exc)(f"cannot send {msg.NAME}: {exc.message}", reason=exc.reason) from exc
 
-        A message that cannot be sent (too large for the peer, not serializable) is handed back
-        to the session: a request then ends with :class:`RequestFailed`, an invocation answer is
-        replaced by an ERROR saying why.
-        """
-        if self.serializer is None or not self.framer.is_open or self._transport_closed:
+    def _session_ended(self) -> None:
+        if self._transport_closed:
             return
-        replaced: set[int] = set()
-        while messages := self.session.messages_to_send():
-            failed_answers: set[int] = set()
-            for msg in messages:
-                if isinstance(msg, Yield | Error) and msg.request_id in failed_answers:
-                    # An earlier answer to this invocation in the same batch failed and the
-                    # invocation was closed with an ERROR saying why: nothing more may follow.
-                    log.debug("dropping %s for invocation %d after a failed answer",
-                              msg.NAME, msg.request_id)  # fmt: skip
-                    continue
-                try:
-                    self.framer.send_message(self.serializer.encode(msg))
-                except LocalProtocolError as exc:
-                    if isinstance(msg, Error) and msg.request_id in replaced:
-                        # The replacement ERROR does not fit either (a tiny limit): give up on
-                        # this answer rather than replace it forever.
-                        log.warning("cannot send ERROR for invocation %d: %s", msg.request_id, exc)
-                        continue
-                    if isinstance(msg, Yield | Error):
-                        replaced.add(msg.request_id)
-                        failed_answers.add(msg.request_id)
-                    if not self.session.send_failed(msg, exc):
-                        self._fail_sending(msg, exc)
-                        return
-
-    def _fail_sending(self, msg: Message, exc: ProtocolError) -> None:
-        """A session message (HELLO, AUTHENTICATE, GOODBYE...) cannot be sent: the session
-        cannot go on over this transport, so end it and drop the transport.
-
-        The events come out of the current :meth:`receive_data` or :meth:`take_events`.
-        """
-        self.error = LocalProtocolError(f"cannot send {msg.NAME}: {exc}", reason=exc.reason)
-        log.warning("%s", self.error.message)
-        self._transport_closed = True
-        events: list[ConnectionEvent] = list(self.session.connection_lost())
-        events.append(Closed(None, self.error.message, False))
-        self._deferred.extend(events)
-        if not self.framer.closed:
-            self.framer.close(1011, "")
-
-    # ----------------------------------------------------------------------------------------
-    # Commands: issue them on :attr:`session` (``conn.session.call(...)``); they go out with
-    # the next :meth:`data_to_send`.
-
-    def join(self, realm: str, authenticators: Sequence[Authenticator] = ()) -> None:
-        """Join ``realm`` now, or as soon as the transport is open."""
-        if self.serializer is None:
-            self._join = (validate_uri(realm, "realm"), authenticators)
-            return
-        self.session.join(realm, authenticators)
-
-    def take_events(self) -> list[ConnectionEvent]:
-        """Events produced by commands or by sending, rather than by received data.
-
-        Call it after :meth:`data_to_send` (a request that could not be sent ends there; a
-        session message that cannot be sent ends the connection: ``Aborted``/``Left``, then
-        ``Closed``).
-        """
-        events = self._take_deferred()
-        events.extend(self.session.take_events())
-        return events
+        if self.session.state is SessionState.FAILED:
+            self.close(_CLOSE_PROTOCOL_ERROR, "protocol violation")
+        elif self.close_on_leave:
+            self.close()
 
 
 def _violation_text(events: list[SessionEvent]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .._errors import WampError
+from .._errors import ApplicationError, SessionClosed
 from ._types import CallDetails, CallResult, CloseDetails, EventDetails, SessionDetails
 
 __all__ = [
@@ -92,13 +92,22 @@ class CallProgress(SessionEvent):
 class RequestFailed(SessionEvent):
     """A request ended without success.
 
-    ``error`` is an :class:`ApplicationError` for an ERROR from the router, or
-    :class:`SessionClosed` when the session ended while the request was pending.
+    ``error`` is an :class:`ApplicationError` for an ERROR from the router (or a call canceled
+    locally: ``wamp.error.canceled``), or :class:`SessionClosed` when the session ended while
+    the request was pending. :attr:`uri` is the error or close reason URI either way.
     """
 
     request_id: int
     kind: RequestKind
-    error: WampError
+    error: ApplicationError | SessionClosed
+
+    @property
+    def uri(self) -> str:
+        """The error URI (ApplicationError) or the session's close reason (SessionClosed)."""
+        error = self.error
+        if isinstance(error, ApplicationError):
+            return error.error
+        return error.reason or "wamp.close.transport_lost"
 
 
 @dataclass(frozen=True, slots=True)

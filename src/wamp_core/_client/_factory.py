@@ -45,10 +45,9 @@ def make_connection(
     authenticators: Sequence[Authenticator] = (),
     channel_ids: Mapping[str, bytes] | None = None,
 ) -> Connection:
-    """A :class:`Connection` over the framer for ``transport``, joining ``realm`` once open."""
-    return Connection(
-        make_framer(transport),
-        realm=realm,
-        authenticators=authenticators,
-        channel_ids=channel_ids,
-    )
+    """A :class:`Connection` over the framer for ``transport``, joining ``realm`` once open
+    (:meth:`Connection.join`)."""
+    conn = Connection(make_framer(transport), channel_ids=channel_ids)
+    if realm is not None:
+        conn.join(realm, authenticators)
+    return conn

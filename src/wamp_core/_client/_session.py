@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from .. import _messages as m
 from .._errors import (
     ApplicationError,
     AuthenticationError,
     LocalProtocolError,
-    ProtocolError,
     RemoteProtocolError,
     SessionClosed,
-    WampError,
 )
 from .._uri import MAX_ID, validate_uri
 from ..auth import Authenticator, combine_authenticators
@@ -36,11 +34,11 @@ from ._tables import (
     CANCELED,
     CLIENT_ROLES,
     REQUEST_TYPE_KIND,
-    SENT_KIND,
     TRANSITIONS,
     InvocationRecord,
     Pending,
-    RecentIds,
+    SessionCommand,
+    SessionRecord,
     SessionState,
     SubscriptionRecord,
     call_details,
@@ -69,9 +67,23 @@ class ClientSession:
 
     ``strict_uris`` validates outgoing URIs with the spec's strict rule instead of the loose one.
     ``channel_ids`` (set by the driver on TLS) feeds channel binding to authenticators.
+
+    Where messages go: with ``sender`` (what :class:`~wamp_core.Connection` passes) each message
+    is handed over the moment a command creates it; a sender that cannot carry it raises
+    :class:`~wamp_core.LocalProtocolError`, the command raises that error and nothing changed (no
+    request ID used). Without a sender the session is the lower layer used alone: messages
+    collect in an outbox that :meth:`messages_to_send` drains. ``on_end`` is called once each
+    time a session ends (after its last message was handed over).
     """
 
-    def __init__(self, *, strict_uris: bool = False, agent: str = AGENT) -> None:
+    def __init__(
+        self,
+        *,
+        strict_uris: bool = False,
+        agent: str = AGENT,
+        sender: Callable[[m.Message], None] | None = None,
+        on_end: Callable[[], None] | None = None,
+    ) -> None:
         self.state = SessionState.CLOSED
         self.strict_uris = strict_uris
         self.agent = agent
@@ -79,21 +91,11 @@ class ClientSession:
         self.details: SessionDetails | None = None
         self.features = RouterFeatures()
         self.serializer_name: str | None = None
-        self._realm = ""
-        self._authenticators: dict[str, Authenticator] = {}
+        self._s = SessionRecord()
         self._outbox: list[m.Message] = []
         self._events: list[ev.SessionEvent] = []
-        self._next_id = 1
-        self._pending: dict[int, Pending] = {}
-        self._subscriptions: dict[int, SubscriptionRecord] = {}
-        self._registrations: dict[int, str] = {}
-        self._invocations: dict[int, InvocationRecord] = {}
-        self._abandoned_calls = RecentIds()
-        self._recent_subscriptions = RecentIds()
-        self._recent_registrations = RecentIds()
-        self._recent_invocations = RecentIds()
-        self._leave_reason: str | None = None
-        self._aborted_locally = False
+        self._send: Callable[[m.Message], None] = sender or self._outbox.append
+        self._on_end = on_end
         self._transport_gone = False
         self._handlers: dict[type[m.Message], Callable[[Any], None]] = {
             m.Welcome: self._on_welcome,
@@ -122,7 +124,7 @@ class ClientSession:
     @property
     def has_ended(self) -> bool:
         """A session was started on this engine (``join``) and is over now."""
-        return bool(self._realm) and self.state in (S.CLOSED, S.FAILED)
+        return bool(self._s.realm) and self.state in (S.CLOSED, S.FAILED)
 
     @property
     def session_id(self) -> int | None:
@@ -134,83 +136,73 @@ class ClientSession:
     @property
     def pending_requests(self) -> dict[int, ev.RequestKind]:
         """Request ID -> kind of every request still waiting for the router."""
-        return {rid: p.kind for rid, p in self._pending.items()}
+        return {rid: p.kind for rid, p in self._s.pending.items()}
 
     @property
     def subscriptions(self) -> dict[int, str]:
-        return {sid: s.topic for sid, s in self._subscriptions.items()}
+        return {sid: s.topic for sid, s in self._s.subscriptions.items()}
 
     @property
     def registrations(self) -> dict[int, str]:
-        return dict(self._registrations)
+        return dict(self._s.registrations)
 
     @property
     def open_invocations(self) -> frozenset[int]:
-        return frozenset(self._invocations)
+        return frozenset(self._s.invocations)
 
     def messages_to_send(self) -> list[m.Message]:
-        """Drain the outbox: the messages to serialize and send, in order."""
-        out, self._outbox = self._outbox, []
+        """Drain the outbox: the messages to serialize and send, in order (always empty for a
+        session created with a ``sender``)."""
+        out = self._outbox[:]  # drained in place: the default sender appends to this list
+        self._outbox.clear()
         return out
 
     # ----------------------------------------------------------------------------------------
     # Commands
 
     def join(self, realm: str, authenticators: Sequence[Authenticator] = ()) -> None:
-        """Queue HELLO for ``realm``, offering ``authenticators`` (anonymous when empty)."""
-        if self.state in (S.ESTABLISHING, S.CHALLENGING, S.ESTABLISHED, S.SHUTTING_DOWN):
-            raise LocalProtocolError(f"cannot join: a session is {self.state.value}")
-        if self.state is not SessionState.CLOSED or self._transport_gone:
+        """Send HELLO for ``realm``, offering ``authenticators`` (anonymous when empty).
+
+        On a :class:`~wamp_core.Connection` use :meth:`Connection.join
+        <wamp_core.Connection.join>`, which also waits for the transport to open.
+        """
+        nxt = TRANSITIONS.get((self.state, SessionCommand.JOIN))
+        if nxt is None or self._transport_gone:
+            if self.state in (S.ESTABLISHING, S.CHALLENGING, S.ESTABLISHED, S.SHUTTING_DOWN):
+                raise LocalProtocolError(f"cannot join: a session is {self.state.value}")
             self._refuse("join")
         realm = validate_uri(realm, "realm")
         hello_auth = combine_authenticators(list(authenticators))
-        details: dict[str, Any] = {
-            "roles": CLIENT_ROLES,
-            "agent": self.agent,
-            "authmethods": list(hello_auth.authmethods),
-        }
-        if hello_auth.authid is not None:
-            details["authid"] = hello_auth.authid
-        if hello_auth.authrole is not None:
-            details["authrole"] = hello_auth.authrole
-        if hello_auth.authextra:
-            details["authextra"] = dict(hello_auth.authextra)
-        hello = m.Hello(realm=realm, details=details)
-        self._realm = realm
-        # Request IDs are session-scoped: a new session starts again at 1 (spec, IDs).
-        self._next_id = 1
-        self._abandoned_calls = RecentIds()
-        self._recent_subscriptions = RecentIds()
-        self._recent_registrations = RecentIds()
-        self._recent_invocations = RecentIds()
+        details: dict[str, Any] = {"roles": CLIENT_ROLES, "agent": self.agent}
+        details.update(hello_auth.details())
+        self._send(m.Hello(realm=realm, details=details))
+        # Everything of the previous session goes at once; request IDs are session-scoped, so
+        # the new record starts again at 1 (spec, IDs).
+        self._s = SessionRecord(realm=realm, authenticators={a.method: a for a in authenticators})
         self.details = None
-        self._aborted_locally = False
         self.features = RouterFeatures()
-        self._authenticators = {a.method: a for a in authenticators}
-        self._outbox.append(hello)
-        self.state = SessionState.ESTABLISHING
+        self.state = nxt
 
     def leave(self, reason: str = CloseDetails.REASON_DEFAULT, message: str | None = None) -> None:
-        """Queue GOODBYE; the session ends (``Left``) when the router answers."""
-        self._require_joined("leave")
+        """Send GOODBYE; the session ends (``Left``) when the router answers."""
+        nxt = self._command(SessionCommand.LEAVE, "leave")
         reason = validate_uri(reason, "close reason")
-        self._outbox.append(
-            m.Goodbye(reason=reason, details={"message": message} if message else None)
-        )
-        self._leave_reason = reason
-        self.state = SessionState.SHUTTING_DOWN
+        self._send(m.Goodbye(reason=reason, details={"message": message} if message else None))
+        self._s.leave_reason = reason
+        self.state = nxt
 
     def abort(self, reason: str = "wamp.close.normal", message: str | None = None) -> None:
-        """Give up the session (or a join in progress) at once: queue ABORT, emit ``Aborted``.
+        """Give up the session (or a join in progress) at once: send ABORT, emit ``Aborted``.
 
         Unlike :meth:`leave` nothing is awaited: ABORT is never answered. Pending requests fail.
+        The session ends even if ABORT cannot be sent.
         """
-        if self.state not in (S.ESTABLISHING, S.CHALLENGING, S.ESTABLISHED, S.SHUTTING_DOWN):
-            self._refuse("abort")
+        self._command(SessionCommand.ABORT, "abort")
         reason = validate_uri(reason, "abort reason")
-        self._outbox.append(
-            m.Abort(reason=reason, details={"message": message} if message else None)
-        )
+        try:
+            self._send(m.Abort(reason=reason, details={"message": message} if message else None))
+        except LocalProtocolError as exc:
+            log.debug("ABORT not sent: %s", exc)
         self._end(CloseDetails(reason, message, local=True), abort=True)
 
     def call(
@@ -236,16 +228,17 @@ class ClientSession:
         if progress:
             self._require_feature("dealer", "progressive_call_invocations")
             wire["progress"] = True
-        rid = self._next_id
-        msg = m.Call(
-            request_id=rid, procedure=procedure, options=wire, args=args, kwargs=kwargs,
-            payload=payload,
+        rid = self._s.next_id
+        self._send(
+            m.Call(
+                request_id=rid, procedure=procedure, options=wire, args=args, kwargs=kwargs,
+                payload=payload,
+            )
         )  # fmt: skip
         self._advance_id()
-        self._pending[rid] = Pending(
+        self._s.pending[rid] = Pending(
             "call", procedure, progress=bool(wire.get("receive_progress")), streaming=progress
         )
-        self._outbox.append(msg)
         return rid
 
     def call_progress(
@@ -258,14 +251,12 @@ class ClientSession:
     ) -> None:
         """Send a further chunk of a progressive call invocation (``final=True`` for the last)."""
         self._require_joined("call_progress")
-        pending = self._pending.get(request_id)
+        pending = self._s.pending.get(request_id)
         if pending is None or pending.kind != "call" or not pending.streaming:
             raise LocalProtocolError(f"request {request_id} is not an open progressive call")
-        pending.continued = True
-        pending.streaming = not final
         assert pending.uri is not None
         options = {} if final else {"progress": True}
-        self._outbox.append(
+        self._send(
             m.Call(
                 request_id=request_id,
                 procedure=pending.uri,
@@ -274,6 +265,8 @@ class ClientSession:
                 kwargs=kwargs,
             )
         )
+        pending.continued = True
+        pending.streaming = not final
 
     def cancel(self, request_id: int, mode: str = "kill") -> bool:
         """Cancel a pending call (mode ``skip``, ``kill`` or ``killnowait``).
@@ -287,20 +280,20 @@ class ClientSession:
         """
         if mode not in ("skip", "kill", "killnowait"):
             raise LocalProtocolError(f"invalid cancel mode {mode!r}")
-        pending = self._pending.get(request_id)
+        pending = self._s.pending.get(request_id)
         if pending is None or pending.kind != "call" or self.state is not S.ESTABLISHED:
             return False
         if pending.canceled is not None:
             return True  # CANCEL already sent (a local-only cancel is no longer pending)
         sent = "call_canceling" in self.features.dealer
         if sent:
-            self._outbox.append(m.Cancel(request_id=request_id, options={"mode": mode}))
+            self._send(m.Cancel(request_id=request_id, options={"mode": mode}))
         if sent and mode != "skip":
             pending.canceled = mode
             return True
         pending.canceled = mode if sent else "local"
-        del self._pending[request_id]
-        self._abandoned_calls.add(request_id)
+        del self._s.pending[request_id]
+        self._s.abandoned_calls.add(request_id)
         self._events.append(
             ev.RequestFailed(request_id, "call", ApplicationError(ApplicationError.CANCELED))
         )
@@ -321,14 +314,16 @@ class ClientSession:
         topic = validate_uri(topic, "topic", strict=self.strict_uris)
         opts = options or PublishOptions()
         wire = opts.to_options(self.features.broker)
-        rid = self._next_id
-        msg = m.Publish(
-            request_id=rid, topic=topic, options=wire, args=args, kwargs=kwargs, payload=payload
-        )
+        rid = self._s.next_id
+        self._send(
+            m.Publish(
+                request_id=rid, topic=topic, options=wire, args=args, kwargs=kwargs,
+                payload=payload,
+            )
+        )  # fmt: skip
         self._advance_id()
         if opts.acknowledge:
-            self._pending[rid] = Pending("publish", topic)
-        self._outbox.append(msg)
+            self._s.pending[rid] = Pending("publish", topic)
         return rid
 
     def subscribe(self, topic: str, options: SubscribeOptions | None = None) -> int:
@@ -339,10 +334,10 @@ class ClientSession:
             topic, "topic", strict=self.strict_uris, allow_empty=opts.match != "exact"
         )
         wire = opts.to_options(self.features.broker)
-        rid = self._next_id
-        self._outbox.append(m.Subscribe(request_id=rid, topic=topic, options=wire))
+        rid = self._s.next_id
+        self._send(m.Subscribe(request_id=rid, topic=topic, options=wire))
         self._advance_id()
-        self._pending[rid] = Pending("subscribe", topic)
+        self._s.pending[rid] = Pending("subscribe", topic)
         return rid
 
     def unsubscribe(self, subscription_id: int) -> int | None:
@@ -351,7 +346,7 @@ class ClientSession:
         Returns the request ID, or None when other local users remain (nothing sent).
         """
         self._require_joined("unsubscribe")
-        sub = self._subscriptions.get(subscription_id)
+        sub = self._s.subscriptions.get(subscription_id)
         if sub is None:
             raise LocalProtocolError(f"no active subscription {subscription_id}")
         if sub.count <= 0:
@@ -359,11 +354,11 @@ class ClientSession:
         if sub.count > 1:
             sub.count -= 1
             return None
+        rid = self._s.next_id
+        self._send(m.Unsubscribe(request_id=rid, subscription_id=subscription_id))
         sub.count = 0
-        rid = self._next_id
-        self._outbox.append(m.Unsubscribe(request_id=rid, subscription_id=subscription_id))
         self._advance_id()
-        self._pending[rid] = Pending("unsubscribe", target=subscription_id)
+        self._s.pending[rid] = Pending("unsubscribe", target=subscription_id)
         return rid
 
     def register(self, procedure: str, options: RegisterOptions | None = None) -> int:
@@ -374,20 +369,20 @@ class ClientSession:
             procedure, "procedure", strict=self.strict_uris, allow_empty=opts.match != "exact"
         )
         wire = opts.to_options(self.features.dealer)
-        rid = self._next_id
-        self._outbox.append(m.Register(request_id=rid, procedure=procedure, options=wire))
+        rid = self._s.next_id
+        self._send(m.Register(request_id=rid, procedure=procedure, options=wire))
         self._advance_id()
-        self._pending[rid] = Pending("register", procedure)
+        self._s.pending[rid] = Pending("register", procedure)
         return rid
 
     def unregister(self, registration_id: int) -> int:
         self._require_joined("unregister")
-        if registration_id not in self._registrations:
+        if registration_id not in self._s.registrations:
             raise LocalProtocolError(f"no active registration {registration_id}")
-        rid = self._next_id
-        self._outbox.append(m.Unregister(request_id=rid, registration_id=registration_id))
+        rid = self._s.next_id
+        self._send(m.Unregister(request_id=rid, registration_id=registration_id))
         self._advance_id()
-        self._pending[rid] = Pending("unregister", target=registration_id)
+        self._s.pending[rid] = Pending("unregister", target=registration_id)
         return rid
 
     def yield_result(
@@ -402,7 +397,9 @@ class ClientSession:
         """Answer an invocation (``progress=True`` for a progressive result).
 
         Returns False (nothing sent) when the invocation is already closed, e.g. interrupted with
-        ``killnowait`` or the session ended.
+        ``killnowait`` or the session ended. An answer the transport cannot carry raises
+        :class:`~wamp_core.LocalProtocolError` (``MessageTooLarge``, ``EncodingError``) and the
+        invocation stays open: answer it again, e.g. with :meth:`yield_error`.
         """
         inv = self._open_invocation(request_id, "yield_result")
         if inv is None:
@@ -412,12 +409,13 @@ class ClientSession:
                 "the caller did not ask for progressive results (details.receive_progress)"
             )
         options = {"progress": True} if progress else {}
-        msg = m.Yield(
-            request_id=request_id, options=options, args=args, kwargs=kwargs, payload=payload
+        self._send(
+            m.Yield(
+                request_id=request_id, options=options, args=args, kwargs=kwargs, payload=payload
+            )
         )
         if not progress:
             self._finish_invocation(request_id)
-        self._outbox.append(msg)
         return True
 
     def yield_error(
@@ -432,46 +430,10 @@ class ClientSession:
         if inv is None:
             return False
         error = validate_uri(error, "error URI")
-        msg = m.Error(request_type=68, request_id=request_id, error=error, args=args, kwargs=kwargs)
+        self._send(
+            m.Error(request_type=68, request_id=request_id, error=error, args=args, kwargs=kwargs)
+        )
         self._finish_invocation(request_id)
-        self._outbox.append(msg)
-        return True
-
-    def send_failed(self, msg: m.Message, error: WampError) -> bool:
-        """A queued message could not be sent (too large for the transport, not serializable).
-
-        A request ends with :class:`RequestFailed` carrying ``error``; an invocation answer is
-        replaced by an ERROR that says why (``wamp.error.payload_size_exceeded`` or
-        ``wamp.error.invalid_payload``), queued for sending. Returns False for a message that is
-        neither (HELLO, GOODBYE...): the caller must treat the connection as failed.
-        """
-        too_large = getattr(error, "reason", None) == "wamp.error.payload_size_exceeded"
-        uri = "wamp.error.payload_size_exceeded" if too_large else "wamp.error.invalid_payload"
-        if isinstance(msg, m.Yield) or (isinstance(msg, m.Error) and msg.request_type == 68):
-            log.warning("answer to invocation %d not sendable (%s); sending %s",
-                        msg.request_id, error, uri)  # fmt: skip
-            self._finish_invocation(msg.request_id)
-            self._outbox.append(
-                m.Error(request_type=68, request_id=msg.request_id, error=uri, args=[str(error)])
-            )
-            return True
-        kind = SENT_KIND.get(type(msg))
-        if kind is None:
-            return False
-        rid: int = msg[0]
-        pending = self._pending.pop(rid, None)
-        if pending is not None and pending.continued:
-            # A later chunk of a progressive call invocation: the router has the call open.
-            # Cancel it there (if the dealer can), and tolerate its late answer.
-            if "call_canceling" in self.features.dealer:
-                self._outbox.append(m.Cancel(request_id=rid, options={"mode": "kill"}))
-            self._abandoned_calls.add(rid)
-        if pending is not None or kind == "publish":
-            self._events.append(
-                ev.RequestFailed(
-                    rid, kind, LocalProtocolError(f"cannot send {msg.NAME}: {error}", reason=uri)
-                )
-            )
         return True
 
     # ----------------------------------------------------------------------------------------
@@ -482,48 +444,62 @@ class ClientSession:
         state = self.state
         if state is SessionState.FAILED:
             log.debug("session failed; dropping %s", msg.NAME)
-            return self._take_events()
+            return self.take_events()
         nxt = TRANSITIONS.get((state, type(msg)))
         if nxt is None:
-            if state is SessionState.SHUTTING_DOWN or self._aborted_locally:
+            if state is SessionState.SHUTTING_DOWN or self._s.aborted_locally:
                 log.debug("ignoring %s in state %s", msg.NAME, state.value)
-                return self._take_events()
+                return self.take_events()
             return self.protocol_violation(
                 f"{msg.NAME} is not allowed in session state {state.value}"
             )
         try:
             self._handlers[type(msg)](msg)
-        except ProtocolError as exc:
+        except RemoteProtocolError as exc:
             return self.protocol_violation(exc.message)
-        return self._take_events()
+        # A reply this message needs that cannot be sent (LocalProtocolError from the sender)
+        # propagates: the connection cannot go on, and the Connection ends it.
+        if self.state is state:  # the handler took no escape (ending, violation)
+            self.state = nxt
+        return self.take_events()
 
     def protocol_violation(self, text: str) -> list[ev.SessionEvent]:
         """Abort the session for a protocol violation (also for framing/decoding errors).
 
-        Queues ``ABORT wamp.error.protocol_violation``, fails all pending requests, enters FAILED.
+        Sends ``ABORT wamp.error.protocol_violation`` (if it can), fails all pending requests,
+        enters FAILED. Logged at DEBUG: the peer's misbehaviour is reported by the events.
         """
-        log.warning("protocol violation: %s", text)
+        log.debug("protocol violation: %s", text)
         if self.state is not SessionState.FAILED:
             # Not before our first HELLO (it must open the conversation); after a session
             # the ABORT tells the router why the transport is being dropped.
-            if self.state is not SessionState.CLOSED or self._realm:
-                self._outbox.append(
-                    m.Abort(reason="wamp.error.protocol_violation", details={"message": text})
-                )
-            self._end(CloseDetails("wamp.error.protocol_violation", text, local=True), abort=True)
-            self.state = SessionState.FAILED
-        return self._take_events()
+            if self.state is not SessionState.CLOSED or self._s.realm:
+                abort = m.Abort(reason="wamp.error.protocol_violation", details={"message": text})
+                try:
+                    self._send(abort)
+                except LocalProtocolError as exc:
+                    log.debug("ABORT not sent: %s", exc)
+            details = CloseDetails("wamp.error.protocol_violation", text, local=True)
+            self._end(details, abort=True, failed=True)
+        return self.take_events()
 
     def connection_lost(self) -> list[ev.SessionEvent]:
-        """The transport is gone: end the session and fail everything pending."""
+        """The transport is gone: end the session and fail everything pending.
+
+        On a :class:`~wamp_core.Connection` report it with :meth:`Connection.receive_eof
+        <wamp_core.Connection.receive_eof>` or :meth:`Connection.connection_lost
+        <wamp_core.Connection.connection_lost>`; this is the lower layer they use.
+        """
         self._transport_gone = True
-        if self.state in (S.ESTABLISHED, S.SHUTTING_DOWN):
-            self._end(CloseDetails(CloseDetails.REASON_TRANSPORT_LOST, "transport lost"))
-        elif self.state in (S.ESTABLISHING, S.CHALLENGING):
-            details = CloseDetails(CloseDetails.REASON_TRANSPORT_LOST, "transport lost", local=True)
-            self._end(details, abort=True)
         self._outbox.clear()
-        return self._take_events()
+        if (self.state, SessionCommand.TRANSPORT_LOST) in TRANSITIONS:
+            joined = self.state in (S.ESTABLISHED, S.SHUTTING_DOWN)
+            details = CloseDetails(
+                CloseDetails.REASON_TRANSPORT_LOST, "transport lost", local=not joined
+            )
+            # A session that was up ends (Left); a join in progress fails (Aborted).
+            self._end(details, abort=not joined)
+        return self.take_events()
 
     # ----------------------------------------------------------------------------------------
     # Handlers (session)
@@ -531,10 +507,10 @@ class ClientSession:
     def _on_welcome(self, msg: m.Welcome) -> None:
         details = msg.details
         method = details.get("authmethod")
-        auth = self._authenticators.get(method) if isinstance(method, str) else None
+        auth = self._s.authenticators.get(method) if isinstance(method, str) else None
         # A WELCOME that names no offered method must not skip the router proofs an offered
         # method requires (SCRAM verifier, cryptosign router signature): check them all.
-        checks = [auth] if auth is not None else list(self._authenticators.values())
+        checks = [auth] if auth is not None else list(self._s.authenticators.values())
         for check in checks:
             try:
                 check.on_welcome(details.get("authextra") or {})
@@ -553,7 +529,7 @@ class ClientSession:
         if not (self.features.has_broker or self.features.has_dealer):
             raise RemoteProtocolError("WELCOME.Details.roles announces neither broker nor dealer")
         self.details = SessionDetails(
-            realm=details.get("realm") or self._realm,
+            realm=details.get("realm") or self._s.realm,
             session=msg.session_id,
             authid=details.get("authid"),
             authrole=details.get("authrole"),
@@ -566,11 +542,10 @@ class ClientSession:
             resume_token=details.get("resume_token"),
             router_roles=dict(msg.roles),
         )
-        self.state = SessionState.ESTABLISHED
         self._events.append(ev.Joined(self.details))
 
     def _on_challenge(self, msg: m.Challenge) -> None:
-        auth = self._authenticators.get(msg.method)
+        auth = self._s.authenticators.get(msg.method)
         if auth is None:
             raise RemoteProtocolError(
                 f"CHALLENGE for authmethod {msg.method!r}, which we did not offer"
@@ -588,13 +563,15 @@ class ClientSession:
                 AuthenticationError(f"{type(exc).__name__} in {msg.method} authenticator")
             )
             return
-        self.state = SessionState.CHALLENGING
-        self._outbox.append(m.Authenticate(signature=signature, extra=extra))
+        self._send(m.Authenticate(signature=signature, extra=extra))
         self._events.append(ev.ChallengeAnswered(msg.method))
 
     def _auth_failed(self, exc: AuthenticationError) -> None:
-        log.warning("authentication failed: %s", exc.message)
-        self._outbox.append(m.Abort(reason=exc.reason, details={"message": exc.message}))
+        log.debug("authentication failed: %s", exc.message)
+        try:
+            self._send(m.Abort(reason=exc.reason, details={"message": exc.message}))
+        except LocalProtocolError as send_exc:
+            log.debug("ABORT not sent: %s", send_exc)
         self._end(CloseDetails(exc.reason, exc.message, local=True), abort=True)
 
     def _on_abort(self, msg: m.Abort) -> None:
@@ -604,10 +581,10 @@ class ClientSession:
 
     def _on_goodbye(self, msg: m.Goodbye) -> None:
         if self.state is SessionState.SHUTTING_DOWN:
-            reason = self._leave_reason or msg.reason
+            reason = self._s.leave_reason or msg.reason
             self._end(CloseDetails(reason, msg.message, local=True))
         else:
-            self._outbox.append(m.Goodbye(reason="wamp.close.goodbye_and_out"))
+            self._send(m.Goodbye(reason="wamp.close.goodbye_and_out"))
             self._end(CloseDetails(msg.reason, msg.message))
 
     def _end(
@@ -617,32 +594,37 @@ class ClientSession:
         abort: bool = False,
         args: list[Any] | None = None,
         kwargs: dict[str, Any] | None = None,
+        failed: bool = False,
     ) -> None:
-        """Leave the session: fail pending requests, forget session state, emit the end event."""
+        """End the session (CLOSED, or FAILED for a violation): fail pending requests, drop the
+        session's live state, emit the end event, tell ``on_end``."""
+        record = self._s
         error = SessionClosed(f"session ended: {details.reason}", reason=details.reason)
-        for rid, pending in self._pending.items():
+        for rid, pending in record.pending.items():
             self._events.append(ev.RequestFailed(rid, pending.kind, error))
-        self._pending.clear()
-        self._subscriptions.clear()
-        self._registrations.clear()
-        self._invocations.clear()
-        self.state = SessionState.CLOSED
-        self._leave_reason = None
-        self._aborted_locally = abort and details.local
+        record.pending.clear()
+        record.subscriptions.clear()
+        record.registrations.clear()
+        record.invocations.clear()
+        record.leave_reason = None
+        record.aborted_locally = abort and details.local
+        self.state = SessionState.FAILED if failed else SessionState.CLOSED
         if abort:
             self._events.append(ev.Aborted(details, args, kwargs))
         else:
             self._events.append(ev.Left(details))
+        if self._on_end is not None:
+            self._on_end()
 
     # ----------------------------------------------------------------------------------------
     # Handlers (requests)
 
     def _reply(self, request_id: int, kind: ev.RequestKind, name: str) -> Pending | None:
         """The pending request a reply answers; None for a tolerated late reply."""
-        pending = self._pending.get(request_id)
+        pending = self._s.pending.get(request_id)
         if pending is not None and pending.kind == kind:
-            return self._pending.pop(request_id)
-        if kind == "call" and request_id in self._abandoned_calls:
+            return self._s.pending.pop(request_id)
+        if kind == "call" and request_id in self._s.abandoned_calls:
             log.debug("dropping late %s for finished call %d", name, request_id)
             return None
         raise RemoteProtocolError(f"{name} for request {request_id}, which is not a pending {kind}")
@@ -654,9 +636,9 @@ class ClientSession:
     def _on_subscribed(self, msg: m.Subscribed) -> None:
         pending = self._reply(msg.request_id, "subscribe", "SUBSCRIBED")
         assert pending is not None and pending.uri is not None
-        sub = self._subscriptions.get(msg.subscription_id)
+        sub = self._s.subscriptions.get(msg.subscription_id)
         if sub is None:
-            self._subscriptions[msg.subscription_id] = SubscriptionRecord(pending.uri, 1)
+            self._s.subscriptions[msg.subscription_id] = SubscriptionRecord(pending.uri, 1)
         else:
             sub.count += 1
         self._events.append(ev.Subscribed(msg.request_id, msg.subscription_id, pending.uri))
@@ -665,27 +647,27 @@ class ClientSession:
         if msg.request_id == 0:
             details = msg.details or {}
             sid = details.get("subscription")
-            if not isinstance(sid, int) or sid not in self._subscriptions:
+            if not isinstance(sid, int) or sid not in self._s.subscriptions:
                 raise RemoteProtocolError(
                     f"subscription revocation for unknown subscription {sid!r}"
                 )
-            del self._subscriptions[sid]
-            self._recent_subscriptions.add(sid)
+            del self._s.subscriptions[sid]
+            self._s.recent_subscriptions.add(sid)
             self._events.append(ev.SubscriptionRevoked(sid, details.get("reason")))
             return
         pending = self._reply(msg.request_id, "unsubscribe", "UNSUBSCRIBED")
         assert pending is not None and pending.target is not None
-        sub = self._subscriptions.get(pending.target)
+        sub = self._s.subscriptions.get(pending.target)
         if sub is not None and sub.count <= 0:
-            del self._subscriptions[pending.target]
-        self._recent_subscriptions.add(pending.target)
+            del self._s.subscriptions[pending.target]
+        self._s.recent_subscriptions.add(pending.target)
         self._events.append(ev.Unsubscribed(msg.request_id, pending.target))
 
     def _on_event(self, msg: m.Event) -> None:
         sid = msg.subscription_id
-        sub = self._subscriptions.get(sid)
+        sub = self._s.subscriptions.get(sid)
         if sub is None:
-            if sid in self._recent_subscriptions:
+            if sid in self._s.recent_subscriptions:
                 log.debug("dropping EVENT for ended subscription %d", sid)
                 return
             raise RemoteProtocolError(f"EVENT for unknown subscription {sid}")
@@ -699,9 +681,9 @@ class ClientSession:
         rid = msg.request_id
         progress = msg.details.get("progress") is True
         if progress:
-            pending = self._pending.get(rid)
+            pending = self._s.pending.get(rid)
             if pending is None or pending.kind != "call":
-                if rid in self._abandoned_calls:
+                if rid in self._s.abandoned_calls:
                     log.debug("dropping late progressive RESULT for finished call %d", rid)
                     return
                 raise RemoteProtocolError(
@@ -715,59 +697,59 @@ class ClientSession:
         if finished is None:
             return
         if finished.canceled is not None:
-            self._abandoned_calls.add(rid)  # the other answer to a canceled call may follow
+            self._s.abandoned_calls.add(rid)  # the other answer to a canceled call may follow
         result = CallResult(msg.args or [], msg.kwargs or {}, False, msg.details, msg.payload)
         self._events.append(ev.CallSucceeded(rid, result))
 
     def _on_registered(self, msg: m.Registered) -> None:
-        if msg.registration_id in self._registrations:
+        if msg.registration_id in self._s.registrations:
             raise RemoteProtocolError(
                 f"REGISTERED reuses active registration {msg.registration_id}"
             )
         pending = self._reply(msg.request_id, "register", "REGISTERED")
         assert pending is not None and pending.uri is not None
-        self._registrations[msg.registration_id] = pending.uri
+        self._s.registrations[msg.registration_id] = pending.uri
         self._events.append(ev.Registered(msg.request_id, msg.registration_id, pending.uri))
 
     def _on_unregistered(self, msg: m.Unregistered) -> None:
         if msg.request_id == 0:
             details = msg.details or {}
             reg = details.get("registration")
-            if not isinstance(reg, int) or reg not in self._registrations:
+            if not isinstance(reg, int) or reg not in self._s.registrations:
                 raise RemoteProtocolError(
                     f"registration revocation for unknown registration {reg!r}"
                 )
-            del self._registrations[reg]
-            self._recent_registrations.add(reg)
+            del self._s.registrations[reg]
+            self._s.recent_registrations.add(reg)
             self._events.append(ev.RegistrationRevoked(reg, details.get("reason")))
             return
         pending = self._reply(msg.request_id, "unregister", "UNREGISTERED")
         assert pending is not None and pending.target is not None
-        self._registrations.pop(pending.target, None)
-        self._recent_registrations.add(pending.target)
+        self._s.registrations.pop(pending.target, None)
+        self._s.recent_registrations.add(pending.target)
         self._events.append(ev.Unregistered(msg.request_id, pending.target))
 
     def _on_invocation(self, msg: m.Invocation) -> None:
         rid, reg = msg.request_id, msg.registration_id
         d = msg.details
         more = d.get("progress") is True
-        inv = self._invocations.get(rid)
+        inv = self._s.invocations.get(rid)
         continuation = False
         if inv is not None:
             if not inv.open_stream or inv.registration != reg:
                 raise RemoteProtocolError(f"INVOCATION reuses the open request ID {rid}")
             inv.open_stream = more
             continuation = True
-        elif rid in self._recent_invocations:
+        elif rid in self._s.recent_invocations:
             log.debug("discarding INVOCATION continuation for completed invocation %d", rid)
             return
-        elif reg not in self._registrations:
-            if reg in self._recent_registrations:
+        elif reg not in self._s.registrations:
+            if reg in self._s.recent_registrations:
                 log.debug(
                     "INVOCATION for ended registration %d: answering no_such_registration", reg
                 )
-                self._recent_invocations.add(rid)
-                self._outbox.append(
+                self._s.recent_invocations.add(rid)
+                self._send(
                     m.Error(
                         request_type=68, request_id=rid, error="wamp.error.no_such_registration"
                     )
@@ -776,9 +758,9 @@ class ClientSession:
             raise RemoteProtocolError(f"INVOCATION for unknown registration {reg}")
         else:
             inv = InvocationRecord(reg, d.get("receive_progress") is True, more)
-            self._invocations[rid] = inv
+            self._s.invocations[rid] = inv
         timeout = d.get("timeout")
-        details = call_details(reg, self._registrations.get(reg), d, timeout)
+        details = call_details(reg, self._s.registrations.get(reg), d, timeout)
         self._events.append(
             ev.InvocationReceived(
                 rid, reg, msg.args or [], msg.kwargs or {}, details, continuation, msg.payload
@@ -787,7 +769,7 @@ class ClientSession:
 
     def _on_interrupt(self, msg: m.Interrupt) -> None:
         rid = msg.request_id
-        inv = self._invocations.get(rid)
+        inv = self._s.invocations.get(rid)
         if inv is None:
             log.debug("ignoring INTERRUPT for finished invocation %d", rid)
             return
@@ -796,7 +778,7 @@ class ClientSession:
         if mode == "kill":
             # The callee's answer to a kill is ``wamp.error.canceled``: sent now, so a handler
             # that is being cancelled never has to; whatever it still returns is dropped.
-            self._outbox.append(m.Error(request_type=68, request_id=rid, error=CANCELED))
+            self._send(m.Error(request_type=68, request_id=rid, error=CANCELED))
         self._events.append(ev.InterruptReceived(rid, mode, msg.options.get("reason")))
 
     def _on_error(self, msg: m.Error) -> None:
@@ -808,9 +790,9 @@ class ClientSession:
         if pending is None:
             return
         if pending.canceled is not None:
-            self._abandoned_calls.add(msg.request_id)  # the other answer may follow
-        if kind == "unsubscribe" and pending.target in self._subscriptions:
-            self._subscriptions[pending.target].count += 1
+            self._s.abandoned_calls.add(msg.request_id)  # the other answer may follow
+        if kind == "unsubscribe" and pending.target in self._s.subscriptions:
+            self._s.subscriptions[pending.target].count += 1
         error = ApplicationError(msg.error, *(msg.args or ()))
         error.kwargs = msg.kwargs or {}  # not splatted: the router's keys are arbitrary
         error.details = msg.details
@@ -822,18 +804,23 @@ class ClientSession:
 
     def _advance_id(self) -> None:
         """Consume the request ID just used (IDs are only taken by messages actually queued)."""
-        rid = self._next_id
-        self._next_id = 1 if rid >= MAX_ID else rid + 1
+        rid = self._s.next_id
+        self._s.next_id = 1 if rid >= MAX_ID else rid + 1
 
-    def _take_events(self) -> list[ev.SessionEvent]:
+    def take_events(self) -> list[ev.SessionEvent]:
+        """Events produced by commands rather than by received messages: ``abort()``'s
+        ``Aborted`` and the failed requests it ends, a ``cancel()`` that ends a call at once."""
         events, self._events = self._events, []
         return events
 
-    def take_events(self) -> list[ev.SessionEvent]:
-        """Events produced by commands (e.g. a local cancel without router support)."""
-        return self._take_events()
+    def _command(self, command: SessionCommand, what: str) -> SessionState:
+        """The next state for a state-moving command, or refuse it in this state."""
+        nxt = TRANSITIONS.get((self.state, command))
+        if nxt is None:
+            self._refuse(what)
+        return nxt
 
-    def _refuse(self, what: str) -> None:
+    def _refuse(self, what: str) -> NoReturn:
         if self.state is SessionState.FAILED:
             raise SessionClosed(
                 f"cannot {what}: the session failed (protocol violation)",
@@ -869,14 +856,14 @@ class ClientSession:
                 log.debug("%s for invocation %d after the session ended", what, request_id)
                 return None
             self._refuse(what)
-        inv = self._invocations.get(request_id)
+        inv = self._s.invocations.get(request_id)
         if inv is None:
-            if request_id in self._recent_invocations:
+            if request_id in self._s.recent_invocations:
                 log.debug("%s for closed invocation %d dropped", what, request_id)
                 return None
             raise LocalProtocolError(f"{what}: no open invocation {request_id}")
         return inv
 
     def _finish_invocation(self, request_id: int) -> None:
-        self._invocations.pop(request_id, None)
-        self._recent_invocations.add(request_id)
+        self._s.invocations.pop(request_id, None)
+        self._s.recent_invocations.add(request_id)

@@ -6,8 +6,9 @@ Plain data, kept apart from the engine's logic so the rules can be read (and ren
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, TypeAlias
 
 from .. import _messages as m
 from . import _events as ev
@@ -17,21 +18,28 @@ __all__ = [
     "AGENT",
     "CLIENT_ROLES",
     "SessionState",
+    "SessionCommand",
+    "SessionInput",
     "TRANSITIONS",
     "IN_SESSION",
     "REQUEST_TYPE_KIND",
-    "SENT_KIND",
     "CANCELED",
     "RECENT_MAX",
     "Pending",
     "SubscriptionRecord",
     "InvocationRecord",
     "RecentIds",
+    "SessionRecord",
     "event_details",
     "call_details",
 ]
 
-AGENT = "wamp-py-0.1"
+try:
+    _VERSION = version("wamp-py")
+except PackageNotFoundError:  # pragma: no cover - a source tree that was never installed
+    _VERSION = "0+unknown"
+#: HELLO.Details.agent (the version comes from the package metadata: one version source).
+AGENT = f"wamp-py-{_VERSION}"
 PPT_FEATURES = {"payload_passthru_mode": True}
 
 #: The roles and advanced features this client implements (announced in HELLO).
@@ -87,15 +95,39 @@ class SessionState(enum.Enum):
     FAILED = "failed"
 
 
+class SessionCommand(enum.Enum):
+    """The inputs that are not received messages: the application's session commands and the
+    loss of the transport."""
+
+    JOIN = "join()"
+    LEAVE = "leave()"
+    ABORT = "abort()"
+    TRANSPORT_LOST = "transport lost"
+
+
+#: What moves the session: a received message (by type) or a :class:`SessionCommand`.
+SessionInput: TypeAlias = "type[m.Message] | SessionCommand"
+
 S = SessionState
+C = SessionCommand
+_LIVE = (S.ESTABLISHING, S.CHALLENGING, S.ESTABLISHED, S.SHUTTING_DOWN)
 IN_SESSION = (
     m.Published, m.Subscribed, m.Unsubscribed, m.Event, m.Result, m.Registered,
     m.Unregistered, m.Invocation, m.Interrupt, m.Error,
 )  # fmt: skip
 
-#: (state, received message type) -> next state. Anything missing is a protocol violation,
-#: except in SHUTTING_DOWN, where other messages are ignored (spec transition 14).
-TRANSITIONS: dict[tuple[SessionState, type[m.Message]], SessionState] = {
+#: (state, input) -> next state: the only place the engine takes its next state from. A message
+#: missing here is a protocol violation (state FAILED), except in SHUTTING_DOWN, where other
+#: messages are ignored (spec transition 14); a command missing here is refused
+#: (:class:`~wamp_core.SessionClosed` or :class:`~wamp_core.LocalProtocolError`). The two escapes
+#: from the table: a handler that ends the session (an authentication failure on WELCOME or
+#: CHALLENGE, a router proof that does not verify) goes to CLOSED, and a protocol violation to
+#: FAILED.
+TRANSITIONS: dict[tuple[SessionState, SessionInput], SessionState] = {
+    (S.CLOSED, C.JOIN): S.ESTABLISHING,
+    (S.ESTABLISHED, C.LEAVE): S.SHUTTING_DOWN,
+    **{(state, C.ABORT): S.CLOSED for state in _LIVE},
+    **{(state, C.TRANSPORT_LOST): S.CLOSED for state in _LIVE},
     (S.ESTABLISHING, m.Welcome): S.ESTABLISHED,
     (S.ESTABLISHING, m.Challenge): S.CHALLENGING,
     (S.ESTABLISHING, m.Abort): S.CLOSED,
@@ -119,14 +151,6 @@ REQUEST_TYPE_KIND: dict[int, ev.RequestKind] = {
 }
 RECENT_MAX = 1024
 CANCELED = "wamp.error.canceled"
-SENT_KIND: dict[type[m.Message], ev.RequestKind] = {
-    m.Call: "call",
-    m.Publish: "publish",
-    m.Subscribe: "subscribe",
-    m.Unsubscribe: "unsubscribe",
-    m.Register: "register",
-    m.Unregister: "unregister",
-}
 
 
 @dataclass(slots=True)
@@ -199,3 +223,22 @@ def call_details(
         timeout=timeout / 1000 if isinstance(timeout, int) and timeout > 0 else None,
         extra=d,
     )
+
+
+@dataclass(slots=True)
+class SessionRecord:
+    """Everything that lives and dies with one session: replaced whole on ``join()``."""
+
+    realm: str = ""
+    authenticators: dict[str, Any] = field(default_factory=dict)
+    next_id: int = 1
+    pending: dict[int, Pending] = field(default_factory=dict)
+    subscriptions: dict[int, SubscriptionRecord] = field(default_factory=dict)
+    registrations: dict[int, str] = field(default_factory=dict)
+    invocations: dict[int, InvocationRecord] = field(default_factory=dict)
+    abandoned_calls: RecentIds = field(default_factory=RecentIds)
+    recent_subscriptions: RecentIds = field(default_factory=RecentIds)
+    recent_registrations: RecentIds = field(default_factory=RecentIds)
+    recent_invocations: RecentIds = field(default_factory=RecentIds)
+    leave_reason: str | None = None
+    aborted_locally: bool = False
