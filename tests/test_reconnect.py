@@ -1,8 +1,14 @@
-"""Tests for wamp_core._reconnect (pure reconnect policy)."""
+"""Tests for wamp_core._config._reconnect (pure reconnect policy).
+
+The noise of the jitter comes from each transport (``retry_delay_jitter`` as a callable in the
+dict, or ``TransportConfig.retry_delay_noise``); tests inject fixed sources.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import random
 import ssl
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -29,8 +35,12 @@ from wamp_core import (
 from wamp_core._config._reconnect import retry_delay
 
 
-def transport(url: str = "ws://h/", **settings: Any) -> TransportConfig:
-    return parse_transports({"url": url, **settings})[0]
+def transport(
+    url: str = "ws://h/", *, noise: Callable[[], float] | None = None, **settings: Any
+) -> TransportConfig:
+    """A parsed transport; ``noise`` replaces its noise source (keeping a numeric spread)."""
+    config = parse_transports({"url": url, **settings})[0]
+    return config if noise is None else dataclasses.replace(config, retry_delay_noise=noise)
 
 
 def fixed(value: float) -> Callable[[], float]:
@@ -57,17 +67,80 @@ def run_failures(policy: ReconnectPolicy, count: int) -> list[Attempt]:
 
 
 def test_default_delay_sequence_without_jitter() -> None:
-    policy = ReconnectPolicy([transport()], random=fixed(0.5))
+    # The page's form: a 0-argument callable as retry_delay_jitter (here: always the middle).
+    policy = ReconnectPolicy([transport(retry_delay_jitter=fixed(0.5))])
     delays = [a.delay for a in run_failures(policy, 6)]
     # First attempt immediately; first retry waits initial_retry_delay (Autobahn: initial*growth).
-    assert delays == pytest.approx([0.0, 1.5, 2.25, 3.375, 5.0625, 7.59375])
+    # Page defaults: initial 1.0 s, growth 1.5.
+    assert delays == pytest.approx([0.0, 1.0, 1.5, 2.25, 3.375, 5.0625])
+
+
+def test_page_defaults_reach_the_60_s_cap() -> None:
+    policy = ReconnectPolicy([transport(retry_delay_jitter=fixed(0.5))])
+    delays = [a.delay for a in run_failures(policy, 14)][1:]
+    assert delays[:11] == pytest.approx([1.5**k for k in range(11)])  # 1.0 ... 57.67
+    assert delays[11:] == [60.0, 60.0]
+
+
+def test_callable_jitter_is_the_noise_source_with_a_10_percent_spread() -> None:
+    t = transport(retry_delay_jitter=fixed(1.0))
+    assert t.retry_delay_jitter == 0.1
+    delays = [a.delay for a in run_failures(ReconnectPolicy([t]), 4)]
+    assert delays == pytest.approx([0.0, 1.1, 1.65, 2.475])
+    low_policy = ReconnectPolicy([transport(retry_delay_jitter=fixed(0))])
+    low = [a.delay for a in run_failures(low_policy, 3)]
+    assert low == pytest.approx([0.0, 0.9, 1.35])
+
+
+def test_noise_is_drawn_once_per_retry_and_never_for_a_first_attempt() -> None:
+    draws: list[float] = []
+
+    def noise() -> float:
+        draws.append(0.5)
+        return 0.5
+
+    a = transport("ws://a/", retry_delay_jitter=noise)
+    b = transport("ws://b/", retry_delay_jitter=0)
+    policy = ReconnectPolicy([a, b])
+    run_failures(policy, 2)  # the first attempt of each transport: no draw
+    assert draws == []
+    run_failures(policy, 4)  # a, b, a, b: a draws twice, b uses its own (default) source
+    assert len(draws) == 2
+    attempt = policy.next_attempt()
+    assert attempt is not None and attempt.index == 0
+    assert len(draws) == 3
+    policy.joined()
+    policy.failed(OSError())
+    assert policy.next_attempt() is not None  # after a join the next attempt waits 0: no draw
+    assert len(draws) == 3
+
+
+def test_the_transport_is_the_one_place_that_decides_the_noise() -> None:
+    t = transport(retry_delay_jitter=fixed(1.0))
+    assert retry_delay(t, 1) == pytest.approx(1.1)  # drawn from the transport
+    assert retry_delay(t, 1, 0.0) == pytest.approx(0.9)  # or given explicitly (pure)
+    with pytest.raises(TypeError):
+        ReconnectPolicy([t], random=fixed(0.5))  # type: ignore[call-arg]
+
+
+def test_numeric_jitter_uses_random_random() -> None:
+    t = transport(retry_delay_jitter=0.5)
+    assert t.retry_delay_jitter == 0.5
+    assert t.retry_delay_noise == random.random
+    random.seed(1234)
+    expected = [random.random() for _ in range(3)]
+    random.seed(1234)
+    delays = [a.delay for a in run_failures(ReconnectPolicy([t]), 4)][1:]
+    bases = [1.0, 1.5, 2.25]
+    jittered = [b * (1 + 0.5 * (2 * u - 1)) for b, u in zip(bases, expected, strict=True)]
+    assert delays == pytest.approx(jittered)
 
 
 def test_delay_capped_at_max() -> None:
     t = transport(
         initial_retry_delay=1, retry_delay_growth=2, max_retry_delay=5, retry_delay_jitter=0
     )
-    policy = ReconnectPolicy([t], random=fixed(0.5))
+    policy = ReconnectPolicy([t])
     assert [a.delay for a in run_failures(policy, 7)] == [0.0, 1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
 
 
@@ -75,9 +148,9 @@ def test_jitter_bounds() -> None:
     t = transport(
         initial_retry_delay=2, retry_delay_growth=2, max_retry_delay=10, retry_delay_jitter=0.25
     )
-    low = ReconnectPolicy([t], random=fixed(0.0))
+    low = ReconnectPolicy([dataclasses.replace(t, retry_delay_noise=fixed(0.0))])
     assert [a.delay for a in run_failures(low, 5)] == pytest.approx([0.0, 1.5, 3.0, 6.0, 7.5])
-    high = ReconnectPolicy([t], random=fixed(1.0))
+    high = ReconnectPolicy([dataclasses.replace(t, retry_delay_noise=fixed(1.0))])
     # 2*1.25, 4*1.25, 8*1.25 = 10 (exactly the cap), 10*1.25 capped to 10: never above max.
     assert [a.delay for a in run_failures(high, 5)] == pytest.approx([0.0, 2.5, 5.0, 10.0, 10.0])
 
@@ -86,28 +159,76 @@ def test_jitter_is_not_compounded() -> None:
     # Alternate extreme jitter: each delay is the geometric value times its own factor,
     # independent of the jitter drawn before (Autobahn stores the jittered value: a random walk).
     t = transport(
-        initial_retry_delay=1, retry_delay_growth=2, max_retry_delay=1000, retry_delay_jitter=0.5
+        initial_retry_delay=1,
+        retry_delay_growth=2,
+        max_retry_delay=1000,
+        retry_delay_jitter=0.5,
+        noise=cycle(0.0, 1.0),
     )
-    policy = ReconnectPolicy([t], random=cycle(0.0, 1.0))
+    policy = ReconnectPolicy([t])
     delays = [a.delay for a in run_failures(policy, 7)][1:]
     assert delays == pytest.approx([0.5, 3.0, 2.0, 12.0, 8.0, 48.0])
 
 
 def test_jitter_one_can_reach_zero_but_not_negative() -> None:
-    t = transport(initial_retry_delay=3, retry_delay_jitter=1)
-    policy = ReconnectPolicy([t], random=fixed(0.0))
+    t = transport(initial_retry_delay=3, retry_delay_jitter=1, noise=fixed(0.0))
+    policy = ReconnectPolicy([t])
     assert [a.delay for a in run_failures(policy, 3)] == [0.0, 0.0, 0.0]
 
 
-def test_random_out_of_range_is_clamped() -> None:
+def test_noise_at_the_ends_of_0_1_is_accepted() -> None:
     t = transport(initial_retry_delay=4, max_retry_delay=5, retry_delay_jitter=0.5)
-    assert [a.delay for a in run_failures(ReconnectPolicy([t], random=fixed(7.0)), 2)] == [0.0, 5.0]
-    assert [a.delay for a in run_failures(ReconnectPolicy([t], random=fixed(-3.0)), 2)] == [
-        0.0,
-        2.0,
-    ]
-    nan = ReconnectPolicy([t], random=fixed(float("nan")))
-    assert [a.delay for a in run_failures(nan, 2)] == [0.0, 4.0]
+    high = dataclasses.replace(t, retry_delay_noise=fixed(1))  # an int is fine
+    assert [a.delay for a in run_failures(ReconnectPolicy([high]), 2)] == [0.0, 5.0]
+    low = dataclasses.replace(t, retry_delay_noise=fixed(0.0))
+    assert [a.delay for a in run_failures(ReconnectPolicy([low]), 2)] == [0.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (7.0, "returned 7.0"),
+        (-3.0, "returned -3.0"),
+        (1.0000001, "returned 1.0000001"),
+        (float("nan"), "returned nan"),
+        (float("inf"), "returned inf"),
+        ("0.5", "returned a str"),
+        (None, "returned a NoneType"),
+        (True, "returned a bool"),
+    ],
+)
+def test_noise_out_of_range_is_an_error_when_drawn(value: Any, shown: str) -> None:
+    """Out-of-range noise is refused, not clamped (a Twisted-style callable returning seconds
+    would otherwise silently pin every delay to the top of its range)."""
+    ok = transport("ws://ok/", max_retries=0)
+    bad = transport("ws://bad/", retry_delay_jitter=lambda: value)  # accepted when parsed
+    policy = ReconnectPolicy([ok, bad])
+    run_failures(policy, 2)  # both first attempts: nothing drawn yet
+    with pytest.raises(ConfigurationError) as info:
+        policy.next_attempt()
+    message = str(info.value)
+    assert message.startswith("transport 1 (ws://bad/): the 'retry_delay_jitter' noise source")
+    assert "must return a float in [0, 1]" in message
+    assert shown in message
+    assert default_is_fatal(info.value)
+    # Nothing changed: the same error again, no attempt handed out.
+    assert policy.attempts == 2
+    with pytest.raises(ConfigurationError):
+        policy.next_attempt()
+    with pytest.raises(ConfigurationError):
+        retry_delay(bad, 1)
+    with pytest.raises(ConfigurationError, match="returned 2"):
+        retry_delay(ok, 1, 2)
+
+
+def test_noise_source_exceptions_propagate() -> None:
+    def broken() -> float:
+        raise RuntimeError("entropy pool on fire")
+
+    policy = ReconnectPolicy([transport(retry_delay_jitter=broken)])
+    run_failures(policy, 1)
+    with pytest.raises(RuntimeError, match="on fire"):
+        policy.next_attempt()
 
 
 def test_growth_one_is_constant_and_zero_initial_is_zero() -> None:
@@ -159,7 +280,9 @@ def test_max_retries_counts_retries_after_first_failure(max_retries: int) -> Non
 
 
 def test_max_retries_forever() -> None:
-    policy = ReconnectPolicy([transport(max_retries=-1, max_retry_delay=1)], random=fixed(0.5))
+    policy = ReconnectPolicy(
+        [transport(max_retries=-1, max_retry_delay=1, retry_delay_jitter=fixed(0.5))]
+    )
     attempts = run_failures(policy, 500)
     assert attempts[-1].attempt == 500
     assert attempts[-1].delay == 1.0
@@ -461,7 +584,7 @@ retry_settings = st.fixed_dictionaries(
 def test_delay_always_within_bounds(
     settings_: dict[str, float], failures: int, random_value: float
 ) -> None:
-    t = transport("ws://h/", **settings_)
+    t = parse_transports({"url": "ws://h/", **settings_})[0]
     delay = retry_delay(t, failures, random_value)
     assert 0.0 <= delay <= t.max_retry_delay
     if failures == 0:
@@ -481,8 +604,12 @@ def test_delay_always_within_bounds(
 def test_finite_retries_always_exhaust(
     transports: list[tuple[int, dict[str, float]]], randoms: list[float], fatal: list[bool]
 ) -> None:
-    configs = [transport(f"ws://h{i}/", max_retries=m, **s) for i, (m, s) in enumerate(transports)]
-    policy = ReconnectPolicy(configs, random=cycle(*randoms))
+    noise = cycle(*randoms)
+    configs = [
+        transport(f"ws://h{i}/", noise=noise, max_retries=m, **s)
+        for i, (m, s) in enumerate(transports)
+    ]
+    policy = ReconnectPolicy(configs)
     errors = itertools.cycle(
         [_Abort("wamp.error.not_authorized") if f else OSError("x") for f in fatal]
     )

@@ -7,6 +7,7 @@ to wait (recorded, not slept), connects with the blocking test client, and repor
 from __future__ import annotations
 
 import socket
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -32,16 +33,14 @@ class Outcome(Exception):
 
 
 def run(
-    policy: wc.ReconnectPolicy, authenticators: list[auth.Authenticator] | None = None
+    policy: wc.ReconnectPolicy, authenticators: Sequence[auth.Authenticator] = ()
 ) -> tuple[list[tuple[int, float]], Any]:
     """Attempt until a session joins or the policy gives up; return (attempts, result)."""
     attempts: list[tuple[int, float]] = []
     while (attempt := policy.next_attempt()) is not None:
         attempts.append((attempt.index, attempt.delay))
         try:
-            client = BlockingClient(
-                attempt.transport, authenticators=authenticators or [], timeout=5
-            )
+            client = BlockingClient(attempt.transport, authenticators=authenticators, timeout=5)
         except OSError as exc:
             policy.failed(exc)
             continue
@@ -92,6 +91,20 @@ def test_unreachable_router_exhausts_with_one_clear_error() -> None:
     assert isinstance(result, wc.ReconnectExhausted)
     assert dead in str(result)
     assert isinstance(result.failures[0][1], ConnectionRefusedError)
+
+
+def test_page_form_jitter_and_defaults_against_a_dead_port() -> None:
+    """The ``Component`` page's form: a 0-argument callable as ``retry_delay_jitter`` (here a
+    fixed draw at the top of the range, so the recorded delays are exact) and its defaults
+    (first retry after 1.0 s, growth 1.5, spread 0.1)."""
+    dead = f"rs://127.0.0.1:{_closed_port()}"
+    transports = wc.parse_transports(
+        [{"url": dead, "type": "rawsocket", "max_retries": 3, "retry_delay_jitter": lambda: 1.0}]
+    )
+    attempts, result = run(wc.ReconnectPolicy(transports))
+    assert [delay for _, delay in attempts] == pytest.approx([0.0, 1.1, 1.65, 2.475])
+    assert isinstance(result, wc.ReconnectExhausted)
+    assert all(isinstance(exc, ConnectionRefusedError) for _, exc in result.failures)
 
 
 def test_websocket_path_refused_is_fatal(crossbar: CrossbarRouter) -> None:

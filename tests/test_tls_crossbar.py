@@ -26,7 +26,6 @@ are tested: Crossbar's at HELLO, and the client's own when no exporter value is 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import ssl
 from typing import Any
@@ -66,9 +65,15 @@ def _aborted(client: BlockingClient) -> ev.Aborted:
 
 @pytest.mark.parametrize("kind", ["wss", "rss"])
 def test_join_call_publish_over_tls(crossbar: CrossbarRouter, kind: str) -> None:
-    """A call and an event travel through the router over TLS (CA trusted, hostname checked)."""
-    context = crossbar.ssl_context()
+    """A call and an event travel through the router over TLS (CA trusted, hostname checked).
+
+    Client ``a`` uses the core's context (``ssl_context_for`` of a ``TLSConfig`` trusting the
+    test CA), client ``b`` one made by hand.
+    """
+    context = wc.ssl_context_for(wc.TLSConfig(trust_root=str(crossbar.ca_path)))
+    assert context is not None
     assert context.check_hostname and context.verify_mode == ssl.CERT_REQUIRED
+    assert context.minimum_version >= ssl.TLSVersion.TLSv1_2
     with (
         BlockingClient(_tls_url(crossbar, kind), ssl_context=context) as a,
         BlockingClient(_tls_url(crossbar, kind), ssl_context=crossbar.ssl_context()) as b,
@@ -140,9 +145,10 @@ def test_hostname_mismatch_is_a_verification_error(crossbar: CrossbarRouter) -> 
 
 @pytest.mark.parametrize("kind", ["wss", "rss"])
 def test_untrusted_ca_fails_verification(crossbar: CrossbarRouter, kind: str) -> None:
-    """The system trust store does not know the test CA: a fatal verification error."""
+    """``tls: True`` (the core's default context: the system trust store) does not know the
+    test CA: a fatal verification error."""
     with pytest.raises(ssl.SSLCertVerificationError) as info:
-        BlockingClient(_tls_url(crossbar, kind), ssl_context=ssl.create_default_context())
+        BlockingClient(_tls_url(crossbar, kind))
     assert info.value.verify_code in (19, 20)  # self-signed in chain / unknown issuer
     assert wc.default_is_fatal(info.value)
     # Wrapped by a driver, the cause still counts.
@@ -175,7 +181,8 @@ def test_cryptosign_tls_unique_binding_joins(crossbar: CrossbarRouter, url_attr:
         finished = client.sock.get_channel_binding("tls-unique")
         assert finished
         channel_id = client.session.channel_ids["tls-unique"]
-        assert channel_id == hashlib.sha256(finished).digest()
+        assert channel_id == wc.channel_ids(finished)["tls-unique"]
+        assert len(channel_id) == 32
         joined = client.join()
         assert isinstance(joined, ev.Joined), joined
         assert joined.details.authmethod == "cryptosign"

@@ -1,10 +1,15 @@
-"""Tests for wamp_core._transport_config (Autobahn-style ``transports=`` parsing)."""
+"""Tests for wamp_core._config._transports (Autobahn-style ``transports=`` parsing).
+
+The documented Autobahn ``Component`` page is the contract: its keys, forms and defaults.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import pathlib
+import random
 import ssl
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -36,6 +41,7 @@ def error(value: Any) -> str:
 
 
 def test_none_is_autobahn_default() -> None:
+    """Autobahn's default URL; the retry defaults of the documented ``Component`` page."""
     config = one(None)
     assert config.type == "websocket"
     assert config.url == "ws://127.0.0.1:8080/ws"
@@ -45,10 +51,11 @@ def test_none_is_autobahn_default() -> None:
     assert config.endpoint.version is None
     assert config.serializers == ("cbor", "msgpack", "json")
     assert config.max_retries == -1
-    assert config.initial_retry_delay == 1.5
-    assert config.max_retry_delay == 300.0
+    assert config.initial_retry_delay == 1.0
+    assert config.max_retry_delay == 60.0
     assert config.retry_delay_growth == 1.5
     assert config.retry_delay_jitter == 0.1
+    assert config.retry_delay_noise == random.random
     assert dict(config.options) == {}
     assert dict(config.headers) == {}
     assert config.proxy is None
@@ -582,7 +589,21 @@ def test_retry_settings() -> None:
         ("retry_delay_growth", float("nan"), "'retry_delay_growth' must be finite"),
         ("retry_delay_jitter", -0.1, "'retry_delay_jitter' must be >= 0"),
         ("retry_delay_jitter", 1.5, "'retry_delay_jitter' must be <= 1"),
-        ("retry_delay_jitter", lambda: 0.5, "'retry_delay_jitter' must be a number"),
+        (
+            "retry_delay_jitter",
+            "0.1",
+            "'retry_delay_jitter' must be a number in [0, 1] or a 0-argument callable "
+            "(like random.random), not str",
+        ),
+        ("retry_delay_jitter", True, "'retry_delay_jitter' must be a number in [0, 1] or a"),
+        ("retry_delay_jitter", float("nan"), "'retry_delay_jitter' must be finite"),
+        (
+            "retry_delay_jitter",
+            lambda x: 0.5,
+            "'retry_delay_jitter' must be callable without arguments (like random.random), "
+            "not with signature (x)",
+        ),
+        ("retry_delay_jitter", random.uniform, "must be callable without arguments"),
     ],
 )
 def test_retry_setting_errors(key: str, value: Any, fragment: str) -> None:
@@ -755,6 +776,13 @@ def test_proxy_errors(value: dict[str, Any], fragment: str) -> None:
     assert fragment in error(value)
 
 
+def test_describe_hides_the_query() -> None:
+    """``describe()`` goes into logs and errors: a query string often carries a token."""
+    assert one("ws://h:1/ws?token=s3cret&x=1").describe() == "ws://h:1/ws?..."
+    assert one("ws://h:1/ws").describe() == "ws://h:1/ws"
+    assert one("rs://unix:/run/r.sock").describe() == "rs://unix:/run/r.sock"
+
+
 def test_headers() -> None:
     config = one({"url": "ws://h/", "headers": {"Authorization": "Bearer s3cret", "X-Trace": ""}})
     assert dict(config.headers) == {"Authorization": "Bearer s3cret", "X-Trace": ""}
@@ -853,3 +881,540 @@ def test_credentials_in_url_never_appear_in_the_error(url: str) -> None:
 
 def test_malformed_ipv6_url_is_a_configuration_error() -> None:
     assert "invalid URL" in error("ws://[::1/ws")
+
+
+# ------------------------------------------------------------------------ retry_delay_jitter forms
+
+
+def test_jitter_callable_is_the_noise_source() -> None:
+    """The page's form: a 0-argument callable; the spread stays 0.1."""
+
+    def noise() -> float:
+        return 0.25
+
+    config = one({"url": "ws://h/", "retry_delay_jitter": noise})
+    assert config.retry_delay_noise is noise
+    assert config.retry_delay_jitter == 0.1
+    assert one({"url": "ws://h/", "retry_delay_jitter": random.random}) == one("ws://h/")
+    seeded = random.Random(7)
+    assert one({"url": "ws://h/", "retry_delay_jitter": seeded.random}).retry_delay_noise() == (
+        random.Random(7).random()
+    )
+
+
+def test_jitter_number_is_the_spread() -> None:
+    """Autobahn's code form (a number), kept for porting: the noise stays random.random."""
+    config = one({"url": "ws://h/", "retry_delay_jitter": 0.3})
+    assert config.retry_delay_jitter == 0.3
+    assert config.retry_delay_noise == random.random
+    assert one({"url": "ws://h/", "retry_delay_jitter": 1}).retry_delay_jitter == 1.0
+
+
+def test_noise_source_is_not_called_when_parsing() -> None:
+    calls: list[int] = []
+
+    def noise() -> float:
+        calls.append(1)
+        return 0.5
+
+    one({"url": "ws://h/", "retry_delay_jitter": noise})
+    assert calls == []
+
+
+def test_noise_source_in_repr_hash_and_eq() -> None:
+    a = one({"url": "ws://h/", "retry_delay_jitter": lambda: 0.5})
+    b = one({"url": "ws://h/", "retry_delay_jitter": lambda: 0.5})
+    assert "retry_delay_noise" not in repr(a)
+    assert hash(a) == hash(b)  # the noise source is not hashed (it may be unhashable)
+    assert a != b  # but two different sources are different configurations
+    assert dataclasses.replace(a) == a
+
+
+def test_transport_config_checks_the_noise_source() -> None:
+    endpoint = Endpoint(type="tcp", host="h", port=1)
+    with pytest.raises(ConfigurationError, match="'retry_delay_noise' must be a 0-argument"):
+        TransportConfig(
+            type="websocket",
+            url="ws://h/",
+            endpoint=endpoint,
+            serializers=("json",),
+            retry_delay_noise=0.5,  # type: ignore[arg-type]
+        )
+    with pytest.raises(ConfigurationError, match="'retry_delay_noise' must be callable without"):
+        TransportConfig(
+            type="websocket",
+            url="ws://h/",
+            endpoint=endpoint,
+            serializers=("json",),
+            retry_delay_noise=lambda a, b: 0.5,  # type: ignore[arg-type,misc]
+        )
+
+
+# ------------------------------------------------------------------- every key: a table
+
+
+class _Required:
+    """No default: leaving the key out (or None) is an error with this message."""
+
+    def __init__(self, fragment: str) -> None:
+        self.fragment = fragment
+
+
+def _noise() -> float:
+    return 0.5
+
+
+_CONTEXT = ssl.create_default_context()
+_TLS = TLSConfig(hostname="x.example")
+
+#: One value of each Python type; ``Key.typed`` lists the kinds of a type the key accepts.
+JUNK: dict[str, Any] = {
+    "complex": 3.5j,
+    "bytes": b"ws://h/",
+    "object": object(),
+    "list": ["x"],
+    "tuple": ("x",),
+    "dict": {"x": 1},
+    "str": "x",
+    "int": 7,
+    "bool": True,
+    "float": 1.5,
+    "function": _noise,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Key:
+    """One configuration key: how to set it, read it back, its default and its accepted forms."""
+
+    label: str
+    build: Callable[[Any], Any]  # value -> the transports argument
+    read: Callable[[TransportConfig], Any]
+    default: Any  # read(...) with the key absent, or a _Required
+    accepted: tuple[tuple[Any, Any], ...]  # (value given, read back)
+    typed: frozenset[str]  # JUNK kinds of an accepted type (not tested as wrong types)
+    names: str  # how an error names the key
+
+
+def _top(key: str, url: str = "ws://h/") -> Callable[[Any], Any]:
+    return lambda value: {"url": url, key: value}
+
+
+def _endpoint(key: str, base: dict[str, Any] | None = None) -> Callable[[Any], Any]:
+    fields = base if base is not None else {"type": "tcp", "host": "h", "port": 1}
+    return lambda value: {"url": "ws://h/", "endpoint": {**fields, key: value}}
+
+
+def _tls(key: str, base: dict[str, Any] | None = None) -> Callable[[Any], Any]:
+    return lambda value: {
+        "url": "ws://h/",
+        "endpoint": {"type": "tcp", "host": "h", "port": 1, "tls": {**(base or {}), key: value}},
+    }
+
+
+def _proxy(key: str) -> Callable[[Any], Any]:
+    return lambda value: {"url": "ws://h/", "proxy": {"host": "p", "port": 1, key: value}}
+
+
+def _option(key: str, url: str = "ws://h/") -> Callable[[Any], Any]:
+    return lambda value: {"url": url, "options": {key: value}}
+
+
+def _jitter(config: TransportConfig) -> tuple[float, Callable[[], float]]:
+    return config.retry_delay_jitter, config.retry_delay_noise
+
+
+NUMBER = frozenset({"int", "float"})
+TRANSPORT_KEYS: tuple[Key, ...] = (
+    Key(
+        "type",
+        lambda v: {"type": v, "url": "rs://h:1" if v == "rawsocket" else "ws://h/"},
+        lambda c: c.type,
+        "websocket",
+        (("websocket", "websocket"), ("rawsocket", "rawsocket")),
+        frozenset({"str"}),
+        "transport 'type'",
+    ),
+    Key(
+        "url",
+        lambda v: {"url": v},
+        lambda c: (c.url, c.endpoint.describe()),
+        _Required("a websocket transport needs a 'url'"),
+        (
+            ("ws://r.example:9/ws", ("ws://r.example:9/ws", "tcp:r.example:9")),
+            ("wss://r.example/ws", ("wss://r.example/ws", "tcp:r.example:443 (tls)")),
+        ),
+        frozenset({"str"}),
+        "'url'",
+    ),
+    Key(
+        "endpoint",
+        _top("endpoint"),
+        lambda c: c.endpoint,
+        Endpoint(type="tcp", host="h", port=80),  # derived from the URL
+        (
+            ({"type": "tcp", "host": "a", "port": 2}, Endpoint(type="tcp", host="a", port=2)),
+            ({"type": "unix", "path": "/r.sock"}, Endpoint(type="unix", path="/r.sock")),
+            (
+                {"host": "a", "port": 2, "timeout": 2.5},
+                Endpoint(type="tcp", host="a", port=2, timeout=2.5),
+            ),
+            (Endpoint(type="tcp", host="b", port=3), Endpoint(type="tcp", host="b", port=3)),
+        ),
+        frozenset({"dict"}),
+        "'endpoint'",
+    ),
+    Key(
+        "serializer",
+        _top("serializer"),
+        lambda c: c.serializers,
+        ("cbor", "msgpack", "json"),
+        (("json", ("json",)), ("cbor.batched", ("cbor.batched",))),
+        frozenset({"str"}),
+        "'serializer'",
+    ),
+    Key(
+        "serializers",
+        _top("serializers"),
+        lambda c: c.serializers,
+        ("cbor", "msgpack", "json"),
+        ((["json", "cbor"], ("json", "cbor")), (("msgpack",), ("msgpack",))),
+        frozenset({"list", "tuple"}),
+        "'serializers'",
+    ),
+    Key(
+        "options",
+        _top("options"),
+        lambda c: dict(c.options),
+        {},
+        (
+            ({"auto_ping_interval": 10}, {"auto_ping_interval": 10.0}),
+            ({"maxMessagePayloadSize": 4096}, {"max_message_size": 4096}),
+        ),
+        frozenset({"dict"}),
+        "'options'",
+    ),
+    Key(
+        "max_retries",
+        _top("max_retries"),
+        lambda c: c.max_retries,
+        -1,
+        ((-1, -1), (0, 0), (5, 5)),
+        frozenset({"int"}),
+        "'max_retries'",
+    ),
+    Key(
+        "initial_retry_delay",
+        _top("initial_retry_delay"),
+        lambda c: c.initial_retry_delay,
+        1.0,
+        ((0, 0.0), (2.5, 2.5), (3, 3.0)),
+        NUMBER,
+        "'initial_retry_delay'",
+    ),
+    Key(
+        "max_retry_delay",
+        _top("max_retry_delay"),
+        lambda c: c.max_retry_delay,
+        60.0,
+        ((300, 300.0), (0.5, 0.5)),
+        NUMBER,
+        "'max_retry_delay'",
+    ),
+    Key(
+        "retry_delay_growth",
+        _top("retry_delay_growth"),
+        lambda c: c.retry_delay_growth,
+        1.5,
+        ((1, 1.0), (2.0, 2.0)),
+        NUMBER,
+        "'retry_delay_growth'",
+    ),
+    Key(
+        "retry_delay_jitter",
+        _top("retry_delay_jitter"),
+        _jitter,
+        (0.1, random.random),
+        ((0, (0.0, random.random)), (0.5, (0.5, random.random)), (_noise, (0.1, _noise))),
+        NUMBER | {"function"},
+        "'retry_delay_jitter'",
+    ),
+    Key(
+        "proxy",
+        _top("proxy"),
+        lambda c: c.proxy,
+        None,
+        (({"host": "p", "port": 3128}, Proxy("p", 3128)), (Proxy("q", 8080), Proxy("q", 8080))),
+        frozenset({"dict"}),
+        "'proxy'",
+    ),
+    Key(
+        "headers",
+        _top("headers"),
+        lambda c: dict(c.headers),
+        {},
+        (({"X-Trace": "1"}, {"X-Trace": "1"}),),
+        frozenset({"dict"}),
+        "'headers'",
+    ),
+)
+ENDPOINT_KEYS: tuple[Key, ...] = (
+    Key(
+        "endpoint.type",
+        lambda v: {"url": "ws://h/", "endpoint": {"type": v, "host": "h", "port": 1}},
+        lambda c: c.endpoint.type,
+        "tcp",  # inferred: unix when there is a path
+        (("tcp", "tcp"),),
+        frozenset({"str"}),
+        "endpoint 'type'",
+    ),
+    Key(
+        "endpoint.host",
+        lambda v: {"url": "ws://h/", "endpoint": {"type": "tcp", "host": v, "port": 1}},
+        lambda c: c.endpoint.host,
+        _Required("a tcp endpoint requires 'host'"),
+        (("r.example", "r.example"), ("[::1]", "::1"), ("10.0.0.1", "10.0.0.1")),
+        frozenset({"str"}),
+        "endpoint 'host'",
+    ),
+    Key(
+        "endpoint.port",
+        lambda v: {"url": "ws://h/", "endpoint": {"type": "tcp", "host": "h", "port": v}},
+        lambda c: c.endpoint.port,
+        _Required("a tcp endpoint requires 'port'"),
+        ((1, 1), (65535, 65535)),
+        frozenset({"int"}),
+        "endpoint 'port'",
+    ),
+    Key(
+        "endpoint.path",
+        lambda v: {"url": "ws://h/", "endpoint": {"type": "unix", "path": v}},
+        lambda c: c.endpoint.path,
+        _Required("a unix endpoint requires 'path'"),
+        (("/run/r.sock", "/run/r.sock"), (pathlib.Path("/run/p.sock"), "/run/p.sock")),
+        frozenset({"str"}),
+        "endpoint 'path'",
+    ),
+    Key(
+        "endpoint.tls",
+        _endpoint("tls"),
+        lambda c: c.endpoint.tls,
+        None,
+        (
+            (True, True),
+            (False, None),
+            ({}, TLSConfig()),
+            ({"hostname": "x.example"}, TLSConfig(hostname="x.example")),
+            (_TLS, _TLS),
+            (_CONTEXT, _CONTEXT),
+        ),
+        frozenset({"dict", "bool"}),
+        "endpoint 'tls'",
+    ),
+    Key(
+        "endpoint.timeout",
+        _endpoint("timeout"),
+        lambda c: c.endpoint.timeout,
+        10.0,
+        ((2.5, 2.5), (3, 3.0)),
+        NUMBER,
+        "endpoint 'timeout'",
+    ),
+    Key(
+        "endpoint.version",
+        _endpoint("version"),
+        lambda c: c.endpoint.version,
+        None,
+        ((4, 4), (6, 6)),
+        frozenset({"int"}),
+        "endpoint 'version'",
+    ),
+)
+TLS_KEYS: tuple[Key, ...] = (
+    Key(
+        "tls.hostname",
+        _tls("hostname"),
+        lambda c: c.endpoint.tls.hostname,  # type: ignore[union-attr]
+        None,
+        (("router.example", "router.example"),),
+        frozenset({"str"}),
+        "tls 'hostname'",
+    ),
+    Key(
+        "tls.trust_root",
+        _tls("trust_root"),
+        lambda c: c.endpoint.tls.trust_root,  # type: ignore[union-attr]
+        None,
+        (("/etc/ca.pem", "/etc/ca.pem"), (pathlib.Path("/etc/ca"), "/etc/ca")),
+        frozenset({"str"}),
+        "tls 'trust_root'",
+    ),
+    Key(
+        "tls.client_cert",
+        _tls("client_cert"),
+        lambda c: c.endpoint.tls.client_cert,  # type: ignore[union-attr]
+        None,
+        (("/etc/client.pem", "/etc/client.pem"),),
+        frozenset({"str"}),
+        "tls 'client_cert'",
+    ),
+    Key(
+        "tls.client_key",
+        _tls("client_key", {"client_cert": "/etc/client.pem"}),
+        lambda c: c.endpoint.tls.client_key,  # type: ignore[union-attr]
+        None,  # the key is then read from the client_cert file
+        (("/etc/client.key", "/etc/client.key"),),
+        frozenset({"str"}),
+        "tls 'client_key'",
+    ),
+)
+PROXY_KEYS: tuple[Key, ...] = (
+    Key(
+        "proxy.host",
+        _proxy("host"),
+        lambda c: c.proxy.host,  # type: ignore[union-attr]
+        _Required("'proxy' requires 'host'"),
+        (("proxy.local", "proxy.local"),),
+        frozenset({"str"}),
+        "proxy 'host'",
+    ),
+    Key(
+        "proxy.port",
+        _proxy("port"),
+        lambda c: c.proxy.port,  # type: ignore[union-attr]
+        _Required("'proxy' requires 'port'"),
+        ((3128, 3128),),
+        frozenset({"int"}),
+        "proxy 'port'",
+    ),
+)
+OPTION_KEYS: tuple[Key, ...] = (
+    Key(
+        "options.max_message_size",
+        _option("max_message_size"),
+        lambda c: c.options.get("max_message_size"),
+        None,  # absent: the driver's default applies
+        ((1, 1), (1 << 20, 1 << 20)),
+        frozenset({"int"}),
+        "option 'max_message_size'",
+    ),
+    Key(
+        "options.open_handshake_timeout",
+        _option("open_handshake_timeout"),
+        lambda c: c.options.get("open_handshake_timeout"),
+        None,
+        ((2.5, 2.5), (5, 5.0)),
+        NUMBER,
+        "option 'open_handshake_timeout'",
+    ),
+    Key(
+        "options.close_handshake_timeout",
+        _option("close_handshake_timeout"),
+        lambda c: c.options.get("close_handshake_timeout"),
+        None,
+        ((1, 1.0),),
+        NUMBER,
+        "option 'close_handshake_timeout'",
+    ),
+    Key(
+        "options.auto_ping_interval",
+        _option("auto_ping_interval"),
+        lambda c: c.options.get("auto_ping_interval"),
+        None,
+        ((0, 0.0), (10, 10.0)),
+        NUMBER,
+        "option 'auto_ping_interval'",
+    ),
+    Key(
+        "options.auto_ping_timeout",
+        _option("auto_ping_timeout"),
+        lambda c: c.options.get("auto_ping_timeout"),
+        None,
+        ((5, 5.0), (0.5, 0.5)),
+        NUMBER,
+        "option 'auto_ping_timeout'",
+    ),
+    Key(
+        "options.auto_ping_size",
+        _option("auto_ping_size"),
+        lambda c: c.options.get("auto_ping_size"),
+        None,
+        ((4, 4), (125, 125)),
+        frozenset({"int"}),
+        "option 'auto_ping_size'",
+    ),
+    Key(
+        "rawsocket options.max_message_size",
+        _option("max_message_size", "rs://h:1"),
+        lambda c: c.options.get("max_message_size"),
+        None,
+        ((512, 512), (1 << 24, 1 << 24)),
+        frozenset({"int"}),
+        "option 'max_message_size'",
+    ),
+    Key(
+        "rawsocket options.auto_ping_interval",
+        _option("auto_ping_interval", "rs://h:1"),
+        lambda c: c.options.get("auto_ping_interval"),
+        None,
+        ((30, 30.0),),
+        NUMBER,
+        "option 'auto_ping_interval'",
+    ),
+    Key(
+        "rawsocket options.auto_ping_timeout",
+        _option("auto_ping_timeout", "rs://h:1"),
+        lambda c: c.options.get("auto_ping_timeout"),
+        None,
+        ((10, 10.0),),
+        NUMBER,
+        "option 'auto_ping_timeout'",
+    ),
+)
+ALL_KEYS = TRANSPORT_KEYS + ENDPOINT_KEYS + TLS_KEYS + PROXY_KEYS + OPTION_KEYS
+
+
+def test_the_table_covers_every_key() -> None:
+    from wamp_core._config import _transports as tc
+
+    def names(keys: tuple[Key, ...], prefix: str = "") -> set[str]:
+        return {k.label.removeprefix(prefix) for k in keys}
+
+    assert names(TRANSPORT_KEYS) == set(tc._TRANSPORT_KEYS)
+    assert names(ENDPOINT_KEYS, "endpoint.") == set(tc._ENDPOINT_KEYS)
+    assert names(TLS_KEYS, "tls.") == set(tc._TLS_KEYS)
+    assert names(PROXY_KEYS, "proxy.") == set(tc._PROXY_KEYS)
+    assert names(OPTION_KEYS[:6], "options.") == set(tc._OPTIONS["websocket"])
+    assert names(OPTION_KEYS[6:], "rawsocket options.") == set(tc._OPTIONS["rawsocket"])
+
+
+@pytest.mark.parametrize("key", ALL_KEYS, ids=lambda k: k.label)
+def test_every_key_default(key: Key) -> None:
+    """Absent and ``None`` are the same: the default, or an error naming the missing key."""
+    if isinstance(key.default, _Required):
+        assert key.default.fragment in error(key.build(None))
+    else:
+        assert key.read(one(key.build(None))) == key.default
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [(k, value, expected) for k in ALL_KEYS for value, expected in k.accepted],
+    ids=lambda x: x.label if isinstance(x, Key) else "",
+)
+def test_every_key_accepted_forms(key: Key, value: Any, expected: Any) -> None:
+    result = key.read(one(key.build(value)))
+    assert result == expected
+    assert type(result) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("key", "kind"),
+    [(k, kind) for k in ALL_KEYS for kind in JUNK if kind not in k.typed],
+    ids=lambda x: x.label if isinstance(x, Key) else x,
+)
+def test_every_key_wrong_type(key: Key, kind: str) -> None:
+    """Every wrong type of every key: a ConfigurationError naming the key (and the transport)."""
+    message = error(key.build(JUNK[kind]))
+    assert message.startswith("transport 0: ")
+    assert key.names in message

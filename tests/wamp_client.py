@@ -3,14 +3,14 @@
 It only moves bytes and collects events; every protocol decision is the core's. Tests use it
 to prove behaviour against a real router.
 
-For ``wss://``/``rss://`` it wraps the socket with ``ssl_context`` (default: the endpoint's
-``ssl.SSLContext`` or the system trust store) and hands the connection the ``tls-unique``
-channel id ``SHA-256(get_channel_binding("tls-unique"))`` as Autobahn computes it.
+For ``wss://``/``rss://`` it wraps the socket with ``ssl_context`` (default: the core's
+:func:`wamp_core.ssl_context_for` of the endpoint), verifies
+:func:`wamp_core.server_hostname_for`, and hands the connection
+:func:`wamp_core.channel_ids` of ``get_channel_binding("tls-unique")``, as a driver does.
 """
 
 from __future__ import annotations
 
-import hashlib
 import selectors
 import socket
 import ssl
@@ -56,9 +56,7 @@ class BlockingClient:
                 sock.close()
                 raise
             assert isinstance(sock, ssl.SSLSocket)
-            unique = sock.get_channel_binding("tls-unique")
-            if unique is not None:
-                tls_ids["tls-unique"] = hashlib.sha256(unique).digest()
+            tls_ids = wc.channel_ids(sock.get_channel_binding("tls-unique"))
         self.sock = sock
         self.sock.settimeout(timeout)
         self.conn = wc.make_connection(
@@ -73,21 +71,10 @@ class BlockingClient:
         self.flush()
 
     def _wrap_tls(self, sock: socket.socket, context: ssl.SSLContext | None) -> ssl.SSLSocket:
-        endpoint = self.transport.endpoint
-        tls = endpoint.tls
-        hostname = endpoint.host
-        if isinstance(tls, wc.TLSConfig) and tls.hostname:
-            hostname = tls.hostname
         if context is None:
-            if isinstance(tls, ssl.SSLContext):
-                context = tls
-            elif isinstance(tls, wc.TLSConfig):
-                context = ssl.create_default_context(cafile=tls.trust_root)
-                if tls.client_cert:
-                    context.load_cert_chain(tls.client_cert, tls.client_key)
-            else:
-                context = ssl.create_default_context()
-        return context.wrap_socket(sock, server_hostname=hostname)
+            context = wc.ssl_context_for(self.transport)
+        assert context is not None
+        return context.wrap_socket(sock, server_hostname=wc.server_hostname_for(self.transport))
 
     @property
     def session(self) -> wc.ClientSession:

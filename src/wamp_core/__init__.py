@@ -36,6 +36,11 @@ from ._config._reconnect import (
     ReconnectPolicy as ReconnectPolicy,
     default_is_fatal as default_is_fatal,
 )
+from ._config._tls import (
+    channel_ids as channel_ids,
+    server_hostname_for as server_hostname_for,
+    ssl_context_for as ssl_context_for,
+)
 from ._config._transports import (
     Endpoint as Endpoint,
     Proxy as Proxy,
@@ -82,6 +87,7 @@ __all__ = [
     "default_is_fatal", "CLIENT_ROLES", "TRANSITIONS", "ClientSession", "SessionCommand",
     "SessionState",
     "Endpoint", "Proxy", "TLSConfig", "TransportConfig", "TransportSpec", "parse_transports",
+    "channel_ids", "server_hostname_for", "ssl_context_for",
     "make_connection", "make_framer", "CallDetails", "CallOptions", "CallResult", "CloseDetails",
     "EventDetails", "PublishOptions", "RegisterOptions", "RouterFeatures", "SessionDetails",
     "SubscribeOptions", "get_serializer", "Serializer", "SERIALIZER_NAMES", "MAX_ID",

@@ -1,6 +1,9 @@
 """Reconnect policy: which transport to try next, and how long to wait first.
 
-Pure and deterministic: no clock, no sleeping; randomness is injected. A driver loops::
+Pure: no clock, no sleeping. The only randomness is each transport's noise source
+(``TransportConfig.retry_delay_noise``, default :func:`random.random`, set by a callable
+``retry_delay_jitter`` in the transport dict); inject a fixed one and the policy is
+deterministic. A driver loops::
 
     while (attempt := policy.next_attempt()) is not None:
         await sleep(attempt.delay)
@@ -14,15 +17,22 @@ Pure and deterministic: no clock, no sleeping; randomness is injected. A driver 
     raise policy.exhausted_error()
 
 Transports are tried round-robin (like Autobahn). A transport's first attempt waits 0 s; after
-its n-th consecutive failure it waits ``min(max, initial * growth**(n-1))`` times a jitter factor
-in ``[1 - jitter, 1 + jitter]``, clamped to ``[0, max]``. A join resets every counter.
+its n-th consecutive failure (n >= 1) it waits::
+
+    base  = min(max_retry_delay, initial_retry_delay * retry_delay_growth ** (n - 1))
+    u     = retry_delay_noise()                      # one draw per retry, must be in [0, 1]
+    delay = clamp(base * (1 + retry_delay_jitter * (2 * u - 1)), 0, max_retry_delay)
+
+so the delay lies in ``[base * (1 - jitter), base * (1 + jitter)]``, is never negative and never
+above ``max_retry_delay``, and the jitter is not compounded from one retry to the next. A noise
+value outside ``[0, 1]`` (or not a number) raises :class:`ConfigurationError` from
+:meth:`ReconnectPolicy.next_attempt`. A join resets every counter.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import random as _random
 import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,6 +46,7 @@ __all__ = [
     "Attempt",
     "ReconnectExhausted",
     "ReconnectPolicy",
+    "check_noise",
     "default_is_fatal",
     "retry_delay",
 ]
@@ -92,13 +103,37 @@ def _refusal_is_final(code: int | None) -> bool:
     return 400 <= code < 500 and code not in (408, 429)  # WebSocket upgrade refused
 
 
-def retry_delay(transport: TransportConfig, failures: int, random_value: float = 0.5) -> float:
+def check_noise(value: object) -> float:
+    """A value drawn from a noise source: a number in ``[0, 1]``, else :class:`ConfigurationError`.
+
+    Out-of-range values are refused rather than clamped: a callable returning seconds (the
+    meaning of Twisted's ``backoffPolicy(jitter=...)``, whose wording the ``Component`` page
+    copies) would otherwise silently pin the delay to one end of its range.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigurationError(
+            "the 'retry_delay_jitter' noise source must return a float in [0, 1] "
+            f"(like random.random()), but returned a {type(value).__name__}"
+        )
+    number = float(value)
+    if not 0.0 <= number <= 1.0:  # also refuses NaN
+        raise ConfigurationError(
+            "the 'retry_delay_jitter' noise source must return a float in [0, 1] "
+            f"(like random.random()), but returned {value!r}"
+        )
+    return number
+
+
+def retry_delay(transport: TransportConfig, failures: int, noise: float | None = None) -> float:
     """The wait before the next attempt of ``transport`` after ``failures`` consecutive failures.
 
-    ``random_value`` in ``[0, 1]`` selects the jitter (0.5: none, 0: ``-jitter``, 1: ``+jitter``).
+    ``noise`` in ``[0, 1]`` places the delay within the jitter range (0: ``-jitter``, 0.5: none,
+    1: ``+jitter``); ``None`` draws it from ``transport.retry_delay_noise`` (only when
+    ``failures > 0``). See the module docstring for the formula.
     """
     if failures <= 0:
         return 0.0
+    u = check_noise(transport.retry_delay_noise() if noise is None else noise)
     cap = transport.max_retry_delay
     initial = transport.initial_retry_delay
     if initial == 0.0:
@@ -108,8 +143,7 @@ def retry_delay(transport: TransportConfig, failures: int, random_value: float =
     except OverflowError:
         uncapped = math.inf
     base = min(cap, uncapped)
-    r = min(1.0, max(0.0, random_value)) if math.isfinite(random_value) else 0.5
-    factor = 1.0 + transport.retry_delay_jitter * (2.0 * r - 1.0)
+    factor = 1.0 + transport.retry_delay_jitter * (2.0 * u - 1.0)
     return min(cap, max(0.0, base * factor))
 
 
@@ -151,15 +185,15 @@ class ReconnectPolicy:
 
     Call :meth:`next_attempt`, then exactly one of :meth:`failed` or :meth:`joined` for it;
     after :meth:`joined`, :meth:`failed` may still be called once when that session is lost.
-    ``random`` returns floats in ``[0, 1)``; ``is_fatal`` classifies failures (default:
-    :func:`default_is_fatal`).
+    ``is_fatal`` classifies failures (default: :func:`default_is_fatal`). The jitter of each
+    delay comes from the transport's own noise source (``TransportConfig.retry_delay_noise``),
+    so the transport configuration is the one place that decides it.
     """
 
     def __init__(
         self,
         transports: Sequence[TransportConfig],
         *,
-        random: Callable[[], float] = _random.random,
         is_fatal: Callable[[BaseException], bool] | None = None,
     ) -> None:
         self._transports: tuple[TransportConfig, ...] = tuple(transports)
@@ -171,7 +205,6 @@ class ReconnectPolicy:
                     f"transport {index} must be a TransportConfig "
                     f"(see parse_transports), not {type(transport).__name__}"
                 )
-        self._random = random
         self._is_fatal = default_is_fatal if is_fatal is None else is_fatal
         self._states = [_State() for _ in self._transports]
         self._cursor = 0
@@ -212,7 +245,11 @@ class ReconnectPolicy:
         return not any(self.can_try(i) for i in range(len(self._transports)))
 
     def next_attempt(self) -> Attempt | None:
-        """The next transport to try and the delay before it; ``None`` when all are exhausted."""
+        """The next transport to try and the delay before it; ``None`` when all are exhausted.
+
+        Raises :class:`ConfigurationError` (naming the transport) when the transport's noise
+        source returns something other than a number in ``[0, 1]``; nothing changes then.
+        """
         if self._current is not None and self._outcome is None:
             raise LocalProtocolError(
                 "next_attempt() called before failed() or joined() reported the previous attempt"
@@ -227,7 +264,10 @@ class ReconnectPolicy:
             return None
         transport = self._transports[index]
         failures = self._states[index].consecutive_failures
-        delay = retry_delay(transport, failures, self._random()) if failures else 0.0
+        try:
+            delay = retry_delay(transport, failures)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"transport {index} ({transport.describe()}): {exc}") from exc
         self._cursor = (index + 1) % count
         self._current = index
         self._outcome = None

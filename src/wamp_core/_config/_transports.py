@@ -4,6 +4,8 @@
 dict or a list of them) and returns validated, immutable :class:`TransportConfig` objects. It is
 stricter about types and unknown keys, and fixes Autobahn's gaps: ``rss://`` means TLS, batched
 serializers are allowed, float timeouts work, headers and client certificates are real options.
+The retry keys follow the documented ``Component`` page (defaults 1.0 s / 60 s / 1.5, and
+``retry_delay_jitter`` may be a 0-argument callable) and also accept Autobahn's numeric jitter.
 
 A key whose value is ``None`` is treated as absent. Every error is a
 :class:`~wamp_core.ConfigurationError` naming the transport (by index) and the offending key.
@@ -11,13 +13,15 @@ A key whose value is ``None`` is treated as absent. Every error is a
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 import logging
 import math
 import os
+import random as _random
 import re
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, Literal, TypeAlias, cast
@@ -37,6 +41,13 @@ from .._wire import (
 
 __all__ = [
     "DEFAULT_URL",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_INITIAL_RETRY_DELAY",
+    "DEFAULT_MAX_RETRY_DELAY",
+    "DEFAULT_RETRY_DELAY_GROWTH",
+    "DEFAULT_RETRY_DELAY_JITTER",
+    "NoiseSource",
     "TransportType",
     "EndpointType",
     "TLSOption",
@@ -92,6 +103,17 @@ _SCHEMES: Final[Mapping[str, tuple[str, ...]]] = {
 _SECURE_SCHEMES: Final = frozenset({"wss", "rss"})
 
 DEFAULT_CONNECT_TIMEOUT: Final = 10.0
+
+# Retry defaults: the documented Autobahn ``Component`` page (Autobahn's code uses 1.5 s / 300 s).
+DEFAULT_MAX_RETRIES: Final = -1
+DEFAULT_INITIAL_RETRY_DELAY: Final = 1.0
+DEFAULT_MAX_RETRY_DELAY: Final = 60.0
+DEFAULT_RETRY_DELAY_GROWTH: Final = 1.5
+#: The relative spread of the jitter (the delay varies by up to +-10 %).
+DEFAULT_RETRY_DELAY_JITTER: Final = 0.1
+
+#: A 0-argument callable returning a float in ``[0, 1]``, like :func:`random.random`.
+NoiseSource: TypeAlias = Callable[[], float]
 
 # Known transport options: canonical snake_case name -> Autobahn camelCase spelling.
 _OPTION_ALIASES: Final[Mapping[str, str]] = {
@@ -233,6 +255,27 @@ def _check_mapping(value: object, what: str) -> Mapping[Any, Any]:
     return value
 
 
+def _check_noise_source(value: object, what: str) -> Callable[[], float]:
+    """A callable that can be called without arguments (checked when its signature is known)."""
+    if not callable(value):
+        raise ConfigurationError(
+            f"{what} must be a 0-argument callable returning a float in [0, 1], "
+            f"not {_type_name(value)}"
+        )
+    try:
+        signature = inspect.signature(value)
+    except (TypeError, ValueError):  # some builtins have no signature: trust them
+        return cast(Callable[[], float], value)
+    try:
+        signature.bind()
+    except TypeError:
+        raise ConfigurationError(
+            f"{what} must be callable without arguments (like random.random), "
+            f"not with signature {signature}"
+        ) from None
+    return cast(Callable[[], float], value)
+
+
 # --------------------------------------------------------------------------------------------
 # URLs
 
@@ -274,7 +317,7 @@ def _parse_url(url: object, kind: str) -> _URLInfo:
     allowed = _SCHEMES[kind]
     if scheme not in allowed:
         schemes = " or ".join(f"{s}://" for s in allowed)
-        raise ConfigurationError(f"a {kind} transport needs a {schemes} URL, not {shown!r}")
+        raise ConfigurationError(f"'url': a {kind} transport needs a {schemes} URL, not {shown!r}")
     if split.username is not None or split.password is not None:
         raise ConfigurationError(
             f"user info in URL {shown!r} is not supported: use the authentication settings"
@@ -428,19 +471,30 @@ class TransportConfig:
 
     ``serializers`` are in preference order (a rawsocket has exactly one). ``options`` holds only
     the transport options the user gave (snake_case names, validated); drivers apply their
-    defaults for the rest. ``max_retries`` counts retries after the first consecutive failure
-    (``-1``: forever). Build instances with :func:`parse_transports`.
+    defaults for the rest. Build instances with :func:`parse_transports`.
+
+    Retry settings (defaults from the documented Autobahn ``Component`` page):
+    ``max_retries`` counts retries after the first consecutive failure (``-1``: forever);
+    the n-th consecutive failure is followed by a wait of
+    ``min(max_retry_delay, initial_retry_delay * retry_delay_growth ** (n - 1))`` scaled by
+    ``1 + retry_delay_jitter * (2 * retry_delay_noise() - 1)`` and clamped to
+    ``[0, max_retry_delay]``. ``retry_delay_jitter`` is the relative spread (0..1) and
+    ``retry_delay_noise`` the 0-argument source of values in ``[0, 1]`` (default
+    :func:`random.random`; a value outside ``[0, 1]`` is a :class:`ConfigurationError` when
+    drawn). The transport dict key ``retry_delay_jitter`` sets the spread when it is a number
+    and the noise source when it is a callable (see :func:`parse_transports`).
     """
 
     type: TransportType
     url: str | None
     endpoint: Endpoint
     serializers: tuple[str, ...]
-    max_retries: int = -1
-    initial_retry_delay: float = 1.5
-    max_retry_delay: float = 300.0
-    retry_delay_growth: float = 1.5
-    retry_delay_jitter: float = 0.1
+    max_retries: int = DEFAULT_MAX_RETRIES
+    initial_retry_delay: float = DEFAULT_INITIAL_RETRY_DELAY
+    max_retry_delay: float = DEFAULT_MAX_RETRY_DELAY
+    retry_delay_growth: float = DEFAULT_RETRY_DELAY_GROWTH
+    retry_delay_jitter: float = DEFAULT_RETRY_DELAY_JITTER
+    retry_delay_noise: NoiseSource = field(default=_random.random, hash=False, repr=False)
     options: Mapping[str, Any] = field(default_factory=_empty_mapping, hash=False)
     proxy: Proxy | None = None
     headers: Mapping[str, str] = field(default_factory=_empty_mapping, hash=False, repr=False)
@@ -473,6 +527,7 @@ class TransportConfig:
         object.__setattr__(self, "retry_delay_growth", growth)
         jitter = _check_number(self.retry_delay_jitter, "'retry_delay_jitter'", maximum=1.0)
         object.__setattr__(self, "retry_delay_jitter", jitter)
+        _check_noise_source(self.retry_delay_noise, "'retry_delay_noise'")
         object.__setattr__(self, "options", _check_options(kind, self.options))
         if self.proxy is not None:
             if kind != "websocket":
@@ -501,8 +556,14 @@ class TransportConfig:
         return request_target(self._websocket_url())
 
     def describe(self) -> str:
-        """The URL, or the endpoint when there is no URL (for messages)."""
-        return self.url if self.url is not None else self.endpoint.describe()
+        """The URL, or the endpoint when there is no URL (for messages and logs).
+
+        A query string is shown as ``?...``: it often carries a token.
+        """
+        if self.url is None:
+            return self.endpoint.describe()
+        base, sep, _query = self.url.partition("?")
+        return base + ("?..." if sep else "")
 
     def _websocket_url(self) -> SplitResult:
         if self.type != "websocket" or self.url is None:
@@ -514,7 +575,7 @@ class TransportConfig:
 TransportSpec: TypeAlias = str | Mapping[str, Any] | TransportConfig
 
 
-def _check_serializers(kind: str, value: object) -> tuple[str, ...]:
+def _check_serializers(kind: str, value: object, key: str = "serializers") -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise ConfigurationError(f"'serializers' must be a list of str, not {value!r}")
     names = tuple(value)
@@ -523,17 +584,18 @@ def _check_serializers(kind: str, value: object) -> tuple[str, ...]:
     allowed = _SERIALIZERS[kind]
     for name in names:
         if not isinstance(name, str):
-            raise ConfigurationError(f"serializer names must be str, not {name!r}")
+            raise ConfigurationError(f"'{key}': serializer names must be str, not {name!r}")
         if name not in allowed:
             hint = " (batched serializers are websocket only)" if name.endswith(".batched") else ""
             raise ConfigurationError(
-                f"unknown serializer {name!r}{hint}; allowed for {kind}: {', '.join(allowed)}"
+                f"'{key}': unknown serializer {name!r}{hint}; "
+                f"allowed for {kind}: {', '.join(allowed)}"
             )
     if len(set(names)) != len(names):
-        raise ConfigurationError(f"duplicate serializer in {list(names)!r}")
+        raise ConfigurationError(f"'{key}': duplicate serializer in {list(names)!r}")
     if kind == "rawsocket" and len(names) != 1:
         raise ConfigurationError(
-            f"a rawsocket transport uses exactly one serializer, not {list(names)!r}"
+            f"'{key}': a rawsocket transport uses exactly one serializer, not {list(names)!r}"
         )
     return names
 
@@ -681,13 +743,25 @@ def _parse_serializers(kind: str, config: Mapping[str, Any]) -> tuple[str, ...]:
         name = config["serializer"]
         if not isinstance(name, str):
             raise ConfigurationError(f"'serializer' must be a str, not {name!r}")
-        return _check_serializers(kind, (name,))
+        return _check_serializers(kind, (name,), "serializer")
     if "serializers" in config:
         value = config["serializers"]
         if isinstance(value, str) or not isinstance(value, (list, tuple)):
             raise ConfigurationError(f"'serializers' must be a list of str, not {value!r}")
         return _check_serializers(kind, value)
     return _DEFAULT_SERIALIZERS[kind]
+
+
+def _parse_jitter(value: object) -> dict[str, Any]:
+    """``retry_delay_jitter``: a number is the spread, a callable the noise source."""
+    if callable(value):
+        return {"retry_delay_noise": _check_noise_source(value, "'retry_delay_jitter'")}
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigurationError(
+            "'retry_delay_jitter' must be a number in [0, 1] or a 0-argument callable "
+            f"(like random.random), not {_type_name(value)}"
+        )
+    return {"retry_delay_jitter": value}
 
 
 def _parse_transport(item: object) -> TransportConfig:
@@ -731,12 +805,13 @@ def _parse_transport(item: object) -> TransportConfig:
         "initial_retry_delay",
         "max_retry_delay",
         "retry_delay_growth",
-        "retry_delay_jitter",
         "options",
         "headers",
     ):
         if key in config:
             kwargs[key] = config[key]
+    if "retry_delay_jitter" in config:
+        kwargs.update(_parse_jitter(config["retry_delay_jitter"]))
     if "proxy" in config:
         kwargs["proxy"] = _parse_proxy(config["proxy"])
     return TransportConfig(
@@ -756,6 +831,16 @@ def parse_transports(
     ``transports`` is a URL, a transport dict, or a list of them; ``None`` means
     ``ws://127.0.0.1:8080/ws``. ``TransportConfig`` instances are accepted as they are.
     Raises :class:`ConfigurationError` naming the transport index and the problem.
+
+    The dict keys are those of the documented Autobahn ``Component`` page: ``type``, ``url``,
+    ``endpoint`` (``type``, ``host``, ``port``, ``path``, ``timeout``, ``tls``, ``version``),
+    ``serializer``/``serializers``, ``options``, ``proxy`` (``host``, ``port``), ``headers`` and
+    the retry settings ``max_retries`` (default -1, unlimited), ``initial_retry_delay`` (1.0 s),
+    ``max_retry_delay`` (60 s), ``retry_delay_growth`` (1.5) and ``retry_delay_jitter``:
+    either a 0-argument callable returning floats in ``[0, 1]`` (the page's form; it becomes
+    ``TransportConfig.retry_delay_noise`` and the spread stays 0.1) or a number in ``[0, 1]``
+    (Autobahn's code form; it becomes the spread ``TransportConfig.retry_delay_jitter`` and the
+    noise stays :func:`random.random`). See :class:`TransportConfig` for the delay formula.
     """
     items: Sequence[object]
     if transports is None:
