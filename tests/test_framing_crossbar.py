@@ -17,7 +17,7 @@ import cbor2
 import pytest
 
 from crossbar import CrossbarRouter
-from wamp_core import Framer, HandshakeError, RawSocketClient, WebSocketClient
+from wamp_core import Framer, HandshakeError, RawSocket, Role, WebSocket
 from wamp_core.events import Closed, FramingEvent, MessageReceived, Opened, PongReceived
 
 HELLO = [1, "realm1", {"roles": {"caller": {}}}]
@@ -69,9 +69,9 @@ def welcome_of(events: list[FramingEvent], decode: Callable[[bytes], object]) ->
 
 def rawsocket_session(
     crossbar: CrossbarRouter, serializer: str, hello: bytes
-) -> tuple[socket.socket, RawSocketClient, list[FramingEvent]]:
+) -> tuple[socket.socket, RawSocket, list[FramingEvent]]:
     sock = open_socket(crossbar.rs_url)
-    client = RawSocketClient(serializer)
+    client = RawSocket(Role.CLIENT, serializer=serializer)
     client.initiate()
     opened = pump(sock, client, has(Opened))
     assert opened == [Opened(serializer, 2**24, None, ())]
@@ -98,7 +98,7 @@ def test_rawsocket_cbor_hello_welcome(crossbar: CrossbarRouter) -> None:
 
 def test_rawsocket_small_receive_limit_is_announced(crossbar: CrossbarRouter) -> None:
     with open_socket(crossbar.rs_url) as sock:
-        client = RawSocketClient("json", max_receive_size=2**20)
+        client = RawSocket(Role.CLIENT, serializer="json", max_receive_size=2**20)
         client.initiate()
         # Crossbar answers with its own limit whatever we announce.
         assert pump(sock, client, has(Opened)) == [Opened("json", 2**24, None, ())]
@@ -120,9 +120,9 @@ def test_rawsocket_ping_makes_crossbar_drop_the_connection(crossbar: CrossbarRou
 
 def websocket_session(
     crossbar: CrossbarRouter, serializers: list[str]
-) -> tuple[socket.socket, WebSocketClient, Opened]:
+) -> tuple[socket.socket, WebSocket, Opened]:
     sock = open_socket(crossbar.ws_url)
-    client = WebSocketClient.from_url(
+    client = WebSocket.from_url(
         crossbar.ws_url, serializers, extra_headers=[("User-Agent", "wamp-py-tests")]
     )
     client.initiate()
@@ -164,7 +164,7 @@ def test_websocket_ping_pong_and_close_handshake(crossbar: CrossbarRouter) -> No
 
 def test_websocket_no_common_subprotocol(crossbar: CrossbarRouter) -> None:
     with open_socket(crossbar.ws_url) as sock:
-        client = WebSocketClient.from_url(crossbar.ws_url, ["flatbuffers"])
+        client = WebSocket.from_url(crossbar.ws_url, ["flatbuffers"])
         client.initiate()
         with pytest.raises(HandshakeError) as info:
             pump(sock, client, has(Opened))
@@ -176,7 +176,7 @@ def test_websocket_no_common_subprotocol(crossbar: CrossbarRouter) -> None:
 def test_websocket_unknown_path_is_refused(crossbar: CrossbarRouter) -> None:
     url = crossbar.ws_url.replace("/ws", "/no-such-path")
     with open_socket(url) as sock:
-        client = WebSocketClient.from_url(url, ["json"])
+        client = WebSocket.from_url(url, ["json"])
         client.initiate()
         with pytest.raises(HandshakeError) as info:
             pump(sock, client, has(Opened))

@@ -1,4 +1,8 @@
-"""RawSocket client framing, driven with scripted router bytes (no network)."""
+"""RawSocket framing in either role, driven with scripted peer bytes (no network).
+
+The client role talks to hand-built router bytes; the server role (a router's side) to
+hand-built client bytes. ``test_framing_server.py`` pairs the two roles.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,10 @@ from wamp_core import (
     MessageTooLarge,
     PayloadTooLarge,
     ProtocolError,
+    RawSocket,
     RawSocketClient,
+    RemoteProtocolError,
+    Role,
 )
 from wamp_core.events import Closed, FramingEvent, MessageReceived, Opened, PongReceived
 
@@ -32,8 +39,8 @@ def reply(length_exp: int, serializer_id: int) -> bytes:
 
 def opened_client(
     serializer: str = "json", max_receive_size: int = 2**24, router_exp: int = 15
-) -> RawSocketClient:
-    client = RawSocketClient(serializer, max_receive_size)
+) -> RawSocket:
+    client = RawSocket(Role.CLIENT, serializer=serializer, max_receive_size=max_receive_size)
     client.initiate()
     client.data_to_send()
     sid = {"json": 1, "msgpack": 2, "cbor": 3, "ubjson": 4, "flatbuffers": 5}[serializer]
@@ -42,7 +49,7 @@ def opened_client(
     return client
 
 
-def feed(client: RawSocketClient, data: bytes, cuts: list[int]) -> list[FramingEvent]:
+def feed(client: RawSocket, data: bytes, cuts: list[int]) -> list[FramingEvent]:
     """Feed ``data`` split at the given offsets."""
     events: list[FramingEvent] = []
     start = 0
@@ -53,7 +60,7 @@ def feed(client: RawSocketClient, data: bytes, cuts: list[int]) -> list[FramingE
 
 
 def test_is_a_framer() -> None:
-    framer: Framer = RawSocketClient("cbor")
+    framer: Framer = RawSocket(Role.CLIENT, serializer="cbor")
     assert not framer.is_open and not framer.closed
 
 
@@ -73,7 +80,7 @@ def test_is_a_framer() -> None:
     ],
 )
 def test_handshake_request_bytes(serializer: str, max_receive_size: int, expected: str) -> None:
-    client = RawSocketClient(serializer, max_receive_size)
+    client = RawSocket(Role.CLIENT, serializer=serializer, max_receive_size=max_receive_size)
     assert client.data_to_send() == b""
     client.initiate()
     assert client.data_to_send().hex(" ") == expected
@@ -82,7 +89,7 @@ def test_handshake_request_bytes(serializer: str, max_receive_size: int, expecte
 
 
 def test_default_max_receive_size_is_16_mib() -> None:
-    client = RawSocketClient("cbor")
+    client = RawSocket(Role.CLIENT, serializer="cbor")
     client.initiate()
     assert client.data_to_send() == bytes.fromhex("7f f3 00 00")
     assert client.max_receive_size == 2**24
@@ -91,17 +98,17 @@ def test_default_max_receive_size_is_16_mib() -> None:
 @pytest.mark.parametrize("bad", [0, 511, 2**24 + 1, -1, True, 1.5, "1024", None])
 def test_max_receive_size_out_of_range(bad: object) -> None:
     with pytest.raises(ConfigurationError, match="max_receive_size"):
-        RawSocketClient("json", bad)  # type: ignore[arg-type]
+        RawSocket(Role.CLIENT, serializer="json", max_receive_size=bad)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("bad", ["JSON", "json.batched", "bson", "", None])
 def test_unknown_serializer(bad: object) -> None:
     with pytest.raises(ConfigurationError, match="serializer"):
-        RawSocketClient(bad)  # type: ignore[arg-type]
+        RawSocket(Role.CLIENT, serializer=bad)  # type: ignore[arg-type]
 
 
 def test_initiate_twice_and_receive_before_initiate() -> None:
-    client = RawSocketClient("json")
+    client = RawSocket(Role.CLIENT, serializer="json")
     with pytest.raises(LocalProtocolError):
         client.receive_data(b"\x7f")
     client.initiate()
@@ -120,7 +127,7 @@ def test_reply_sets_max_send_size(router_exp: int) -> None:
 
 
 def test_reply_split_byte_by_byte_with_trailing_frame() -> None:
-    client = RawSocketClient("msgpack")
+    client = RawSocket(Role.CLIENT, serializer="msgpack")
     client.initiate()
     data = reply(15, 2) + frame(b"hello") + frame(b"wor")[:3]
     events = feed(client, data, list(range(len(data))))
@@ -141,7 +148,7 @@ def test_reply_split_byte_by_byte_with_trailing_frame() -> None:
     ],
 )
 def test_error_reply(code: int, text: str) -> None:
-    client = RawSocketClient("json")
+    client = RawSocket(Role.CLIENT, serializer="json")
     client.initiate()
     with pytest.raises(HandshakeError, match=text) as info:
         client.receive_data(bytes([0x7F, code << 4, 0, 0]))
@@ -155,7 +162,7 @@ def test_error_reply(code: int, text: str) -> None:
 
 
 def test_bad_magic_fails_on_first_octet() -> None:
-    client = RawSocketClient("json")
+    client = RawSocket(Role.CLIENT, serializer="json")
     client.initiate()
     with pytest.raises(ProtocolError, match="0x48"):
         client.receive_data(b"H")  # an HTTP server answering
@@ -166,7 +173,7 @@ def test_bad_magic_fails_on_first_octet() -> None:
 
 @pytest.mark.parametrize("reply_bytes", ["7f f1 01 00", "7f f1 00 01", "7f f1 80 80"])
 def test_reserved_reply_octets(reply_bytes: str) -> None:
-    client = RawSocketClient("json")
+    client = RawSocket(Role.CLIENT, serializer="json")
     client.initiate()
     with pytest.raises(ProtocolError, match="reserved"):
         client.receive_data(bytes.fromhex(reply_bytes))
@@ -175,7 +182,7 @@ def test_reserved_reply_octets(reply_bytes: str) -> None:
 
 @pytest.mark.parametrize("echoed", [2, 3, 5, 6, 15])
 def test_serializer_echo_mismatch(echoed: int) -> None:
-    client = RawSocketClient("json")
+    client = RawSocket(Role.CLIENT, serializer="json")
     client.initiate()
     with pytest.raises(ProtocolError, match=f"serializer id {echoed}"):
         client.receive_data(reply(15, echoed))
@@ -360,7 +367,7 @@ def test_send_over_router_limit_queues_nothing_and_stays_open() -> None:
 
 
 def test_send_before_open() -> None:
-    client = RawSocketClient("json")
+    client = RawSocket(Role.CLIENT, serializer="json")
     with pytest.raises(LocalProtocolError):
         client.send_message(b"[]")
     client.initiate()
@@ -393,7 +400,7 @@ def test_eof_mid_frame_says_so() -> None:
 
 @pytest.mark.parametrize("partial", [b"", b"\x7f", b"\x7f\xf1\x00"])
 def test_eof_during_handshake(partial: bytes) -> None:
-    client = RawSocketClient("json")
+    client = RawSocket(Role.CLIENT, serializer="json")
     client.initiate()
     client.receive_data(partial)
     with pytest.raises(HandshakeError, match="before the RawSocket handshake completed"):
@@ -448,7 +455,7 @@ def test_arbitrary_bytes_after_handshake_only_raise_protocol_error(
 
 @given(garbage=st.binary(min_size=1, max_size=12))
 def test_arbitrary_handshake_replies_raise_only_wamp_errors(garbage: bytes) -> None:
-    client = RawSocketClient("cbor")
+    client = RawSocket(Role.CLIENT, serializer="cbor")
     client.initiate()
     try:
         client.receive_data(garbage)
@@ -482,3 +489,180 @@ def test_ping_whose_pong_exceeds_the_routers_limit_fails() -> None:
         client.receive_data(frame(b"x" * 513, 1))
     assert client.closed
     assert client.data_to_send() == b""
+
+
+# -- roles -------------------------------------------------------------------------------------
+
+
+def request(length_exp: int, serializer_id: int) -> bytes:
+    """A client's handshake request, built independently of the code under test."""
+    return bytes([0x7F, (length_exp << 4) | serializer_id, 0, 0])
+
+
+def server(
+    serializers: tuple[str, ...] = ("cbor", "json"), max_receive_size: int = 2**24
+) -> RawSocket:
+    framer = RawSocket(Role.SERVER, serializers=serializers, max_receive_size=max_receive_size)
+    framer.initiate()
+    return framer
+
+
+def test_client_role_is_the_former_client() -> None:
+    framer = RawSocket(Role.CLIENT, serializer="cbor", max_receive_size=2**20)
+    assert framer.role is Role.CLIENT
+    assert isinstance(framer, RawSocketClient)
+    assert not isinstance(RawSocket(Role.SERVER, serializers=["cbor"]), RawSocketClient)
+    assert RawSocketClient("json").role is Role.CLIENT
+    framer.initiate()
+    assert framer.data_to_send().hex(" ") == "7f b3 00 00"  # the spec example
+
+
+@pytest.mark.parametrize(
+    ("role", "kwargs", "match"),
+    [
+        (Role.CLIENT, {}, "needs serializer="),
+        (Role.CLIENT, {"serializer": "cbor", "serializers": ["cbor"]}, "serializers= is for"),
+        (Role.CLIENT, {"serializer": "json.batched"}, "unknown RawSocket serializer"),
+        (Role.SERVER, {}, "needs serializers="),
+        (Role.SERVER, {"serializer": "cbor"}, "serializer= is for Role.CLIENT"),
+        (Role.SERVER, {"serializers": []}, "at least one"),
+        (Role.SERVER, {"serializers": ["cbor", "bson"]}, "unknown RawSocket serializer"),
+        (Role.SERVER, {"serializers": ["cbor", "cbor"]}, "twice"),
+        (Role.SERVER, {"serializers": ["cbor"], "max_receive_size": 511}, "max_receive_size"),
+        ("client", {"serializer": "cbor"}, "Role.CLIENT or Role.SERVER"),
+    ],
+)
+def test_role_specific_arguments_are_validated(
+    role: object, kwargs: dict[str, object], match: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=match):
+        RawSocket(role, **kwargs)  # type: ignore[arg-type]
+
+
+def test_server_sends_nothing_until_the_request_arrives() -> None:
+    framer = RawSocket(Role.SERVER, serializers="cbor")
+    with pytest.raises(LocalProtocolError):
+        framer.receive_data(request(15, 3))
+    framer.initiate()
+    assert framer.data_to_send() == b""
+    assert not framer.is_open and framer.serializer is None and framer.max_send_size is None
+
+
+@pytest.mark.parametrize(
+    ("client_exp", "client_id", "server_size", "name", "reply_hex"),
+    [
+        (15, 1, 2**24, "json", "7f f1 00 00"),
+        (0, 3, 2**16, "cbor", "7f 73 00 00"),
+        (11, 3, 512, "cbor", "7f 03 00 00"),
+        (4, 1, 2**20 + 1, "json", "7f b1 00 00"),  # our own limit, rounded down
+    ],
+)
+def test_server_accepts_and_announces_its_limit(
+    client_exp: int, client_id: int, server_size: int, name: str, reply_hex: str
+) -> None:
+    framer = server(max_receive_size=server_size)
+    events = framer.receive_data(request(client_exp, client_id))
+    assert events == [Opened(name, 2 ** (9 + client_exp), None, ())]
+    assert framer.data_to_send().hex(" ") == reply_hex
+    assert framer.is_open and framer.serializer == name
+    assert framer.max_send_size == 2 ** (9 + client_exp)
+    # it frames like a client: exactly one PONG per PING, limits on both sides
+    assert framer.receive_data(frame(b"hi", 1) + frame(b"[1]")) == [MessageReceived(b"[1]")]
+    assert framer.data_to_send() == frame(b"hi", 2)
+    framer.send_message(b"x" * 512)
+    assert framer.data_to_send() == frame(b"x" * 512)
+
+
+def test_server_request_byte_by_byte_with_trailing_frames() -> None:
+    framer = server(("msgpack",))
+    data = request(15, 2) + frame(b"one") + frame(b"tw")[:5]
+    events = feed(framer, data, list(range(len(data))))
+    assert events == [Opened("msgpack", 2**24, None, ()), MessageReceived(b"one")]
+    assert framer.data_to_send() == bytes.fromhex("7f f2 00 00")
+    assert framer.receive_data(frame(b"tw")[5:]) == [MessageReceived(b"tw")]
+
+
+@pytest.mark.parametrize("serializer_id", [0, 2, 4, 5, 6, 15])
+def test_server_refuses_a_serializer_with_error_1(serializer_id: int) -> None:
+    framer = server(("cbor", "json"))
+    with pytest.raises(HandshakeError, match="refused with RawSocket error 1") as info:
+        framer.receive_data(request(15, serializer_id) + frame(b"[1]"))
+    assert info.value.code == 1
+    assert "accepted: cbor, json" in str(info.value)
+    assert framer.data_to_send().hex(" ") == "7f 10 00 00"
+    assert framer.closed and not framer.is_open
+    with pytest.raises(ProtocolError, match="already failed"):
+        framer.receive_data(b"\x00")
+    with pytest.raises(LocalProtocolError):
+        framer.send_message(b"[]")
+
+
+@pytest.mark.parametrize("request_hex", ["7f f3 01 00", "7f f3 00 01", "7f f2 ff ff"])
+def test_server_refuses_reserved_octets_with_error_3(request_hex: str) -> None:
+    framer = server()
+    with pytest.raises(HandshakeError, match="reserved") as info:
+        framer.receive_data(bytes.fromhex(request_hex))
+    assert info.value.code == 3
+    assert framer.data_to_send().hex(" ") == "7f 30 00 00"
+    assert framer.closed
+
+
+def test_server_fails_on_a_non_rawsocket_first_octet_without_replying() -> None:
+    framer = server()
+    with pytest.raises(RemoteProtocolError, match="0x47") as info:
+        framer.receive_data(b"G")  # an HTTP client
+    assert not isinstance(info.value, PayloadTooLarge)
+    assert framer.data_to_send() == b""
+    assert framer.closed
+
+
+@pytest.mark.parametrize("partial", [b"", b"\x7f", b"\x7f\xf3\x00"])
+def test_server_eof_during_handshake(partial: bytes) -> None:
+    framer = server()
+    framer.receive_data(partial)
+    with pytest.raises(HandshakeError, match="before the RawSocket handshake completed"):
+        framer.receive_eof()
+    assert framer.data_to_send() == b""
+    assert framer.receive_eof() == []
+
+
+def test_server_enforces_its_limit_before_buffering_and_the_25th_bit() -> None:
+    framer = server(max_receive_size=2**24)
+    framer.receive_data(request(15, 3))
+    framer.data_to_send()
+    assert framer.receive_data(bytes([0x08, 0, 0, 0]) + b"a" * 2**24) == [
+        MessageReceived(b"a" * 2**24)
+    ]
+    framer.send_message(b"b" * 2**24)
+    assert framer.data_to_send()[:4] == bytes([0x08, 0, 0, 0])
+    small = server(max_receive_size=512)
+    small.receive_data(request(15, 3))
+    with pytest.raises(PayloadTooLarge, match="513 bytes"):
+        small.receive_data(bytes([0, 0, 2, 1]))  # header only: fails before the payload
+
+
+def test_server_honours_the_clients_announced_limit() -> None:
+    framer = server()
+    framer.receive_data(request(0, 3))  # the client accepts at most 512 bytes
+    framer.data_to_send()
+    with pytest.raises(MessageTooLarge, match="limit of 512"):
+        framer.send_message(b"x" * 513)
+    assert framer.data_to_send() == b"" and framer.is_open
+    with pytest.raises(PayloadTooLarge, match="PONG"):
+        framer.receive_data(frame(b"p" * 513, 1))  # its PONG could not reach the client
+
+
+@given(garbage=st.binary(min_size=1, max_size=12))
+def test_arbitrary_handshake_requests_raise_only_wamp_errors(garbage: bytes) -> None:
+    framer = server()
+    try:
+        framer.receive_data(garbage)
+    except (ProtocolError, HandshakeError):
+        assert framer.closed
+        assert framer.data_to_send() in (
+            b"",
+            bytes.fromhex("7f 10 00 00"),
+            bytes.fromhex("7f 30 00 00"),
+        )
+    else:
+        assert framer.is_open or len(garbage) < 4

@@ -1,4 +1,8 @@
-"""WebSocket client framing, against a scripted wsproto *server* connection (no network)."""
+"""WebSocket client-role framing, against a scripted wsproto *server* connection (no network).
+
+Also the role-aware constructor's validation; ``test_framing_server.py`` covers the server role
+(against our client role and against an independent wsproto client).
+"""
 
 from __future__ import annotations
 
@@ -29,6 +33,9 @@ from wamp_core import (
     MessageTooLarge,
     PayloadTooLarge,
     ProtocolError,
+    RemoteProtocolError,
+    Role,
+    WebSocket,
     WebSocketClient,
 )
 from wamp_core.events import Closed, FramingEvent, MessageReceived, Opened, PongReceived
@@ -53,9 +60,10 @@ def connect(
     select: str | None = "wamp.2.cbor",
     max_message_size: int = 2**24,
     extra: list[tuple[bytes, bytes]] | None = None,
-) -> tuple[WebSocketClient, Server, list[FramingEvent]]:
-    client = WebSocketClient(
-        serializers or ["cbor", "json"],
+) -> tuple[WebSocket, Server, list[FramingEvent]]:
+    client = WebSocket(
+        Role.CLIENT,
+        serializers=serializers or ["cbor", "json"],
         host="router.example",
         port=8080,
         path="/ws",
@@ -71,13 +79,13 @@ def connect(
 
 def opened(
     serializers: list[str] | None = None, select: str = "wamp.2.cbor", max_message_size: int = 2**24
-) -> tuple[WebSocketClient, Server]:
+) -> tuple[WebSocket, Server]:
     client, server, events = connect(serializers, select, max_message_size)
     assert [type(e) for e in events] == [Opened]
     return client, server
 
 
-def feed(client: WebSocketClient, data: bytes, cuts: list[int]) -> list[FramingEvent]:
+def feed(client: WebSocket, data: bytes, cuts: list[int]) -> list[FramingEvent]:
     events: list[FramingEvent] = []
     start = 0
     for cut in [*sorted(set(cuts)), len(data)]:
@@ -86,7 +94,7 @@ def feed(client: WebSocketClient, data: bytes, cuts: list[int]) -> list[FramingE
     return events
 
 
-def request_head(client: WebSocketClient) -> dict[str, str]:
+def request_head(client: WebSocket) -> dict[str, str]:
     client.initiate()
     raw = client.data_to_send().decode("latin-1")
     lines = raw.split("\r\n")
@@ -100,7 +108,7 @@ def request_head(client: WebSocketClient) -> dict[str, str]:
 
 
 def test_is_a_framer() -> None:
-    framer: Framer = WebSocketClient(["json"], host="h")
+    framer: Framer = WebSocket(Role.CLIENT, serializers=["json"], host="h")
     assert not framer.is_open and not framer.closed
 
 
@@ -108,8 +116,9 @@ def test_is_a_framer() -> None:
 
 
 def test_request_offers_subprotocols_in_order_and_sends_extra_headers() -> None:
-    client = WebSocketClient(
-        ["cbor.batched", "cbor", "msgpack", "json"],
+    client = WebSocket(
+        Role.CLIENT,
+        serializers=["cbor.batched", "cbor", "msgpack", "json"],
         host="router.example",
         port=8080,
         path="/ws?x=1",
@@ -128,7 +137,9 @@ def test_request_offers_subprotocols_in_order_and_sends_extra_headers() -> None:
 
 
 def test_extra_headers_as_mapping() -> None:
-    head = request_head(WebSocketClient("json", host="h", extra_headers={"Cookie": "a=b"}))
+    head = request_head(
+        WebSocket(Role.CLIENT, serializers="json", host="h", extra_headers={"Cookie": "a=b"})
+    )
     assert head["cookie"] == "a=b"
     assert head["sec-websocket-protocol"] == "wamp.2.json"
 
@@ -150,7 +161,7 @@ def test_extra_headers_as_mapping() -> None:
 def test_host_header_has_port_only_when_not_default(
     kwargs: dict[str, object], host_header: str
 ) -> None:
-    head = request_head(WebSocketClient(["json"], **kwargs))  # type: ignore[arg-type]
+    head = request_head(WebSocket(Role.CLIENT, serializers=["json"], **kwargs))  # type: ignore[arg-type]
     assert head["host"] == host_header
 
 
@@ -164,7 +175,7 @@ def test_host_header_has_port_only_when_not_default(
     ],
 )
 def test_from_url(url: str, host: str, target: str) -> None:
-    head = request_head(WebSocketClient.from_url(url, ["cbor"], extra_headers=[("X-A", "1")]))
+    head = request_head(WebSocket.from_url(url, ["cbor"], extra_headers=[("X-A", "1")]))
     assert head["host"] == host
     assert head["request-line"] == f"GET {target} HTTP/1.1"
     assert head["x-a"] == "1"
@@ -175,7 +186,7 @@ def test_from_url(url: str, host: str, target: str) -> None:
 )
 def test_from_url_rejects(url: str) -> None:
     with pytest.raises(ConfigurationError):
-        WebSocketClient.from_url(url, ["json"])
+        WebSocket.from_url(url, ["json"])
 
 
 @pytest.mark.parametrize(
@@ -204,11 +215,11 @@ def test_bad_configuration(kwargs: dict[str, object]) -> None:
     args: dict[str, object] = {"serializers": ["json"], "host": "h"}
     args.update(kwargs)
     with pytest.raises(ConfigurationError):
-        WebSocketClient(**args)  # type: ignore[arg-type]
+        WebSocket(Role.CLIENT, **args)  # type: ignore[arg-type]
 
 
 def test_initiate_twice_and_receive_before_initiate() -> None:
-    client = WebSocketClient(["json"], host="h")
+    client = WebSocket(Role.CLIENT, serializers=["json"], host="h")
     with pytest.raises(LocalProtocolError):
         client.receive_data(b"HTTP/1.1 101 ")
     client.initiate()
@@ -241,7 +252,7 @@ def test_max_send_size_is_max_message_size() -> None:
 
 
 def test_no_subprotocol_selected() -> None:
-    client = WebSocketClient(["cbor", "json"], host="h")
+    client = WebSocket(Role.CLIENT, serializers=["cbor", "json"], host="h")
     client.initiate()
     server = Server()
     server.receive(client.data_to_send())
@@ -254,7 +265,7 @@ def test_no_subprotocol_selected() -> None:
     assert close_frame_of(server, client).code == 1002
 
 
-def handshake_response(client: WebSocketClient, *lines: str) -> bytes:
+def handshake_response(client: WebSocket, *lines: str) -> bytes:
     """A hand-written 101 response for ``client``'s request (accept token computed)."""
     client.initiate()
     request = client.data_to_send()
@@ -272,7 +283,7 @@ def handshake_response(client: WebSocketClient, *lines: str) -> bytes:
 
 
 def test_subprotocol_not_offered() -> None:
-    client = WebSocketClient(["cbor"], host="h")
+    client = WebSocket(Role.CLIENT, serializers=["cbor"], host="h")
     response = handshake_response(client, "Sec-WebSocket-Protocol: wamp.2.json")
     with pytest.raises(HandshakeError, match=r"did not offer \('wamp.2.json'"):
         client.receive_data(response)
@@ -280,7 +291,7 @@ def test_subprotocol_not_offered() -> None:
 
 
 def test_bad_accept_token_is_a_protocol_error() -> None:
-    client = WebSocketClient(["cbor"], host="h")
+    client = WebSocket(Role.CLIENT, serializers=["cbor"], host="h")
     response = handshake_response(client, "Sec-WebSocket-Protocol: wamp.2.cbor")
     response = re.sub(rb"Accept: \S+", b"Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=", response)
     with pytest.raises(ProtocolError, match="accept token"):
@@ -289,7 +300,7 @@ def test_bad_accept_token_is_a_protocol_error() -> None:
 
 
 def test_handshake_response_fed_byte_by_byte_with_trailing_frames() -> None:
-    client = WebSocketClient(["json"], host="h")
+    client = WebSocket(Role.CLIENT, serializers=["json"], host="h")
     response = handshake_response(client, "Sec-WebSocket-Protocol: wamp.2.json")
     frames = bytes([0x81, 5]) + b"[2,1]" + bytes([0x8A, 1]) + b"p"
     data = response + frames
@@ -300,13 +311,13 @@ def test_handshake_response_fed_byte_by_byte_with_trailing_frames() -> None:
         PongReceived(b"p"),
     ]
     # and the same all in one chunk
-    client2 = WebSocketClient(["json"], host="h")
+    client2 = WebSocket(Role.CLIENT, serializers=["json"], host="h")
     response2 = handshake_response(client2, "Sec-WebSocket-Protocol: wamp.2.json")
     assert client2.receive_data(response2 + frames) == events
 
 
 def test_rejected_upgrade_403_with_body() -> None:
-    client = WebSocketClient(["cbor"], host="h")
+    client = WebSocket(Role.CLIENT, serializers=["cbor"], host="h")
     client.initiate()
     server = Server()
     server.receive(client.data_to_send())
@@ -325,7 +336,7 @@ def test_rejected_upgrade_403_with_body() -> None:
 
 
 def test_rejected_upgrade_reason_phrase_and_location() -> None:
-    client = WebSocketClient(["cbor"], host="h")
+    client = WebSocket(Role.CLIENT, serializers=["cbor"], host="h")
     client.initiate()
     response = b"HTTP/1.1 307 Go Elsewhere\r\nLocation: ws://other/ws\r\ncontent-length: 0\r\n\r\n"
     with pytest.raises(
@@ -336,14 +347,14 @@ def test_rejected_upgrade_reason_phrase_and_location() -> None:
 
 
 def test_garbage_http_response_is_a_protocol_error() -> None:
-    client = WebSocketClient(["cbor"], host="h")
+    client = WebSocket(Role.CLIENT, serializers=["cbor"], host="h")
     client.initiate()
     with pytest.raises(ProtocolError, match="invalid WebSocket upgrade response"):
         client.receive_data(b"\x7f\xf1\x00\x00 not http\r\n\r\n")
 
 
 def test_endless_response_head_is_bounded() -> None:
-    client = WebSocketClient(["cbor"], host="h")
+    client = WebSocket(Role.CLIENT, serializers=["cbor"], host="h")
     client.initiate()
     client.receive_data(b"HTTP/1.1 101 Switching Protocols\r\n")
     with pytest.raises(ProtocolError):
@@ -352,7 +363,7 @@ def test_endless_response_head_is_bounded() -> None:
 
 
 def test_eof_during_handshake() -> None:
-    client = WebSocketClient(["cbor"], host="h")
+    client = WebSocket(Role.CLIENT, serializers=["cbor"], host="h")
     client.initiate()
     client.receive_data(b"HTTP/1.1 101 Swi")
     with pytest.raises(HandshakeError, match="during the WebSocket opening handshake"):
@@ -399,7 +410,7 @@ def test_invalid_utf8_for_json_is_refused_locally() -> None:
     assert client.is_open
 
 
-def close_frame_of(server: Server, client: WebSocketClient) -> CloseConnection:
+def close_frame_of(server: Server, client: WebSocket) -> CloseConnection:
     events = server.receive(client.data_to_send())
     closes = [e for e in events if isinstance(e, CloseConnection)]
     assert len(closes) == 1, events
@@ -508,7 +519,7 @@ def test_send_over_the_limit_queues_nothing() -> None:
 
 
 def test_send_before_open() -> None:
-    client = WebSocketClient(["json"], host="h")
+    client = WebSocket(Role.CLIENT, serializers=["json"], host="h")
     with pytest.raises(LocalProtocolError):
         client.send_message(b"[]")
     client.initiate()
@@ -615,7 +626,7 @@ def test_close_with_application_code() -> None:
 
 
 def test_close_before_open_abandons_the_handshake() -> None:
-    client = WebSocketClient(["json"], host="h")
+    client = WebSocket(Role.CLIENT, serializers=["json"], host="h")
     client.initiate()
     client.data_to_send()
     client.close()
@@ -683,9 +694,134 @@ def test_garbage_after_handshake_only_raises_protocol_error(
 
 @given(garbage=st.binary(min_size=1, max_size=200))
 def test_garbage_handshake_response_raises_only_wamp_errors(garbage: bytes) -> None:
-    client = WebSocketClient(["cbor"], host="h")
+    client = WebSocket(Role.CLIENT, serializers=["cbor"], host="h")
     client.initiate()
     try:
         client.receive_data(b"HTTP/1.1 " + garbage)
     except (ProtocolError, HandshakeError):
         assert client.closed
+
+
+# -- non-ASCII header bytes in the upgrade response (found by fuzzing) ---------------------------
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\xff\r\n\r\n",
+        b"HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Protocol: wamp.2.\xff\r\n\r\n",
+        b"HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Extensions: \xffx\r\n\r\n",
+        b"HTTP/1.1 101 Switching Protocols\r\nConnection: \xff, Upgrade\r\n\r\n",
+    ],
+)
+def test_non_ascii_header_in_the_response_is_a_protocol_error(response: bytes) -> None:
+    client = WebSocket(Role.CLIENT, serializers=["cbor"], host="h")
+    client.initiate()
+    client.data_to_send()
+    with pytest.raises(RemoteProtocolError, match="invalid WebSocket upgrade response"):
+        client.receive_data(response)
+    assert client.closed and not client.is_open
+    assert client.data_to_send() == b""
+    with pytest.raises(ProtocolError, match="already failed"):
+        client.receive_data(b"x")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Sec-WebSocket-Protocol: wamp.2.cbor\xff",
+        "Sec-WebSocket-Extensions: permessage-deflate\xff",
+    ],
+)
+def test_non_ascii_header_in_an_otherwise_valid_101(header: str) -> None:
+    """With a correct accept token, so the header value is what wsproto decodes."""
+    client = WebSocket(Role.CLIENT, serializers=["cbor"], host="h")
+    response = handshake_response(client, "Sec-WebSocket-Protocol: wamp.2.cbor")
+    response = response.replace(b"Sec-WebSocket-Protocol: wamp.2.cbor", header.encode("latin-1"))
+    data = response + bytes([0x82, 1]) + b"x"
+    with pytest.raises(RemoteProtocolError, match="non-ASCII"):
+        feed(client, data, list(range(len(data))))
+    assert client.closed
+    assert client.data_to_send() == b""
+
+
+@given(
+    name=st.sampled_from(
+        [
+            "Connection",
+            "Upgrade",
+            "Sec-WebSocket-Protocol",
+            "Sec-WebSocket-Extensions",
+            "Sec-WebSocket-Accept",
+            "X-Other",
+        ]
+    ),
+    value=st.binary(min_size=1, max_size=40).filter(lambda v: b"\r" not in v and b"\n" not in v),
+    valid_token=st.booleans(),
+)
+def test_arbitrary_response_header_values_raise_only_wamp_errors(
+    name: str, value: bytes, valid_token: bool
+) -> None:
+    client = WebSocket(Role.CLIENT, serializers=["cbor", "json"], host="h")
+    lines = ["Sec-WebSocket-Protocol: wamp.2.cbor"] if valid_token else []
+    response = handshake_response(client, *lines)
+    if not valid_token:
+        response = re.sub(rb"Accept: \S+", b"Accept: x", response)
+    response = response[:-2] + name.encode() + b": " + value + b"\r\n\r\n"
+    try:
+        events = client.receive_data(response)
+    except (ProtocolError, HandshakeError):
+        assert client.closed
+    else:
+        assert [type(e) for e in events] == [Opened]
+
+
+# -- the role-aware constructor ------------------------------------------------------------------
+
+
+def test_client_role_is_the_former_client() -> None:
+    framer = WebSocket(Role.CLIENT, serializers=["cbor", "json"], host="h", port=8080, path="/ws")
+    assert framer.role is Role.CLIENT
+    assert isinstance(framer, WebSocketClient)
+    assert not isinstance(WebSocket(Role.SERVER, serializers=["cbor"]), WebSocketClient)
+    assert WebSocketClient(["json"], host="h").role is Role.CLIENT
+    head = request_head(framer)
+    assert head["request-line"] == "GET /ws HTTP/1.1"
+    assert head["host"] == "h:8080"
+    assert head["sec-websocket-protocol"] == "wamp.2.cbor, wamp.2.json"
+
+
+def test_from_url_builds_a_client() -> None:
+    framer = WebSocket.from_url("wss://router.example/ws?t=1", "cbor")
+    assert framer.role is Role.CLIENT and isinstance(framer, WebSocketClient)
+    head = request_head(framer)
+    assert head["request-line"] == "GET /ws?t=1 HTTP/1.1"
+    assert head["host"] == "router.example"
+
+
+@pytest.mark.parametrize(
+    ("role", "kwargs", "match"),
+    [
+        (Role.CLIENT, {"serializers": ["json"]}, "needs host="),
+        (Role.CLIENT, {"serializers": ["json"], "host": "h", "paths": ["/ws"]}, "paths= is for"),
+        (Role.CLIENT, {"serializers": ["json"], "host": "h", "secure": 1}, "secure must be"),
+        (Role.CLIENT, {"host": "h", "serializers": None}, "serializers= is required"),
+        (Role.SERVER, {"serializers": ["json"], "host": "h"}, "host= only apply"),
+        (Role.SERVER, {"serializers": ["json"], "path": "/ws"}, "path= only apply"),
+        (Role.SERVER, {"serializers": ["json"], "port": 80, "secure": False}, "port=, secure="),
+        (Role.SERVER, {"serializers": ["json"], "extra_headers": {}}, "extra_headers= only"),
+        (Role.SERVER, {"serializers": ["json"], "paths": "/ws"}, "collection of str"),
+        (Role.SERVER, {"serializers": ["json"], "paths": ["ws"]}, "starting with '/'"),
+        (Role.SERVER, {"serializers": ["json"], "paths": ["/ws?x"]}, "no query"),
+        (Role.SERVER, {"serializers": ["json"], "paths": []}, "at least one path"),
+        (Role.SERVER, {"serializers": ["bson"]}, "unknown WebSocket serializer"),
+        (Role.SERVER, {"serializers": 3}, "str or a sequence"),
+        (Role.SERVER, {"serializers": ["json"], "max_message_size": 0}, "max_message_size"),
+        ("server", {"serializers": ["json"]}, "Role.CLIENT or Role.SERVER"),
+    ],
+)
+def test_role_specific_arguments_are_validated(
+    role: object, kwargs: dict[str, object], match: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=match):
+        WebSocket(role, **kwargs)  # type: ignore[arg-type]

@@ -67,7 +67,10 @@ from ._errors import (
 )
 from ._framing import (
     Framer as Framer,
+    RawSocket as RawSocket,
     RawSocketClient as RawSocketClient,
+    Role as Role,
+    WebSocket as WebSocket,
     WebSocketClient as WebSocketClient,
 )
 from ._uri import (

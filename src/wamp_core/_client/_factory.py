@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
 from .._config._transports import TransportConfig
-from .._framing._events import Framer
-from .._framing._rawsocket import RawSocketClient
-from .._framing._websocket import WebSocketClient
+from .._framing._events import Framer, Role
+from .._framing._rawsocket import RawSocket
+from .._framing._websocket import WebSocket
 from .._wire import DEFAULT_MAX_MESSAGE_SIZE
 from ..auth import Authenticator
 from ._connection import Connection
@@ -24,11 +24,14 @@ def make_framer(transport: TransportConfig) -> Framer:
     """The sans-IO framer for ``transport`` (RawSocket or WebSocket client)."""
     max_size = int(transport.options.get("max_message_size", DEFAULT_MAX_MESSAGE_SIZE))
     if transport.type == "rawsocket":
-        return RawSocketClient(transport.serializers[0], max_receive_size=max_size)
+        return RawSocket(
+            Role.CLIENT, serializer=transport.serializers[0], max_receive_size=max_size
+        )
     url = urlsplit(transport.url or "")
     host = url.hostname or transport.endpoint.host or "localhost"
-    return WebSocketClient(
-        list(transport.serializers),
+    return WebSocket(
+        Role.CLIENT,
+        serializers=list(transport.serializers),
         host=host,
         port=url.port,
         path=transport.resource,

@@ -11,11 +11,12 @@ from ._events import (
     MessageReceived as MessageReceived,
     Opened as Opened,
     PongReceived as PongReceived,
+    Role as Role,
 )
-from ._rawsocket import RawSocketClient as RawSocketClient
-from ._websocket import WebSocketClient as WebSocketClient
+from ._rawsocket import RawSocket as RawSocket, RawSocketClient as RawSocketClient
+from ._websocket import WebSocket as WebSocket, WebSocketClient as WebSocketClient
 
 __all__ = [
-    "Closed", "Framer", "FramingEvent", "MessageReceived", "Opened", "PongReceived",
-    "RawSocketClient", "WebSocketClient",
+    "Closed", "Framer", "FramingEvent", "MessageReceived", "Opened", "PongReceived", "Role",
+    "RawSocket", "WebSocket", "RawSocketClient", "WebSocketClient",
 ]  # fmt: skip

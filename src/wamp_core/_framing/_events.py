@@ -1,27 +1,35 @@
-"""Events and the common interface of the sans-IO transport framers.
+"""Events, roles and the common interface of the sans-IO transport framers.
 
 A framer turns the byte stream of one transport connection (RawSocket or WebSocket) into whole
-WAMP messages and back. It knows serializers only by name: payloads are opaque bytes.
+WAMP messages and back. It knows serializers only by name: payloads are opaque bytes. Like h11
+and wsproto, each framer class serves both ends of a connection: the :class:`Role` given to its
+constructor decides which side of the opening handshake it plays; the frame codec is shared.
 
-Conventions shared by every framer:
+Conventions shared by every framer, in either role:
 
 * ``receive_data(data)`` accepts any split of the input (``b""`` is *not* end of file) and
   returns the events it completed; ``receive_eof()`` is the only way to report that the peer
   closed the TCP connection.
+* ``initiate()`` arms the framer: a client queues its opening handshake, a server queues nothing
+  and waits for the client's.
 * On a violation by the peer the framer enters a terminal error state *first*, queues whatever
   goodbye the protocol allows (a WebSocket close frame), then raises
   :class:`~wamp_core.ProtocolError` (or a subclass), or :class:`~wamp_core.HandshakeError` when
-  the opening handshake is refused. Later calls fail fast; ``data_to_send()`` still drains.
+  the opening handshake is refused (by the peer, or by us as a server: then the refusal reply is
+  queued first). Later calls fail fast; ``data_to_send()`` still drains.
   Events completed earlier in the same chunk are dropped with the connection.
 * Buffers are bounded by the negotiated (or configured) maximum message size.
+* Misbehaviour of the peer is logged at DEBUG level only (a server must not be log-floodable).
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Protocol, TypeAlias
 
 __all__ = [
+    "Role",
     "Opened",
     "MessageReceived",
     "PongReceived",
@@ -39,22 +47,36 @@ def _short(data: bytes) -> str:
     return f"{data[:_REPR_BYTES]!r}... ({len(data)} bytes)"
 
 
+class Role(enum.Enum):
+    """Which end of the connection a framer plays (h11/wsproto style)."""
+
+    CLIENT = "client"
+    SERVER = "server"
+
+
 @dataclass(frozen=True, slots=True)
 class Opened:
     """The opening handshake completed; messages may flow.
 
-    ``serializer`` is the negotiated serializer name (``"cbor"``, ``"json.batched"``...);
-    ``max_send_size`` the largest payload :meth:`Framer.send_message` accepts (RawSocket: the
-    router's announced limit; WebSocket: the locally configured limit, as WebSocket negotiates
-    none). ``subprotocol`` is the WebSocket subprotocol (``None`` for RawSocket) and
-    ``response_headers`` the WebSocket upgrade response headers (names lower-case, values
-    decoded as latin-1) other than the handshake's own.
+    ``serializer`` is the negotiated serializer name (``"cbor"``, ``"json.batched"``...; for a
+    server: the one it chose); ``max_send_size`` the largest payload
+    :meth:`Framer.send_message` accepts (RawSocket: the limit the peer announced; WebSocket: the
+    locally configured limit, as WebSocket negotiates none). ``subprotocol`` is the WebSocket
+    subprotocol (``None`` for RawSocket).
+
+    WebSocket only, names lower-case and values decoded as latin-1, the handshake's own headers
+    left out: ``response_headers`` are the upgrade response headers (client role);
+    ``path`` the request target exactly as the client sent it (path plus optional
+    ``?query``) and ``request_headers`` the upgrade request headers, ``host`` included
+    (server role). They are empty/``None`` otherwise.
     """
 
     serializer: str
     max_send_size: int
     subprotocol: str | None
     response_headers: tuple[tuple[str, str], ...] = ()
+    path: str | None = None
+    request_headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -95,8 +117,8 @@ FramingEvent: TypeAlias = Opened | MessageReceived | PongReceived | Closed
 
 
 class Framer(Protocol):
-    """What a driver needs from a transport framer (:class:`RawSocketClient`,
-    :class:`WebSocketClient`).
+    """What a driver needs from a transport framer (:class:`RawSocket`, :class:`WebSocket`, in
+    either role).
 
     A driver calls :meth:`initiate`, writes :meth:`data_to_send`, then feeds every chunk it reads
     to :meth:`receive_data` (and end of file to :meth:`receive_eof`), writing
@@ -104,7 +126,8 @@ class Framer(Protocol):
     """
 
     def initiate(self) -> None:
-        """Queue the opening handshake."""
+        """Arm the framer; a client queues its opening handshake (a server sends nothing until
+        the client's handshake arrived)."""
 
     def receive_data(self, data: bytes) -> list[FramingEvent]:
         """Feed received bytes (any split); return the completed events.
@@ -123,7 +146,7 @@ class Framer(Protocol):
     def send_message(self, payload: bytes) -> None:
         """Queue one WAMP message.
 
-        Raises :class:`~wamp_core.PayloadTooLarge` (nothing queued) when it exceeds
+        Raises :class:`~wamp_core.MessageTooLarge` (nothing queued) when it exceeds
         ``max_send_size`` and :class:`~wamp_core.LocalProtocolError` when not open.
         """
 

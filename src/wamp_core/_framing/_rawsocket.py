@@ -1,4 +1,4 @@
-"""Sans-IO WAMP RawSocket client framing (handshake, message/PING/PONG frames).
+"""Sans-IO WAMP RawSocket framing for either end: handshake, message/PING/PONG frames.
 
 Wire format (all big-endian)::
 
@@ -6,16 +6,18 @@ Wire format (all big-endian)::
     frame header:          RRRR XTTT  LLLLLLLL LLLLLLLL LLLLLLLL   then the payload
 
 ``LLLL`` in the handshake announces the largest message the sender accepts, ``2**(9 + LLLL)``;
-``SSSS`` is the serializer (0 in a router's error reply, whose ``LLLL`` is then the error code).
+``SSSS`` is the serializer (0 in a server's error reply, whose ``LLLL`` is then the error code).
 In a frame ``TTT`` is 0 (message), 1 (PING) or 2 (PONG); ``X`` is the 25th length bit, set only
-for a payload of exactly ``2**24`` bytes.
+for a payload of exactly ``2**24`` bytes. After the handshake both directions frame alike, so
+one frame codec serves both roles.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-from typing import Final, NoReturn
+from collections.abc import Sequence
+from typing import ClassVar, Final, NoReturn
 
 from .._errors import (
     ConfigurationError,
@@ -27,15 +29,18 @@ from .._errors import (
     WampError,
 )
 from .._wire import RAWSOCKET_MAX_MESSAGE_SIZE, RAWSOCKET_MIN_MESSAGE_SIZE, RAWSOCKET_SERIALIZER_IDS
+from ._alias import ClientAliasMeta
 from ._events import (
     Closed,
     FramingEvent,
     MessageReceived,
     Opened,
     PongReceived,
+    Role,
 )
 
 __all__ = [
+    "RawSocket",
     "RawSocketClient",
     "RAWSOCKET_MAGIC",
     "RAWSOCKET_MIN_LENGTH",
@@ -50,14 +55,17 @@ RAWSOCKET_MAGIC: Final = 0x7F
 RAWSOCKET_MIN_LENGTH: Final = RAWSOCKET_MIN_MESSAGE_SIZE
 RAWSOCKET_MAX_LENGTH: Final = RAWSOCKET_MAX_MESSAGE_SIZE
 
-#: Error codes of a router's handshake error reply.
+#: Error codes of a server's handshake error reply.
 RAWSOCKET_ERRORS: Final = {
     1: "serializer unsupported",
     2: "maximum message length unacceptable",
     3: "use of reserved bits (unsupported feature)",
     4: "maximum connection count reached",
 }
+_ERROR_SERIALIZER_UNSUPPORTED: Final = 1
+_ERROR_RESERVED_BITS: Final = 3
 
+_SERIALIZER_NAMES_BY_ID: Final = {sid: name for name, sid in RAWSOCKET_SERIALIZER_IDS.items()}
 _HEADER_SIZE: Final = 4
 _FRAME_MESSAGE: Final = 0
 _FRAME_PING: Final = 1
@@ -70,7 +78,7 @@ _RESERVED_MASK: Final = 0xF0
 
 class _State(enum.Enum):
     IDLE = "idle"  # before initiate()
-    HANDSHAKE = "handshake"  # request queued, waiting for the router's reply
+    HANDSHAKE = "handshake"  # waiting for the peer's handshake (reply or request)
     OPEN = "open"
     CLOSED = "closed"
     ERROR = "error"
@@ -82,23 +90,76 @@ def _header(frame_type: int, length: int) -> bytes:
     return bytes((frame_type, length >> 16, (length >> 8) & 0xFF, length & 0xFF))
 
 
-class RawSocketClient:
-    """The client side of one WAMP RawSocket connection (implements ``Framer``).
+def _check_name(name: object) -> str:
+    if not isinstance(name, str) or name not in RAWSOCKET_SERIALIZER_IDS:
+        known = ", ".join(RAWSOCKET_SERIALIZER_IDS)
+        raise ConfigurationError(
+            f"unknown RawSocket serializer {name!r} (expected one of: {known})"
+        )
+    return name
+
+
+def _check_role_arguments(
+    role: Role, serializer: str | None, serializers: str | Sequence[str] | None
+) -> tuple[str, ...]:
+    """The serializer names of the role: the one a client asks for, or those a server accepts."""
+    if not isinstance(role, Role):
+        raise ConfigurationError(f"role must be Role.CLIENT or Role.SERVER, not {role!r}")
+    if role is Role.CLIENT:
+        if serializers is not None:
+            raise ConfigurationError(
+                "serializers= is for Role.SERVER; a RawSocket client asks for exactly one "
+                "serializer: pass serializer="
+            )
+        if serializer is None:
+            raise ConfigurationError("a RawSocket client needs serializer= (e.g. 'cbor')")
+        return (_check_name(serializer),)
+    if serializer is not None:
+        raise ConfigurationError(
+            "serializer= is for Role.CLIENT; a RawSocket server accepts several: pass serializers="
+        )
+    if serializers is None:
+        raise ConfigurationError("a RawSocket server needs serializers= (the accepted names)")
+    names = (serializers,) if isinstance(serializers, str) else tuple(serializers)
+    if not names:
+        raise ConfigurationError("serializers must name at least one serializer")
+    for name in names:
+        _check_name(name)
+    if len(set(names)) != len(names):
+        raise ConfigurationError(f"serializers lists a name twice: {list(names)}")
+    return names
+
+
+class RawSocket:
+    """One end of a WAMP RawSocket connection (implements ``Framer``).
+
+    ``RawSocket(Role.CLIENT, serializer="cbor")`` asks for one serializer;
+    ``RawSocket(Role.SERVER, serializers=("cbor", "json"))`` accepts any of those the client
+    asks for. Role-specific arguments given to the other role raise
+    :class:`~wamp_core.ConfigurationError`.
 
     ``max_receive_size`` (512 ... 2**24) is rounded down to a power of two, announced to the
-    router and enforced on every received frame before its payload is buffered. The router's
-    own limit arrives in :class:`Opened` as ``max_send_size``. PINGs from the router are
-    answered automatically with a PONG echoing the payload. RawSocket has no close handshake:
-    :meth:`close` only marks the connection closed, and end of file is reported as
-    ``Closed(code=None, clean=False)``.
+    peer and enforced on every received frame before its payload is buffered. The peer's own
+    limit arrives in :class:`Opened` as ``max_send_size``. PINGs are answered automatically
+    with a PONG echoing the payload. RawSocket has no close handshake: :meth:`close` only marks
+    the connection closed, and end of file is reported as ``Closed(code=None, clean=False)``.
+
+    A server reads the client's 4-octet handshake. It refuses, by queueing the spec's error
+    reply and raising :class:`~wamp_core.HandshakeError` with ``code`` set, a serializer it does
+    not accept (code 1) and non-zero reserved octets (code 3); a first octet other than 0x7F is
+    not RawSocket at all: :class:`~wamp_core.RemoteProtocolError`, nothing queued. Otherwise it
+    replies with the chosen serializer and its own limit, and reports :class:`Opened`.
     """
 
-    def __init__(self, serializer: str, max_receive_size: int = RAWSOCKET_MAX_LENGTH) -> None:
-        if not isinstance(serializer, str) or serializer not in RAWSOCKET_SERIALIZER_IDS:
-            known = ", ".join(RAWSOCKET_SERIALIZER_IDS)
-            raise ConfigurationError(
-                f"unknown RawSocket serializer {serializer!r} (expected one of: {known})"
-            )
+    def __init__(
+        self,
+        role: Role,
+        *,
+        serializer: str | None = None,
+        serializers: str | Sequence[str] | None = None,
+        max_receive_size: int = RAWSOCKET_MAX_LENGTH,
+    ) -> None:
+        names = _check_role_arguments(role, serializer, serializers)
         if (
             isinstance(max_receive_size, bool)
             or not isinstance(max_receive_size, int)
@@ -108,8 +169,9 @@ class RawSocketClient:
                 f"max_receive_size must be an int from {RAWSOCKET_MIN_LENGTH} to "
                 f"{RAWSOCKET_MAX_LENGTH} (2**24), not {max_receive_size!r}"
             )
-        self._serializer = serializer
-        self._serializer_id = RAWSOCKET_SERIALIZER_IDS[serializer]
+        self._role = role
+        self._serializers = names
+        self._serializer: str | None = names[0] if role is Role.CLIENT else None
         self._length_exp = max_receive_size.bit_length() - 1 - 9
         self._max_receive = 1 << (9 + self._length_exp)
         self._max_send: int | None = None
@@ -120,25 +182,37 @@ class RawSocketClient:
 
     def __repr__(self) -> str:
         return (
-            f"<RawSocketClient serializer={self._serializer!r} state={self._state.value} "
-            f"max_receive_size={self._max_receive} max_send_size={self._max_send}>"
+            f"<RawSocket role={self._role.value} serializer={self._serializer!r} "
+            f"state={self._state.value} max_receive_size={self._max_receive} "
+            f"max_send_size={self._max_send}>"
         )
 
     # -- properties -------------------------------------------------------------------------
 
     @property
-    def serializer(self) -> str:
-        """The serializer name this connection asks for."""
+    def role(self) -> Role:
+        """Which end of the connection this framer plays."""
+        return self._role
+
+    @property
+    def serializer(self) -> str | None:
+        """The serializer name: the one a client asks for; the one a server chose (``None``
+        until the handshake completed)."""
         return self._serializer
 
     @property
+    def serializers(self) -> tuple[str, ...]:
+        """A server's accepted serializer names (a client's: just the one it asks for)."""
+        return self._serializers
+
+    @property
     def max_receive_size(self) -> int:
-        """The receive limit announced to the router (a power of two)."""
+        """The receive limit announced to the peer (a power of two)."""
         return self._max_receive
 
     @property
     def max_send_size(self) -> int | None:
-        """The router's receive limit (``None`` until the handshake completed)."""
+        """The peer's receive limit (``None`` until the handshake completed)."""
         return self._max_send
 
     @property
@@ -154,20 +228,23 @@ class RawSocketClient:
     # -- commands ---------------------------------------------------------------------------
 
     def initiate(self) -> None:
-        """Queue the 4-octet handshake request."""
+        """Client: queue the 4-octet handshake request. Server: start waiting for it."""
         if self._state is not _State.IDLE:
             raise LocalProtocolError(f"initiate() called twice (state: {self._state.value})")
-        self._outbuf += bytes(
-            (RAWSOCKET_MAGIC, (self._length_exp << 4) | self._serializer_id, 0, 0)
-        )
+        if self._role is Role.CLIENT:
+            assert self._serializer is not None
+            self._outbuf += self._handshake(RAWSOCKET_SERIALIZER_IDS[self._serializer])
         self._state = _State.HANDSHAKE
+
+    def _handshake(self, serializer_id: int) -> bytes:
+        return bytes((RAWSOCKET_MAGIC, (self._length_exp << 4) | serializer_id, 0, 0))
 
     def send_message(self, payload: bytes) -> None:
         """Queue one WAMP message frame (at most ``max_send_size`` bytes)."""
         self._queue_frame(_FRAME_MESSAGE, payload)
 
     def send_ping(self, payload: bytes = b"") -> None:
-        """Queue a PING frame; the router's PONG arrives as ``PongReceived(payload)``."""
+        """Queue a PING frame; the peer's PONG arrives as ``PongReceived(payload)``."""
         self._queue_frame(_FRAME_PING, payload)
 
     def close(self, code: int = 1000, reason: str = "") -> None:
@@ -194,7 +271,7 @@ class RawSocketClient:
         size = len(payload)
         if size > self._max_send:
             raise MessageTooLarge(
-                f"RawSocket {_FRAME_NAMES[frame_type]} of {size} bytes exceeds the router's "
+                f"RawSocket {_FRAME_NAMES[frame_type]} of {size} bytes exceeds the peer's "
                 f"limit of {self._max_send} bytes"
             )
         self._outbuf += _header(frame_type, size)
@@ -203,7 +280,7 @@ class RawSocketClient:
     # -- input ------------------------------------------------------------------------------
 
     def receive_data(self, data: bytes) -> list[FramingEvent]:
-        """Feed bytes from the router; return the events they completed."""
+        """Feed bytes from the peer; return the events they completed."""
         state = self._state
         if state is _State.ERROR:
             raise RemoteProtocolError(f"the RawSocket connection already failed: {self._error}")
@@ -217,15 +294,20 @@ class RawSocketClient:
         offset = 0
         if state is _State.HANDSHAKE:
             if buf[0] != RAWSOCKET_MAGIC:
+                what = "reply" if self._role is Role.CLIENT else "request"
                 self._fail(
                     RemoteProtocolError(
-                        f"RawSocket handshake reply starts with 0x{buf[0]:02X}, not 0x7F "
-                        "(is this a RawSocket endpoint?)"
+                        f"RawSocket handshake {what} starts with 0x{buf[0]:02X}, not 0x7F "
+                        "(is the peer speaking RawSocket?)"
                     )
                 )
             if len(buf) < _HEADER_SIZE:
                 return events
-            events.append(self._handshake_reply(buf[0:_HEADER_SIZE]))
+            handshake = buf[0:_HEADER_SIZE]
+            if self._role is Role.CLIENT:
+                events.append(self._handshake_reply(handshake))
+            else:
+                events.append(self._handshake_request(handshake))
             offset = _HEADER_SIZE
         offset = self._parse_frames(buf, offset, events)
         # Only the incomplete tail is moved, once per call: O(n) over any split.
@@ -236,6 +318,7 @@ class RawSocketClient:
         return events
 
     def _handshake_reply(self, reply: bytearray) -> Opened:
+        """Client: the server's answer to our request."""
         if reply[2] or reply[3]:
             self._fail(
                 RemoteProtocolError(
@@ -252,22 +335,59 @@ class RawSocketClient:
                     code=high,
                 )
             )
-        if low != self._serializer_id:
+        assert self._serializer is not None
+        wanted = RAWSOCKET_SERIALIZER_IDS[self._serializer]
+        if low != wanted:
             self._fail(
                 RemoteProtocolError(
                     f"the router answered the RawSocket handshake with serializer id {low}, "
-                    f"but we asked for {self._serializer_id} ({self._serializer})"
+                    f"but we asked for {wanted} ({self._serializer})"
                 )
             )
-        self._max_send = 1 << (9 + high)
+        return self._open(high)
+
+    def _handshake_request(self, request: bytearray) -> Opened:
+        """Server: answer the client's request (an error reply if we refuse it)."""
+        if request[2] or request[3]:
+            self._refuse(
+                _ERROR_RESERVED_BITS,
+                f"RawSocket handshake request {bytes(request).hex(' ')} has non-zero reserved "
+                "octets",
+            )
+        high, low = request[1] >> 4, request[1] & 0x0F
+        name = _SERIALIZER_NAMES_BY_ID.get(low)
+        if name is None or name not in self._serializers:
+            asked = f"{name} (id {low})" if name else f"unknown serializer id {low}"
+            self._refuse(
+                _ERROR_SERIALIZER_UNSUPPORTED,
+                f"the RawSocket client asked for {asked}; accepted: {', '.join(self._serializers)}",
+            )
+        self._serializer = name
+        self._outbuf += self._handshake(RAWSOCKET_SERIALIZER_IDS[name])
+        return self._open(high)
+
+    def _open(self, peer_length_exp: int) -> Opened:
+        assert self._serializer is not None
+        self._max_send = 1 << (9 + peer_length_exp)
         self._state = _State.OPEN
         logger.debug(
-            "RawSocket open: serializer=%s max_send_size=%d max_receive_size=%d",
+            "RawSocket open (%s): serializer=%s max_send_size=%d max_receive_size=%d",
+            self._role.value,
             self._serializer,
             self._max_send,
             self._max_receive,
         )
         return Opened(self._serializer, self._max_send, None, ())
+
+    def _refuse(self, code: int, message: str) -> NoReturn:
+        """Server: queue the error reply with ``code``, then fail with a HandshakeError."""
+        self._outbuf += bytes((RAWSOCKET_MAGIC, code << 4, 0, 0))
+        self._fail(
+            HandshakeError(
+                f"{message}: refused with RawSocket error {code} ({RAWSOCKET_ERRORS[code]})",
+                code=code,
+            )
+        )
 
     def _parse_frames(self, buf: bytearray, offset: int, events: list[FramingEvent]) -> int:
         end = len(buf)
@@ -308,12 +428,12 @@ class RawSocketClient:
                 events.append(MessageReceived(payload))
             elif frame_type == _FRAME_PING:
                 # Exactly one PONG echoing the payload, immediately; a PING whose echo would
-                # exceed the router's own receive limit cannot be answered within the protocol.
+                # exceed the peer's own receive limit cannot be answered within the protocol.
                 if self._max_send is not None and length > self._max_send:
                     self._fail(
                         PayloadTooLarge(
                             f"RawSocket PING of {length} bytes: its PONG would exceed the "
-                            f"router's limit of {self._max_send} bytes"
+                            f"peer's limit of {self._max_send} bytes"
                         )
                     )
                 self._outbuf += _header(_FRAME_PONG, length)
@@ -323,16 +443,20 @@ class RawSocketClient:
         return offset
 
     def receive_eof(self) -> list[FramingEvent]:
-        """The router closed the connection: ``[Closed(None, ..., clean=False)]`` once."""
+        """The peer closed the connection: ``[Closed(None, ..., clean=False)]`` once."""
         state = self._state
         if state in (_State.ERROR, _State.CLOSED):
             return []
         if state is not _State.OPEN:
+            hint = (
+                " (a router that does not support the serializer or length may just drop the "
+                "connection)"
+                if self._role is Role.CLIENT
+                else ""
+            )
             self._fail(
                 HandshakeError(
-                    "the connection was closed before the RawSocket handshake completed "
-                    "(a router that does not support the serializer or length may just "
-                    "drop the connection)"
+                    f"the connection was closed before the RawSocket handshake completed{hint}"
                 )
             )
         pending = len(self._inbuf)
@@ -348,5 +472,17 @@ class RawSocketClient:
         self._state = _State.ERROR
         self._error = exc
         self._inbuf.clear()
-        logger.debug("RawSocket connection failed: %s", exc)
+        logger.debug("RawSocket connection (%s) failed: %s", self._role.value, exc)
         raise exc
+
+
+class RawSocketClient(RawSocket, metaclass=ClientAliasMeta):
+    """Transitional alias: ``RawSocket(Role.CLIENT, ...)`` with the former signature.
+
+    Any client-role :class:`RawSocket` passes ``isinstance(x, RawSocketClient)``.
+    """
+
+    _alias_of: ClassVar[type] = RawSocket
+
+    def __init__(self, serializer: str, max_receive_size: int = RAWSOCKET_MAX_LENGTH) -> None:
+        super().__init__(Role.CLIENT, serializer=serializer, max_receive_size=max_receive_size)

@@ -1,20 +1,19 @@
-"""Sans-IO WAMP-over-WebSocket client framing on top of wsproto.
+"""Sans-IO WAMP-over-WebSocket framing for either end, on top of wsproto.
 
 One WAMP message is one WebSocket *message* (possibly fragmented). The subprotocol
 ``wamp.2.<serializer>`` is negotiated in the opening handshake; JSON (batched or not) travels in
-TEXT messages, every other serializer in BINARY messages.
+TEXT messages, every other serializer in BINARY messages. The opening handshake depends on the
+role (helpers in :mod:`._websocket_handshake`); everything after it (messages, ping/pong, the
+close handshake, limits) is one code path, wsproto masking client frames and not server frames.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Iterable, Mapping, Sequence
-from http import HTTPStatus
-from typing import Final, NoReturn
-from urllib.parse import urlsplit
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import ClassVar, Final, NoReturn
 
-import h11
 from wsproto import ConnectionType, WSConnection
 from wsproto.connection import ConnectionState
 from wsproto.events import (
@@ -40,24 +39,24 @@ from .._errors import (
     RemoteProtocolError,
     WampError,
 )
-from .._wire import (
-    DEFAULT_MAX_MESSAGE_SIZE,
-    SUBPROTOCOL_PREFIX,
-    TEXT_SERIALIZERS,
-    WEBSOCKET_RESERVED_HEADERS,
-    WEBSOCKET_SERIALIZER_NAMES,
-    host_header,
-    subprotocol_for,
-)
-from ._events import (
-    Closed,
-    FramingEvent,
-    MessageReceived,
-    Opened,
-    PongReceived,
+from .._wire import DEFAULT_MAX_MESSAGE_SIZE, SUBPROTOCOL_PREFIX, TEXT_SERIALIZERS, subprotocol_for
+from ._alias import ClientAliasMeta
+from ._events import Closed, FramingEvent, MessageReceived, Opened, PongReceived, Role
+from ._websocket_handshake import (
+    HANDSHAKE_ERRORS,
+    Refused,
+    accept_request,
+    check_client_request,
+    check_paths,
+    check_serializers,
+    client_request_from_url,
+    describe_rejection,
+    exported_headers,
+    parse_request,
+    request_head_end,
 )
 
-__all__ = ["WebSocketClient", "DEFAULT_MAX_MESSAGE_SIZE", "subprotocol_for"]
+__all__ = ["WebSocket", "WebSocketClient", "DEFAULT_MAX_MESSAGE_SIZE", "subprotocol_for"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +64,6 @@ _MAX_CONTROL_PAYLOAD: Final = 125
 _MAX_CLOSE_REASON: Final = 123  # bytes of UTF-8 after the 2-byte code
 _STATUS_LINE_LIMIT: Final = 1024
 _REJECT_BODY_LIMIT: Final = 1024
-_REJECT_BODY_SHOWN: Final = 200
 
 # RFC 6455 close codes an endpoint may send (7.4.1 minus the reserved/local-only ones) ...
 _SENDABLE_CLOSE_CODES: Final = frozenset({1000, 1001, 1002, 1003, *range(1007, 1015)})
@@ -78,56 +76,11 @@ _CLOSE_ABNORMAL: Final = 1006
 
 class _State(enum.Enum):
     IDLE = "idle"  # before initiate()
-    CONNECTING = "connecting"  # upgrade request queued, waiting for the response
+    CONNECTING = "connecting"  # client: request queued; server: waiting for the request
     OPEN = "open"
-    CLOSING = "closing"  # we sent a close frame, waiting for the server's
+    CLOSING = "closing"  # we sent a close frame, waiting for the peer's
     CLOSED = "closed"
     ERROR = "error"
-
-
-def _check_serializers(serializers: str | Sequence[str]) -> tuple[str, ...]:
-    names = (serializers,) if isinstance(serializers, str) else tuple(serializers)
-    if not names:
-        raise ConfigurationError("serializers must name at least one serializer")
-    for name in names:
-        if name not in WEBSOCKET_SERIALIZER_NAMES:
-            known = ", ".join(WEBSOCKET_SERIALIZER_NAMES)
-            raise ConfigurationError(
-                f"unknown WebSocket serializer {name!r} (expected some of: {known})"
-            )
-    if len(set(names)) != len(names):
-        raise ConfigurationError(f"serializers lists a name twice: {list(names)}")
-    return names
-
-
-def _host_header(host: str, port: int, secure: bool) -> str:
-    if not isinstance(host, str) or not host:
-        raise ConfigurationError(f"host must be a non-empty str, not {host!r}")
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise ConfigurationError(f"port must be an int from 1 to 65535, not {port!r}")
-    return host_header(host, port, secure)
-
-
-def _check_headers(
-    extra_headers: Mapping[str, str] | Iterable[tuple[str, str]],
-) -> list[tuple[bytes, bytes]]:
-    items = extra_headers.items() if isinstance(extra_headers, Mapping) else extra_headers
-    result: list[tuple[bytes, bytes]] = []
-    for item in items:
-        if not (
-            isinstance(item, tuple)
-            and len(item) == 2
-            and isinstance(item[0], str)
-            and isinstance(item[1], str)
-        ):
-            raise ConfigurationError(f"extra_headers items must be (str, str) pairs, not {item!r}")
-        name, value = item
-        if name.lower() in WEBSOCKET_RESERVED_HEADERS:
-            raise ConfigurationError(
-                f"extra_headers may not set {name!r}: the WebSocket handshake sets it"
-            )
-        result.append((name.encode("utf-8"), value.encode("utf-8")))
-    return result
 
 
 def _check_close(code: int, reason: str) -> None:
@@ -148,47 +101,82 @@ def _check_close(code: int, reason: str) -> None:
         )
 
 
-class WebSocketClient:
-    """The client side of one WAMP-over-WebSocket connection (implements ``Framer``).
+class WebSocket:
+    """One end of a WAMP-over-WebSocket connection (implements ``Framer``).
 
-    ``serializers`` are offered in preference order as ``wamp.2.<name>`` subprotocols; the
-    server must select one of them. ``host``/``port``/``secure`` build the ``Host`` header (the
-    port appears only when it is not the scheme's default) and ``path`` is the request target
-    (path plus optional query). ``extra_headers`` are sent with the upgrade request.
+    **Client** (``WebSocket(Role.CLIENT, serializers=[...], host=..., port=None, path="/",
+    secure=False, extra_headers=(), max_message_size=...)``): ``serializers`` are offered in
+    preference order as ``wamp.2.<name>`` subprotocols and the server must select one of them.
+    ``host``/``port``/``secure`` build the ``Host`` header (the port appears only when it is not
+    the scheme's default); ``path`` is the request target (path plus optional query);
+    ``extra_headers`` go with the upgrade request.
 
-    WebSocket negotiates no message size, so ``max_message_size`` bounds both directions:
-    a received message above it closes the connection with 1009 and raises
-    :class:`~wamp_core.PayloadTooLarge`; :meth:`send_message` refuses larger payloads (this is
-    the ``max_send_size`` of :class:`Opened`). Pings from the server are answered automatically.
+    **Server** (``WebSocket(Role.SERVER, serializers=[...], paths=None, max_message_size=...)``):
+    reads the upgrade request (its head bounded to 16 KiB) and selects the first of its
+    ``serializers`` (server preference) that the client offered. It refuses, by queueing a
+    complete HTTP response with a short text body and raising
+    :class:`~wamp_core.HandshakeError` with ``code`` set to the status: a path not in ``paths``
+    (404; ``None`` accepts any path, the query is ignored) and no common subprotocol (400). A
+    request that is not a valid WebSocket upgrade gets 400 (426 for a wrong version, 431 for an
+    oversized head) and raises :class:`~wamp_core.RemoteProtocolError`. :class:`Opened` carries
+    the request ``path`` and ``request_headers``; a router that dislikes them after all closes
+    the connection (e.g. with 1008).
+
+    Role-specific arguments given to the other role raise :class:`~wamp_core.ConfigurationError`.
+
+    Both roles: WebSocket negotiates no message size, so ``max_message_size`` bounds both
+    directions. A received message above it (counted as its fragments arrive) closes the
+    connection with 1009 and raises :class:`~wamp_core.PayloadTooLarge`; :meth:`send_message`
+    refuses larger payloads (this is the ``max_send_size`` of :class:`Opened`). Pings are
+    answered automatically.
     """
 
     def __init__(
         self,
-        serializers: str | Sequence[str],
+        role: Role,
         *,
-        host: str,
+        serializers: str | Sequence[str],
+        host: str | None = None,
         port: int | None = None,
-        path: str = "/",
-        secure: bool = False,
-        extra_headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+        path: str | None = None,
+        secure: bool | None = None,
+        extra_headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        paths: Collection[str] | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     ) -> None:
-        self._serializers = _check_serializers(serializers)
-        if port is None:
-            port = 443 if secure else 80
-        self._host_header = _host_header(host, port, secure)
-        if not isinstance(path, str) or not path.startswith("/") or not path.isascii():
-            raise ConfigurationError(f"path must be an ASCII str starting with '/', not {path!r}")
-        self._path = path
-        self._extra_headers = _check_headers(extra_headers)
-        try:  # let h11 validate the Host, target and header syntax now, not at initiate()
-            h11.Request(
-                method="GET",
-                target=path,
-                headers=[(b"Host", self._host_header.encode("idna")), *self._extra_headers],
+        if not isinstance(role, Role):
+            raise ConfigurationError(f"role must be Role.CLIENT or Role.SERVER, not {role!r}")
+        self._role = role
+        self._serializers = check_serializers(serializers)
+        self._host_header: str | None = None
+        self._path: str | None = None
+        self._extra_headers: list[tuple[bytes, bytes]] = []
+        self._paths: frozenset[str] | None = None
+        if role is Role.CLIENT:
+            if paths is not None:
+                raise ConfigurationError("paths= is for Role.SERVER (the accepted request paths)")
+            self._host_header, self._path, self._extra_headers = check_client_request(
+                host,
+                port,
+                "/" if path is None else path,
+                False if secure is None else secure,
+                () if extra_headers is None else extra_headers,
             )
-        except (h11.LocalProtocolError, UnicodeError) as exc:
-            raise ConfigurationError(f"invalid WebSocket upgrade request: {exc}") from None
+        else:
+            client_only = {
+                "host": host,
+                "port": port,
+                "path": path,
+                "secure": secure,
+                "extra_headers": extra_headers,
+            }
+            given = [f"{name}=" for name, value in client_only.items() if value is not None]
+            if given:
+                raise ConfigurationError(
+                    f"{', '.join(given)} only apply to Role.CLIENT (a server reads the request; "
+                    "restrict its path with paths=)"
+                )
+            self._paths = check_paths(paths)
         if (
             isinstance(max_message_size, bool)
             or not isinstance(max_message_size, int)
@@ -198,12 +186,14 @@ class WebSocketClient:
                 f"max_message_size must be a positive int, not {max_message_size!r}"
             )
         self._max_message_size = max_message_size
-        self._ws = WSConnection(ConnectionType.CLIENT)
+        self._ws = WSConnection(
+            ConnectionType.CLIENT if role is Role.CLIENT else ConnectionType.SERVER
+        )
         self._state = _State.IDLE
         self._error: WampError | None = None
         self._serializer: str | None = None
         self._text = False
-        self._status_line = bytearray()
+        self._head = bytearray()  # client: the status line; server: the request head
         self._message = bytearray()
         self._outbuf = bytearray()
 
@@ -215,41 +205,37 @@ class WebSocketClient:
         *,
         extra_headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-    ) -> WebSocketClient:
-        """Build a client from a ``ws://`` or ``wss://`` URL."""
-        try:
-            split = urlsplit(url)
-            port = split.port
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise ConfigurationError(f"invalid WebSocket URL {url!r}: {exc}") from None
-        if split.scheme not in ("ws", "wss") or not split.hostname:
-            raise ConfigurationError(f"not a ws:// or wss:// URL with a host: {url!r}")
-        if split.fragment:
-            raise ConfigurationError(f"a WebSocket URL may not have a fragment: {url!r}")
-        path = split.path or "/"
-        if split.query:
-            path = f"{path}?{split.query}"
-        return cls(
-            serializers,
-            host=split.hostname,
+    ) -> WebSocket:
+        """A client-role framer for a ``ws://`` or ``wss://`` URL."""
+        host, port, path, secure = client_request_from_url(url)
+        return WebSocket(
+            Role.CLIENT,
+            serializers=serializers,
+            host=host,
             port=port,
             path=path,
-            secure=split.scheme == "wss",
+            secure=secure,
             extra_headers=extra_headers,
             max_message_size=max_message_size,
         )
 
     def __repr__(self) -> str:
+        where = f"host={self._host_header!r} path={self._path!r} " if self._path else ""
         return (
-            f"<WebSocketClient host={self._host_header!r} path={self._path!r} "
-            f"state={self._state.value} serializer={self._serializer!r}>"
+            f"<WebSocket role={self._role.value} {where}state={self._state.value} "
+            f"serializer={self._serializer!r}>"
         )
 
     # -- properties -------------------------------------------------------------------------
 
     @property
+    def role(self) -> Role:
+        """Which end of the connection this framer plays."""
+        return self._role
+
+    @property
     def serializers(self) -> tuple[str, ...]:
-        """The offered serializer names, in preference order."""
+        """Client: the offered serializer names; server: the accepted ones; preference order."""
         return self._serializers
 
     @property
@@ -272,19 +258,25 @@ class WebSocketClient:
         """True once the close handshake completed, the peer hung up, or a failure occurred."""
         return self._state in (_State.CLOSED, _State.ERROR)
 
+    @property
+    def _peer(self) -> str:
+        return "server" if self._role is Role.CLIENT else "client"
+
     # -- commands ---------------------------------------------------------------------------
 
     def initiate(self) -> None:
-        """Queue the HTTP upgrade request."""
+        """Client: queue the HTTP upgrade request. Server: start waiting for it."""
         if self._state is not _State.IDLE:
             raise LocalProtocolError(f"initiate() called twice (state: {self._state.value})")
-        request = Request(
-            host=self._host_header,
-            target=self._path,
-            subprotocols=[subprotocol_for(name) for name in self._serializers],
-            extra_headers=list(self._extra_headers),
-        )
-        self._outbuf += self._ws.send(request)
+        if self._role is Role.CLIENT:
+            assert self._host_header is not None and self._path is not None
+            request = Request(
+                host=self._host_header,
+                target=self._path,
+                subprotocols=[subprotocol_for(name) for name in self._serializers],
+                extra_headers=list(self._extra_headers),
+            )
+            self._outbuf += self._ws.send(request)
         self._state = _State.CONNECTING
 
     def send_message(self, payload: bytes) -> None:
@@ -322,10 +314,10 @@ class WebSocketClient:
         self._outbuf += self._ws.send(Ping(payload=bytes(payload)))
 
     def close(self, code: int = 1000, reason: str = "") -> None:
-        """Start the close handshake; ``Closed(clean=True)`` follows the server's reply.
+        """Start the close handshake; ``Closed(clean=True)`` follows the peer's reply.
 
-        Before the connection opened this abandons the handshake (nothing to send). Once closing,
-        closed or failed it does nothing.
+        Before the connection opened this abandons the handshake (nothing to send; a server
+        just drops the connection). Once closing, closed or failed it does nothing.
         """
         state = self._state
         if state is _State.OPEN:
@@ -334,6 +326,7 @@ class WebSocketClient:
             self._state = _State.CLOSING
         elif state in (_State.IDLE, _State.CONNECTING):
             self._state = _State.CLOSED
+            self._head.clear()
 
     def data_to_send(self) -> bytes:
         """Drain the outgoing bytes."""
@@ -344,7 +337,7 @@ class WebSocketClient:
     # -- input ------------------------------------------------------------------------------
 
     def receive_data(self, data: bytes) -> list[FramingEvent]:
-        """Feed bytes from the server; return the events they completed."""
+        """Feed bytes from the peer; return the events they completed."""
         state = self._state
         if state is _State.ERROR:
             raise RemoteProtocolError(f"the WebSocket connection already failed: {self._error}")
@@ -352,23 +345,25 @@ class WebSocketClient:
             raise LocalProtocolError("receive_data() before initiate()")
         if state is _State.CLOSED or not data:
             return []
-        if state is _State.CONNECTING:
-            self._capture_status_line(data)
-        try:
-            self._ws.receive_data(data)
-        except WsprotoError as exc:
-            self._handshake_failed(exc)
         events: list[FramingEvent] = []
+        if state is not _State.CONNECTING:
+            self._ws.receive_data(data)
+        elif self._role is Role.CLIENT:
+            self._capture_status_line(data)
+            try:
+                self._ws.receive_data(data)
+            except HANDSHAKE_ERRORS as exc:
+                self._handshake_failed(exc)
+        else:
+            rest = self._receive_request(data, events)
+            if not rest:
+                return events
+            self._ws.receive_data(rest)  # frames sent before our answer: same as any split
         ws_events = list(self._ws.events())
         for index, event in enumerate(ws_events):
             if self._handle(event, ws_events, index, events):
                 break
         return events
-
-    def _capture_status_line(self, data: bytes) -> None:
-        line = self._status_line
-        if b"\r\n" not in line and len(line) < _STATUS_LINE_LIMIT:
-            line += data[: _STATUS_LINE_LIMIT - len(line)]
 
     def _handle(
         self, event: Event, ws_events: list[Event], index: int, out: list[FramingEvent]
@@ -390,53 +385,104 @@ class WebSocketClient:
             self._on_reject(event, ws_events[index + 1 :])
         return False
 
-    def _on_accept(self, event: AcceptConnection) -> Opened:
-        offered = [subprotocol_for(name) for name in self._serializers]
-        subprotocol = event.subprotocol
-        if subprotocol is None:
-            self._fail(
-                HandshakeError(
-                    "the WebSocket server selected no subprotocol (offered: "
-                    f"{', '.join(offered)}); it speaks none of our serializers",
-                ),
-            )
-        # wsproto already rejected a subprotocol we did not offer.
-        serializer = subprotocol[len(SUBPROTOCOL_PREFIX) :]
+    def _opened(
+        self,
+        serializer: str,
+        response_headers: tuple[tuple[str, str], ...] = (),
+        path: str | None = None,
+        request_headers: tuple[tuple[str, str], ...] = (),
+    ) -> Opened:
+        subprotocol = subprotocol_for(serializer)
         self._serializer = serializer
         self._text = serializer in TEXT_SERIALIZERS
         self._state = _State.OPEN
-        self._status_line.clear()
+        self._head.clear()
+        logger.debug("WebSocket open (%s): subprotocol=%s", self._role.value, subprotocol)
+        return Opened(
+            serializer,
+            self._max_message_size,
+            subprotocol,
+            response_headers,
+            path,
+            request_headers,
+        )
+
+    # -- client handshake -------------------------------------------------------------------
+
+    def _capture_status_line(self, data: bytes) -> None:
+        line = self._head
+        if b"\r\n" not in line and len(line) < _STATUS_LINE_LIMIT:
+            line += data[: _STATUS_LINE_LIMIT - len(line)]
+
+    def _on_accept(self, event: AcceptConnection) -> Opened:
+        subprotocol = event.subprotocol
+        if subprotocol is None:
+            offered = ", ".join(subprotocol_for(name) for name in self._serializers)
+            self._fail(
+                HandshakeError(
+                    f"the WebSocket server selected no subprotocol (offered: {offered}); it "
+                    "speaks none of our serializers",
+                ),
+            )
+        # wsproto already rejected a subprotocol we did not offer.
         headers = tuple(
             (name.decode("latin-1"), value.decode("latin-1")) for name, value in event.extra_headers
         )
-        logger.debug("WebSocket open: subprotocol=%s", subprotocol)
-        return Opened(serializer, self._max_message_size, subprotocol, headers)
+        return self._opened(subprotocol[len(SUBPROTOCOL_PREFIX) :], response_headers=headers)
 
     def _on_reject(self, event: RejectConnection, following: list[Event]) -> NoReturn:
-        status = event.status_code
-        reason = ""
-        parts = bytes(self._status_line).split(b"\r\n", 1)[0].split(b" ", 2)
-        if len(parts) == 3:
-            reason = parts[2].decode("latin-1").strip()
-        if not reason:
-            try:
-                reason = HTTPStatus(status).phrase
-            except ValueError:
-                reason = "(no reason phrase)"
-        message = f"the WebSocket upgrade was refused: HTTP {status} {reason}"
-        for name, value in event.headers:
-            if name.lower() == b"location":
-                message += f" (Location: {value.decode('latin-1')})"
         body = bytearray()
         for item in following:  # only the body bytes that arrived with the status line
             if isinstance(item, RejectData) and len(body) < _REJECT_BODY_LIMIT:
                 body += item.data[: _REJECT_BODY_LIMIT - len(body)]
-        text = " ".join(body.decode("utf-8", errors="replace").split())
-        if text:
-            if len(text) > _REJECT_BODY_SHOWN:
-                text = text[:_REJECT_BODY_SHOWN] + "..."
-            message += f": {text}"
-        self._fail(HandshakeError(message, code=status), send_close=False)
+        message = describe_rejection(
+            event.status_code, bytes(self._head), event.headers, bytes(body)
+        )
+        self._fail(HandshakeError(message, code=event.status_code), send_close=False)
+
+    def _handshake_failed(self, exc: Exception) -> NoReturn:
+        message = str(exc)
+        if isinstance(exc, WsprotoError) and message.startswith("unrecognized subprotocol"):
+            offered = ", ".join(subprotocol_for(name) for name in self._serializers)
+            self._fail(
+                HandshakeError(
+                    f"the WebSocket server selected a subprotocol we did not offer "
+                    f"({message.removeprefix('unrecognized subprotocol').strip()!r}; "
+                    f"offered: {offered})",
+                ),
+                send_close=False,
+            )
+        if isinstance(exc, UnicodeError):
+            message = f"a header holds non-ASCII bytes ({exc})"
+        self._fail(
+            RemoteProtocolError(f"invalid WebSocket upgrade response: {message}"), send_close=False
+        )
+
+    # -- server handshake -------------------------------------------------------------------
+
+    def _receive_request(self, data: bytes, out: list[FramingEvent]) -> bytes:
+        """Buffer the upgrade request head; once complete, answer it and return what followed
+        it (``b""`` while incomplete)."""
+        head = self._head
+        search_from = max(0, len(head) - 2)
+        head += data
+        try:
+            end = request_head_end(head, search_from)
+            if end is None:
+                return b""
+            request_head, rest = bytes(head[:end]), bytes(head[end:])
+            head.clear()
+            request = parse_request(self._ws, request_head)
+            serializer, response = accept_request(self._ws, request, self._serializers, self._paths)
+        except Refused as refusal:
+            self._outbuf += refusal.response
+            self._fail(refusal.error, send_close=False)
+        self._outbuf += response
+        headers = exported_headers(request.host, request.extra_headers)
+        out.append(self._opened(serializer, path=request.target, request_headers=headers))
+        return rest
+
+    # -- after the handshake ----------------------------------------------------------------
 
     def _on_data(self, event: BytesMessage | TextMessage, out: list[FramingEvent]) -> None:
         is_text = isinstance(event, TextMessage)
@@ -472,7 +518,9 @@ class WebSocketClient:
         if ws_state in (ConnectionState.OPEN, ConnectionState.LOCAL_CLOSING):
             # wsproto reports its own parse failures as a CloseConnection without a state change.
             self._fail(
-                RemoteProtocolError(f"invalid WebSocket data from the server: {event.reason}"),
+                RemoteProtocolError(
+                    f"invalid WebSocket data from the {self._peer}: {event.reason}"
+                ),
                 close_code=event.code,
             )
         if ws_state is ConnectionState.REMOTE_CLOSING:
@@ -480,27 +528,11 @@ class WebSocketClient:
         self._state = _State.CLOSED
         self._message.clear()
         code = int(event.code)  # wsproto reports a close frame without a code as 1005
-        logger.debug("WebSocket closed by the server: %s %s", code, event.reason)
+        logger.debug("WebSocket closed by the %s: %s %s", self._peer, code, event.reason)
         out.append(Closed(code, event.reason or "", True))
 
-    def _handshake_failed(self, exc: WsprotoError) -> NoReturn:
-        message = str(exc)
-        if message.startswith("unrecognized subprotocol"):
-            offered = ", ".join(subprotocol_for(name) for name in self._serializers)
-            self._fail(
-                HandshakeError(
-                    f"the WebSocket server selected a subprotocol we did not offer "
-                    f"({message.removeprefix('unrecognized subprotocol').strip()!r}; "
-                    f"offered: {offered})",
-                ),
-                send_close=False,
-            )
-        self._fail(
-            RemoteProtocolError(f"invalid WebSocket upgrade response: {message}"), send_close=False
-        )
-
     def receive_eof(self) -> list[FramingEvent]:
-        """The server closed TCP: ``[Closed(1006, ..., clean=False)]`` unless a close handshake
+        """The peer closed TCP: ``[Closed(1006, ..., clean=False)]`` unless a close handshake
         completed (``[]``). Raises ``HandshakeError`` during the opening handshake."""
         state = self._state
         if state in (_State.ERROR, _State.CLOSED):
@@ -521,9 +553,40 @@ class WebSocketClient:
         self._state = _State.ERROR
         self._error = exc
         self._message.clear()
-        self._status_line.clear()
+        self._head.clear()
         if send_close and self._ws.state is ConnectionState.OPEN:
             reason = str(exc).encode("utf-8")[:_MAX_CLOSE_REASON].decode("utf-8", "ignore")
             self._outbuf += self._ws.send(CloseConnection(code=close_code, reason=reason))
-        logger.debug("WebSocket connection failed: %s", exc)
+        logger.debug("WebSocket connection (%s) failed: %s", self._role.value, exc)
         raise exc
+
+
+class WebSocketClient(WebSocket, metaclass=ClientAliasMeta):
+    """Transitional alias: ``WebSocket(Role.CLIENT, ...)`` with the former signature.
+
+    Any client-role :class:`WebSocket` passes ``isinstance(x, WebSocketClient)``.
+    """
+
+    _alias_of: ClassVar[type] = WebSocket
+
+    def __init__(
+        self,
+        serializers: str | Sequence[str],
+        *,
+        host: str,
+        port: int | None = None,
+        path: str = "/",
+        secure: bool = False,
+        extra_headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    ) -> None:
+        super().__init__(
+            Role.CLIENT,
+            serializers=serializers,
+            host=host,
+            port=port,
+            path=path,
+            secure=secure,
+            extra_headers=extra_headers,
+            max_message_size=max_message_size,
+        )
