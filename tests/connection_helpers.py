@@ -25,7 +25,7 @@ from wsproto.events import (
 )
 
 from session_helpers import FULL_BROKER, FULL_DEALER, welcome as make_welcome
-from wamp_core import Connection, ConnectionEvent, RawSocketClient, WebSocketClient, messages as m
+from wamp_core import Connection, ConnectionEvent, RawSocket, Role, WebSocket, messages as m
 from wamp_core.events import Joined
 from wamp_core.serializers import Serializer, get_serializer
 
@@ -216,11 +216,15 @@ def make_pair(
     transport, _, serializer = kind.partition("-")
     router: RawSocketRouter | WebSocketRouter
     if transport == "rs":
-        framer: RawSocketClient | WebSocketClient = RawSocketClient(serializer)
+        framer: RawSocket | WebSocket = RawSocket(Role.CLIENT, serializer=serializer)
         router = RawSocketRouter(serializer, length_exp)
     else:
-        framer = WebSocketClient(
-            [serializer], host="router.example", path="/ws", max_message_size=max_message_size
+        framer = WebSocket(
+            Role.CLIENT,
+            serializers=[serializer],
+            host="router.example",
+            path="/ws",
+            max_message_size=max_message_size,
         )
         router = WebSocketRouter(serializer)
     conn = Connection(framer, close_on_leave=close_on_leave)

@@ -28,10 +28,11 @@ from wamp_core import (
     LocalProtocolError,
     MessageTooLarge,
     ProtocolError,
-    RawSocketClient,
+    RawSocket,
+    Role,
     SerializationError,
     SessionClosed,
-    WebSocketClient,
+    WebSocket,
     make_connection,
     make_framer,
     messages as m,
@@ -417,7 +418,7 @@ def test_hello_too_large_for_websocket_limit_closes_with_1011() -> None:
 def test_an_automatic_reply_that_cannot_be_sent_ends_the_connection() -> None:
     """INTERRUPT kill must be answered ERROR canceled; if even that cannot go, the connection
     ends (the router would otherwise wait for the answer forever)."""
-    framer = _TinyLimit("json")
+    framer = _TinyLimit(Role.CLIENT, serializer="json")
     conn = Connection(framer)
     conn.join(REALM)
     router = RawSocketRouter("json")
@@ -434,7 +435,7 @@ def test_an_automatic_reply_that_cannot_be_sent_ends_the_connection() -> None:
     assert conn.closed
 
 
-class _TinyLimit(RawSocketClient):
+class _TinyLimit(RawSocket):
     """A RawSocket framer whose send limit can be lowered below any ERROR's size."""
 
     limit = 2**24
@@ -782,7 +783,7 @@ def test_make_framer_rawsocket_from_config() -> None:
         }
     )
     framer = make_framer(config)
-    assert isinstance(framer, RawSocketClient)
+    assert isinstance(framer, RawSocket) and framer.role is Role.CLIENT
     assert framer.serializer == "msgpack" and framer.max_receive_size == 4096
     framer.initiate()
     assert framer.data_to_send() == bytes([0x7F, (3 << 4) | 2, 0, 0])
@@ -791,7 +792,7 @@ def test_make_framer_rawsocket_from_config() -> None:
 def test_make_framer_rawsocket_defaults() -> None:
     [config] = wc.parse_transports("rs://127.0.0.1:8081")
     framer = make_framer(config)
-    assert isinstance(framer, RawSocketClient)
+    assert isinstance(framer, RawSocket) and framer.role is Role.CLIENT
     assert framer.serializer == "cbor" and framer.max_receive_size == DEFAULT_MAX_MESSAGE_SIZE
     framer.initiate()
     assert framer.data_to_send() == bytes([0x7F, (15 << 4) | 3, 0, 0])
@@ -807,7 +808,7 @@ def test_make_framer_websocket_request_has_headers_host_path_and_subprotocols() 
         }
     )
     framer = make_framer(config)
-    assert isinstance(framer, WebSocketClient)
+    assert isinstance(framer, WebSocket) and framer.role is Role.CLIENT
     assert framer.max_message_size == 5000
     framer.initiate()
     request = framer.data_to_send()

@@ -68,10 +68,8 @@ from ._errors import (
 from ._framing import (
     Framer as Framer,
     RawSocket as RawSocket,
-    RawSocketClient as RawSocketClient,
     Role as Role,
     WebSocket as WebSocket,
-    WebSocketClient as WebSocketClient,
 )
 from ._uri import (
     MAX_ID as MAX_ID,
@@ -86,7 +84,7 @@ __version__ = _VERSION
 
 __all__ = [
     "auth", "events", "messages", "serializers", "Connection", "ConnectionEvent", "Framer",
-    "RawSocketClient", "WebSocketClient", "Attempt", "ReconnectExhausted", "ReconnectPolicy",
+    "RawSocket", "WebSocket", "Role", "Attempt", "ReconnectExhausted", "ReconnectPolicy",
     "default_is_fatal", "CLIENT_ROLES", "TRANSITIONS", "ClientSession", "SessionCommand",
     "SessionState",
     "Endpoint", "Proxy", "TLSConfig", "TransportConfig", "TransportSpec", "parse_transports",

@@ -13,10 +13,10 @@ from ._events import (
     PongReceived as PongReceived,
     Role as Role,
 )
-from ._rawsocket import RawSocket as RawSocket, RawSocketClient as RawSocketClient
-from ._websocket import WebSocket as WebSocket, WebSocketClient as WebSocketClient
+from ._rawsocket import RawSocket as RawSocket
+from ._websocket import WebSocket as WebSocket
 
 __all__ = [
     "Closed", "Framer", "FramingEvent", "MessageReceived", "Opened", "PongReceived", "Role",
-    "RawSocket", "WebSocket", "RawSocketClient", "WebSocketClient",
+    "RawSocket", "WebSocket",
 ]  # fmt: skip

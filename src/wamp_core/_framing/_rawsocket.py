@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Sequence
-from typing import ClassVar, Final, NoReturn
+from typing import Final, NoReturn
 
 from .._errors import (
     ConfigurationError,
@@ -29,7 +29,6 @@ from .._errors import (
     WampError,
 )
 from .._wire import RAWSOCKET_MAX_MESSAGE_SIZE, RAWSOCKET_MIN_MESSAGE_SIZE, RAWSOCKET_SERIALIZER_IDS
-from ._alias import ClientAliasMeta
 from ._events import (
     Closed,
     FramingEvent,
@@ -41,7 +40,6 @@ from ._events import (
 
 __all__ = [
     "RawSocket",
-    "RawSocketClient",
     "RAWSOCKET_MAGIC",
     "RAWSOCKET_MIN_LENGTH",
     "RAWSOCKET_MAX_LENGTH",
@@ -474,15 +472,3 @@ class RawSocket:
         self._inbuf.clear()
         logger.debug("RawSocket connection (%s) failed: %s", self._role.value, exc)
         raise exc
-
-
-class RawSocketClient(RawSocket, metaclass=ClientAliasMeta):
-    """Transitional alias: ``RawSocket(Role.CLIENT, ...)`` with the former signature.
-
-    Any client-role :class:`RawSocket` passes ``isinstance(x, RawSocketClient)``.
-    """
-
-    _alias_of: ClassVar[type] = RawSocket
-
-    def __init__(self, serializer: str, max_receive_size: int = RAWSOCKET_MAX_LENGTH) -> None:
-        super().__init__(Role.CLIENT, serializer=serializer, max_receive_size=max_receive_size)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import ClassVar, Final, NoReturn
+from typing import Final, NoReturn
 
 from wsproto import ConnectionType, WSConnection
 from wsproto.connection import ConnectionState
@@ -40,7 +40,6 @@ from .._errors import (
     WampError,
 )
 from .._wire import DEFAULT_MAX_MESSAGE_SIZE, SUBPROTOCOL_PREFIX, TEXT_SERIALIZERS, subprotocol_for
-from ._alias import ClientAliasMeta
 from ._events import Closed, FramingEvent, MessageReceived, Opened, PongReceived, Role
 from ._websocket_handshake import (
     HANDSHAKE_ERRORS,
@@ -56,7 +55,7 @@ from ._websocket_handshake import (
     request_head_end,
 )
 
-__all__ = ["WebSocket", "WebSocketClient", "DEFAULT_MAX_MESSAGE_SIZE", "subprotocol_for"]
+__all__ = ["WebSocket", "DEFAULT_MAX_MESSAGE_SIZE", "subprotocol_for"]
 
 logger = logging.getLogger(__name__)
 
@@ -559,34 +558,3 @@ class WebSocket:
             self._outbuf += self._ws.send(CloseConnection(code=close_code, reason=reason))
         logger.debug("WebSocket connection (%s) failed: %s", self._role.value, exc)
         raise exc
-
-
-class WebSocketClient(WebSocket, metaclass=ClientAliasMeta):
-    """Transitional alias: ``WebSocket(Role.CLIENT, ...)`` with the former signature.
-
-    Any client-role :class:`WebSocket` passes ``isinstance(x, WebSocketClient)``.
-    """
-
-    _alias_of: ClassVar[type] = WebSocket
-
-    def __init__(
-        self,
-        serializers: str | Sequence[str],
-        *,
-        host: str,
-        port: int | None = None,
-        path: str = "/",
-        secure: bool = False,
-        extra_headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
-        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-    ) -> None:
-        super().__init__(
-            Role.CLIENT,
-            serializers=serializers,
-            host=host,
-            port=port,
-            path=path,
-            secure=secure,
-            extra_headers=extra_headers,
-            max_message_size=max_message_size,
-        )
