@@ -20,7 +20,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 import wamp_core as wc
-from wamp_core import ConfigurationError, Endpoint, TLSConfig, default_is_fatal, parse_transports
+from wamp_core import (
+    ConfigurationError,
+    Endpoint,
+    TcpEndpoint,
+    TLSConfig,
+    UnixEndpoint,
+    default_is_fatal,
+    parse_transports,
+)
 
 # --------------------------------------------------------------------------------- test PKI
 
@@ -184,8 +192,8 @@ def tcp(tls: object, host: str = "localhost") -> Endpoint:
 @pytest.mark.parametrize("value", [None, False])
 def test_no_tls_gives_none(value: object) -> None:
     assert wc.ssl_context_for(value) is None  # type: ignore[arg-type]
-    assert wc.ssl_context_for(Endpoint(type="tcp", host="h", port=1)) is None
-    assert wc.ssl_context_for(Endpoint(type="unix", path="/run/r.sock")) is None
+    assert wc.ssl_context_for(TcpEndpoint(host="h", port=1)) is None
+    assert wc.ssl_context_for(UnixEndpoint(path="/run/r.sock")) is None
     assert wc.ssl_context_for(parse_transports("ws://h/")[0]) is None
 
 
@@ -342,7 +350,7 @@ def test_server_hostname() -> None:
     assert wc.server_hostname_for(tcp({}, host="[::1]")) == "::1"
     assert wc.server_hostname_for(tcp(ssl.create_default_context(), host="h")) == "h"
     assert wc.server_hostname_for(tcp(None)) is None
-    assert wc.server_hostname_for(Endpoint(type="unix", path="/run/r.sock")) is None
+    assert wc.server_hostname_for(UnixEndpoint(path="/run/r.sock")) is None
     assert wc.server_hostname_for(parse_transports("wss://r.example:8443/ws")[0]) == "r.example"
     assert wc.server_hostname_for(parse_transports("ws://r.example/ws")[0]) is None
     # The endpoint host, not the URL host (as Autobahn); TLSConfig.hostname overrides it.

@@ -17,10 +17,11 @@ from hypothesis import given, settings, strategies as st
 
 from wamp_core import (
     ConfigurationError,
-    Endpoint,
     Proxy,
+    TcpEndpoint,
     TLSConfig,
     TransportConfig,
+    UnixEndpoint,
     parse_transports,
 )
 
@@ -45,7 +46,7 @@ def test_none_is_autobahn_default() -> None:
     config = one(None)
     assert config.type == "websocket"
     assert config.url == "ws://127.0.0.1:8080/ws"
-    assert config.endpoint == Endpoint(type="tcp", host="127.0.0.1", port=8080)
+    assert config.endpoint == TcpEndpoint(host="127.0.0.1", port=8080)
     assert config.endpoint.timeout == 10.0
     assert config.endpoint.tls is None
     assert config.endpoint.version is None
@@ -71,7 +72,7 @@ def test_url_string_dict_and_list() -> None:
         == one({"type": "websocket", "url": "ws://h:1/x"})
     )
     configs = parse_transports(["ws://a:1/", {"url": "rs://b:2"}, ("ws://c:3/")])
-    assert [(c.type, c.endpoint.host, c.endpoint.port) for c in configs] == [
+    assert [(c.type, tcp_of(c).host, tcp_of(c).port) for c in configs] == [
         ("websocket", "a", 1),
         ("rawsocket", "b", 2),
         ("websocket", "c", 3),
@@ -83,7 +84,7 @@ def test_rawsocket_url_infers_type_and_defaults() -> None:
     config = one("rs://router:9000")
     assert config.type == "rawsocket"
     assert config.serializers == ("cbor",)
-    assert config.endpoint == Endpoint(type="tcp", host="router", port=9000)
+    assert config.endpoint == TcpEndpoint(host="router", port=9000)
     assert not config.is_secure
 
 
@@ -128,7 +129,7 @@ def test_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.url = "ws://other/"  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
-        config.endpoint.port = 1  # type: ignore[misc]
+        tcp_of(config).port = 1  # type: ignore[misc]
     with pytest.raises(TypeError):
         config.options["max_message_size"] = 1  # type: ignore[index]
 
@@ -145,21 +146,21 @@ def test_hashable() -> None:
 
 def test_ws_default_port_and_path() -> None:
     config = one("ws://example.com")
-    assert config.endpoint == Endpoint(type="tcp", host="example.com", port=80)
+    assert config.endpoint == TcpEndpoint(host="example.com", port=80)
     assert config.resource == "/"
     assert config.host_header == "example.com"
 
 
 def test_wss_means_tls_port_443() -> None:
     config = one("wss://example.com/ws")
-    assert config.endpoint == Endpoint(type="tcp", host="example.com", port=443, tls=True)
+    assert config.endpoint == TcpEndpoint(host="example.com", port=443, tls=True)
     assert config.is_secure
 
 
 def test_resource_keeps_query_and_host_header_keeps_port() -> None:
     config = one("ws://[::1]:9000/path/ws?token=abc&x=1")
-    assert config.endpoint.host == "::1"
-    assert config.endpoint.port == 9000
+    assert tcp_of(config).host == "::1"
+    assert tcp_of(config).port == 9000
     assert config.host_header == "[::1]:9000"
     assert config.resource == "/path/ws?token=abc&x=1"
 
@@ -172,21 +173,22 @@ def test_rss_means_tls() -> None:
     # Autobahn drops the TLS flag of rss:// URLs and connects in plaintext.
     config = one("rss://router.example:8443")
     assert config.type == "rawsocket"
-    assert config.endpoint == Endpoint(type="tcp", host="router.example", port=8443, tls=True)
+    assert config.endpoint == TcpEndpoint(host="router.example", port=8443, tls=True)
     assert config.is_secure
 
 
 def test_rawsocket_default_ports() -> None:
-    assert one("rs://h").endpoint.port == 80
-    assert one("rss://h").endpoint.port == 443
+    assert tcp_of(one("rs://h")).port == 80
+    assert tcp_of(one("rss://h")).port == 443
 
 
 @pytest.mark.parametrize("url", ["rs://unix:/tmp/router.sock", "rs://unix/tmp/router.sock"])
 def test_unix_url(url: str) -> None:
     config = one(url)
     assert config.type == "rawsocket"
-    assert config.endpoint == Endpoint(type="unix", path="/tmp/router.sock")
-    assert config.endpoint.host is None and config.endpoint.port is None
+    assert config.endpoint == UnixEndpoint(path="/tmp/router.sock")
+    assert isinstance(config.endpoint, UnixEndpoint)
+    assert not hasattr(config.endpoint, "host")
     assert not config.is_secure
 
 
@@ -236,7 +238,7 @@ def test_url_errors(value: Any, fragment: str) -> None:
 def test_rawsocket_with_endpoint_only() -> None:
     config = one({"type": "rawsocket", "endpoint": {"type": "tcp", "host": "h", "port": 8081}})
     assert config.url is None
-    assert config.endpoint == Endpoint(type="tcp", host="h", port=8081)
+    assert config.endpoint == TcpEndpoint(host="h", port=8081)
     assert config.describe() == "tcp:h:8081"
 
 
@@ -250,7 +252,7 @@ def test_explicit_endpoint_wins_over_url() -> None:
             "endpoint": {"type": "tcp", "host": "10.0.0.1", "port": 8080},
         }
     )
-    assert config.endpoint == Endpoint(type="tcp", host="10.0.0.1", port=8080)
+    assert config.endpoint == TcpEndpoint(host="10.0.0.1", port=8080)
     assert config.host_header == "public.example"  # Host header still comes from the URL
 
 
@@ -282,7 +284,7 @@ def test_secure_url_with_unix_endpoint_is_an_error() -> None:
 
 def test_websocket_over_unix_endpoint() -> None:
     config = one({"url": "ws://localhost/ws", "endpoint": {"type": "unix", "path": "/run/r.sock"}})
-    assert config.endpoint == Endpoint(type="unix", path="/run/r.sock")
+    assert config.endpoint == UnixEndpoint(path="/run/r.sock")
     assert config.resource == "/ws"
 
 
@@ -317,9 +319,14 @@ def test_endpoint_timeout_int_or_float(timeout: float) -> None:
 
 @pytest.mark.parametrize("version", [4, 6])
 def test_endpoint_version(version: int) -> None:
-    endpoint = one(
-        {"url": "ws://h/", "endpoint": {"type": "tcp", "host": "h", "port": 1, "version": version}}
-    ).endpoint
+    endpoint = tcp_of(
+        one(
+            {
+                "url": "ws://h/",
+                "endpoint": {"type": "tcp", "host": "h", "port": 1, "version": version},
+            }
+        )
+    )
     assert endpoint.version == version
 
 
@@ -411,7 +418,7 @@ def test_endpoint_errors(value: dict[str, Any], fragment: str) -> None:
 
 
 def test_ipv6_endpoint_host_brackets_stripped() -> None:
-    endpoint = one(_tcp(host="[::1]", version=6)).endpoint
+    endpoint = tcp_of(one(_tcp(host="[::1]", version=6)))
     assert endpoint.host == "::1"
     assert endpoint.describe() == "tcp:[::1]:1"
 
@@ -446,20 +453,18 @@ def test_tls_config_and_ssl_context_pass_through() -> None:
 
 
 def test_endpoint_instance_accepted() -> None:
-    endpoint = Endpoint(type="tcp", host="h", port=5, timeout=1.5)
+    endpoint = TcpEndpoint(host="h", port=5, timeout=1.5)
     assert one({"url": "ws://h/", "endpoint": endpoint}).endpoint is endpoint
 
 
 def test_endpoint_instance_with_secure_url_must_have_tls() -> None:
-    message = error({"url": "wss://h/", "endpoint": Endpoint(type="tcp", host="h", port=5)})
+    message = error({"url": "wss://h/", "endpoint": TcpEndpoint(host="h", port=5)})
     assert "means TLS" in message
 
 
 def test_dataclasses_validate_on_construction() -> None:
     with pytest.raises(ConfigurationError, match="'port'"):
-        Endpoint(type="tcp", host="h", port=0)
-    with pytest.raises(ConfigurationError, match="'type'"):
-        Endpoint(type="sctp", host="h", port=1)  # type: ignore[arg-type]
+        TcpEndpoint(host="h", port=0)
     with pytest.raises(ConfigurationError, match="'port'"):
         Proxy("h", 70000)
     with pytest.raises(ConfigurationError, match="client_cert"):
@@ -468,7 +473,7 @@ def test_dataclasses_validate_on_construction() -> None:
         TransportConfig(
             type="rawsocket",
             url=None,
-            endpoint=Endpoint(type="tcp", host="h", port=1),
+            endpoint=TcpEndpoint(host="h", port=1),
             serializers=("json.batched",),
         )
 
@@ -750,7 +755,7 @@ def test_option_errors(value: dict[str, Any], fragment: str) -> None:
 def test_proxy() -> None:
     config = one({"url": "wss://h/ws", "proxy": {"host": "proxy.local", "port": 3128}})
     assert config.proxy == Proxy("proxy.local", 3128)
-    assert config.endpoint.host == "h"  # the endpoint stays the target; TLS goes through the tunnel
+    assert tcp_of(config).host == "h"  # the endpoint stays the target; TLS goes through the tunnel
     assert config.is_secure
     assert one({"url": "ws://h/", "proxy": Proxy("p", 1)}).proxy == Proxy("p", 1)
 
@@ -856,9 +861,7 @@ def test_url_roundtrip(host: str, port: int, secure: bool, rawsocket: bool) -> N
     scheme = ("rs" if rawsocket else "ws") + ("s" if secure else "")
     config = one(f"{scheme}://{host}:{port}")
     assert config.type == ("rawsocket" if rawsocket else "websocket")
-    assert config.endpoint == Endpoint(
-        type="tcp", host=host, port=port, tls=True if secure else None
-    )
+    assert config.endpoint == TcpEndpoint(host=host, port=port, tls=True if secure else None)
     assert config.is_secure is secure
 
 
@@ -931,7 +934,7 @@ def test_noise_source_in_repr_hash_and_eq() -> None:
 
 
 def test_transport_config_checks_the_noise_source() -> None:
-    endpoint = Endpoint(type="tcp", host="h", port=1)
+    endpoint = TcpEndpoint(host="h", port=1)
     with pytest.raises(ConfigurationError, match="'retry_delay_noise' must be a 0-argument"):
         TransportConfig(
             type="websocket",
@@ -1000,6 +1003,17 @@ def _top(key: str, url: str = "ws://h/") -> Callable[[Any], Any]:
     return lambda value: {"url": url, key: value}
 
 
+def tcp_of(config: TransportConfig) -> TcpEndpoint:
+    """The config's endpoint, which must be a TCP one."""
+    assert isinstance(config.endpoint, TcpEndpoint)
+    return config.endpoint
+
+
+def _endpoint_attr(name: str) -> Callable[[TransportConfig], object]:
+    """Read an attribute only one endpoint kind has (the table checks both kinds)."""
+    return lambda config: getattr(config.endpoint, name)
+
+
 def _endpoint(key: str, base: dict[str, Any] | None = None) -> Callable[[Any], Any]:
     fields = base if base is not None else {"type": "tcp", "host": "h", "port": 1}
     return lambda value: {"url": "ws://h/", "endpoint": {**fields, key: value}}
@@ -1051,15 +1065,15 @@ TRANSPORT_KEYS: tuple[Key, ...] = (
         "endpoint",
         _top("endpoint"),
         lambda c: c.endpoint,
-        Endpoint(type="tcp", host="h", port=80),  # derived from the URL
+        TcpEndpoint(host="h", port=80),  # derived from the URL
         (
-            ({"type": "tcp", "host": "a", "port": 2}, Endpoint(type="tcp", host="a", port=2)),
-            ({"type": "unix", "path": "/r.sock"}, Endpoint(type="unix", path="/r.sock")),
+            ({"type": "tcp", "host": "a", "port": 2}, TcpEndpoint(host="a", port=2)),
+            ({"type": "unix", "path": "/r.sock"}, UnixEndpoint(path="/r.sock")),
             (
                 {"host": "a", "port": 2, "timeout": 2.5},
-                Endpoint(type="tcp", host="a", port=2, timeout=2.5),
+                TcpEndpoint(host="a", port=2, timeout=2.5),
             ),
-            (Endpoint(type="tcp", host="b", port=3), Endpoint(type="tcp", host="b", port=3)),
+            (TcpEndpoint(host="b", port=3), TcpEndpoint(host="b", port=3)),
         ),
         frozenset({"dict"}),
         "'endpoint'",
@@ -1171,7 +1185,7 @@ ENDPOINT_KEYS: tuple[Key, ...] = (
     Key(
         "endpoint.host",
         lambda v: {"url": "ws://h/", "endpoint": {"type": "tcp", "host": v, "port": 1}},
-        lambda c: c.endpoint.host,
+        _endpoint_attr("host"),
         _Required("a tcp endpoint requires 'host'"),
         (("r.example", "r.example"), ("[::1]", "::1"), ("10.0.0.1", "10.0.0.1")),
         frozenset({"str"}),
@@ -1180,7 +1194,7 @@ ENDPOINT_KEYS: tuple[Key, ...] = (
     Key(
         "endpoint.port",
         lambda v: {"url": "ws://h/", "endpoint": {"type": "tcp", "host": "h", "port": v}},
-        lambda c: c.endpoint.port,
+        _endpoint_attr("port"),
         _Required("a tcp endpoint requires 'port'"),
         ((1, 1), (65535, 65535)),
         frozenset({"int"}),
@@ -1189,7 +1203,7 @@ ENDPOINT_KEYS: tuple[Key, ...] = (
     Key(
         "endpoint.path",
         lambda v: {"url": "ws://h/", "endpoint": {"type": "unix", "path": v}},
-        lambda c: c.endpoint.path,
+        _endpoint_attr("path"),
         _Required("a unix endpoint requires 'path'"),
         (("/run/r.sock", "/run/r.sock"), (pathlib.Path("/run/p.sock"), "/run/p.sock")),
         frozenset({"str"}),
@@ -1223,7 +1237,7 @@ ENDPOINT_KEYS: tuple[Key, ...] = (
     Key(
         "endpoint.version",
         _endpoint("version"),
-        lambda c: c.endpoint.version,
+        _endpoint_attr("version"),
         None,
         ((4, 4), (6, 6)),
         frozenset({"int"}),

@@ -44,9 +44,11 @@ from ._config._tls import (
 from ._config._transports import (
     Endpoint as Endpoint,
     Proxy as Proxy,
+    TcpEndpoint as TcpEndpoint,
     TLSConfig as TLSConfig,
     TransportConfig as TransportConfig,
     TransportSpec as TransportSpec,
+    UnixEndpoint as UnixEndpoint,
     parse_transports as parse_transports,
 )
 from ._errors import (
@@ -86,8 +88,8 @@ __all__ = [
     "auth", "events", "messages", "serializers", "Connection", "ConnectionEvent", "Framer",
     "RawSocket", "WebSocket", "Role", "Attempt", "ReconnectExhausted", "ReconnectPolicy",
     "default_is_fatal", "CLIENT_ROLES", "TRANSITIONS", "ClientSession", "SessionCommand",
-    "SessionState",
-    "Endpoint", "Proxy", "TLSConfig", "TransportConfig", "TransportSpec", "parse_transports",
+    "SessionState", "Endpoint", "TcpEndpoint", "UnixEndpoint", "Proxy", "TLSConfig",
+    "TransportConfig", "TransportSpec", "parse_transports",
     "channel_ids", "server_hostname_for", "ssl_context_for",
     "make_connection", "make_framer", "CallDetails", "CallOptions", "CallResult", "CloseDetails",
     "EventDetails", "PublishOptions", "RegisterOptions", "RouterFeatures", "SessionDetails",

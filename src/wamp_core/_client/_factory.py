@@ -28,7 +28,7 @@ def make_framer(transport: TransportConfig) -> Framer:
             Role.CLIENT, serializer=transport.serializers[0], max_receive_size=max_size
         )
     url = urlsplit(transport.url or "")
-    host = url.hostname or transport.endpoint.host or "localhost"
+    host = url.hostname or "localhost"  # a websocket transport always has a URL with a host
     return WebSocket(
         Role.CLIENT,
         serializers=list(transport.serializers),

@@ -17,7 +17,7 @@ import ssl
 from typing import Final
 
 from .._errors import ConfigurationError
-from ._transports import Endpoint, TLSConfig, TLSOption, TransportConfig
+from ._transports import Endpoint, TcpEndpoint, TLSConfig, TLSOption, TransportConfig, UnixEndpoint
 
 __all__ = [
     "MINIMUM_TLS_VERSION",
@@ -40,7 +40,7 @@ TLS_EXPORTER_LENGTH: Final = 32
 def _tls_option(target: Endpoint | TransportConfig | TLSOption | bool) -> TLSOption:
     if isinstance(target, TransportConfig):
         return target.endpoint.tls
-    if isinstance(target, Endpoint):
+    if isinstance(target, TcpEndpoint | UnixEndpoint):
         return target.tls
     if target is False or target is None:
         return None
@@ -134,7 +134,7 @@ def server_hostname_for(target: Endpoint | TransportConfig) -> str | None:
     endpoint does not use TLS (or is a unix socket).
     """
     endpoint = target.endpoint if isinstance(target, TransportConfig) else target
-    if not isinstance(endpoint, Endpoint):
+    if not isinstance(endpoint, TcpEndpoint | UnixEndpoint):
         raise ConfigurationError(
             f"server_hostname_for() needs an Endpoint or a TransportConfig, "
             f"not {type(endpoint).__name__}"

@@ -53,6 +53,8 @@ __all__ = [
     "TLSOption",
     "TLSConfig",
     "Endpoint",
+    "TcpEndpoint",
+    "UnixEndpoint",
     "Proxy",
     "TransportConfig",
     "TransportSpec",
@@ -379,39 +381,27 @@ TLSOption: TypeAlias = Literal[True] | TLSConfig | ssl.SSLContext | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Endpoint:
-    """Where to connect: a TCP host/port (optionally TLS) or a unix socket path.
+class TcpEndpoint:
+    """Where to connect over TCP: ``host`` and ``port``, optionally TLS.
 
     ``timeout`` (seconds) bounds the connect (TCP + TLS); ``version`` restricts the address family
     (4 or 6) and ``None`` allows both. ``tls`` is ``None`` (plain), ``True`` (default TLS settings),
-    a :class:`TLSConfig` or an :class:`ssl.SSLContext` used as is.
+    a :class:`TLSConfig` or an :class:`ssl.SSLContext` used as is. ``type`` is always ``"tcp"``
+    (tell the two endpoint kinds apart with it or with ``isinstance``).
     """
 
-    type: EndpointType
-    host: str | None = None
-    port: int | None = None
-    path: str | None = None
+    host: str
+    port: int
     timeout: float = DEFAULT_CONNECT_TIMEOUT
     tls: TLSOption = None
     version: Literal[4, 6] | None = None
+    type: Literal["tcp"] = field(default="tcp", init=False)
 
     def __post_init__(self) -> None:
-        if self.type == "tcp":
-            object.__setattr__(self, "host", _check_host(self.host, "endpoint 'host'"))
-            _check_port(self.port, "endpoint 'port'")
-            if self.path is not None:
-                raise ConfigurationError("endpoint 'path' is not valid for a tcp endpoint")
-        elif self.type == "unix":
-            object.__setattr__(self, "path", _check_path(self.path, "endpoint 'path'"))
-            for name in ("host", "port", "tls", "version"):
-                value = getattr(self, name)
-                if value is not None and value is not False:
-                    raise ConfigurationError(f"endpoint {name!r} is not valid for a unix endpoint")
-        else:
-            raise ConfigurationError(f"endpoint 'type' must be 'tcp' or 'unix', not {self.type!r}")
-        object.__setattr__(
-            self, "timeout", _check_number(self.timeout, "endpoint 'timeout'", positive=True)
-        )
+        object.__setattr__(self, "host", _check_host(self.host, "endpoint 'host'"))
+        _check_port(self.port, "endpoint 'port'")
+        timeout = _check_number(self.timeout, "endpoint 'timeout'", positive=True)
+        object.__setattr__(self, "timeout", timeout)
         tls: object = self.tls
         if tls is False:
             object.__setattr__(self, "tls", None)
@@ -426,7 +416,7 @@ class Endpoint:
             if type(self.version) is not int or self.version not in (4, 6):
                 raise ConfigurationError(f"endpoint 'version' must be 4 or 6, not {self.version!r}")
             try:
-                address = ipaddress.ip_address(cast(str, self.host))
+                address = ipaddress.ip_address(self.host)
             except ValueError:
                 pass  # a name: resolved later, restricted to the family
             else:
@@ -442,10 +432,39 @@ class Endpoint:
 
     def describe(self) -> str:
         """A short human-readable form, like ``tcp:example.com:443 (tls)``."""
-        if self.type == "unix":
-            return f"unix:{self.path}"
-        host = f"[{self.host}]" if self.host and ":" in self.host else self.host
+        host = f"[{self.host}]" if ":" in self.host else self.host
         return f"tcp:{host}:{self.port}" + (" (tls)" if self.is_secure else "")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnixEndpoint:
+    """Where to connect over a unix socket: its ``path``. ``timeout`` (seconds) bounds the
+    connect. ``type`` is always ``"unix"``; ``tls`` is always ``None`` (no TLS over unix
+    sockets)."""
+
+    path: str
+    timeout: float = DEFAULT_CONNECT_TIMEOUT
+    type: Literal["unix"] = field(default="unix", init=False)
+    tls: None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", _check_path(self.path, "endpoint 'path'"))
+        timeout = _check_number(self.timeout, "endpoint 'timeout'", positive=True)
+        object.__setattr__(self, "timeout", timeout)
+
+    @property
+    def is_secure(self) -> bool:
+        """Always False: a unix socket endpoint has no TLS."""
+        return False
+
+    def describe(self) -> str:
+        """A short human-readable form: ``unix:/path``."""
+        return f"unix:{self.path}"
+
+
+#: Where to connect: a :class:`TcpEndpoint` or a :class:`UnixEndpoint`.
+Endpoint: TypeAlias = TcpEndpoint | UnixEndpoint
+_ENDPOINT_CLASSES: Final = (TcpEndpoint, UnixEndpoint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,7 +524,7 @@ class TransportConfig:
             raise ConfigurationError(
                 f"transport 'type' must be 'websocket' or 'rawsocket', not {kind!r}"
             )
-        if not isinstance(self.endpoint, Endpoint):
+        if not isinstance(self.endpoint, _ENDPOINT_CLASSES):
             raise ConfigurationError(
                 f"'endpoint' must be an Endpoint, not {_type_name(self.endpoint)}"
             )
@@ -686,7 +705,7 @@ def _parse_tls(value: object) -> TLSOption:
 
 
 def _parse_endpoint(value: object, url: _URLInfo | None) -> Endpoint:
-    if isinstance(value, Endpoint):
+    if isinstance(value, _ENDPOINT_CLASSES):
         return value
     raw = _check_mapping(value, "'endpoint'")
     _check_keys("endpoint", raw, _ENDPOINT_KEYS)
@@ -694,6 +713,8 @@ def _parse_endpoint(value: object, url: _URLInfo | None) -> Endpoint:
     kind = config.pop("type", None)
     if kind is None:
         kind = "unix" if "path" in config else "tcp"
+    if kind not in ("tcp", "unix"):
+        raise ConfigurationError(f"endpoint 'type' must be 'tcp' or 'unix', not {kind!r}")
     if kind == "tcp":
         for key in ("host", "port"):
             if key not in config:
@@ -712,7 +733,15 @@ def _parse_endpoint(value: object, url: _URLInfo | None) -> Endpoint:
                 f"URL scheme '{url.scheme}://' means TLS, which a unix endpoint does not support"
             )
         config["tls"] = True
-    return Endpoint(type=kind, **config)
+    if kind == "unix":
+        for name in ("host", "port", "tls", "version"):
+            value = config.pop(name, None)
+            if value is not None and value is not False:
+                raise ConfigurationError(f"endpoint {name!r} is not valid for a unix endpoint")
+        return UnixEndpoint(**config)
+    if "path" in config:
+        raise ConfigurationError("endpoint 'path' is not valid for a tcp endpoint")
+    return TcpEndpoint(**config)
 
 
 def _endpoint_from_url(url: _URLInfo) -> Endpoint:
@@ -721,8 +750,9 @@ def _endpoint_from_url(url: _URLInfo) -> Endpoint:
             raise ConfigurationError(
                 f"URL scheme '{url.scheme}://' means TLS, which a unix socket does not support"
             )
-        return Endpoint(type="unix", path=url.unix_path)
-    return Endpoint(type="tcp", host=url.host, port=url.port, tls=True if url.secure else None)
+        return UnixEndpoint(path=url.unix_path)
+    assert url.host is not None and url.port is not None
+    return TcpEndpoint(host=url.host, port=url.port, tls=True if url.secure else None)
 
 
 def _parse_proxy(value: object) -> Proxy:
