@@ -52,3 +52,52 @@ def test_codec_benchmark_quick_run(tmp_path: Path) -> None:
             # The floor exists for every serializer but flatbuffers.
             has_raw = (message, serializer, "raw", "encode") in cells
             assert has_raw == (serializer != "flatbuffers")
+
+
+ROUNDTRIP = ROOT / "benchmarks" / "roundtrip.py"
+RT_CASES = ("rpc-caller", "rpc-callee", "publish", "event")
+RT_TRANSPORTS = ("rawsocket", "websocket")
+RT_SERIALIZERS = ("msgpack", "json", "cbor")
+
+
+def test_roundtrip_benchmark_quick_run(tmp_path: Path) -> None:
+    out = tmp_path / "roundtrip.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROUNDTRIP), "--quick", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for title in ("SEQUENTIAL", "PIPELINED", "Targets"):
+        assert title in proc.stdout, proc.stdout
+
+    report = json.loads(out.read_text(encoding="utf-8"))
+    missing = report["environment"]["peers_missing"]
+    cells = {
+        (c["impl"], c["case"], c["transport"], c["serializer"], c["chunk"]): c
+        for c in report["cells"]
+    }
+    rounds = report["method"]["rounds"]
+    for case in RT_CASES:
+        for serializer in RT_SERIALIZERS:
+            for chunk in (1, 50):
+                keys = [
+                    (impl, case, transport, serializer, chunk)
+                    for impl in ("ours", "autobahn")
+                    for transport in RT_TRANSPORTS
+                ]
+                keys.append(("wampproto", case, None, serializer, chunk))  # no framing
+                for key in keys:
+                    if key[0] in missing:
+                        continue
+                    cell = cells[key]
+                    if key[0] != "ours" and cell["error"]:
+                        continue  # a peer case that cannot run is reported, not timed
+                    assert cell["error"] is None, cell
+                    assert len(cell["times_us"]) == rounds, cell
+                    assert 0 < cell["min_us"] <= cell["median_us"], cell
+    # Every table row has its ratios (None only where a peer is missing).
+    assert len(report["ratios"]) == len(RT_CASES) * 2 * 3 * 2
