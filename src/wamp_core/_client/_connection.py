@@ -86,6 +86,8 @@ class Connection:
         self.error: WampError | None = None
         self._join: tuple[str, Sequence[Authenticator]] | None = None
         self._transport_closed = False
+        # The session ended and close_on_leave closed the transport: later messages are moot.
+        self._over = False
         # The close code reported when the transport ends without a close handshake: 1006 on
         # WebSocket, None on RawSocket (it has no codes); known once open.
         self._lost_code: int | None = None
@@ -202,7 +204,7 @@ class Connection:
             if self._transport_closed:
                 break
             if type(fev) is MessageReceived:
-                if self._session_over():
+                if self._over:
                     log.debug("dropping a message received after the session ended")
                     continue
                 self._on_message(fev.data, events)
@@ -238,13 +240,15 @@ class Connection:
         serializer = self.serializer
         assert serializer is not None
         try:
-            messages = serializer.decode_all(data)
+            messages = (
+                serializer.decode_all(data) if serializer.batched else [serializer.decode(data)]
+            )
         except RemoteProtocolError as exc:
             events.extend(self._fail(exc, transport_ok=True))
             return
         session = self.session
         for msg in messages:
-            if self._transport_closed or self._session_over():
+            if self._transport_closed or self._over:
                 log.debug("dropping %s received after the session ended", msg.NAME)
                 return
             try:
@@ -256,15 +260,6 @@ class Connection:
             if session.state is SessionState.FAILED:
                 self.error = RemoteProtocolError(_violation_text(session_events))
                 return
-
-    def _session_over(self) -> bool:
-        """The session ended and we closed the transport for it: later messages are moot."""
-        return (
-            self.close_on_leave
-            and self.session.has_ended
-            and self.serializer is not None
-            and not self.framer.is_open
-        )
 
     def _fail(self, exc: RemoteProtocolError, *, transport_ok: bool) -> list[ConnectionEvent]:
         """A peer error below the session: abort the session and close the transport.
@@ -317,8 +312,10 @@ class Connection:
             return
         if self.session.state is SessionState.FAILED:
             self.close(_CLOSE_PROTOCOL_ERROR, "protocol violation")
+            self._over = True
         elif self.close_on_leave:
             self.close()
+            self._over = True
 
 
 def _violation_text(events: list[SessionEvent]) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .._errors import ApplicationError, SessionClosed
+from ._record import Record, field, new
 from ._types import CallDetails, CallResult, CloseDetails, EventDetails, SessionDetails
 
 __all__ = [
@@ -72,20 +73,28 @@ class Aborted(SessionEvent):
     kwargs: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class CallSucceeded(SessionEvent):
+class CallSucceeded(Record, SessionEvent):
     """The final RESULT of a call."""
 
-    request_id: int
-    result: CallResult
+    __slots__ = ()
+    _fields = ("request_id", "result")
+    request_id: int = field(0, "Request ID of the call")
+    result: CallResult = field(1, "The result")
+
+    def __new__(cls, request_id: int, result: CallResult) -> CallSucceeded:
+        return new(cls, (request_id, result))
 
 
-@dataclass(frozen=True, slots=True)
-class CallProgress(SessionEvent):
+class CallProgress(Record, SessionEvent):
     """A progressive (intermediate) RESULT of a call; the call is still open."""
 
-    request_id: int
-    result: CallResult
+    __slots__ = ()
+    _fields = ("request_id", "result")
+    request_id: int = field(0, "Request ID of the call")
+    result: CallResult = field(1, "The intermediate result")
+
+    def __new__(cls, request_id: int, result: CallResult) -> CallProgress:
+        return new(cls, (request_id, result))
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,32 +119,64 @@ class RequestFailed(SessionEvent):
         return error.reason or "wamp.close.transport_lost"
 
 
-@dataclass(frozen=True, slots=True)
-class EventDelivered(SessionEvent):
+class EventDelivered(Record, SessionEvent):
     """An EVENT for one of our subscriptions."""
 
-    subscription_id: int
-    args: list[Any]
-    kwargs: dict[str, Any]
-    details: EventDetails
-    payload: bytes | str | None = None
+    __slots__ = ()
+    _fields = ("subscription_id", "args", "kwargs", "details", "payload")
+    subscription_id: int = field(0, "Subscription ID")
+    args: list[Any] = field(1, "Positional arguments")
+    kwargs: dict[str, Any] = field(2, "Keyword arguments")
+    details: EventDetails = field(3, "Event details")
+    payload: bytes | str | None = field(4, "A transparent (passthru/E2E) payload")
+
+    def __new__(
+        cls,
+        subscription_id: int,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        details: EventDetails,
+        payload: bytes | str | None = None,
+    ) -> EventDelivered:
+        return new(cls, (subscription_id, args, kwargs, details, payload))
 
 
-@dataclass(frozen=True, slots=True)
-class InvocationReceived(SessionEvent):
+class InvocationReceived(Record, SessionEvent):
     """An INVOCATION of one of our registrations: answer with ``yield_result``/``yield_error``.
 
     ``continuation`` is True for a further chunk of a progressive call invocation that is
     already open (same ``request_id``).
     """
 
-    request_id: int
-    registration_id: int
-    args: list[Any]
-    kwargs: dict[str, Any]
-    details: CallDetails
-    continuation: bool = False
-    payload: bytes | str | None = None
+    __slots__ = ()
+    _fields = (
+        "request_id",
+        "registration_id",
+        "args",
+        "kwargs",
+        "details",
+        "continuation",
+        "payload",
+    )
+    request_id: int = field(0, "Request ID of the invocation")
+    registration_id: int = field(1, "Registration ID")
+    args: list[Any] = field(2, "Positional arguments")
+    kwargs: dict[str, Any] = field(3, "Keyword arguments")
+    details: CallDetails = field(4, "Call details")
+    continuation: bool = field(5, "A further chunk of an open progressive call invocation")
+    payload: bytes | str | None = field(6, "A transparent (passthru/E2E) payload")
+
+    def __new__(  # noqa: PLR0917 - positional, as the dataclass it replaced
+        cls,
+        request_id: int,
+        registration_id: int,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        details: CallDetails,
+        continuation: bool = False,
+        payload: bytes | str | None = None,
+    ) -> InvocationReceived:
+        return new(cls, (request_id, registration_id, args, kwargs, details, continuation, payload))
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,8 @@ from .._errors import (
     RemoteProtocolError,
     SessionClosed,
 )
+from .._messages._base import new
+from .._messages._validation import brief
 from .._uri import MAX_ID, validate_uri
 from ..auth import Authenticator, combine_authenticators
 from . import _events as ev
@@ -60,6 +62,37 @@ __all__ = ["ClientSession", "SessionState", "TRANSITIONS", "CLIENT_ROLES"]
 S = SessionState
 
 log = logging.getLogger(__name__)
+
+_URI_CACHE_SIZE = 512
+_URI_CACHE_LEN = 256
+
+
+def _payload(
+    what: str, args: Sequence[Any] | None, kwargs: Mapping[str, Any] | None
+) -> tuple[list[Any] | None, dict[str, Any] | None]:
+    """Arguments as a message holds them: a list and a dict with str keys, empty ones None.
+
+    A list and a dict are taken as they are (no copy: the message is encoded at once on a
+    Connection); other sequences and mappings are copied. Wrong types are a local error.
+    """
+    if args is not None:
+        if type(args) is not list:
+            if isinstance(args, str | bytes) or not isinstance(args, Sequence):
+                raise LocalProtocolError(f"{what} args must be a list or tuple, got {brief(args)}")
+            args = list(args)
+        if not args:
+            args = None
+    if kwargs is not None:
+        if type(kwargs) is not dict:
+            if not isinstance(kwargs, Mapping):
+                raise LocalProtocolError(f"{what} kwargs must be a mapping, got {brief(kwargs)}")
+            kwargs = dict(kwargs)
+        for key in kwargs:
+            if type(key) is not str:
+                raise LocalProtocolError(f"{what} kwargs has a non-string key {brief(key)}")
+        if not kwargs:
+            kwargs = None
+    return args, kwargs
 
 
 class ClientSession:
@@ -97,7 +130,9 @@ class ClientSession:
         self._send: Callable[[m.Message], None] = sender or self._outbox.append
         self._on_end = on_end
         self._transport_gone = False
-        self._handlers: dict[type[m.Message], Callable[[Any], None]] = {
+        # URIs this session already validated for sending (bounded: count x length).
+        self._uris_ok: set[str] = set()
+        handlers: dict[type[m.Message], Callable[[Any], None]] = {
             m.Welcome: self._on_welcome,
             m.Challenge: self._on_challenge,
             m.Abort: self._on_abort,
@@ -112,6 +147,14 @@ class ClientSession:
             m.Invocation: self._on_invocation,
             m.Interrupt: self._on_interrupt,
             m.Error: self._on_error,
+        }
+        # TRANSITIONS joined with the handlers, h2's (handler, next state): one lookup per message.
+        self._dispatch: dict[
+            tuple[SessionState, type[m.Message]], tuple[Callable[[Any], None], SessionState]
+        ] = {
+            (state, key): (handlers[key], nxt)
+            for (state, key), nxt in TRANSITIONS.items()
+            if isinstance(key, type)
         }
 
     # ----------------------------------------------------------------------------------------
@@ -220,24 +263,32 @@ class ClientSession:
         ``progress=True`` opens a progressive call invocation: send further chunks with
         :meth:`call_progress` (needs the dealer feature ``progressive_call_invocations``).
         """
-        self._require_joined("call")
-        self._require_role("dealer")
-        procedure = validate_uri(procedure, "procedure", strict=self.strict_uris)
-        opts = options or CallOptions()
-        wire = opts.to_options(self.features.dealer)
+        if self.state is not S.ESTABLISHED:
+            self._refuse("call")
+        features = self.features
+        if not features.has_dealer:
+            self._require_role("dealer")
+        if procedure not in self._uris_ok:
+            self._check_uri(procedure, "procedure")
+        wire = {} if options is None else options.to_options(features.dealer)
         if progress:
             self._require_feature("dealer", "progressive_call_invocations")
             wire["progress"] = True
-        rid = self._s.next_id
-        self._send(
-            m.Call(
-                request_id=rid, procedure=procedure, options=wire, args=args, kwargs=kwargs,
-                payload=payload,
-            )
-        )  # fmt: skip
-        self._advance_id()
-        self._s.pending[rid] = Pending(
-            "call", procedure, progress=bool(wire.get("receive_progress")), streaming=progress
+        record = self._s
+        rid = record.next_id
+        if payload is None:
+            a, k = _payload("CALL", args, kwargs)
+            self._send(new(m.Call, (rid, wire, procedure, a, k, None)))
+        else:
+            self._send(
+                m.Call(
+                    request_id=rid, procedure=procedure, options=wire, args=args, kwargs=kwargs,
+                    payload=payload,
+                )
+            )  # fmt: skip
+        record.next_id = 1 if rid >= MAX_ID else rid + 1
+        record.pending[rid] = Pending(
+            "call", procedure, progress=wire.get("receive_progress") is True, streaming=progress
         )
         return rid
 
@@ -309,21 +360,29 @@ class ClientSession:
         payload: bytes | None = None,
     ) -> int:
         """Queue PUBLISH; with ``acknowledge`` the request ends in ``Published`` or an error."""
-        self._require_joined("publish")
-        self._require_role("broker")
-        topic = validate_uri(topic, "topic", strict=self.strict_uris)
-        opts = options or PublishOptions()
-        wire = opts.to_options(self.features.broker)
-        rid = self._s.next_id
-        self._send(
-            m.Publish(
-                request_id=rid, topic=topic, options=wire, args=args, kwargs=kwargs,
-                payload=payload,
-            )
-        )  # fmt: skip
-        self._advance_id()
-        if opts.acknowledge:
-            self._s.pending[rid] = Pending("publish", topic)
+        if self.state is not S.ESTABLISHED:
+            self._refuse("publish")
+        features = self.features
+        if not features.has_broker:
+            self._require_role("broker")
+        if topic not in self._uris_ok:
+            self._check_uri(topic, "topic")
+        wire = {} if options is None else options.to_options(features.broker)
+        record = self._s
+        rid = record.next_id
+        if payload is None:
+            a, k = _payload("PUBLISH", args, kwargs)
+            self._send(new(m.Publish, (rid, wire, topic, a, k, None)))
+        else:
+            self._send(
+                m.Publish(
+                    request_id=rid, topic=topic, options=wire, args=args, kwargs=kwargs,
+                    payload=payload,
+                )
+            )  # fmt: skip
+        record.next_id = 1 if rid >= MAX_ID else rid + 1
+        if options is not None and options.acknowledge:
+            record.pending[rid] = Pending("publish", topic)
         return rid
 
     def subscribe(self, topic: str, options: SubscribeOptions | None = None) -> int:
@@ -409,11 +468,16 @@ class ClientSession:
                 "the caller did not ask for progressive results (details.receive_progress)"
             )
         options = {"progress": True} if progress else {}
-        self._send(
-            m.Yield(
-                request_id=request_id, options=options, args=args, kwargs=kwargs, payload=payload
-            )
-        )
+        if payload is None:
+            a, k = _payload("YIELD", args, kwargs)
+            self._send(new(m.Yield, (request_id, options, a, k, None)))
+        else:
+            self._send(
+                m.Yield(
+                    request_id=request_id, options=options, args=args, kwargs=kwargs,
+                    payload=payload,
+                )
+            )  # fmt: skip
         if not progress:
             self._finish_invocation(request_id)
         return True
@@ -445,16 +509,17 @@ class ClientSession:
         if state is SessionState.FAILED:
             log.debug("session failed; dropping %s", msg.NAME)
             return self.take_events()
-        nxt = TRANSITIONS.get((state, type(msg)))
-        if nxt is None:
+        entry = self._dispatch.get((state, type(msg)))
+        if entry is None:
             if state is SessionState.SHUTTING_DOWN or self._s.aborted_locally:
                 log.debug("ignoring %s in state %s", msg.NAME, state.value)
                 return self.take_events()
             return self.protocol_violation(
                 f"{msg.NAME} is not allowed in session state {state.value}"
             )
+        handler, nxt = entry
         try:
-            self._handlers[type(msg)](msg)
+            handler(msg)
         except RemoteProtocolError as exc:
             return self.protocol_violation(exc.message)
         # A reply this message needs that cannot be sent (LocalProtocolError from the sender)
@@ -671,10 +736,9 @@ class ClientSession:
                 log.debug("dropping EVENT for ended subscription %d", sid)
                 return
             raise RemoteProtocolError(f"EVENT for unknown subscription {sid}")
-        d = msg.details
-        details = event_details(sid, msg.publication_id, sub.topic, d)
+        details = event_details(sid, msg.publication_id, sub.topic, msg.details)
         self._events.append(
-            ev.EventDelivered(sid, msg.args or [], msg.kwargs or {}, details, msg.payload)
+            new(ev.EventDelivered, (sid, msg.args or [], msg.kwargs or {}, details, msg.payload))
         )
 
     def _on_result(self, msg: m.Result) -> None:
@@ -689,17 +753,21 @@ class ClientSession:
                 raise RemoteProtocolError(
                     f"progressive RESULT for request {rid}, not a pending call"
                 )
-            result = CallResult(msg.args or [], msg.kwargs or {}, True, msg.details, msg.payload)
+            result = new(
+                CallResult, (msg.args or [], msg.kwargs or {}, True, msg.details, msg.payload)
+            )
             if pending.canceled is None:
-                self._events.append(ev.CallProgress(rid, result))
+                self._events.append(new(ev.CallProgress, (rid, result)))
             return
         finished = self._reply(rid, "call", "RESULT")
         if finished is None:
             return
         if finished.canceled is not None:
             self._s.abandoned_calls.add(rid)  # the other answer to a canceled call may follow
-        result = CallResult(msg.args or [], msg.kwargs or {}, False, msg.details, msg.payload)
-        self._events.append(ev.CallSucceeded(rid, result))
+        result = new(
+            CallResult, (msg.args or [], msg.kwargs or {}, False, msg.details, msg.payload)
+        )
+        self._events.append(new(ev.CallSucceeded, (rid, result)))
 
     def _on_registered(self, msg: m.Registered) -> None:
         if msg.registration_id in self._s.registrations:
@@ -759,11 +827,11 @@ class ClientSession:
         else:
             inv = InvocationRecord(reg, d.get("receive_progress") is True, more)
             self._s.invocations[rid] = inv
-        timeout = d.get("timeout")
-        details = call_details(reg, self._s.registrations.get(reg), d, timeout)
+        details = call_details(reg, self._s.registrations.get(reg), d)
         self._events.append(
-            ev.InvocationReceived(
-                rid, reg, msg.args or [], msg.kwargs or {}, details, continuation, msg.payload
+            new(
+                ev.InvocationReceived,
+                (rid, reg, msg.args or [], msg.kwargs or {}, details, continuation, msg.payload),
             )
         )
 
@@ -812,6 +880,15 @@ class ClientSession:
         ``Aborted`` and the failed requests it ends, a ``cancel()`` that ends a call at once."""
         events, self._events = self._events, []
         return events
+
+    def _check_uri(self, uri: str, what: str) -> None:
+        """Validate a procedure/topic URI (loose or strict, as configured) and remember it."""
+        validate_uri(uri, what, strict=self.strict_uris)
+        cache = self._uris_ok
+        if len(uri) <= _URI_CACHE_LEN:
+            if len(cache) >= _URI_CACHE_SIZE:
+                cache.clear()
+            cache.add(uri)
 
     def _command(self, command: SessionCommand, what: str) -> SessionState:
         """The next state for a state-moving command, or refuse it in this state."""

@@ -12,6 +12,7 @@ from typing import Any, TypeAlias
 
 from .. import _messages as m
 from . import _events as ev
+from ._record import new
 from ._types import CallDetails, EventDetails
 
 __all__ = [
@@ -195,34 +196,31 @@ class RecentIds:
 
 
 def event_details(sid: int, pid: int, topic: str, d: dict[str, Any]) -> EventDetails:
+    """EventDetails from EVENT.Details (built without the keyword constructor: hot path)."""
     if not d:
-        return EventDetails(sid, pid, topic)
-    return EventDetails(
-        subscription=sid,
-        publication=pid,
-        topic=d.get("topic", topic),
-        publisher=d.get("publisher"),
-        publisher_authid=d.get("publisher_authid"),
-        publisher_authrole=d.get("publisher_authrole"),
-        retained=d.get("retained") is True,
-        extra=d,
-    )
+        return new(EventDetails, (sid, pid, topic, None, None, None, False, d))
+    get = d.get
+    return new(
+        EventDetails,
+        (
+            sid, pid, get("topic", topic), get("publisher"), get("publisher_authid"),
+            get("publisher_authrole"), get("retained") is True, d,
+        ),
+    )  # fmt: skip
 
 
-def call_details(
-    reg: int, procedure: str | None, d: dict[str, Any], timeout: object
-) -> CallDetails:
-    return CallDetails(
-        registration=reg,
-        procedure=d.get("procedure", procedure),
-        caller=d.get("caller"),
-        caller_authid=d.get("caller_authid"),
-        caller_authrole=d.get("caller_authrole"),
-        receive_progress=d.get("receive_progress") is True,
-        progress=d.get("progress") is True,
-        timeout=timeout / 1000 if isinstance(timeout, int) and timeout > 0 else None,
-        extra=d,
-    )
+def call_details(reg: int, procedure: str | None, d: dict[str, Any]) -> CallDetails:
+    """CallDetails from INVOCATION.Details (built without the keyword constructor: hot path)."""
+    get = d.get
+    timeout = get("timeout")
+    return new(
+        CallDetails,
+        (
+            reg, get("procedure", procedure), get("caller"), get("caller_authid"),
+            get("caller_authrole"), get("receive_progress") is True, get("progress") is True,
+            timeout / 1000 if type(timeout) is int and timeout > 0 else None, d,
+        ),
+    )  # fmt: skip
 
 
 @dataclass(slots=True)

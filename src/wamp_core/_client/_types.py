@@ -8,11 +8,12 @@ built from what the router sent.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field as dc_field
 from typing import Any, Literal
 
 from .._errors import LocalProtocolError
 from .._uri import is_valid_id
+from ._record import Record, field, new
 
 __all__ = [
     "CallOptions",
@@ -268,12 +269,12 @@ class SessionDetails:
     authrole: str | None = None
     authmethod: str | None = None
     authprovider: str | None = None
-    authextra: dict[str, Any] = field(default_factory=dict)
+    authextra: dict[str, Any] = dc_field(default_factory=dict)
     serializer: str | None = None
     resumed: bool = False
     resumable: bool = False
     resume_token: str | None = None
-    router_roles: dict[str, Any] = field(default_factory=dict)
+    router_roles: dict[str, Any] = dc_field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,49 +289,119 @@ class CloseDetails:
     local: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class EventDetails:
-    """Details of a received event; ``topic`` is the concrete topic (even for pattern matches)."""
+class EventDetails(Record):
+    """Details of a received event; ``topic`` is the concrete topic (even for pattern matches).
 
-    subscription: int
-    publication: int
-    topic: str | None = None
-    publisher: int | None = None
-    publisher_authid: str | None = None
-    publisher_authrole: str | None = None
-    retained: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    ``extra`` holds EVENT.Details as the router sent them."""
+
+    __slots__ = ()
+    _fields = (
+        "subscription", "publication", "topic", "publisher", "publisher_authid",
+        "publisher_authrole", "retained", "extra",
+    )  # fmt: skip
+    subscription: int = field(0, "Subscription ID")
+    publication: int = field(1, "Publication ID")
+    topic: str | None = field(2, "The concrete topic")
+    publisher: int | None = field(3, "Publisher session ID (when disclosed)")
+    publisher_authid: str | None = field(4, "Publisher authid (when disclosed)")
+    publisher_authrole: str | None = field(5, "Publisher authrole (when disclosed)")
+    retained: bool = field(6, "A retained event")
+    extra: dict[str, Any] = field(7, "EVENT.Details")
+
+    def __new__(  # noqa: PLR0917 - positional, as the dataclass it replaced
+        cls,
+        subscription: int,
+        publication: int,
+        topic: str | None = None,
+        publisher: int | None = None,
+        publisher_authid: str | None = None,
+        publisher_authrole: str | None = None,
+        retained: bool = False,
+        extra: dict[str, Any] | None = None,
+    ) -> EventDetails:
+        return new(
+            cls,
+            (
+                subscription, publication, topic, publisher, publisher_authid,
+                publisher_authrole, retained, {} if extra is None else extra,
+            ),
+        )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class CallDetails:
+class CallDetails(Record):
     """Details of an invocation. ``procedure`` is the concrete URI (also for pattern registrations).
 
     ``receive_progress``: the caller accepts progressive results. ``progress``: more chunks of a
     progressive call invocation follow. ``timeout`` in seconds when the dealer forwarded one.
+    ``extra`` holds INVOCATION.Details as the router sent them.
     """
 
-    registration: int
-    procedure: str | None = None
-    caller: int | None = None
-    caller_authid: str | None = None
-    caller_authrole: str | None = None
-    receive_progress: bool = False
-    progress: bool = False
-    timeout: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ()
+    _fields = (
+        "registration", "procedure", "caller", "caller_authid", "caller_authrole",
+        "receive_progress", "progress", "timeout", "extra",
+    )  # fmt: skip
+    registration: int = field(0, "Registration ID")
+    procedure: str | None = field(1, "The concrete procedure URI")
+    caller: int | None = field(2, "Caller session ID (when disclosed)")
+    caller_authid: str | None = field(3, "Caller authid (when disclosed)")
+    caller_authrole: str | None = field(4, "Caller authrole (when disclosed)")
+    receive_progress: bool = field(5, "The caller accepts progressive results")
+    progress: bool = field(6, "More chunks of a progressive call invocation follow")
+    timeout: float | None = field(7, "Timeout in seconds, when the dealer forwarded one")
+    extra: dict[str, Any] = field(8, "INVOCATION.Details")
+
+    def __new__(  # noqa: PLR0917 - positional, as the dataclass it replaced
+        cls,
+        registration: int,
+        procedure: str | None = None,
+        caller: int | None = None,
+        caller_authid: str | None = None,
+        caller_authrole: str | None = None,
+        receive_progress: bool = False,
+        progress: bool = False,
+        timeout: float | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> CallDetails:
+        return new(
+            cls,
+            (
+                registration, procedure, caller, caller_authid, caller_authrole,
+                receive_progress, progress, timeout, {} if extra is None else extra,
+            ),
+        )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class CallResult:
+class CallResult(Record):
     """A call result: positional and keyword results plus the RESULT details."""
 
-    args: list[Any] = field(default_factory=list)
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    progress: bool = False
-    details: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ()
+    _fields = ("args", "kwargs", "progress", "details", "payload")
+    args: list[Any] = field(0, "Positional results")
+    kwargs: dict[str, Any] = field(1, "Keyword results")
+    progress: bool = field(2, "A progressive (intermediate) result")
+    details: dict[str, Any] = field(3, "RESULT.Details")
     #: A transparent (passthru/E2E) payload, in place of args/kwargs.
-    payload: bytes | str | None = None
+    payload: bytes | str | None = field(4, "A transparent (passthru/E2E) payload")
+
+    def __new__(
+        cls,
+        args: list[Any] | None = None,
+        kwargs: dict[str, Any] | None = None,
+        progress: bool = False,
+        details: dict[str, Any] | None = None,
+        payload: bytes | str | None = None,
+    ) -> CallResult:
+        return new(
+            cls,
+            (
+                [] if args is None else args,
+                {} if kwargs is None else kwargs,
+                progress,
+                {} if details is None else details,
+                payload,
+            ),
+        )
 
     @property
     def value(self) -> Any:
