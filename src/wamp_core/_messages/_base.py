@@ -1,12 +1,18 @@
-"""The :class:`Message` base class and the helpers every message parser shares.
+"""The :class:`Message` base class, the parser registry and the helpers every parser shares.
 
 Messages are immutable tuples underneath (construction and field access stay in C, which keeps
 decoding within a small factor of the raw serializer); equality also compares the message type.
+
+Each message module registers its classes' parsers with :func:`parses` as it is imported, which
+fills :data:`PARSERS` and :data:`MESSAGE_CLASSES`; :func:`parse_message` and
+:meth:`Message.from_list` dispatch through that table. This module imports nothing from the rest
+of the package, so there is no import cycle between the base class and the messages.
 """
 
 from __future__ import annotations
 
 import collections
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, ClassVar, NoReturn, TypeVar
@@ -19,7 +25,8 @@ __all__ = [
     "Message", "PayloadMessage", "field", "fail", "bad_id", "check_uri", "check_payload", "new",
     "URI_OK", "NO_PAYLOAD", "payload_tail", "local_args", "check_request_id", "build_local",
     "check_length", "check_opts", "two_ids", "pattern_uri", "parse_gone", "CLOSE_RULES",
-    "ERROR_REQUEST_TYPES",
+    "ERROR_REQUEST_TYPES", "PARSERS", "MESSAGE_CLASSES", "parses", "parse_message",
+    "URI_CACHE_MAX_LEN", "URI_CACHE_MAX_ENTRIES", "URI_CACHE_MAX_BYTES", "uri_cache_bytes",
 ]  # fmt: skip
 
 _tuplegetter: Any = getattr(collections, "_tuplegetter", None)
@@ -27,10 +34,22 @@ _tuplegetter: Any = getattr(collections, "_tuplegetter", None)
 #: ``tuple.__new__``: builds a message without running the validating constructor.
 new = tuple.__new__
 
-# Valid (loose, non-empty) URIs seen recently: decoding a URI a second time costs a set lookup.
-URI_OK: set[str] = set()
 NO_PAYLOAD: tuple[None, None, None] = (None, None, None)
-_URI_CACHE_MAX = 4096
+
+# Valid (loose, non-empty) URIs seen recently: decoding a URI a second time costs one set lookup.
+# The cache is process-wide and filled from the wire, so its memory is bounded whatever peers
+# send: only URIs up to URI_CACHE_MAX_LEN characters are kept, at most URI_CACHE_MAX_ENTRIES of
+# them, whose str objects total at most URI_CACHE_MAX_BYTES (``sys.getsizeof``). When the next
+# one would not fit, the cache is emptied: cheap, and a miss only costs the regular expression.
+# Worst case: 1 MiB of strings plus the set's table for 4,096 entries (128 KiB).
+URI_OK: set[str] = set()
+#: Longest URI (in characters) that :func:`check_uri` remembers; real URIs are far shorter.
+URI_CACHE_MAX_LEN = 256
+#: Most URIs the cache holds.
+URI_CACHE_MAX_ENTRIES = 4096
+#: Bound on the ``sys.getsizeof`` total of the URIs the cache holds.
+URI_CACHE_MAX_BYTES = 1 << 20
+_uri_cache_size = [0]  # bytes held by URI_OK (a list: module state without ``global``)
 
 
 def field(index: int, doc: str) -> Any:
@@ -66,9 +85,10 @@ class Message(tuple[Any, ...]):
 
     @classmethod
     def from_list(cls, wmsg: Any) -> Message:
-        """Validate a WAMP array and build the message; raise :class:`ProtocolError` if invalid."""
-        from . import parse_message
+        """Validate a WAMP array and build the message; raise :class:`ProtocolError` if invalid.
 
+        On a concrete class, a valid message of another type is also an error.
+        """
         msg = parse_message(wmsg)
         if not isinstance(msg, cls):
             raise RemoteProtocolError(f"expected a {cls.NAME or 'message'}, got {msg.NAME}")
@@ -104,19 +124,32 @@ def bad_id(what: str, value: Any) -> NoReturn:
 
 
 def check_uri(value: Any, what: str, *, allow_empty: bool = False) -> str:
-    """Validate a URI element (cached for the common non-empty case)."""
+    """Validate a URI element; remember valid short URIs without empty components."""
     if type(value) is str:
         if value in URI_OK:
             return value
         if is_valid_uri(value, allow_empty=allow_empty):
-            if not allow_empty:
-                if len(URI_OK) >= _URI_CACHE_MAX:
-                    URI_OK.clear()
-                URI_OK.add(value)
+            if not allow_empty and len(value) <= URI_CACHE_MAX_LEN:
+                _remember_uri(value)
             return value
     raise RemoteProtocolError(
         f"{what} is not a valid URI: {brief(value)}", reason="wamp.error.invalid_uri"
     )
+
+
+def _remember_uri(value: str) -> None:
+    size = sys.getsizeof(value)
+    if _uri_cache_size[0] + size > URI_CACHE_MAX_BYTES or len(URI_OK) >= URI_CACHE_MAX_ENTRIES:
+        URI_OK.clear()
+        _uri_cache_size[0] = 0
+    if value not in URI_OK:  # a concurrent check may have added it meanwhile
+        URI_OK.add(value)
+        _uri_cache_size[0] += size
+
+
+def uri_cache_bytes() -> int:
+    """The ``sys.getsizeof`` total of the URIs the validation cache holds (for tests)."""
+    return _uri_cache_size[0]
 
 
 def check_payload(
@@ -255,3 +288,53 @@ def parse_gone(w: list[Any], name: str, rules: Mapping[str, Any]) -> tuple[int, 
     if type(rid) is not int or not 0 <= rid <= MAX_ID:
         bad_id(f"{name}.Request", rid)
     return rid, check_dict(w[2], f"{name}.Details", rules)
+
+
+# --------------------------------------------------------------------------------------------
+# The parser registry and dispatch
+
+#: Message type code -> validating parser (``parse_message`` without the outer checks).
+PARSERS: dict[int, Callable[[list[Any]], Message]] = {}
+#: Message type code -> message class.
+MESSAGE_CLASSES: dict[int, type[Message]] = {}
+
+
+def parses(
+    cls: type[_M],
+) -> Callable[[Callable[[list[Any]], _M]], Callable[[list[Any]], _M]]:
+    """Register the decorated function as the validating parser of message class ``cls``.
+
+    The function is returned unchanged (the hot path calls it straight from :data:`PARSERS`).
+    """
+    code = cls.MESSAGE_TYPE
+
+    def register(parser: Callable[[list[Any]], _M]) -> Callable[[list[Any]], _M]:
+        if code in PARSERS or not code:
+            raise RuntimeError(f"message type {code} ({cls.__name__}) registered twice or unset")
+        PARSERS[code] = parser
+        MESSAGE_CLASSES[code] = cls
+        return parser
+
+    return register
+
+
+def parse_message(wmsg: Any) -> Message:
+    """Validate a decoded WAMP array and return the typed message.
+
+    Raises :class:`ProtocolError` for anything that is not a valid WAMP message; never another
+    exception type.
+    """
+    if type(wmsg) is not list or not wmsg:
+        fail(f"a WAMP message must be a non-empty list, got {brief(wmsg)}")
+    code = wmsg[0]
+    parser = PARSERS.get(code) if type(code) is int else None
+    if parser is None:
+        fail(f"unknown WAMP message type {brief(code)}")
+    try:
+        return parser(wmsg)
+    except ProtocolError:
+        raise
+    except RecursionError:
+        fail("message nesting too deep")
+    except Exception as exc:  # pragma: no cover - defensive: a validator bug must not leak
+        raise RemoteProtocolError(f"invalid {brief(code)} message: {type(exc).__name__}") from exc

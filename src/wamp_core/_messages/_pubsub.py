@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._uri import MAX_ID
@@ -21,6 +21,7 @@ from ._base import (
     local_args,
     new,
     parse_gone,
+    parses,
     pattern_uri,
     payload_tail,
     two_ids,
@@ -36,7 +37,6 @@ __all__ = [
     "Unsubscribed",
     "Event",
     "EventReceived",
-    "PARSERS",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -77,6 +77,7 @@ class Publish(PayloadMessage):
 _C_PUBLISH = CHECKS["PUBLISH"]
 
 
+@parses(Publish)
 def _parse_publish(w: list[Any]) -> Publish:
     n = len(w)
     if n < 4 or n > 6:
@@ -118,6 +119,7 @@ class Published(Message):
         return build_local(_parse_published, [17, request_id, publication_id])
 
 
+@parses(Published)
 def _parse_published(w: list[Any]) -> Published:
     return new(Published, two_ids(w, "PUBLISHED", "Publication"))
 
@@ -140,6 +142,7 @@ class Subscribe(Message):
         return build_local(_parse_subscribe, [32, request_id, opts, topic])
 
 
+@parses(Subscribe)
 def _parse_subscribe(w: list[Any]) -> Subscribe:
     check_length(w, "SUBSCRIBE", 4, 4)
     rid = check_request_id(w[1], "SUBSCRIBE.Request")
@@ -161,6 +164,7 @@ class Subscribed(Message):
         return build_local(_parse_subscribed, [33, request_id, subscription_id])
 
 
+@parses(Subscribed)
 def _parse_subscribed(w: list[Any]) -> Subscribed:
     return new(Subscribed, two_ids(w, "SUBSCRIBED", "Subscription"))
 
@@ -179,6 +183,7 @@ class Unsubscribe(Message):
         return build_local(_parse_unsubscribe, [34, request_id, subscription_id])
 
 
+@parses(Unsubscribe)
 def _parse_unsubscribe(w: list[Any]) -> Unsubscribe:
     return new(Unsubscribe, two_ids(w, "UNSUBSCRIBE", "Subscription"))
 
@@ -203,6 +208,7 @@ class Unsubscribed(Message):
         return [35, self[0], self[1]]
 
 
+@parses(Unsubscribed)
 def _parse_unsubscribed(w: list[Any]) -> Unsubscribed:
     return new(Unsubscribed, parse_gone(w, "UNSUBSCRIBED", CHECKS["UNSUBSCRIBED"]))
 
@@ -240,6 +246,7 @@ class Event(PayloadMessage):
 _C_EVENT = CHECKS["EVENT"]
 
 
+@parses(Event)
 def _parse_event(w: list[Any]) -> Event:
     n = len(w)
     if n < 4 or n > 6:
@@ -280,19 +287,7 @@ class EventReceived(Message):
         return build_local(_parse_event_received, [337, publication_id])
 
 
+@parses(EventReceived)
 def _parse_event_received(w: list[Any]) -> EventReceived:
     check_length(w, "EVENT_RECEIVED", 2, 2)
     return new(EventReceived, (check_request_id(w[1], "EVENT_RECEIVED.Publication"),))
-
-
-#: Message type code -> validating parser, for this module's messages.
-PARSERS: dict[int, Callable[[list[Any]], Message]] = {
-    Publish.MESSAGE_TYPE: _parse_publish,
-    Published.MESSAGE_TYPE: _parse_published,
-    Subscribe.MESSAGE_TYPE: _parse_subscribe,
-    Subscribed.MESSAGE_TYPE: _parse_subscribed,
-    Unsubscribe.MESSAGE_TYPE: _parse_unsubscribe,
-    Unsubscribed.MESSAGE_TYPE: _parse_unsubscribed,
-    Event.MESSAGE_TYPE: _parse_event,
-    EventReceived.MESSAGE_TYPE: _parse_event_received,
-}

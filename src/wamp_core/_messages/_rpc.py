@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._uri import MAX_ID
@@ -21,6 +21,7 @@ from ._base import (
     local_args,
     new,
     parse_gone,
+    parses,
     pattern_uri,
     payload_tail,
     two_ids,
@@ -38,7 +39,6 @@ __all__ = [
     "Invocation",
     "Interrupt",
     "Yield",
-    "PARSERS",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -79,6 +79,7 @@ class Call(PayloadMessage):
 _C_CALL = CHECKS["CALL"]
 
 
+@parses(Call)
 def _parse_call(w: list[Any]) -> Call:
     n = len(w)
     if n < 4 or n > 6:
@@ -121,6 +122,7 @@ class Cancel(Message):
         return build_local(_parse_cancel, [49, request_id, opts])
 
 
+@parses(Cancel)
 def _parse_cancel(w: list[Any]) -> Cancel:
     check_length(w, "CANCEL", 3, 3)
     rid = check_request_id(w[1], "CANCEL.Request")
@@ -157,6 +159,7 @@ class Result(PayloadMessage):
 _C_RESULT = CHECKS["RESULT"]
 
 
+@parses(Result)
 def _parse_result(w: list[Any]) -> Result:
     n = len(w)
     if n < 3 or n > 5:
@@ -199,6 +202,7 @@ class Register(Message):
         return build_local(_parse_register, [64, request_id, opts, procedure])
 
 
+@parses(Register)
 def _parse_register(w: list[Any]) -> Register:
     check_length(w, "REGISTER", 4, 4)
     rid = check_request_id(w[1], "REGISTER.Request")
@@ -220,6 +224,7 @@ class Registered(Message):
         return build_local(_parse_registered, [65, request_id, registration_id])
 
 
+@parses(Registered)
 def _parse_registered(w: list[Any]) -> Registered:
     return new(Registered, two_ids(w, "REGISTERED", "Registration"))
 
@@ -238,6 +243,7 @@ class Unregister(Message):
         return build_local(_parse_unregister, [66, request_id, registration_id])
 
 
+@parses(Unregister)
 def _parse_unregister(w: list[Any]) -> Unregister:
     return new(Unregister, two_ids(w, "UNREGISTER", "Registration"))
 
@@ -262,6 +268,7 @@ class Unregistered(Message):
         return [67, self[0], self[1]]
 
 
+@parses(Unregistered)
 def _parse_unregistered(w: list[Any]) -> Unregistered:
     return new(Unregistered, parse_gone(w, "UNREGISTERED", CHECKS["UNREGISTERED"]))
 
@@ -301,6 +308,7 @@ class Invocation(PayloadMessage):
 _C_INVOCATION = CHECKS["INVOCATION"]
 
 
+@parses(Invocation)
 def _parse_invocation(w: list[Any]) -> Invocation:
     n = len(w)
     if n < 4 or n > 6:
@@ -343,6 +351,7 @@ class Interrupt(Message):
         return build_local(_parse_interrupt, [69, request_id, opts])
 
 
+@parses(Interrupt)
 def _parse_interrupt(w: list[Any]) -> Interrupt:
     check_length(w, "INTERRUPT", 3, 3)
     rid = check_request_id(w[1], "INTERRUPT.Request")
@@ -379,6 +388,7 @@ class Yield(PayloadMessage):
 _C_YIELD = CHECKS["YIELD"]
 
 
+@parses(Yield)
 def _parse_yield(w: list[Any]) -> Yield:
     n = len(w)
     if n < 3 or n > 5:
@@ -401,18 +411,3 @@ def _parse_yield(w: list[Any]) -> Yield:
         return new(Yield, (rid, options, None, None, None))
     args, kwargs, payload = check_payload(w, 3, "YIELD")
     return new(Yield, (rid, options, args, kwargs, payload))
-
-
-#: Message type code -> validating parser, for this module's messages.
-PARSERS: dict[int, Callable[[list[Any]], Message]] = {
-    Call.MESSAGE_TYPE: _parse_call,
-    Cancel.MESSAGE_TYPE: _parse_cancel,
-    Result.MESSAGE_TYPE: _parse_result,
-    Register.MESSAGE_TYPE: _parse_register,
-    Registered.MESSAGE_TYPE: _parse_registered,
-    Unregister.MESSAGE_TYPE: _parse_unregister,
-    Unregistered.MESSAGE_TYPE: _parse_unregistered,
-    Invocation.MESSAGE_TYPE: _parse_invocation,
-    Interrupt.MESSAGE_TYPE: _parse_interrupt,
-    Yield.MESSAGE_TYPE: _parse_yield,
-}

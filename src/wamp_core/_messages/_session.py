@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._base import (
@@ -20,6 +20,7 @@ from ._base import (
     field,
     local_args,
     new,
+    parses,
     payload_tail,
 )
 from ._validation import CHECKS, brief, check_dict
@@ -32,7 +33,6 @@ __all__ = [
     "Authenticate",
     "Goodbye",
     "Error",
-    "PARSERS",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -58,6 +58,7 @@ class Hello(Message):
         return self.details["roles"]  # type: ignore[no-any-return]
 
 
+@parses(Hello)
 def _parse_hello(w: list[Any]) -> Hello:
     check_length(w, "HELLO", 3, 3)
     realm = check_uri(w[1], "HELLO.Realm")
@@ -86,6 +87,7 @@ class Welcome(Message):
         return self.details["roles"]  # type: ignore[no-any-return]
 
 
+@parses(Welcome)
 def _parse_welcome(w: list[Any]) -> Welcome:
     check_length(w, "WELCOME", 3, 3)
     session = check_request_id(w[1], "WELCOME.Session")
@@ -126,6 +128,7 @@ class Abort(PayloadMessage):
         return self.details.get("message")
 
 
+@parses(Abort)
 def _parse_abort(w: list[Any]) -> Abort:
     check_length(w, "ABORT", 3, 5)
     details = check_opts(w[1], "ABORT.Details", CLOSE_RULES)
@@ -149,6 +152,7 @@ class Challenge(Message):
         return build_local(_parse_challenge, [4, method, opts])
 
 
+@parses(Challenge)
 def _parse_challenge(w: list[Any]) -> Challenge:
     check_length(w, "CHALLENGE", 3, 3)
     method = w[1]
@@ -176,6 +180,7 @@ class Authenticate(Message):
         return f"Authenticate(signature=<{len(self.signature)} chars>, extra={brief(self.extra)})"
 
 
+@parses(Authenticate)
 def _parse_authenticate(w: list[Any]) -> Authenticate:
     check_length(w, "AUTHENTICATE", 3, 3)
     signature = w[1]
@@ -203,6 +208,7 @@ class Goodbye(Message):
         return self.details.get("message")
 
 
+@parses(Goodbye)
 def _parse_goodbye(w: list[Any]) -> Goodbye:
     check_length(w, "GOODBYE", 3, 3)
     details = check_opts(w[1], "GOODBYE.Details", CLOSE_RULES)
@@ -248,6 +254,7 @@ class Error(PayloadMessage):
 _C_ERROR = CHECKS["ERROR"]
 
 
+@parses(Error)
 def _parse_error(w: list[Any]) -> Error:
     check_length(w, "ERROR", 5, 7)
     rtype = w[1]
@@ -258,15 +265,3 @@ def _parse_error(w: list[Any]) -> Error:
     error = check_uri(w[4], "ERROR.Error")
     args, kwargs, payload = check_payload(w, 5, "ERROR")
     return new(Error, (rtype, rid, details, error, args, kwargs, payload))
-
-
-#: Message type code -> validating parser, for this module's messages.
-PARSERS: dict[int, Callable[[list[Any]], Message]] = {
-    Hello.MESSAGE_TYPE: _parse_hello,
-    Welcome.MESSAGE_TYPE: _parse_welcome,
-    Abort.MESSAGE_TYPE: _parse_abort,
-    Challenge.MESSAGE_TYPE: _parse_challenge,
-    Authenticate.MESSAGE_TYPE: _parse_authenticate,
-    Goodbye.MESSAGE_TYPE: _parse_goodbye,
-    Error.MESSAGE_TYPE: _parse_error,
-}

@@ -1,0 +1,256 @@
+"""The message registry (``_messages._base``) and the bounded URI validation cache."""
+
+from __future__ import annotations
+
+import ast
+import pickle
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wamp_core import LocalProtocolError, ProtocolError, _messages
+from wamp_core._messages import _base
+from wamp_core.messages import (
+    MESSAGE_CLASSES,
+    Authenticate,
+    Call,
+    Error,
+    Hello,
+    Message,
+    Publish,
+    Result,
+    Unregister,
+    Unsubscribe,
+    Welcome,
+    parse_message,
+)
+from wamp_core.serializers import get_serializer
+
+MESSAGES_DIR = Path(_base.__file__).parent
+
+# --------------------------------------------------------------------------------------------
+# Registry and dispatch
+
+
+PARSERS = _messages.PARSERS
+
+
+def test_every_class_has_one_parser() -> None:
+    assert set(PARSERS) == set(MESSAGE_CLASSES)
+    assert len(MESSAGE_CLASSES) == 25
+    for code, cls in MESSAGE_CLASSES.items():
+        assert code == cls.MESSAGE_TYPE
+        assert cls.NAME
+
+
+def test_public_tables_are_the_registry() -> None:
+    assert PARSERS is _base.PARSERS
+    assert MESSAGE_CLASSES is _base.MESSAGE_CLASSES
+    assert parse_message is _base.parse_message
+
+
+def test_registering_a_type_twice_fails() -> None:
+    with pytest.raises(RuntimeError, match="registered twice"):
+        _base.parses(Call)(lambda w: Call(request_id=1, procedure="a.b"))
+    assert PARSERS[48].__name__ == "_parse_call"
+
+
+def test_from_list_dispatches_and_checks_the_class() -> None:
+    wmsg = [48, 7, {}, "com.example.add", [1, 2]]
+    assert Call.from_list(wmsg) == Call(request_id=7, procedure="com.example.add", args=[1, 2])
+    assert Message.from_list(wmsg) == Call.from_list(wmsg)
+    with pytest.raises(ProtocolError, match="expected a RESULT, got CALL"):
+        Result.from_list(wmsg)
+    with pytest.raises(ProtocolError, match="unknown WAMP message type"):
+        Message.from_list([999, 1])
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Relative imports of a module of the ``_messages`` package, as written (``..x``, ``.y``)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            found.add("." * node.level + (node.module or ""))
+    return found
+
+
+def test_base_module_imports_nothing_from_its_package() -> None:
+    # Only leaves and the sibling validation tables: no import of the package (no cycle).
+    assert _imported_modules(MESSAGES_DIR / "_base.py") <= {".._errors", ".._uri", "._validation"}
+
+
+# --------------------------------------------------------------------------------------------
+# The URI validation cache
+
+
+@pytest.fixture
+def empty_uri_cache() -> Iterator[None]:
+    _base.URI_OK.clear()
+    _base._uri_cache_size[0] = 0
+    yield
+    _base.URI_OK.clear()
+    _base._uri_cache_size[0] = 0
+
+
+def _held_bytes() -> int:
+    return sum(sys.getsizeof(uri) for uri in _base.URI_OK)
+
+
+@pytest.mark.usefixtures("empty_uri_cache")
+def test_long_uris_from_the_wire_are_not_cached() -> None:
+    # The reported case: 300 ERROR frames with distinct ~64 KiB URIs once held ~18 MiB.
+    ser = get_serializer("msgpack")
+    for i in range(300):
+        uri = "com." + "u" * 65000 + str(i)
+        msg = ser.decode(ser.dumps([8, 48, 1, {}, uri]))
+        assert isinstance(msg, Error)
+        assert msg.error == uri
+    assert _held_bytes() == _base.uri_cache_bytes() == 0
+    assert not _base.URI_OK
+
+
+@pytest.mark.usefixtures("empty_uri_cache")
+def test_cache_is_bounded_in_bytes() -> None:
+    limit = _base.URI_CACHE_MAX_BYTES
+    longest = _base.URI_CACHE_MAX_LEN
+    peak = 0
+    # Enough cacheable URIs of the maximal length (and non-ASCII, 4 bytes a character) to fill
+    # the budget several times over.
+    for i in range(4 * limit // longest):
+        stem = f"com.\U0001f600.{i}."
+        uri = stem + "x" * (longest - len(stem))
+        assert len(uri) == longest
+        assert parse_message([48, 1, {}, uri, []]) == Call(request_id=1, procedure=uri)
+        peak = max(peak, _base.uri_cache_bytes())
+    assert 0 < peak <= limit
+    assert _held_bytes() == _base.uri_cache_bytes() <= limit
+    assert len(_base.URI_OK) <= _base.URI_CACHE_MAX_ENTRIES
+    # One more than the length limit is validated but not remembered.
+    too_long = "com." + "y" * (longest - 3)
+    parse_message([48, 1, {}, too_long])
+    assert too_long not in _base.URI_OK
+
+
+@pytest.mark.usefixtures("empty_uri_cache")
+def test_cache_is_bounded_in_entries() -> None:
+    ser = get_serializer("msgpack")
+    sizes = []
+    for i in range(3 * _base.URI_CACHE_MAX_ENTRIES):
+        uri = f"com.example.topic{i}"
+        assert ser.decode(ser.dumps([16, 1, {}, uri])) == Publish(request_id=1, topic=uri)
+        sizes.append(len(_base.URI_OK))
+    assert max(sizes) == _base.URI_CACHE_MAX_ENTRIES
+    assert _held_bytes() == _base.uri_cache_bytes()
+    # The set's own table stays small too.
+    assert sys.getsizeof(_base.URI_OK) <= 4 * _base.URI_CACHE_MAX_ENTRIES * 16
+
+
+@pytest.mark.usefixtures("empty_uri_cache")
+def test_validation_is_unchanged_by_the_cache() -> None:
+    ser = get_serializer("msgpack")
+    good = "com.example.proc"
+    for _ in range(2):  # a miss, then a hit
+        assert ser.decode(ser.dumps([48, 1, {}, good])) == Call(request_id=1, procedure=good)
+    assert good in _base.URI_OK
+    for bad in ("com..example", "com.exa mple", "", ".com", "com.#"):
+        with pytest.raises(ProtocolError, match="not a valid URI") as info:
+            ser.decode(ser.dumps([48, 1, {}, bad]))
+        assert info.value.reason == "wamp.error.invalid_uri"
+        assert bad not in _base.URI_OK
+    # Pattern URIs with empty components are valid only where allowed, and never cached.
+    wildcard = "com..proc"
+    assert parse_message([64, 1, {"match": "wildcard"}, wildcard])
+    assert wildcard not in _base.URI_OK
+    with pytest.raises(ProtocolError, match="not a valid URI"):
+        parse_message([48, 1, {}, wildcard])
+
+
+# --------------------------------------------------------------------------------------------
+# Message basics and the parsers' error branches
+
+
+def test_equality_hash_pickle_and_repr() -> None:
+    call = Call(request_id=1, procedure="a.b", args=[1])
+    same = Call.from_list([48, 1, {}, "a.b", [1]])
+    assert call == same
+    assert not call != same  # noqa: SIM202 - exercises __ne__
+    # Same fields, other type: not equal (a tuple comparison alone would say equal).
+    unsub, unreg = (
+        Unsubscribe(request_id=1, subscription_id=2),
+        Unregister(request_id=1, registration_id=2),
+    )
+    assert tuple(unsub) == tuple(unreg)
+    assert unsub != unreg
+    assert hash(unsub) == hash(Unsubscribe.from_list([34, 1, 2])) != hash(unreg)
+    assert pickle.loads(pickle.dumps(call)) == call
+    assert repr(call) == (
+        "Call(request_id=1, options={}, procedure='a.b', args=[1], kwargs=None, payload=None)"
+    )
+    auth = Authenticate(signature="s3cret-ticket")
+    assert "s3cret" not in repr(auth)
+    assert "<13 chars>" in repr(auth)
+
+
+def test_hello_and_welcome_roles() -> None:
+    roles = {"caller": {}}
+    assert Hello(realm="realm1", details={"roles": roles}).roles == roles
+    assert Welcome(session_id=1, details={"roles": roles}).roles == roles
+
+
+@pytest.mark.parametrize(
+    ("build", "match"),
+    [
+        (lambda: Call(request_id=1, procedure="a.b", options=[]), "must be a mapping"),  # type: ignore[arg-type]
+        (lambda: Call(request_id=1, procedure="a.b", args="xy"), "args must be a list"),
+        (lambda: Call(request_id=1, procedure="a.b", kwargs=[1]), "kwargs must be a mapping"),  # type: ignore[arg-type]
+        (lambda: Call(request_id=0, procedure="a.b"), r"CALL.Request must be an integer"),
+        (lambda: Call(request_id=1, procedure="a..b"), "not a valid URI"),
+    ],
+    ids=["options", "args", "kwargs", "id", "uri"],
+)
+def test_invalid_constructor_arguments_are_local_errors(build: Any, match: str) -> None:
+    with pytest.raises(LocalProtocolError, match=match):
+        build()
+
+
+_INVALID: list[tuple[list[Any], str]] = [
+    ([2, 1, {"roles": {}}], "WELCOME.Details.roles must be a non-empty dict"),
+    ([36, 0, 1, {}], "EVENT.Subscription must be an integer"),
+    ([36, 1, 0, {}], "EVENT.Publication must be an integer"),
+    ([36, 1, 1, {}, [], {1: 2}], "EVENT.ArgumentsKw has a non-string key"),
+    ([36, 1, 1, {}, [], []], "EVENT.ArgumentsKw must be a dict"),
+    ([36, 1, 1, {}, b"e2e", {}], "a transparent payload cannot be followed by ArgumentsKw"),
+    ([50, 0, {}], "RESULT.Request must be an integer"),
+    ([50, 1, {}, [], {1: 2}], "RESULT.ArgumentsKw has a non-string key"),
+    ([68, 0, 1, {}], "INVOCATION.Request must be an integer"),
+    ([68, 1, 0, {}], "INVOCATION.Registration must be an integer"),
+    ([68, 1, 1, {}, [], {1: 2}], "INVOCATION.ArgumentsKw has a non-string key"),
+    ([70, 1], "YIELD must have 3 to 5 elements, got 2"),
+    ([70, 0, {}], "YIELD.Request must be an integer"),
+    ([70, 1, {}, [], {1: 2}], "YIELD.ArgumentsKw has a non-string key"),
+    ([16, 1, {}, "a.b", [], {1: 2}], "PUBLISH.ArgumentsKw has a non-string key"),
+    ([48, 1, {}, "a.b", [], {1: 2}], "CALL.ArgumentsKw has a non-string key"),
+    ([48, 1, {1: 2}, "a.b"], "CALL.Options has a non-string key"),
+    ([32, 1, {"forward_for": [1]}, "a.b"], "SUBSCRIBE.Options.forward_for has an invalid value"),
+    (
+        [32, 1, {"forward_for": [{"session": 0}]}, "a.b"],
+        "SUBSCRIBE.Options.forward_for has an invalid value",
+    ),
+]
+
+
+@pytest.mark.parametrize(("wmsg", "match"), _INVALID, ids=lambda v: str(v)[:30])
+def test_invalid_messages_name_the_element(wmsg: list[Any], match: str) -> None:
+    with pytest.raises(ProtocolError, match=re.escape(match)):
+        parse_message(wmsg)
+
+
+def test_forward_for_hops_are_checked() -> None:
+    hop = {"session": 1, "authid": "a", "authrole": "r"}
+    assert parse_message([32, 1, {"forward_for": [hop]}, "a.b"])
+    with pytest.raises(ProtocolError, match="forward_for"):
+        parse_message([32, 1, {"forward_for": [{**hop, "authrole": 1}]}, "a.b"])
