@@ -84,7 +84,7 @@ def test_roundtrip_benchmark_quick_run(tmp_path: Path) -> None:
     for case in RT_CASES:
         for serializer in RT_SERIALIZERS:
             for chunk in (1, 50):
-                keys = [
+                keys: list[tuple[str, str, str | None, str, int]] = [
                     (impl, case, transport, serializer, chunk)
                     for impl in ("ours", "autobahn")
                     for transport in RT_TRANSPORTS

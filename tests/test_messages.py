@@ -196,7 +196,7 @@ def test_equality_hash_pickle_and_repr() -> None:
 
 
 def test_hello_and_welcome_roles() -> None:
-    roles = {"caller": {}}
+    roles: dict[str, Any] = {"caller": {}}
     assert Hello(realm="realm1", details={"roles": roles}).roles == roles
     assert Welcome(session_id=1, details={"roles": roles}).roles == roles
 

@@ -13,7 +13,8 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def _snippet() -> str:
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    text = README.read_text(encoding="utf-8")
+    blocks: list[str] = re.findall(r"```python\n(.*?)```", text, re.S)
     (snippet,) = [b for b in blocks if "make_connection" in b]
     return snippet
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the whole check: setup, pytest (extra arguments go to pytest), mypy --strict, ruff.
+# Run the whole check: setup, pytest (extra arguments go to pytest), mypy --strict (library,
+# tests, examples, tools, benchmarks), ruff.
 # Runs every step even when an earlier one fails; exits non-zero if any step failed.
 #
 #   tools/test.sh                      # everything
@@ -66,7 +67,7 @@ step() {
 }
 
 step pytest "$PY" -m pytest "${cov_args[@]}" "$@"
-step mypy "$PY" -m mypy --strict src
+step mypy "$PY" -m mypy --strict src tests examples tools benchmarks
 step "ruff check" "$PY" -m ruff check .
 step "ruff format" "$PY" -m ruff format --check .
 
