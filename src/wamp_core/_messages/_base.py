@@ -19,7 +19,7 @@ from typing import Any, ClassVar, NoReturn, TypeVar
 
 from .._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from .._uri import MAX_ID, is_valid_uri
-from ._validation import CHECKS, brief, check_dict
+from ._validation import CHECKS, URI_OK, brief, check_dict
 
 __all__ = [
     "Message", "PayloadMessage", "field", "fail", "bad_id", "check_uri", "check_payload", "new",
@@ -42,7 +42,6 @@ NO_PAYLOAD: tuple[None, None, None] = (None, None, None)
 # them, whose str objects total at most URI_CACHE_MAX_BYTES (``sys.getsizeof``). When the next
 # one would not fit, the cache is emptied: cheap, and a miss only costs the regular expression.
 # Worst case: 1 MiB of strings plus the set's table for 4,096 entries (128 KiB).
-URI_OK: set[str] = set()
 #: Longest URI (in characters) that :func:`check_uri` remembers; real URIs are far shorter.
 URI_CACHE_MAX_LEN = 256
 #: Most URIs the cache holds.

@@ -13,7 +13,7 @@ from typing import Any, Final
 from .._errors import RemoteProtocolError
 from .._uri import MAX_ID, is_valid_uri
 
-__all__ = ["check_dict", "brief", "CHECKS"]
+__all__ = ["check_dict", "brief", "CHECKS", "URI_OK"]
 
 Checker = Callable[[Any], bool]
 
@@ -35,8 +35,13 @@ def _str(v: Any) -> bool:
     return type(v) is str
 
 
+#: Valid (loose, non-empty) URIs seen recently; filled and bounded by ``_base.check_uri``.
+URI_OK: set[str] = set()
+
+
 def _uri(v: Any) -> bool:
-    return is_valid_uri(v, allow_empty=True)
+    # A URI in the cache is valid under the looser allow_empty rule too.
+    return (type(v) is str and v in URI_OK) or is_valid_uri(v, allow_empty=True)
 
 
 def _nonneg_int(v: Any) -> bool:
