@@ -284,7 +284,7 @@ class Connection:
         """A session message the protocol requires (HELLO, AUTHENTICATE, GOODBYE, an automatic
         ERROR) cannot be sent: the session cannot go on over this transport."""
         self.error = exc
-        log.warning("cannot send a required session message: %s", exc.message)
+        log.debug("cannot send a required session message: %s", exc.message)
         self.close(_CLOSE_INTERNAL_ERROR, "")
         return self._transport_lost(Closed(self._lost_code, exc.message, False))
 

@@ -1,4 +1,8 @@
-"""Session messages (HELLO ... GOODBYE) and ERROR."""
+"""Session messages (HELLO ... GOODBYE) and ERROR.
+
+Repeated on purpose (``duplicates`` lists it): each class spells out its typed fields and
+keyword constructor, as in the pub/sub and RPC modules.
+"""
 
 from __future__ import annotations
 

@@ -15,6 +15,9 @@ Wire rules:
 
 Decoding accepts ``bytes`` (or any buffer) and also ``str`` (a WebSocket text message already
 decoded by the WebSocket library).
+
+The encode/decode methods repeat the other codecs' shape on purpose (``duplicates`` lists
+them): each is a per-codec fast path that calls its library directly (``benchmarks/codec.py``).
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ than msgpack's stack (1024 levels) is rejected.
 
 These are msgpack's defaults since 1.0, which the calls below rely on: passing keyword
 arguments on every call costs a dict per message.
+
+The encode/decode methods repeat the other codecs' shape on purpose (``duplicates`` lists
+them): each is a per-codec fast path that calls its library directly (``benchmarks/codec.py``).
 """
 
 from __future__ import annotations
