@@ -15,8 +15,8 @@ import abc
 from collections.abc import Sequence
 from typing import Any
 
-from .._errors import EncodingError, ProtocolError, SerializationError
-from .._messages import Message, parse_message
+from .._errors import EncodingError, SerializationError
+from .._messages import Message
 
 __all__ = ["Serializer", "encode_error", "decode_error"]
 
@@ -49,8 +49,8 @@ class Serializer(abc.ABC):
     """A WAMP serializer: messages to bytes and back.
 
     Subclasses set the class attributes and implement :meth:`dumps` and :meth:`loads` (the raw
-    codec on plain values, raising :class:`SerializationError` on failure); the message methods
-    are built on them and may be overridden for speed.
+    codec on plain values) and :meth:`encode` and :meth:`decode` (whole messages, each codec's
+    fast path); :meth:`decode_all` and :meth:`encode_batch` are built on them.
     """
 
     #: Serializer name: ``"json"``, ``"msgpack"``, ``"cbor"``, ``"json.batched"``...
@@ -73,25 +73,16 @@ class Serializer(abc.ABC):
     def loads(self, data: bytes) -> Any:
         """Decode exactly one plain value; raise :class:`SerializationError` if impossible."""
 
+    @abc.abstractmethod
     def encode(self, message: Message) -> bytes:
-        """The bytes of one transport message holding ``message``."""
-        wmsg = message.to_list()
-        try:
-            return self.dumps(wmsg)
-        except EncodingError:
-            raise
-        except Exception as exc:
-            raise encode_error(self.name, exc, message) from exc
+        """The bytes of one transport message holding ``message``; raise
+        :class:`~wamp_core.EncodingError` for a value the codec cannot represent (each codec
+        implements it directly: it is the hot path)."""
 
+    @abc.abstractmethod
     def decode(self, data: bytes) -> Message:
-        """Decode a transport message holding exactly one WAMP message."""
-        try:
-            wmsg = self.loads(data)
-        except ProtocolError:
-            raise
-        except Exception as exc:
-            raise decode_error(self.name, exc) from exc
-        return parse_message(wmsg)
+        """Decode a transport message holding exactly one WAMP message; raise only
+        :class:`~wamp_core.RemoteProtocolError` (each codec implements it directly)."""
 
     def decode_all(self, data: bytes) -> list[Message]:
         """Every WAMP message of a transport message (a single one unless batched)."""
