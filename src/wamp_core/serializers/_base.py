@@ -1,9 +1,10 @@
 """The :class:`Serializer` interface shared by every WAMP serializer.
 
-A serializer turns a :class:`~wamp_core.Message` into the bytes of one transport message and
-back. Decoding never raises anything but :class:`~wamp_core.ProtocolError` (undecodable bytes:
-its subclass :class:`~wamp_core.SerializationError`); encoding raises
-:class:`~wamp_core.SerializationError` when a payload value cannot be represented.
+A serializer turns a :class:`~wamp_core.messages.Message` into the bytes of one transport
+message and back. Decoding never raises anything but :class:`~wamp_core.RemoteProtocolError`
+(undecodable bytes: its subclass :class:`~wamp_core.SerializationError`); encoding raises
+:class:`~wamp_core.EncodingError` (a :class:`~wamp_core.LocalProtocolError`) when a payload
+value cannot be represented.
 
 Some serializers keep per-connection state (the ``ubjson`` dialect), so use one instance per
 connection; :func:`~wamp_core.serializers.get_serializer` returns a new instance on every call.
