@@ -30,6 +30,13 @@ from ._client._types import (
     SessionDetails as SessionDetails,
     SubscribeOptions as SubscribeOptions,
 )
+from ._component import (
+    Outcome as Outcome,
+    RequestTracker as RequestTracker,
+    answer_invocation as answer_invocation,
+    invocation_error as invocation_error,
+    invocation_result as invocation_result,
+)
 from ._config._reconnect import (
     Attempt as Attempt,
     ReconnectExhausted as ReconnectExhausted,
@@ -98,4 +105,5 @@ __all__ = [
     "HandshakeError", "LocalProtocolError", "MessageTooLarge", "PayloadTooLarge", "ProtocolError",
     "RemoteProtocolError", "SerializationError", "SessionClosed", "TransportError", "WampError",
     "is_valid_id", "is_valid_uri", "validate_uri",
+    "Outcome", "RequestTracker", "answer_invocation", "invocation_error", "invocation_result",
 ]  # fmt: skip

@@ -1,0 +1,207 @@
+"""Request outcomes and invocation answers, shared by every driver (pure, no I/O).
+
+A driver keeps one :class:`RequestTracker` per session. When a command returns a request ID it
+:meth:`~RequestTracker.add`\\ s a waiter of its own kind (an ``anyio.Event``, a trio event, a
+future...); it passes every event the connection emits to :meth:`~RequestTracker.feed`, which
+returns the waiters that are now resolved with their :class:`Outcome`. The driver only wakes
+them: which event ends which request, and with what value or exception, is decided here.
+
+:func:`answer_invocation` is the rule for answering an INVOCATION from a handler's return value
+or exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from .._client import _events as ev
+from .._client._session import ClientSession
+from .._client._types import CallResult, CloseDetails
+from .._errors import ApplicationError, LocalProtocolError, SessionClosed
+from .._framing._events import Closed
+
+__all__ = [
+    "Outcome",
+    "RequestTracker",
+    "answer_invocation",
+    "invocation_error",
+    "invocation_result",
+]
+
+W = TypeVar("W")
+
+_RUNTIME_ERROR = ApplicationError.RUNTIME_ERROR
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one request ended: ``value`` on success, else ``error``.
+
+    The value is what the driver's API returns: a call's :attr:`CallResult.value` (the single
+    positional result, or the whole :class:`CallResult`), a publication, subscription or
+    registration ID for the others.
+    """
+
+    value: Any = None
+    error: ApplicationError | SessionClosed | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def unwrap(self) -> Any:
+        """The value, or raise the error."""
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def _success_value(event: ev.SessionEvent) -> tuple[int, Any] | None:
+    """(request ID, value) for an event that ends a request successfully."""
+    if isinstance(event, ev.CallSucceeded):
+        return event.request_id, event.result.value
+    if isinstance(event, ev.Published):
+        return event.request_id, event.publication_id
+    if isinstance(event, (ev.Subscribed, ev.Unsubscribed)):
+        return event.request_id, event.subscription_id
+    if isinstance(event, (ev.Registered, ev.Unregistered)):
+        return event.request_id, event.registration_id
+    return None
+
+
+def _close_error(event: object) -> SessionClosed | None:
+    """The error pending requests get when ``event`` ends the session (or transport)."""
+    details: CloseDetails | None = None
+    if isinstance(event, (ev.Left, ev.Aborted)):
+        details = event.details
+    elif isinstance(event, Closed):
+        return SessionClosed(
+            f"the transport closed: {event.reason or 'connection closed'}",
+            reason=CloseDetails.REASON_TRANSPORT_LOST,
+        )
+    else:
+        return None
+    text = f": {details.message}" if details.message else ""
+    return SessionClosed(f"the session ended ({details.reason}){text}", reason=details.reason)
+
+
+class RequestTracker(Generic[W]):
+    """Pending requests of one session and the waiter of each.
+
+    Every request ends exactly once: with the core's success event, its ``RequestFailed``, or,
+    as a safety net, with :class:`SessionClosed` when the session or the transport ends while
+    it is still here (the core fails pending requests itself; the tracker never lets a waiter
+    outlive the session). After that, :meth:`add` refuses with the same error.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[int, tuple[ev.RequestKind, W]] = {}
+        self.closed: SessionClosed | None = None
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def __contains__(self, request_id: object) -> bool:
+        return request_id in self._pending
+
+    def add(self, request_id: int, kind: ev.RequestKind, waiter: W) -> None:
+        """Track ``waiter`` for the request the core just issued as ``request_id``."""
+        if self.closed is not None:
+            raise self.closed
+        if request_id in self._pending:
+            raise LocalProtocolError(f"request {request_id} is already pending")
+        self._pending[request_id] = (kind, waiter)
+
+    def discard(self, request_id: int) -> W | None:
+        """Stop tracking a request (its waiter gave up); a late answer is then ignored."""
+        entry = self._pending.pop(request_id, None)
+        return None if entry is None else entry[1]
+
+    def feed(self, event: object) -> list[tuple[W, Outcome]]:
+        """The waiters ``event`` resolves (none for events that end no request)."""
+        if isinstance(event, ev.RequestFailed):
+            entry = self._pending.pop(event.request_id, None)
+            return [] if entry is None else [(entry[1], Outcome(error=event.error))]
+        if isinstance(event, ev.SessionEvent):
+            done = _success_value(event)
+            if done is not None:
+                entry = self._pending.pop(done[0], None)
+                return [] if entry is None else [(entry[1], Outcome(value=done[1]))]
+        error = _close_error(event)
+        if error is not None:
+            return self.close(error)
+        return []
+
+    def feed_all(self, events: Iterable[object]) -> list[tuple[W, Outcome]]:
+        """:meth:`feed` for each event, in order."""
+        resolved: list[tuple[W, Outcome]] = []
+        for event in events:
+            resolved.extend(self.feed(event))
+        return resolved
+
+    def close(self, error: SessionClosed | None = None) -> list[tuple[W, Outcome]]:
+        """The session is over: fail every request still pending; refuse new ones."""
+        if self.closed is None:
+            self.closed = error or SessionClosed(
+                "the session ended", reason=CloseDetails.REASON_TRANSPORT_LOST
+            )
+        failed = [(waiter, Outcome(error=self.closed)) for _, waiter in self._pending.values()]
+        self._pending.clear()
+        return failed
+
+
+# --------------------------------------------------------------------------------------------
+# Answering invocations
+
+
+def invocation_result(value: Any) -> tuple[list[Any], dict[str, Any]]:
+    """YIELD args/kwargs for a handler's return value.
+
+    ``None`` -> no arguments; a :class:`CallResult` -> its args and kwargs; anything else -> one
+    positional result.
+    """
+    if value is None:
+        return [], {}
+    if isinstance(value, CallResult):
+        return list(value.args), dict(value.kwargs)
+    return [value], {}
+
+
+def invocation_error(exc: BaseException) -> tuple[str, list[Any], dict[str, Any]]:
+    """ERROR URI, args and kwargs for an exception a handler raised.
+
+    An :class:`ApplicationError` goes out as it is (URI, args, kwargs); any other exception
+    becomes ``wamp.error.runtime_error`` with its message only (never a traceback or repr).
+    """
+    if isinstance(exc, ApplicationError):
+        return exc.error, list(exc.args), dict(exc.kwargs)
+    return _RUNTIME_ERROR, [str(exc)], {}
+
+
+def answer_invocation(
+    session: ClientSession,
+    request_id: int,
+    *,
+    value: Any = None,
+    error: BaseException | None = None,
+) -> bool:
+    """Answer invocation ``request_id`` with a handler's return ``value`` or its ``error``.
+
+    Returns True when an answer was queued, False when the invocation is already closed (the
+    session ended, or the caller's ``killnowait``). An answer the transport cannot carry (too
+    large, unencodable) is replaced by an ERROR with the refusal's reason URI and message; if
+    even that cannot go, nothing is sent and False is returned.
+    """
+    try:
+        if error is None:
+            args, kwargs = invocation_result(value)
+            return session.yield_result(request_id, args, kwargs)
+        uri, args, kwargs = invocation_error(error)
+        return session.yield_error(request_id, uri, args, kwargs)
+    except LocalProtocolError as exc:
+        try:
+            return session.yield_error(request_id, exc.reason or _RUNTIME_ERROR, [exc.message])
+        except LocalProtocolError:
+            return False
