@@ -33,3 +33,18 @@ def test_the_readme_snippet_runs_against_crossbar(crossbar: CrossbarRouter) -> N
     assert proc.returncode == 0, proc.stderr
     # our session counts itself
     assert re.fullmatch(r"sessions on the router: [1-9][0-9]*\n", proc.stdout), proc.stdout
+
+
+def test_the_readme_anyio_snippet_runs_against_crossbar(crossbar: CrossbarRouter) -> None:
+    text = README.read_text(encoding="utf-8")
+    blocks: list[str] = re.findall(r"```python\n(.*?)```", text, re.S)
+    (snippet,) = [b for b in blocks if "wamp_anyio.connect" in b]
+    for backend in ("asyncio", "trio"):
+        code = snippet.replace("rs://127.0.0.1:8081", crossbar.rs_url).replace(
+            "anyio.run(main)", f"anyio.run(main, backend={backend!r})"
+        )
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout == "2 + 3 = 5\n", proc.stdout
