@@ -1127,7 +1127,8 @@ def notes(
     )
     out.append(
         f"- Autobahn's NVX C extensions (UTF-8 validation, XOR masking):"
-        f" {'in use' if env['autobahn_nvx'] else 'not in use'}; ours masks through wsproto."
+        f" {'in use' if env['autobahn_nvx'] else 'not in use'};"
+        " ours masks in Python (_framing/_wsframes.py)."
     )
     for peer, why in env["peers_missing"].items():
         out.append(f"- {peer} unavailable: {why}")

@@ -101,3 +101,23 @@ def test_roundtrip_benchmark_quick_run(tmp_path: Path) -> None:
                     assert 0 < cell["min_us"] <= cell["median_us"], cell
     # Every table row has its ratios (None only where a peer is missing).
     assert len(report["ratios"]) == len(RT_CASES) * 2 * 3 * 2
+
+
+def test_websocket_frames_benchmark_quick_run(tmp_path: Path) -> None:
+    out = tmp_path / "ws.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "websocket_frames.py"),
+            "--quick",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text())  # numbers were written

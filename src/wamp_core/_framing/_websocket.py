@@ -1,10 +1,13 @@
-"""Sans-IO WAMP-over-WebSocket framing for either end, on top of wsproto.
+"""Sans-IO WAMP-over-WebSocket framing for either end.
 
 One WAMP message is one WebSocket *message* (possibly fragmented). The subprotocol
 ``wamp.2.<serializer>`` is negotiated in the opening handshake; JSON (batched or not) travels in
-TEXT messages, every other serializer in BINARY messages. The opening handshake depends on the
-role (helpers in :mod:`._websocket_handshake`); everything after it (messages, ping/pong, the
-close handshake, limits) is one code path, wsproto masking client frames and not server frames.
+TEXT messages, every other serializer in BINARY messages. The opening handshake (the HTTP
+upgrade) goes through wsproto and depends on the role (helpers in
+:mod:`._websocket_handshake`). Everything after it (messages, ping/pong, the close handshake,
+limits) is one code path of our own, :class:`._wsframes.FrameCodec`: a client masks its frames,
+a server does not. wsproto's per-frame work cost as much as the rest of a WAMP round trip
+(``benchmarks/websocket_frames.py``); the tests check our frames against wsproto's.
 """
 
 from __future__ import annotations
@@ -15,19 +18,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Final, NoReturn
 
 from wsproto import ConnectionType, WSConnection
-from wsproto.connection import ConnectionState
-from wsproto.events import (
-    AcceptConnection,
-    BytesMessage,
-    CloseConnection,
-    Event,
-    Ping,
-    Pong,
-    RejectConnection,
-    RejectData,
-    Request,
-    TextMessage,
-)
+from wsproto.events import AcceptConnection, Event, RejectConnection, RejectData, Request
 from wsproto.utilities import RemoteProtocolError as WsprotoError
 
 from .._errors import (
@@ -40,9 +31,10 @@ from .._errors import (
     WampError,
 )
 from .._wire import DEFAULT_MAX_MESSAGE_SIZE, SUBPROTOCOL_PREFIX, TEXT_SERIALIZERS, subprotocol_for
-from ._events import Closed, FramingEvent, MessageReceived, Opened, PongReceived, Role
+from ._events import Closed, FramingEvent, Opened, Role
 from ._websocket_handshake import (
     HANDSHAKE_ERRORS,
+    HEAD_END,
     Refused,
     accept_request,
     check_client_request,
@@ -54,6 +46,7 @@ from ._websocket_handshake import (
     parse_request,
     request_head_end,
 )
+from ._wsframes import OP_CLOSE, OP_PING, FrameCodec, FrameError, close_payload
 
 __all__ = ["WebSocket", "DEFAULT_MAX_MESSAGE_SIZE", "subprotocol_for"]
 
@@ -71,6 +64,8 @@ _CLOSE_PROTOCOL_ERROR: Final = 1002
 _CLOSE_UNSUPPORTED_DATA: Final = 1003
 _CLOSE_MESSAGE_TOO_BIG: Final = 1009
 _CLOSE_ABNORMAL: Final = 1006
+#: How many bytes of a response head are kept to find its end across chunks (``\n\r\n``).
+_HEAD_END_CARRY: Final = 3
 
 
 class _State(enum.Enum):
@@ -193,8 +188,19 @@ class WebSocket:
         self._serializer: str | None = None
         self._text = False
         self._head = bytearray()  # client: the status line; server: the request head
-        self._message = bytearray()
-        self._outbuf = bytearray()
+        self._head_carry = b""  # client: the last bytes of the response head so far
+        self._out: list[bytes] = []
+        # The data path (rebuilt for the negotiated serializer once the upgrade succeeded).
+        self._frames = self._frame_codec()
+        self._may_send_close = False  # upgraded, and no close frame sent or received yet
+
+    def _frame_codec(self) -> FrameCodec:
+        return FrameCodec(
+            client=self._role is Role.CLIENT,
+            text=self._text,
+            max_message_size=self._max_message_size,
+            out=self._out,
+        )
 
     @classmethod
     def from_url(
@@ -275,7 +281,7 @@ class WebSocket:
                 subprotocols=[subprotocol_for(name) for name in self._serializers],
                 extra_headers=list(self._extra_headers),
             )
-            self._outbuf += self._ws.send(request)
+            self._out.append(self._ws.send(request))
         self._state = _State.CONNECTING
 
     def send_message(self, payload: bytes) -> None:
@@ -284,21 +290,21 @@ class WebSocket:
             raise LocalProtocolError(
                 f"cannot send a message: the WebSocket connection is {self._state.value}"
             )
+        if type(payload) is not bytes:
+            payload = bytes(payload)
         size = len(payload)
         if size > self._max_message_size:
             raise MessageTooLarge(
                 f"message of {size} bytes exceeds max_message_size ({self._max_message_size})"
             )
-        if self._text:
+        if self._text and not payload.isascii():
             try:
-                text = bytes(payload).decode("utf-8")
+                payload.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise LocalProtocolError(
                     f"a {self._serializer} message must be UTF-8 text: {exc}"
                 ) from None
-            self._outbuf += self._ws.send(TextMessage(data=text))
-        else:
-            self._outbuf += self._ws.send(BytesMessage(data=bytes(payload)))
+        self._out.append(self._frames.message(payload))
 
     def send_ping(self, payload: bytes = b"") -> None:
         """Queue a ping (at most 125 bytes); the answer arrives as ``PongReceived``."""
@@ -310,7 +316,7 @@ class WebSocket:
             raise LocalProtocolError(
                 f"a WebSocket ping carries at most {_MAX_CONTROL_PAYLOAD} bytes, not {len(payload)}"
             )
-        self._outbuf += self._ws.send(Ping(payload=bytes(payload)))
+        self._out.append(self._frames.control(OP_PING, bytes(payload)))
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Start the close handshake; ``Closed(clean=True)`` follows the peer's reply.
@@ -321,7 +327,7 @@ class WebSocket:
         state = self._state
         if state is _State.OPEN:
             _check_close(code, reason)
-            self._outbuf += self._ws.send(CloseConnection(code=code, reason=reason))
+            self._send_close(code, reason)
             self._state = _State.CLOSING
         elif state in (_State.IDLE, _State.CONNECTING):
             self._state = _State.CLOSED
@@ -329,60 +335,47 @@ class WebSocket:
 
     def data_to_send(self) -> bytes:
         """Drain the outgoing bytes."""
-        data = bytes(self._outbuf)
-        self._outbuf.clear()
+        out = self._out
+        if not out:
+            return b""
+        data = b"".join(out)  # one item: that very bytes object
+        out.clear()
         return data
+
+    def _send_close(self, code: int, reason: str) -> None:
+        """Queue our close frame (once; the caller checked code and reason)."""
+        self._may_send_close = False
+        self._frames.answer_pings = False
+        self._out.append(self._frames.control(OP_CLOSE, close_payload(code, reason)))
 
     # -- input ------------------------------------------------------------------------------
 
     def receive_data(self, data: bytes) -> list[FramingEvent]:
         """Feed bytes from the peer; return the events they completed."""
         state = self._state
-        if state is _State.ERROR:
-            raise RemoteProtocolError(f"the WebSocket connection already failed: {self._error}")
-        if state is _State.IDLE:
-            raise LocalProtocolError("receive_data() before initiate()")
-        if state is _State.CLOSED or not data:
-            return []
         events: list[FramingEvent] = []
-        if state is not _State.CONNECTING:
-            self._ws.receive_data(data)
-        elif self._role is Role.CLIENT:
-            self._capture_status_line(data)
-            try:
-                self._ws.receive_data(data)
-            except HANDSHAKE_ERRORS as exc:
-                self._handshake_failed(exc)
-        else:
-            rest = self._receive_request(data, events)
-            if not rest:
+        if state is not _State.OPEN and state is not _State.CLOSING:
+            if state is _State.ERROR:
+                raise RemoteProtocolError(f"the WebSocket connection already failed: {self._error}")
+            if state is _State.IDLE:
+                raise LocalProtocolError("receive_data() before initiate()")
+            if state is _State.CLOSED or not data:
                 return events
-            self._ws.receive_data(rest)  # frames sent before our answer: same as any split
-        ws_events = list(self._ws.events())
-        for index, event in enumerate(ws_events):
-            if self._handle(event, ws_events, index, events):
-                break
+            # The opening handshake; what follows it in ``data`` (frames the peer sent right
+            # behind it) goes on to the data path below, as in any other split.
+            if self._role is Role.CLIENT:
+                data = self._receive_response(data, events)
+            else:
+                data = self._receive_request(data, events)
+        if data:
+            frames = self._frames
+            try:
+                frames.receive(data, events)
+            except FrameError as exc:
+                self._frames_failed(exc)
+            if frames.close_received is not None:
+                self._on_close(*frames.close_received, events)
         return events
-
-    def _handle(
-        self, event: Event, ws_events: list[Event], index: int, out: list[FramingEvent]
-    ) -> bool:
-        """Translate one wsproto event; return True when nothing after it matters."""
-        if isinstance(event, (BytesMessage, TextMessage)):
-            self._on_data(event, out)
-        elif isinstance(event, Ping):
-            if self._ws.state is ConnectionState.OPEN:
-                self._outbuf += self._ws.send(event.response())
-        elif isinstance(event, Pong):
-            out.append(PongReceived(bytes(event.payload)))
-        elif isinstance(event, CloseConnection):
-            self._on_close(event, out)
-            return True
-        elif isinstance(event, AcceptConnection):
-            out.append(self._on_accept(event))
-        elif isinstance(event, RejectConnection):
-            self._on_reject(event, ws_events[index + 1 :])
-        return False
 
     def _opened(
         self,
@@ -394,6 +387,7 @@ class WebSocket:
         subprotocol = subprotocol_for(serializer)
         self._serializer = serializer
         self._text = serializer in TEXT_SERIALIZERS
+        self._frames = self._frame_codec()
         self._state = _State.OPEN
         self._head.clear()
         logger.debug("WebSocket open (%s): subprotocol=%s", self._role.value, subprotocol)
@@ -413,7 +407,43 @@ class WebSocket:
         if b"\r\n" not in line and len(line) < _STATUS_LINE_LIMIT:
             line += data[: _STATUS_LINE_LIMIT - len(line)]
 
+    def _receive_response(self, data: bytes, out: list[FramingEvent]) -> bytes:
+        """Feed the upgrade response to wsproto, up to the end of its head; once accepted,
+        return what followed the head (frames, for us; ``b""`` while incomplete)."""
+        self._capture_status_line(data)
+        carry = self._head_carry
+        match = HEAD_END.search(carry + data)
+        if match is None:
+            head, rest = data, b""
+            self._head_carry = (carry + data)[-_HEAD_END_CARRY:]
+        else:
+            cut = match.end() - len(carry)
+            head, rest = data[:cut], data[cut:]
+            self._head_carry = b""
+        try:
+            self._ws.receive_data(head)
+            ws_events = list(self._ws.events())
+        except HANDSHAKE_ERRORS as exc:
+            self._handshake_failed(exc)
+        for index, event in enumerate(ws_events):
+            if isinstance(event, AcceptConnection):
+                out.append(self._on_accept(event))
+                return rest
+            if isinstance(event, RejectConnection):
+                following = ws_events[index + 1 :]
+                if rest:  # the body bytes that arrived with the head
+                    try:
+                        self._ws.receive_data(rest)
+                        following += self._ws.events()
+                    except HANDSHAKE_ERRORS:
+                        pass
+                self._on_reject(event, following)
+        if match is not None and rest:  # pragma: no cover - defensive: wsproto saw no head end
+            return self._receive_response(rest, out)
+        return b""
+
     def _on_accept(self, event: AcceptConnection) -> Opened:
+        self._may_send_close = True  # upgraded: from now on we fail with a close frame
         subprotocol = event.subprotocol
         if subprotocol is None:
             offered = ", ".join(subprotocol_for(name) for name in self._serializers)
@@ -474,61 +504,47 @@ class WebSocket:
             request = parse_request(self._ws, request_head)
             serializer, response = accept_request(self._ws, request, self._serializers, self._paths)
         except Refused as refusal:
-            self._outbuf += refusal.response
+            self._out.append(refusal.response)
             self._fail(refusal.error, send_close=False)
-        self._outbuf += response
+        self._out.append(response)
+        self._may_send_close = True
         headers = exported_headers(request.host, request.extra_headers)
         out.append(self._opened(serializer, path=request.target, request_headers=headers))
         return rest
 
     # -- after the handshake ----------------------------------------------------------------
 
-    def _on_data(self, event: BytesMessage | TextMessage, out: list[FramingEvent]) -> None:
-        is_text = isinstance(event, TextMessage)
-        if is_text != self._text:
-            got, want = ("TEXT", "BINARY") if is_text else ("BINARY", "TEXT")
-            self._fail(
-                RemoteProtocolError(
-                    f"received a WebSocket {got} message, but {self._serializer} messages "
-                    f"travel as {want}"
-                ),
-                close_code=_CLOSE_UNSUPPORTED_DATA,
+    def _frames_failed(self, exc: FrameError) -> NoReturn:
+        code = exc.code
+        error: WampError
+        if code == _CLOSE_MESSAGE_TOO_BIG:
+            error = PayloadTooLarge(
+                f"received WebSocket message exceeds max_message_size "
+                f"({self._max_message_size} bytes)"
             )
-        chunk = event.data.encode("utf-8") if isinstance(event.data, str) else event.data
-        message = self._message
-        if len(message) + len(chunk) > self._max_message_size:
-            self._fail(
-                PayloadTooLarge(
-                    f"received WebSocket message exceeds max_message_size "
-                    f"({self._max_message_size} bytes)"
-                ),
-                close_code=_CLOSE_MESSAGE_TOO_BIG,
+        elif code == _CLOSE_UNSUPPORTED_DATA:
+            got, want = ("BINARY", "TEXT") if self._text else ("TEXT", "BINARY")
+            error = RemoteProtocolError(
+                f"received a WebSocket {got} message, but {self._serializer} messages "
+                f"travel as {want}"
             )
-        if event.message_finished and not message:
-            out.append(MessageReceived(bytes(chunk)))
-            return
-        message += chunk
-        if event.message_finished:
-            out.append(MessageReceived(bytes(message)))
-            message.clear()
+        else:
+            error = RemoteProtocolError(f"invalid WebSocket data from the {self._peer}: {exc}")
+        self._fail(error, close_code=code)
 
-    def _on_close(self, event: CloseConnection, out: list[FramingEvent]) -> None:
-        ws_state = self._ws.state
-        if ws_state in (ConnectionState.OPEN, ConnectionState.LOCAL_CLOSING):
-            # wsproto reports its own parse failures as a CloseConnection without a state change.
-            self._fail(
-                RemoteProtocolError(
-                    f"invalid WebSocket data from the {self._peer}: {event.reason}"
-                ),
-                close_code=event.code,
-            )
-        if ws_state is ConnectionState.REMOTE_CLOSING:
-            self._outbuf += self._ws.send(event.response())
+    def _on_close(self, code: int, reason: str, out: list[FramingEvent]) -> None:
+        """The peer's close frame: answer it (unless it answers ours) and report it."""
+        if self._may_send_close:
+            self._send_close(code, reason)  # echo the peer's code and reason
         self._state = _State.CLOSED
-        self._message.clear()
-        code = int(event.code)  # wsproto reports a close frame without a code as 1005
-        logger.debug("WebSocket closed by the %s: %s %s", self._peer, code, event.reason)
-        out.append(Closed(code, event.reason or "", True))
+        self._release()
+        logger.debug("WebSocket closed by the %s: %s %s", self._peer, code, reason)
+        out.append(Closed(code, reason, True))
+
+    def _release(self) -> None:
+        self._may_send_close = False
+        self._frames.discard()
+        self._head.clear()
 
     def receive_eof(self) -> list[FramingEvent]:
         """The peer closed TCP: ``[Closed(1006, ..., clean=False)]`` unless a close handshake
@@ -542,7 +558,7 @@ class WebSocket:
                 send_close=False,
             )
         self._state = _State.CLOSED
-        self._message.clear()
+        self._release()
         return [Closed(_CLOSE_ABNORMAL, "connection closed without a WebSocket close frame", False)]
 
     def _fail(
@@ -551,10 +567,9 @@ class WebSocket:
         """Enter the terminal error state, queue a close frame if possible, then raise."""
         self._state = _State.ERROR
         self._error = exc
-        self._message.clear()
-        self._head.clear()
-        if send_close and self._ws.state is ConnectionState.OPEN:
+        if send_close and self._may_send_close:
             reason = str(exc).encode("utf-8")[:_MAX_CLOSE_REASON].decode("utf-8", "ignore")
-            self._outbuf += self._ws.send(CloseConnection(code=close_code, reason=reason))
+            self._send_close(close_code, reason)
+        self._release()
         logger.debug("WebSocket connection (%s) failed: %s", self._role.value, exc)
         raise exc
