@@ -287,8 +287,15 @@ class RawSocket:
         if state is _State.CLOSED or not data:
             return []
         buf = self._inbuf
-        buf += data
         events: list[FramingEvent] = []
+        if state is _State.OPEN and not buf:
+            # Nothing buffered (the common case): parse straight from the chunk and keep only
+            # an incomplete tail, saving a copy of every message.
+            offset = self._parse_frames(data, 0, events)
+            if offset < len(data):
+                buf += memoryview(data)[offset:]
+            return events
+        buf += data
         offset = 0
         if state is _State.HANDSHAKE:
             if buf[0] != RAWSOCKET_MAGIC:
@@ -387,7 +394,7 @@ class RawSocket:
             )
         )
 
-    def _parse_frames(self, buf: bytearray, offset: int, events: list[FramingEvent]) -> int:
+    def _parse_frames(self, buf: bytes | bytearray, offset: int, events: list[FramingEvent]) -> int:
         end = len(buf)
         while end - offset >= _HEADER_SIZE:
             first = buf[offset]
