@@ -18,6 +18,7 @@ from typing import Any
 
 from .._errors import EncodingError, SerializationError
 from .._messages import Message
+from .._wire import RAWSOCKET_SERIALIZER_IDS, TEXT_SERIALIZERS, subprotocol_for
 
 __all__ = ["Serializer", "encode_error", "decode_error"]
 
@@ -49,9 +50,10 @@ def decode_error(codec: str, exc: BaseException | str) -> SerializationError:
 class Serializer(abc.ABC):
     """A WAMP serializer: messages to bytes and back.
 
-    Subclasses set the class attributes and implement :meth:`dumps` and :meth:`loads` (the raw
-    codec on plain values) and :meth:`encode` and :meth:`decode` (whole messages, each codec's
-    fast path); :meth:`decode_all` and :meth:`encode_batch` are built on them.
+    Subclasses set ``name`` (the rest follows from it) and implement :meth:`dumps` and
+    :meth:`loads` (the raw codec on plain values) and :meth:`encode` and :meth:`decode` (whole
+    messages, each codec's fast path); :meth:`decode_all` and :meth:`encode_batch` are built on
+    them.
     """
 
     #: Serializer name: ``"json"``, ``"msgpack"``, ``"cbor"``, ``"json.batched"``...
@@ -65,6 +67,16 @@ class Serializer(abc.ABC):
     binary: bool = True
     #: Whether a transport message may carry several WAMP messages.
     batched: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A codec class sets only ``name``: its subprotocol, RawSocket id and frame type come
+        from the wire table (``_wire``), the one place they are defined."""
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("name")
+        if isinstance(name, str):
+            cls.subprotocol = subprotocol_for(name)
+            cls.rawsocket_id = RAWSOCKET_SERIALIZER_IDS.get(name)
+            cls.binary = name not in TEXT_SERIALIZERS
 
     @abc.abstractmethod
     def dumps(self, value: Any) -> bytes:

@@ -20,6 +20,7 @@ from typing import Any
 
 from .._errors import EncodingError, SerializationError
 from .._messages import Message
+from .._wire import TEXT_SERIALIZERS, subprotocol_for
 from ._base import Serializer
 
 __all__ = ["BatchedSerializer", "SEPARATOR", "SEPARATOR_AUTOBAHN", "SEPARATOR_SPEC"]
@@ -50,9 +51,9 @@ class BatchedSerializer(Serializer):
         super().__init__()
         self.inner = inner
         self.name = f"{inner.name}.batched"
-        self.subprotocol = f"{inner.subprotocol}.batched"
-        self.rawsocket_id = None
-        self.binary = inner.binary
+        self.subprotocol = subprotocol_for(self.name)
+        self.rawsocket_id = None  # RawSocket has no batching
+        self.binary = self.name not in TEXT_SERIALIZERS
 
     def __repr__(self) -> str:
         return f"BatchedSerializer({self.inner!r})"

@@ -67,9 +67,6 @@ class CborSerializer(Serializer):
     """
 
     name = "cbor"
-    subprotocol = "wamp.2.cbor"
-    rawsocket_id = 3
-    binary = True
     batched = False
 
     def __init__(self) -> None:

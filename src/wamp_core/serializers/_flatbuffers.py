@@ -97,9 +97,6 @@ class FlatBuffersSerializer(Serializer):
     """
 
     name = "flatbuffers"
-    subprotocol = "wamp.2.flatbuffers"
-    rawsocket_id = 5
-    binary = True
     batched = False
 
     def __init__(self, payload_serializer: str = "cbor") -> None:

@@ -125,9 +125,6 @@ class JsonSerializer(Serializer):
     """``wamp.2.json``: JSON text with the ``"\\u0000" + base64`` convention for bytes."""
 
     name = "json"
-    subprotocol = "wamp.2.json"
-    rawsocket_id = 1
-    binary = False
     batched = False
 
     def dumps(self, value: Any) -> bytes:

@@ -38,9 +38,6 @@ class MsgpackSerializer(Serializer):
     """``wamp.2.msgpack``: MessagePack with ``bin`` for bytes and UTF-8 ``str`` for text."""
 
     name = "msgpack"
-    subprotocol = "wamp.2.msgpack"
-    rawsocket_id = 2
-    binary = True
     batched = False
 
     def dumps(self, value: Any) -> bytes:

@@ -50,9 +50,6 @@ class UbjsonSerializer(Serializer):
     """
 
     name = "ubjson"
-    subprotocol = "wamp.2.ubjson"
-    rawsocket_id = 4
-    binary = True
     batched = False
 
     def __init__(self, dialect: Literal["auto", "ubjson", "bjdata"] = "auto") -> None:
