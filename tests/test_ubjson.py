@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -776,7 +777,7 @@ class _RawSocketPeer:
     """A minimal blocking RawSocket client: handshake for ubjson, then message frames."""
 
     def __init__(self, router: CrossbarRouter) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", router.rs_port), timeout=10)
+        self.sock = socket.create_connection(("127.0.0.1", router.rs_port), timeout=30)
         self.sock.sendall(bytes((0x7F, 0xF4, 0, 0)))  # 16 MiB, serializer 4 (ubjson)
         reply = self._read(4)
         assert reply[0] == 0x7F and reply[1] & 0x0F == 4, reply.hex()
@@ -806,6 +807,7 @@ class _RawSocketPeer:
         self.sock.close()
 
 
+_ECHO_IDS = itertools.count(1)
 _ECHO_ARGS: list[Any] = [-300, -(2**40), 1.5, -0.25, 70000, 2**53, b"\x00\xff", "x" * 300]
 
 
@@ -820,11 +822,15 @@ def _join(peer: _RawSocketPeer, ser: UbjsonSerializer, realm: str) -> Welcome:
 def _echo_through_router(
     peer: _RawSocketPeer, ser: UbjsonSerializer, args: list[Any]
 ) -> tuple[Any, Any]:
-    """Register, call ourselves with ``args``: the INVOCATION and RESULT args we get back."""
-    peer.send(ser.encode(Register(request_id=1, procedure="com.test.ubjson.echo")))
+    """Register, call ourselves with ``args``: the INVOCATION and RESULT args we get back.
+
+    The procedure name is unique per call: a test's registration must not meet the one an
+    earlier test's closed socket may still hold on the shared router."""
+    procedure = f"com.test.ubjson.echo{next(_ECHO_IDS)}"
+    peer.send(ser.encode(Register(request_id=1, procedure=procedure)))
     registered = ser.decode(peer.receive())
     assert isinstance(registered, Registered), registered
-    peer.send(ser.encode(Call(request_id=2, procedure="com.test.ubjson.echo", args=args)))
+    peer.send(ser.encode(Call(request_id=2, procedure=procedure, args=args)))
     invocation = ser.decode(peer.receive())
     assert isinstance(invocation, Invocation), invocation
     peer.send(ser.encode(Yield(request_id=invocation.request_id, args=invocation.args)))
