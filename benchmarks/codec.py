@@ -27,8 +27,6 @@ import io
 import json
 import os
 import platform
-import random
-import statistics
 import sys
 import textwrap
 import timeit
@@ -38,6 +36,7 @@ from importlib import metadata
 from types import ModuleType
 from typing import Any
 
+import _timing
 import cbor2
 import msgpack
 
@@ -303,63 +302,7 @@ class Cell:
         return self.sample, self.serializer, self.impl, self.op
 
 
-def calibrate(timer: timeit.Timer, target: float) -> int:
-    """A loop count making one repeat take about ``target`` seconds."""
-    n = 1
-    while True:
-        t = timer.timeit(n)
-        if t >= target / 20 or n >= 10**8:
-            return max(1, round(n * target / max(t, 1e-9)))
-        n *= 10
-
-
-def run(cells: Sequence[Cell], repeat: int, target: float) -> None:
-    """Calibrate every cell, then time them all ``repeat`` times, interleaved.
-
-    Cells of one (message, serializer, op) run back to back, so the implementations compared
-    in a row see the same machine load; the order of rows and of cells in a row is shuffled
-    on every repeat.
-    """
-    for cell in cells:
-        cell.number = calibrate(cell.timer, target)
-    groups: dict[tuple[str, str, str], list[Cell]] = {}
-    for cell in cells:
-        groups.setdefault((cell.sample, cell.serializer, cell.op), []).append(cell)
-    order = list(groups.values())
-    for rep in range(repeat):
-        rng = random.Random(rep)
-        rng.shuffle(order)
-        for group in order:
-            rng.shuffle(group)
-            for cell in group:
-                cell.times.append(cell.timer.timeit(cell.number) / cell.number)
-
-
-@dataclass(frozen=True)
-class Results:
-    """Statistics over the timed cells, in microseconds per message."""
-
-    cells: dict[Key, Cell]
-
-    def time(self, key: Key, stat: str) -> float | None:
-        cell = self.cells.get(key)
-        if cell is None:
-            return None
-        value = min(cell.times) if stat == "min" else statistics.median(cell.times)
-        return value * 1e6
-
-    def ratio(self, num: Key, den: Key, stat: str) -> float | None:
-        """``min(num) / min(den)``, or the median of the per-repeat ratios (paired runs)."""
-        a, b = self.cells.get(num), self.cells.get(den)
-        if a is None or b is None:
-            return None
-        if stat == "min":
-            return min(a.times) / min(b.times)
-        return statistics.median(x / y for x, y in zip(a.times, b.times, strict=True))
-
-
-# ------------------------------------------------------------------------------------------
-# Report
+Results = _timing.Results[Key]
 
 
 def _fmt_time(value: float | None) -> str:
@@ -574,7 +517,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"{len(cells)} cells, {repeat} repeats of ~{target * 1000:g} ms each, interleaved...")
     sys.stdout.flush()
-    run(cells, repeat, target)
+    _timing.run(cells, repeat, target, row=lambda c: (c.sample, c.serializer, c.op))
 
     results = Results({c.key: c for c in cells})
     same: dict[str, list[str]] = {"the raw codec": [], "Autobahn": []}

@@ -48,7 +48,6 @@ import json
 import os
 import platform
 import random
-import statistics
 import sys
 import timeit
 from collections.abc import Callable, Iterable, Sequence
@@ -56,6 +55,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
+import _timing
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import (
     AcceptConnection,
@@ -359,53 +359,7 @@ class Cell:
         return self.sample, self.impl, self.op
 
 
-def calibrate(timer: timeit.Timer, target: float) -> int:
-    """A loop count making one repeat take about ``target`` seconds."""
-    n = 1
-    while True:
-        t = timer.timeit(n)
-        if t >= target / 20 or n >= 10**8:
-            return max(1, round(n * target / max(t, 1e-9)))
-        n *= 10
-
-
-def run(cells: Sequence[Cell], repeat: int, target: float) -> None:
-    """Calibrate every cell, then time them all ``repeat`` times; the cells of one row
-    (sample x op) back to back, rows and cells shuffled on every repeat."""
-    for cell in cells:
-        cell.number = calibrate(cell.timer, target)
-    groups: dict[tuple[str, str], list[Cell]] = {}
-    for cell in cells:
-        groups.setdefault((cell.sample, cell.op), []).append(cell)
-    order = list(groups.values())
-    for rep in range(repeat):
-        rng = random.Random(rep)
-        rng.shuffle(order)
-        for group in order:
-            rng.shuffle(group)
-            for cell in group:
-                cell.times.append(cell.timer.timeit(cell.number) / cell.number)
-
-
-@dataclass(frozen=True)
-class Results:
-    cells: dict[Key, Cell]
-
-    def time(self, key: Key, stat: str) -> float | None:
-        cell = self.cells.get(key)
-        if cell is None:
-            return None
-        value = min(cell.times) if stat == "min" else statistics.median(cell.times)
-        return value * 1e6
-
-    def ratio(self, num: Key, den: Key, stat: str) -> float | None:
-        """``min(num) / min(den)``, or the median of the per-repeat ratios."""
-        a, b = self.cells.get(num), self.cells.get(den)
-        if a is None or b is None:
-            return None
-        if stat == "min":
-            return min(a.times) / min(b.times)
-        return statistics.median(x / y for x, y in zip(a.times, b.times, strict=True))
+Results = _timing.Results[Key]
 
 
 def _fmt(value: float | None, suffix: str = "") -> str:
@@ -513,7 +467,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" (load average {env['load_average']})..."
     )
     sys.stdout.flush()
-    run(cells, repeat, target)
+    _timing.run(cells, repeat, target, row=lambda c: (c.sample, c.op))
     results = Results({c.key: c for c in cells})
 
     out: list[str] = []
