@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from wamp_core import LocalProtocolError, ProtocolError, _messages
-from wamp_core._messages import _base
+from wamp_core._messages import _base, _validation
+from wamp_core._messages._validation import CHECKS, check_dict
 from wamp_core.messages import (
     MESSAGE_CLASSES,
     Authenticate,
@@ -89,15 +90,15 @@ def test_base_module_imports_nothing_from_its_package() -> None:
 
 @pytest.fixture
 def empty_uri_cache() -> Iterator[None]:
-    _base.URI_OK.clear()
-    _base._uri_cache_size[0] = 0
+    _validation.URI_OK.clear()
+    _validation._uri_cache_size[0] = 0
     yield
-    _base.URI_OK.clear()
-    _base._uri_cache_size[0] = 0
+    _validation.URI_OK.clear()
+    _validation._uri_cache_size[0] = 0
 
 
 def _held_bytes() -> int:
-    return sum(sys.getsizeof(uri) for uri in _base.URI_OK)
+    return sum(sys.getsizeof(uri) for uri in _validation.URI_OK)
 
 
 @pytest.mark.usefixtures("empty_uri_cache")
@@ -109,14 +110,14 @@ def test_long_uris_from_the_wire_are_not_cached() -> None:
         msg = ser.decode(ser.dumps([8, 48, 1, {}, uri]))
         assert isinstance(msg, Error)
         assert msg.error == uri
-    assert _held_bytes() == _base.uri_cache_bytes() == 0
-    assert not _base.URI_OK
+    assert _held_bytes() == _validation.uri_cache_bytes() == 0
+    assert not _validation.URI_OK
 
 
 @pytest.mark.usefixtures("empty_uri_cache")
 def test_cache_is_bounded_in_bytes() -> None:
-    limit = _base.URI_CACHE_MAX_BYTES
-    longest = _base.URI_CACHE_MAX_LEN
+    limit = _validation.URI_CACHE_MAX_BYTES
+    longest = _validation.URI_CACHE_MAX_LEN
     peak = 0
     # Enough cacheable URIs of the maximal length (and non-ASCII, 4 bytes a character) to fill
     # the budget several times over.
@@ -125,28 +126,28 @@ def test_cache_is_bounded_in_bytes() -> None:
         uri = stem + "x" * (longest - len(stem))
         assert len(uri) == longest
         assert parse_message([48, 1, {}, uri, []]) == Call(request_id=1, procedure=uri)
-        peak = max(peak, _base.uri_cache_bytes())
+        peak = max(peak, _validation.uri_cache_bytes())
     assert 0 < peak <= limit
-    assert _held_bytes() == _base.uri_cache_bytes() <= limit
-    assert len(_base.URI_OK) <= _base.URI_CACHE_MAX_ENTRIES
+    assert _held_bytes() == _validation.uri_cache_bytes() <= limit
+    assert len(_validation.URI_OK) <= _validation.URI_CACHE_MAX_ENTRIES
     # One more than the length limit is validated but not remembered.
     too_long = "com." + "y" * (longest - 3)
     parse_message([48, 1, {}, too_long])
-    assert too_long not in _base.URI_OK
+    assert too_long not in _validation.URI_OK
 
 
 @pytest.mark.usefixtures("empty_uri_cache")
 def test_cache_is_bounded_in_entries() -> None:
     ser = get_serializer("msgpack")
     sizes = []
-    for i in range(3 * _base.URI_CACHE_MAX_ENTRIES):
+    for i in range(3 * _validation.URI_CACHE_MAX_ENTRIES):
         uri = f"com.example.topic{i}"
         assert ser.decode(ser.dumps([16, 1, {}, uri])) == Publish(request_id=1, topic=uri)
-        sizes.append(len(_base.URI_OK))
-    assert max(sizes) == _base.URI_CACHE_MAX_ENTRIES
-    assert _held_bytes() == _base.uri_cache_bytes()
+        sizes.append(len(_validation.URI_OK))
+    assert max(sizes) == _validation.URI_CACHE_MAX_ENTRIES
+    assert _held_bytes() == _validation.uri_cache_bytes()
     # The set's own table stays small too.
-    assert sys.getsizeof(_base.URI_OK) <= 4 * _base.URI_CACHE_MAX_ENTRIES * 16
+    assert sys.getsizeof(_validation.URI_OK) <= 4 * _validation.URI_CACHE_MAX_ENTRIES * 16
 
 
 @pytest.mark.usefixtures("empty_uri_cache")
@@ -155,16 +156,16 @@ def test_validation_is_unchanged_by_the_cache() -> None:
     good = "com.example.proc"
     for _ in range(2):  # a miss, then a hit
         assert ser.decode(ser.dumps([48, 1, {}, good])) == Call(request_id=1, procedure=good)
-    assert good in _base.URI_OK
+    assert good in _validation.URI_OK
     for bad in ("com..example", "com.exa mple", "", ".com", "com.#"):
         with pytest.raises(ProtocolError, match="not a valid URI") as info:
             ser.decode(ser.dumps([48, 1, {}, bad]))
         assert info.value.reason == "wamp.error.invalid_uri"
-        assert bad not in _base.URI_OK
+        assert bad not in _validation.URI_OK
     # Pattern URIs with empty components are valid only where allowed, and never cached.
     wildcard = "com..proc"
     assert parse_message([64, 1, {"match": "wildcard"}, wildcard])
-    assert wildcard not in _base.URI_OK
+    assert wildcard not in _validation.URI_OK
     with pytest.raises(ProtocolError, match="not a valid URI"):
         parse_message([48, 1, {}, wildcard])
 
@@ -254,3 +255,15 @@ def test_forward_for_hops_are_checked() -> None:
     assert parse_message([32, 1, {"forward_for": [hop]}, "a.b"])
     with pytest.raises(ProtocolError, match="forward_for"):
         parse_message([32, 1, {"forward_for": [{**hop, "authrole": 1}]}, "a.b"])
+
+
+def test_details_uris_are_cached_only_without_empty_components() -> None:
+    _validation.URI_OK.clear()
+    _validation._uri_cache_size[0] = 0
+    rules = CHECKS["INVOCATION"]
+    check_dict({"procedure": "com.example.concrete"}, "INVOCATION.Details", rules)
+    assert "com.example.concrete" in _validation.URI_OK
+    check_dict({"procedure": "com..wild"}, "INVOCATION.Details", rules)  # valid in Details
+    assert "com..wild" not in _validation.URI_OK  # but not a loose URI: never cached
+    with pytest.raises(ProtocolError):
+        check_dict({"procedure": "bad uri#"}, "INVOCATION.Details", rules)

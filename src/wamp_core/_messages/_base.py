@@ -12,14 +12,23 @@ of the package, so there is no import cycle between the base class and the messa
 from __future__ import annotations
 
 import collections
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, ClassVar, NoReturn, TypeVar
 
 from .._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from .._uri import MAX_ID, is_valid_uri
-from ._validation import CHECKS, URI_OK, brief, check_dict
+from ._validation import (
+    CHECKS,
+    URI_CACHE_MAX_BYTES,
+    URI_CACHE_MAX_ENTRIES,
+    URI_CACHE_MAX_LEN,
+    URI_OK,
+    _remember_uri,
+    brief,
+    check_dict,
+    uri_cache_bytes,
+)
 
 __all__ = [
     "Message", "PayloadMessage", "field", "fail", "bad_id", "check_uri", "check_payload", "new",
@@ -35,20 +44,6 @@ _tuplegetter: Any = getattr(collections, "_tuplegetter", None)
 new = tuple.__new__
 
 NO_PAYLOAD: tuple[None, None, None] = (None, None, None)
-
-# Valid (loose, non-empty) URIs seen recently: decoding a URI a second time costs one set lookup.
-# The cache is process-wide and filled from the wire, so its memory is bounded whatever peers
-# send: only URIs up to URI_CACHE_MAX_LEN characters are kept, at most URI_CACHE_MAX_ENTRIES of
-# them, whose str objects total at most URI_CACHE_MAX_BYTES (``sys.getsizeof``). When the next
-# one would not fit, the cache is emptied: cheap, and a miss only costs the regular expression.
-# Worst case: 1 MiB of strings plus the set's table for 4,096 entries (128 KiB).
-#: Longest URI (in characters) that :func:`check_uri` remembers; real URIs are far shorter.
-URI_CACHE_MAX_LEN = 256
-#: Most URIs the cache holds.
-URI_CACHE_MAX_ENTRIES = 4096
-#: Bound on the ``sys.getsizeof`` total of the URIs the cache holds.
-URI_CACHE_MAX_BYTES = 1 << 20
-_uri_cache_size = [0]  # bytes held by URI_OK (a list: module state without ``global``)
 
 
 def field(index: int, doc: str) -> Any:
@@ -134,21 +129,6 @@ def check_uri(value: Any, what: str, *, allow_empty: bool = False) -> str:
     raise RemoteProtocolError(
         f"{what} is not a valid URI: {brief(value)}", reason="wamp.error.invalid_uri"
     )
-
-
-def _remember_uri(value: str) -> None:
-    size = sys.getsizeof(value)
-    if _uri_cache_size[0] + size > URI_CACHE_MAX_BYTES or len(URI_OK) >= URI_CACHE_MAX_ENTRIES:
-        URI_OK.clear()
-        _uri_cache_size[0] = 0
-    if value not in URI_OK:  # a concurrent check may have added it meanwhile
-        URI_OK.add(value)
-        _uri_cache_size[0] += size
-
-
-def uri_cache_bytes() -> int:
-    """The ``sys.getsizeof`` total of the URIs the validation cache holds (for tests)."""
-    return _uri_cache_size[0]
 
 
 def check_payload(

@@ -7,13 +7,17 @@ Each message type has a table ``key -> checker``. Unknown keys are ignored, as t
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from .._errors import RemoteProtocolError
 from .._uri import MAX_ID, is_valid_uri
 
-__all__ = ["check_dict", "brief", "CHECKS", "URI_OK"]
+__all__ = [
+    "check_dict", "brief", "CHECKS", "URI_OK", "URI_CACHE_MAX_LEN", "URI_CACHE_MAX_ENTRIES",
+    "URI_CACHE_MAX_BYTES", "uri_cache_bytes",
+]  # fmt: skip
 
 Checker = Callable[[Any], bool]
 
@@ -35,13 +39,49 @@ def _str(v: Any) -> bool:
     return type(v) is str
 
 
-#: Valid (loose, non-empty) URIs seen recently; filled and bounded by ``_base.check_uri``.
+# Valid (loose, non-empty) URIs seen recently: decoding a URI a second time costs one set lookup.
+# The cache is process-wide and filled from the wire, so its memory is bounded whatever peers
+# send: only URIs up to URI_CACHE_MAX_LEN characters are kept, at most URI_CACHE_MAX_ENTRIES of
+# them, whose str objects total at most URI_CACHE_MAX_BYTES (``sys.getsizeof``). When the next
+# one would not fit, the cache is emptied: cheap, and a miss only costs the regular expression.
 URI_OK: set[str] = set()
+# Worst case: 1 MiB of strings plus the set's table for 4,096 entries (128 KiB).
+#: Longest URI (in characters) that :func:`check_uri` remembers; real URIs are far shorter.
+URI_CACHE_MAX_LEN = 256
+#: Most URIs the cache holds.
+URI_CACHE_MAX_ENTRIES = 4096
+#: Bound on the ``sys.getsizeof`` total of the URIs the cache holds.
+URI_CACHE_MAX_BYTES = 1 << 20
+_uri_cache_size = [0]  # bytes held by URI_OK (a list: module state without ``global``)
+
+
+def _remember_uri(value: str) -> None:
+    size = sys.getsizeof(value)
+    if _uri_cache_size[0] + size > URI_CACHE_MAX_BYTES or len(URI_OK) >= URI_CACHE_MAX_ENTRIES:
+        URI_OK.clear()
+        _uri_cache_size[0] = 0
+    if value not in URI_OK:  # a concurrent check may have added it meanwhile
+        URI_OK.add(value)
+        _uri_cache_size[0] += size
+
+
+def uri_cache_bytes() -> int:
+    """The ``sys.getsizeof`` total of the URIs the validation cache holds (for tests)."""
+    return _uri_cache_size[0]
 
 
 def _uri(v: Any) -> bool:
-    # A URI in the cache is valid under the looser allow_empty rule too.
-    return (type(v) is str and v in URI_OK) or is_valid_uri(v, allow_empty=True)
+    """A URI in Details (INVOCATION.procedure, EVENT.topic...): empty components allowed; one
+    without empty components is remembered like the messages' own URIs."""
+    if type(v) is not str:
+        return False
+    if v in URI_OK:  # a cached URI is valid under the looser rule too
+        return True
+    if not is_valid_uri(v, allow_empty=True):
+        return False
+    if len(v) <= URI_CACHE_MAX_LEN and v and ".." not in v and v[0] != "." and v[-1] != ".":
+        _remember_uri(v)  # no empty component: valid under the loose rule as well
+    return True
 
 
 def _nonneg_int(v: Any) -> bool:
