@@ -239,10 +239,12 @@ class Connection:
     def _on_message(self, data: bytes, events: list[ConnectionEvent]) -> None:
         serializer = self.serializer
         assert serializer is not None
+        messages: Sequence[m.Message]
         try:
-            messages = (
-                serializer.decode_all(data) if serializer.batched else [serializer.decode(data)]
-            )
+            if serializer.batched:
+                messages = serializer.decode_all(data)
+            else:
+                messages = (serializer.decode(data),)
         except RemoteProtocolError as exc:
             events.extend(self._fail(exc, transport_ok=True))
             return

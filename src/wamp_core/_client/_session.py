@@ -526,7 +526,8 @@ class ClientSession:
         # propagates: the connection cannot go on, and the Connection ends it.
         if self.state is state:  # the handler took no escape (ending, violation)
             self.state = nxt
-        return self.take_events()
+        events, self._events = self._events, []
+        return events
 
     def protocol_violation(self, text: str) -> list[ev.SessionEvent]:
         """Abort the session for a protocol violation (also for framing/decoding errors).
@@ -798,40 +799,44 @@ class ClientSession:
         self._events.append(ev.Unregistered(msg.request_id, pending.target))
 
     def _on_invocation(self, msg: m.Invocation) -> None:
-        rid, reg = msg.request_id, msg.registration_id
-        d = msg.details
-        more = d.get("progress") is True
-        inv = self._s.invocations.get(rid)
-        continuation = False
+        rid, reg, d, args, kwargs, payload = msg
+        record = self._s
+        procedure = record.registrations.get(reg)
+        inv = record.invocations.get(rid)
+        if inv is None and procedure is not None and rid not in record.recent_invocations:
+            # The common case: a new invocation of one of our registrations.
+            details = call_details(reg, procedure, d)
+            record.invocations[rid] = InvocationRecord(
+                reg, details.receive_progress, details.progress
+            )
+            self._events.append(
+                new(
+                    ev.InvocationReceived,
+                    (rid, reg, args or [], kwargs or {}, details, False, payload),
+                )
+            )
+            return
         if inv is not None:
             if not inv.open_stream or inv.registration != reg:
                 raise RemoteProtocolError(f"INVOCATION reuses the open request ID {rid}")
-            inv.open_stream = more
-            continuation = True
-        elif rid in self._s.recent_invocations:
+            inv.open_stream = d.get("progress") is True
+        elif rid in record.recent_invocations:
             log.debug("discarding INVOCATION continuation for completed invocation %d", rid)
             return
-        elif reg not in self._s.registrations:
-            if reg in self._s.recent_registrations:
-                log.debug(
-                    "INVOCATION for ended registration %d: answering no_such_registration", reg
-                )
-                self._s.recent_invocations.add(rid)
-                self._send(
-                    m.Error(
-                        request_type=68, request_id=rid, error="wamp.error.no_such_registration"
-                    )
-                )
-                return
-            raise RemoteProtocolError(f"INVOCATION for unknown registration {reg}")
+        elif reg in record.recent_registrations:
+            log.debug("INVOCATION for ended registration %d: answering no_such_registration", reg)
+            record.recent_invocations.add(rid)
+            self._send(
+                m.Error(request_type=68, request_id=rid, error="wamp.error.no_such_registration")
+            )
+            return
         else:
-            inv = InvocationRecord(reg, d.get("receive_progress") is True, more)
-            self._s.invocations[rid] = inv
-        details = call_details(reg, self._s.registrations.get(reg), d)
+            raise RemoteProtocolError(f"INVOCATION for unknown registration {reg}")
+        details = call_details(reg, procedure, d)
         self._events.append(
             new(
                 ev.InvocationReceived,
-                (rid, reg, msg.args or [], msg.kwargs or {}, details, continuation, msg.payload),
+                (rid, reg, args or [], kwargs or {}, details, True, payload),
             )
         )
 
