@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-__all__ = ["TimedCell", "calibrate", "run", "Results"]
+__all__ = ["TimedCell", "calibrate", "run", "Results", "table_lines"]
 
 
 class TimedCell(Protocol):
@@ -76,3 +76,17 @@ class Results(Generic[K]):
         if stat == "min":
             return min(a.times) / min(b.times)
         return statistics.median(x / y for x, y in zip(a.times, b.times, strict=True))
+
+
+def table_lines(head: Sequence[str], rows: Sequence[Sequence[str]], left: int) -> list[str]:
+    """A plain-text table: the first ``left`` columns left-aligned, the rest right-aligned."""
+    widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
+
+    def line(r: Sequence[str]) -> str:
+        cols = [
+            c.ljust(w) if i < left else c.rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ]
+        return "  ".join(cols).rstrip()
+
+    return [line(head), line(["-" * w for w in widths]), *(line(r) for r in rows)]

@@ -30,7 +30,7 @@ import platform
 import sys
 import textwrap
 import timeit
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
@@ -342,18 +342,7 @@ def table(results: Results, op: str, stat: str, title: str) -> list[str]:
                     _fmt_ratio(results.ratio(wp, ours, stat)),
                 )
             )
-    widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
-
-    def line(r: Iterable[str]) -> str:
-        cols = [
-            c.ljust(w) if i < 2 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        ]
-        return "  ".join(cols).rstrip()
-
-    out = [title, line(head), line("-" * w for w in widths)]
-    out.extend(line(r) for r in rows)
-    return out
+    return [title, *_timing.table_lines(head, rows, left=2)]
 
 
 def _version(dist: str) -> str:

@@ -53,6 +53,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import _timing
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, BytesMessage, Message, Request, TextMessage
 
@@ -974,20 +975,11 @@ def table(
                 _fmt(results.ratio(ours, wp, stat), ratio=True),
             )
         )
-    widths = [max(len(r[i]) for r in (head, *body)) for i in range(len(head))]
-
-    def line(r: Iterable[str]) -> str:
-        cols = [
-            c.ljust(w) if i < 3 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        ]
-        return "  ".join(cols).rstrip()
-
     legend = [
         "  * wampproto: its sans-IO session core, NO FRAMING, fed the same serialized messages;",
         "    one measurement per serializer and chunking, shown under both transports",
     ]
-    return [title, *legend, line(head), line("-" * w for w in widths), *(line(r) for r in body)]
+    return [title, *legend, *_timing.table_lines(head, body, left=3)]
 
 
 def target_lines(

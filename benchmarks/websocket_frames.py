@@ -50,7 +50,7 @@ import platform
 import random
 import sys
 import timeit
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
@@ -401,16 +401,7 @@ def table(results: Results, stat: str, title: str) -> list[str]:
                     _fmt(results.ratio(wsk, codec, stat), "x"),
                 )
             )
-    widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
-
-    def line(r: Iterable[str]) -> str:
-        cols = [
-            c.ljust(w) if i < 2 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        ]
-        return "  ".join(cols).rstrip()
-
-    return [title, line(head), line("-" * w for w in widths), *(line(r) for r in rows)]
+    return [title, *_timing.table_lines(head, rows, left=2)]
 
 
 def environment() -> dict[str, Any]:

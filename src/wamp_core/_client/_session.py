@@ -26,8 +26,7 @@ from .._errors import (
     RemoteProtocolError,
     SessionClosed,
 )
-from .._messages._base import new
-from .._messages._validation import brief
+from .._messages._base import local_payload, new
 from .._uri import MAX_ID, validate_uri
 from ..auth import Authenticator, combine_authenticators
 from . import _events as ev
@@ -65,34 +64,6 @@ log = logging.getLogger(__name__)
 
 _URI_CACHE_SIZE = 512
 _URI_CACHE_LEN = 256
-
-
-def _payload(
-    what: str, args: Sequence[Any] | None, kwargs: Mapping[str, Any] | None
-) -> tuple[list[Any] | None, dict[str, Any] | None]:
-    """Arguments as a message holds them: a list and a dict with str keys, empty ones None.
-
-    A list and a dict are taken as they are (no copy: the message is encoded at once on a
-    Connection); other sequences and mappings are copied. Wrong types are a local error.
-    """
-    if args is not None:
-        if type(args) is not list:
-            if isinstance(args, str | bytes) or not isinstance(args, Sequence):
-                raise LocalProtocolError(f"{what} args must be a list or tuple, got {brief(args)}")
-            args = list(args)
-        if not args:
-            args = None
-    if kwargs is not None:
-        if type(kwargs) is not dict:
-            if not isinstance(kwargs, Mapping):
-                raise LocalProtocolError(f"{what} kwargs must be a mapping, got {brief(kwargs)}")
-            kwargs = dict(kwargs)
-        for key in kwargs:
-            if type(key) is not str:
-                raise LocalProtocolError(f"{what} kwargs has a non-string key {brief(key)}")
-        if not kwargs:
-            kwargs = None
-    return args, kwargs
 
 
 class ClientSession:
@@ -277,7 +248,7 @@ class ClientSession:
         record = self._s
         rid = record.next_id
         if payload is None:
-            a, k = _payload("CALL", args, kwargs)
+            a, k = local_payload("CALL", args, kwargs, copy=False)
             self._send(new(m.Call, (rid, wire, procedure, a, k, None)))
         else:
             self._send(
@@ -371,7 +342,7 @@ class ClientSession:
         record = self._s
         rid = record.next_id
         if payload is None:
-            a, k = _payload("PUBLISH", args, kwargs)
+            a, k = local_payload("PUBLISH", args, kwargs, copy=False)
             self._send(new(m.Publish, (rid, wire, topic, a, k, None)))
         else:
             self._send(
@@ -469,7 +440,7 @@ class ClientSession:
             )
         options = {"progress": True} if progress else {}
         if payload is None:
-            a, k = _payload("YIELD", args, kwargs)
+            a, k = local_payload("YIELD", args, kwargs, copy=False)
             self._send(new(m.Yield, (request_id, options, a, k, None)))
         else:
             self._send(

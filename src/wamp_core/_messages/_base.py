@@ -32,7 +32,8 @@ from ._validation import (
 
 __all__ = [
     "Message", "PayloadMessage", "field", "fail", "bad_id", "check_uri", "check_payload", "new",
-    "URI_OK", "NO_PAYLOAD", "payload_tail", "local_args", "check_request_id", "build_local",
+    "URI_OK", "NO_PAYLOAD", "payload_tail", "local_args", "local_payload", "check_request_id",
+    "build_local",
     "check_length", "check_opts", "two_ids", "pattern_uri", "parse_gone", "CLOSE_RULES",
     "ERROR_REQUEST_TYPES", "PARSERS", "MESSAGE_CLASSES", "parses", "parse_message",
     "URI_CACHE_MAX_LEN", "URI_CACHE_MAX_ENTRIES", "URI_CACHE_MAX_BYTES", "uri_cache_bytes",
@@ -186,11 +187,38 @@ def local_args(
         opts = dict(options)
     else:
         raise LocalProtocolError(f"{what} options/details must be a mapping, got {brief(options)}")
-    if args is not None and (isinstance(args, (str, bytes)) or not isinstance(args, Sequence)):
-        raise LocalProtocolError(f"{what} args must be a list or tuple, got {brief(args)}")
-    if kwargs is not None and not isinstance(kwargs, Mapping):
-        raise LocalProtocolError(f"{what} kwargs must be a mapping, got {brief(kwargs)}")
-    return opts, (list(args) if args else None), (dict(kwargs) if kwargs else None)
+    a, k = local_payload(what, args, kwargs, copy=True)
+    return opts, a, k
+
+
+def local_payload(
+    what: str,
+    args: Sequence[Any] | None,
+    kwargs: Mapping[str, Any] | None,
+    *,
+    copy: bool,
+) -> tuple[list[Any] | None, dict[str, Any] | None]:
+    """Arguments as a message holds them: a list and a dict (empty ones None); wrong container
+    types and non-str keys are local errors. ``copy=False`` takes an exact list and dict as they
+    are (the session, whose messages are encoded at once); other sequences are always copied."""
+    if args is not None:
+        if type(args) is not list or copy:
+            if isinstance(args, str | bytes) or not isinstance(args, Sequence):
+                raise LocalProtocolError(f"{what} args must be a list or tuple, got {brief(args)}")
+            args = list(args)
+        if not args:
+            args = None
+    if kwargs is not None:
+        if type(kwargs) is not dict or copy:
+            if not isinstance(kwargs, Mapping):
+                raise LocalProtocolError(f"{what} kwargs must be a mapping, got {brief(kwargs)}")
+            kwargs = dict(kwargs)
+        for key in kwargs:
+            if type(key) is not str:
+                raise LocalProtocolError(f"{what} kwargs has a non-string key {brief(key)}")
+        if not kwargs:
+            kwargs = None
+    return args, kwargs
 
 
 def check_request_id(value: Any, what: str) -> int:
