@@ -49,6 +49,16 @@ def test_call_value_is_the_cores_choice() -> None:
     assert none.ok and none.unwrap() is None
 
 
+def test_whole_result_and_get_for_progressive_calls() -> None:
+    tracker = _tracker()
+    tracker.add(1, "call", "w1", whole_result=True)
+    assert tracker.get(1) == "w1"
+    assert tracker.get(2) is None
+    result = wc.CallResult([5])
+    assert tracker.feed(ev.CallSucceeded(1, result)) == [("w1", wc.Outcome(value=result))]
+    assert tracker.get(1) is None
+
+
 def test_request_failed_carries_the_error() -> None:
     tracker = _tracker()
     tracker.add(1, "call", "a")

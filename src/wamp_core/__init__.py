@@ -22,6 +22,7 @@ from ._client._types import (
     CallDetails as CallDetails,
     CallOptions as CallOptions,
     CallResult as CallResult,
+    CancelMode as CancelMode,
     CloseDetails as CloseDetails,
     EventDetails as EventDetails,
     PublishOptions as PublishOptions,
@@ -31,8 +32,17 @@ from ._client._types import (
     SubscribeOptions as SubscribeOptions,
 )
 from ._component import (
+    HOOKS as HOOKS,
+    ORDER as ORDER,
+    ComponentConfig as ComponentConfig,
+    Declaration as Declaration,
+    HandlerSpec as HandlerSpec,
+    HookName as HookName,
+    Hooks as Hooks,
+    Lifecycle as Lifecycle,
     Outcome as Outcome,
     RequestTracker as RequestTracker,
+    Verdict as Verdict,
     answer_invocation as answer_invocation,
     invocation_error as invocation_error,
     invocation_result as invocation_result,
@@ -76,6 +86,7 @@ from ._errors import (
 )
 from ._framing import (
     Framer as Framer,
+    ProxyTunnel as ProxyTunnel,
     RawSocket as RawSocket,
     Role as Role,
     WebSocket as WebSocket,
@@ -106,4 +117,6 @@ __all__ = [
     "RemoteProtocolError", "SerializationError", "SessionClosed", "TransportError", "WampError",
     "is_valid_id", "is_valid_uri", "validate_uri",
     "Outcome", "RequestTracker", "answer_invocation", "invocation_error", "invocation_result",
+    "HOOKS", "ORDER", "ComponentConfig", "Declaration", "HandlerSpec", "HookName", "Hooks",
+    "Lifecycle", "Verdict", "CancelMode", "ProxyTunnel",
 ]  # fmt: skip

@@ -46,6 +46,11 @@ def _unsupported(what: str, feature: str) -> LocalProtocolError:
     )
 
 
+def _check_details_arg(owner: str, name: str | None) -> None:
+    if name is not None and (not isinstance(name, str) or not name.isidentifier()):
+        raise LocalProtocolError(f"{owner}.details_arg must be a Python identifier: {name!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class RouterFeatures:
     """What the router announced in ``WELCOME.Details.roles``."""
@@ -93,7 +98,8 @@ class CallOptions:
 
     ``timeout`` is in seconds (float). It goes on the wire as integer milliseconds only when the
     dealer announces ``call_timeout``; drivers also enforce it locally. ``on_progress`` asks for
-    progressive results (``receive_progress``).
+    progressive results (``receive_progress``). ``cancel_mode`` is the CANCEL mode a driver uses
+    when the caller gives up (cancellation, local timeout); it is not sent with the CALL.
     """
 
     timeout: float | None = None
@@ -102,8 +108,13 @@ class CallOptions:
     disclose_me: bool | None = None
     ppt: Mapping[str, str] | None = None
     details: bool = False
+    cancel_mode: CancelMode = "kill"
 
     def __post_init__(self) -> None:
+        if self.cancel_mode not in ("skip", "kill", "killnowait"):
+            raise LocalProtocolError(
+                f"CallOptions.cancel_mode must be skip, kill or killnowait: {self.cancel_mode!r}"
+            )
         if self.timeout is not None and (
             isinstance(self.timeout, bool)
             or not isinstance(self.timeout, (int, float))
@@ -131,7 +142,11 @@ class CallOptions:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RegisterOptions:
-    """Options of a registration (``match``, ``invoke``, ``concurrency``...)."""
+    """Options of a registration (``match``, ``invoke``, ``concurrency``...).
+
+    ``details=True`` passes the handler a :class:`CallDetails` as keyword ``details``;
+    ``details_arg="name"`` (Autobahn's spelling) as keyword ``name``. Neither goes on the wire.
+    """
 
     match: Match = "exact"
     invoke: Invoke = "single"
@@ -139,8 +154,10 @@ class RegisterOptions:
     force_reregister: bool = False
     disclose_caller: bool | None = None
     details: bool = False
+    details_arg: str | None = None
 
     def __post_init__(self) -> None:
+        _check_details_arg("RegisterOptions", self.details_arg)
         if self.match not in _MATCHES:
             raise LocalProtocolError(f"RegisterOptions.match must be one of {_MATCHES}")
         if self.invoke not in _INVOKES:
@@ -171,13 +188,27 @@ class RegisterOptions:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SubscribeOptions:
-    """Options of a subscription (``match``, ``get_retained``)."""
+    """Options of a subscription (``match``, ``get_retained``).
+
+    Local, not on the wire: ``details``/``details_arg`` as for :class:`RegisterOptions` (an
+    :class:`EventDetails`); ``queue_size``, how many received events may wait for the handler
+    (a driver drops newer ones beyond it, and says so); ``concurrency``, how many events the
+    handler may process at once (1: one at a time, in publication order).
+    """
 
     match: Match = "exact"
     get_retained: bool | None = None
     details: bool = False
+    details_arg: str | None = None
+    queue_size: int = 1024
+    concurrency: int = 1
 
     def __post_init__(self) -> None:
+        _check_details_arg("SubscribeOptions", self.details_arg)
+        for name in ("queue_size", "concurrency"):
+            value = getattr(self, name)
+            if type(value) is not int or value < 1:
+                raise LocalProtocolError(f"SubscribeOptions.{name} must be an int >= 1: {value!r}")
         if self.match not in _MATCHES:
             raise LocalProtocolError(f"SubscribeOptions.match must be one of {_MATCHES}")
 

@@ -1,6 +1,18 @@
 """The component layer: driver-independent pieces every async driver shares (request
-outcomes, the answer to an invocation), still without I/O."""
+outcomes, the answer to an invocation, how a handler is called, the lifecycle and its
+decisions), still without I/O."""
 
+from ._handlers import HandlerSpec as HandlerSpec
+from ._lifecycle import (
+    HOOKS as HOOKS,
+    ORDER as ORDER,
+    ComponentConfig as ComponentConfig,
+    Declaration as Declaration,
+    HookName as HookName,
+    Hooks as Hooks,
+    Lifecycle as Lifecycle,
+    Verdict as Verdict,
+)
 from ._requests import (
     Outcome as Outcome,
     RequestTracker as RequestTracker,
@@ -10,8 +22,17 @@ from ._requests import (
 )
 
 __all__ = [
+    "HOOKS",
+    "ORDER",
+    "ComponentConfig",
+    "Declaration",
+    "HandlerSpec",
+    "HookName",
+    "Hooks",
+    "Lifecycle",
     "Outcome",
     "RequestTracker",
+    "Verdict",
     "answer_invocation",
     "invocation_error",
     "invocation_result",

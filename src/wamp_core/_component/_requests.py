@@ -59,9 +59,10 @@ class Outcome:
 
 
 def _success_value(event: ev.SessionEvent) -> tuple[int, Any] | None:
-    """(request ID, value) for an event that ends a request successfully."""
+    """(request ID, value) for an event that ends a request successfully (a call's value is
+    its whole :class:`CallResult` here; :meth:`RequestTracker.feed` narrows it)."""
     if isinstance(event, ev.CallSucceeded):
-        return event.request_id, event.result.value
+        return event.request_id, event.result
     if isinstance(event, ev.Published):
         return event.request_id, event.publication_id
     if isinstance(event, (ev.Subscribed, ev.Unsubscribed)):
@@ -97,7 +98,7 @@ class RequestTracker(Generic[W]):
     """
 
     def __init__(self) -> None:
-        self._pending: dict[int, tuple[ev.RequestKind, W]] = {}
+        self._pending: dict[int, tuple[ev.RequestKind, W, bool]] = {}
         self.closed: SessionClosed | None = None
 
     def __len__(self) -> int:
@@ -106,13 +107,25 @@ class RequestTracker(Generic[W]):
     def __contains__(self, request_id: object) -> bool:
         return request_id in self._pending
 
-    def add(self, request_id: int, kind: ev.RequestKind, waiter: W) -> None:
-        """Track ``waiter`` for the request the core just issued as ``request_id``."""
+    def add(
+        self, request_id: int, kind: ev.RequestKind, waiter: W, *, whole_result: bool = False
+    ) -> None:
+        """Track ``waiter`` for the request the core just issued as ``request_id``.
+
+        A call's outcome value is :attr:`CallResult.value` (the single result, or the whole
+        :class:`CallResult`); with ``whole_result`` always the :class:`CallResult` (Autobahn's
+        ``CallOptions(details=True)``, and progressive calls).
+        """
         if self.closed is not None:
             raise self.closed
         if request_id in self._pending:
             raise LocalProtocolError(f"request {request_id} is already pending")
-        self._pending[request_id] = (kind, waiter)
+        self._pending[request_id] = (kind, waiter, whole_result)
+
+    def get(self, request_id: int) -> W | None:
+        """The waiter of a pending request (e.g. for a call's progressive results)."""
+        entry = self._pending.get(request_id)
+        return None if entry is None else entry[1]
 
     def discard(self, request_id: int) -> W | None:
         """Stop tracking a request (its waiter gave up); a late answer is then ignored."""
@@ -128,7 +141,12 @@ class RequestTracker(Generic[W]):
             done = _success_value(event)
             if done is not None:
                 entry = self._pending.pop(done[0], None)
-                return [] if entry is None else [(entry[1], Outcome(value=done[1]))]
+                if entry is None:
+                    return []
+                value = done[1]
+                if isinstance(value, CallResult) and not entry[2]:
+                    value = value.value
+                return [(entry[1], Outcome(value=value))]
         error = _close_error(event)
         if error is not None:
             return self.close(error)
@@ -147,7 +165,7 @@ class RequestTracker(Generic[W]):
             self.closed = error or SessionClosed(
                 "the session ended", reason=CloseDetails.REASON_TRANSPORT_LOST
             )
-        failed = [(waiter, Outcome(error=self.closed)) for _, waiter in self._pending.values()]
+        failed = [(entry[1], Outcome(error=self.closed)) for entry in self._pending.values()]
         self._pending.clear()
         return failed
 

@@ -13,10 +13,11 @@ from ._events import (
     PongReceived as PongReceived,
     Role as Role,
 )
+from ._proxy import MAX_PROXY_RESPONSE as MAX_PROXY_RESPONSE, ProxyTunnel as ProxyTunnel
 from ._rawsocket import RawSocket as RawSocket
 from ._websocket import WebSocket as WebSocket
 
 __all__ = [
     "Closed", "Framer", "FramingEvent", "MessageReceived", "Opened", "PongReceived", "Role",
-    "RawSocket", "WebSocket",
+    "RawSocket", "WebSocket", "ProxyTunnel", "MAX_PROXY_RESPONSE",
 ]  # fmt: skip

@@ -1,0 +1,234 @@
+"""A component's lifecycle, decided without I/O: hooks, declarations, and what ends a run.
+
+Every driver (anyio, trio) runs the same loop; this module decides each step so that the
+drivers only do the I/O:
+
+1. :meth:`Lifecycle.next_attempt` -- which transport, after what delay (``None``: give up and
+   raise :meth:`Lifecycle.error`);
+2. connect the transport, fire ``connect``; the WAMP handshake and join; on any failure before
+   the join: :meth:`Lifecycle.attempt_failed` and fire ``connectfailure``;
+3. :meth:`Lifecycle.joined`, then restore every :class:`Declaration` (registrations and
+   subscriptions, confirmed), fire ``join``, then ``ready``, then run ``main``;
+4. leave, fire ``leave``, close the transport, fire ``disconnect``;
+5. :meth:`Lifecycle.session_ended` says whether the component is done, fails, or reconnects.
+
+:data:`ORDER` is that order; ``docs/component-lifecycle.md`` documents it for users.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal, TypeAlias, TypeVar
+
+from .._client._types import CloseDetails, RegisterOptions, SubscribeOptions
+from .._config._reconnect import FATAL_REASONS, Attempt, ReconnectPolicy
+from .._config._transports import TransportConfig
+from .._errors import PROTOCOL_VIOLATION, ConfigurationError, SessionClosed
+
+__all__ = [
+    "HOOKS",
+    "ORDER",
+    "ComponentConfig",
+    "Declaration",
+    "Hooks",
+    "Lifecycle",
+    "Verdict",
+]
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The hooks a component fires, in lifecycle order (``connectfailure`` for a failed attempt).
+HOOKS: Final = ("connect", "join", "ready", "leave", "disconnect", "connectfailure")
+#: One connection's steps, in the order every driver runs them.
+ORDER: Final = (
+    "connect",  # the transport (TCP/TLS/unix) is up; hook `connect`
+    "join",  # WAMP handshake, HELLO ... WELCOME
+    "restore",  # every declared registration and subscription confirmed by the router
+    "on_join",  # hook `join`
+    "on_ready",  # hook `ready`
+    "main",
+    "leave",  # GOODBYE (or the session ended otherwise); hook `leave`
+    "disconnect",  # the transport is closed; hook `disconnect`
+)
+
+HookName: TypeAlias = Literal["connect", "join", "ready", "leave", "disconnect", "connectfailure"]
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentConfig:
+    """What a component's sessions are configured with: the realm and the user's ``extra``."""
+
+    realm: str = "realm1"
+    extra: Any = None
+
+
+class Hooks:
+    """The listeners of a component's lifecycle hooks, in the order they were added."""
+
+    def __init__(self) -> None:
+        self._listeners: dict[str, list[Callable[..., Any]]] = {name: [] for name in HOOKS}
+
+    def on(self, name: str, listener: F) -> F:
+        """Add ``listener`` to hook ``name`` (one of :data:`HOOKS`); returns it (a decorator)."""
+        if name not in self._listeners:
+            raise ConfigurationError(f"unknown hook {name!r}: one of {', '.join(HOOKS)}")
+        if not callable(listener):
+            raise ConfigurationError(f"a {name!r} listener must be callable: {listener!r}")
+        self._listeners[name].append(listener)
+        return listener
+
+    def off(self, name: str, listener: Callable[..., Any] | None = None) -> None:
+        """Remove ``listener`` from hook ``name`` (every listener when ``None``)."""
+        if name not in self._listeners:
+            raise ConfigurationError(f"unknown hook {name!r}: one of {', '.join(HOOKS)}")
+        if listener is None:
+            self._listeners[name].clear()
+        elif listener in self._listeners[name]:
+            self._listeners[name].remove(listener)
+
+    def listeners(self, name: HookName) -> tuple[Callable[..., Any], ...]:
+        """The listeners of hook ``name`` (a snapshot: adding during a fire is safe)."""
+        return tuple(self._listeners[name])
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """A registration or subscription a component makes on every join (its decorators)."""
+
+    kind: Literal["register", "subscribe"]
+    uri: str
+    handler: Callable[..., Any]
+    options: RegisterOptions | SubscribeOptions | None = None
+    check_types: bool = False
+
+    def __post_init__(self) -> None:
+        if not callable(self.handler):
+            raise ConfigurationError(f"the handler of {self.uri!r} must be callable")
+        wanted = RegisterOptions if self.kind == "register" else SubscribeOptions
+        if self.options is not None and not isinstance(self.options, wanted):
+            raise ConfigurationError(
+                f"the options of {self.kind} {self.uri!r} must be {wanted.__name__}, "
+                f"not {type(self.options).__name__}"
+            )
+
+
+class Verdict(enum.Enum):
+    """What a driver does once a session (or an attempt) ended."""
+
+    #: Connect again: :meth:`Lifecycle.next_attempt`.
+    RECONNECT = "reconnect"
+    #: The component is done: ``run()`` returns.
+    DONE = "done"
+    #: The component failed: ``run()`` raises :attr:`Lifecycle.error`.
+    FAIL = "fail"
+
+
+class Lifecycle:
+    """One run of a component: the reconnect policy plus the rules that end a run.
+
+    The rules (documented for users in ``docs/component-lifecycle.md``):
+
+    * ``stop()`` ends the run, whatever happens after it (:meth:`stop`).
+    * ``main`` returned: the session leaves and the component is done.
+    * ``main``, a hook or a restore raised: with ``is_fatal`` given and answering ``False`` for
+      that error, the component reconnects (``main`` runs again); otherwise the error ends the
+      run (a bug in ``main`` is not retried forever by default).
+    * The session ended otherwise (the router said GOODBYE or ABORT, the transport was lost):
+      a leave (or abort) the application asked for ends the run (done); a reason in
+      :data:`~wamp_core._config._reconnect.FATAL_REASONS` ends it with the error; anything else
+      reconnects, counted like a failed attempt.
+    * A failed attempt (connect, transport handshake, join) goes to the reconnect policy; when
+      it has no transport left, :meth:`error` is its :class:`ReconnectExhausted`.
+    """
+
+    def __init__(
+        self,
+        transports: Sequence[TransportConfig],
+        *,
+        is_fatal: Callable[[BaseException], bool] | None = None,
+    ) -> None:
+        self._user_is_fatal = is_fatal
+        self.policy = ReconnectPolicy(transports, is_fatal=is_fatal)
+        self.error: BaseException | None = None
+        self.stopping = False
+        self.joins = 0
+
+    def stop(self) -> None:
+        """The application asked to stop: whatever ends next, the run is done."""
+        self.stopping = True
+
+    def next_attempt(self) -> Attempt | None:
+        """The next attempt, or ``None`` when the run is over (stopped, or no transport left:
+        then :attr:`error` is set)."""
+        if self.stopping:
+            return None
+        attempt = self.policy.next_attempt()
+        if attempt is None:
+            self.error = self.policy.exhausted_error()
+        return attempt
+
+    def attempt_failed(self, exc: BaseException) -> None:
+        """The attempt failed before the session was joined."""
+        self.policy.failed(exc)
+
+    def joined(self) -> None:
+        """The attempt's session joined: every failure counter starts again."""
+        self.joins += 1
+        self.policy.joined()
+
+    def session_ended(
+        self,
+        *,
+        error: BaseException | None = None,
+        close: CloseDetails | None = None,
+        main_returned: bool = False,
+    ) -> Verdict:
+        """What to do after a joined session ended.
+
+        ``error`` is what ``main``, a hook or a restore raised (``None`` when nothing did);
+        ``close`` how the session ended; ``main_returned`` that ``main`` returned normally.
+        """
+        if self.stopping:
+            return Verdict.DONE
+        if error is not None and not _is_session_loss(error):
+            if self._user_is_fatal is not None and not self._user_is_fatal(error):
+                self.policy.failed(error)
+                return self._reconnect_or_fail()
+            self.error = error
+            return Verdict.FAIL
+        if main_returned:
+            return Verdict.DONE
+        if close is not None and close.local and close.reason != PROTOCOL_VIOLATION:
+            return Verdict.DONE  # the application left (or aborted) on purpose
+        reason = close.reason if close is not None else CloseDetails.REASON_TRANSPORT_LOST
+        lost = (
+            error
+            if error is not None
+            else SessionClosed(
+                f"the session ended ({reason})"
+                + (f": {close.message}" if close is not None and close.message else ""),
+                reason=reason,
+            )
+        )
+        if reason in FATAL_REASONS:
+            self.error = lost
+            return Verdict.FAIL
+        self.policy.failed(lost)
+        return self._reconnect_or_fail()
+
+    def _reconnect_or_fail(self) -> Verdict:
+        if self.policy.exhausted:
+            self.error = self.policy.exhausted_error()
+            return Verdict.FAIL
+        return Verdict.RECONNECT
+
+
+def _is_session_loss(error: BaseException) -> bool:
+    """The error only says that the session ended (e.g. ``main``'s call failed because the
+    connection dropped): the session's end decides, not the error."""
+    return isinstance(error, SessionClosed)

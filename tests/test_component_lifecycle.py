@@ -1,0 +1,142 @@
+"""The pure lifecycle rules every driver shares: hooks, declarations, what ends a run."""
+
+from __future__ import annotations
+
+import pytest
+
+import wamp_core as wc
+
+
+def _lifecycle(**overrides: object) -> wc.Lifecycle:
+    transport = {"url": "rs://127.0.0.1:1", "max_retries": 2, "initial_retry_delay": 1.0}
+    transport.update(overrides.pop("transport", {}))  # type: ignore[call-overload]
+    transports = wc.parse_transports(transport)
+    return wc.Lifecycle(transports, **overrides)  # type: ignore[arg-type]
+
+
+def _joined(lifecycle: wc.Lifecycle) -> wc.Lifecycle:
+    assert lifecycle.next_attempt() is not None
+    lifecycle.joined()
+    return lifecycle
+
+
+LOST = wc.CloseDetails(wc.CloseDetails.REASON_TRANSPORT_LOST)
+
+
+def test_hooks_keep_order_and_refuse_unknown_names() -> None:
+    hooks = wc.Hooks()
+    calls: list[str] = []
+    first = hooks.on("join", lambda: calls.append("first"))
+    hooks.on("join", lambda: calls.append("second"))
+    for listener in hooks.listeners("join"):
+        listener()
+    assert calls == ["first", "second"]
+    hooks.off("join", first)
+    assert len(hooks.listeners("join")) == 1
+    hooks.off("join")
+    assert hooks.listeners("join") == ()
+    with pytest.raises(wc.ConfigurationError, match="unknown hook 'joined'"):
+        hooks.on("joined", print)
+    with pytest.raises(wc.ConfigurationError, match="unknown hook"):
+        hooks.off("nope")
+    with pytest.raises(wc.ConfigurationError, match="must be callable"):
+        hooks.on("ready", 3)  # type: ignore[type-var]
+    assert set(wc.HOOKS) == {"connect", "join", "ready", "leave", "disconnect", "connectfailure"}
+    assert wc.ORDER.index("restore") < wc.ORDER.index("on_join") < wc.ORDER.index("main")
+
+
+def test_declarations_check_their_options() -> None:
+    wc.Declaration("register", "a.b", print, wc.RegisterOptions())
+    wc.Declaration("subscribe", "a.b", print, wc.SubscribeOptions())
+    with pytest.raises(wc.ConfigurationError, match="must be RegisterOptions"):
+        wc.Declaration("register", "a.b", print, wc.SubscribeOptions())
+    with pytest.raises(wc.ConfigurationError, match="must be callable"):
+        wc.Declaration("subscribe", "a.b", "print")  # type: ignore[arg-type]
+
+
+def test_main_returned_or_stop_is_done() -> None:
+    assert _joined(_lifecycle()).session_ended(main_returned=True) is wc.Verdict.DONE
+    lifecycle = _joined(_lifecycle())
+    lifecycle.stop()
+    assert lifecycle.session_ended(close=LOST) is wc.Verdict.DONE
+    assert lifecycle.next_attempt() is None
+    assert lifecycle.error is None
+
+
+def test_an_error_ends_the_run_unless_is_fatal_says_retry() -> None:
+    lifecycle = _joined(_lifecycle())
+    error = ValueError("bug in main")
+    assert lifecycle.session_ended(error=error) is wc.Verdict.FAIL
+    assert lifecycle.error is error
+    retried = _joined(_lifecycle(is_fatal=lambda exc: False))
+    assert retried.session_ended(error=error) is wc.Verdict.RECONNECT
+    attempt = retried.next_attempt()
+    assert attempt is not None
+    assert attempt.delay > 0  # counted like a failed attempt
+    fatal = _joined(_lifecycle(is_fatal=lambda exc: True))
+    assert fatal.session_ended(error=error) is wc.Verdict.FAIL
+
+
+def test_session_loss_reconnects_and_a_fatal_reason_fails() -> None:
+    lifecycle = _joined(_lifecycle())
+    # main failed only because the session went: the close decides
+    lost_call = wc.SessionClosed("gone", reason=wc.CloseDetails.REASON_TRANSPORT_LOST)
+    assert lifecycle.session_ended(error=lost_call, close=LOST) is wc.Verdict.RECONNECT
+    kicked = _joined(_lifecycle())
+    close = wc.CloseDetails("wamp.error.not_authorized", "revoked")
+    assert kicked.session_ended(close=close) is wc.Verdict.FAIL
+    assert isinstance(kicked.error, wc.SessionClosed)
+    assert "not_authorized" in str(kicked.error)
+    assert "revoked" in str(kicked.error)
+    shutdown = _joined(_lifecycle())
+    close = wc.CloseDetails("wamp.close.system_shutdown")
+    assert shutdown.session_ended(close=close) is wc.Verdict.RECONNECT
+
+
+def test_a_local_leave_is_done_but_a_local_protocol_violation_reconnects() -> None:
+    left = _joined(_lifecycle())
+    close = wc.CloseDetails("wamp.close.normal", local=True)
+    assert left.session_ended(close=close) is wc.Verdict.DONE
+    violated = _joined(_lifecycle())
+    close = wc.CloseDetails("wamp.error.protocol_violation", "bad", local=True)
+    assert violated.session_ended(close=close) is wc.Verdict.RECONNECT
+
+
+def test_failed_attempts_exhaust_the_policy() -> None:
+    lifecycle = _lifecycle(transport={"max_retries": 1})
+    for _ in range(2):
+        assert lifecycle.next_attempt() is not None
+        lifecycle.attempt_failed(OSError("refused"))
+    assert lifecycle.next_attempt() is None
+    assert isinstance(lifecycle.error, wc.ReconnectExhausted)
+    assert "refused" in str(lifecycle.error)
+
+
+def test_repeated_losses_exhaust_the_policy() -> None:
+    lifecycle = _joined(_lifecycle(transport={"max_retries": 0}))
+    assert lifecycle.session_ended(close=LOST) is wc.Verdict.FAIL
+    assert isinstance(lifecycle.error, wc.ReconnectExhausted)
+    assert lifecycle.joins == 1
+
+
+def test_component_config_defaults() -> None:
+    assert wc.ComponentConfig() == wc.ComponentConfig("realm1", None)
+
+
+def test_local_options_are_validated_and_never_on_the_wire() -> None:
+    with pytest.raises(wc.LocalProtocolError, match="cancel_mode"):
+        wc.CallOptions(cancel_mode="later")  # type: ignore[arg-type]
+    for bad in ("not an identifier", "", 3):
+        with pytest.raises(wc.LocalProtocolError, match="details_arg"):
+            wc.RegisterOptions(details_arg=bad)  # type: ignore[arg-type]
+        with pytest.raises(wc.LocalProtocolError, match="details_arg"):
+            wc.SubscribeOptions(details_arg=bad)  # type: ignore[arg-type]
+    for name in ("queue_size", "concurrency"):
+        for value in (0, -1, 1.5, True):
+            with pytest.raises(wc.LocalProtocolError, match=name):
+                wc.SubscribeOptions(**{name: value})  # type: ignore[arg-type]
+    features = frozenset({"call_canceling", "pattern_based_subscription"})
+    assert wc.CallOptions(cancel_mode="skip").to_options(features) == {}
+    assert wc.RegisterOptions(details_arg="info").to_options(features) == {}
+    local = wc.SubscribeOptions(details_arg="d", queue_size=5, concurrency=2)
+    assert local.to_options(features) == {}
