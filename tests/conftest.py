@@ -27,6 +27,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.crossbar)
 
 
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    """Every ``@pytest.mark.anyio`` test runs on asyncio and on trio."""
+    backend = request.param
+    assert isinstance(backend, str)
+    return backend
+
+
 @pytest.fixture(scope="session")
 def crossbar() -> Iterator[CrossbarRouter]:
     """One running Crossbar.io router shared by the whole test session."""

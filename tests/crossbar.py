@@ -343,8 +343,11 @@ class CrossbarRouter:
         """Whether the crossbar executable exists."""
         return self.executable.is_file() and os.access(self.executable, os.X_OK)
 
-    def start(self) -> None:
-        """Write the config, start Crossbar, and wait until every port is ready."""
+    def start(self, *, same_ports: bool = False) -> None:
+        """Write the config, start Crossbar, and wait until every port is ready.
+
+        ``same_ports``: listen on the ports of the previous start (a router restart), else on
+        free ones. Returns only once every listener accepts."""
         if self._proc is not None:
             raise CrossbarError("already started")
         if not self.available():
@@ -356,7 +359,8 @@ class CrossbarRouter:
         self.unix_path = str(self.node_dir / "router.sock")
         if len(self.unix_path) >= 100:
             raise CrossbarError(f"unix socket path too long: {self.unix_path}")
-        self.rs_port, self.ws_port, self.wss_port, self.rss_port = free_tcp_ports(4)
+        if not (same_ports and self.rs_port):
+            self.rs_port, self.ws_port, self.wss_port, self.rss_port = free_tcp_ports(4)
         cbdir = self.node_dir / ".crossbar"
         cbdir.mkdir()
         self.ca_path = self.node_dir / TLS_CA_FILE
@@ -447,6 +451,15 @@ class CrossbarRouter:
         text = self.log_path.read_text(encoding="utf-8", errors="replace")
         tail = "\n".join(text.splitlines()[-lines:])
         return f"--- tail of {self.log_path} ---\n{tail}"
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group at once (a crash: no goodbye to anyone)."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            self._signal_group(proc, signal.SIGKILL)
+            proc.wait(timeout=STOP_TIMEOUT)
+        self._proc = proc
+        self.stop()
 
     def stop(self, *, keep_dir: bool = False) -> None:
         """SIGTERM the process group, wait, then SIGKILL; remove the node dir."""

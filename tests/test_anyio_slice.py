@@ -18,13 +18,6 @@ pytestmark = pytest.mark.anyio
 TIMEOUT = 20
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    backend = request.param
-    assert isinstance(backend, str)
-    return backend
-
-
 #: Transport kind -> transport (as parse_transports takes it) for the router.
 TRANSPORTS: dict[str, Callable[[CrossbarRouter], Any]] = {
     "rawsocket-cbor": lambda cb: {"type": "rawsocket", "url": cb.rs_url, "serializer": "cbor"},
@@ -137,7 +130,9 @@ async def test_subscribe_and_publish(transport: Any) -> None:
             sub = await subscriber.subscribe(on_event, _uri("topic"))
             sub2 = await subscriber.subscribe(lambda *a, **k: plain.append(a), _uri("topic"))
             for i in range(count):
-                publication = await publisher.publish(_uri("topic"), i, acknowledge=True, n=i)
+                publication = await publisher.publish(
+                    _uri("topic"), i, n=i, options=wc.PublishOptions(acknowledge=True)
+                )
                 assert isinstance(publication, int)
             await got_all.wait()
             await _until(lambda: len(plain) == count)
@@ -146,7 +141,9 @@ async def test_subscribe_and_publish(transport: Any) -> None:
 
             # Unsubscribing one handler keeps the other; the last one ends the subscription.
             await sub.unsubscribe()
-            await publisher.publish(_uri("topic"), "after", acknowledge=True)
+            await publisher.publish(
+                _uri("topic"), "after", options=wc.PublishOptions(acknowledge=True)
+            )
             await _until(lambda: len(plain) == count + 1)
             assert plain[-1] == ("after",)
             await sub2.unsubscribe()
@@ -166,7 +163,7 @@ async def test_publish_to_self_is_excluded_by_default(transport: Any) -> None:
         async with wamp_anyio.connect(transport, realm="realm1") as session:
             seen: list[Any] = []
             await session.subscribe(lambda *a: seen.append(a), _uri("self"))
-            await session.publish(_uri("self"), 1, acknowledge=True)
+            await session.publish(_uri("self"), 1, options=wc.PublishOptions(acknowledge=True))
             await anyio.sleep(0.2)
             assert seen == []  # WAMP: the publisher is excluded unless exclude_me=False
 

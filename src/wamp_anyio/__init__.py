@@ -1,30 +1,40 @@
 """anyio driver for :mod:`wamp_core` (asyncio and trio).
 
-A first slice: :func:`connect` joins a realm and yields a :class:`Session` (call, publish,
-register, subscribe, leave). ``async with wamp_anyio.connect("rs://127.0.0.1:8080",
-realm="realm1") as session: ...``
+:class:`Component` is Autobahn's component (connect, join, restore, ``main``, reconnect);
+:func:`run` runs components until done or Ctrl-C. :func:`connect` gives one joined
+:class:`Session` for an ``async with``:
+``async with wamp_anyio.connect("rs://127.0.0.1:8080", realm="realm1") as session: ...``
 """
 
+from ._component import DEFAULT_TRANSPORT as DEFAULT_TRANSPORT, Component as Component
+from ._connect import connect as connect
+from ._run import run as run
 from ._session import (
     CLOSE_TIMEOUT as CLOSE_TIMEOUT,
+    DEFAULT_WEBSOCKET_PING_INTERVAL as DEFAULT_WEBSOCKET_PING_INTERVAL,
     SEND_TIMEOUT as SEND_TIMEOUT,
     Authentication as Authentication,
     Handler as Handler,
+    ProgressiveCall as ProgressiveCall,
     Registration as Registration,
     Session as Session,
     Subscription as Subscription,
-    connect as connect,
 )
 from ._transport import open_stream as open_stream
 
 __all__ = [
     "CLOSE_TIMEOUT",
+    "DEFAULT_TRANSPORT",
+    "DEFAULT_WEBSOCKET_PING_INTERVAL",
     "SEND_TIMEOUT",
     "Authentication",
+    "Component",
     "Handler",
+    "ProgressiveCall",
     "Registration",
     "Session",
     "Subscription",
     "connect",
     "open_stream",
+    "run",
 ]

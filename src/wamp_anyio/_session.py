@@ -1,11 +1,13 @@
 """A joined WAMP session over one anyio byte stream (asyncio or trio).
 
-Tasks, all in one task group owned by :func:`connect`'s ``async with``:
+Tasks, all in the task group of the connection that owns the session:
 
 * the reader: receives bytes and feeds the connection (``receive_data``/``receive_eof``), sends
   what that produced, then resolves waiters and routes events and invocations;
-* the event deliverer: runs subscription handlers one at a time, in arrival order;
-* one task per invocation: runs the procedure handler and sends its answer.
+* per subscription, ``concurrency`` (default 1) deliverers running its handler over a bounded
+  queue, in arrival order;
+* one task per invocation: runs the procedure handler and sends its answer;
+* the keepalive (WebSocket pings), when enabled.
 
 Every write (commands, invocation answers, what received data produced) holds one lock around
 producing the bytes *and* sending them, so frames never interleave and bytes go out in the
@@ -14,18 +16,19 @@ order the connection made them. The send itself is shielded from the caller's ca
 that fails, times out or is interrupted anyway ends the connection: the stream is in an
 unknown state.
 
-Which event ends which request, and how, is :class:`wamp_core.RequestTracker`'s business; when
-the connection ends every pending request fails at once with :class:`wamp_core.SessionClosed`.
+Which event ends which request, and how, is :class:`wamp_core.RequestTracker`'s business; how a
+handler is called, :class:`wamp_core.HandlerSpec`'s; when the connection ends every pending
+request fails at once with :class:`wamp_core.SessionClosed`.
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import inspect
 import logging
-import math
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from types import TracebackType
 from typing import Any, TypeAlias
 
 import anyio
@@ -35,9 +38,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 import wamp_core as wc
 from wamp_core import auth, events as ev
 
-from ._transport import open_stream
-
-__all__ = ["Registration", "Session", "Subscription", "connect"]
+__all__ = ["ProgressiveCall", "Registration", "Session", "Subscription"]
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +47,29 @@ Handler: TypeAlias = Callable[..., Any]
 #: Authentication settings: Autobahn-style ``{method: config}`` or authenticators.
 Authentication: TypeAlias = Mapping[str, Mapping[str, Any]] | Sequence[auth.Authenticator]
 
-#: Seconds :func:`connect` waits, on exit, for the session to leave and the transport to close.
+#: Seconds a session waits, when it is closed, for the leave and the transport's close.
 CLOSE_TIMEOUT = 5.0
 #: Seconds one write may take before the connection is given up (the peer stopped reading).
 SEND_TIMEOUT = 30.0
 _RECEIVE_SIZE = 65536
-_Delivery: TypeAlias = tuple[Handler, list[Any], dict[str, Any]]
+_Delivery: TypeAlias = tuple[list[Any], dict[str, Any], wc.EventDetails]
 
 
 class _Waiter:
-    """One request's waiter: resolved once, by the reader (or the end of the session)."""
+    """One request's waiter: resolved once, by the reader (or the end of the session).
 
-    __slots__ = ("_event", "_outcome", "on_success")
+    A progressive call's waiter also queues the intermediate results (``chunks``) for the
+    caller's task, which consumes them in order.
+    """
 
-    def __init__(self, on_success: Callable[[Any], None] | None = None) -> None:
+    __slots__ = ("_chunks", "_event", "_outcome", "on_success")
+
+    def __init__(
+        self, on_success: Callable[[Any], None] | None = None, *, progressive: bool = False
+    ) -> None:
         self._event = anyio.Event()
         self._outcome: wc.Outcome | None = None
+        self._chunks: deque[wc.CallResult] | None = deque() if progressive else None
         #: Run by the reader when the request succeeds, before any later event is handled.
         self.on_success = on_success
 
@@ -72,8 +80,28 @@ class _Waiter:
                 self.on_success(outcome.value)
             self._event.set()
 
+    def progress(self, result: wc.CallResult) -> None:
+        if self._chunks is not None and self._outcome is None:
+            self._chunks.append(result)
+            self._event.set()
+
+    async def next_chunk(self) -> wc.CallResult | None:
+        """The next intermediate result; ``None`` once the request has ended."""
+        assert self._chunks is not None
+        while True:
+            if self._chunks:
+                return self._chunks.popleft()
+            if self._outcome is not None:
+                return None
+            self._event = anyio.Event()
+            await self._event.wait()
+
     async def wait(self) -> Any:
         await self._event.wait()
+        assert self._outcome is not None
+        return self._outcome.unwrap()
+
+    def unwrap(self) -> Any:
         assert self._outcome is not None
         return self._outcome.unwrap()
 
@@ -81,11 +109,16 @@ class _Waiter:
 class Registration:
     """A procedure registered by :meth:`Session.register`."""
 
-    def __init__(self, session: Session, procedure: str, handler: Handler) -> None:
+    def __init__(self, session: Session, procedure: str, spec: wc.HandlerSpec) -> None:
         self.session = session
         self.procedure = procedure
-        self.handler = handler
+        self.spec = spec
         self.id: int | None = None
+        self.active = False
+
+    @property
+    def handler(self) -> Handler:
+        return self.spec.handler
 
     def __repr__(self) -> str:
         return f"<Registration {self.procedure!r} id={self.id}>"
@@ -95,14 +128,29 @@ class Registration:
 
 
 class Subscription:
-    """A subscription made by :meth:`Session.subscribe`."""
+    """A subscription made by :meth:`Session.subscribe`.
 
-    def __init__(self, session: Session, topic: str, handler: Handler) -> None:
+    Its events wait in a queue of ``SubscribeOptions.queue_size``; when the handler falls that
+    far behind, newer events are dropped (counted in :attr:`dropped`, logged as a warning)
+    instead of memory growing or the whole session stalling.
+    """
+
+    def __init__(
+        self, session: Session, topic: str, spec: wc.HandlerSpec, options: wc.SubscribeOptions
+    ) -> None:
         self.session = session
         self.topic = topic
-        self.handler = handler
+        self.spec = spec
+        self.options = options
         self.id: int | None = None
         self.active = False
+        #: Events dropped because the queue was full.
+        self.dropped = 0
+        self._send: MemoryObjectSendStream[_Delivery] | None = None
+
+    @property
+    def handler(self) -> Handler:
+        return self.spec.handler
 
     def __repr__(self) -> str:
         return f"<Subscription {self.topic!r} id={self.id}>"
@@ -110,14 +158,111 @@ class Subscription:
     async def unsubscribe(self) -> None:
         await self.session._unsubscribe(self)
 
+    def _deliver(self, delivery: _Delivery) -> None:
+        send = self._send
+        if send is None:
+            return
+        try:
+            send.send_nowait(delivery)
+        except anyio.WouldBlock:
+            self.dropped += 1
+            if self.dropped & (self.dropped - 1) == 0:  # 1, 2, 4, 8...: say it, not flood
+                log.warning(
+                    "%r: the handler is %d events behind; %d event(s) dropped so far",
+                    self,
+                    self.options.queue_size,
+                    self.dropped,
+                )
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            pass  # the subscription is going away
+
+    def _stop(self) -> None:
+        """No more events for this subscription (queued ones are still handled)."""
+        self.active = False
+        if self._send is not None:
+            self._send.close()
+            self._send = None
+
+
+class ProgressiveCall:
+    """A call whose progressive results are iterated: ``async with session.iter_call(...) as
+    results: async for result in results: ...``.
+
+    Every item is a :class:`wamp_core.CallResult`; the last one has ``progress=False``.
+    Leaving the ``async with`` (or :meth:`aclose`) before the end cancels the call.
+    """
+
+    def __init__(
+        self, session: Session, procedure: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+        options: wc.CallOptions,
+    ) -> None:  # fmt: skip
+        self._session = session
+        self._procedure = procedure
+        self._args = args
+        self._kwargs = kwargs
+        self._options = options
+        self._request: tuple[int, _Waiter] | None = None
+        self._done = False
+
+    async def __aenter__(self) -> ProgressiveCall:
+        await self._start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        await self.aclose()
+
+    def __aiter__(self) -> ProgressiveCall:
+        return self
+
+    async def _start(self) -> tuple[int, _Waiter]:
+        if self._request is None:
+            self._request = await self._session._issue_call(
+                self._procedure, self._args, self._kwargs, self._options, progressive=True,
+                whole_result=True,
+            )  # fmt: skip
+        return self._request
+
+    async def __anext__(self) -> wc.CallResult:
+        if self._done:
+            raise StopAsyncIteration
+        request_id, waiter = await self._start()
+        try:
+            chunk = await self._session._within_deadline(
+                request_id, waiter, self._options, waiter.next_chunk
+            )
+        except BaseException:
+            self._done = True
+            raise
+        if chunk is not None:
+            return chunk  # type: ignore[no-any-return]
+        self._done = True
+        result = waiter.unwrap()
+        assert isinstance(result, wc.CallResult)
+        return result
+
+    async def aclose(self) -> None:
+        """Cancel the call if it has not ended."""
+        if self._request is not None and not self._done:
+            self._done = True
+            await self._session._abandon_call(self._request[0], self._options.cancel_mode)
+
 
 class Session:
-    """A joined WAMP session; made by :func:`connect`, valid inside its ``async with``."""
+    """A WAMP session; joined by :func:`connect` or a :class:`Component` (one per connection).
 
-    def __init__(self, conn: wc.Connection, stream: ByteStream, task_group: TaskGroup) -> None:
-        self._conn = conn
-        self._stream = stream
-        self._tg = task_group
+    ``session_factory(config)`` may build a subclass; the driver attaches it to a connection.
+    """
+
+    transport: wc.TransportConfig
+    _conn: wc.Connection
+    _stream: ByteStream
+    _tg: TaskGroup
+
+    def __init__(self, config: wc.ComponentConfig | None = None) -> None:
+        self.config = config if config is not None else wc.ComponentConfig()
         self._write_lock = anyio.Lock()
         self._tracker: wc.RequestTracker[_Waiter] = wc.RequestTracker()
         self._join = _Waiter()
@@ -130,83 +275,237 @@ class Session:
         #: Running invocations (request ID -> the handler's cancel scope), for INTERRUPT.
         self._invocations: dict[int, anyio.CancelScope] = {}
         self._subscriptions: dict[int, list[Subscription]] = {}
-        self._deliveries: MemoryObjectSendStream[_Delivery]
-        self._delivery_queue: MemoryObjectReceiveStream[_Delivery]
-        self._deliveries, self._delivery_queue = anyio.create_memory_object_stream[_Delivery](
-            math.inf
-        )
         #: Why the reader stopped early (a refused transport handshake, a bug), if it did.
         self.failure: Exception | None = None
+        #: The joined session's details (``None`` until joined).
         self.details: wc.SessionDetails | None = None
+        self._pong = anyio.Event()
+        #: How the session ended (``None`` while it has not).
+        self.close_details: wc.CloseDetails | None = None
 
     def __repr__(self) -> str:
-        return f"<Session {self._conn!r}>"
+        return f"<{type(self).__name__} id={self.session_id} realm={self.config.realm!r}>"
+
+    def _attach(
+        self, transport: wc.TransportConfig, conn: wc.Connection, stream: ByteStream,
+        task_group: TaskGroup,
+    ) -> None:  # fmt: skip
+        self.transport = transport
+        self._conn = conn
+        self._stream = stream
+        self._tg = task_group
 
     @property
     def closed(self) -> bool:
         """The connection has ended: every further command raises SessionClosed."""
         return self._done.is_set() or self._broken
 
+    @property
+    def session_id(self) -> int | None:
+        """The WAMP session ID while joined."""
+        return self.details.session if self.details is not None and not self.closed else None
+
+    def is_attached(self) -> bool:
+        """True while the session is joined (Autobahn's name)."""
+        return self.session_id is not None and self._conn.session.is_joined
+
     # ----------------------------------------------------------------------------------------
-    # The API
+    # Calls
 
-    async def call(self, procedure: str, /, *args: Any, **kwargs: Any) -> Any:
+    async def call(
+        self, procedure: str, /, *args: Any, options: wc.CallOptions | None = None, **kwargs: Any
+    ) -> Any:
         """Call ``procedure``; return its single result, or a :class:`wamp_core.CallResult`
-        when it has several or keyword results (``CallResult.value``).
+        when it has several or keyword results (always with ``CallOptions(details=True)``).
 
-        Raises :class:`wamp_core.ApplicationError` for the callee's (or router's) error and
-        :class:`wamp_core.SessionClosed` when the session ends first.
+        ``options.on_progress`` receives progressive results (``*args, **kwargs``, or the
+        :class:`~wamp_core.CallResult` with ``details=True``; sync or async) in the caller's
+        task, in order. ``options.timeout`` is enforced here too: the call is canceled
+        (``options.cancel_mode``) and :class:`~wamp_core.ApplicationError`
+        ``wamp.error.timeout`` raised. Cancelling the caller cancels the call the same way.
+        Raises :class:`~wamp_core.ApplicationError` for the callee's (or router's) error and
+        :class:`~wamp_core.SessionClosed` when the session ends first.
         """
-        return await self._request(
-            "call", lambda: self._conn.session.call(procedure, args, kwargs or None)
-        )
+        if options is None:
+            request_id, waiter = await self._issue_call(procedure, args, kwargs, None)
+            try:
+                return await waiter.wait()
+            except anyio.get_cancelled_exc_class():
+                await self._abandon_call(request_id, "kill")
+                raise
+        on_progress = options.on_progress
+        request_id, waiter = await self._issue_call(
+            procedure, args, kwargs, options, progressive=on_progress is not None,
+            whole_result=options.details,
+        )  # fmt: skip
+        if on_progress is None:
+            return await self._within_deadline(request_id, waiter, options, waiter.wait)
+
+        async def results() -> Any:
+            while (chunk := await waiter.next_chunk()) is not None:
+                if options.details:
+                    outcome = on_progress(chunk)
+                else:
+                    outcome = on_progress(*chunk.args, **chunk.kwargs)
+                if inspect.isawaitable(outcome):
+                    await outcome
+            return waiter.unwrap()
+
+        return await self._within_deadline(request_id, waiter, options, results)
+
+    def iter_call(
+        self, procedure: str, /, *args: Any, options: wc.CallOptions | None = None, **kwargs: Any
+    ) -> ProgressiveCall:
+        """Call ``procedure`` asking for progressive results, iterated as they arrive::
+
+        async with session.iter_call("com.example.count", 3) as results:
+            async for result in results:  # CallResult; the last has progress=False
+                ...
+        """
+        base = options if options is not None else wc.CallOptions()
+        if not base.wants_progress:
+            base = _with_progress(base)
+        return ProgressiveCall(self, procedure, args, kwargs, base)
+
+    async def _issue_call(
+        self, procedure: str, args: Sequence[Any], kwargs: Mapping[str, Any],
+        options: wc.CallOptions | None, *, progressive: bool = False, whole_result: bool = False,
+    ) -> tuple[int, _Waiter]:  # fmt: skip
+        waiter = _Waiter(progressive=progressive)
+        async with self._write_lock:
+            # A command the transport cannot carry raises here, and nothing was sent.
+            request_id = self._conn.session.call(procedure, args, kwargs or None, options)
+            self._tracker.add(request_id, "call", waiter, whole_result=whole_result)
+            await self._flush()
+        return request_id, waiter
+
+    async def _within_deadline(
+        self, request_id: int, waiter: _Waiter, options: wc.CallOptions,
+        wait: Callable[[], Any],
+    ) -> Any:  # fmt: skip
+        """Run ``wait`` under the call's local deadline; give the call up on timeout or
+        cancellation (CANCEL with the options' mode)."""
+        try:
+            with anyio.move_on_after(options.timeout) as scope:
+                return await wait()
+        except anyio.get_cancelled_exc_class():
+            await self._abandon_call(request_id, options.cancel_mode)
+            raise
+        finally:
+            del waiter  # (the tracker holds it while pending)
+        if scope.cancelled_caught:
+            await self._abandon_call(request_id, options.cancel_mode)
+            raise wc.ApplicationError(
+                wc.ApplicationError.TIMEOUT,
+                f"the call did not end within {options.timeout} s (local deadline)",
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _abandon_call(self, request_id: int, mode: wc.CancelMode) -> None:
+        """Stop waiting for a call: a late answer is dropped; CANCEL goes out (shielded,
+        bounded) when the dealer supports it."""
+        if self._tracker.discard(request_id) is None:
+            return
+        with anyio.move_on_after(CLOSE_TIMEOUT, shield=True):
+            async with self._write_lock:
+                try:
+                    self._conn.session.cancel(request_id, mode)
+                except wc.WampError as exc:
+                    log.debug("call %d not canceled: %s", request_id, exc)
+                self._dispatch(self._conn.take_events())
+                await self._flush()
+
+    # ----------------------------------------------------------------------------------------
+    # Publish, register, subscribe, leave
 
     async def publish(
-        self, topic: str, /, *args: Any, acknowledge: bool = False, **kwargs: Any
+        self,
+        topic: str,
+        /,
+        *args: Any,
+        options: wc.PublishOptions | None = None,
+        **kwargs: Any,
     ) -> int | None:
-        """Publish to ``topic``; with ``acknowledge`` wait for the broker and return the
-        publication ID (``None`` otherwise)."""
-        if not acknowledge:
+        """Publish to ``topic``. With ``PublishOptions(acknowledge=True)`` wait for the broker
+        and return the publication ID (an error raises); otherwise return ``None`` once sent."""
+        if options is None or not options.acknowledge:
             async with self._write_lock:
-                self._conn.session.publish(topic, args, kwargs or None)
+                self._conn.session.publish(topic, args, kwargs or None, options)
                 await self._flush()
             return None
-        options = wc.PublishOptions(acknowledge=True)
         result = await self._request(
             "publish", lambda: self._conn.session.publish(topic, args, kwargs or None, options)
         )
         assert isinstance(result, int)
         return result
 
-    async def register(self, handler: Handler, procedure: str) -> Registration:
-        """Register ``handler`` (sync or async, called with the call's args and kwargs) as
-        ``procedure``. Its return value is the result (a :class:`wamp_core.CallResult` for
-        several or keyword results); an :class:`wamp_core.ApplicationError` it raises reaches
-        the caller as is; any other exception as ``wamp.error.runtime_error`` with its message.
+    async def register(
+        self,
+        handler: Handler,
+        procedure: str,
+        options: wc.RegisterOptions | None = None,
+        *,
+        check_types: bool = False,
+    ) -> Registration:
+        """Register ``handler`` (sync or async function, or async generator for progressive
+        results) as ``procedure``.
+
+        It is called with the call's args and kwargs (and :class:`wamp_core.CallDetails` when
+        asked, see :class:`wamp_core.HandlerSpec`). Its return value is the result (a
+        :class:`wamp_core.CallResult` for several or keyword results); an async generator's
+        values are progressive results, the last one final. An
+        :class:`wamp_core.ApplicationError` it raises reaches the caller as is; any other
+        exception as ``wamp.error.runtime_error`` with its message (no traceback).
+        ``check_types`` answers ``wamp.error.invalid_argument`` for arguments that do not fit
+        the handler's signature and annotations.
         """
-        registration = Registration(self, procedure, handler)
+        spec = wc.HandlerSpec(handler, details=_details_of(options), check_types=check_types)
+        registration = Registration(self, procedure, spec)
 
         def registered(registration_id: int) -> None:
             registration.id = registration_id
+            registration.active = True
             self._registrations[registration_id] = registration
 
         await self._request(
-            "register", lambda: self._conn.session.register(procedure), on_success=registered
+            "register",
+            lambda: self._conn.session.register(procedure, options),
+            on_success=registered,
         )
         return registration
 
-    async def subscribe(self, handler: Handler, topic: str) -> Subscription:
-        """Subscribe ``handler`` (sync or async, called with the event's args and kwargs) to
-        ``topic``. Handlers run one at a time, in the order events arrive."""
-        subscription = Subscription(self, topic, handler)
+    async def subscribe(
+        self,
+        handler: Handler,
+        topic: str,
+        options: wc.SubscribeOptions | None = None,
+        *,
+        check_types: bool = False,
+    ) -> Subscription:
+        """Subscribe ``handler`` (sync or async, called with the event's args and kwargs, and
+        :class:`wamp_core.EventDetails` when asked) to ``topic``.
+
+        Events reach the handler in publication order, one at a time
+        (``SubscribeOptions.concurrency`` allows more); see :class:`Subscription` for what
+        happens when it falls behind. An exception in the handler is logged (``ERROR``, with
+        its traceback, logger ``wamp_anyio``) and the next event is handled.
+        """
+        opts = options if options is not None else wc.SubscribeOptions()
+        spec = wc.HandlerSpec(handler, details=_details_of(opts), check_types=check_types)
+        subscription = Subscription(self, topic, spec, opts)
 
         def subscribed(subscription_id: int) -> None:
             subscription.id = subscription_id
             subscription.active = True
+            send, receive = anyio.create_memory_object_stream[_Delivery](opts.queue_size)
+            subscription._send = send
+            for _ in range(opts.concurrency):
+                self._tg.start_soon(self._deliver_events, subscription, receive.clone())
+            receive.close()
             self._subscriptions.setdefault(subscription_id, []).append(subscription)
 
         await self._request(
-            "subscribe", lambda: self._conn.session.subscribe(topic), on_success=subscribed
+            "subscribe", lambda: self._conn.session.subscribe(topic, opts), on_success=subscribed
         )
         return subscription
 
@@ -224,6 +523,10 @@ class Session:
         :class:`wamp_core.SessionClosed`."""
         self._lost("disconnected")
         await anyio.aclose_forcefully(self._stream)
+
+    async def wait_closed(self) -> None:
+        """Return once the session and its transport have ended."""
+        await self._done.wait()
 
     # ----------------------------------------------------------------------------------------
     # Requests
@@ -245,21 +548,8 @@ class Session:
         try:
             return await waiter.wait()
         except anyio.get_cancelled_exc_class():
-            # The caller gave up: a late answer is dropped, and a call is canceled.
-            if self._tracker.discard(request_id) is not None and kind == "call":
-                await self._cancel_call(request_id)
+            self._tracker.discard(request_id)  # a late answer is dropped
             raise
-
-    async def _cancel_call(self, request_id: int) -> None:
-        """CANCEL (mode ``kill``) an abandoned call, shielded and bounded."""
-        with anyio.move_on_after(CLOSE_TIMEOUT, shield=True):
-            async with self._write_lock:
-                try:
-                    self._conn.session.cancel(request_id, "kill")
-                except wc.WampError as exc:
-                    log.debug("call %d not canceled: %s", request_id, exc)
-                self._dispatch(self._conn.take_events())
-                await self._flush()
 
     async def _unregister(self, registration: Registration) -> None:
         registration_id = registration.id
@@ -267,6 +557,7 @@ class Session:
             raise wc.LocalProtocolError(f"{registration!r} is not registered")
 
         def unregistered(_: int) -> None:
+            registration.active = False
             self._registrations.pop(registration_id, None)
 
         await self._request(
@@ -280,7 +571,7 @@ class Session:
         if subscription_id is None or not subscription.active:
             raise wc.LocalProtocolError(f"{subscription!r} is not subscribed")
         # No more events for this handler from now on, whatever the router answers.
-        subscription.active = False
+        subscription._stop()
         users = self._subscriptions.get(subscription_id, [])
         if subscription in users:
             users.remove(subscription)
@@ -321,14 +612,17 @@ class Session:
     # ----------------------------------------------------------------------------------------
     # Reading
 
-    async def _start(self) -> None:
-        """Send the opening handshake, start the tasks, wait for the session to be joined."""
-        self._tg.start_soon(self._deliver_events)
+    async def _start(self, realm: str, authenticators: Sequence[auth.Authenticator]) -> None:
+        """Send the opening handshake and HELLO, start the reader, wait until joined."""
         async with self._write_lock:
+            self._conn.join(realm, authenticators)
             self._conn.initiate()
             await self._flush()
         self._tg.start_soon(self._read)
         self.details = await self._join.wait()
+        interval, timeout = _keepalive(self.transport)
+        if interval:
+            self._tg.start_soon(self._keepalive, interval, timeout)
 
     async def _read(self) -> None:
         conn = self._conn
@@ -357,8 +651,29 @@ class Session:
             finally:
                 self._finish()
 
+    async def _keepalive(self, interval: float, timeout: float) -> None:
+        """Ping every ``interval`` s; a peer that does not answer within ``timeout`` s is dead:
+        the connection is given up (pending requests fail at once)."""
+        while not self.closed:
+            await anyio.sleep(interval)
+            self._pong = anyio.Event()
+            async with self._write_lock:
+                if self.closed:
+                    return
+                self._conn.ping(b"wamp-py")
+                await self._flush()
+            with anyio.move_on_after(timeout):
+                await self._pong.wait()
+                continue
+            if not self.closed:
+                log.warning("no answer to a ping within %s s: the connection is dead", timeout)
+                self._lost(f"keepalive: no pong within {timeout} s")
+                await anyio.aclose_forcefully(self._stream)
+
     def _finish(self) -> None:
         """Nothing more will arrive: fail whatever still waits (idempotent)."""
+        if self.close_details is None:
+            self.close_details = wc.CloseDetails(wc.CloseDetails.REASON_TRANSPORT_LOST)
         error = self.failure if isinstance(self.failure, wc.WampError) else None
         closed = wc.SessionClosed(
             f"the connection ended{f': {error}' if error else ''}",
@@ -367,79 +682,144 @@ class Session:
         self._join.resolve(wc.Outcome(error=closed))
         for waiter, outcome in self._tracker.close(closed):
             waiter.resolve(outcome)
-        self._deliveries.close()
+        for users in self._subscriptions.values():
+            for subscription in users:
+                subscription._stop()
+        self._subscriptions.clear()
+        for registration in self._registrations.values():
+            registration.active = False
+        self._registrations.clear()
         self._done.set()
 
     def _dispatch(self, events: list[wc.ConnectionEvent]) -> None:
         for event in events:
-            for waiter, outcome in self._tracker.feed(event):
-                waiter.resolve(outcome)
-            if isinstance(event, ev.EventDelivered):
+            if type(event) is ev.EventDelivered:
+                delivery = (event.args, event.kwargs, event.details)
                 for subscription in self._subscriptions.get(event.subscription_id, ()):
-                    # The deliverer is gone only while the session shuts down: drop the event.
-                    with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
-                        self._deliveries.send_nowait(
-                            (subscription.handler, event.args, event.kwargs)
-                        )
-            elif isinstance(event, ev.InvocationReceived):
+                    subscription._deliver(delivery)
+                continue
+            if type(event) is ev.InvocationReceived:
                 if event.continuation:  # progressive call invocations: not in this driver yet
                     log.debug("dropping a further chunk of invocation %d", event.request_id)
                 else:
                     self._tg.start_soon(self._invoke, event)
-            elif isinstance(event, ev.InterruptReceived):
-                scope = self._invocations.get(event.request_id)
-                if scope is not None:
-                    scope.cancel()
-            elif isinstance(event, ev.Joined):
-                self._join.resolve(wc.Outcome(value=event.details))
-            elif isinstance(event, (ev.Aborted, ev.Left)):
-                details = event.details
-                error = wc.SessionClosed(
-                    f"the session ended ({details.reason}): {details.message or ''}",
-                    reason=details.reason,
-                )
-                self._join.resolve(wc.Outcome(error=error))
+                continue
+            if type(event) is ev.CallProgress:
+                waiter = self._tracker.get(event.request_id)
+                if waiter is not None:
+                    waiter.progress(event.result)
+                continue
+            for waiter, outcome in self._tracker.feed(event):
+                waiter.resolve(outcome)
+            self._route_other(event)
 
-    async def _deliver_events(self) -> None:
-        async with self._delivery_queue:
-            async for handler, args, kwargs in self._delivery_queue:
+    def _route_other(self, event: wc.ConnectionEvent) -> None:
+        if isinstance(event, ev.InterruptReceived):
+            scope = self._invocations.get(event.request_id)
+            if scope is not None:
+                scope.cancel()
+        elif isinstance(event, ev.PongReceived):
+            self._pong.set()
+        elif isinstance(event, ev.SubscriptionRevoked):
+            for subscription in self._subscriptions.pop(event.subscription_id, ()):
+                log.warning("%r revoked by the router: %s", subscription, event.reason)
+                subscription._stop()
+        elif isinstance(event, ev.RegistrationRevoked):
+            registration = self._registrations.pop(event.registration_id, None)
+            if registration is not None:
+                log.warning("%r revoked by the router: %s", registration, event.reason)
+                registration.active = False
+        elif isinstance(event, ev.Joined):
+            self._join.resolve(wc.Outcome(value=event.details))
+        elif isinstance(event, (ev.Aborted, ev.Left)):
+            details = event.details
+            self.close_details = details
+            text = f": {details.message}" if details.message else ""
+            error = wc.SessionClosed(
+                f"the session ended ({details.reason}){text}", reason=details.reason
+            )
+            self._join.resolve(wc.Outcome(error=error))
+
+    async def _deliver_events(
+        self, subscription: Subscription, queue: MemoryObjectReceiveStream[_Delivery]
+    ) -> None:
+        spec = subscription.spec
+        async with queue:
+            async for args, kwargs, details in queue:
                 try:
-                    result = handler(*args, **kwargs)
+                    positional, keywords = spec.arguments(args, kwargs, details)
+                    result = spec.handler(*positional, **keywords)
                     if inspect.isawaitable(result):
                         await result
                 except Exception:
-                    log.exception("event handler %r failed", handler)
+                    log.exception("event handler of %r failed", subscription)
 
     async def _invoke(self, event: ev.InvocationReceived) -> None:
         registration = self._registrations.get(event.registration_id)
+        request_id = event.request_id
         value: Any = None
         error: Exception | None = None
         with anyio.CancelScope() as scope:
-            self._invocations[event.request_id] = scope
+            self._invocations[request_id] = scope
             try:
                 if registration is None:
                     raise wc.ApplicationError(wc.ApplicationError.NO_SUCH_REGISTRATION)
-                value = registration.handler(*event.args, **event.kwargs)
-                if inspect.isawaitable(value):
-                    value = await value
+                spec = registration.spec
+                positional, keywords = spec.arguments(event.args, event.kwargs, event.details)
+                if spec.is_async_generator:
+                    value = await self._stream_results(
+                        request_id, spec.handler(*positional, **keywords), event.details
+                    )
+                else:
+                    value = spec.handler(*positional, **keywords)
+                    if inspect.isawaitable(value):
+                        value = await value
             except Exception as exc:
                 error = exc
             finally:
-                self._invocations.pop(event.request_id, None)
+                self._invocations.pop(request_id, None)
         if scope.cancelled_caught:  # INTERRUPT: answer canceled (moot after killnowait)
             error = wc.ApplicationError(wc.ApplicationError.CANCELED)
         async with self._write_lock:
             try:
-                wc.answer_invocation(self._conn.session, event.request_id, value=value, error=error)
+                wc.answer_invocation(self._conn.session, request_id, value=value, error=error)
             except wc.SessionClosed:
                 return
             await self._flush()
+
+    async def _stream_results(
+        self, request_id: int, results: AsyncIterator[Any], details: wc.CallDetails
+    ) -> Any:
+        """Send an async generator's values as progressive results; return the last (final).
+
+        When the caller did not ask for progressive results, only the last value goes out.
+        """
+        previous: Any = None
+        started = False
+        try:
+            async for value in results:
+                if started and details.receive_progress:
+                    args, kwargs = wc.invocation_result(previous)
+                    async with self._write_lock:
+                        if not self._conn.session.yield_result(
+                            request_id, args, kwargs, progress=True
+                        ):
+                            break  # the invocation is closed (killnowait, session ended)
+                        await self._flush()
+                previous, started = value, True
+        finally:
+            aclose = getattr(results, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        return previous
 
     async def _shutdown(self) -> None:
         """Leave (bounded by :data:`CLOSE_TIMEOUT`, even when cancelled) and stop reading."""
         try:
             with anyio.move_on_after(CLOSE_TIMEOUT, shield=True):
-                if not self.closed:
+                # Joined: say goodbye and wait for the answer. Not joined (the handshake or the
+                # join was interrupted): nothing to wait for, close at once.
+                if not self.closed and self._conn.session.is_joined:
                     await self.leave()
         except wc.WampError as exc:  # GOODBYE could not go: just close
             log.debug("could not leave: %s", exc)
@@ -448,62 +828,28 @@ class Session:
             self._finish()
 
 
-def _join_failure(session: Session, exc: Exception) -> Exception:
-    """What :func:`connect` raises when the session could not be joined."""
-    if session.failure is not None:
-        return session.failure  # a refused transport handshake (or a bug) says more
-    if isinstance(exc, wc.SessionClosed) and exc.reason == wc.CloseDetails.REASON_TRANSPORT_LOST:
-        error = wc.TransportError(f"the connection ended before the session was joined: {exc}")
-        error.__cause__ = exc
-        return error
-    return exc
+def _details_of(options: wc.RegisterOptions | wc.SubscribeOptions | None) -> bool | str:
+    if options is None:
+        return False
+    return options.details_arg or options.details
 
 
-def _authenticators(authentication: Authentication | None) -> list[auth.Authenticator]:
-    if authentication is None:
-        return []
-    if isinstance(authentication, Mapping):
-        return [auth.create_authenticator(name, cfg) for name, cfg in authentication.items()]
-    return list(authentication)
+def _with_progress(options: wc.CallOptions) -> wc.CallOptions:
+    return dataclasses.replace(options, receive_progress=True)
 
 
-@asynccontextmanager
-async def connect(
-    transport: wc.TransportSpec | Sequence[wc.TransportSpec],
-    *,
-    realm: str = "realm1",
-    authentication: Authentication | None = None,
-) -> AsyncIterator[Session]:
-    """Connect, join ``realm`` and yield the :class:`Session`; leave and close on exit.
+#: Seconds between WebSocket keepalive pings unless the transport's options say otherwise.
+DEFAULT_WEBSOCKET_PING_INTERVAL = 10.0
 
-    ``transport`` is anything :func:`wamp_core.parse_transports` takes (the first transport is
-    used). ``authentication`` is Autobahn-style ``{method: config}`` or a list of
-    :class:`wamp_core.auth.Authenticator`. Raises :class:`wamp_core.TransportError` when the
-    connection cannot be made (:class:`wamp_core.HandshakeError` when the router refuses the
-    transport) and :class:`wamp_core.SessionClosed` when the join is refused.
+
+def _keepalive(transport: wc.TransportConfig) -> tuple[float, float]:
+    """Keepalive ping interval and pong timeout (seconds; interval 0: off).
+
+    The transport's ``auto_ping_interval``/``auto_ping_timeout`` options; by default every
+    :data:`DEFAULT_WEBSOCKET_PING_INTERVAL` s on WebSocket, and off on RawSocket (Crossbar does
+    not answer RawSocket pings). The timeout defaults to the interval.
     """
-    config = wc.parse_transports(transport)[0]
-    authenticators = _authenticators(authentication)
-    stream, channel_ids = await open_stream(config)
-    failure: Exception | None = None
-    async with stream:
-        conn = wc.make_connection(
-            config, realm=realm, authenticators=authenticators, channel_ids=channel_ids
-        )
-        async with anyio.create_task_group() as tg:
-            session = Session(conn, stream, tg)
-            try:
-                try:
-                    await session._start()
-                except Exception as exc:  # the join failed; raised below, not in a group
-                    failure = _join_failure(session, exc)
-                else:
-                    try:
-                        yield session
-                    except Exception as exc:  # re-raised below, not wrapped in a group
-                        failure = exc
-            finally:
-                await session._shutdown()
-                tg.cancel_scope.cancel()
-    if failure is not None:
-        raise failure
+    default = DEFAULT_WEBSOCKET_PING_INTERVAL if transport.type == "websocket" else 0.0
+    interval = float(transport.options.get("auto_ping_interval", default))
+    timeout = float(transport.options.get("auto_ping_timeout", 0)) or interval
+    return interval, timeout

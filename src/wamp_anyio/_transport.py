@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import socket
+import ssl
+from typing import Any
 
 import anyio
 from anyio.abc import ByteStream, SocketAttribute
-from anyio.streams.tls import TLSAttribute
+from anyio.streams.tls import TLSAttribute, TLSStream
 
 import wamp_core as wc
 
@@ -16,8 +18,10 @@ __all__ = ["open_stream"]
 async def open_stream(transport: wc.TransportConfig) -> tuple[ByteStream, dict[str, bytes]]:
     """Connect to ``transport``'s endpoint; return the stream and its TLS channel ids.
 
-    The endpoint's ``timeout`` bounds the connect (TCP and TLS handshake). Failures raise
-    :class:`wamp_core.TransportError` (the ``OSError`` or TLS error chained).
+    The endpoint's ``timeout`` bounds the connect (TCP, proxy tunnel, TLS handshake). Through a
+    ``proxy``: TCP to the proxy, HTTP ``CONNECT`` to the endpoint, then TLS with the endpoint.
+    Failures raise :class:`wamp_core.TransportError` (the ``OSError`` or TLS error chained;
+    :class:`wamp_core.HandshakeError` when the proxy refuses).
     """
     endpoint = transport.endpoint
     stream: ByteStream
@@ -27,7 +31,9 @@ async def open_stream(transport: wc.TransportConfig) -> tuple[ByteStream, dict[s
                 stream = await anyio.connect_unix(endpoint.path)
                 return stream, {}
             context = wc.ssl_context_for(transport)
-            if context is None:
+            if transport.proxy is not None:
+                stream = await _through_proxy(transport, context)
+            elif context is None:
                 stream = await anyio.connect_tcp(endpoint.host, endpoint.port)
             else:
                 stream = await anyio.connect_tcp(
@@ -41,9 +47,37 @@ async def open_stream(transport: wc.TransportConfig) -> tuple[ByteStream, dict[s
                 )
     except TimeoutError as exc:
         raise wc.TransportError(f"connecting to {endpoint.describe()} timed out") from exc
-    except (OSError, anyio.BrokenResourceError) as exc:
+    except wc.HandshakeError:
+        raise
+    except (OSError, anyio.BrokenResourceError, anyio.EndOfStream) as exc:
         raise wc.TransportError(f"cannot connect to {endpoint.describe()}: {exc}") from exc
-    sock = stream.extra(SocketAttribute.raw_socket)
+    sock = stream.extra(SocketAttribute.raw_socket)  # the proxy's socket, through a proxy
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     binding = stream.extra(TLSAttribute.channel_binding_tls_unique, None)
     return stream, wc.channel_ids(binding) if binding else {}
+
+
+async def _through_proxy(transport: wc.TransportConfig, context: ssl.SSLContext | None) -> Any:
+    """TCP to the proxy, ``CONNECT`` to the endpoint, then TLS with the endpoint (if any)."""
+    proxy = transport.proxy
+    endpoint = transport.endpoint
+    assert proxy is not None and isinstance(endpoint, wc.TcpEndpoint)
+    stream: Any = await anyio.connect_tcp(proxy.host, proxy.port)
+    try:
+        tunnel = wc.ProxyTunnel(endpoint.host, endpoint.port)
+        await stream.send(tunnel.request())
+        while (rest := tunnel.receive_data(await stream.receive())) is None:
+            pass
+        if rest:
+            raise wc.HandshakeError("the proxy sent data before the tunnel carried any")
+        if context is not None:
+            stream = await TLSStream.wrap(
+                stream,
+                hostname=wc.server_hostname_for(transport),
+                ssl_context=context,
+                standard_compatible=False,
+            )
+    except BaseException:
+        await anyio.aclose_forcefully(stream)
+        raise
+    return stream

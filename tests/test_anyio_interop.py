@@ -1,0 +1,106 @@
+"""Interop: an Autobahn|Python component (PyPI ``autobahn``, asyncio) and a wamp_anyio
+component on the same Crossbar.io, each calling the other and receiving the other's events."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import anyio
+import pytest
+
+import wamp_anyio
+import wamp_core as wc
+from crossbar import CrossbarRouter
+
+pytestmark = pytest.mark.anyio
+
+pytest.importorskip("autobahn", reason="the bench extra installs Autobahn|Python")
+
+AUTOBAHN_PEER = """
+import sys
+from autobahn.asyncio.component import Component, run
+from autobahn.wamp.types import PublishOptions
+
+component = Component(
+    transports=[{"type": "websocket", "url": sys.argv[1], "serializers": [sys.argv[2]]}],
+    realm="realm1",
+)
+
+@component.register("com.interop.autobahn.add")
+def add(a, b, **kwargs):
+    return a + b + kwargs.get("extra", 0)
+
+@component.subscribe("com.interop.ours.event")
+def on_ours(*args, **kwargs):
+    print("autobahn got event", args, sorted(kwargs.items()), flush=True)
+
+@component.on_ready
+async def ready(session):
+    result = await session.call("com.interop.ours.mul", 6, 7)
+    print("autobahn got result", result, flush=True)
+    await session.publish(
+        "com.interop.autobahn.event", "from autobahn", n=1,
+        options=PublishOptions(acknowledge=True),
+    )
+    print("autobahn ready", flush=True)
+
+run([component], log_level="warn")
+"""
+
+
+@pytest.mark.parametrize("serializer", ["json", "msgpack"])
+async def test_autobahn_peer_both_directions(
+    crossbar: CrossbarRouter, anyio_backend: str, serializer: str
+) -> None:
+    events: list[tuple[list[Any], dict[str, Any]]] = []
+    component = wamp_anyio.Component(transports=crossbar.ws_url)
+    component.register("com.interop.ours.mul")(lambda a, b: a * b)
+
+    @component.subscribe("com.interop.autobahn.event")
+    def on_event(*args: Any, **kwargs: Any) -> None:
+        events.append((list(args), kwargs))
+
+    with anyio.fail_after(60):
+        async with component:
+            session = await component.wait_ready()
+            peer = await anyio.open_process(
+                [sys.executable, "-c", AUTOBAHN_PEER, crossbar.ws_url, serializer],
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                assert peer.stdout is not None
+                output = b""
+                async for chunk in peer.stdout:
+                    output += chunk
+                    if b"autobahn ready\n" in output:
+                        break
+                lines = output.decode().splitlines()
+                assert "autobahn got result 42" in lines, lines
+                # Autobahn's callee answers our call (retry until its registration is up: it
+                # registers concurrently with its on_ready)
+                for _ in range(100):
+                    try:
+                        result = await session.call("com.interop.autobahn.add", 2, 3, extra=10)
+                        break
+                    except wc.ApplicationError as exc:
+                        assert exc.error == wc.ApplicationError.NO_SUCH_PROCEDURE
+                        await anyio.sleep(0.05)
+                assert result == 15
+                while not events:
+                    await anyio.sleep(0.01)
+                assert events == [(["from autobahn"], {"n": 1})]
+                await session.publish(
+                    "com.interop.ours.event", "from us", k="v",
+                    options=wc.PublishOptions(acknowledge=True),
+                )  # fmt: skip
+                async for chunk in peer.stdout:
+                    output += chunk
+                    if b"autobahn got event" in output and output.endswith(b"\n"):
+                        break
+                lines = output.decode().splitlines()
+                assert "autobahn got event ('from us',) [('k', 'v')]" in lines, lines
+            finally:
+                peer.terminate()
+                await peer.wait()
