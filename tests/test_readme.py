@@ -35,16 +35,25 @@ def test_the_readme_snippet_runs_against_crossbar(crossbar: CrossbarRouter) -> N
     assert re.fullmatch(r"sessions on the router: [1-9][0-9]*\n", proc.stdout), proc.stdout
 
 
-def test_the_readme_anyio_snippet_runs_against_crossbar(crossbar: CrossbarRouter) -> None:
+def _run_block(crossbar: CrossbarRouter, marker: str, run_call: str) -> None:
+    """Run the README block containing ``marker`` on asyncio and trio against Crossbar."""
     text = README.read_text(encoding="utf-8")
     blocks: list[str] = re.findall(r"```python\n(.*?)```", text, re.S)
-    (snippet,) = [b for b in blocks if "wamp_anyio.connect" in b]
+    (snippet,) = [b for b in blocks if marker in b]
     for backend in ("asyncio", "trio"):
         code = snippet.replace("rs://127.0.0.1:8081", crossbar.rs_url).replace(
-            "anyio.run(main)", f"anyio.run(main, backend={backend!r})"
+            f"{run_call})", f"{run_call}, backend={backend!r})"
         )
         proc = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
         )
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout == "2 + 3 = 5\n", proc.stdout
+
+
+def test_the_readme_anyio_snippet_runs_against_crossbar(crossbar: CrossbarRouter) -> None:
+    _run_block(crossbar, "wamp_anyio.connect", "anyio.run(main")
+
+
+def test_the_readme_component_snippet_runs_against_crossbar(crossbar: CrossbarRouter) -> None:
+    _run_block(crossbar, "wamp_anyio.Component", "wamp_anyio.run(component")

@@ -1,7 +1,8 @@
-"""Start Crossbar on free loopback ports and run the hand-driven example against it.
+"""Start Crossbar on free loopback ports and run the examples against it.
 
-Runs the example over RawSocket (TCP), WebSocket and RawSocket over a unix socket; exits non-zero
-if any run fails.
+The main job, ``examples/component.py`` (a ``wamp_anyio.Component``), on asyncio and on trio,
+then the hand-driven ``examples/selectors_client.py`` (``wamp_core`` alone), each over RawSocket
+(TCP), WebSocket and RawSocket over a unix socket; exits non-zero if any run fails.
 """
 
 from __future__ import annotations
@@ -19,10 +20,15 @@ from crossbar import CrossbarRouter  # noqa: E402
 def main() -> int:
     failures = 0
     with CrossbarRouter() as router:
-        for url in (router.rs_url, router.ws_url, f"rs://unix:{router.unix_path}"):
-            print(f"--- {url}", flush=True)
+        urls = (router.rs_url, router.ws_url, f"rs://unix:{router.unix_path}")
+        runs: list[tuple[str, ...]] = [
+            ("component.py", url, backend) for backend in ("asyncio", "trio") for url in urls
+        ]
+        runs += [("selectors_client.py", url) for url in urls]
+        for example, *args in runs:
+            print(f"--- {example} {' '.join(args)}", flush=True)
             proc = subprocess.run(
-                [sys.executable, str(REPO / "examples" / "selectors_client.py"), url, "realm1"],
+                [sys.executable, str(REPO / "examples" / example), args[0], "realm1", *args[1:]],
                 check=False,
                 timeout=60,
             )

@@ -1,0 +1,61 @@
+"""A WAMP component doing RPC and pub/sub, on asyncio or trio.
+
+    python examples/component.py [URL] [REALM] [asyncio|trio]
+
+It registers ``com.example.add2`` and subscribes to ``com.example.hello`` (restored on every
+join), then ``main`` calls the procedure, publishes an event it receives itself, and returns:
+the component leaves and :func:`wamp_anyio.run` returns. Ctrl-C stops it cleanly.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import anyio
+
+import wamp_anyio
+import wamp_core as wc
+
+url = sys.argv[1] if len(sys.argv) > 1 else "ws://127.0.0.1:8080/ws"
+realm = sys.argv[2] if len(sys.argv) > 2 else "realm1"
+backend = sys.argv[3] if len(sys.argv) > 3 else "asyncio"
+
+received: list[str] = []
+
+
+async def main(session: wamp_anyio.Session) -> None:
+    print("2 + 3 =", await session.call("com.example.add2", 2, 3))
+    await session.publish(
+        "com.example.hello",
+        "hello from main",
+        options=wc.PublishOptions(acknowledge=True, exclude_me=False),
+    )
+    with anyio.fail_after(10):
+        while not received:  # the event comes back to our own subscription
+            await anyio.sleep(0.01)
+
+
+component = wamp_anyio.Component(main=main, transports=url, realm=realm)
+
+
+@component.register("com.example.add2")
+def add2(a: int, b: int) -> int:
+    return a + b
+
+
+@component.subscribe("com.example.hello", wc.SubscribeOptions(details=True))
+def hello(text: str, details: wc.EventDetails) -> None:
+    print(f"event on {details.topic}: {text!r}")
+    received.append(text)
+
+
+@component.on_join
+def joined(session: wamp_anyio.Session, details: wc.SessionDetails) -> None:
+    print(f"joined {details.realm} as session {details.session}")
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING)
+    wamp_anyio.run(component, backend="trio" if backend == "trio" else "asyncio")
+    print("done")
