@@ -3,6 +3,7 @@ order, restore on rejoin, stop at every stage, reconnect, fatal errors."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
 import subprocess
@@ -95,7 +96,7 @@ async def test_lifecycle_order_restore_and_main_result(transport: Any) -> None:
 
 
 async def test_autobahn_main_signature_config_extra_and_session_factory(
-    crossbar: CrossbarRouter,
+    crossbar: CrossbarRouter, anyio_backend: str
 ) -> None:
     made: list[wc.ComponentConfig] = []
 
@@ -107,7 +108,12 @@ async def test_autobahn_main_signature_config_extra_and_session_factory(
         return MySession(config)
 
     async def main(reactor: object, session: wamp_anyio.Session) -> Any:
-        assert reactor is None
+        if anyio_backend == "trio":
+            import trio
+
+            assert reactor is trio
+        else:
+            assert reactor is asyncio.get_running_loop()
         assert isinstance(session, MySession)
         assert session.is_attached()
         return session.config.extra

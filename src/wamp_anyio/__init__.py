@@ -6,6 +6,21 @@
 ``async with wamp_anyio.connect("rs://127.0.0.1:8080", realm="realm1") as session: ...``
 """
 
+# Autobahn's names, importable from the driver as from ``autobahn.wamp.types``.
+from wamp_core import (
+    ApplicationError as ApplicationError,
+    CallDetails as CallDetails,
+    CallOptions as CallOptions,
+    CallResult as CallResult,
+    CloseDetails as CloseDetails,
+    ComponentConfig as ComponentConfig,
+    EventDetails as EventDetails,
+    PublishOptions as PublishOptions,
+    RegisterOptions as RegisterOptions,
+    SessionDetails as SessionDetails,
+    SubscribeOptions as SubscribeOptions,
+)
+
 from ._component import DEFAULT_TRANSPORT as DEFAULT_TRANSPORT, Component as Component
 from ._connect import connect as connect
 from ._run import run as run
@@ -23,6 +38,17 @@ from ._session import (
 from ._transport import open_stream as open_stream
 
 __all__ = [
+    "ApplicationError",
+    "CallDetails",
+    "CallOptions",
+    "CallResult",
+    "CloseDetails",
+    "ComponentConfig",
+    "EventDetails",
+    "PublishOptions",
+    "RegisterOptions",
+    "SessionDetails",
+    "SubscribeOptions",
     "CLOSE_TIMEOUT",
     "DEFAULT_TRANSPORT",
     "DEFAULT_WEBSOCKET_PING_INTERVAL",

@@ -4,6 +4,7 @@ reconnect. The decisions (hooks, declarations, what ends a run, the backoff) are
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import Callable, Sequence
@@ -50,8 +51,8 @@ class Component:
 
     ``await component.run()`` connects (trying ``transports`` round-robin with backoff), joins
     ``realm``, restores the declared registrations and subscriptions, fires ``join`` and
-    ``ready``, runs ``main(session)`` (or Autobahn's ``main(reactor, session)``, given
-    ``None`` as reactor), leaves when it returns and returns its value. Without ``main`` it
+    ``ready``, runs ``main(session)`` (or Autobahn's ``main(reactor, session)``, see
+    :func:`reactor`), leaves when it returns and returns its value. Without ``main`` it
     runs until :meth:`stop`. ``async with component:`` runs it in the background and stops it
     on exit. See ``docs/component-lifecycle.md`` for the order, the errors and reconnects.
     """
@@ -71,6 +72,10 @@ class Component:
             raise wc.ConfigurationError(f"'main' must be callable: {main!r}")
         if is_fatal is not None and not callable(is_fatal):
             raise wc.ConfigurationError(f"'is_fatal' must be callable: {is_fatal!r}")
+        if session_factory is not None and not callable(session_factory):
+            raise wc.ConfigurationError(f"'session_factory' must be callable: {session_factory!r}")
+        if not isinstance(realm, str) or not wc.is_valid_uri(realm):
+            raise wc.ConfigurationError(f"'realm' must be a WAMP URI string: {realm!r}")
         if config is not None and not isinstance(config, wc.ComponentConfig):
             raise wc.ConfigurationError(
                 f"'config' must be a wamp_core.ComponentConfig: {type(config).__name__}"
@@ -398,9 +403,20 @@ def _subscribe_options(declaration: wc.Declaration) -> wc.SubscribeOptions | Non
     return options
 
 
+def reactor() -> Any:
+    """What Autobahn's ``main(reactor, session)`` gets as ``reactor``: on asyncio the running
+    event loop; on trio (which has no loop object) the ``trio`` module itself."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        import trio  # noqa: PLC0415 - only ever on the trio backend
+
+        return trio
+
+
 async def _call_main(main: Callable[..., Any], session: Session) -> Any:
-    """``main(session)``, or Autobahn's ``main(reactor, session)`` with ``None`` as reactor."""
-    result = main(None, session) if _wants_reactor(main) else main(session)
+    """``main(session)``, or Autobahn's ``main(reactor, session)`` (see :func:`reactor`)."""
+    result = main(reactor(), session) if _wants_reactor(main) else main(session)
     if inspect.isawaitable(result):
         result = await result
     return result

@@ -49,6 +49,12 @@ def _join_failure(session: Session, exc: Exception, transport: wc.TransportConfi
         error = wc.TransportError(f"the connection ended before the session was joined: {exc}")
         error.__cause__ = exc
         return error
+    if isinstance(exc, wc.SessionClosed):  # the router refused the join: say which realm
+        refused = wc.SessionClosed(
+            f"joining realm {session.config.realm!r} failed: {exc}", reason=exc.reason
+        )
+        refused.__cause__ = exc
+        return refused
     return exc
 
 

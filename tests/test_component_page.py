@@ -1,0 +1,161 @@
+"""Autobahn's documented ``Component`` page is the contract: every constructor key and decorator,
+each accepted form and default, a clear error naming the key for each wrong value, and the page's
+three examples run against Crossbar.io on asyncio and trio.
+
+Parametrized over the drivers that exist (``wamp_anyio``; ``wamp_trio`` joins when it ships).
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import anyio
+import pytest
+
+import wamp_anyio
+import wamp_core as wc
+from crossbar import CrossbarRouter
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "component_page.py"
+
+DRIVERS = [wamp_anyio]
+
+
+@pytest.fixture(params=DRIVERS, ids=lambda module: module.__name__)
+def driver(request: pytest.FixtureRequest) -> ModuleType:
+    module = request.param
+    assert isinstance(module, ModuleType)
+    return module
+
+
+def test_the_defaults_are_the_pages(driver: ModuleType) -> None:
+    component = driver.Component()
+    (transport,) = component.transports
+    assert transport.type == "websocket"
+    assert transport.url == "ws://127.0.0.1:8080/ws"
+    assert component.config == wc.ComponentConfig("realm1", None)
+    assert transport.max_retries == -1
+    assert transport.initial_retry_delay == 1.0
+    assert transport.max_retry_delay == 60.0
+    assert transport.retry_delay_growth == 1.5
+    assert transport.retry_delay_noise is random.random
+
+
+@pytest.mark.parametrize(
+    "transports",
+    [
+        "ws://127.0.0.1:9/ws",
+        {"url": "ws://127.0.0.1:9/ws"},
+        ["rs://127.0.0.1:9", {"type": "websocket", "url": "ws://127.0.0.1:9/ws"}],
+        {
+            "type": "rawsocket",
+            "endpoint": {"type": "tcp", "host": "127.0.0.1", "port": 9, "timeout": 2.5},
+            "serializer": "msgpack",
+            "max_retries": 3,
+            "initial_retry_delay": 0.5,
+            "max_retry_delay": 5,
+            "retry_delay_growth": 2,
+            "retry_delay_jitter": lambda: 0.5,
+            "options": {"max_message_size": 65536},
+        },
+        {"url": "wss://127.0.0.1:9/ws", "proxy": {"host": "127.0.0.1", "port": 3128}},
+        {"type": "rawsocket", "endpoint": {"type": "unix", "path": "/tmp/x.sock"}},
+    ],
+)
+def test_every_transport_form_is_accepted(driver: ModuleType, transports: Any) -> None:
+    component = driver.Component(transports=transports)
+    assert component.transports == wc.parse_transports(transports)
+
+
+def test_the_other_keys_reach_the_session(driver: ModuleType) -> None:
+    component = driver.Component(
+        main=lambda session: None,
+        realm="com.example.realm",
+        extra={"answer": 42},
+        authentication={"ticket": {"authid": "joe", "ticket": "secret"}},
+        session_factory=driver.Session,
+        is_fatal=lambda exc: False,
+    )
+    assert component.config == wc.ComponentConfig("com.example.realm", {"answer": 42})
+    config = wc.ComponentConfig("other", "x")
+    assert driver.Component(config=config).config is config
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("main", 3, "'main' must be callable"),
+        ("transports", 3, "transport"),
+        ("transports", {"url": "ws://h/ws", "max_retries": "3"}, "'max_retries'"),
+        ("transports", {"url": "ws://h/ws", "initial_retry_delay": "1"}, "'initial_retry_delay'"),
+        ("transports", {"url": "ws://h/ws", "retry_delay_jitter": "x"}, "'retry_delay_jitter'"),
+        ("transports", {"url": "ws://h/ws", "bogus": 1}, "'bogus'"),
+        ("transports", {"url": "ws://h/ws", "options": {"bogus": 1}}, "'bogus'"),
+        ("transports", {"url": "ws://h/ws", "proxy": {"host": "p"}}, "'port'"),
+        ("config", {"realm": "x"}, "'config'"),
+        ("realm", 7, "'realm'"),
+        ("realm", "not a..uri", "'realm'"),
+        ("authentication", {"nosuch": {}}, "nosuch"),
+        ("authentication", {"ticket": {}}, "ticket"),
+        ("session_factory", "Session", "'session_factory'"),
+        ("is_fatal", True, "'is_fatal'"),
+    ],
+)
+def test_a_wrong_value_names_its_key(
+    driver: ModuleType, key: str, value: Any, message: str
+) -> None:
+    with pytest.raises(wc.ConfigurationError, match=message):
+        driver.Component(**{key: value})
+
+
+def test_the_decorators_and_hook_names(driver: ModuleType) -> None:
+    component = driver.Component()
+
+    def listener(*args: Any, **kwargs: Any) -> None:
+        pass
+
+    for name in ("on_connect", "on_connectfailure", "on_disconnect", "on_join", "on_leave"):
+        assert getattr(component, name)(listener) is listener
+    assert component.on_ready(listener) is listener
+    assert component.register("a.b", driver.RegisterOptions(invoke="roundrobin"))(print) is print
+    assert component.subscribe("a", driver.SubscribeOptions(match="prefix"), True)(print) is print
+    with pytest.raises(wc.ConfigurationError, match="must be RegisterOptions"):
+        component.register("a.b", driver.SubscribeOptions())(print)
+    with pytest.raises(wc.ConfigurationError, match="unknown hook"):
+        component.on("joined", listener)
+    for name in ("CallOptions", "PublishOptions", "ApplicationError", "CallResult"):
+        assert getattr(driver, name) is getattr(wc, name)
+
+
+@pytest.mark.anyio
+async def test_an_unknown_realm_is_named_in_the_error(
+    driver: ModuleType, crossbar: CrossbarRouter, anyio_backend: str
+) -> None:
+    component = driver.Component(transports=crossbar.rs_url, realm="com.example.nosuch")
+    with anyio.fail_after(20), pytest.raises(wc.ReconnectExhausted) as info:
+        await component.run()
+    assert "'com.example.nosuch'" in str(info.value)
+    assert "no_such_realm" in str(info.value)
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_the_pages_examples_run(crossbar: CrossbarRouter, backend: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLE), crossbar.ws_url, backend],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 3, proc.stdout
+    assert lines[0].startswith("Session <Session id=")
+    assert "joined: SessionDetails(realm='realm1'" in lines[0]
+    assert lines[1] == "add((1, 2), {'x': 3}): event received"
+    assert lines[2] == "some.topic(('hello',), {}): event received"
