@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from crossbar import CrossbarRouter
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "codec.py"
 SERIALIZERS = ("json", "msgpack", "cbor", "ubjson", "flatbuffers")
@@ -121,3 +123,31 @@ def test_websocket_frames_benchmark_quick_run(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(out.read_text())  # numbers were written
+
+
+DRIVER = ROOT / "benchmarks" / "driver.py"
+
+
+def test_driver_benchmark_runs_every_client_through_crossbar(
+    crossbar: CrossbarRouter, tmp_path: Path
+) -> None:
+    """benchmarks/driver.py end to end on the test router: every client and the floor report a
+    CPU time and a rate for each selected mode and transport (speed itself is not asserted)."""
+    out = tmp_path / "driver.json"
+    proc = subprocess.run(
+        [sys.executable, str(DRIVER), "--rounds", "1", "-n", "100", "--modes", "seq,events",
+         "--rs-url", crossbar.rs_url, "--ws-url", crossbar.ws_url, "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for title in ("CLIENT CPU", "RATE", "FLOOR"):
+        assert title in proc.stdout, proc.stdout
+    samples = json.loads(out.read_text(encoding="utf-8"))["samples"]
+    seen = {(s["client"], s["backend"], s["transport"], s["mode"]) for s in samples}
+    for client, backend in (("ours", "asyncio"), ("ours", "trio"), ("autobahn", "asyncio")):
+        for transport in ("rawsocket", "websocket"):
+            for mode in ("seq", "events"):
+                assert (client, backend, transport, mode) in seen
+    assert {("floor", "asyncio", "tcp", "seq"), ("floor", "trio", "tcp", "seq")} <= seen
+    for sample in samples:
+        assert sample["cpu_us"] > 0 and sample["rate"] > 0, sample

@@ -23,11 +23,11 @@ from wamp_core import (
 
 from ._component import DEFAULT_TRANSPORT as DEFAULT_TRANSPORT, Component as Component
 from ._connect import connect as connect
+from ._link import HIGH_WATER as HIGH_WATER, SEND_TIMEOUT as SEND_TIMEOUT
 from ._run import run as run
 from ._session import (
     CLOSE_TIMEOUT as CLOSE_TIMEOUT,
     DEFAULT_WEBSOCKET_PING_INTERVAL as DEFAULT_WEBSOCKET_PING_INTERVAL,
-    SEND_TIMEOUT as SEND_TIMEOUT,
     Authentication as Authentication,
     Handler as Handler,
     ProgressiveCall as ProgressiveCall,
@@ -52,6 +52,7 @@ __all__ = [
     "CLOSE_TIMEOUT",
     "DEFAULT_TRANSPORT",
     "DEFAULT_WEBSOCKET_PING_INTERVAL",
+    "HIGH_WATER",
     "SEND_TIMEOUT",
     "Authentication",
     "Component",

@@ -9,12 +9,12 @@ Tasks, all in the task group of the connection that owns the session:
 * one task per invocation: runs the procedure handler and sends its answer;
 * the keepalive (WebSocket pings), when enabled.
 
-Every write (commands, invocation answers, what received data produced) holds one lock around
-producing the bytes *and* sending them, so frames never interleave and bytes go out in the
-order the connection made them. The send itself is shielded from the caller's cancellation
-(the connection already counts the bytes as sent) and bounded by :data:`SEND_TIMEOUT`; a write
-that fails, times out or is interrupted anyway ends the connection: the stream is in an
-unknown state.
+* the writer: drains what the kernel did not take at once (see :mod:`._link`: commands never
+  wait for the network and bytes go out in the order the connection made them; a write that
+  fails or stalls for :data:`SEND_TIMEOUT` s ends the connection).
+
+On asyncio over a plain socket there is no reader task: the event loop's readiness callback
+feeds the connection.
 
 Which event ends which request, and how, is :class:`wamp_core.RequestTracker`'s business; how a
 handler is called, :class:`wamp_core.HandlerSpec`'s; when the connection ends every pending
@@ -23,7 +23,9 @@ request fails at once with :class:`wamp_core.SessionClosed`.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import importlib
 import inspect
 import logging
 from collections import deque
@@ -32,11 +34,15 @@ from types import TracebackType
 from typing import Any, TypeAlias
 
 import anyio
+import anyio.lowlevel
 from anyio.abc import ByteStream, TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 import wamp_core as wc
 from wamp_core import auth, events as ev
+
+from ._direct import running_asyncio_loop
+from ._link import Link
 
 __all__ = ["ProgressiveCall", "Registration", "Session", "Subscription"]
 
@@ -49,9 +55,8 @@ Authentication: TypeAlias = Mapping[str, Mapping[str, Any]] | Sequence[auth.Auth
 
 #: Seconds a session waits, when it is closed, for the leave and the transport's close.
 CLOSE_TIMEOUT = 5.0
-#: Seconds one write may take before the connection is given up (the peer stopped reading).
-SEND_TIMEOUT = 30.0
-_RECEIVE_SIZE = 65536
+#: Events a deliverer handles in a row before it yields to other tasks.
+_FAIR_EVENTS = 64
 _Delivery: TypeAlias = tuple[list[Any], dict[str, Any], wc.EventDetails]
 
 
@@ -59,31 +64,48 @@ class _Waiter:
     """One request's waiter: resolved once, by the reader (or the end of the session).
 
     A progressive call's waiter also queues the intermediate results (``chunks``) for the
-    caller's task, which consumes them in order.
+    caller's task, which consumes them in order. There is one waiter per request, so plain
+    ones park their task with the backend's own primitive (:class:`_FutureWaiter`,
+    :class:`_TrioWaiter`): an anyio event costs several times more.
     """
 
-    __slots__ = ("_chunks", "_event", "_outcome", "on_success")
+    __slots__ = ("_chunks", "_event", "_failure", "_outcome", "on_success")
 
     def __init__(
         self, on_success: Callable[[Any], None] | None = None, *, progressive: bool = False
     ) -> None:
-        self._event = anyio.Event()
         self._outcome: wc.Outcome | None = None
+        self._failure: Exception | None = None
         self._chunks: deque[wc.CallResult] | None = deque() if progressive else None
         #: Run by the reader when the request succeeds, before any later event is handled.
         self.on_success = on_success
+        self._arm()
+
+    def _arm(self) -> None:
+        self._event = anyio.Event()
+
+    def _wake(self) -> None:
+        self._event.set()
+
+    async def wait(self) -> Any:
+        await self._event.wait()
+        return self.unwrap()
 
     def resolve(self, outcome: wc.Outcome) -> None:
-        if self._outcome is None:
-            self._outcome = outcome
-            if outcome.ok and self.on_success is not None:
+        if self._outcome is not None:
+            return
+        if outcome.ok and self.on_success is not None:
+            try:
                 self.on_success(outcome.value)
-            self._event.set()
+            except Exception as exc:  # the request fails with it: never leave it waiting
+                self._failure = exc
+        self._outcome = outcome
+        self._wake()
 
     def progress(self, result: wc.CallResult) -> None:
         if self._chunks is not None and self._outcome is None:
             self._chunks.append(result)
-            self._event.set()
+            self._wake()
 
     async def next_chunk(self) -> wc.CallResult | None:
         """The next intermediate result; ``None`` once the request has ended."""
@@ -96,14 +118,64 @@ class _Waiter:
             self._event = anyio.Event()
             await self._event.wait()
 
-    async def wait(self) -> Any:
-        await self._event.wait()
-        assert self._outcome is not None
-        return self._outcome.unwrap()
-
     def unwrap(self) -> Any:
         assert self._outcome is not None
+        if self._failure is not None:
+            raise self._failure
         return self._outcome.unwrap()
+
+
+class _FutureWaiter(_Waiter):
+    """A plain waiter on asyncio: a bare future."""
+
+    __slots__ = ("_future",)
+
+    def _arm(self) -> None:
+        self._future = asyncio.get_running_loop().create_future()
+
+    def _wake(self) -> None:
+        if not self._future.done():  # (done: its waiter was cancelled)
+            self._future.set_result(None)
+
+    async def wait(self) -> Any:
+        await self._future
+        return self.unwrap()
+
+
+class _TrioWaiter(_Waiter):
+    """A plain waiter on trio: the waiting task is parked and rescheduled directly."""
+
+    __slots__ = ("_task",)
+    lowlevel: Any  # trio.lowlevel (trio is imported only when it is the running library)
+
+    def _arm(self) -> None:
+        self._task: Any = None
+
+    def _wake(self) -> None:
+        task = self._task
+        if task is not None:
+            self._task = None
+            self.lowlevel.reschedule(task)
+
+    async def wait(self) -> Any:
+        if self._outcome is None:
+            lowlevel = self.lowlevel
+            self._task = lowlevel.current_task()
+
+            def abort(_raise_cancel: Any) -> Any:
+                self._task = None
+                return lowlevel.Abort.SUCCEEDED
+
+            await lowlevel.wait_task_rescheduled(abort)
+        return self.unwrap()
+
+
+def _waiter_class() -> type[_Waiter]:
+    """The plain waiter for the running library."""
+    if running_asyncio_loop() is not None:
+        return _FutureWaiter
+    _TrioWaiter.lowlevel = importlib.import_module("trio.lowlevel")
+    return _TrioWaiter
 
 
 class Registration:
@@ -263,14 +335,15 @@ class Session:
 
     def __init__(self, config: wc.ComponentConfig | None = None) -> None:
         self.config = config if config is not None else wc.ComponentConfig()
-        self._write_lock = anyio.Lock()
         self._tracker: wc.RequestTracker[_Waiter] = wc.RequestTracker()
         self._join = _Waiter()
+        self._waiter: type[_Waiter] = _Waiter
         self._done = anyio.Event()
         self._broken = False
-        # Shielded: only the session stops its reader (it must outlive an outer cancellation
-        # long enough to read the router's GOODBYE while leaving).
+        # Shielded: only the session stops its reader and writer (they must outlive an outer
+        # cancellation long enough to say and read GOODBYE while leaving).
         self._reader_scope = anyio.CancelScope(shield=True)
+        self._writer_scope = anyio.CancelScope(shield=True)
         self._registrations: dict[int, Registration] = {}
         #: Running invocations (request ID -> the handler's cancel scope), for INTERRUPT.
         self._invocations: dict[int, anyio.CancelScope] = {}
@@ -294,6 +367,8 @@ class Session:
         self._conn = conn
         self._stream = stream
         self._tg = task_group
+        self._link = Link(conn, stream, self._dispatch, self._lost)
+        self._waiter = _waiter_class()
 
     @property
     def closed(self) -> bool:
@@ -371,12 +446,11 @@ class Session:
         self, procedure: str, args: Sequence[Any], kwargs: Mapping[str, Any],
         options: wc.CallOptions | None, *, progressive: bool = False, whole_result: bool = False,
     ) -> tuple[int, _Waiter]:  # fmt: skip
-        waiter = _Waiter(progressive=progressive)
-        async with self._write_lock:
-            # A command the transport cannot carry raises here, and nothing was sent.
-            request_id = self._conn.session.call(procedure, args, kwargs or None, options)
-            self._tracker.add(request_id, "call", waiter, whole_result=whole_result)
-            await self._flush()
+        waiter = (_Waiter if progressive else self._waiter)(progressive=progressive)
+        # A command the transport cannot carry raises here, and nothing was sent.
+        request_id = self._conn.session.call(procedure, args, kwargs or None, options)
+        self._tracker.add(request_id, "call", waiter, whole_result=whole_result)
+        self._link.push(batch=len(self._tracker) > 1)
         return request_id, waiter
 
     async def _within_deadline(
@@ -406,14 +480,12 @@ class Session:
         bounded) when the dealer supports it."""
         if self._tracker.discard(request_id) is None:
             return
-        with anyio.move_on_after(CLOSE_TIMEOUT, shield=True):
-            async with self._write_lock:
-                try:
-                    self._conn.session.cancel(request_id, mode)
-                except wc.WampError as exc:
-                    log.debug("call %d not canceled: %s", request_id, exc)
-                self._dispatch(self._conn.take_events())
-                await self._flush()
+        try:
+            self._conn.session.cancel(request_id, mode)
+        except wc.WampError as exc:
+            log.debug("call %d not canceled: %s", request_id, exc)
+        self._dispatch(self._conn.take_events())
+        self._link.push()
 
     # ----------------------------------------------------------------------------------------
     # Publish, register, subscribe, leave
@@ -427,11 +499,13 @@ class Session:
         **kwargs: Any,
     ) -> int | None:
         """Publish to ``topic``. With ``PublishOptions(acknowledge=True)`` wait for the broker
-        and return the publication ID (an error raises); otherwise return ``None`` once sent."""
+        and return the publication ID (an error raises); otherwise return ``None`` once the
+        bytes are handed to the transport (waiting only while :data:`HIGH_WATER` bytes are
+        queued for a slow link)."""
         if options is None or not options.acknowledge:
-            async with self._write_lock:
-                self._conn.session.publish(topic, args, kwargs or None, options)
-                await self._flush()
+            self._conn.session.publish(topic, args, kwargs or None, options)
+            self._link.push()
+            await self._link.backpressure()
             return None
         result = await self._request(
             "publish", lambda: self._conn.session.publish(topic, args, kwargs or None, options)
@@ -512,10 +586,9 @@ class Session:
     async def leave(self, reason: str = "wamp.close.normal", message: str | None = None) -> None:
         """Leave the session (GOODBYE) and wait until the router answered and the transport
         closed."""
-        async with self._write_lock:
-            if self._conn.session.state is wc.SessionState.ESTABLISHED:
-                self._conn.session.leave(reason, message)
-                await self._flush()
+        if self._conn.session.state is wc.SessionState.ESTABLISHED:
+            self._conn.session.leave(reason, message)
+            self._link.push()
         await self._done.wait()
 
     async def disconnect(self) -> None:
@@ -537,14 +610,13 @@ class Session:
         issue: Callable[[], int | None],
         on_success: Callable[[Any], None] | None = None,
     ) -> Any:
-        waiter = _Waiter(on_success)
-        async with self._write_lock:
-            # A command the transport cannot carry raises here, and nothing was sent.
-            request_id = issue()
-            if request_id is None:
-                return None
-            self._tracker.add(request_id, kind, waiter)
-            await self._flush()
+        waiter = self._waiter(on_success)
+        # A command the transport cannot carry raises here, and nothing was sent.
+        request_id = issue()
+        if request_id is None:
+            return None
+        self._tracker.add(request_id, kind, waiter)
+        self._link.push()
         try:
             return await waiter.wait()
         except anyio.get_cancelled_exc_class():
@@ -579,32 +651,12 @@ class Session:
             self._subscriptions.pop(subscription_id, None)
         await self._request("unsubscribe", lambda: self._conn.session.unsubscribe(subscription_id))
 
-    # ----------------------------------------------------------------------------------------
-    # Writing (always with the write lock held)
-
-    async def _flush(self) -> None:
-        data = self._conn.data_to_send()
-        if not data or self._broken:
-            return
-        try:
-            # The connection already counts these bytes as sent: a caller's cancellation must
-            # not drop or cut them, so the write is shielded, and bounded instead.
-            with anyio.move_on_after(SEND_TIMEOUT, shield=True) as scope:
-                await self._stream.send(data)
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
-            self._lost(f"write failed: {exc or type(exc).__name__}")
-        except BaseException:
-            self._lost("write interrupted")  # part of a frame may have gone: fatal
-            raise
-        else:
-            if scope.cancelled_caught:
-                self._lost(f"write timed out after {SEND_TIMEOUT} s")
-
     def _lost(self, reason: str) -> None:
         """The transport is unusable: end the connection, fail everything, stop reading."""
         if self._broken:
             return
         self._broken = True
+        self._link.lost(reason)
         self._dispatch(self._conn.connection_lost(reason))
         self._finish()
         self._reader_scope.cancel()
@@ -614,40 +666,30 @@ class Session:
 
     async def _start(self, realm: str, authenticators: Sequence[auth.Authenticator]) -> None:
         """Send the opening handshake and HELLO, start the reader, wait until joined."""
-        async with self._write_lock:
-            self._conn.join(realm, authenticators)
-            self._conn.initiate()
-            await self._flush()
+        self._conn.join(realm, authenticators)
+        self._conn.initiate()
+        self._link.push()
+        self._tg.start_soon(self._write)
         self._tg.start_soon(self._read)
         self.details = await self._join.wait()
         interval, timeout = _keepalive(self.transport)
         if interval:
             self._tg.start_soon(self._keepalive, interval, timeout)
 
+    async def _write(self) -> None:
+        with self._writer_scope:
+            await self._link.write()
+
     async def _read(self) -> None:
-        conn = self._conn
         with self._reader_scope:
             try:
-                while not conn.closed:
-                    try:
-                        data = await self._stream.receive(_RECEIVE_SIZE)
-                    except anyio.EndOfStream:
-                        async with self._write_lock:
-                            events = conn.receive_eof()
-                            await self._flush()
-                    except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
-                        events = conn.connection_lost(str(exc) or type(exc).__name__)
-                    else:
-                        async with self._write_lock:
-                            events = conn.receive_data(data)
-                            await self._flush()
-                    self._dispatch(events)
+                await self._link.read()
             except Exception as exc:
                 # HandshakeError (the router refused the transport), or a bug: never hang.
                 if not isinstance(exc, wc.HandshakeError):
                     log.exception("the WAMP reader failed")
                 self.failure = exc
-                self._dispatch(conn.connection_lost(str(exc)))
+                self._dispatch(self._conn.connection_lost(str(exc)))
             finally:
                 self._finish()
 
@@ -657,11 +699,10 @@ class Session:
         while not self.closed:
             await anyio.sleep(interval)
             self._pong = anyio.Event()
-            async with self._write_lock:
-                if self.closed:
-                    return
-                self._conn.ping(b"wamp-py")
-                await self._flush()
+            if self.closed:
+                return
+            self._conn.ping(b"wamp-py")
+            self._link.push()
             with anyio.move_on_after(timeout):
                 await self._pong.wait()
                 continue
@@ -744,8 +785,25 @@ class Session:
         self, subscription: Subscription, queue: MemoryObjectReceiveStream[_Delivery]
     ) -> None:
         spec = subscription.spec
+        ready = 0
         async with queue:
-            async for args, kwargs, details in queue:
+            while True:
+                # Take what is queued without a scheduling round trip per event; yield every
+                # _FAIR_EVENTS events so other tasks (the reader among them) keep running.
+                try:
+                    args, kwargs, details = queue.receive_nowait()
+                    ready += 1
+                    if ready >= _FAIR_EVENTS:
+                        ready = 0
+                        await anyio.lowlevel.checkpoint()
+                except anyio.WouldBlock:
+                    ready = 0
+                    try:
+                        args, kwargs, details = await queue.receive()
+                    except anyio.EndOfStream:
+                        return
+                except anyio.EndOfStream:
+                    return
                 try:
                     positional, keywords = spec.arguments(args, kwargs, details)
                     result = spec.handler(*positional, **keywords)
@@ -780,12 +838,12 @@ class Session:
                 self._invocations.pop(request_id, None)
         if scope.cancelled_caught:  # INTERRUPT: answer canceled (moot after killnowait)
             error = wc.ApplicationError(wc.ApplicationError.CANCELED)
-        async with self._write_lock:
-            try:
-                wc.answer_invocation(self._conn.session, request_id, value=value, error=error)
-            except wc.SessionClosed:
-                return
-            await self._flush()
+        try:
+            wc.answer_invocation(self._conn.session, request_id, value=value, error=error)
+        except wc.SessionClosed:
+            return
+        self._link.push(batch=bool(self._invocations))
+        await self._link.backpressure()
 
     async def _stream_results(
         self, request_id: int, results: AsyncIterator[Any], details: wc.CallDetails
@@ -800,12 +858,10 @@ class Session:
             async for value in results:
                 if started and details.receive_progress:
                     args, kwargs = wc.invocation_result(previous)
-                    async with self._write_lock:
-                        if not self._conn.session.yield_result(
-                            request_id, args, kwargs, progress=True
-                        ):
-                            break  # the invocation is closed (killnowait, session ended)
-                        await self._flush()
+                    if not self._conn.session.yield_result(request_id, args, kwargs, progress=True):
+                        break  # the invocation is closed (killnowait, session ended)
+                    self._link.push()
+                    await self._link.backpressure()
                 previous, started = value, True
         finally:
             aclose = getattr(results, "aclose", None)
@@ -825,6 +881,7 @@ class Session:
             log.debug("could not leave: %s", exc)
         finally:
             self._reader_scope.cancel()
+            self._writer_scope.cancel()
             self._finish()
 
 

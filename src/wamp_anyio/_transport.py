@@ -12,6 +12,8 @@ from anyio.streams.tls import TLSAttribute, TLSStream
 
 import wamp_core as wc
 
+from . import _direct
+
 __all__ = ["open_stream"]
 
 
@@ -28,13 +30,12 @@ async def open_stream(transport: wc.TransportConfig) -> tuple[ByteStream, dict[s
     try:
         with anyio.fail_after(endpoint.timeout):
             if isinstance(endpoint, wc.UnixEndpoint):
-                stream = await anyio.connect_unix(endpoint.path)
-                return stream, {}
+                return await _direct.connect_unix(endpoint.path), {}
             context = wc.ssl_context_for(transport)
             if transport.proxy is not None:
                 stream = await _through_proxy(transport, context)
             elif context is None:
-                stream = await anyio.connect_tcp(endpoint.host, endpoint.port)
+                return await _direct.connect_tcp(endpoint.host, endpoint.port), {}
             else:
                 stream = await anyio.connect_tcp(
                     endpoint.host,

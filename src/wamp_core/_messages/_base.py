@@ -202,7 +202,9 @@ def local_payload(
     types and non-str keys are local errors. ``copy=False`` takes an exact list and dict as they
     are (the session, whose messages are encoded at once); other sequences are always copied."""
     if args is not None:
-        if type(args) is not list or copy:
+        if type(args) is tuple:  # *args: the common case, spared the ABC check
+            args = list(args)
+        elif type(args) is not list or copy:
             if isinstance(args, str | bytes) or not isinstance(args, Sequence):
                 raise LocalProtocolError(f"{what} args must be a list or tuple, got {brief(args)}")
             args = list(args)

@@ -1,0 +1,200 @@
+"""Client CPU per call and per event through one Crossbar.io: wamp_anyio vs Autobahn|Python.
+
+One Crossbar router on loopback; a fixed peer process (our client) registers ``bench.echo``
+and publishes bursts on ``bench.topic``. Each measured client runs in its own process and
+reports the CPU time (user + system) of that process per operation, over the measured
+operations only: sequential calls, calls with 100 in flight, and events received from a burst.
+Cells run in a shuffled order on every round so they share the machine's load; each figure is
+the minimum (and median) over rounds. The floor is a bare TCP echo round trip (no WAMP, no
+router) on each backend. On this 2-core machine the router and the peer use the other core, so
+the client's CPU per operation, not the rate, is the figure that shows its cost.
+
+    .venv/bin/python benchmarks/driver.py                 # 3 rounds, 2000 ops per cell
+    .venv/bin/python benchmarks/driver.py --quick         # smoke run
+    .venv/bin/python benchmarks/driver.py --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import random
+import statistics
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from _timing import table_lines  # noqa: E402
+
+from crossbar import CrossbarRouter  # noqa: E402
+
+PEERS = str(ROOT / "benchmarks" / "_driver_peers.py")
+CLIENTS = (("ours", "asyncio"), ("ours", "trio"), ("autobahn", "asyncio"))
+TRANSPORTS = ("rawsocket", "websocket")
+MODES = ("seq", "inflight", "events")
+TIMEOUT = 180.0
+
+Key = tuple[str, str, str, str]  # client, backend, transport or "tcp", mode
+
+
+def _run(argv: Sequence[str]) -> dict[str, float]:
+    proc = subprocess.run(
+        [sys.executable, PEERS, *argv], capture_output=True, text=True, timeout=TIMEOUT,
+        check=False,
+    )  # fmt: skip
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("{"):
+            result: dict[str, float] = json.loads(line)
+            return result
+    raise RuntimeError(f"{argv} printed no result:\n{proc.stdout}\n{proc.stderr[-2000:]}")
+
+
+def _has_autobahn() -> bool:
+    try:
+        import autobahn  # noqa: F401, PLC0415
+    except ImportError:
+        return False
+    return True
+
+
+def measure(
+    rounds: int, n: int, modes: Sequence[str] = MODES, urls: dict[str, str] | None = None
+) -> dict[Key, list[dict[str, float]]]:
+    """Every cell ``rounds`` times; through ``urls`` (rawsocket/websocket) if given, else
+    through a Crossbar started here."""
+    with contextlib.ExitStack() as stack:
+        if urls is None:
+            router = stack.enter_context(CrossbarRouter())
+            urls = {"rawsocket": router.rs_url, "websocket": router.ws_url}
+        return _measure(rounds, n, modes, urls)
+
+
+def _measure(
+    rounds: int, n: int, modes: Sequence[str], urls: dict[str, str]
+) -> dict[Key, list[dict[str, float]]]:
+    results: dict[Key, list[dict[str, float]]] = {}
+    clients = [c for c in CLIENTS if c[0] != "autobahn" or _has_autobahn()]
+    peer = subprocess.Popen(
+        [sys.executable, PEERS, "peer", urls["rawsocket"]], stdout=subprocess.PIPE, text=True
+    )
+    echo = subprocess.Popen([sys.executable, PEERS, "echo"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert peer.stdout is not None and echo.stdout is not None
+        if peer.stdout.readline().strip() != "ready":
+            raise RuntimeError("the benchmark peer did not start")
+        port = echo.stdout.readline().strip()
+        cells: list[tuple[Key, list[str]]] = [
+            ((client, backend, transport, mode),
+             [client, backend, transport, urls[transport], mode, str(n)])
+            for client, backend in clients
+            for transport in TRANSPORTS
+            for mode in modes
+        ]  # fmt: skip
+        cells += [
+            (("floor", backend, "tcp", "seq"), ["floor", backend, port, str(n)])
+            for backend in ("asyncio", "trio")
+        ]
+        for rnd in range(rounds):
+            random.Random(rnd).shuffle(cells)
+            for key, argv in cells:
+                results.setdefault(key, []).append(_run(argv))
+            print(f"round {rnd + 1}/{rounds} done", file=sys.stderr, flush=True)
+    finally:
+        peer.kill()
+        echo.kill()
+        peer.wait()
+        echo.wait()
+    return results
+
+
+def _stat(samples: list[dict[str, float]], field: str, stat: str) -> float:
+    values = [s[field] for s in samples]
+    if field == "rate":
+        return max(values) if stat == "min" else statistics.median(values)
+    return min(values) if stat == "min" else statistics.median(values)
+
+
+def report(results: dict[Key, list[dict[str, float]]]) -> list[str]:
+    lines: list[str] = []
+    head = ["transport", "mode", "stat", "ours asyncio", "ours trio", "autobahn", "asyncio/ab",
+            "trio/ab"]  # fmt: skip
+    rows: list[list[str]] = []
+    rate_rows: list[list[str]] = []
+    for transport in TRANSPORTS:
+        for mode in MODES:
+            if not any((*c, transport, mode) in results for c in CLIENTS):
+                continue
+            for stat in ("min", "median"):
+                values: list[float | None] = []
+                rates: list[float | None] = []
+                for client, backend in CLIENTS:
+                    samples = results.get((client, backend, transport, mode))
+                    values.append(_stat(samples, "cpu_us", stat) if samples else None)
+                    rates.append(_stat(samples, "rate", stat) if samples else None)
+                ab = values[2]
+                ratios = [f"{v / ab:.2f}x" if v and ab else "-" for v in values[:2]]
+                cells = [f"{v:.1f}" if v else "-" for v in values]
+                rows.append([transport, mode, stat, *cells, *ratios])
+                if stat == "min":
+                    rate_rows.append([transport, mode, *(f"{r:.0f}" if r else "-" for r in rates)])
+    lines.append("CLIENT CPU us per operation (user + system; ratio = ours / Autobahn)")
+    lines += table_lines(head, rows, left=3)
+    lines.append("")
+    lines.append("RATE, operations per second (best round)")
+    lines += table_lines(["transport", "mode", "ours asyncio", "ours trio", "autobahn"],
+                         rate_rows, left=2)  # fmt: skip
+    lines.append("")
+    floor_rows = []
+    for backend in ("asyncio", "trio"):
+        samples = results.get(("floor", backend, "tcp", "seq"))
+        if samples:
+            floor_rows.append([backend, *(f"{_stat(samples, 'cpu_us', s):.1f}"
+                                          for s in ("min", "median"))])  # fmt: skip
+    lines.append("FLOOR: bare TCP echo round trip, client CPU us (no WAMP, no router)")
+    lines += table_lines(["backend", "min", "median"], floor_rows, left=1)
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="smoke run: short and noisy")
+    parser.add_argument("--rounds", type=int, help="rounds (default 3, quick 1)")
+    parser.add_argument("-n", type=int, help="operations per cell (default 2000, quick 200)")
+    parser.add_argument("--modes", help=f"comma-separated, of: {', '.join(MODES)}")
+    parser.add_argument("--rs-url", help="use this router's RawSocket URL (with --ws-url)")
+    parser.add_argument("--ws-url", help="use this router's WebSocket URL (with --rs-url)")
+    parser.add_argument("--json", metavar="PATH", help="also write every sample to PATH")
+    opts = parser.parse_args(argv)
+    rounds = opts.rounds or (1 if opts.quick else 3)
+    n = opts.n or (200 if opts.quick else 2000)
+    n -= n % 100  # calls in flight come in 100 workers
+    modes = opts.modes.split(",") if opts.modes else MODES
+    if unknown := set(modes) - set(MODES):
+        parser.error(f"unknown modes: {', '.join(sorted(unknown))}")
+    if bool(opts.rs_url) != bool(opts.ws_url):
+        parser.error("--rs-url and --ws-url go together")
+    urls = {"rawsocket": opts.rs_url, "websocket": opts.ws_url} if opts.rs_url else None
+    results = measure(rounds, max(n, 100), modes, urls)
+    print("\n".join(report(results)))
+    if opts.json:
+        payload: dict[str, Any] = {
+            "method": {"rounds": rounds, "n": n, "in_flight": 100, "serializer": "msgpack"},
+            "samples": [
+                {"client": k[0], "backend": k[1], "transport": k[2], "mode": k[3], **s}
+                for k, samples in results.items()
+                for s in samples
+            ],
+        }
+        Path(opts.json).write_text(json.dumps(payload, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,186 @@
+"""The bytes of one connection: an ordered outgoing buffer with its writer, and the reader.
+
+Writing never takes a lock and never makes a command wait for the network: :meth:`Link.push`
+takes what the connection produced and, when nothing is queued before it and the stream is a
+plain socket, hands it to the kernel at once (a lone request: no scheduling round trip). What
+the kernel does not take, what is pushed as part of a batch (many requests in flight), and
+everything after it wait in one buffer that the writer task drains in order, so frames never
+interleave or reorder and a burst leaves in one system call. :meth:`Link.backpressure` lets a
+producer wait while that buffer holds :data:`HIGH_WATER` bytes or more (bounded memory). A send
+that fails or stalls for :data:`SEND_TIMEOUT` s ends the connection.
+
+Reading feeds the connection and sends what that produced before reporting the events. On
+asyncio a plain socket is read from the event loop's readiness callback (no task wake-up per
+message); otherwise a task receives from the stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import anyio
+from anyio.abc import ByteStream
+
+import wamp_core as wc
+
+from ._direct import DirectSocketStream
+
+__all__ = ["HIGH_WATER", "SEND_TIMEOUT", "Link"]
+
+#: Seconds one write may take before the connection is given up (the peer stopped reading).
+SEND_TIMEOUT = 30.0
+#: Queued outgoing bytes at which producers that respect backpressure wait.
+HIGH_WATER = 1 << 20
+_RECEIVE_SIZE = 65536
+
+
+class Link:
+    """Moves ``conn``'s bytes over ``stream``; reports events to ``on_events`` and a broken
+    transport to ``on_lost(reason)`` (once; the link is unusable afterwards)."""
+
+    def __init__(
+        self,
+        conn: wc.Connection,
+        stream: ByteStream,
+        on_events: Callable[[list[wc.ConnectionEvent]], None],
+        on_lost: Callable[[str], None],
+    ) -> None:
+        self._conn = conn
+        self.stream = stream
+        self._direct = stream if type(stream) is DirectSocketStream else None
+        self._on_events = on_events
+        self._on_lost = on_lost
+        self._out = bytearray()
+        self._sending = False
+        self._broken = False
+        self._wakeup = anyio.Event()
+        self._space: anyio.Event | None = None
+
+    # ----------------------------------------------------------------------------------------
+    # Writing
+
+    def push(self, *, batch: bool = False) -> None:
+        """Send (or queue, in order) everything the connection has produced.
+
+        ``batch``: more is likely to follow at once (other requests are in flight): leave the
+        bytes to the writer task, which runs after the tasks already ready and sends all
+        their bytes in one system call instead of one each.
+        """
+        data = self._conn.data_to_send()
+        if not data or self._broken:
+            return
+        direct = self._direct
+        if direct is not None and not batch and not self._out and not self._sending:
+            try:
+                data = direct.send_now(data)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+                self.lost(f"write failed: {exc or type(exc).__name__}")
+                return
+            if not data:
+                return
+        self._out += data
+        self._wakeup.set()
+
+    async def backpressure(self) -> None:
+        """Wait while :data:`HIGH_WATER` bytes or more are queued (returns if the link broke)."""
+        while len(self._out) >= HIGH_WATER and not self._broken:
+            if self._space is None:
+                self._space = anyio.Event()
+            await self._space.wait()
+
+    async def write(self) -> None:
+        """The writer task: drain the queue in order until the link breaks."""
+        while not self._broken:
+            if not self._out:
+                self._wakeup = anyio.Event()
+                await self._wakeup.wait()
+                continue
+            chunk = bytes(self._out)
+            self._out.clear()
+            self._sending = True
+            try:
+                with anyio.move_on_after(SEND_TIMEOUT) as scope:
+                    await self.stream.send(chunk)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+                self.lost(f"write failed: {exc or type(exc).__name__}")
+            finally:
+                self._sending = False
+            if scope.cancelled_caught:
+                self.lost(f"write timed out after {SEND_TIMEOUT} s")
+            self._make_space()
+
+    def _make_space(self) -> None:
+        if self._space is not None and (len(self._out) < HIGH_WATER or self._broken):
+            self._space.set()
+            self._space = None
+
+    def lost(self, reason: str) -> None:
+        """The transport is unusable: stop writing and report it (idempotent)."""
+        if self._broken:
+            return
+        self._broken = True
+        self._out.clear()
+        self._wakeup.set()
+        self._make_space()
+        self._on_lost(reason)
+
+    # ----------------------------------------------------------------------------------------
+    # Reading
+
+    def _received(self, data: bytes) -> None:
+        events = self._conn.receive_data(data)
+        self.push()
+        self._on_events(events)
+
+    def _ended(self) -> None:
+        events = self._conn.receive_eof()
+        self.push()
+        self._on_events(events)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._on_events(self._conn.connection_lost(str(exc) or type(exc).__name__))
+
+    async def read(self) -> None:
+        """Feed the connection until it is closed; raises what feeding raised (a refused
+        transport handshake, a bug)."""
+        direct = self._direct
+        if direct is not None and direct.has_reader_callbacks():
+            await self._read_by_callback(direct)
+            return
+        conn = self._conn
+        while not conn.closed:
+            try:
+                data = await self.stream.receive(_RECEIVE_SIZE)
+            except anyio.EndOfStream:
+                self._ended()
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+                self._failed(exc)
+            else:
+                self._received(data)
+
+    async def _read_by_callback(self, direct: DirectSocketStream) -> None:
+        conn = self._conn
+        done = anyio.Event()
+        failure: list[Exception] = []
+
+        def readable() -> None:
+            try:
+                try:
+                    data = direct.receive_now(_RECEIVE_SIZE)
+                except anyio.EndOfStream:
+                    self._ended()
+                except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+                    self._failed(exc)
+                else:
+                    if data is not None:
+                        self._received(data)
+            except Exception as exc:  # reported by read(), like the task reader's
+                failure.append(exc)
+                done.set()
+            if conn.closed:
+                done.set()
+
+        with direct.reader_callback(readable):
+            await done.wait()
+        if failure:
+            raise failure[0]

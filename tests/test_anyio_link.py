@@ -1,0 +1,159 @@
+"""wamp_anyio's byte path in isolation: the ordered outgoing buffer, its writer and backpressure,
+the direct socket stream, and a request whose completion step fails (it must fail, not hang).
+
+A socket pair stands for the router; a stub stands for the core's connection (only its
+``data_to_send`` is used by the writer side).
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any, cast
+
+import anyio
+import pytest
+
+import wamp_core as wc
+from wamp_anyio import HIGH_WATER
+from wamp_anyio._direct import DirectSocketStream
+from wamp_anyio._link import Link
+from wamp_anyio._session import _Waiter
+
+pytestmark = pytest.mark.anyio
+
+
+class _Producer:
+    """What the connection would have produced: chunks handed out by ``data_to_send``."""
+
+    def __init__(self) -> None:
+        self.pending = bytearray()
+
+    def data_to_send(self) -> bytes:
+        data = bytes(self.pending)
+        self.pending.clear()
+        return data
+
+
+def _pair() -> tuple[DirectSocketStream, socket.socket]:
+    ours, theirs = socket.socketpair()
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    return DirectSocketStream(ours), theirs
+
+
+async def _drain(peer: socket.socket, size: int, step: int = 1 << 16) -> bytes:
+    peer.setblocking(False)
+    got = bytearray()
+    while len(got) < size:
+        await anyio.wait_readable(peer)
+        got += peer.recv(step)
+    return bytes(got)
+
+
+async def test_bytes_leave_in_order_through_a_slow_peer_and_producers_wait() -> None:
+    stream, peer = _pair()
+    producer = _Producer()
+    lost: list[str] = []
+    link = Link(cast(wc.Connection, producer), stream, lambda events: None, lost.append)
+    chunks = [bytes([i % 251]) * 50_000 for i in range(60)]  # 3 MB: more than HIGH_WATER
+    waited = 0
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(link.write)
+        received: list[bytes] = []
+
+        async def read_all() -> None:
+            await anyio.sleep(0.2)  # the peer is slow to start reading: the queue fills
+            received.append(await _drain(peer, sum(map(len, chunks))))
+
+        tg.start_soon(read_all)
+        for chunk in chunks:
+            producer.pending += chunk
+            link.push()
+            before = anyio.current_time()
+            await link.backpressure()
+            waited += anyio.current_time() - before > 0.05
+            assert len(link._out) < HIGH_WATER + len(chunk)  # bounded
+        with anyio.fail_after(10):
+            while link._out or link._sending:
+                await anyio.sleep(0.01)
+        tg.cancel_scope.cancel()
+    with anyio.fail_after(10):
+        while not received:
+            await anyio.sleep(0.01)
+    assert received[0] == b"".join(chunks)
+    assert waited >= 1  # a producer was held back while the peer did not read
+    assert lost == []
+    await stream.aclose()
+    peer.close()
+
+
+async def test_a_broken_peer_is_reported_once_and_releases_waiting_producers() -> None:
+    stream, peer = _pair()
+    producer = _Producer()
+    lost: list[str] = []
+    link = Link(cast(wc.Connection, producer), stream, lambda events: None, lost.append)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(link.write)
+        producer.pending += b"x" * (2 * HIGH_WATER)
+        link.push()
+        peer.close()  # the peer goes away without reading
+        with anyio.fail_after(10):
+            await link.backpressure()  # returns: the link broke
+        link.push()  # harmless now
+        tg.cancel_scope.cancel()
+    assert len(lost) == 1 and "write failed" in lost[0]
+    await stream.aclose()
+
+
+async def test_order_holds_while_the_peer_reads_between_pushes() -> None:
+    """Pushes interleaved with a peer that frees kernel space bit by bit: a push must never
+    jump ahead of bytes the writer still holds."""
+    stream, peer = _pair()
+    producer = _Producer()
+    link = Link(cast(wc.Connection, producer), stream, lambda events: None, lambda r: None)
+    chunks = [i.to_bytes(4, "big") * 1500 for i in range(400)]
+    received: list[bytes] = []
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(link.write)
+
+        async def read_all() -> None:
+            received.append(await _drain(peer, sum(map(len, chunks)), step=3000))
+
+        tg.start_soon(read_all)
+        for chunk in chunks:
+            producer.pending += chunk
+            link.push()
+            await anyio.sleep(0)
+        with anyio.fail_after(10):
+            while not received:
+                await anyio.sleep(0.01)
+        tg.cancel_scope.cancel()
+    assert received[0] == b"".join(chunks)
+    await stream.aclose()
+    peer.close()
+
+
+async def test_direct_stream_end_of_stream_and_close() -> None:
+    stream, peer = _pair()
+    peer.sendall(b"abc")
+    assert await stream.receive() == b"abc"
+    assert stream.receive_now() is None
+    peer.close()
+    with pytest.raises(anyio.EndOfStream):
+        await stream.receive()
+    await stream.aclose()
+    with pytest.raises(anyio.ClosedResourceError):
+        await stream.receive()
+    with pytest.raises(anyio.ClosedResourceError):
+        stream.send_now(b"x")
+
+
+async def test_a_failing_completion_step_fails_the_request_instead_of_hanging() -> None:
+    def on_success(_value: Any) -> None:
+        raise RuntimeError("could not start the handler")
+
+    waiter = _Waiter(on_success)
+    waiter.resolve(wc.Outcome(value=1))
+    waiter.resolve(wc.Outcome(error=wc.SessionClosed("later")))  # ignored: resolved once
+    with anyio.fail_after(1), pytest.raises(RuntimeError, match="could not start"):
+        await waiter.wait()
