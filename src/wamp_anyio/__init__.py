@@ -24,6 +24,7 @@ from wamp_core import (
 from ._component import DEFAULT_TRANSPORT as DEFAULT_TRANSPORT, Component as Component
 from ._connect import connect as connect
 from ._link import HIGH_WATER as HIGH_WATER, SEND_TIMEOUT as SEND_TIMEOUT
+from ._router import RouterServer as RouterServer, start_router as start_router
 from ._run import run as run
 from ._session import (
     CLOSE_TIMEOUT as CLOSE_TIMEOUT,
@@ -59,9 +60,11 @@ __all__ = [
     "Handler",
     "ProgressiveCall",
     "Registration",
+    "RouterServer",
     "Session",
     "Subscription",
     "connect",
     "open_stream",
     "run",
+    "start_router",
 ]

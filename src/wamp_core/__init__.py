@@ -91,6 +91,12 @@ from ._framing import (
     Role as Role,
     WebSocket as WebSocket,
 )
+from ._router import (
+    ROUTER_ROLES as ROUTER_ROLES,
+    Router as Router,
+    RouterConnection as RouterConnection,
+    RouterSession as RouterSession,
+)
 from ._uri import (
     MAX_ID as MAX_ID,
     is_valid_id as is_valid_id,
@@ -116,6 +122,7 @@ __all__ = [
     "HandshakeError", "LocalProtocolError", "MessageTooLarge", "PayloadTooLarge", "ProtocolError",
     "RemoteProtocolError", "SerializationError", "SessionClosed", "TransportError", "WampError",
     "is_valid_id", "is_valid_uri", "validate_uri",
+    "ROUTER_ROLES", "Router", "RouterConnection", "RouterSession",
     "Outcome", "RequestTracker", "answer_invocation", "invocation_error", "invocation_result",
     "HOOKS", "ORDER", "ComponentConfig", "Declaration", "HandlerSpec", "HookName", "Hooks",
     "Lifecycle", "Verdict", "CancelMode", "ProxyTunnel",

@@ -1,0 +1,164 @@
+"""Serve the core's router engine over anyio: WebSocket and RawSocket, TCP and unix sockets.
+
+::
+
+    async with wamp_anyio.start_router(["rs://127.0.0.1:0", "ws://127.0.0.1:0/ws"]) as router:
+        print(router.urls)  # the bound addresses, ports resolved
+        ...                 # components connect to them
+
+Leaving the block says GOODBYE ``wamp.close.system_shutdown`` to every session (bounded by
+:data:`CLOSE_TIMEOUT`) and closes every connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import anyio
+from anyio.abc import ByteStream, Listener
+
+import wamp_core as wc
+
+from ._session import CLOSE_TIMEOUT
+
+__all__ = ["RouterServer", "start_router"]
+
+log = logging.getLogger(__name__)
+
+_RECEIVE_SIZE = 65536
+
+
+@dataclass
+class RouterServer:
+    """A running router: the engine and the URLs it listens on (ports resolved)."""
+
+    router: wc.Router
+    urls: list[str] = field(default_factory=list)
+    _connections: set[wc.RouterConnection] = field(default_factory=set)
+
+
+def _available_serializers() -> tuple[str, ...]:
+    """The serializers this installation can run (flatbuffers needs its optional package)."""
+    names = []
+    for name in wc.SERIALIZER_NAMES:
+        try:
+            wc.get_serializer(name)
+        except wc.ConfigurationError:
+            continue
+        names.append(name)
+    return tuple(names)
+
+
+def _framer_factory(url: str) -> tuple[Callable[[], wc.RawSocket | wc.WebSocket], str]:
+    parts = urlsplit(url)
+    names = _available_serializers()
+    if parts.scheme in ("ws", "websocket"):
+        path = parts.path or "/"
+        return lambda: wc.WebSocket(wc.Role.SERVER, serializers=names, paths=(path,)), path
+    if parts.scheme in ("rs", "rawsocket"):
+        plain = tuple(n for n in names if "." not in n)  # RawSocket has no batched mode
+        return lambda: wc.RawSocket(wc.Role.SERVER, serializers=plain), ""
+    raise wc.ConfigurationError(f"cannot listen on {url!r}: use ws://, rs:// or rs://unix:/path")
+
+
+async def _listen(url: str) -> tuple[Listener[ByteStream], str]:
+    parts = urlsplit(url)
+    if parts.netloc in ("unix", "unix:"):
+        listener: Listener[ByteStream] = await anyio.create_unix_listener(parts.path)
+        return listener, f"{parts.scheme}://unix:{parts.path}"
+    host, port = parts.hostname or "127.0.0.1", parts.port or 0
+    tcp = await anyio.create_tcp_listener(local_host=host, local_port=port)
+    bound = tcp.listeners[0].extra(anyio.abc.SocketAttribute.local_port)
+    suffix = parts.path if parts.scheme in ("ws", "websocket") else ""
+    return tcp, f"{parts.scheme}://{host}:{bound}{suffix}"
+
+
+async def _serve(
+    server: RouterServer, stream: ByteStream, make_framer: Callable[[], wc.RawSocket | wc.WebSocket]
+) -> None:
+    conn = wc.RouterConnection(server.router, make_framer())
+    server._connections.add(conn)
+    wake = anyio.Event()
+
+    def on_output() -> None:
+        wake.set()
+
+    conn.on_output = on_output
+    try:
+        with contextlib.suppress(OSError):
+            stream.extra(anyio.abc.SocketAttribute.raw_socket).setsockopt(
+                socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
+            )
+        async with anyio.create_task_group() as tg:
+
+            async def write() -> None:
+                nonlocal wake
+                while True:
+                    await wake.wait()
+                    wake = anyio.Event()
+                    data = conn.data_to_send()
+                    if data:
+                        await stream.send(data)
+                    if conn.should_close and not wake.is_set():
+                        tg.cancel_scope.cancel()
+                        return
+
+            tg.start_soon(write)
+            while True:
+                try:
+                    data = await stream.receive(_RECEIVE_SIZE)
+                except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError,
+                        OSError):  # fmt: skip
+                    conn.receive_eof()
+                    tg.cancel_scope.cancel()
+                    return
+                conn.receive_data(data)
+    except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+        log.debug("router connection ended: %s", exc)
+        conn.receive_eof()
+    finally:
+        server._connections.discard(conn)
+        await anyio.aclose_forcefully(stream)
+
+
+@contextlib.asynccontextmanager
+async def start_router(
+    listen: Sequence[str] = ("ws://127.0.0.1:8080/ws",),
+    *,
+    realms: Sequence[str] = ("realm1",),
+    auto_realms: bool = False,
+) -> AsyncIterator[RouterServer]:
+    """Run a router on ``listen`` (``ws://host:port/path``, ``rs://host:port``,
+    ``rs://unix:/path``; port 0 picks a free one) serving ``realms`` for the block."""
+    server = RouterServer(wc.Router(realms, auto_realms=auto_realms))
+    listeners: list[Listener[ByteStream]] = []
+    try:
+        async with anyio.create_task_group() as tg:
+            for url in listen:
+                make_framer, _ = _framer_factory(url)
+                listener, bound = await _listen(url)
+                listeners.append(listener)
+                server.urls.append(bound)
+
+                async def handle(stream: ByteStream, make: Callable[..., wc.RawSocket
+                                 | wc.WebSocket] = make_framer) -> None:  # fmt: skip
+                    await _serve(server, stream, make)
+
+                tg.start_soon(listener.serve, handle)
+                log.info("router listening on %s", bound)
+            try:
+                yield server
+            finally:
+                server.router.shutdown()
+                with anyio.move_on_after(CLOSE_TIMEOUT, shield=True):
+                    while server._connections:
+                        await anyio.sleep(0.01)
+                tg.cancel_scope.cancel()
+    finally:
+        for listener in listeners:
+            await anyio.aclose_forcefully(listener)

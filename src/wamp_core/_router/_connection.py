@@ -1,0 +1,97 @@
+"""One client's transport connection to the router: server framing, serializer, session.
+
+Bytes in (:meth:`RouterConnection.receive_data`), bytes out (:meth:`data_to_send`): the driver
+moves them. Messages other sessions produce for this one land here at any time, so the
+connection calls :attr:`on_output` (set by the driver; it must not block) whenever it has
+queued bytes or wants to be closed; :attr:`should_close` says the driver may close the socket
+once it has sent what is queued.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from .. import _messages as m
+from .._errors import HandshakeError, LocalProtocolError, ProtocolError, RemoteProtocolError
+from .._framing import Closed, MessageReceived, Opened, RawSocket, WebSocket
+from ..serializers import Serializer, get_serializer
+from ._engine import PROTOCOL_VIOLATION, Router, RouterSession
+
+__all__ = ["RouterConnection"]
+
+log = logging.getLogger(__name__)
+
+
+class RouterConnection:
+    """Serve one transport connection (``framer`` in the server role) for ``router``."""
+
+    def __init__(self, router: Router, framer: RawSocket | WebSocket) -> None:
+        self.framer = framer
+        self.session: RouterSession = router.open_session(self._send, self._end)
+        self.serializer: Serializer | None = None
+        self.should_close = False
+        #: Called (synchronously) when bytes were queued or the connection should close.
+        self.on_output: Callable[[], None] = lambda: None
+        framer.initiate()
+
+    def data_to_send(self) -> bytes:
+        return self.framer.data_to_send()
+
+    def receive_data(self, data: bytes) -> None:
+        """Bytes from the client."""
+        if self.should_close:
+            return
+        try:
+            events = self.framer.receive_data(data)
+        except (ProtocolError, HandshakeError) as exc:
+            log.debug("closing a connection: %s", exc)
+            self._lost()
+            return
+        for event in events:
+            if type(event) is MessageReceived:
+                self._message(event.data)
+            elif type(event) is Opened:
+                self.serializer = get_serializer(event.serializer)
+            elif type(event) is Closed:
+                self._lost()
+            if self.should_close:
+                break
+        self.on_output()
+
+    def receive_eof(self) -> None:
+        """The client closed the connection (or it broke)."""
+        self._lost()
+
+    def _message(self, data: bytes) -> None:
+        assert self.serializer is not None
+        try:
+            messages = self.serializer.decode_all(data)
+        except RemoteProtocolError as exc:
+            self.session.abort(PROTOCOL_VIOLATION, str(exc))
+            return
+        for message in messages:
+            self.session.receive(message)
+
+    def _send(self, message: m.Message) -> None:
+        if self.should_close or self.serializer is None:
+            return
+        try:
+            self.framer.send_message(self.serializer.encode(message))
+        except LocalProtocolError as exc:  # too large for this client, or not encodable
+            log.debug("not sent to %r: %s", self.session, exc)
+            return
+        self.on_output()
+
+    def _end(self) -> None:
+        """The session ended: close the transport once what is queued is sent."""
+        if self.should_close:
+            return
+        self.should_close = True
+        if isinstance(self.framer, WebSocket) and self.framer.is_open:
+            self.framer.close(1000)
+        self.on_output()
+
+    def _lost(self) -> None:
+        self.session.end()
+        self.should_close = True

@@ -1,0 +1,381 @@
+"""The router engine: realms, the router side of the session handshake, broker and dealer.
+
+Sans-IO: a :class:`RouterSession` takes the messages its client sent (:meth:`receive`) and
+produces messages for itself and for other sessions through the ``send`` callable each session
+is created with; when a session must end, its ``close`` callable is called once. Randomness
+(session and publication IDs) is the injected :class:`random.Random`; there is no clock.
+
+This first slice authenticates anonymously only and authorizes everything; what it implements
+is exactly what WELCOME announces.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .. import _messages as m
+from .._errors import ProtocolError
+from .._uri import MAX_ID
+from ._realm import INVOKE_POLICIES, MATCHES, Call, Realm
+
+__all__ = ["ROUTER_ROLES", "Router", "RouterSession"]
+
+log = logging.getLogger(__name__)
+
+#: The roles and features WELCOME announces: what this engine implements.
+ROUTER_ROLES: dict[str, Any] = {
+    "broker": {
+        "features": {
+            "publisher_exclusion": True,
+            "subscriber_blackwhite_listing": True,
+            "publisher_identification": True,
+            "pattern_based_subscription": True,
+        }
+    },
+    "dealer": {
+        "features": {
+            "progressive_call_results": True,
+            "call_canceling": True,
+            "caller_identification": True,
+            "pattern_based_registration": True,
+            "shared_registration": True,
+        }
+    },
+}
+
+NO_SUCH_REALM = "wamp.error.no_such_realm"
+PROTOCOL_VIOLATION = "wamp.error.protocol_violation"
+CANCELED = "wamp.error.canceled"
+
+
+class Router:
+    """Realms and their sessions. ``realms``: the realm names served; ``auto_realms``: create a
+    realm on first use (for tests); ``rng``: the source of session and publication IDs."""
+
+    def __init__(
+        self,
+        realms: Iterable[str] = ("realm1",),
+        *,
+        auto_realms: bool = False,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._rng = rng if rng is not None else random.SystemRandom()
+        self._counter = 0
+        self.auto_realms = auto_realms
+        self.realms: dict[str, Realm] = {name: Realm(name, self._next_id) for name in realms}
+        self.sessions: dict[int, RouterSession] = {}
+
+    def _next_id(self) -> int:
+        self._counter = 1 if self._counter >= MAX_ID else self._counter + 1
+        return self._counter
+
+    def random_id(self) -> int:
+        return self._rng.randint(1, MAX_ID)
+
+    def realm(self, name: str) -> Realm | None:
+        realm = self.realms.get(name)
+        if realm is None and self.auto_realms:
+            realm = self.realms[name] = Realm(name, self._next_id)
+        return realm
+
+    def open_session(
+        self, send: Callable[[m.Message], None], close: Callable[[], None]
+    ) -> RouterSession:
+        """A new transport connection: its session (not joined until HELLO)."""
+        return RouterSession(self, send, close)
+
+    def new_session_id(self) -> int:
+        while True:
+            sid = self.random_id()
+            if sid not in self.sessions:
+                return sid
+
+    def shutdown(self) -> None:
+        """GOODBYE ``wamp.close.system_shutdown`` to every joined session."""
+        for session in list(self.sessions.values()):
+            session.goodbye("wamp.close.system_shutdown")
+
+
+class RouterSession:
+    """The router's end of one session."""
+
+    def __init__(
+        self, router: Router, send: Callable[[m.Message], None], close: Callable[[], None]
+    ) -> None:
+        self.router = router
+        self.send = send
+        self._close = close
+        self.realm: Realm | None = None
+        self.session_id = 0
+        self.authid = ""
+        self.authrole = "anonymous"
+        self.roles: dict[str, Any] = {}
+        self.ended = False
+        self._goodbye_sent = False
+        self._invocation_ids = 0
+
+    def __repr__(self) -> str:
+        return f"<RouterSession {self.session_id} {self.authid!r}>"
+
+    # ----------------------------------------------------------------------------------------
+    # Ending
+
+    def abort(self, reason: str, message: str) -> None:
+        """ABORT the session with ``reason`` and end it."""
+        if not self.ended:
+            self.send(m.Abort(details={"message": message}, reason=reason))
+            self.end()
+
+    def goodbye(self, reason: str) -> None:
+        """Router-initiated GOODBYE; the session ends when the client answers."""
+        if not self.ended and self.realm is not None and not self._goodbye_sent:
+            self._goodbye_sent = True
+            self.send(m.Goodbye(details={}, reason=reason))
+
+    def end(self) -> None:
+        """The session is over (left, aborted, transport lost): clean up as if it left."""
+        if self.ended:
+            return
+        self.ended = True
+        realm = self.realm
+        if realm is not None:
+            self.router.sessions.pop(self.session_id, None)
+            made, served = realm.leave(self)
+            for call in made:  # the caller left: the callee may stop working on it
+                if not call.canceled and _feature(call.callee, "callee", "call_canceling"):
+                    call.callee.send(m.Interrupt(request_id=call.invocation,
+                                                 options={"mode": "killnowait"}))  # fmt: skip
+            for call in served:  # the callee left: its callers get an answer
+                if not call.canceled:
+                    call.caller.send(_call_error(call.caller_request, CANCELED,
+                                                 "the callee left"))  # fmt: skip
+        self._close()
+
+    # ----------------------------------------------------------------------------------------
+    # Input
+
+    def receive(self, message: m.Message) -> None:
+        """One message from the client."""
+        if self.ended:
+            return
+        if self.realm is None:
+            if type(message) is m.Hello:
+                self._hello(message)
+            else:
+                self.abort(PROTOCOL_VIOLATION, f"{message.NAME} before the session was joined")
+            return
+        handler = _HANDLERS.get(type(message))
+        if handler is None:
+            self.abort(PROTOCOL_VIOLATION, f"{message.NAME} is not sent by a client")
+            return
+        try:
+            handler(self, message)
+        except ProtocolError as exc:
+            self.abort(PROTOCOL_VIOLATION, str(exc))
+
+    def _hello(self, msg: m.Hello) -> None:
+        realm = self.router.realm(msg.realm)
+        if realm is None:
+            self.abort(NO_SUCH_REALM, f"no realm {msg.realm!r} on this router")
+            return
+        methods = msg.details.get("authmethods") or ["anonymous"]
+        if "anonymous" not in methods:
+            self.abort("wamp.error.no_auth_method",
+                       "this router authenticates anonymously only")  # fmt: skip
+            return
+        self.realm = realm
+        self.session_id = self.router.new_session_id()
+        self.authid = str(msg.details.get("authid") or f"anonymous-{self.session_id}")
+        self.roles = msg.details.get("roles", {})
+        realm.members[self.session_id] = self
+        self.router.sessions[self.session_id] = self
+        self.send(
+            m.Welcome(
+                session_id=self.session_id,
+                details={"roles": ROUTER_ROLES, "realm": realm.name, "authid": self.authid,
+                         "authrole": self.authrole, "authmethod": "anonymous",
+                         "authprovider": "static", "agent": "wamp_core router"},
+            )
+        )  # fmt: skip
+
+    # ----------------------------------------------------------------------------------------
+    # Session
+
+    def _on_goodbye(self, msg: m.Goodbye) -> None:
+        if not self._goodbye_sent:
+            self.send(m.Goodbye(details={}, reason="wamp.close.goodbye_and_out"))
+        self.end()
+
+    # ----------------------------------------------------------------------------------------
+    # Broker
+
+    def _on_subscribe(self, msg: m.Subscribe) -> None:
+        assert self.realm is not None
+        match = msg.options.get("match", "exact")
+        if match not in MATCHES:
+            self.send(_error(msg, "wamp.error.invalid_argument", f"unknown match {match!r}"))
+            return
+        sub = self.realm.subscribe(self, msg.topic, match)
+        self.send(m.Subscribed(request_id=msg.request_id, subscription_id=sub.id))
+
+    def _on_unsubscribe(self, msg: m.Unsubscribe) -> None:
+        assert self.realm is not None
+        if self.realm.unsubscribe(self, msg.subscription_id):
+            self.send(m.Unsubscribed(request_id=msg.request_id))
+        else:
+            self.send(_error(msg, "wamp.error.no_such_subscription"))
+
+    def _on_publish(self, msg: m.Publish) -> None:
+        assert self.realm is not None
+        options = msg.options
+        publication = self.router.random_id()
+        for sub, member in self.realm.receivers(self, msg.topic, options):
+            details: dict[str, Any] = {}
+            if sub.match != "exact":
+                details["topic"] = msg.topic
+            if options.get("disclose_me"):
+                details.update(publisher=self.session_id, publisher_authid=self.authid,
+                               publisher_authrole=self.authrole)  # fmt: skip
+            member.send(
+                m.Event(subscription_id=sub.id, publication_id=publication, details=details,
+                        args=msg.args, kwargs=msg.kwargs, payload=msg.payload)
+            )  # fmt: skip
+        if options.get("acknowledge"):
+            self.send(m.Published(request_id=msg.request_id, publication_id=publication))
+
+    # ----------------------------------------------------------------------------------------
+    # Dealer
+
+    def _on_register(self, msg: m.Register) -> None:
+        assert self.realm is not None
+        match = msg.options.get("match", "exact")
+        invoke = msg.options.get("invoke", "single")
+        if match not in MATCHES or invoke not in INVOKE_POLICIES:
+            self.send(_error(msg, "wamp.error.invalid_argument",
+                             f"unknown match {match!r} or invoke {invoke!r}"))  # fmt: skip
+            return
+        try:
+            reg = self.realm.register(self, msg.procedure, match, invoke)
+        except KeyError:
+            self.send(_error(msg, "wamp.error.procedure_already_exists",
+                             f"{msg.procedure!r} is already registered"))  # fmt: skip
+            return
+        self.send(m.Registered(request_id=msg.request_id, registration_id=reg.id))
+
+    def _on_unregister(self, msg: m.Unregister) -> None:
+        assert self.realm is not None
+        if self.realm.unregister(self, msg.registration_id):
+            self.send(m.Unregistered(request_id=msg.request_id))
+        else:
+            self.send(_error(msg, "wamp.error.no_such_registration"))
+
+    def _on_call(self, msg: m.Call) -> None:
+        realm = self.realm
+        assert realm is not None
+        reg = realm.lookup(msg.procedure)
+        if reg is None:
+            self.send(_error(msg, "wamp.error.no_such_procedure",
+                             f"no callee for {msg.procedure!r}"))  # fmt: skip
+            return
+        callee = reg.pick(self.router._rng.randrange)
+        assert isinstance(callee, RouterSession)
+        callee._invocation_ids = callee._invocation_ids % MAX_ID + 1
+        progress = msg.options.get("receive_progress") is True
+        call = Call(self, msg.request_id, callee, callee._invocation_ids, progress)
+        realm.calls[self.session_id, msg.request_id] = call
+        realm.invocations[callee.session_id, call.invocation] = call
+        details: dict[str, Any] = {}
+        if reg.match != "exact":
+            details["procedure"] = msg.procedure
+        if progress:
+            details["receive_progress"] = True
+        if msg.options.get("disclose_me"):
+            details.update(caller=self.session_id, caller_authid=self.authid,
+                           caller_authrole=self.authrole)  # fmt: skip
+        callee.send(
+            m.Invocation(request_id=call.invocation, registration_id=reg.id, details=details,
+                         args=msg.args, kwargs=msg.kwargs, payload=msg.payload)
+        )  # fmt: skip
+
+    def _on_cancel(self, msg: m.Cancel) -> None:
+        realm = self.realm
+        assert realm is not None
+        call = realm.calls.get((self.session_id, msg.request_id))
+        if call is None or call.canceled:
+            return  # already answered: nothing to cancel
+        mode = msg.options.get("mode", "killnowait")
+        if mode != "skip" and _feature(call.callee, "callee", "call_canceling"):
+            call.callee.send(m.Interrupt(request_id=call.invocation, options={"mode": mode}))
+            if mode == "kill":
+                return  # the callee's answer (an error) ends the call
+        else:
+            mode = "skip"
+        call.canceled = True
+        self.send(_call_error(call.caller_request, CANCELED, f"canceled ({mode})"))
+        if mode == "killnowait":
+            realm.end_call(call)
+
+    def _on_yield(self, msg: m.Yield) -> None:
+        realm = self.realm
+        assert realm is not None
+        call = realm.invocations.get((self.session_id, msg.request_id))
+        if call is None:
+            return  # canceled or the caller left
+        if msg.options.get("progress"):
+            if call.receive_progress and not call.canceled:
+                call.caller.send(m.Result(request_id=call.caller_request,
+                                          details={"progress": True}, args=msg.args,
+                                          kwargs=msg.kwargs, payload=msg.payload))  # fmt: skip
+            return
+        realm.end_call(call)
+        if not call.canceled:
+            call.caller.send(m.Result(request_id=call.caller_request, details={},
+                                      args=msg.args, kwargs=msg.kwargs,
+                                      payload=msg.payload))  # fmt: skip
+
+    def _on_error(self, msg: m.Error) -> None:
+        realm = self.realm
+        assert realm is not None
+        if msg.request_type != m.Invocation.MESSAGE_TYPE:
+            raise ProtocolError(f"ERROR for a {msg.request_type} is not sent by a client")
+        call = realm.invocations.get((self.session_id, msg.request_id))
+        if call is None:
+            return
+        realm.end_call(call)
+        if not call.canceled:
+            call.caller.send(
+                m.Error(request_type=m.Call.MESSAGE_TYPE, request_id=call.caller_request,
+                        details={}, error=msg.error, args=msg.args, kwargs=msg.kwargs,
+                        payload=msg.payload)
+            )  # fmt: skip
+
+
+_HANDLERS: dict[type[m.Message], Callable[[RouterSession, Any], None]] = {
+    m.Goodbye: RouterSession._on_goodbye,
+    m.Subscribe: RouterSession._on_subscribe,
+    m.Unsubscribe: RouterSession._on_unsubscribe,
+    m.Publish: RouterSession._on_publish,
+    m.Register: RouterSession._on_register,
+    m.Unregister: RouterSession._on_unregister,
+    m.Call: RouterSession._on_call,
+    m.Cancel: RouterSession._on_cancel,
+    m.Yield: RouterSession._on_yield,
+    m.Error: RouterSession._on_error,
+}
+
+
+def _feature(session: Any, role: str, feature: str) -> bool:
+    return bool(session.roles.get(role, {}).get("features", {}).get(feature))
+
+
+def _error(request: Any, uri: str, message: str | None = None) -> m.Error:
+    return m.Error(request_type=request.MESSAGE_TYPE, request_id=request.request_id,
+                   details={}, error=uri, args=[message] if message else None)  # fmt: skip
+
+
+def _call_error(request_id: int, uri: str, message: str) -> m.Error:
+    return m.Error(request_type=m.Call.MESSAGE_TYPE, request_id=request_id, details={},
+                   error=uri, args=[message])  # fmt: skip

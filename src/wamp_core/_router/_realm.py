@@ -1,0 +1,226 @@
+"""One realm's broker and dealer state: subscriptions, registrations and calls in progress.
+
+Pure bookkeeping over :class:`Member` handles (the engine's sessions); the engine turns
+messages into calls on :class:`Realm` and sends what they return. No clock, no randomness:
+IDs come from the callable the engine injects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+__all__ = ["Call", "Member", "Realm", "Registration", "Subscription", "matches"]
+
+MATCHES = ("exact", "prefix", "wildcard")
+INVOKE_POLICIES = ("single", "roundrobin", "random", "first", "last")
+
+
+class Member(Protocol):
+    """What the realm needs to know of a session."""
+
+    session_id: int
+    authid: str
+    authrole: str
+    roles: dict[str, Any]
+    send: Callable[[Any], None]
+
+
+def matches(match: str, pattern: str, uri: str) -> bool:
+    """Whether ``uri`` matches ``pattern`` under the match policy."""
+    if match == "exact":
+        return uri == pattern
+    if match == "prefix":
+        return uri.startswith(pattern)
+    parts, uri_parts = pattern.split("."), uri.split(".")
+    return len(parts) == len(uri_parts) and all(
+        not p or p == u for p, u in zip(parts, uri_parts, strict=True)
+    )
+
+
+def _specificity(match: str, pattern: str) -> tuple[int, int, int]:
+    """Sort key of a matching registration, most specific first (the spec's precedence:
+    exact, then the longest prefix, then the wildcard with the most leading literal parts)."""
+    if match == "exact":
+        return (0, 0, 0)
+    if match == "prefix":
+        return (1, -len(pattern), 0)
+    parts = pattern.split(".")
+    leading = next((i for i, p in enumerate(parts) if not p), len(parts))
+    return (2, -leading, -sum(1 for p in parts if p))
+
+
+@dataclass(eq=False)
+class Subscription:
+    id: int
+    topic: str
+    match: str
+    subscribers: dict[int, Member] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class Registration:
+    id: int
+    procedure: str
+    match: str
+    invoke: str
+    callees: list[Member] = field(default_factory=list)
+    next_index: int = 0
+
+    def pick(self, random_index: Callable[[int], int]) -> Member:
+        callees = self.callees
+        if self.invoke == "roundrobin":
+            callee = callees[self.next_index % len(callees)]
+            self.next_index = (self.next_index + 1) % len(callees)
+            return callee
+        if self.invoke == "random":
+            return callees[random_index(len(callees))]
+        if self.invoke == "last":
+            return callees[-1]
+        return callees[0]  # single, first
+
+
+@dataclass(eq=False)
+class Call:
+    """A call in progress: the caller's request and the invocation sent for it."""
+
+    caller: Member
+    caller_request: int
+    callee: Member
+    invocation: int
+    receive_progress: bool
+    canceled: bool = False  # answered canceled already (skip, killnowait): drop the rest
+
+
+class Realm:
+    """Subscriptions and registrations of one realm, and the calls in progress."""
+
+    def __init__(self, name: str, next_id: Callable[[], int]) -> None:
+        self.name = name
+        self._next_id = next_id
+        self.members: dict[int, Member] = {}
+        self.subscriptions: dict[tuple[str, str], Subscription] = {}
+        self._subscriptions_by_id: dict[int, Subscription] = {}
+        self.registrations: dict[tuple[str, str], Registration] = {}
+        self._registrations_by_id: dict[int, Registration] = {}
+        #: (callee session, invocation request) -> call; (caller session, request) -> call.
+        self.invocations: dict[tuple[int, int], Call] = {}
+        self.calls: dict[tuple[int, int], Call] = {}
+
+    # ----------------------------------------------------------------------------------------
+    # Broker
+
+    def subscribe(self, member: Member, topic: str, match: str) -> Subscription:
+        key = (match, topic)
+        sub = self.subscriptions.get(key)
+        if sub is None:
+            sub = Subscription(self._next_id(), topic, match)
+            self.subscriptions[key] = sub
+            self._subscriptions_by_id[sub.id] = sub
+        sub.subscribers[member.session_id] = member
+        return sub
+
+    def unsubscribe(self, member: Member, subscription_id: int) -> bool:
+        sub = self._subscriptions_by_id.get(subscription_id)
+        if sub is None or sub.subscribers.pop(member.session_id, None) is None:
+            return False
+        if not sub.subscribers:
+            del self.subscriptions[sub.match, sub.topic]
+            del self._subscriptions_by_id[sub.id]
+        return True
+
+    def receivers(
+        self, publisher: Member, topic: str, options: dict[str, Any]
+    ) -> Iterator[tuple[Subscription, Member]]:
+        """Each (subscription, subscriber) that gets an EVENT for a publication to ``topic``."""
+        exclude_me = options.get("exclude_me", True)
+        lists: dict[str, set[Any]] = {
+            name: set(options[name])
+            for name in ("exclude", "exclude_authid", "exclude_authrole", "eligible",
+                         "eligible_authid", "eligible_authrole")
+            if name in options
+        }  # fmt: skip
+        for sub in list(self.subscriptions.values()):
+            if not matches(sub.match, sub.topic, topic):
+                continue
+            for member in list(sub.subscribers.values()):
+                if exclude_me and member is publisher:
+                    continue
+                if lists and not _eligible(member, lists):
+                    continue
+                yield sub, member
+
+    # ----------------------------------------------------------------------------------------
+    # Dealer
+
+    def register(self, member: Member, procedure: str, match: str, invoke: str) -> Registration:
+        """The registration ``member`` joins; raises ``KeyError`` if the procedure is taken
+        (by a single registration, or with another invocation policy)."""
+        key = (match, procedure)
+        reg = self.registrations.get(key)
+        if reg is None:
+            reg = Registration(self._next_id(), procedure, match, invoke)
+            self.registrations[key] = reg
+            self._registrations_by_id[reg.id] = reg
+        elif reg.invoke == "single" or reg.invoke != invoke or member in reg.callees:
+            raise KeyError(procedure)
+        reg.callees.append(member)
+        return reg
+
+    def unregister(self, member: Member, registration_id: int) -> bool:
+        reg = self._registrations_by_id.get(registration_id)
+        if reg is None or member not in reg.callees:
+            return False
+        reg.callees.remove(member)
+        if not reg.callees:
+            del self.registrations[reg.match, reg.procedure]
+            del self._registrations_by_id[reg.id]
+        return True
+
+    def lookup(self, procedure: str) -> Registration | None:
+        """The registration a call to ``procedure`` goes to (the spec's precedence)."""
+        exact = self.registrations.get(("exact", procedure))
+        if exact is not None:
+            return exact
+        found = [
+            reg
+            for (match, pattern), reg in self.registrations.items()
+            if match != "exact" and matches(match, pattern, procedure)
+        ]
+        if not found:
+            return None
+        return min(found, key=lambda r: _specificity(r.match, r.procedure))
+
+    def leave(self, member: Member) -> tuple[list[Call], list[Call]]:
+        """Forget ``member``: its subscriptions and registrations go; returns the calls it made
+        (their callees must be interrupted) and the calls made to it (their callers get an
+        error)."""
+        self.members.pop(member.session_id, None)
+        for sub in list(self.subscriptions.values()):
+            self.unsubscribe(member, sub.id)
+        for reg in list(self.registrations.values()):
+            self.unregister(member, reg.id)
+        made = [c for c in self.calls.values() if c.caller is member]
+        served = [c for c in self.calls.values() if c.callee is member]
+        for call in (*made, *served):
+            self.end_call(call)
+        return made, served
+
+    def end_call(self, call: Call) -> None:
+        self.calls.pop((call.caller.session_id, call.caller_request), None)
+        self.invocations.pop((call.callee.session_id, call.invocation), None)
+
+
+def _eligible(member: Member, lists: dict[str, set[Any]]) -> bool:
+    if member.session_id in lists.get("exclude", ()):
+        return False
+    if member.authid in lists.get("exclude_authid", ()):
+        return False
+    if member.authrole in lists.get("exclude_authrole", ()):
+        return False
+    for name, value in (("eligible", member.session_id), ("eligible_authid", member.authid),
+                        ("eligible_authrole", member.authrole)):  # fmt: skip
+        if name in lists and value not in lists[name]:
+            return False
+    return True

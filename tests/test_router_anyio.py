@@ -1,0 +1,161 @@
+"""The embedded router served by wamp_anyio, on asyncio and trio: our clients over RawSocket and
+WebSocket with several serializers, a Component's whole lifecycle, and Autobahn|Python (PyPI)
+as a foreign client calling and subscribing through it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from typing import Any
+
+import anyio
+import pytest
+
+import wamp_anyio
+import wamp_core as wc
+
+pytestmark = pytest.mark.anyio
+
+TIMEOUT = 20
+
+
+def _transport(url: str, serializer: str) -> dict[str, Any]:
+    if url.startswith("rs"):
+        return {"type": "rawsocket", "url": url, "serializer": serializer}
+    return {"type": "websocket", "url": url, "serializers": [serializer]}
+
+
+@pytest.mark.parametrize("serializer", ["json", "msgpack", "cbor", "ubjson"])
+@pytest.mark.parametrize("kind", ["rs", "ws", "unix"])
+async def test_rpc_and_pubsub_through_the_embedded_router(
+    anyio_backend: str, kind: str, serializer: str
+) -> None:
+    short_dir = tempfile.mkdtemp(prefix="wamp-")  # a unix socket path must stay short
+    listen = {"rs": "rs://127.0.0.1:0", "ws": "ws://127.0.0.1:0/ws",
+              "unix": f"rs://unix:{short_dir}/router.sock"}[kind]  # fmt: skip
+    with anyio.fail_after(TIMEOUT):
+        async with wamp_anyio.start_router([listen]) as router:
+            (url,) = router.urls
+            transport = _transport(url, serializer)
+            async with wamp_anyio.connect(transport) as a, wamp_anyio.connect(transport) as b:
+                await b.register(lambda x, y=1, **kw: [x * y, kw], "com.mul")
+                got: list[Any] = []
+                done = anyio.Event()
+
+                def on_event(*args: Any, **kwargs: Any) -> None:
+                    got.append((args, kwargs))
+                    if len(got) == 3:
+                        done.set()
+
+                await b.subscribe(on_event, "com.t", wc.SubscribeOptions(match="prefix"))
+                result = await a.call("com.mul", 6, y=7, options=wc.CallOptions(details=True))
+                assert result.args == [[42, {}]]
+                for i in range(3):
+                    await a.publish("com.t.x", i, k=b"\x00bin" if serializer != "json" else "s")
+                await done.wait()
+                assert [args for args, _ in got] == [(0,), (1,), (2,)]
+                with pytest.raises(wc.ApplicationError) as info:
+                    await a.call("com.none")
+                assert info.value.error == "wamp.error.no_such_procedure"
+
+
+async def test_a_component_runs_its_lifecycle_on_the_embedded_router(anyio_backend: str) -> None:
+    seen: list[str] = []
+    async with wamp_anyio.start_router(["ws://127.0.0.1:0/ws"]) as router:
+
+        async def main(session: wamp_anyio.Session) -> None:
+            seen.append(f"main {await session.call('com.echo', 'hi')}")
+
+        component = wamp_anyio.Component(main=main, transports=router.urls[0], realm="realm1")
+
+        @component.register("com.echo")
+        def echo(x: Any) -> Any:
+            return x
+
+        @component.on_join
+        async def joined(session: wamp_anyio.Session, details: Any) -> None:
+            seen.append("join")
+
+        @component.on_leave
+        async def left(session: wamp_anyio.Session, details: Any) -> None:
+            seen.append("leave")
+
+        with anyio.fail_after(TIMEOUT):
+            await component.run()
+    assert seen == ["join", "main hi", "leave"]
+
+
+async def test_unknown_realm_and_shutdown_reach_the_client(anyio_backend: str) -> None:
+    async with wamp_anyio.start_router(["rs://127.0.0.1:0"]) as router:
+        transport = _transport(router.urls[0], "msgpack")
+        with pytest.raises(wc.WampError, match="no_such_realm"):
+            async with wamp_anyio.connect(transport, realm="nope"):
+                pass
+        async with wamp_anyio.connect(transport) as session:
+            router.router.shutdown()  # what leaving the router's block does first
+            with anyio.fail_after(TIMEOUT):
+                await session.wait_closed()
+            assert session.close_details is not None
+            assert session.close_details.reason == "wamp.close.system_shutdown"
+
+
+AUTOBAHN_CLIENT = """
+import sys
+from autobahn.asyncio.component import Component, run
+from autobahn.wamp.types import PublishOptions
+
+kind, url, serializer = sys.argv[1:4]
+transport = {"type": kind, "url": url}
+transport["serializer" if kind == "rawsocket" else "serializers"] = (
+    serializer if kind == "rawsocket" else [serializer])
+component = Component(transports=[transport], realm="realm1")
+
+@component.register("com.ab.add")
+def add(a, b):
+    return a + b
+
+@component.subscribe("com.ours.event")
+def on_ours(*args, **kwargs):
+    print("autobahn got event", args, flush=True)
+
+@component.on_ready
+async def ready(session):
+    print("autobahn got result", await session.call("com.ours.mul", 6, 7), flush=True)
+    await session.publish("com.ab.event", "hi", options=PublishOptions(acknowledge=True))
+    print("autobahn ready", flush=True)
+
+run([component], log_level="warn")
+"""
+
+
+@pytest.mark.parametrize(("kind", "serializer"), [("websocket", "json"), ("rawsocket", "msgpack")])
+async def test_autobahn_is_a_peer_through_the_embedded_router(
+    anyio_backend: str, kind: str, serializer: str
+) -> None:
+    pytest.importorskip("autobahn", reason="the bench extra installs Autobahn|Python")
+    listen = "ws://127.0.0.1:0/ws" if kind == "websocket" else "rs://127.0.0.1:0"
+    async with wamp_anyio.start_router([listen]) as router:
+        url = router.urls[0]
+        async with wamp_anyio.connect(_transport(url, serializer)) as ours:
+            await ours.register(lambda a, b: a * b, "com.ours.mul")
+            got = anyio.Event()
+            await ours.subscribe(lambda text: got.set(), "com.ab.event")
+            process = await anyio.open_process(
+                [sys.executable, "-c", AUTOBAHN_CLIENT, kind, url, serializer],
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                with anyio.fail_after(TIMEOUT):
+                    await got.wait()
+                    while await ours.call("com.ab.add", 2, 3) != 5:  # pragma: no cover
+                        await anyio.sleep(0.05)
+                    await ours.publish("com.ours.event", "to autobahn")
+                    output = b""
+                    assert process.stdout is not None
+                    while b"autobahn got event" not in output:
+                        output += await process.stdout.receive()
+                    assert b"autobahn got result 42" in output
+            finally:
+                process.kill()
+                await process.aclose()

@@ -1,0 +1,332 @@
+"""The router engine (sans-IO), driven with scripted messages: handshake, broker, dealer,
+cancellation, sessions leaving, protocol violations. What each client receives is asserted
+message by message.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+import wamp_core as wc
+from wamp_core import messages as m
+
+CLIENT_ROLES = {
+    "caller": {"features": {"progressive_call_results": True, "call_canceling": True}},
+    "callee": {"features": {"progressive_call_results": True, "call_canceling": True}},
+    "publisher": {"features": {}},
+    "subscriber": {"features": {}},
+}
+
+
+class Client:
+    """One session's end: what the router sent it, and whether it closed the transport."""
+
+    def __init__(self, router: wc.Router) -> None:
+        self.inbox: list[m.Message] = []
+        self.closed = False
+        self.session = router.open_session(self.inbox.append, self._close)
+        self._ids = 0
+
+    def _close(self) -> None:
+        self.closed = True
+
+    def rid(self) -> int:
+        self._ids += 1
+        return self._ids
+
+    def send(self, message: m.Message) -> list[Any]:
+        """Feed ``message``; what this client received because of it."""
+        start = len(self.inbox)
+        self.session.receive(message)
+        got = self.inbox[start:]
+        del self.inbox[start:]
+        return got
+
+    def take(self) -> list[Any]:
+        got, self.inbox[:] = list(self.inbox), []
+        return got
+
+    def join(
+        self, realm: str = "realm1", roles: dict[str, Any] | None = None, **details: Any
+    ) -> int:
+        (welcome,) = self.send(m.Hello(realm=realm, details={"roles": roles or CLIENT_ROLES,
+                                                             **details}))  # fmt: skip
+        assert isinstance(welcome, m.Welcome), welcome
+        self.inbox.clear()
+        return welcome.session_id
+
+
+@pytest.fixture
+def router() -> wc.Router:
+    return wc.Router(["realm1"], rng=random.Random(7))
+
+
+def joined(router: wc.Router, n: int) -> list[Client]:
+    clients = [Client(router) for _ in range(n)]
+    for client in clients:
+        client.join()
+    return clients
+
+
+# ---------------------------------------------------------------------------------------------
+# Handshake
+
+
+def test_welcome_announces_what_is_implemented(router: wc.Router) -> None:
+    client = Client(router)
+    (welcome,) = client.send(m.Hello(realm="realm1", details={"roles": CLIENT_ROLES,
+                                                              "authid": "alice"}))  # fmt: skip
+    assert isinstance(welcome, m.Welcome)
+    assert 1 <= welcome.session_id <= wc.MAX_ID
+    assert welcome.details["authid"] == "alice"
+    assert welcome.details["authrole"] == "anonymous"
+    assert welcome.details["authmethod"] == "anonymous"
+    assert welcome.roles == wc.ROUTER_ROLES
+    assert router.sessions[welcome.session_id] is client.session
+
+
+def test_unknown_realm_is_refused_and_auto_realms_creates_it() -> None:
+    client = Client(wc.Router(["realm1"]))
+    (abort,) = client.send(m.Hello(realm="nope", details={"roles": CLIENT_ROLES}))
+    assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.no_such_realm"
+    assert client.closed
+    other = Client(wc.Router([], auto_realms=True))
+    assert other.join("fresh.realm") > 0
+
+
+def test_only_anonymous_authentication_is_offered(router: wc.Router) -> None:
+    client = Client(router)
+    hello = m.Hello(realm="realm1", details={"roles": CLIENT_ROLES, "authmethods": ["ticket"]})
+    (abort,) = client.send(hello)
+    assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.no_auth_method"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [m.Call(request_id=1, procedure="a.b"), m.Welcome(session_id=1, details={"roles": {"x": {}}})],
+)
+def test_protocol_violations_abort_and_clean_up(router: wc.Router, message: m.Message) -> None:
+    client = Client(router)
+    if not isinstance(message, m.Call):
+        client.join()
+    (abort,) = client.send(message)
+    assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.protocol_violation"
+    assert client.closed and not router.sessions
+    assert client.send(m.Goodbye(details={}, reason="wamp.close.normal")) == []
+
+
+def test_goodbye_is_answered_and_the_session_is_gone(router: wc.Router) -> None:
+    (client,) = joined(router, 1)
+    client.send(m.Register(request_id=1, procedure="a.b"))
+    (bye,) = client.send(m.Goodbye(details={}, reason="wamp.close.normal"))
+    assert isinstance(bye, m.Goodbye) and bye.reason == "wamp.close.goodbye_and_out"
+    assert client.closed and not router.sessions
+    assert not router.realms["realm1"].registrations
+
+
+def test_shutdown_says_goodbye_to_everyone(router: wc.Router) -> None:
+    a, b = joined(router, 2)
+    router.shutdown()
+    for client in (a, b):
+        (bye,) = client.take()
+        assert isinstance(bye, m.Goodbye) and bye.reason == "wamp.close.system_shutdown"
+        assert client.send(m.Goodbye(details={}, reason="wamp.close.goodbye_and_out")) == []
+        assert client.closed
+
+
+# ---------------------------------------------------------------------------------------------
+# Broker
+
+
+def subscribe(client: Client, topic: str, match: str = "exact") -> int:
+    options = {} if match == "exact" else {"match": match}
+    (reply,) = client.send(m.Subscribe(request_id=client.rid(), topic=topic, options=options))
+    assert isinstance(reply, m.Subscribed), reply
+    return reply.subscription_id
+
+
+def test_events_reach_exact_prefix_and_wildcard_subscribers(router: wc.Router) -> None:
+    pub, exact, prefix, wild = joined(router, 4)
+    s1 = subscribe(exact, "com.x.temp")
+    s2 = subscribe(prefix, "com.x", "prefix")
+    s3 = subscribe(wild, "com..temp", "wildcard")
+    assert subscribe(exact, "com.x.temp") == s1  # the same subscription again
+    (ack,) = pub.send(m.Publish(request_id=1, topic="com.x.temp", args=[21],
+                                options={"acknowledge": True}))  # fmt: skip
+    assert isinstance(ack, m.Published)
+    for client, sid, details in ((exact, s1, {}), (prefix, s2, {"topic": "com.x.temp"}),
+                                 (wild, s3, {"topic": "com.x.temp"})):  # fmt: skip
+        (event,) = client.take()
+        assert isinstance(event, m.Event)
+        assert (event.subscription_id, event.publication_id, event.details, event.args) == (
+            sid, ack.publication_id, details, [21],
+        )  # fmt: skip
+    pub.send(m.Publish(request_id=2, topic="com.y.temp"))
+    assert wild.take() and not exact.take() and not prefix.take()
+
+
+def test_exclusion_lists_and_disclosure(router: wc.Router) -> None:
+    pub, a, b = joined(router, 3)
+    for client in (pub, a, b):
+        subscribe(client, "t")
+    pub.send(m.Publish(request_id=1, topic="t"))  # exclude_me by default
+    assert not pub.take() and len(a.take()) == 1 and len(b.take()) == 1
+    own = pub.send(m.Publish(request_id=2, topic="t", options={
+        "exclude_me": False, "exclude": [a.session.session_id]}))  # fmt: skip
+    assert len(own) == 1 and not a.take() and len(b.take()) == 1
+    pub.send(
+        m.Publish(
+            request_id=3,
+            topic="t",
+            options={"eligible": [a.session.session_id], "disclose_me": True},
+        )
+    )
+    (event,) = a.take()
+    assert isinstance(event, m.Event) and event.details["publisher"] == pub.session.session_id
+    assert not b.take()
+    pub.send(m.Publish(request_id=4, topic="t", options={"eligible": []}))  # nobody
+    assert not a.take() and not b.take()
+
+
+def test_unsubscribe(router: wc.Router) -> None:
+    pub, sub = joined(router, 2)
+    sid = subscribe(sub, "t")
+    (done,) = sub.send(m.Unsubscribe(request_id=9, subscription_id=sid))
+    assert isinstance(done, m.Unsubscribed)
+    (err,) = sub.send(m.Unsubscribe(request_id=10, subscription_id=sid))
+    assert isinstance(err, m.Error) and err.error == "wamp.error.no_such_subscription"
+    pub.send(m.Publish(request_id=1, topic="t"))
+    assert not sub.take()
+
+
+# ---------------------------------------------------------------------------------------------
+# Dealer
+
+
+def register(client: Client, procedure: str, **options: Any) -> int:
+    (reply,) = client.send(m.Register(request_id=client.rid(), procedure=procedure,
+                                      options=options))  # fmt: skip
+    assert isinstance(reply, m.Registered), reply
+    return reply.registration_id
+
+
+def test_call_invocation_yield_result(router: wc.Router) -> None:
+    caller, callee = joined(router, 2)
+    reg = register(callee, "com.add")
+    assert caller.send(m.Call(request_id=5, procedure="com.add", args=[1, 2],
+                              options={"disclose_me": True})) == []  # fmt: skip
+    (inv,) = callee.take()
+    assert isinstance(inv, m.Invocation) and inv.registration_id == reg and inv.args == [1, 2]
+    assert inv.details["caller"] == caller.session.session_id
+    callee.send(m.Yield(request_id=inv.request_id, args=[3]))
+    (result,) = caller.take()
+    assert isinstance(result, m.Result) and (result.request_id, result.args) == (5, [3])
+
+
+def test_errors_both_ways(router: wc.Router) -> None:
+    caller, callee = joined(router, 2)
+    (err,) = caller.send(m.Call(request_id=1, procedure="com.none"))
+    assert isinstance(err, m.Error) and err.error == "wamp.error.no_such_procedure"
+    register(callee, "com.fail")
+    (err,) = callee.send(m.Register(request_id=50, procedure="com.fail"))
+    assert isinstance(err, m.Error) and err.error == "wamp.error.procedure_already_exists"
+    caller.send(m.Call(request_id=2, procedure="com.fail"))
+    (inv,) = callee.take()
+    callee.send(m.Error(request_type=m.Invocation.MESSAGE_TYPE, request_id=inv.request_id,
+                        error="com.err.bad", args=["no"], kwargs={"k": 1}))  # fmt: skip
+    (err,) = caller.take()
+    assert isinstance(err, m.Error)
+    assert (err.request_type, err.request_id, err.error, err.args, err.kwargs) == (
+        m.Call.MESSAGE_TYPE, 2, "com.err.bad", ["no"], {"k": 1},
+    )  # fmt: skip
+
+
+def test_progressive_results_only_to_callers_that_asked(router: wc.Router) -> None:
+    caller, callee = joined(router, 2)
+    register(callee, "com.count")
+    for rid, progress in ((1, True), (2, False)):
+        caller.send(m.Call(request_id=rid, procedure="com.count",
+                           options={"receive_progress": True} if progress else {}))  # fmt: skip
+        (inv,) = callee.take()
+        assert inv.details.get("receive_progress", False) is progress
+        callee.send(m.Yield(request_id=inv.request_id, args=[1], options={"progress": True}))
+        callee.send(m.Yield(request_id=inv.request_id, args=[2]))
+        got = caller.take()
+        expected = [([1], {"progress": True}), ([2], {})] if progress else [([2], {})]
+        assert [(r.args, r.details) for r in got] == expected
+
+
+def test_shared_registration_round_robin(router: wc.Router) -> None:
+    caller, a, b = joined(router, 3)
+    reg = register(a, "com.rr", invoke="roundrobin")
+    assert register(b, "com.rr", invoke="roundrobin") == reg
+    (err,) = b.send(m.Register(request_id=99, procedure="com.rr", options={"invoke": "first"}))
+    assert isinstance(err, m.Error)
+    served = []
+    for rid in range(1, 5):
+        caller.send(m.Call(request_id=rid, procedure="com.rr"))
+        served.append("a" if a.take() else "b" if b.take() else "-")
+    assert served == ["a", "b", "a", "b"]
+
+
+def test_registration_precedence_follows_the_spec(router: wc.Router) -> None:
+    """Exact beats prefix, the longest prefix beats a shorter one, a prefix (a string prefix:
+    ``a1.b2.c3`` matches ``a1.b2.c33...``) beats a wildcard."""
+    caller, exact, short, long_, wild = joined(router, 5)
+    register(exact, "a1.b2.c3.d4.e55")
+    register(short, "a1.b2.c3", match="prefix")
+    register(long_, "a1.b2.c3.d4", match="prefix")
+    register(wild, "a1.b2..d4.e5", match="wildcard")
+    cases = {"a1.b2.c3.d4.e55": exact, "a1.b2.c3.d4.e5": long_, "a1.b2.c3.x": short,
+             "a1.b2.c33.d4.e5": short, "a1.b2.c4.d4.e5": wild}  # fmt: skip
+    for rid, (procedure, who) in enumerate(cases.items(), 1):
+        caller.send(m.Call(request_id=rid, procedure=procedure))
+        receivers = [c for c in (exact, short, long_, wild) if c.take()]
+        assert receivers == [who], procedure
+
+
+@pytest.mark.parametrize("mode", ["skip", "kill", "killnowait"])
+def test_cancel_modes(router: wc.Router, mode: str) -> None:
+    caller, callee = joined(router, 2)
+    register(callee, "com.slow")
+    caller.send(m.Call(request_id=1, procedure="com.slow"))
+    (inv,) = callee.take()
+    got = caller.send(m.Cancel(request_id=1, options={"mode": mode}))
+    interrupts = callee.take()
+    if mode == "skip":
+        assert interrupts == []
+    else:
+        (interrupt,) = interrupts
+        assert isinstance(interrupt, m.Interrupt) and interrupt.options["mode"] == mode
+    if mode == "kill":
+        assert got == []  # the callee's answer ends it
+        callee.send(m.Error(request_type=m.Invocation.MESSAGE_TYPE, request_id=inv.request_id,
+                            error="wamp.error.canceled"))  # fmt: skip
+        got = caller.take()
+    (err,) = got
+    assert isinstance(err, m.Error) and err.error == "wamp.error.canceled"
+    callee.send(m.Yield(request_id=inv.request_id, args=["late"]))
+    assert caller.take() == []  # exactly one answer
+
+
+def test_callee_leaving_cancels_its_calls_and_caller_leaving_interrupts(
+    router: wc.Router,
+) -> None:
+    caller, callee, other = joined(router, 3)
+    register(callee, "com.x")
+    caller.send(m.Call(request_id=1, procedure="com.x"))
+    callee.session.end()  # transport lost
+    (err,) = caller.take()
+    assert isinstance(err, m.Error) and err.error == "wamp.error.canceled"
+    register(other, "com.x")
+    caller.send(m.Call(request_id=2, procedure="com.x"))
+    (inv,) = other.take()
+    caller.session.end()
+    (interrupt,) = other.take()
+    assert isinstance(interrupt, m.Interrupt) and interrupt.request_id == inv.request_id
+    assert interrupt.options["mode"] == "killnowait"
+    realm = router.realms["realm1"]
+    assert not realm.calls and not realm.invocations
