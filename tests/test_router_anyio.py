@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -159,3 +160,44 @@ async def test_autobahn_is_a_peer_through_the_embedded_router(
             finally:
                 process.kill()
                 await process.aclose()
+
+
+async def test_the_router_program_serves_and_shuts_down_cleanly(anyio_backend: str) -> None:
+    """``python -m wamp_anyio.router``: prints where it listens; SIGTERM says GOODBYE
+    system_shutdown to the joined session and exits 0."""
+    process = await anyio.open_process(
+        [sys.executable, "-m", "wamp_anyio.router", "--listen", "rs://127.0.0.1:0",
+         "--realm", "realm1", "--realm", "other"],
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        with anyio.fail_after(TIMEOUT):
+            line = b""
+            while not line.endswith(b"\n"):
+                line += await process.stdout.receive(1)
+        url = line.decode().removeprefix("listening on ").strip()
+        assert url.startswith("rs://127.0.0.1:")
+        async with wamp_anyio.connect(_transport(url, "cbor"), realm="other") as session:
+            process.terminate()
+            with anyio.fail_after(TIMEOUT):
+                await session.wait_closed()
+                assert await process.wait() == 0
+            assert session.close_details is not None
+            assert session.close_details.reason == "wamp.close.system_shutdown"
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.aclose()
+
+
+def test_the_demo_runs_on_the_embedded_router() -> None:
+    """The README's first command's job (``tools/run_demo.py`` with its default router)."""
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(
+        [sys.executable, str(root / "tools" / "run_demo.py")],
+        capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "demo: OK" in proc.stdout
+    assert proc.stdout.count("2 + 3 = 5") == 6  # the component: 2 backends x 3 transports
+    assert proc.stdout.count("call result: 5") == 3  # the hand-driven client

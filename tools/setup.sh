@@ -7,6 +7,9 @@
 #   WAMP_CROSSBAR      path to an existing crossbar executable: skip the Crossbar install
 #   WAMP_CACHE_DIR     cache for the Crossbar virtualenv (default: ~/.cache/wamp-py)
 #   WAMP_SETUP_FORCE=1 reinstall the dev dependencies even if pyproject.toml is unchanged
+#
+# Arguments: --no-crossbar   only the dev virtualenv (the demo on the embedded router needs no
+#                            Crossbar)
 set -euo pipefail
 
 CROSSBAR_VERSION="26.10.1"
@@ -110,7 +113,10 @@ setup_crossbar() {
 
 check_python
 setup_dev_venv
-setup_crossbar
 say "python:   $VENV/bin/python ($("$VENV/bin/python" -V 2>&1))"
+if [[ "${1:-}" == "--no-crossbar" ]]; then
+    exit 0
+fi
+setup_crossbar
 say "crossbar: $CROSSBAR_EXE"
 say "test vectors: ${WAMP_TESTSUITE_DIR:-$(cd "$REPO_ROOT/.." && pwd)/shared/wamp-testsuite}"

@@ -142,6 +142,7 @@ class RouterSession:
         self.ended = True
         realm = self.realm
         if realm is not None:
+            log.info("session %d left %s", self.session_id, realm.name)
             self.router.sessions.pop(self.session_id, None)
             made, served = realm.leave(self)
             for call in made:  # the caller left: the callee may stop working on it
@@ -192,6 +193,7 @@ class RouterSession:
         self.roles = msg.details.get("roles", {})
         realm.members[self.session_id] = self
         self.router.sessions[self.session_id] = self
+        log.info("session %d joined %s as %s", self.session_id, realm.name, self.authid)
         self.send(
             m.Welcome(
                 session_id=self.session_id,
