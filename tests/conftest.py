@@ -37,7 +37,16 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def crossbar() -> Iterator[CrossbarRouter]:
-    """One running Crossbar.io router shared by the whole test session."""
+    """One running Crossbar.io router shared by the whole test session.
+
+    ``WAMP_TEST_ROUTER=embedded`` puts the embedded router in its place (to see which client
+    scenarios it passes; not how CI runs)."""
+    if os.environ.get("WAMP_TEST_ROUTER") == "embedded":
+        from embedded import EmbeddedRouter
+
+        with EmbeddedRouter() as embedded:
+            yield embedded  # type: ignore[misc]
+        return
     skip = os.environ.get("WAMP_SKIP_CROSSBAR") == "1"
     router = CrossbarRouter()
     if not router.available():

@@ -330,3 +330,194 @@ def test_callee_leaving_cancels_its_calls_and_caller_leaving_interrupts(
     assert interrupt.options["mode"] == "killnowait"
     realm = router.realms["realm1"]
     assert not realm.calls and not realm.invocations
+
+
+# ---------------------------------------------------------------------------------------------
+# Connections: bytes in and out, bounded per client
+
+
+def _client_connection(
+    router: wc.Router, max_queued: int = 16 << 20
+) -> tuple[wc.RouterConnection, wc.RawSocket, wc.Serializer]:
+    server = wc.RouterConnection(router, wc.RawSocket(wc.Role.SERVER, serializers=("msgpack",)),
+                                 max_queued=max_queued)  # fmt: skip
+    client = wc.RawSocket(wc.Role.CLIENT, serializer="msgpack")
+    client.initiate()
+    codec = wc.get_serializer("msgpack")
+    server.receive_data(client.data_to_send())
+    client.receive_data(server.data_to_send())
+    return server, client, codec
+
+
+def _say(server: wc.RouterConnection, client: wc.RawSocket, codec: wc.Serializer,
+         *messages: m.Message) -> list[Any]:  # fmt: skip
+    for message in messages:
+        client.send_message(codec.encode(message))
+    server.receive_data(client.data_to_send())
+    events = client.receive_data(server.data_to_send())
+    return [codec.decode(e.data) for e in events if isinstance(e, wc.events.MessageReceived)]
+
+
+def test_connection_bytes_in_and_out(router: wc.Router) -> None:
+    server, client, codec = _client_connection(router)
+    (welcome,) = _say(server, client, codec, m.Hello(realm="realm1",
+                                                     details={"roles": CLIENT_ROLES}))  # fmt: skip
+    assert isinstance(welcome, m.Welcome)
+    (bye,) = _say(server, client, codec, m.Goodbye(details={}, reason="wamp.close.normal"))
+    assert isinstance(bye, m.Goodbye) and server.should_close and not router.sessions
+
+
+def test_a_client_that_does_not_read_is_cut_off_and_others_go_on(router: wc.Router) -> None:
+    slow, slow_client, codec = _client_connection(router, max_queued=64 * 1024)
+    hello = m.Hello(realm="realm1", details={"roles": CLIENT_ROLES})
+    _say(slow, slow_client, codec, hello)
+    (subscribed,) = _say(slow, slow_client, codec, m.Subscribe(request_id=1, topic="t"))
+    assert isinstance(subscribed, m.Subscribed)
+    pub, pub_client, _ = _client_connection(router)
+    _say(pub, pub_client, codec, hello)
+    for i in range(1, 2000):  # the slow client's bytes are never taken (data_to_send)
+        pub_client.send_message(codec.encode(m.Publish(request_id=i, topic="t", args=["x" * 100])))
+        pub.receive_data(pub_client.data_to_send())
+    assert slow.should_close
+    assert len(router.sessions) == 1  # the slow session is gone, as if it left
+    assert not router.realms["realm1"].subscriptions
+    (ack,) = _say(pub, pub_client, codec, m.Publish(request_id=5000, topic="t",
+                                                    options={"acknowledge": True}))  # fmt: skip
+    assert isinstance(ack, m.Published)  # the publisher was never held back
+
+
+# ---------------------------------------------------------------------------------------------
+# Meta API
+
+
+def meta(client: Client, procedure: str, *args: Any, **kwargs: Any) -> Any:
+    (reply,) = client.send(m.Call(request_id=client.rid(), procedure=procedure,
+                                  args=list(args), kwargs=kwargs))  # fmt: skip
+    if isinstance(reply, m.Error):
+        return reply.error
+    assert isinstance(reply, m.Result), reply
+    return reply.args[0] if reply.args else None
+
+
+def test_session_meta_procedures_and_events(router: wc.Router) -> None:
+    watcher, a = joined(router, 2)
+    subscribe(watcher, "wamp.session.on_join")
+    subscribe(watcher, "wamp.session.on_", "prefix")
+    ids = [watcher.session.session_id, a.session.session_id]
+    assert meta(watcher, "wamp.session.count") == 2
+    assert sorted(meta(watcher, "wamp.session.list")) == sorted(ids)
+    assert meta(watcher, "wamp.session.count", ["nobody"]) == 0
+    got = meta(watcher, "wamp.session.get", ids[1])
+    assert got["session"] == ids[1] and got["authrole"] == "anonymous"
+    assert meta(watcher, "wamp.session.get", 12345) == "wamp.error.no_such_session"
+    assert meta(watcher, "wamp.session.get", "x") == "wamp.error.invalid_argument"
+    (b,) = joined(router, 1)
+    joins = watcher.take()
+    assert [e.details.get("topic", "exact") for e in joins] == ["exact", "wamp.session.on_join"]
+    assert joins[0].args[0]["session"] == b.session.session_id
+    assert meta(watcher, "wamp.session.kill", watcher.session.session_id) == (
+        "wamp.error.no_such_session"
+    )  # fmt: skip
+    assert meta(watcher, "wamp.session.kill", b.session.session_id) is None
+    (bye,) = b.take()
+    assert isinstance(bye, m.Goodbye) and bye.reason == "wamp.close.killed"
+    b.send(m.Goodbye(details={}, reason="wamp.close.goodbye_and_out"))
+    (leave,) = watcher.take()
+    assert leave.args[0] == b.session.session_id and leave.details["topic"] == (
+        "wamp.session.on_leave"
+    )  # fmt: skip
+
+
+def test_registration_and_subscription_meta_procedures(router: wc.Router) -> None:
+    admin, callee, sub = joined(router, 3)
+    callee.session.roles = {"callee": {"features": {"registration_revocation": True}}}
+    sub.session.roles = {"subscriber": {"features": {"subscription_revocation": True}}}
+    reg = register(callee, "com.p", match="prefix")
+    sid = subscribe(sub, "com.t")
+    assert meta(admin, "wamp.registration.lookup", "com.p", {"match": "prefix"}) == reg
+    assert meta(admin, "wamp.registration.lookup", "com.p") is None
+    assert meta(admin, "wamp.registration.lookup", "com.p", {"match": "x"}) == (
+        "wamp.error.invalid_argument"
+    )  # fmt: skip
+    assert meta(admin, "wamp.registration.lookup") == "wamp.error.invalid_argument"
+    assert meta(admin, "wamp.registration.match", "com.p.q") == reg
+    assert meta(admin, "wamp.registration.list_callees", reg) == [callee.session.session_id]
+    assert meta(admin, "wamp.registration.count_callees", reg) == 1
+    assert meta(admin, "wamp.registration.count_callees", 999) == "wamp.error.no_such_registration"
+    assert meta(admin, "wamp.subscription.lookup", "com.t") == sid
+    assert meta(admin, "wamp.subscription.match", "com.t") == [sid]
+    assert meta(admin, "wamp.subscription.list_subscribers", sid) == [sub.session.session_id]
+    assert meta(admin, "wamp.subscription.count_subscribers", sid) == 1
+    assert meta(admin, "wamp.subscription.count_subscribers", 999) == (
+        "wamp.error.no_such_subscription"
+    )  # fmt: skip
+    assert meta(admin, "wamp.subscription.remove_subscriber", sid, sub.session.session_id) is None
+    (revoked,) = sub.take()
+    assert isinstance(revoked, m.Unsubscribed) and revoked.request_id == 0
+    assert revoked.details == {"subscription": sid, "reason": "removed by the meta API"}
+    assert meta(admin, "wamp.subscription.remove_subscriber", sid, sub.session.session_id) == (
+        "wamp.error.no_such_subscription"
+    )  # fmt: skip
+    assert meta(admin, "wamp.registration.remove_callee", reg, callee.session.session_id,
+                reason="maintenance") is None  # fmt: skip
+    (gone,) = callee.take()
+    assert isinstance(gone, m.Unregistered) and (gone.details or {})["reason"] == "maintenance"
+    assert meta(admin, "wamp.registration.remove_callee", reg, callee.session.session_id) == (
+        "wamp.error.no_such_registration"
+    )  # fmt: skip
+    (err,) = admin.send(m.Register(request_id=99, procedure="wamp.session.count"))
+    assert isinstance(err, m.Error) and err.error == "wamp.error.invalid_uri"
+
+
+def test_bad_requests_get_errors_and_violations_abort(router: wc.Router) -> None:
+    a, b = joined(router, 2)
+    (err,) = a.send(m.Unregister(request_id=3, registration_id=77))
+    assert isinstance(err, m.Error) and err.error == "wamp.error.no_such_registration"
+    reg = register(a, "p")
+    (done,) = a.send(m.Unregister(request_id=4, registration_id=reg))
+    assert isinstance(done, m.Unregistered)
+    assert a.send(m.Yield(request_id=42)) == []  # no such invocation: dropped
+    assert a.send(m.Cancel(request_id=42)) == []  # nothing to cancel
+    assert a.send(m.Error(request_type=m.Invocation.MESSAGE_TYPE, request_id=42,
+                          error="x.y")) == []  # fmt: skip
+    (abort,) = b.send(m.Error(request_type=m.Call.MESSAGE_TYPE, request_id=1, error="x.y"))
+    assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.protocol_violation"
+    assert b.closed
+
+
+@pytest.mark.parametrize(("invoke", "expected"), [("first", "aaa"), ("last", "bbb")])
+def test_shared_registration_first_last_random(
+    router: wc.Router, invoke: str, expected: str
+) -> None:
+    caller, a, b = joined(router, 3)
+    register(a, "com.s", invoke=invoke)
+    register(b, "com.s", invoke=invoke)
+    served = ""
+    for rid in range(1, 4):
+        caller.send(m.Call(request_id=rid, procedure="com.s"))
+        served += "a" if a.take() else "b" if b.take() else "-"
+    assert served == expected
+    register(a, "com.r", invoke="random")
+    register(b, "com.r", invoke="random")
+    for rid in range(10, 30):
+        caller.send(m.Call(request_id=rid, procedure="com.r"))
+    assert len(a.take()) + len(b.take()) == 20
+
+
+def test_connection_refuses_bad_bytes_and_bad_messages(router: wc.Router) -> None:
+    server, client, codec = _client_connection(router)
+    _say(server, client, codec, m.Hello(realm="realm1", details={"roles": CLIENT_ROLES}))
+    client.send_message(b"\xc1 not msgpack")
+    server.receive_data(client.data_to_send())
+    (abort,) = [codec.decode(e.data) for e in client.receive_data(server.data_to_send())
+                if isinstance(e, wc.events.MessageReceived)]  # fmt: skip
+    assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.protocol_violation"
+    assert server.should_close and not router.sessions
+    server.receive_data(b"ignored once closing")
+    other = wc.RouterConnection(router, wc.RawSocket(wc.Role.SERVER, serializers=("json",)))
+    other.receive_data(b"GET / HTTP/1.1\r\n\r\n")  # not RawSocket: refused, closed
+    assert other.should_close
+    third, client3, codec3 = _client_connection(router)
+    _say(third, client3, codec3, m.Hello(realm="realm1", details={"roles": CLIENT_ROLES}))
+    third.receive_eof()
+    assert third.should_close and not router.sessions

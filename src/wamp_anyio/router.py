@@ -23,9 +23,12 @@ from ._router import start_router
 __all__ = ["main"]
 
 
-async def _serve(listen: Sequence[str], realms: Sequence[str], auto_realms: bool) -> None:
+async def _serve(
+    listen: Sequence[str], realms: Sequence[str], auto_realms: bool, disclose: bool
+) -> None:
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async with start_router(listen, realms=realms, auto_realms=auto_realms) as server:
+        async with start_router(listen, realms=realms, auto_realms=auto_realms,
+                                disclose=disclose) as server:  # fmt: skip
             for url in server.urls:
                 sys.stdout.write(f"listening on {url}\n")  # the program's output
             sys.stdout.flush()
@@ -44,12 +47,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "default realm1)")  # fmt: skip
     parser.add_argument("--auto-realms", action="store_true",
                         help="create any realm a client asks for (tests)")  # fmt: skip
+    parser.add_argument("--disclose", action="store_true",
+                        help="always disclose callers and publishers")  # fmt: skip
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     opts = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     listen = opts.listen or ["ws://127.0.0.1:8080/ws"]
     realms = opts.realm or ["realm1"]
-    anyio.run(_serve, listen, realms, opts.auto_realms, backend=opts.backend)
+    anyio.run(_serve, listen, realms, opts.auto_realms, opts.disclose, backend=opts.backend)
     return 0
 
 

@@ -5,6 +5,11 @@ moves them. Messages other sessions produce for this one land here at any time, 
 connection calls :attr:`on_output` (set by the driver; it must not block) whenever it has
 queued bytes or wants to be closed; :attr:`should_close` says the driver may close the socket
 once it has sent what is queued.
+
+Memory is bounded per connection: a client that does not read what the router queued for it
+(``max_queued`` bytes not yet taken by :meth:`data_to_send`) is cut off: its session ends as
+if it left (its calls answered, its registrations and subscriptions gone), nothing more is
+queued for it, and the transport closes. Others never wait for it.
 """
 
 from __future__ import annotations
@@ -18,7 +23,10 @@ from .._framing import Closed, MessageReceived, Opened, RawSocket, WebSocket
 from ..serializers import Serializer, get_serializer
 from ._engine import PROTOCOL_VIOLATION, Router, RouterSession
 
-__all__ = ["RouterConnection"]
+__all__ = ["MAX_QUEUED", "RouterConnection"]
+
+#: Bytes queued for one client, not yet taken by the driver, at which it is cut off.
+MAX_QUEUED = 16 << 20
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +34,12 @@ log = logging.getLogger(__name__)
 class RouterConnection:
     """Serve one transport connection (``framer`` in the server role) for ``router``."""
 
-    def __init__(self, router: Router, framer: RawSocket | WebSocket) -> None:
+    def __init__(
+        self, router: Router, framer: RawSocket | WebSocket, *, max_queued: int = MAX_QUEUED
+    ) -> None:
         self.framer = framer
+        self.max_queued = max_queued
+        self._queued = 0
         self.session: RouterSession = router.open_session(self._send, self._end)
         self.serializer: Serializer | None = None
         self.should_close = False
@@ -36,6 +48,7 @@ class RouterConnection:
         framer.initiate()
 
     def data_to_send(self) -> bytes:
+        self._queued = 0
         return self.framer.data_to_send()
 
     def receive_data(self, data: bytes) -> None:
@@ -77,10 +90,17 @@ class RouterConnection:
         if self.should_close or self.serializer is None:
             return
         try:
-            self.framer.send_message(self.serializer.encode(message))
+            payload = self.serializer.encode(message)
+            self.framer.send_message(payload)
         except LocalProtocolError as exc:  # too large for this client, or not encodable
             log.debug("not sent to %r: %s", self.session, exc)
             return
+        self._queued += len(payload)
+        if self._queued > self.max_queued:
+            log.warning("%r does not read what it is sent (%d bytes queued): cut off",
+                        self.session, self._queued)  # fmt: skip
+            self.should_close = True  # nothing more for it, not even ABORT
+            self.session.end()
         self.on_output()
 
     def _end(self) -> None:

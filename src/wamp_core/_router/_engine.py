@@ -19,7 +19,8 @@ from typing import Any
 from .. import _messages as m
 from .._errors import ProtocolError
 from .._uri import MAX_ID
-from ._realm import INVOKE_POLICIES, MATCHES, Call, Realm
+from ._meta import META_PROCEDURES, MetaError, session_details
+from ._realm import Call, Realm
 
 __all__ = ["ROUTER_ROLES", "Router", "RouterSession"]
 
@@ -53,15 +54,20 @@ CANCELED = "wamp.error.canceled"
 
 class Router:
     """Realms and their sessions. ``realms``: the realm names served; ``auto_realms``: create a
-    realm on first use (for tests); ``rng``: the source of session and publication IDs."""
+    realm on first use (for tests); ``disclose``: always tell callees who calls and subscribers
+    who publishes (as Crossbar's realm option ``disclose``); otherwise only when the caller or
+    publisher asks (``disclose_me``) or the callee registered with ``disclose_caller``;
+    ``rng``: the source of session and publication IDs."""
 
     def __init__(
         self,
         realms: Iterable[str] = ("realm1",),
         *,
         auto_realms: bool = False,
+        disclose: bool = False,
         rng: random.Random | None = None,
     ) -> None:
+        self.disclose = disclose
         self._rng = rng if rng is not None else random.SystemRandom()
         self._counter = 0
         self.auto_realms = auto_realms
@@ -145,6 +151,8 @@ class RouterSession:
             log.info("session %d left %s", self.session_id, realm.name)
             self.router.sessions.pop(self.session_id, None)
             made, served = realm.leave(self)
+            _meta_event(self.router, realm, "wamp.session.on_leave", [self.session_id, self.authid,
+                                                         self.authrole])  # fmt: skip
             for call in made:  # the caller left: the callee may stop working on it
                 if not call.canceled and _feature(call.callee, "callee", "call_canceling"):
                     call.callee.send(m.Interrupt(request_id=call.invocation,
@@ -154,6 +162,18 @@ class RouterSession:
                     call.caller.send(_call_error(call.caller_request, CANCELED,
                                                  "the callee left"))  # fmt: skip
         self._close()
+
+    def revoked(self, subscription_id: int, reason: str) -> None:
+        """The router removed this session from a subscription (meta API)."""
+        if _feature(self, "subscriber", "subscription_revocation"):
+            self.send(m.Unsubscribed(request_id=0, details={"subscription": subscription_id,
+                                                            "reason": reason}))  # fmt: skip
+
+    def unregistered(self, registration_id: int, reason: str) -> None:
+        """The router removed this session from a registration (meta API)."""
+        if _feature(self, "callee", "registration_revocation"):
+            self.send(m.Unregistered(request_id=0, details={"registration": registration_id,
+                                                            "reason": reason}))  # fmt: skip
 
     # ----------------------------------------------------------------------------------------
     # Input
@@ -202,6 +222,7 @@ class RouterSession:
                          "authprovider": "static", "agent": "wamp_core router"},
             )
         )  # fmt: skip
+        _meta_event(self.router, realm, "wamp.session.on_join", [session_details(self)])
 
     # ----------------------------------------------------------------------------------------
     # Session
@@ -216,10 +237,7 @@ class RouterSession:
 
     def _on_subscribe(self, msg: m.Subscribe) -> None:
         assert self.realm is not None
-        match = msg.options.get("match", "exact")
-        if match not in MATCHES:
-            self.send(_error(msg, "wamp.error.invalid_argument", f"unknown match {match!r}"))
-            return
+        match = msg.options.get("match", "exact")  # (the parser allows only the known ones)
         sub = self.realm.subscribe(self, msg.topic, match)
         self.send(m.Subscribed(request_id=msg.request_id, subscription_id=sub.id))
 
@@ -238,7 +256,7 @@ class RouterSession:
             details: dict[str, Any] = {}
             if sub.match != "exact":
                 details["topic"] = msg.topic
-            if options.get("disclose_me"):
+            if options.get("disclose_me") or self.router.disclose:
                 details.update(publisher=self.session_id, publisher_authid=self.authid,
                                publisher_authrole=self.authrole)  # fmt: skip
             member.send(
@@ -253,14 +271,15 @@ class RouterSession:
 
     def _on_register(self, msg: m.Register) -> None:
         assert self.realm is not None
-        match = msg.options.get("match", "exact")
-        invoke = msg.options.get("invoke", "single")
-        if match not in MATCHES or invoke not in INVOKE_POLICIES:
-            self.send(_error(msg, "wamp.error.invalid_argument",
-                             f"unknown match {match!r} or invoke {invoke!r}"))  # fmt: skip
+        if msg.procedure.startswith("wamp."):
+            self.send(_error(msg, "wamp.error.invalid_uri",
+                             "wamp.* procedures belong to the router"))  # fmt: skip
             return
+        match = msg.options.get("match", "exact")
+        invoke = msg.options.get("invoke", "single")  # (validated by the parser)
         try:
             reg = self.realm.register(self, msg.procedure, match, invoke)
+            reg.disclose_caller = reg.disclose_caller or bool(msg.options.get("disclose_caller"))
         except KeyError:
             self.send(_error(msg, "wamp.error.procedure_already_exists",
                              f"{msg.procedure!r} is already registered"))  # fmt: skip
@@ -277,6 +296,15 @@ class RouterSession:
     def _on_call(self, msg: m.Call) -> None:
         realm = self.realm
         assert realm is not None
+        meta = META_PROCEDURES.get(msg.procedure)
+        if meta is not None:
+            try:
+                args = meta(self, list(msg.args or []), dict(msg.kwargs or {}))
+            except MetaError as exc:
+                self.send(_error(msg, exc.uri, str(exc)))
+                return
+            self.send(m.Result(request_id=msg.request_id, details={}, args=args))
+            return
         reg = realm.lookup(msg.procedure)
         if reg is None:
             self.send(_error(msg, "wamp.error.no_such_procedure",
@@ -294,7 +322,7 @@ class RouterSession:
             details["procedure"] = msg.procedure
         if progress:
             details["receive_progress"] = True
-        if msg.options.get("disclose_me"):
+        if msg.options.get("disclose_me") or reg.disclose_caller or self.router.disclose:
             details.update(caller=self.session_id, caller_authid=self.authid,
                            caller_authrole=self.authrole)  # fmt: skip
         callee.send(
@@ -367,6 +395,17 @@ _HANDLERS: dict[type[m.Message], Callable[[RouterSession, Any], None]] = {
     m.Yield: RouterSession._on_yield,
     m.Error: RouterSession._on_error,
 }
+
+
+def _meta_event(router: Router, realm: Realm, topic: str, args: list[Any]) -> None:
+    """Publish a meta event from the router itself."""
+    receivers = list(realm.receivers(None, topic, {}))
+    if receivers:
+        publication = router.random_id()
+        for sub, member in receivers:
+            details = {"topic": topic} if sub.match != "exact" else {}
+            member.send(m.Event(subscription_id=sub.id, publication_id=publication,
+                                details=details, args=args))  # fmt: skip
 
 
 def _feature(session: Any, role: str, feature: str) -> bool:

@@ -14,7 +14,6 @@ from typing import Any, Protocol
 __all__ = ["Call", "Member", "Realm", "Registration", "Subscription", "matches"]
 
 MATCHES = ("exact", "prefix", "wildcard")
-INVOKE_POLICIES = ("single", "roundrobin", "random", "first", "last")
 
 
 class Member(Protocol):
@@ -67,6 +66,7 @@ class Registration:
     invoke: str
     callees: list[Member] = field(default_factory=list)
     next_index: int = 0
+    disclose_caller: bool = False
 
     def pick(self, random_index: Callable[[int], int]) -> Member:
         callees = self.callees
@@ -121,6 +121,12 @@ class Realm:
         sub.subscribers[member.session_id] = member
         return sub
 
+    def subscription(self, subscription_id: int) -> Subscription | None:
+        return self._subscriptions_by_id.get(subscription_id)
+
+    def registration(self, registration_id: int) -> Registration | None:
+        return self._registrations_by_id.get(registration_id)
+
     def unsubscribe(self, member: Member, subscription_id: int) -> bool:
         sub = self._subscriptions_by_id.get(subscription_id)
         if sub is None or sub.subscribers.pop(member.session_id, None) is None:
@@ -131,7 +137,7 @@ class Realm:
         return True
 
     def receivers(
-        self, publisher: Member, topic: str, options: dict[str, Any]
+        self, publisher: Member | None, topic: str, options: dict[str, Any]
     ) -> Iterator[tuple[Subscription, Member]]:
         """Each (subscription, subscriber) that gets an EVENT for a publication to ``topic``."""
         exclude_me = options.get("exclude_me", True)

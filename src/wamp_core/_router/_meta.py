@@ -1,0 +1,150 @@
+"""The router's meta API procedures (``wamp.session.*``, ``wamp.registration.*``,
+``wamp.subscription.*``): answered by the engine itself, never routed to a callee.
+
+Each procedure takes the calling session, the positional and keyword arguments of the CALL and
+returns the result's positional arguments, or raises :class:`MetaError` with the error URI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ._realm import MATCHES, matches
+
+if TYPE_CHECKING:
+    from ._engine import RouterSession
+
+__all__ = ["META_PROCEDURES", "MetaError", "session_details"]
+
+
+class MetaError(Exception):
+    def __init__(self, uri: str, message: str) -> None:
+        super().__init__(message)
+        self.uri = uri
+
+
+def session_details(session: RouterSession) -> dict[str, Any]:
+    return {"session": session.session_id, "authid": session.authid,
+            "authrole": session.authrole, "authmethod": "anonymous",
+            "authprovider": "static", "transport": {}}  # fmt: skip
+
+
+def _id(args: list[Any], index: int = 0) -> int:
+    if len(args) <= index or type(args[index]) is not int:
+        raise MetaError("wamp.error.invalid_argument", f"argument {index + 1} must be an ID")
+    return int(args[index])
+
+
+def _member(caller: RouterSession, session_id: int) -> RouterSession:
+    assert caller.realm is not None
+    member = caller.realm.members.get(session_id)
+    if member is None:
+        raise MetaError("wamp.error.no_such_session", f"no session {session_id}")
+    return member  # type: ignore[return-value]
+
+
+def _count(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+    return [len(_list(caller, args, kwargs)[0])]
+
+
+def _list(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+    assert caller.realm is not None
+    roles = args[0] if args and isinstance(args[0], list) else None
+    return [[sid for sid, member in caller.realm.members.items()
+             if roles is None or member.authrole in roles]]  # fmt: skip
+
+
+def _get(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+    return [session_details(_member(caller, _id(args)))]
+
+
+def _kill(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+    target = _member(caller, _id(args))
+    if target is caller:
+        raise MetaError("wamp.error.no_such_session", "a session cannot kill itself")
+    target.goodbye(kwargs.get("reason") or "wamp.close.killed")
+    return []
+
+
+def _lookup(kind: str) -> Callable[[RouterSession, list[Any], dict[str, Any]], list[Any]]:
+    def lookup(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+        assert caller.realm is not None
+        if not args or not isinstance(args[0], str):
+            raise MetaError("wamp.error.invalid_argument", "argument 1 must be a URI")
+        options = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
+        match = options.get("match", "exact")
+        if match not in MATCHES:
+            raise MetaError("wamp.error.invalid_argument", f"unknown match {match!r}")
+        table = caller.realm.registrations if kind == "r" else caller.realm.subscriptions
+        entry = table.get((match, args[0]))
+        return [None if entry is None else entry.id]
+
+    return lookup
+
+
+def _match_registration(caller: RouterSession, args: list[Any], kw: dict[str, Any]) -> list[Any]:
+    assert caller.realm is not None
+    reg = caller.realm.lookup(str(args[0])) if args else None
+    return [None if reg is None else reg.id]
+
+
+def _match_subscriptions(caller: RouterSession, args: list[Any], kw: dict[str, Any]) -> list[Any]:
+    assert caller.realm is not None
+    topic = str(args[0]) if args else ""
+    return [[s.id for s in caller.realm.subscriptions.values()
+             if matches(s.match, s.topic, topic)]]  # fmt: skip
+
+
+def _callees(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+    assert caller.realm is not None
+    reg = caller.realm.registration(_id(args))
+    if reg is None:
+        raise MetaError("wamp.error.no_such_registration", "no such registration")
+    return [[c.session_id for c in reg.callees]]
+
+
+def _subscribers(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+    assert caller.realm is not None
+    sub = caller.realm.subscription(_id(args))
+    if sub is None:
+        raise MetaError("wamp.error.no_such_subscription", "no such subscription")
+    return [list(sub.subscribers)]
+
+
+def _remove_subscriber(caller: RouterSession, args: list[Any], kw: dict[str, Any]) -> list[Any]:
+    assert caller.realm is not None
+    sub_id, session_id = _id(args), _id(args, 1)
+    member = _member(caller, session_id)
+    if not caller.realm.unsubscribe(member, sub_id):
+        raise MetaError("wamp.error.no_such_subscription", "not subscribed")
+    member.revoked(sub_id, str(kw.get("reason") or "removed by the meta API"))
+    return []
+
+
+def _remove_callee(caller: RouterSession, args: list[Any], kw: dict[str, Any]) -> list[Any]:
+    assert caller.realm is not None
+    reg_id, session_id = _id(args), _id(args, 1)
+    member = _member(caller, session_id)
+    if not caller.realm.unregister(member, reg_id):
+        raise MetaError("wamp.error.no_such_registration", "not registered")
+    member.unregistered(reg_id, str(kw.get("reason") or "removed by the meta API"))
+    return []
+
+
+META_PROCEDURES: dict[str, Callable[[RouterSession, list[Any], dict[str, Any]], list[Any]]] = {
+    "wamp.session.count": _count,
+    "wamp.session.list": _list,
+    "wamp.session.get": _get,
+    "wamp.session.kill": _kill,
+    "wamp.registration.lookup": _lookup("r"),
+    "wamp.registration.match": _match_registration,
+    "wamp.registration.list_callees": _callees,
+    "wamp.registration.count_callees": lambda c, a, k: [len(_callees(c, a, k)[0])],
+    "wamp.registration.remove_callee": _remove_callee,
+    "wamp.subscription.lookup": _lookup("s"),
+    "wamp.subscription.match": _match_subscriptions,
+    "wamp.subscription.list_subscribers": _subscribers,
+    "wamp.subscription.count_subscribers": lambda c, a, k: [len(_subscribers(c, a, k)[0])],
+    "wamp.subscription.remove_subscriber": _remove_subscriber,
+}
