@@ -1,9 +1,10 @@
-"""Client CPU per call and per event through one Crossbar.io: wamp_anyio vs Autobahn|Python.
+"""Client CPU per call and per event through one router: wamp_anyio vs Autobahn|Python.
 
-One Crossbar router on loopback; a fixed peer process (our client) registers ``bench.echo``
-and publishes bursts on ``bench.topic``. Each measured client runs in its own process and
-reports the CPU time (user + system) of that process per operation, over the measured
-operations only: sequential calls, calls with 100 in flight, and events received from a burst.
+One router on loopback (Crossbar.io, or ``--router embedded``: ours); a fixed peer process
+(our client) registers ``bench.echo`` and publishes bursts on ``bench.topic``. Each measured
+client runs in its own process and reports the CPU time (user + system) of that process per
+operation, over the measured operations only: sequential calls, calls with 100 in flight, and
+events received from a burst.
 Cells run in a shuffled order on every round so they share the machine's load; each figure is
 the minimum (and median) over rounds. The floor is a bare TCP echo round trip (no WAMP, no
 router) on each backend. On this 2-core machine the router and the peer use the other core, so
@@ -34,6 +35,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from _timing import table_lines  # noqa: E402
 
 from crossbar import CrossbarRouter  # noqa: E402
+from embedded import EmbeddedRouter  # noqa: E402
 
 PEERS = str(ROOT / "benchmarks" / "_driver_peers.py")
 CLIENTS = (("ours", "asyncio"), ("ours", "trio"), ("autobahn", "asyncio"))
@@ -65,13 +67,21 @@ def _has_autobahn() -> bool:
 
 
 def measure(
-    rounds: int, n: int, modes: Sequence[str] = MODES, urls: dict[str, str] | None = None
+    rounds: int,
+    n: int,
+    modes: Sequence[str] = MODES,
+    urls: dict[str, str] | None = None,
+    router_kind: str = "crossbar",
 ) -> dict[Key, list[dict[str, float]]]:
     """Every cell ``rounds`` times; through ``urls`` (rawsocket/websocket) if given, else
-    through a Crossbar started here."""
+    through a router started here (``router_kind``: crossbar or embedded)."""
     with contextlib.ExitStack() as stack:
         if urls is None:
-            router = stack.enter_context(CrossbarRouter())
+            router: CrossbarRouter | EmbeddedRouter
+            if router_kind == "embedded":
+                router = stack.enter_context(EmbeddedRouter())
+            else:
+                router = stack.enter_context(CrossbarRouter())
             urls = {"rawsocket": router.rs_url, "websocket": router.ws_url}
         return _measure(rounds, n, modes, urls)
 
@@ -107,10 +117,11 @@ def _measure(
                 results.setdefault(key, []).append(_run(argv))
             print(f"round {rnd + 1}/{rounds} done", file=sys.stderr, flush=True)
     finally:
-        peer.kill()
-        echo.kill()
-        peer.wait()
-        echo.wait()
+        for process in (peer, echo):
+            process.kill()
+            process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
     return results
 
 
@@ -168,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="rounds (default 3, quick 1)")
     parser.add_argument("-n", type=int, help="operations per cell (default 2000, quick 200)")
     parser.add_argument("--modes", help=f"comma-separated, of: {', '.join(MODES)}")
+    parser.add_argument("--router", choices=("crossbar", "embedded"), default="crossbar",
+                        help="the router to start (default crossbar)")  # fmt: skip
     parser.add_argument("--rs-url", help="use this router's RawSocket URL (with --ws-url)")
     parser.add_argument("--ws-url", help="use this router's WebSocket URL (with --rs-url)")
     parser.add_argument("--json", metavar="PATH", help="also write every sample to PATH")
@@ -181,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if bool(opts.rs_url) != bool(opts.ws_url):
         parser.error("--rs-url and --ws-url go together")
     urls = {"rawsocket": opts.rs_url, "websocket": opts.ws_url} if opts.rs_url else None
-    results = measure(rounds, max(n, 100), modes, urls)
+    results = measure(rounds, max(n, 100), modes, urls, opts.router)
     print("\n".join(report(results)))
     if opts.json:
         payload: dict[str, Any] = {

@@ -44,4 +44,6 @@ class EmbeddedRouter:
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
         self._tmp.cleanup()

@@ -38,6 +38,8 @@ def embedded_router() -> Iterator[list[str]]:
         finally:
             proc.terminate()  # SIGTERM: GOODBYE to every session, exit 0
             proc.wait(timeout=30)
+            if proc.stdout is not None:
+                proc.stdout.close()
 
 
 @contextlib.contextmanager
