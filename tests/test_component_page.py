@@ -7,6 +7,7 @@ Parametrized over the drivers that exist (``wamp_anyio``; ``wamp_trio`` joins wh
 
 from __future__ import annotations
 
+import contextlib
 import random
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import pytest
 import wamp_anyio
 import wamp_core as wc
 from crossbar import CrossbarRouter
+from embedded import EmbeddedRouter
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "component_page.py"
 
@@ -143,15 +145,24 @@ async def test_an_unknown_realm_is_named_in_the_error(
     assert "no_such_realm" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "router", [pytest.param("crossbar", marks=pytest.mark.crossbar), "embedded"]
+)
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
-def test_the_pages_examples_run(crossbar: CrossbarRouter, backend: str) -> None:
-    proc = subprocess.run(
-        [sys.executable, str(EXAMPLE), crossbar.ws_url, backend],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+def test_the_pages_examples_run(request: pytest.FixtureRequest, backend: str, router: str) -> None:
+    """The page's examples, through Crossbar.io and through the embedded router."""
+    with contextlib.ExitStack() as stack:
+        if router == "crossbar":
+            url = request.getfixturevalue("crossbar").ws_url
+        else:
+            url = stack.enter_context(EmbeddedRouter()).ws_url
+        proc = subprocess.run(
+            [sys.executable, str(EXAMPLE), url, backend],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert len(lines) == 3, proc.stdout
