@@ -223,3 +223,34 @@ def test_the_client_scenarios_pass_on_the_embedded_router() -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-5000:]
     assert " passed" in proc.stdout and "failed" not in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "authentication",
+    [
+        {"ticket": {"authid": "alice", "ticket": "open sesame"}},
+        {"wampcra": {"authid": "peter", "secret": "secret1"}},
+        {"wampcra": {"authid": "salty", "secret": "secret1"}},
+    ],
+)
+async def test_ticket_and_wampcra_through_the_embedded_router(
+    anyio_backend: str, authentication: dict[str, Any]
+) -> None:
+    principals = [
+        wc.Principal("alice", role="staff", ticket="open sesame"),
+        wc.Principal("peter", secret="secret1"),
+        wc.Principal("salty", secret="secret1", salt="salt123", iterations=1000, keylen=32),
+    ]
+    async with wamp_anyio.start_router(["ws://127.0.0.1:0/ws"], principals=principals,
+                                       anonymous=False) as router:  # fmt: skip
+        with anyio.fail_after(TIMEOUT):
+            async with wamp_anyio.connect(router.urls[0],
+                                          authentication=authentication) as session:  # fmt: skip
+                assert session.details is not None
+                ((method, config),) = authentication.items()
+                assert session.details.authid == config["authid"]
+                assert session.details.authmethod == method
+            wrong = {method: {**config, next(k for k in config if k != "authid"): "wrong"}}
+            with pytest.raises(wc.WampError, match="authentication_failed"):
+                async with wamp_anyio.connect(router.urls[0], authentication=wrong):
+                    pass

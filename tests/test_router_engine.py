@@ -97,11 +97,57 @@ def test_unknown_realm_is_refused_and_auto_realms_creates_it() -> None:
     assert other.join("fresh.realm") > 0
 
 
-def test_only_anonymous_authentication_is_offered(router: wc.Router) -> None:
+def test_an_unknown_principal_or_method_is_refused(router: wc.Router) -> None:
     client = Client(router)
-    hello = m.Hello(realm="realm1", details={"roles": CLIENT_ROLES, "authmethods": ["ticket"]})
+    hello = m.Hello(realm="realm1", details={"roles": CLIENT_ROLES, "authmethods": ["ticket"],
+                                             "authid": "nobody"})  # fmt: skip
     (abort,) = client.send(hello)
-    assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.no_auth_method"
+    assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.no_such_principal"
+    closed = Client(wc.Router(["realm1"], anonymous=False))
+    (abort,) = closed.send(m.Hello(realm="realm1", details={"roles": CLIENT_ROLES}))
+    assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.no_matching_auth_method"
+
+
+PRINCIPALS = [
+    wc.Principal("alice", role="staff", ticket="open sesame"),
+    wc.Principal("peter", secret="secret1"),
+    wc.Principal("salty", secret="secret1", salt="salt123", iterations=1000, keylen=32),
+]
+
+
+@pytest.mark.parametrize(
+    ("authid", "method", "answer"),
+    [
+        ("alice", "ticket", lambda extra: "open sesame"),
+        ("peter", "wampcra", lambda extra: wc.auth.compute_wcs("secret1", extra["challenge"])),
+        ("salty", "wampcra", lambda extra: wc.auth.compute_wcs(
+            wc.auth.derive_key("secret1", extra["salt"], extra["iterations"], extra["keylen"]),
+            extra["challenge"])),
+    ],
+)  # fmt: skip
+def test_ticket_and_wampcra(authid: str, method: str, answer: Any) -> None:
+    router = wc.Router(["realm1"], principals=PRINCIPALS, anonymous=False, rng=random.Random(1))
+    client = Client(router)
+    hello = m.Hello(realm="realm1", details={"roles": CLIENT_ROLES, "authid": authid,
+                                             "authmethods": ["cryptosign", method]})  # fmt: skip
+    (challenge,) = client.send(hello)
+    assert isinstance(challenge, m.Challenge) and challenge.method == method
+    assert ("salt" in challenge.extra) == (authid == "salty")
+    (welcome,) = client.send(m.Authenticate(signature=answer(challenge.extra)))
+    assert isinstance(welcome, m.Welcome)
+    assert welcome.details["authid"] == authid and welcome.details["authmethod"] == method
+    wrong = Client(router)
+    (challenge,) = wrong.send(hello)
+    (abort,) = wrong.send(m.Authenticate(signature="wrong"))
+    assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.authentication_failed"
+    assert wrong.closed and len(router.sessions) == 1
+    early = Client(router)
+    (abort,) = early.send(m.Authenticate(signature="x"))
+    assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.protocol_violation"
+    twice = Client(router)
+    twice.send(hello)
+    (abort,) = twice.send(hello)
+    assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.protocol_violation"
 
 
 @pytest.mark.parametrize(

@@ -133,11 +133,16 @@ async def start_router(
     realms: Sequence[str] = ("realm1",),
     auto_realms: bool = False,
     disclose: bool = False,
+    principals: Sequence[wc.Principal] = (),
+    anonymous: bool = True,
 ) -> AsyncIterator[RouterServer]:
     """Run a router on ``listen`` (``ws://host:port/path``, ``rs://host:port``,
     ``rs://unix:/path``; port 0 picks a free one) serving ``realms`` for the block
-    (``auto_realms``, ``disclose``: see :class:`wamp_core.Router`)."""
-    server = RouterServer(wc.Router(realms, auto_realms=auto_realms, disclose=disclose))
+    (``auto_realms``, ``disclose``, ``principals``, ``anonymous``: see
+    :class:`wamp_core.Router`)."""
+    router = wc.Router(realms, auto_realms=auto_realms, disclose=disclose,
+                       principals=principals, anonymous=anonymous)  # fmt: skip
+    server = RouterServer(router)
     listeners: list[Listener[ByteStream]] = []
     try:
         async with anyio.create_task_group() as tg:

@@ -19,6 +19,7 @@ from typing import Any
 from .. import _messages as m
 from .._errors import ProtocolError
 from .._uri import MAX_ID
+from . import _auth
 from ._meta import META_PROCEDURES, MetaError, session_details
 from ._realm import Call, Realm
 
@@ -57,7 +58,9 @@ class Router:
     realm on first use (for tests); ``disclose``: always tell callees who calls and subscribers
     who publishes (as Crossbar's realm option ``disclose``); otherwise only when the caller or
     publisher asks (``disclose_me``) or the callee registered with ``disclose_caller``;
-    ``rng``: the source of session and publication IDs."""
+    ``principals``: who may authenticate with ticket or WAMP-CRA (:class:`Principal`);
+    ``anonymous``: whether anonymous sessions are welcome;
+    ``rng``: the source of session and publication IDs and challenge nonces."""
 
     def __init__(
         self,
@@ -65,9 +68,13 @@ class Router:
         *,
         auto_realms: bool = False,
         disclose: bool = False,
+        principals: Iterable[_auth.Principal] = (),
+        anonymous: bool = True,
         rng: random.Random | None = None,
     ) -> None:
         self.disclose = disclose
+        self.principals = {p.authid: p for p in principals}
+        self.anonymous = anonymous
         self._rng = rng if rng is not None else random.SystemRandom()
         self._counter = 0
         self.auto_realms = auto_realms
@@ -118,7 +125,9 @@ class RouterSession:
         self.session_id = 0
         self.authid = ""
         self.authrole = "anonymous"
+        self.authmethod = "anonymous"
         self.roles: dict[str, Any] = {}
+        self._joining: tuple[Realm, _auth.Challenge] | None = None
         self.ended = False
         self._goodbye_sent = False
         self._invocation_ids = 0
@@ -185,6 +194,8 @@ class RouterSession:
         if self.realm is None:
             if type(message) is m.Hello:
                 self._hello(message)
+            elif type(message) is m.Authenticate:
+                self._authenticate(message)
             else:
                 self.abort(PROTOCOL_VIOLATION, f"{message.NAME} before the session was joined")
             return
@@ -198,19 +209,41 @@ class RouterSession:
             self.abort(PROTOCOL_VIOLATION, str(exc))
 
     def _hello(self, msg: m.Hello) -> None:
+        if self._joining is not None:
+            self.abort(PROTOCOL_VIOLATION, "HELLO during the authentication")
+            return
         realm = self.router.realm(msg.realm)
         if realm is None:
             self.abort(NO_SUCH_REALM, f"no realm {msg.realm!r} on this router")
             return
-        methods = msg.details.get("authmethods") or ["anonymous"]
-        if "anonymous" not in methods:
-            self.abort("wamp.error.no_auth_method",
-                       "this router authenticates anonymously only")  # fmt: skip
-            return
-        self.realm = realm
         self.session_id = self.router.new_session_id()
-        self.authid = str(msg.details.get("authid") or f"anonymous-{self.session_id}")
         self.roles = msg.details.get("roles", {})
+        answer = _auth.choose(msg.details, self.router.principals, self.router.anonymous,
+                              self.session_id, f"{self.router.random_id():x}")  # fmt: skip
+        if isinstance(answer, _auth.Refusal):
+            self.abort(answer.reason, answer.message)
+        elif isinstance(answer, _auth.Challenge):
+            self._joining = (realm, answer)
+            self.send(m.Challenge(method=answer.method, extra=answer.extra))
+        else:
+            self._welcome(realm, answer)
+
+    def _authenticate(self, msg: m.Authenticate) -> None:
+        if self._joining is None:
+            self.abort(PROTOCOL_VIOLATION, "AUTHENTICATE without a CHALLENGE")
+            return
+        realm, challenge = self._joining
+        if not _auth.verify(challenge, msg.signature):
+            self.abort("wamp.error.authentication_failed",
+                       f"{challenge.method} authentication failed")  # fmt: skip
+            return
+        principal = challenge.principal
+        self._welcome(realm, _auth.Welcome(principal.authid, principal.role, challenge.method))
+
+    def _welcome(self, realm: Realm, who: _auth.Welcome) -> None:
+        self._joining = None
+        self.realm = realm
+        self.authid, self.authrole, self.authmethod = who.authid, who.role, who.method
         realm.members[self.session_id] = self
         self.router.sessions[self.session_id] = self
         log.info("session %d joined %s as %s", self.session_id, realm.name, self.authid)
@@ -218,7 +251,7 @@ class RouterSession:
             m.Welcome(
                 session_id=self.session_id,
                 details={"roles": ROUTER_ROLES, "realm": realm.name, "authid": self.authid,
-                         "authrole": self.authrole, "authmethod": "anonymous",
+                         "authrole": self.authrole, "authmethod": self.authmethod,
                          "authprovider": "static", "agent": "wamp_core router"},
             )
         )  # fmt: skip

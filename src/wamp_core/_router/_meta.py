@@ -26,7 +26,7 @@ class MetaError(Exception):
 
 def session_details(session: RouterSession) -> dict[str, Any]:
     return {"session": session.session_id, "authid": session.authid,
-            "authrole": session.authrole, "authmethod": "anonymous",
+            "authrole": session.authrole, "authmethod": session.authmethod,
             "authprovider": "static", "transport": {}}  # fmt: skip
 
 
