@@ -254,3 +254,23 @@ async def test_ticket_and_wampcra_through_the_embedded_router(
             with pytest.raises(wc.WampError, match="authentication_failed"):
                 async with wamp_anyio.connect(router.urls[0], authentication=wrong):
                     pass
+
+
+async def test_the_dealer_times_out_a_call_the_callee_does_not_answer(anyio_backend: str) -> None:
+    interrupted = anyio.Event()
+
+    async def never(*_: Any) -> None:
+        try:
+            await anyio.sleep_forever()
+        finally:
+            interrupted.set()
+
+    async with wamp_anyio.start_router(["rs://127.0.0.1:0"]) as router:
+        transport = _transport(router.urls[0], "msgpack")
+        async with wamp_anyio.connect(transport) as callee, wamp_anyio.connect(transport) as a:
+            await callee.register(never, "com.never")
+            with anyio.fail_after(TIMEOUT):
+                with pytest.raises(wc.ApplicationError) as info:
+                    await a.call("com.never", options=wc.CallOptions(timeout=0.2))
+                assert info.value.error == "wamp.error.timeout"
+                await interrupted.wait()  # the callee was told to stop

@@ -567,3 +567,28 @@ def test_connection_refuses_bad_bytes_and_bad_messages(router: wc.Router) -> Non
     _say(third, client3, codec3, m.Hello(realm="realm1", details={"roles": CLIENT_ROLES}))
     third.receive_eof()
     assert third.should_close and not router.sessions
+
+
+def test_dealer_call_timeout(router: wc.Router) -> None:
+    caller, callee = joined(router, 2)
+    register(callee, "com.slow")
+    router.tick(100.0)
+    caller.send(m.Call(request_id=1, procedure="com.slow", options={"timeout": 1500}))
+    caller.send(m.Call(request_id=2, procedure="com.slow", options={"timeout": 5000}))
+    caller.send(m.Call(request_id=3, procedure="com.slow"))
+    invocations = callee.take()
+    assert router.next_deadline() == 101.5
+    router.tick(101.4)
+    assert caller.take() == [] and callee.take() == []
+    router.tick(101.5)
+    (err,) = caller.take()
+    assert isinstance(err, m.Error) and (err.request_id, err.error) == (1, "wamp.error.timeout")
+    (interrupt,) = callee.take()
+    assert isinstance(interrupt, m.Interrupt) and interrupt.request_id == invocations[0].request_id
+    callee.send(m.Yield(request_id=invocations[1].request_id, args=["in time"]))
+    (result,) = caller.take()
+    assert result.request_id == 2
+    router.tick(1000.0)  # call 2's deadline passes after it was answered: nothing happens
+    assert caller.take() == [] and router.next_deadline() is None
+    callee.send(m.Yield(request_id=invocations[0].request_id))  # late: dropped
+    assert caller.take() == []

@@ -117,6 +117,7 @@ async def _serve(
                     conn.receive_eof()
                     tg.cancel_scope.cancel()
                     return
+                server.router.tick(anyio.current_time())  # what arrives is timed from now
                 conn.receive_data(data)
     except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
         log.debug("router connection ended: %s", exc)
@@ -124,6 +125,16 @@ async def _serve(
     finally:
         server._connections.discard(conn)
         await anyio.aclose_forcefully(stream)
+
+
+#: Seconds between checks of call deadlines (dealer-side timeouts are this late at most).
+_TICK = 0.05
+
+
+async def _tick(router: wc.Router) -> None:
+    while True:
+        router.tick(anyio.current_time())
+        await anyio.sleep(_TICK if router.next_deadline() is not None else 5 * _TICK)
 
 
 @contextlib.asynccontextmanager
@@ -146,6 +157,7 @@ async def start_router(
     listeners: list[Listener[ByteStream]] = []
     try:
         async with anyio.create_task_group() as tg:
+            tg.start_soon(_tick, router)
             for url in listen:
                 make_framer, _ = _framer_factory(url)
                 listener, bound = await _listen(url)

@@ -11,6 +11,7 @@ is exactly what WELCOME announces.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import random
 from collections.abc import Callable, Iterable
@@ -44,6 +45,7 @@ ROUTER_ROLES: dict[str, Any] = {
             "caller_identification": True,
             "pattern_based_registration": True,
             "shared_registration": True,
+            "call_timeout": True,
         }
     },
 }
@@ -73,6 +75,10 @@ class Router:
         rng: random.Random | None = None,
     ) -> None:
         self.disclose = disclose
+        #: The time the driver last told (:meth:`tick`), in seconds on its own clock.
+        self.now = 0.0
+        self._deadlines: list[tuple[float, int, Call, Realm]] = []
+        self._deadline_seq = 0
         self.principals = {p.authid: p for p in principals}
         self.anonymous = anonymous
         self._rng = rng if rng is not None else random.SystemRandom()
@@ -105,6 +111,31 @@ class Router:
             sid = self.random_id()
             if sid not in self.sessions:
                 return sid
+
+    def tick(self, now: float) -> None:
+        """The driver's clock moved to ``now`` (seconds): calls whose ``timeout`` passed end
+        with ``wamp.error.timeout`` for the caller and INTERRUPT (killnowait) for the callee."""
+        self.now = now
+        deadlines = self._deadlines
+        while deadlines and deadlines[0][0] <= now:
+            _, _, call, realm = heapq.heappop(deadlines)
+            if realm.calls.get((call.caller.session_id, call.caller_request)) is not call:
+                continue  # answered, canceled or gone already
+            call.canceled = True
+            realm.end_call(call)
+            if _feature(call.callee, "callee", "call_canceling"):
+                call.callee.send(m.Interrupt(request_id=call.invocation,
+                                             options={"mode": "killnowait"}))  # fmt: skip
+            call.caller.send(_call_error(call.caller_request, "wamp.error.timeout",
+                                         "the call timed out (dealer)"))  # fmt: skip
+
+    def next_deadline(self) -> float | None:
+        """When :meth:`tick` next has work (``None``: no call has a timeout)."""
+        return self._deadlines[0][0] if self._deadlines else None
+
+    def _add_deadline(self, deadline: float, call: Call, realm: Realm) -> None:
+        self._deadline_seq += 1
+        heapq.heappush(self._deadlines, (deadline, self._deadline_seq, call, realm))
 
     def shutdown(self) -> None:
         """GOODBYE ``wamp.close.system_shutdown`` to every joined session."""
@@ -350,6 +381,9 @@ class RouterSession:
         call = Call(self, msg.request_id, callee, callee._invocation_ids, progress)
         realm.calls[self.session_id, msg.request_id] = call
         realm.invocations[callee.session_id, call.invocation] = call
+        timeout = msg.options.get("timeout")
+        if type(timeout) is int and timeout > 0:  # milliseconds
+            self.router._add_deadline(self.router.now + timeout / 1000, call, realm)
         details: dict[str, Any] = {}
         if reg.match != "exact":
             details["procedure"] = msg.procedure
