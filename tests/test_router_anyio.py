@@ -231,15 +231,17 @@ def test_the_client_scenarios_pass_on_the_embedded_router() -> None:
         {"ticket": {"authid": "alice", "ticket": "open sesame"}},
         {"wampcra": {"authid": "peter", "secret": "secret1"}},
         {"wampcra": {"authid": "salty", "secret": "secret1"}},
+        {"cryptosign": {"authid": "carol", "privkey": "4d" * 32}},
     ],
 )
-async def test_ticket_and_wampcra_through_the_embedded_router(
+async def test_ticket_wampcra_cryptosign_through_the_embedded_router(
     anyio_backend: str, authentication: dict[str, Any]
 ) -> None:
     principals = [
         wc.Principal("alice", role="staff", ticket="open sesame"),
         wc.Principal("peter", secret="secret1"),
         wc.Principal("salty", secret="secret1", salt="salt123", iterations=1000, keylen=32),
+        wc.Principal("carol", pubkeys=(wc.auth.cryptosign_pubkey("4d" * 32),)),
     ]
     async with wamp_anyio.start_router(["ws://127.0.0.1:0/ws"], principals=principals,
                                        anonymous=False) as router:  # fmt: skip
@@ -250,8 +252,11 @@ async def test_ticket_and_wampcra_through_the_embedded_router(
                 ((method, config),) = authentication.items()
                 assert session.details.authid == config["authid"]
                 assert session.details.authmethod == method
-            wrong = {method: {**config, next(k for k in config if k != "authid"): "wrong"}}
-            with pytest.raises(wc.WampError, match="authentication_failed"):
+            secret_key = next(k for k in config if k != "authid")
+            wrong = {method: {**config, secret_key: "5e" * 32 if method == "cryptosign"
+                              else "wrong"}}  # fmt: skip
+            failure = "no_such_principal" if method == "cryptosign" else "authentication_failed"
+            with pytest.raises(wc.WampError, match=failure):
                 async with wamp_anyio.connect(router.urls[0], authentication=wrong):
                     pass
 

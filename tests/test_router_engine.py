@@ -108,8 +108,10 @@ def test_an_unknown_principal_or_method_is_refused(router: wc.Router) -> None:
     assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.no_matching_auth_method"
 
 
+SEED = "4d" * 32
 PRINCIPALS = [
     wc.Principal("alice", role="staff", ticket="open sesame"),
+    wc.Principal("carol", pubkeys=(wc.auth.cryptosign_pubkey(SEED).upper(),)),
     wc.Principal("peter", secret="secret1"),
     wc.Principal("salty", secret="secret1", salt="salt123", iterations=1000, keylen=32),
 ]
@@ -119,6 +121,8 @@ PRINCIPALS = [
     ("authid", "method", "answer"),
     [
         ("alice", "ticket", lambda extra: "open sesame"),
+        ("carol", "cryptosign", lambda extra: wc.auth.sign_challenge(SEED, extra["challenge"],
+                                                                     None)),
         ("peter", "wampcra", lambda extra: wc.auth.compute_wcs("secret1", extra["challenge"])),
         ("salty", "wampcra", lambda extra: wc.auth.compute_wcs(
             wc.auth.derive_key("secret1", extra["salt"], extra["iterations"], extra["keylen"]),
@@ -128,11 +132,14 @@ PRINCIPALS = [
 def test_ticket_and_wampcra(authid: str, method: str, answer: Any) -> None:
     router = wc.Router(["realm1"], principals=PRINCIPALS, anonymous=False, rng=random.Random(1))
     client = Client(router)
-    hello = m.Hello(realm="realm1", details={"roles": CLIENT_ROLES, "authid": authid,
-                                             "authmethods": ["cryptosign", method]})  # fmt: skip
+    hello = m.Hello(realm="realm1", details={
+        "roles": CLIENT_ROLES, "authid": authid, "authmethods": [method, "anonymous"],
+        "authextra": {"pubkey": wc.auth.cryptosign_pubkey(SEED)}})  # fmt: skip
     (challenge,) = client.send(hello)
     assert isinstance(challenge, m.Challenge) and challenge.method == method
     assert ("salt" in challenge.extra) == (authid == "salty")
+    if method == "cryptosign":
+        assert len(challenge.extra["challenge"]) == 64
     (welcome,) = client.send(m.Authenticate(signature=answer(challenge.extra)))
     assert isinstance(welcome, m.Welcome)
     assert welcome.details["authid"] == authid and welcome.details["authmethod"] == method
@@ -592,3 +599,20 @@ def test_dealer_call_timeout(router: wc.Router) -> None:
     assert caller.take() == [] and router.next_deadline() is None
     callee.send(m.Yield(request_id=invocations[0].request_id))  # late: dropped
     assert caller.take() == []
+
+
+def test_cryptosign_finds_the_principal_by_key_and_refuses_unknown_keys() -> None:
+    router = wc.Router(["realm1"], principals=PRINCIPALS, rng=random.Random(3))
+    pubkey = wc.auth.cryptosign_pubkey(SEED)
+    for authid, extra, expected in (
+        (None, {"pubkey": pubkey}, m.Challenge),
+        (None, {"pubkey": "00" * 32}, m.Abort),
+        ("alice", {"pubkey": pubkey}, m.Abort),  # not alice's key
+        (None, {"pubkey": pubkey, "channel_binding": "tls-unique"}, m.Abort),
+    ):
+        details: dict[str, Any] = {"roles": CLIENT_ROLES, "authmethods": ["cryptosign"],
+                                   "authextra": extra}  # fmt: skip
+        if authid is not None:
+            details["authid"] = authid
+        (reply,) = Client(router).send(m.Hello(realm="realm1", details=details))
+        assert isinstance(reply, expected), (authid, extra, reply)

@@ -1,5 +1,6 @@
-"""Router-side authentication from a static list of principals: anonymous, ticket and WAMP-CRA
-(plain and salted). Pure: the engine supplies the session ID and the nonce's randomness.
+"""Router-side authentication from a static list of principals: anonymous, ticket, WAMP-CRA
+(plain and salted) and WAMP-Cryptosign (Ed25519; needs the ``cryptography`` package). Pure: the
+engine supplies the session ID and the randomness (nonces, cryptosign challenges).
 
 ``choose`` picks the first method of the client's ``authmethods`` that the principal (or the
 router, for anonymous) supports and says what to do: welcome at once, or send a CHALLENGE and
@@ -13,15 +14,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..auth import compute_wcs, derive_key
+from ..auth import compute_wcs, derive_key, verify_challenge_signature
 
 __all__ = ["Challenge", "Principal", "Refusal", "Welcome", "choose", "verify"]
 
 
 @dataclass(frozen=True)
 class Principal:
-    """A user the router knows: ``authid``, its ``role``, and its ``ticket`` and/or WAMP-CRA
-    ``secret`` (salted when ``salt`` is given: PBKDF2 with ``iterations`` and ``keylen``)."""
+    """A user the router knows: ``authid``, its ``role``, and its ``ticket``, WAMP-CRA
+    ``secret`` (salted when ``salt`` is given: PBKDF2 with ``iterations`` and ``keylen``) and/or
+    WAMP-Cryptosign public keys (``pubkeys``, hex)."""
 
     authid: str
     role: str = "user"
@@ -30,6 +32,7 @@ class Principal:
     salt: str | None = None
     iterations: int = 1000
     keylen: int = 32
+    pubkeys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class Challenge:
     extra: dict[str, Any]
     principal: Principal
     challenge: str = ""  # the WAMP-CRA challenge string, signed byte for byte
+    pubkey: str = ""  # cryptosign: the key the client announced
+    message: bytes = b""  # cryptosign: the 32 challenge bytes
 
 
 @dataclass(frozen=True)
@@ -58,13 +63,18 @@ def choose(
     principals: dict[str, Principal],
     anonymous: bool,
     session_id: int,
+    *,
     nonce: str,
+    random32: bytes,
 ) -> Welcome | Challenge | Refusal:
-    """What to answer a HELLO with these ``details``."""
+    """What to answer a HELLO with these ``details`` (``random32``: 32 random bytes for a
+    cryptosign challenge)."""
     methods = details.get("authmethods") or ["anonymous"]
     authid = details.get("authid")
     principal = principals.get(authid) if isinstance(authid, str) else None
     for method in methods:
+        if method == "cryptosign":
+            return _cryptosign(details, principals, authid, random32)
         if method == "anonymous" and anonymous:
             return Welcome(str(authid or f"anonymous-{session_id}"), "anonymous", "anonymous")
         if method in ("ticket", "wampcra") and principal is None:
@@ -86,9 +96,31 @@ def choose(
                    f"none of {list(methods)} is available here")  # fmt: skip
 
 
+def _cryptosign(
+    details: dict[str, Any], principals: dict[str, Principal], authid: Any, random32: bytes
+) -> Challenge | Refusal:
+    extra = details.get("authextra") or {}
+    pubkey = str(extra.get("pubkey", "")).lower()
+    candidates = [principals[authid]] if isinstance(authid, str) and authid in principals else (
+        list(principals.values()) if authid is None else []
+    )  # fmt: skip
+    for principal in candidates:
+        if pubkey and pubkey in (k.lower() for k in principal.pubkeys):
+            if extra.get("channel_binding"):
+                return Refusal(
+                    "wamp.error.authentication_failed",
+                    "channel binding needs TLS, which this router does not serve",
+                )
+            return Challenge("cryptosign", {"challenge": random32.hex()}, principal,
+                             pubkey=pubkey, message=random32)  # fmt: skip
+    return Refusal("wamp.error.no_such_principal", "no principal with that public key")
+
+
 def verify(challenge: Challenge, signature: str) -> bool:
     """Whether AUTHENTICATE's ``signature`` answers ``challenge``."""
     principal = challenge.principal
+    if challenge.method == "cryptosign":
+        return verify_challenge_signature(challenge.pubkey, signature, challenge.message)
     if challenge.method == "ticket":
         assert principal.ticket is not None
         return hmac.compare_digest(signature.encode(), principal.ticket.encode())

@@ -249,8 +249,10 @@ class RouterSession:
             return
         self.session_id = self.router.new_session_id()
         self.roles = msg.details.get("roles", {})
+        rng = self.router._rng
         answer = _auth.choose(msg.details, self.router.principals, self.router.anonymous,
-                              self.session_id, f"{self.router.random_id():x}")  # fmt: skip
+                              self.session_id, nonce=f"{rng.getrandbits(64):016x}",
+                              random32=rng.getrandbits(256).to_bytes(32, "big"))  # fmt: skip
         if isinstance(answer, _auth.Refusal):
             self.abort(answer.reason, answer.message)
         elif isinstance(answer, _auth.Challenge):
