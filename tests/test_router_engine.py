@@ -616,3 +616,49 @@ def test_cryptosign_finds_the_principal_by_key_and_refuses_unknown_keys() -> Non
             details["authid"] = authid
         (reply,) = Client(router).send(m.Hello(realm="realm1", details=details))
         assert isinstance(reply, expected), (authid, extra, reply)
+
+
+def test_authorization_by_role_default_deny_for_authenticated_roles() -> None:
+    permissions = {
+        "staff": [
+            wc.Permission("com.staff.", actions=("call", "subscribe")),
+            wc.Permission("com.pub", actions=("publish",), match="exact"),
+        ]
+    }
+    principals = [wc.Principal("alice", role="staff", ticket="a"),
+                  wc.Principal("bob", role="user", ticket="b")]  # fmt: skip
+    router = wc.Router(["realm1"], principals=principals, permissions=permissions)
+
+    def login(authid: str, ticket: str) -> Client:
+        client = Client(router)
+        client.send(m.Hello(realm="realm1", details={"roles": CLIENT_ROLES, "authid": authid,
+                                                     "authmethods": ["ticket"]}))  # fmt: skip
+        (welcome,) = client.send(m.Authenticate(signature=ticket))
+        assert isinstance(welcome, m.Welcome)
+        return client
+
+    alice, bob = login("alice", "a"), login("bob", "b")
+    anon = Client(router)
+    anon.join()
+    register(anon, "com.staff.op")  # anonymous (no entry): everything
+    denied = "wamp.error.not_authorized"
+    (err,) = alice.send(m.Register(request_id=1, procedure="com.staff.x"))
+    assert isinstance(err, m.Error) and err.error == denied
+    assert alice.send(m.Call(request_id=2, procedure="com.staff.op")) == []  # allowed: routed
+    assert len(anon.take()) == 1
+    (err,) = alice.send(m.Call(request_id=3, procedure="com.other"))
+    assert err.error == denied
+    (ok,) = alice.send(m.Subscribe(request_id=4, topic="com.staff.news"))
+    assert isinstance(ok, m.Subscribed)
+    (ack,) = alice.send(m.Publish(request_id=5, topic="com.pub", options={"acknowledge": True}))
+    assert isinstance(ack, m.Published)
+    (err,) = alice.send(m.Publish(request_id=6, topic="com.pub.x", options={"acknowledge": True}))
+    assert err.error == denied
+    assert alice.send(m.Publish(request_id=7, topic="com.pub.x")) == []  # no ack: silent
+    for message in (m.Call(request_id=8, procedure="com.staff.op"),
+                    m.Subscribe(request_id=9, topic="com.staff.news"),
+                    m.Call(request_id=10, procedure="wamp.session.count")):  # fmt: skip
+        (err,) = bob.send(message)  # a role without permissions: nothing
+        assert err.error == denied
+    with pytest.raises(ValueError, match="bad permission"):
+        wc.Permission("x", actions=("delete",))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -146,13 +146,15 @@ async def start_router(
     disclose: bool = False,
     principals: Sequence[wc.Principal] = (),
     anonymous: bool = True,
+    permissions: Mapping[str, Sequence[wc.Permission]] | None = None,
 ) -> AsyncIterator[RouterServer]:
     """Run a router on ``listen`` (``ws://host:port/path``, ``rs://host:port``,
     ``rs://unix:/path``; port 0 picks a free one) serving ``realms`` for the block
-    (``auto_realms``, ``disclose``, ``principals``, ``anonymous``: see
+    (``auto_realms``, ``disclose``, ``principals``, ``anonymous``, ``permissions``: see
     :class:`wamp_core.Router`)."""
     router = wc.Router(realms, auto_realms=auto_realms, disclose=disclose,
-                       principals=principals, anonymous=anonymous)  # fmt: skip
+                       principals=principals, anonymous=anonymous,
+                       permissions=permissions)  # fmt: skip
     server = RouterServer(router)
     listeners: list[Listener[ByteStream]] = []
     try:

@@ -93,6 +93,7 @@ from ._framing import (
 )
 from ._router import (
     ROUTER_ROLES as ROUTER_ROLES,
+    Permission as Permission,
     Principal as Principal,
     Router as Router,
     RouterConnection as RouterConnection,
@@ -123,7 +124,7 @@ __all__ = [
     "HandshakeError", "LocalProtocolError", "MessageTooLarge", "PayloadTooLarge", "ProtocolError",
     "RemoteProtocolError", "SerializationError", "SessionClosed", "TransportError", "WampError",
     "is_valid_id", "is_valid_uri", "validate_uri",
-    "ROUTER_ROLES", "Principal", "Router", "RouterConnection", "RouterSession",
+    "ROUTER_ROLES", "Permission", "Principal", "Router", "RouterConnection", "RouterSession",
     "Outcome", "RequestTracker", "answer_invocation", "invocation_error", "invocation_result",
     "HOOKS", "ORDER", "ComponentConfig", "Declaration", "HandlerSpec", "HookName", "Hooks",
     "Lifecycle", "Verdict", "CancelMode", "ProxyTunnel",

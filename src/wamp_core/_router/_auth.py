@@ -16,7 +16,10 @@ from typing import Any
 
 from ..auth import compute_wcs, derive_key, verify_challenge_signature
 
-__all__ = ["Challenge", "Principal", "Refusal", "Welcome", "choose", "verify"]
+__all__ = [
+    "ACTIONS", "Challenge", "Permission", "Principal", "Refusal", "Welcome", "authorized",
+    "choose", "verify",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -130,3 +133,37 @@ def verify(challenge: Challenge, signature: str) -> bool:
         key = derive_key(principal.secret, principal.salt, principal.iterations, principal.keylen)
     expected = compute_wcs(key, challenge.challenge)
     return hmac.compare_digest(signature.encode(), expected.encode())
+
+
+ACTIONS = ("call", "register", "publish", "subscribe")
+
+
+@dataclass(frozen=True)
+class Permission:
+    """What a role may do on URIs equal to (``match="exact"``) or starting with
+    (``match="prefix"``) ``uri``: any of ``actions`` (call, register, publish, subscribe)."""
+
+    uri: str
+    actions: tuple[str, ...] = ACTIONS
+    match: str = "prefix"
+
+    def __post_init__(self) -> None:
+        unknown = set(self.actions) - set(ACTIONS)
+        if unknown or self.match not in ("exact", "prefix"):
+            raise ValueError(f"bad permission: actions {sorted(unknown)}, match {self.match!r}")
+
+    def allows(self, action: str, uri: str) -> bool:
+        if action not in self.actions:
+            return False
+        return uri == self.uri if self.match == "exact" else uri.startswith(self.uri)
+
+
+def authorized(
+    permissions: dict[str, tuple[Permission, ...]], role: str, action: str, uri: str
+) -> bool:
+    """Whether ``role`` may ``action`` on ``uri``: a role without a permission list may do
+    anything if it is ``anonymous`` (the demo's role) and nothing otherwise (default deny)."""
+    rules = permissions.get(role)
+    if rules is None:
+        return role == "anonymous"
+    return any(rule.allows(action, uri) for rule in rules)

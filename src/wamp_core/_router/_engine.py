@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 import logging
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .. import _messages as m
@@ -61,7 +61,9 @@ class Router:
     who publishes (as Crossbar's realm option ``disclose``); otherwise only when the caller or
     publisher asks (``disclose_me``) or the callee registered with ``disclose_caller``;
     ``principals``: who may authenticate with ticket or WAMP-CRA (:class:`Principal`);
-    ``anonymous``: whether anonymous sessions are welcome;
+    ``anonymous``: whether anonymous sessions are welcome; ``permissions``: per role, what it
+    may call/register/publish/subscribe (:class:`Permission`); a role without an entry may do
+    everything if it is ``anonymous`` and nothing otherwise;
     ``rng``: the source of session and publication IDs and challenge nonces."""
 
     def __init__(
@@ -72,6 +74,7 @@ class Router:
         disclose: bool = False,
         principals: Iterable[_auth.Principal] = (),
         anonymous: bool = True,
+        permissions: Mapping[str, Iterable[_auth.Permission]] | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.disclose = disclose
@@ -81,6 +84,7 @@ class Router:
         self._deadline_seq = 0
         self.principals = {p.authid: p for p in principals}
         self.anonymous = anonymous
+        self.permissions = {role: tuple(rules) for role, rules in (permissions or {}).items()}
         self._rng = rng if rng is not None else random.SystemRandom()
         self._counter = 0
         self.auto_realms = auto_realms
@@ -301,8 +305,19 @@ class RouterSession:
     # ----------------------------------------------------------------------------------------
     # Broker
 
+    def _allowed(self, action: str, uri: str, request: Any) -> bool:
+        """Whether this session's role may ``action`` on ``uri``; if not, ERROR
+        ``wamp.error.not_authorized`` answers ``request``."""
+        if _auth.authorized(self.router.permissions, self.authrole, action, uri):
+            return True
+        self.send(_error(request, "wamp.error.not_authorized",
+                         f"{self.authrole!r} may not {action} {uri!r}"))  # fmt: skip
+        return False
+
     def _on_subscribe(self, msg: m.Subscribe) -> None:
         assert self.realm is not None
+        if not self._allowed("subscribe", msg.topic, msg):
+            return
         match = msg.options.get("match", "exact")  # (the parser allows only the known ones)
         sub = self.realm.subscribe(self, msg.topic, match)
         self.send(m.Subscribed(request_id=msg.request_id, subscription_id=sub.id))
@@ -317,6 +332,11 @@ class RouterSession:
     def _on_publish(self, msg: m.Publish) -> None:
         assert self.realm is not None
         options = msg.options
+        if not _auth.authorized(self.router.permissions, self.authrole, "publish", msg.topic):
+            if options.get("acknowledge"):  # unacknowledged publications get no answer
+                self.send(_error(msg, "wamp.error.not_authorized",
+                                 f"{self.authrole!r} may not publish {msg.topic!r}"))  # fmt: skip
+            return
         publication = self.router.random_id()
         for sub, member in self.realm.receivers(self, msg.topic, options):
             details: dict[str, Any] = {}
@@ -337,6 +357,8 @@ class RouterSession:
 
     def _on_register(self, msg: m.Register) -> None:
         assert self.realm is not None
+        if not self._allowed("register", msg.procedure, msg):
+            return
         if msg.procedure.startswith("wamp."):
             self.send(_error(msg, "wamp.error.invalid_uri",
                              "wamp.* procedures belong to the router"))  # fmt: skip
@@ -362,6 +384,8 @@ class RouterSession:
     def _on_call(self, msg: m.Call) -> None:
         realm = self.realm
         assert realm is not None
+        if not self._allowed("call", msg.procedure, msg):
+            return
         meta = META_PROCEDURES.get(msg.procedure)
         if meta is not None:
             try:
