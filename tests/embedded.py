@@ -1,14 +1,19 @@
 """The embedded router as a separate process (``python -m wamp_anyio.router``) for tests that
 run the same client scenarios against both routers: the attributes the scenarios use from
-:class:`crossbar.CrossbarRouter` (``rs_url``, ``ws_url``, ``unix_path``, ``realm``)."""
+:class:`crossbar.CrossbarRouter` (``rs_url``, ``ws_url``, ``unix_path``, ``realm``, and the TLS
+transports ``rss_url``/``wss_url`` with their ports and ``ca_path``, from a throwaway CA; the
+same principals as Crossbar's test config, SCRAM aside)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from types import TracebackType
+
+import crossbar as cb
 
 __all__ = ["EmbeddedRouter"]
 
@@ -18,10 +23,25 @@ class EmbeddedRouter:
 
     def __enter__(self) -> EmbeddedRouter:
         self._tmp = tempfile.TemporaryDirectory(prefix="wamp-router-")
-        self.unix_path = str(Path(self._tmp.name) / "router.sock")
-        listen = ["rs://127.0.0.1:0", "ws://127.0.0.1:0/ws", f"rs://unix:{self.unix_path}"]
+        tmp = Path(self._tmp.name)
+        self.unix_path = str(tmp / "router.sock")
+        self.ca_path = tmp / "ca.crt"
+        cb.write_test_pki(tmp, self.ca_path)
+        config = tmp / "router.json"
+        config.write_text(json.dumps({"principals": [
+            {"authid": cb.TICKET_AUTHID, "ticket": cb.TICKET_SECRET},
+            {"authid": cb.WAMPCRA_AUTHID, "secret": cb.WAMPCRA_SECRET},
+            {"authid": cb.WAMPCRA_SALTED_AUTHID, "secret": cb.WAMPCRA_SALTED_SECRET,
+             "salt": cb.WAMPCRA_SALTED_SALT, "iterations": cb.WAMPCRA_SALTED_ITERATIONS,
+             "keylen": cb.WAMPCRA_SALTED_KEYLEN},
+            {"authid": cb.CRYPTOSIGN_AUTHID, "pubkeys": [cb.CRYPTOSIGN_PUBKEY_HEX]},
+        ], "permissions": {"user": [{"uri": "", "match": "prefix"}]}}),  # as Crossbar's config
+            encoding="utf-8")  # fmt: skip
+        listen = ["rs://127.0.0.1:0", "ws://127.0.0.1:0/ws", f"rs://unix:{self.unix_path}",
+                  "rss://127.0.0.1:0", "wss://127.0.0.1:0/ws"]  # fmt: skip
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "wamp_anyio.router", "--disclose",
+            [sys.executable, "-m", "wamp_anyio.router", "--disclose", "--config", str(config),
+             "--tls-cert", str(tmp / "server.crt"), "--tls-key", str(tmp / "server.key"),
              "--realm", "realm1", "--realm", "realm2",
              *(arg for url in listen for arg in ("--listen", url))],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
@@ -31,7 +51,10 @@ class EmbeddedRouter:
         if not all(urls):
             self.__exit__(None, None, None)
             raise RuntimeError("the embedded router did not start")
-        self.rs_url, self.ws_url, _ = urls
+        self.rs_url, self.ws_url, _, self.rss_url, self.wss_url = urls
+        self.ws_auth_url = self.ws_url  # the same endpoint: authenticated methods are offered
+        self.rss_port = int(self.rss_url.rsplit(":", 1)[1])
+        self.wss_port = int(self.wss_url.rsplit(":", 1)[1].split("/")[0])
         return self
 
     def __exit__(

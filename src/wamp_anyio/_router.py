@@ -15,12 +15,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import ssl
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import anyio
 from anyio.abc import ByteStream, Listener
+from anyio.streams.tls import TLSListener
 
 import wamp_core as wc
 
@@ -57,16 +59,18 @@ def _available_serializers() -> tuple[str, ...]:
 def _framer_factory(url: str) -> tuple[Callable[[], wc.RawSocket | wc.WebSocket], str]:
     parts = urlsplit(url)
     names = _available_serializers()
-    if parts.scheme in ("ws", "websocket"):
+    if parts.scheme in ("ws", "wss", "websocket"):
         path = parts.path or "/"
         return lambda: wc.WebSocket(wc.Role.SERVER, serializers=names, paths=(path,)), path
-    if parts.scheme in ("rs", "rawsocket"):
+    if parts.scheme in ("rs", "rss", "rawsocket"):
         plain = tuple(n for n in names if "." not in n)  # RawSocket has no batched mode
         return lambda: wc.RawSocket(wc.Role.SERVER, serializers=plain), ""
-    raise wc.ConfigurationError(f"cannot listen on {url!r}: use ws://, rs:// or rs://unix:/path")
+    raise wc.ConfigurationError(
+        f"cannot listen on {url!r}: use ws://, wss://, rs://, rss:// or rs://unix:/path"
+    )
 
 
-async def _listen(url: str) -> tuple[Listener[ByteStream], str]:
+async def _listen(url: str, ssl_context: ssl.SSLContext | None) -> tuple[Listener[ByteStream], str]:
     parts = urlsplit(url)
     if parts.netloc in ("unix", "unix:"):
         listener: Listener[ByteStream] = await anyio.create_unix_listener(parts.path)
@@ -74,8 +78,15 @@ async def _listen(url: str) -> tuple[Listener[ByteStream], str]:
     host, port = parts.hostname or "127.0.0.1", parts.port or 0
     tcp = await anyio.create_tcp_listener(local_host=host, local_port=port)
     bound = tcp.listeners[0].extra(anyio.abc.SocketAttribute.local_port)
-    suffix = parts.path if parts.scheme in ("ws", "websocket") else ""
-    return tcp, f"{parts.scheme}://{host}:{bound}{suffix}"
+    suffix = parts.path if parts.scheme in ("ws", "wss", "websocket") else ""
+    listener = tcp
+    if parts.scheme in ("wss", "rss"):
+        if ssl_context is None:
+            await tcp.aclose()
+            raise wc.ConfigurationError(f"{url!r} needs ssl_context (the server certificate)")
+        # WAMP ends on its own close: a client's missing close_notify is not an error.
+        listener = TLSListener(tcp, ssl_context, standard_compatible=False)
+    return listener, f"{parts.scheme}://{host}:{bound}{suffix}"
 
 
 async def _serve(
@@ -147,9 +158,11 @@ async def start_router(
     principals: Sequence[wc.Principal] = (),
     anonymous: bool = True,
     permissions: Mapping[str, Sequence[wc.Permission]] | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> AsyncIterator[RouterServer]:
     """Run a router on ``listen`` (``ws://host:port/path``, ``rs://host:port``,
-    ``rs://unix:/path``; port 0 picks a free one) serving ``realms`` for the block
+    ``rs://unix:/path``, and ``wss://``/``rss://`` with the server's ``ssl_context``; port 0
+    picks a free one) serving ``realms`` for the block
     (``auto_realms``, ``disclose``, ``principals``, ``anonymous``, ``permissions``: see
     :class:`wamp_core.Router`)."""
     router = wc.Router(realms, auto_realms=auto_realms, disclose=disclose,
@@ -162,7 +175,7 @@ async def start_router(
             tg.start_soon(_tick, router)
             for url in listen:
                 make_framer, _ = _framer_factory(url)
-                listener, bound = await _listen(url)
+                listener, bound = await _listen(url, ssl_context)
                 listeners.append(listener)
                 server.urls.append(bound)
 

@@ -1,7 +1,18 @@
 """The embedded router as a program::
 
     python -m wamp_anyio.router --listen ws://127.0.0.1:8080/ws --listen rs://127.0.0.1:8081 \\
-        --listen rs://unix:./wamp.sock --realm realm1
+        --listen rs://unix:./wamp.sock --realm realm1 \\
+        [--listen wss://127.0.0.1:8443/ws --tls-cert server.crt --tls-key server.key]
+
+``--config FILE`` (JSON) adds who may authenticate and what roles may do::
+
+    {"principals": [{"authid": "joe", "role": "user", "ticket": "..."},
+                    {"authid": "peter", "secret": "...", "salt": "...", "iterations": 1000,
+                     "keylen": 32},
+                    {"authid": "alice", "pubkeys": ["<64 hex chars>"]}],
+     "permissions": {"user": [{"uri": "com.example.", "match": "prefix",
+                               "actions": ["call", "subscribe"]}]},
+     "anonymous": true}
 
 Prints ``listening on URL`` for each bound address (port 0 picks a free port), logs at INFO,
 and on Ctrl-C or SIGTERM says GOODBYE ``wamp.close.system_shutdown`` to every session and exits
@@ -11,24 +22,56 @@ and on Ctrl-C or SIGTERM says GOODBYE ``wamp.close.system_shutdown`` to every se
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
+import ssl
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import anyio
+
+import wamp_core as wc
 
 from ._router import start_router
 
 __all__ = ["main"]
 
 
-async def _serve(
-    listen: Sequence[str], realms: Sequence[str], auto_realms: bool, disclose: bool
-) -> None:
+def _load_config(path: str | None) -> dict[str, Any]:
+    """The keyword arguments of :func:`start_router` a ``--config`` file gives."""
+    if path is None:
+        return {}
+    with open(path, encoding="utf-8") as f:
+        raw = json.load(f)
+    unknown = set(raw) - {"principals", "permissions", "anonymous"}
+    if unknown:
+        raise SystemExit(f"{path}: unknown keys {sorted(unknown)}")
+    principals = [
+        wc.Principal(**{**p, "pubkeys": tuple(p.get("pubkeys", ()))})
+        for p in raw.get("principals", [])
+    ]
+    permissions = {
+        role: [wc.Permission(r["uri"], tuple(r.get("actions", wc.Permission.actions)),
+                             r.get("match", "prefix")) for r in rules]
+        for role, rules in raw.get("permissions", {}).items()
+    }  # fmt: skip
+    return {"principals": principals, "permissions": permissions,
+            "anonymous": bool(raw.get("anonymous", True))}  # fmt: skip
+
+
+async def _serve(opts: argparse.Namespace) -> None:
+    config = _load_config(opts.config)
+    context = None
+    if opts.tls_cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(opts.tls_cert, opts.tls_key)
+    listen = opts.listen or ["ws://127.0.0.1:8080/ws"]
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async with start_router(listen, realms=realms, auto_realms=auto_realms,
-                                disclose=disclose) as server:  # fmt: skip
+        async with start_router(listen, realms=opts.realm or ["realm1"],
+                                auto_realms=opts.auto_realms, disclose=opts.disclose,
+                                ssl_context=context, **config) as server:  # fmt: skip
             for url in server.urls:
                 sys.stdout.write(f"listening on {url}\n")  # the program's output
             sys.stdout.flush()
@@ -49,12 +92,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="create any realm a client asks for (tests)")  # fmt: skip
     parser.add_argument("--disclose", action="store_true",
                         help="always disclose callers and publishers")  # fmt: skip
+    parser.add_argument("--config", metavar="FILE", help="principals and permissions (JSON)")
+    parser.add_argument("--tls-cert", metavar="PEM", help="server certificate (wss://, rss://)")
+    parser.add_argument("--tls-key", metavar="PEM", help="its private key")
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     opts = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    listen = opts.listen or ["ws://127.0.0.1:8080/ws"]
-    realms = opts.realm or ["realm1"]
-    anyio.run(_serve, listen, realms, opts.auto_realms, opts.disclose, backend=opts.backend)
+    if bool(opts.tls_cert) != bool(opts.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
+    anyio.run(_serve, opts, backend=opts.backend)
     return 0
 
 
