@@ -662,3 +662,38 @@ def test_authorization_by_role_default_deny_for_authenticated_roles() -> None:
         assert err.error == denied
     with pytest.raises(ValueError, match="bad permission"):
         wc.Permission("x", actions=("delete",))
+
+
+def test_registration_and_subscription_meta_events(router: wc.Router) -> None:
+    watcher, a, b = joined(router, 3)
+    for rid, topic in enumerate(("wamp.registration.", "wamp.subscription.on_"), 1):
+        got = watcher.send(m.Subscribe(request_id=rid, topic=topic, options={"match": "prefix"}))
+        assert isinstance(got[0], m.Subscribed)
+    # the second subscription saw its own creation
+    assert [
+        e.details["topic"]
+        for e in watcher.send(
+            m.Subscribe(request_id=3, topic="wamp.subscription.on_", options={"match": "prefix"})
+        )[1:]
+    ] == []
+
+    def seen() -> list[tuple[str, list[Any]]]:
+        return [(e.details["topic"].rsplit(".", 1)[1], e.args) for e in watcher.take()]
+
+    sa, sb = a.session.session_id, b.session.session_id
+    reg = register(a, "com.x", invoke="roundrobin")
+    register(b, "com.x", invoke="roundrobin")
+    assert seen() == [
+        ("on_create", [sa, {"id": reg, "uri": "com.x", "match": "exact", "invoke": "roundrobin"}]),
+        ("on_register", [sa, reg]),
+        ("on_register", [sb, reg]),
+    ]
+    sid = subscribe(a, "com.t")
+    subscribe(a, "com.t")  # again: no new event
+    assert seen() == [("on_create", [sa, {"id": sid, "uri": "com.t", "match": "exact"}]),
+                      ("on_subscribe", [sa, sid])]  # fmt: skip
+    b.send(m.Unregister(request_id=50, registration_id=reg))
+    assert seen() == [("on_unregister", [sb, reg])]
+    a.send(m.Goodbye(details={}, reason="wamp.close.normal"))  # leaving removes the rest
+    assert seen() == [("on_unsubscribe", [sa, sid]), ("on_delete", [sa, sid]),
+                      ("on_unregister", [sa, reg]), ("on_delete", [sa, reg])]  # fmt: skip

@@ -195,6 +195,7 @@ class RouterSession:
             log.info("session %d left %s", self.session_id, realm.name)
             self.router.sessions.pop(self.session_id, None)
             made, served = realm.leave(self)
+            _flush_meta(self.router, realm)  # what leaving removed
             _meta_event(self.router, realm, "wamp.session.on_leave", [self.session_id, self.authid,
                                                          self.authrole])  # fmt: skip
             for call in made:  # the caller left: the callee may stop working on it
@@ -242,6 +243,8 @@ class RouterSession:
             handler(self, message)
         except ProtocolError as exc:
             self.abort(PROTOCOL_VIOLATION, str(exc))
+        if self.realm is not None:
+            _flush_meta(self.router, self.realm)
 
     def _hello(self, msg: m.Hello) -> None:
         if self._joining is not None:
@@ -488,6 +491,13 @@ _HANDLERS: dict[type[m.Message], Callable[[RouterSession, Any], None]] = {
     m.Yield: RouterSession._on_yield,
     m.Error: RouterSession._on_error,
 }
+
+
+def _flush_meta(router: Router, realm: Realm) -> None:
+    """Publish the meta events the realm's changes produced, in order."""
+    while realm.meta:
+        topic, args = realm.meta.pop(0)
+        _meta_event(router, realm, topic, args)
 
 
 def _meta_event(router: Router, realm: Realm, topic: str, args: list[Any]) -> None:

@@ -107,6 +107,8 @@ class Realm:
         #: (callee session, invocation request) -> call; (caller session, request) -> call.
         self.invocations: dict[tuple[int, int], Call] = {}
         self.calls: dict[tuple[int, int], Call] = {}
+        #: Meta events (topic, args) the changes produced, for the engine to publish.
+        self.meta: list[tuple[str, list[Any]]] = []
 
     # ----------------------------------------------------------------------------------------
     # Broker
@@ -118,7 +120,11 @@ class Realm:
             sub = Subscription(self._next_id(), topic, match)
             self.subscriptions[key] = sub
             self._subscriptions_by_id[sub.id] = sub
-        sub.subscribers[member.session_id] = member
+            self.meta.append(("wamp.subscription.on_create", [
+                member.session_id, {"id": sub.id, "uri": topic, "match": match}]))  # fmt: skip
+        if member.session_id not in sub.subscribers:
+            sub.subscribers[member.session_id] = member
+            self.meta.append(("wamp.subscription.on_subscribe", [member.session_id, sub.id]))
         return sub
 
     def subscription(self, subscription_id: int) -> Subscription | None:
@@ -131,9 +137,11 @@ class Realm:
         sub = self._subscriptions_by_id.get(subscription_id)
         if sub is None or sub.subscribers.pop(member.session_id, None) is None:
             return False
+        self.meta.append(("wamp.subscription.on_unsubscribe", [member.session_id, sub.id]))
         if not sub.subscribers:
             del self.subscriptions[sub.match, sub.topic]
             del self._subscriptions_by_id[sub.id]
+            self.meta.append(("wamp.subscription.on_delete", [member.session_id, sub.id]))
         return True
 
     def receivers(
@@ -169,9 +177,12 @@ class Realm:
             reg = Registration(self._next_id(), procedure, match, invoke)
             self.registrations[key] = reg
             self._registrations_by_id[reg.id] = reg
+            self.meta.append(("wamp.registration.on_create", [member.session_id, {
+                "id": reg.id, "uri": procedure, "match": match, "invoke": invoke}]))  # fmt: skip
         elif reg.invoke == "single" or reg.invoke != invoke or member in reg.callees:
             raise KeyError(procedure)
         reg.callees.append(member)
+        self.meta.append(("wamp.registration.on_register", [member.session_id, reg.id]))
         return reg
 
     def unregister(self, member: Member, registration_id: int) -> bool:
@@ -179,9 +190,11 @@ class Realm:
         if reg is None or member not in reg.callees:
             return False
         reg.callees.remove(member)
+        self.meta.append(("wamp.registration.on_unregister", [member.session_id, reg.id]))
         if not reg.callees:
             del self.registrations[reg.match, reg.procedure]
             del self._registrations_by_id[reg.id]
+            self.meta.append(("wamp.registration.on_delete", [member.session_id, reg.id]))
         return True
 
     def lookup(self, procedure: str) -> Registration | None:
