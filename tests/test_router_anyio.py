@@ -5,6 +5,8 @@ as a foreign client calling and subscribing through it."""
 from __future__ import annotations
 
 import os
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -279,3 +281,38 @@ async def test_the_dealer_times_out_a_call_the_callee_does_not_answer(anyio_back
                     await a.call("com.never", options=wc.CallOptions(timeout=0.2))
                 assert info.value.error == "wamp.error.timeout"
                 await interrupted.wait()  # the callee was told to stop
+
+
+async def test_a_client_vanishing_mid_burst_does_not_stop_the_router(anyio_backend: str) -> None:
+    """A subscriber's socket is reset while the router writes a burst to it: its session ends
+    as if it left, and the router goes on serving everyone else."""
+
+    async with wamp_anyio.start_router(["rs://127.0.0.1:0"]) as router:
+        transport = _transport(router.urls[0], "msgpack")
+        async with wamp_anyio.connect(transport) as publisher:
+            host, port = router.urls[0].removeprefix("rs://").rsplit(":", 1)
+            raw = await anyio.connect_tcp(host, int(port))
+            framer = wc.RawSocket(wc.Role.CLIENT, serializer="msgpack")
+            framer.initiate()
+            await raw.send(framer.data_to_send())
+            framer.receive_data(await raw.receive(4))  # the router's handshake reply
+            codec = wc.get_serializer("msgpack")
+            hello = wc.messages.Hello(realm="realm1", details={"roles": {"subscriber": {}}})
+            framer.send_message(codec.encode(hello))
+            framer.send_message(codec.encode(wc.messages.Subscribe(request_id=1, topic="burst")))
+            await raw.send(framer.data_to_send())
+            with anyio.fail_after(TIMEOUT):
+                while await publisher.call("wamp.session.count") < 2:
+                    await anyio.sleep(0.01)
+                await anyio.sleep(0.1)
+                for i in range(3000):
+                    await publisher.publish("burst", "x" * 500, i)
+                    if i == 100:  # reset the subscriber's socket mid-burst
+                        sock = raw.extra(anyio.abc.SocketAttribute.raw_socket)
+                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                        struct.pack("ii", 1, 0))  # fmt: skip
+                        await raw.aclose()
+                while await publisher.call("wamp.session.count") != 1:
+                    await anyio.sleep(0.01)
+                async with wamp_anyio.connect(transport) as late:  # still serving
+                    assert await late.call("wamp.session.count") == 2

@@ -114,7 +114,12 @@ async def _serve(
                     wake = anyio.Event()
                     data = conn.data_to_send()
                     if data:
-                        await stream.send(data)
+                        try:
+                            await stream.send(data)
+                        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+                            conn.receive_eof()  # the client went away: it left
+                            tg.cancel_scope.cancel()
+                            return
                     if conn.should_close and not wake.is_set():
                         tg.cancel_scope.cancel()
                         return
@@ -181,7 +186,10 @@ async def start_router(
 
                 async def handle(stream: ByteStream, make: Callable[..., wc.RawSocket
                                  | wc.WebSocket] = make_framer) -> None:  # fmt: skip
-                    await _serve(server, stream, make)
+                    try:
+                        await _serve(server, stream, make)
+                    except Exception:  # one connection's failure must never stop the router
+                        log.exception("a router connection failed")
 
                 tg.start_soon(listener.serve, handle)
                 log.info("router listening on %s", bound)
