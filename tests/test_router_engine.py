@@ -697,3 +697,32 @@ def test_registration_and_subscription_meta_events(router: wc.Router) -> None:
     a.send(m.Goodbye(details={}, reason="wamp.close.normal"))  # leaving removes the rest
     assert seen() == [("on_unsubscribe", [sa, sid]), ("on_delete", [sa, sid]),
                       ("on_unregister", [sa, reg]), ("on_delete", [sa, reg])]  # fmt: skip
+
+
+def test_an_event_is_encoded_once_per_serializer_for_all_its_subscribers(
+    router: wc.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hello = m.Hello(realm="realm1", details={"roles": CLIENT_ROLES})
+    subscribers = [_client_connection(router) for _ in range(3)]
+    for server, client, codec in subscribers:
+        _say(server, client, codec, hello)
+        _say(server, client, codec, m.Subscribe(request_id=1, topic="fan.out"))
+    pub, pub_client, codec = _client_connection(router)
+    _say(pub, pub_client, codec, hello)
+    encoded: list[str] = []
+    serializer = subscribers[0][0].serializer
+    assert serializer is not None
+    original = type(serializer).encode
+
+    def counting(self: Any, message: m.Message) -> bytes:
+        encoded.append(message.NAME)
+        return original(self, message)
+
+    monkeypatch.setattr(type(serializer), "encode", counting)
+    _say(pub, pub_client, codec, m.Publish(request_id=2, topic="fan.out", args=["x"]))
+    assert encoded.count("EVENT") == 1
+    for server, client, codec in subscribers:
+        events = client.receive_data(server.data_to_send())
+        (event,) = [codec.decode(e.data) for e in events
+                    if isinstance(e, wc.events.MessageReceived)]  # fmt: skip
+        assert isinstance(event, m.Event) and event.args == ["x"]

@@ -56,15 +56,15 @@ def _available_serializers() -> tuple[str, ...]:
     return tuple(names)
 
 
-def _framer_factory(url: str) -> tuple[Callable[[], wc.RawSocket | wc.WebSocket], str]:
+def _framer_factory(url: str) -> Callable[[], wc.RawSocket | wc.WebSocket]:
     parts = urlsplit(url)
     names = _available_serializers()
     if parts.scheme in ("ws", "wss", "websocket"):
         path = parts.path or "/"
-        return lambda: wc.WebSocket(wc.Role.SERVER, serializers=names, paths=(path,)), path
+        return lambda: wc.WebSocket(wc.Role.SERVER, serializers=names, paths=(path,))
     if parts.scheme in ("rs", "rss", "rawsocket"):
         plain = tuple(n for n in names if "." not in n)  # RawSocket has no batched mode
-        return lambda: wc.RawSocket(wc.Role.SERVER, serializers=plain), ""
+        return lambda: wc.RawSocket(wc.Role.SERVER, serializers=plain)
     raise wc.ConfigurationError(
         f"cannot listen on {url!r}: use ws://, wss://, rs://, rss:// or rs://unix:/path"
     )
@@ -179,7 +179,7 @@ async def start_router(
         async with anyio.create_task_group() as tg:
             tg.start_soon(_tick, router)
             for url in listen:
-                make_framer, _ = _framer_factory(url)
+                make_framer = _framer_factory(url)
                 listener, bound = await _listen(url, ssl_context)
                 listeners.append(listener)
                 server.urls.append(bound)

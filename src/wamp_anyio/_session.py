@@ -367,7 +367,7 @@ class Session:
         self._conn = conn
         self._stream = stream
         self._tg = task_group
-        self._link = Link(conn, stream, self._dispatch, self._lost)
+        self._link = Link(conn, stream, self._dispatch, self._transport_lost)
         self._waiter = _waiter_class()
 
     @property
@@ -652,11 +652,12 @@ class Session:
         await self._request("unsubscribe", lambda: self._conn.session.unsubscribe(subscription_id))
 
     def _lost(self, reason: str) -> None:
-        """The transport is unusable: end the connection, fail everything, stop reading."""
-        if self._broken:
-            return
-        self._broken = True
+        """Give the transport up (the link reports it once, to :meth:`_transport_lost`)."""
         self._link.lost(reason)
+
+    def _transport_lost(self, reason: str) -> None:
+        """The transport is unusable: end the connection, fail everything, stop reading."""
+        self._broken = True
         self._dispatch(self._conn.connection_lost(reason))
         self._finish()
         self._reader_scope.cancel()

@@ -41,6 +41,7 @@ class RouterConnection:
         self.max_queued = max_queued
         self._queued = 0
         self.session: RouterSession = router.open_session(self._send, self._end)
+        self._encoded = router.encoded
         self.serializer: Serializer | None = None
         self.should_close = False
         #: Called (synchronously) when bytes were queued or the connection should close.
@@ -90,7 +91,15 @@ class RouterConnection:
         if self.should_close or self.serializer is None:
             return
         try:
-            payload = self.serializer.encode(message)
+            # A publication's EVENT goes to each subscriber as the same message object: encode
+            # it once per serializer (the last message per serializer is remembered).
+            name = self.serializer.name
+            last = self._encoded.get(name)
+            if last is not None and last[0] is message:
+                payload = last[1]
+            else:
+                payload = self.serializer.encode(message)
+                self._encoded[name] = (message, payload)
             self.framer.send_message(payload)
         except LocalProtocolError as exc:  # too large for this client, or not encodable
             log.debug("not sent to %r: %s", self.session, exc)

@@ -90,6 +90,8 @@ class Router:
         self.auto_realms = auto_realms
         self.realms: dict[str, Realm] = {name: Realm(name, self._next_id) for name in realms}
         self.sessions: dict[int, RouterSession] = {}
+        #: Per serializer name, the last message encoded and its bytes (see RouterConnection).
+        self.encoded: dict[str, tuple[m.Message, bytes]] = {}
 
     def _next_id(self) -> int:
         self._counter = 1 if self._counter >= MAX_ID else self._counter + 1
@@ -308,13 +310,14 @@ class RouterSession:
     # ----------------------------------------------------------------------------------------
     # Broker
 
-    def _allowed(self, action: str, uri: str, request: Any) -> bool:
+    def _allowed(self, action: str, uri: str, request: Any, *, answer: bool = True) -> bool:
         """Whether this session's role may ``action`` on ``uri``; if not, ERROR
-        ``wamp.error.not_authorized`` answers ``request``."""
+        ``wamp.error.not_authorized`` answers ``request`` (when ``answer``)."""
         if _auth.authorized(self.router.permissions, self.authrole, action, uri):
             return True
-        self.send(_error(request, "wamp.error.not_authorized",
-                         f"{self.authrole!r} may not {action} {uri!r}"))  # fmt: skip
+        if answer:
+            self.send(_error(request, "wamp.error.not_authorized",
+                             f"{self.authrole!r} may not {action} {uri!r}"))  # fmt: skip
         return False
 
     def _on_subscribe(self, msg: m.Subscribe) -> None:
@@ -335,24 +338,18 @@ class RouterSession:
     def _on_publish(self, msg: m.Publish) -> None:
         assert self.realm is not None
         options = msg.options
-        if not _auth.authorized(self.router.permissions, self.authrole, "publish", msg.topic):
-            if options.get("acknowledge"):  # unacknowledged publications get no answer
-                self.send(_error(msg, "wamp.error.not_authorized",
-                                 f"{self.authrole!r} may not publish {msg.topic!r}"))  # fmt: skip
+        acknowledge = bool(options.get("acknowledge"))
+        # (unacknowledged publications get no answer, not even a refusal)
+        if not self._allowed("publish", msg.topic, msg, answer=acknowledge):
             return
-        publication = self.router.random_id()
-        for sub, member in self.realm.receivers(self, msg.topic, options):
-            details: dict[str, Any] = {}
-            if sub.match != "exact":
-                details["topic"] = msg.topic
-            if options.get("disclose_me") or self.router.disclose:
-                details.update(publisher=self.session_id, publisher_authid=self.authid,
-                               publisher_authrole=self.authrole)  # fmt: skip
-            member.send(
-                m.Event(subscription_id=sub.id, publication_id=publication, details=details,
-                        args=msg.args, kwargs=msg.kwargs, payload=msg.payload)
-            )  # fmt: skip
-        if options.get("acknowledge"):
+        disclosed: dict[str, Any] = {}
+        if options.get("disclose_me") or self.router.disclose:
+            disclosed = {"publisher": self.session_id, "publisher_authid": self.authid,
+                         "publisher_authrole": self.authrole}  # fmt: skip
+        publication = _publish(self.router, self.realm, self, msg.topic, options=options,
+                               disclosed=disclosed, args=msg.args, kwargs=msg.kwargs,
+                               payload=msg.payload)  # fmt: skip
+        if acknowledge:
             self.send(m.Published(request_id=msg.request_id, publication_id=publication))
 
     # ----------------------------------------------------------------------------------------
@@ -500,15 +497,28 @@ def _flush_meta(router: Router, realm: Realm) -> None:
         _meta_event(router, realm, topic, args)
 
 
+def _publish(
+    router: Router, realm: Realm, publisher: RouterSession | None, topic: str, *,
+    options: dict[str, Any], disclosed: dict[str, Any], args: list[Any] | None,
+    kwargs: dict[str, Any] | None = None, payload: bytes | str | None = None,
+) -> int:  # fmt: skip
+    """Send one publication to every eligible subscriber; its publication ID. One EVENT is
+    built per subscription and the same message object goes to each of its subscribers (their
+    connections reuse its encoding per serializer)."""
+    publication = router.random_id()
+    event: m.Event | None = None
+    for sub, member in realm.receivers(publisher, topic, options):
+        if event is None or event.subscription_id != sub.id:
+            details = {"topic": topic, **disclosed} if sub.match != "exact" else disclosed
+            event = m.Event(subscription_id=sub.id, publication_id=publication,
+                            details=details, args=args, kwargs=kwargs, payload=payload)  # fmt: skip
+        member.send(event)
+    return publication
+
+
 def _meta_event(router: Router, realm: Realm, topic: str, args: list[Any]) -> None:
     """Publish a meta event from the router itself."""
-    receivers = list(realm.receivers(None, topic, {}))
-    if receivers:
-        publication = router.random_id()
-        for sub, member in receivers:
-            details = {"topic": topic} if sub.match != "exact" else {}
-            member.send(m.Event(subscription_id=sub.id, publication_id=publication,
-                                details=details, args=args))  # fmt: skip
+    _publish(router, realm, None, topic, options={}, disclosed={}, args=args)
 
 
 def _feature(session: Any, role: str, feature: str) -> bool:
