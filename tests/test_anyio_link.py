@@ -15,9 +15,8 @@ import pytest
 
 import wamp_core as wc
 from wamp_anyio import HIGH_WATER
-from wamp_anyio._direct import DirectSocketStream
-from wamp_anyio._link import Link
-from wamp_anyio._session import _Waiter
+from wamp_anyio._runtime import RUNTIME
+from wamp_core.driver import BrokenStream, DirectSocketStream, EndOfStream, Link
 
 pytestmark = pytest.mark.anyio
 
@@ -38,7 +37,7 @@ def _pair() -> tuple[DirectSocketStream, socket.socket]:
     ours, theirs = socket.socketpair()
     ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
     theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    return DirectSocketStream(ours), theirs
+    return DirectSocketStream(ours, RUNTIME), theirs
 
 
 async def _drain(peer: socket.socket, size: int, step: int = 1 << 16) -> bytes:
@@ -54,7 +53,7 @@ async def test_bytes_leave_in_order_through_a_slow_peer_and_producers_wait() -> 
     stream, peer = _pair()
     producer = _Producer()
     lost: list[str] = []
-    link = Link(cast(wc.Connection, producer), stream, lambda events: None, lost.append)
+    link = Link(RUNTIME, cast(wc.Connection, producer), stream, lambda events: None, lost.append)
     chunks = [bytes([i % 251]) * 50_000 for i in range(60)]  # 3 MB: more than HIGH_WATER
     waited = 0
     async with anyio.create_task_group() as tg:
@@ -91,7 +90,7 @@ async def test_a_broken_peer_is_reported_once_and_releases_waiting_producers() -
     stream, peer = _pair()
     producer = _Producer()
     lost: list[str] = []
-    link = Link(cast(wc.Connection, producer), stream, lambda events: None, lost.append)
+    link = Link(RUNTIME, cast(wc.Connection, producer), stream, lambda events: None, lost.append)
     async with anyio.create_task_group() as tg:
         tg.start_soon(link.write)
         producer.pending += b"x" * (2 * HIGH_WATER)
@@ -110,7 +109,7 @@ async def test_order_holds_while_the_peer_reads_between_pushes() -> None:
     jump ahead of bytes the writer still holds."""
     stream, peer = _pair()
     producer = _Producer()
-    link = Link(cast(wc.Connection, producer), stream, lambda events: None, lambda r: None)
+    link = Link(RUNTIME, cast(wc.Connection, producer), stream, lambda events: None, lambda r: None)
     chunks = [i.to_bytes(4, "big") * 1500 for i in range(400)]
     received: list[bytes] = []
     async with anyio.create_task_group() as tg:
@@ -139,12 +138,12 @@ async def test_direct_stream_end_of_stream_and_close() -> None:
     assert await stream.receive() == b"abc"
     assert stream.receive_now() is None
     peer.close()
-    with pytest.raises(anyio.EndOfStream):
+    with pytest.raises(EndOfStream):
         await stream.receive()
     await stream.aclose()
-    with pytest.raises(anyio.ClosedResourceError):
+    with pytest.raises(BrokenStream):
         await stream.receive()
-    with pytest.raises(anyio.ClosedResourceError):
+    with pytest.raises(BrokenStream):
         stream.send_now(b"x")
 
 
@@ -152,7 +151,7 @@ async def test_a_failing_completion_step_fails_the_request_instead_of_hanging() 
     def on_success(_value: Any) -> None:
         raise RuntimeError("could not start the handler")
 
-    waiter = _Waiter(on_success)
+    waiter = RUNTIME.plain_waiter()(on_success)
     waiter.resolve(wc.Outcome(value=1))
     waiter.resolve(wc.Outcome(error=wc.SessionClosed("later")))  # ignored: resolved once
     with anyio.fail_after(1), pytest.raises(RuntimeError, match="could not start"):

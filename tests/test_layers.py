@@ -16,7 +16,10 @@ within a layer are always allowed. The rules, as :data:`CORE_RULES` states them:
 * ``_client``: anything but ``_router``, ``_component`` and the public namespaces;
 * ``_router``: anything but ``_client``, ``_component`` and the public namespaces;
 * ``_component``: anything but the public namespaces (it may use ``_client``);
-* the public namespaces (``wamp_core/__init__.py``, ``events``, ``messages``): anything.
+* ``_driver`` (the drivers' shared async half): anything, the public namespaces included; only
+  the public namespace ``driver`` imports it (``import wamp_core`` never loads it);
+* the public namespaces (``wamp_core/__init__.py``, ``events``, ``messages``, ``driver``):
+  anything.
 
 A module in a layer the table does not know fails the test: add the layer to the table. The
 core imports neither the drivers nor an async library. The drivers (``wamp_anyio``,
@@ -27,6 +30,8 @@ imported name); ``wamp_trio`` imports neither ``anyio``, ``asyncio`` nor ``wamp_
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -39,7 +44,7 @@ DRIVERS = ("wamp_anyio", "wamp_trio")
 
 LEAVES = frozenset({"_errors", "_uri", "_wire"})
 #: The public namespace modules; ``""`` is ``wamp_core`` itself (its ``__init__.py``).
-PUBLIC = frozenset({"", "events", "messages"})
+PUBLIC = frozenset({"", "events", "messages", "driver"})
 
 
 @dataclass(frozen=True)
@@ -74,18 +79,23 @@ CORE_RULES: dict[str, Rule] = {
     "auth": _only("auth imports only leaves", *LEAVES),
     "_config": _only("_config imports only leaves", *LEAVES),
     "_client": _never(
-        "_client never imports _router, _component or the public namespaces",
+        "_client never imports _router, _component, _driver or the public namespaces",
         "_router",
         "_component",
+        "_driver",
         *PUBLIC,
     ),
     "_router": _never(
-        "_router never imports _client, _component or the public namespaces",
+        "_router never imports _client, _component, _driver or the public namespaces",
         "_client",
         "_component",
+        "_driver",
         *PUBLIC,
     ),
-    "_component": _never("_component never imports the public namespaces", *PUBLIC),
+    "_component": _never(
+        "_component never imports _driver or the public namespaces", "_driver", *PUBLIC
+    ),
+    "_driver": _never("_driver may import anything"),
     **{name: _never("public namespaces may import anything") for name in PUBLIC},
 }
 
@@ -334,3 +344,28 @@ def test_checker_keeps_the_drivers_on_public_names(tmp_path: Path) -> None:
         ("src/wamp_trio/__init__.py", 2, "wamp_trio", "anyio.abc"),
         ("src/wamp_trio/__init__.py", 3, "wamp_trio", "asyncio.events"),
     ]
+
+
+def test_importing_the_core_loads_neither_the_async_half_nor_an_async_library() -> None:
+    code = (
+        "import sys, wamp_core, wamp_core.auth, wamp_core.serializers\n"
+        "loaded = [m for m in ('wamp_core.driver', 'wamp_core._driver', 'anyio', 'trio', "
+        "'asyncio') if m in sys.modules]\n"
+        "print(','.join(loaded))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_the_trio_driver_loads_neither_anyio_nor_asyncio() -> None:
+    code = (
+        "import sys, wamp_trio\n"
+        "loaded = [m for m in ('anyio', 'asyncio', 'sniffio', 'wamp_anyio') if m in sys.modules]\n"
+        "print(','.join(loaded))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == ""

@@ -20,22 +20,24 @@ from wamp_core import (
     SessionDetails as SessionDetails,
     SubscribeOptions as SubscribeOptions,
 )
-
-from ._component import DEFAULT_TRANSPORT as DEFAULT_TRANSPORT, Component as Component
-from ._connect import connect as connect
-from ._link import HIGH_WATER as HIGH_WATER, SEND_TIMEOUT as SEND_TIMEOUT
-from ._router import RouterServer as RouterServer, start_router as start_router
-from ._run import run as run
-from ._session import (
+from wamp_core.driver import (
     CLOSE_TIMEOUT as CLOSE_TIMEOUT,
+    DEFAULT_TRANSPORT as DEFAULT_TRANSPORT,
     DEFAULT_WEBSOCKET_PING_INTERVAL as DEFAULT_WEBSOCKET_PING_INTERVAL,
+    HIGH_WATER as HIGH_WATER,
+    SEND_TIMEOUT as SEND_TIMEOUT,
     Authentication as Authentication,
     Handler as Handler,
     ProgressiveCall as ProgressiveCall,
     Registration as Registration,
-    Session as Session,
     Subscription as Subscription,
 )
+
+from ._component import Component as Component
+from ._connect import connect as connect
+from ._router import RouterServer as RouterServer, start_router as start_router
+from ._run import run as run
+from ._session import Session as Session
 from ._transport import open_stream as open_stream
 
 __all__ = [

@@ -25,8 +25,7 @@ from anyio.abc import ByteStream, Listener
 from anyio.streams.tls import TLSListener
 
 import wamp_core as wc
-
-from ._session import CLOSE_TIMEOUT
+from wamp_core.driver import CLOSE_TIMEOUT
 
 __all__ = ["RouterServer", "start_router"]
 

@@ -2,56 +2,18 @@
 
 from __future__ import annotations
 
-import signal
+import functools
 from collections.abc import Sequence
 from typing import Literal
 
 import anyio
 
+from wamp_core import driver
+
 from ._component import Component
+from ._runtime import RUNTIME
 
 __all__ = ["run"]
-
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-async def run_components(components: Sequence[Component]) -> int | None:
-    """Run ``components`` concurrently; the signal number that stopped them, if one did.
-
-    The first component error stops the others (each leaves cleanly) and is raised as it is.
-    """
-    stopped_by: int | None = None
-    errors: list[BaseException] = []
-
-    async def one(component: Component) -> None:
-        try:
-            await component.run()
-        except Exception as exc:
-            errors.append(exc)
-            await stop_all()
-
-    async def stop_all() -> None:
-        async with anyio.create_task_group() as stoppers:
-            for component in components:
-                stoppers.start_soon(component.stop)
-
-    async def on_signals() -> None:
-        nonlocal stopped_by
-        with anyio.open_signal_receiver(*_STOP_SIGNALS) as signals:
-            async for signum in signals:
-                stopped_by = int(signum)
-                await stop_all()
-                return
-
-    async with anyio.create_task_group() as outer:
-        outer.start_soon(on_signals)
-        async with anyio.create_task_group() as runners:
-            for component in components:
-                runners.start_soon(one, component)
-        outer.cancel_scope.cancel()
-    if errors:
-        raise errors[0]
-    return stopped_by
 
 
 def run(
@@ -65,9 +27,4 @@ def run(
     then raises :class:`SystemExit` with status 128 + the signal number. The first error that
     ends a component stops the others and is raised as it is.
     """
-    items = [components] if isinstance(components, Component) else list(components)
-    if not items:
-        raise ValueError("run() needs at least one component")
-    stopped_by = anyio.run(run_components, items, backend=backend)
-    if stopped_by is not None:
-        raise SystemExit(128 + stopped_by)
+    driver.run(RUNTIME, components, functools.partial(anyio.run, backend=backend))

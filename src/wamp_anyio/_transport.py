@@ -11,13 +11,15 @@ from anyio.abc import ByteStream, SocketAttribute
 from anyio.streams.tls import TLSAttribute, TLSStream
 
 import wamp_core as wc
+from wamp_core import driver
 
-from . import _direct
+from ._direct import AsyncioSocketStream
+from ._runtime import RUNTIME
 
 __all__ = ["open_stream"]
 
 
-async def open_stream(transport: wc.TransportConfig) -> tuple[ByteStream, dict[str, bytes]]:
+async def open_stream(transport: wc.TransportConfig) -> tuple[driver.Stream, dict[str, bytes]]:
     """Connect to ``transport``'s endpoint; return the stream and its TLS channel ids.
 
     The endpoint's ``timeout`` bounds the connect (TCP, proxy tunnel, TLS handshake). Through a
@@ -30,12 +32,18 @@ async def open_stream(transport: wc.TransportConfig) -> tuple[ByteStream, dict[s
     try:
         with anyio.fail_after(endpoint.timeout):
             if isinstance(endpoint, wc.UnixEndpoint):
-                return await _direct.connect_unix(endpoint.path), {}
+                unix = await driver.connect_socket(
+                    RUNTIME, socket.AF_UNIX, endpoint.path, AsyncioSocketStream
+                )
+                return unix, {}
             context = wc.ssl_context_for(transport)
             if transport.proxy is not None:
                 stream = await _through_proxy(transport, context)
             elif context is None:
-                return await _direct.connect_tcp(endpoint.host, endpoint.port), {}
+                tcp = await driver.connect_tcp(
+                    RUNTIME, endpoint.host, endpoint.port, AsyncioSocketStream
+                )
+                return tcp, {}
             else:
                 stream = await anyio.connect_tcp(
                     endpoint.host,

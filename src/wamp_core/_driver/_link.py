@@ -11,19 +11,17 @@ that fails or stalls for :data:`SEND_TIMEOUT` s ends the connection.
 
 Reading feeds the connection and sends what that produced before reporting the events. On
 asyncio a plain socket is read from the event loop's readiness callback (no task wake-up per
-message); otherwise a task receives from the stream.
+message); otherwise a task receives from the stream. The waiting is the runtime's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import anyio
-from anyio.abc import ByteStream
-
 import wamp_core as wc
 
-from ._direct import DirectSocketStream
+from ._direct import BrokenStream, DirectSocketStream, EndOfStream
+from ._runtime import Event, Runtime, Stream
 
 __all__ = ["HIGH_WATER", "SEND_TIMEOUT", "Link"]
 
@@ -40,21 +38,24 @@ class Link:
 
     def __init__(
         self,
+        runtime: Runtime,
         conn: wc.Connection,
-        stream: ByteStream,
+        stream: Stream,
         on_events: Callable[[list[wc.ConnectionEvent]], None],
         on_lost: Callable[[str], None],
     ) -> None:
+        self._rt = runtime
         self._conn = conn
         self.stream = stream
-        self._direct = stream if type(stream) is DirectSocketStream else None
+        self._direct = stream if isinstance(stream, DirectSocketStream) else None
+        self._broken_errors: tuple[type[BaseException], ...] = (*runtime.broken, OSError)
         self._on_events = on_events
         self._on_lost = on_lost
         self._out = bytearray()
         self._sending = False
         self._broken = False
-        self._wakeup = anyio.Event()
-        self._space: anyio.Event | None = None
+        self._wakeup = runtime.event()
+        self._space: Event | None = None
 
     # ----------------------------------------------------------------------------------------
     # Writing
@@ -73,7 +74,7 @@ class Link:
         if direct is not None and not batch and not self._out and not self._sending:
             try:
                 data = direct.send_now(data)
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+            except self._broken_errors as exc:
                 self.lost(f"write failed: {exc or type(exc).__name__}")
                 return
             if not data:
@@ -85,23 +86,23 @@ class Link:
         """Wait while :data:`HIGH_WATER` bytes or more are queued (returns if the link broke)."""
         while len(self._out) >= HIGH_WATER and not self._broken:
             if self._space is None:
-                self._space = anyio.Event()
+                self._space = self._rt.event()
             await self._space.wait()
 
     async def write(self) -> None:
         """The writer task: drain the queue in order until the link breaks."""
         while not self._broken:
             if not self._out:
-                self._wakeup = anyio.Event()
+                self._wakeup = self._rt.event()
                 await self._wakeup.wait()
                 continue
             chunk = bytes(self._out)
             self._out.clear()
             self._sending = True
             try:
-                with anyio.move_on_after(SEND_TIMEOUT) as scope:
+                with self._rt.move_on_after(SEND_TIMEOUT) as scope:
                     await self.stream.send(chunk)
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+            except self._broken_errors as exc:
                 self.lost(f"write failed: {exc or type(exc).__name__}")
             finally:
                 self._sending = False
@@ -148,28 +149,29 @@ class Link:
             await self._read_by_callback(direct)
             return
         conn = self._conn
+        end_of_stream: tuple[type[BaseException], ...] = self._rt.end_of_stream
         while not conn.closed:
             try:
                 data = await self.stream.receive(_RECEIVE_SIZE)
-            except anyio.EndOfStream:
+            except end_of_stream:
                 self._ended()
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+            except self._broken_errors as exc:
                 self._failed(exc)
             else:
                 self._received(data)
 
     async def _read_by_callback(self, direct: DirectSocketStream) -> None:
         conn = self._conn
-        done = anyio.Event()
+        done = self._rt.event()
         failure: list[Exception] = []
 
         def readable() -> None:
             try:
                 try:
                     data = direct.receive_now(_RECEIVE_SIZE)
-                except anyio.EndOfStream:
+                except EndOfStream:
                     self._ended()
-                except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+                except BrokenStream as exc:
                     self._failed(exc)
                 else:
                     if data is not None:

@@ -1,0 +1,124 @@
+"""The anyio runtime: how the shared driver code waits, spawns and cancels, on asyncio or trio
+(whichever anyio runs on)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import socket
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from typing import Any, cast
+
+import anyio
+import anyio.lowlevel
+
+import wamp_core as wc
+from wamp_core import driver
+
+from ._direct import running_asyncio_loop
+
+__all__ = ["RUNTIME", "AnyioRuntime"]
+
+
+class _FutureWaiter(driver.Waiter):
+    """A plain waiter on asyncio: a bare future."""
+
+    __slots__ = ("_future",)
+
+    def _arm(self) -> None:
+        self._future = asyncio.get_running_loop().create_future()
+
+    def _wake(self) -> None:
+        if not self._future.done():  # (done: its waiter was cancelled)
+            self._future.set_result(None)
+
+    async def wait(self) -> Any:
+        await self._future
+        return self.unwrap()
+
+
+class _EventWaiter(driver.EventWaiter):
+    __slots__ = ()
+    new_event = anyio.Event
+
+
+class _TrioWaiter(driver.TrioWaiter):
+    __slots__ = ()
+
+
+class AnyioRuntime:
+    """:class:`wamp_core.driver.Runtime` with anyio."""
+
+    name = "anyio"
+    end_of_stream: tuple[type[BaseException], ...] = (driver.EndOfStream, anyio.EndOfStream)
+    broken: tuple[type[BaseException], ...] = (
+        driver.BrokenStream, anyio.BrokenResourceError, anyio.ClosedResourceError,
+    )  # fmt: skip
+    progressive_waiter: type[driver.Waiter] = _EventWaiter
+
+    @property
+    def cancelled(self) -> type[BaseException]:
+        return anyio.get_cancelled_exc_class()
+
+    def plain_waiter(self) -> type[driver.Waiter]:
+        if running_asyncio_loop() is not None:
+            return _FutureWaiter
+        _TrioWaiter.lowlevel = importlib.import_module("trio.lowlevel")
+        return _TrioWaiter
+
+    def event(self) -> driver.Event:
+        return anyio.Event()
+
+    def cancel_scope(self, *, shield: bool = False) -> driver.CancelScope:
+        return anyio.CancelScope(shield=shield)
+
+    def move_on_after(self, seconds: float | None, *, shield: bool = False) -> driver.CancelScope:
+        return anyio.move_on_after(seconds, shield=shield)
+
+    def task_group(self) -> AbstractAsyncContextManager[driver.TaskGroup]:
+        return cast("AbstractAsyncContextManager[driver.TaskGroup]", anyio.create_task_group())
+
+    def current_task_id(self) -> int:
+        return anyio.get_current_task().id
+
+    async def sleep(self, seconds: float) -> None:
+        await anyio.sleep(seconds)
+
+    async def checkpoint(self) -> None:
+        await anyio.lowlevel.checkpoint()
+
+    async def wait_readable(self, sock: socket.socket) -> None:
+        await anyio.wait_readable(sock)
+
+    async def wait_writable(self, sock: socket.socket) -> None:
+        await anyio.wait_writable(sock)
+
+    def notify_closing(self, sock: socket.socket) -> None:
+        anyio.notify_closing(sock)
+
+    async def getaddrinfo(self, host: str, port: int) -> list[tuple[Any, ...]]:
+        return list(await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+
+    async def aclose_forcefully(self, stream: driver.Stream) -> None:
+        await anyio.aclose_forcefully(cast(Any, stream))
+
+    def open_signal_receiver(self, *signals: int) -> AbstractContextManager[AsyncIterator[int]]:
+        receiver = anyio.open_signal_receiver(*signals)  # type: ignore[arg-type]
+        return cast("AbstractContextManager[AsyncIterator[int]]", receiver)
+
+    async def open_stream(
+        self, transport: wc.TransportConfig
+    ) -> tuple[driver.Stream, dict[str, bytes]]:
+        from ._transport import open_stream  # noqa: PLC0415 - the transports need the runtime
+
+        return await open_stream(transport)
+
+    def reactor(self) -> Any:
+        """On asyncio the running event loop; on trio (no loop object) the ``trio`` module."""
+        loop = running_asyncio_loop()
+        return loop if loop is not None else importlib.import_module("trio")
+
+
+#: The one instance every anyio session uses.
+RUNTIME = AnyioRuntime()

@@ -1,0 +1,134 @@
+"""One connection: open the stream, join, yield the session; leave and close on exit.
+
+The stream comes from the session's runtime (:meth:`~wamp_core.driver.Runtime.open_stream`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+
+import wamp_core as wc
+from wamp_core import auth
+
+from ._session import Authentication, Session
+
+__all__ = ["connect", "open_session"]
+
+log = logging.getLogger(__name__)
+
+
+def authenticators(authentication: Authentication | None) -> list[auth.Authenticator]:
+    """Autobahn-style ``{method: config}`` (or authenticators) as authenticators."""
+    if authentication is None:
+        return []
+    if isinstance(authentication, Mapping):
+        return [auth.create_authenticator(name, cfg) for name, cfg in authentication.items()]
+    return list(authentication)
+
+
+def join_timeout(transport: wc.TransportConfig) -> float:
+    """Seconds for the WAMP transport handshake plus the join: the transport's
+    ``open_handshake_timeout`` option, else its endpoint's ``timeout``."""
+    value = transport.options.get("open_handshake_timeout")
+    return float(value) if value else transport.endpoint.timeout
+
+
+def _join_failure(session: Session, exc: Exception, transport: wc.TransportConfig) -> Exception:
+    """What is raised when the session could not be joined."""
+    if session.failure is not None:
+        return session.failure  # a refused transport handshake (or a bug) says more
+    if isinstance(exc, TimeoutError):
+        error = wc.TransportError(
+            f"no session within {join_timeout(transport)} s on {transport.describe()}"
+        )
+        error.__cause__ = exc
+        return error
+    if isinstance(exc, wc.SessionClosed) and exc.reason == wc.CloseDetails.REASON_TRANSPORT_LOST:
+        error = wc.TransportError(f"the connection ended before the session was joined: {exc}")
+        error.__cause__ = exc
+        return error
+    if isinstance(exc, wc.SessionClosed):  # the router refused the join: say which realm
+        refused = wc.SessionClosed(
+            f"joining realm {session.config.realm!r} failed: {exc}", reason=exc.reason
+        )
+        refused.__cause__ = exc
+        return refused
+    return exc
+
+
+@asynccontextmanager
+async def open_session(
+    transport: wc.TransportConfig,
+    session: Session,
+    *,
+    authenticators: Sequence[auth.Authenticator] = (),
+    on_open: Callable[[], Awaitable[None]] | None = None,
+) -> AsyncIterator[Session]:
+    """Connect ``session`` over ``transport``, join its realm, yield it; leave and close on
+    exit (bounded, even when cancelled). ``on_open`` runs once the stream is open, before the
+    WAMP handshake. Errors are raised as they are, never wrapped in an exception group."""
+    rt = session.runtime
+    stream, channel_ids = await rt.open_stream(transport)
+    failure: BaseException | None = None
+    try:
+        conn = wc.make_connection(transport, channel_ids=channel_ids)
+        async with rt.task_group() as tg:
+            session._attach(transport, conn, stream, tg)
+            try:
+                try:
+                    if on_open is not None:
+                        await on_open()
+                    await _join(session, authenticators, join_timeout(transport))
+                except Exception as exc:  # the join failed; raised below, not in a group
+                    failure = _join_failure(session, exc, transport)
+                else:
+                    try:
+                        yield session
+                    except rt.cancelled:
+                        raise  # the task group's business
+                    except BaseException as exc:  # re-raised below, not wrapped in a group
+                        failure = exc
+            finally:
+                await session._shutdown()
+                tg.cancel_scope.cancel()
+    finally:
+        await stream.aclose()
+    if failure is not None:
+        raise failure
+
+
+async def _join(
+    session: Session, authenticators: Sequence[auth.Authenticator], timeout: float
+) -> None:
+    """Open the WAMP transport and join; :class:`TimeoutError` after ``timeout`` s."""
+    with session.runtime.move_on_after(timeout) as scope:
+        await session._start(session.config.realm, authenticators)
+        return
+    if scope.cancelled_caught:
+        raise TimeoutError
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@asynccontextmanager
+async def connect(
+    session_class: type[Session],
+    transport: wc.TransportSpec | Sequence[wc.TransportSpec],
+    *,
+    realm: str = "realm1",
+    authentication: Authentication | None = None,
+) -> AsyncIterator[Session]:
+    """Connect, join ``realm`` and yield a ``session_class`` session; leave and close on exit.
+
+    ``transport`` is anything :func:`wamp_core.parse_transports` takes (the first transport is
+    used). ``authentication`` is Autobahn-style ``{method: config}`` or a list of
+    :class:`wamp_core.auth.Authenticator`. Raises :class:`wamp_core.TransportError` when the
+    connection cannot be made (:class:`wamp_core.HandshakeError` when the router refuses the
+    transport) and :class:`wamp_core.SessionClosed` when the join is refused.
+    """
+    config = wc.parse_transports(transport)[0]
+    session = session_class(wc.ComponentConfig(realm=realm))
+    async with open_session(
+        config, session, authenticators=authenticators(authentication)
+    ) as joined:
+        yield joined

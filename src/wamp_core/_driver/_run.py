@@ -1,0 +1,72 @@
+"""Run components until they are done, or until Ctrl-C / SIGTERM stops them cleanly."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable, Sequence
+
+from ._component import Component
+from ._runtime import Runtime
+
+__all__ = ["run", "run_components"]
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+async def run_components(runtime: Runtime, components: Sequence[Component]) -> int | None:
+    """Run ``components`` concurrently; the signal number that stopped them, if one did.
+
+    The first component error stops the others (each leaves cleanly) and is raised as it is.
+    """
+    stopped_by: int | None = None
+    errors: list[BaseException] = []
+
+    async def one(component: Component) -> None:
+        try:
+            await component.run()
+        except Exception as exc:
+            errors.append(exc)
+            await stop_all()
+
+    async def stop_all() -> None:
+        async with runtime.task_group() as stoppers:
+            for component in components:
+                stoppers.start_soon(component.stop)
+
+    async def on_signals() -> None:
+        nonlocal stopped_by
+        with runtime.open_signal_receiver(*STOP_SIGNALS) as signals:
+            async for signum in signals:
+                stopped_by = int(signum)
+                await stop_all()
+                return
+
+    async with runtime.task_group() as outer:
+        outer.start_soon(on_signals)
+        async with runtime.task_group() as runners:
+            for component in components:
+                runners.start_soon(one, component)
+        outer.cancel_scope.cancel()
+    if errors:
+        raise errors[0]
+    return stopped_by
+
+
+def run(
+    runtime: Runtime,
+    components: Component | Sequence[Component],
+    start: Callable[..., int | None],
+) -> None:
+    """Run ``components`` (one or several) until all are done: ``start(func, *args)`` runs
+    ``func`` in a new event loop of ``runtime``'s library (``trio.run``, ``anyio.run``...).
+
+    Ctrl-C or SIGTERM stops them cleanly (each leaves its session and closes its connection),
+    then raises :class:`SystemExit` with status 128 + the signal number. The first error that
+    ends a component stops the others and is raised as it is.
+    """
+    items = [components] if isinstance(components, Component) else list(components)
+    if not items:
+        raise ValueError("run() needs at least one component")
+    stopped_by = start(run_components, runtime, items)
+    if stopped_by is not None:
+        raise SystemExit(128 + stopped_by)

@@ -1,0 +1,111 @@
+"""What the drivers' shared async code needs from an async library: :class:`Runtime`.
+
+The session, the component and the byte path (:mod:`wamp_core.driver`) are written once,
+against this protocol; ``wamp_anyio`` implements it with anyio (asyncio and trio), ``wamp_trio``
+with trio alone. Its members follow trio's names and meaning (anyio's are the same), so an
+implementation is mostly a table of references.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .._config._transports import TransportConfig
+    from ._waiters import Waiter
+
+__all__ = ["CancelScope", "Event", "Runtime", "Stream", "TaskGroup"]
+
+
+class Event(Protocol):
+    def set(self) -> None: ...
+    def is_set(self) -> bool: ...
+    async def wait(self) -> None: ...
+
+
+class CancelScope(Protocol):
+    @property
+    def cancelled_caught(self) -> bool: ...
+    def cancel(self) -> None: ...
+    def __enter__(self) -> Any: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None: ...  # fmt: skip
+
+
+class TaskGroup(Protocol):
+    """An anyio task group or a trio nursery."""
+
+    @property
+    def cancel_scope(self) -> Any: ...
+    def start_soon(self, func: Callable[..., Awaitable[Any]], *args: Any) -> None: ...
+
+
+class Stream(Protocol):
+    """A connected byte stream: ``receive`` raises one of :attr:`Runtime.end_of_stream` when the
+    peer closed, one of :attr:`Runtime.broken` when the stream failed."""
+
+    async def send(self, item: bytes, /) -> None: ...
+    async def receive(self, max_bytes: int = 65536, /) -> bytes: ...
+    async def aclose(self) -> None: ...
+
+
+class Runtime(Protocol):
+    """One async library, as the shared driver code uses it."""
+
+    @property
+    def name(self) -> str:
+        """The library's name, for messages."""
+        ...
+
+    @property
+    def cancelled(self) -> type[BaseException]:
+        """The exception a cancelled task receives."""
+        ...
+
+    @property
+    def end_of_stream(self) -> tuple[type[BaseException], ...]:
+        """What a stream raises when the peer closed it."""
+        ...
+
+    @property
+    def broken(self) -> tuple[type[BaseException], ...]:
+        """What a stream raises when it is broken or closed."""
+        ...
+
+    @property
+    def progressive_waiter(self) -> type[Waiter]:
+        """The waiter for a request with progressive results (wakes its task more than once)."""
+        ...
+
+    def plain_waiter(self) -> type[Waiter]:
+        """The cheapest waiter for a request resolved once, in the running loop."""
+        ...
+
+    def event(self) -> Event: ...
+    def cancel_scope(self, *, shield: bool = False) -> CancelScope: ...
+    def move_on_after(self, seconds: float | None, *, shield: bool = False) -> CancelScope: ...
+    def task_group(self) -> AbstractAsyncContextManager[TaskGroup]: ...
+    def current_task_id(self) -> int: ...
+    async def sleep(self, seconds: float) -> None: ...
+    async def checkpoint(self) -> None: ...
+    async def wait_readable(self, sock: socket.socket) -> None: ...
+    async def wait_writable(self, sock: socket.socket) -> None: ...
+    def notify_closing(self, sock: socket.socket) -> None: ...
+    async def getaddrinfo(self, host: str, port: int) -> list[tuple[Any, ...]]: ...
+    async def aclose_forcefully(self, stream: Stream) -> None: ...
+    def open_signal_receiver(self, *signals: int) -> AbstractContextManager[AsyncIterator[int]]: ...
+
+    async def open_stream(self, transport: TransportConfig) -> tuple[Stream, dict[str, bytes]]:
+        """Connect to ``transport``'s endpoint (bounded by its ``timeout``); the stream and its
+        TLS channel ids. Failures raise :class:`wamp_core.TransportError`."""
+        ...
+
+    def reactor(self) -> Any:
+        """What Autobahn's ``main(reactor, session)`` receives as ``reactor``."""
+        ...

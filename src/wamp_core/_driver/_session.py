@@ -1,0 +1,782 @@
+"""A joined WAMP session over one byte stream, for any :class:`~wamp_core.driver.Runtime`.
+
+Tasks, all in the task group of the connection that owns the session:
+
+* the reader: receives bytes and feeds the connection (``receive_data``/``receive_eof``), sends
+  what that produced, then resolves waiters and routes events and invocations;
+* per subscription, ``concurrency`` (default 1) deliverers running its handler over a bounded
+  queue, in arrival order;
+* one task per invocation: runs the procedure handler and sends its answer;
+* the keepalive (WebSocket pings), when enabled.
+
+* the writer: drains what the kernel did not take at once (see :mod:`._link`: commands never
+  wait for the network and bytes go out in the order the connection made them; a write that
+  fails or stalls for :data:`SEND_TIMEOUT` s ends the connection).
+
+On asyncio over a plain socket there is no reader task: the event loop's readiness callback
+feeds the connection.
+
+Which event ends which request, and how, is :class:`wamp_core.RequestTracker`'s business; how a
+handler is called, :class:`wamp_core.HandlerSpec`'s; when the connection ends every pending
+request fails at once with :class:`wamp_core.SessionClosed`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, ClassVar, TypeAlias
+
+import wamp_core as wc
+from wamp_core import auth, events as ev
+
+from ._inbox import Inbox
+from ._link import Link
+from ._runtime import CancelScope, Runtime, Stream, TaskGroup
+from ._waiters import Waiter
+
+__all__ = ["ProgressiveCall", "Registration", "Session", "Subscription"]
+
+log = logging.getLogger(__name__)
+
+#: A procedure or event handler: called with the WAMP args and kwargs; sync or async.
+Handler: TypeAlias = Callable[..., Any]
+#: Authentication settings: Autobahn-style ``{method: config}`` or authenticators.
+Authentication: TypeAlias = Mapping[str, Mapping[str, Any]] | Sequence[auth.Authenticator]
+
+#: Seconds a session waits, when it is closed, for the leave and the transport's close.
+CLOSE_TIMEOUT = 5.0
+#: Events a deliverer handles in a row before it yields to other tasks.
+_FAIR_EVENTS = 64
+_Delivery: TypeAlias = tuple[list[Any], dict[str, Any], wc.EventDetails]
+
+
+class Registration:
+    """A procedure registered by :meth:`Session.register`."""
+
+    def __init__(self, session: Session, procedure: str, spec: wc.HandlerSpec) -> None:
+        self.session = session
+        self.procedure = procedure
+        self.spec = spec
+        self.id: int | None = None
+        self.active = False
+
+    @property
+    def handler(self) -> Handler:
+        return self.spec.handler
+
+    def __repr__(self) -> str:
+        return f"<Registration {self.procedure!r} id={self.id}>"
+
+    async def unregister(self) -> None:
+        await self.session._unregister(self)
+
+
+class Subscription:
+    """A subscription made by :meth:`Session.subscribe`.
+
+    Its events wait in a queue of ``SubscribeOptions.queue_size``; when the handler falls that
+    far behind, newer events are dropped (counted in :attr:`dropped`, logged as a warning)
+    instead of memory growing or the whole session stalling.
+    """
+
+    def __init__(
+        self, session: Session, topic: str, spec: wc.HandlerSpec, options: wc.SubscribeOptions
+    ) -> None:
+        self.session = session
+        self.topic = topic
+        self.spec = spec
+        self.options = options
+        self.id: int | None = None
+        self.active = False
+        #: Events dropped because the queue was full.
+        self.dropped = 0
+        self._inbox: Inbox[_Delivery] | None = None
+
+    @property
+    def handler(self) -> Handler:
+        return self.spec.handler
+
+    def __repr__(self) -> str:
+        return f"<Subscription {self.topic!r} id={self.id}>"
+
+    async def unsubscribe(self) -> None:
+        await self.session._unsubscribe(self)
+
+    def _deliver(self, delivery: _Delivery) -> None:
+        inbox = self._inbox
+        if inbox is not None and not inbox.put(delivery):
+            self.dropped += 1
+            if self.dropped & (self.dropped - 1) == 0:  # 1, 2, 4, 8...: say it, not flood
+                log.warning(
+                    "%r: the handler is %d events behind; %d event(s) dropped so far",
+                    self,
+                    self.options.queue_size,
+                    self.dropped,
+                )
+
+    def _stop(self) -> None:
+        """No more events for this subscription (queued ones are still handled)."""
+        self.active = False
+        if self._inbox is not None:
+            self._inbox.close()
+            self._inbox = None
+
+
+class ProgressiveCall:
+    """A call whose progressive results are iterated: ``async with session.iter_call(...) as
+    results: async for result in results: ...``.
+
+    Every item is a :class:`wamp_core.CallResult`; the last one has ``progress=False``.
+    Leaving the ``async with`` (or :meth:`aclose`) before the end cancels the call.
+    """
+
+    def __init__(
+        self, session: Session, procedure: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+        options: wc.CallOptions,
+    ) -> None:  # fmt: skip
+        self._session = session
+        self._procedure = procedure
+        self._args = args
+        self._kwargs = kwargs
+        self._options = options
+        self._request: tuple[int, Waiter] | None = None
+        self._done = False
+
+    async def __aenter__(self) -> ProgressiveCall:
+        await self._start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        await self.aclose()
+
+    def __aiter__(self) -> ProgressiveCall:
+        return self
+
+    async def _start(self) -> tuple[int, Waiter]:
+        if self._request is None:
+            self._request = await self._session._issue_call(
+                self._procedure, self._args, self._kwargs, self._options, progressive=True,
+                whole_result=True,
+            )  # fmt: skip
+        return self._request
+
+    async def __anext__(self) -> wc.CallResult:
+        if self._done:
+            raise StopAsyncIteration
+        request_id, waiter = await self._start()
+        try:
+            chunk = await self._session._within_deadline(
+                request_id, waiter, self._options, waiter.next_chunk
+            )
+        except BaseException:
+            self._done = True
+            raise
+        if chunk is not None:
+            return chunk  # type: ignore[no-any-return]
+        self._done = True
+        result = waiter.unwrap()
+        assert isinstance(result, wc.CallResult)
+        return result
+
+    async def aclose(self) -> None:
+        """Cancel the call if it has not ended."""
+        if self._request is not None and not self._done:
+            self._done = True
+            await self._session._abandon_call(self._request[0], self._options.cancel_mode)
+
+
+class Session:
+    """A WAMP session; joined by :func:`connect` or a :class:`Component` (one per connection).
+
+    ``session_factory(config)`` may build a subclass; the driver attaches it to a connection.
+    """
+
+    #: The async library this session runs on (set by each driver's subclass).
+    runtime: ClassVar[Runtime]
+    transport: wc.TransportConfig
+    _conn: wc.Connection
+    _stream: Stream
+    _tg: TaskGroup
+
+    def __init__(self, config: wc.ComponentConfig | None = None) -> None:
+        rt = self._rt = self.runtime
+        self.config = config if config is not None else wc.ComponentConfig()
+        self._tracker: wc.RequestTracker[Waiter] = wc.RequestTracker()
+        self._join = rt.progressive_waiter()
+        self._waiter: type[Waiter] = rt.progressive_waiter
+        self._done = rt.event()
+        self._broken = False
+        # Shielded: only the session stops its reader and writer (they must outlive an outer
+        # cancellation long enough to say and read GOODBYE while leaving).
+        self._reader_scope = rt.cancel_scope(shield=True)
+        self._writer_scope = rt.cancel_scope(shield=True)
+        self._registrations: dict[int, Registration] = {}
+        #: Running invocations (request ID -> the handler's cancel scope), for INTERRUPT.
+        self._invocations: dict[int, CancelScope] = {}
+        self._subscriptions: dict[int, list[Subscription]] = {}
+        #: Why the reader stopped early (a refused transport handshake, a bug), if it did.
+        self.failure: Exception | None = None
+        #: The joined session's details (``None`` until joined).
+        self.details: wc.SessionDetails | None = None
+        self._pong = rt.event()
+        #: How the session ended (``None`` while it has not).
+        self.close_details: wc.CloseDetails | None = None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} id={self.session_id} realm={self.config.realm!r}>"
+
+    def _attach(
+        self, transport: wc.TransportConfig, conn: wc.Connection, stream: Stream,
+        task_group: TaskGroup,
+    ) -> None:  # fmt: skip
+        self.transport = transport
+        self._conn = conn
+        self._stream = stream
+        self._tg = task_group
+        self._link = Link(self._rt, conn, stream, self._dispatch, self._transport_lost)
+        self._waiter = self._rt.plain_waiter()
+
+    @property
+    def closed(self) -> bool:
+        """The connection has ended: every further command raises SessionClosed."""
+        return self._done.is_set() or self._broken
+
+    @property
+    def session_id(self) -> int | None:
+        """The WAMP session ID while joined."""
+        return self.details.session if self.details is not None and not self.closed else None
+
+    def is_attached(self) -> bool:
+        """True while the session is joined (Autobahn's name)."""
+        return self.session_id is not None and self._conn.session.is_joined
+
+    # ----------------------------------------------------------------------------------------
+    # Calls
+
+    async def call(
+        self, procedure: str, /, *args: Any, options: wc.CallOptions | None = None, **kwargs: Any
+    ) -> Any:
+        """Call ``procedure``; return its single result, or a :class:`wamp_core.CallResult`
+        when it has several or keyword results (always with ``CallOptions(details=True)``).
+
+        ``options.on_progress`` receives progressive results (``*args, **kwargs``, or the
+        :class:`~wamp_core.CallResult` with ``details=True``; sync or async) in the caller's
+        task, in order. ``options.timeout`` is enforced here too: the call is canceled
+        (``options.cancel_mode``) and :class:`~wamp_core.ApplicationError`
+        ``wamp.error.timeout`` raised. Cancelling the caller cancels the call the same way.
+        Raises :class:`~wamp_core.ApplicationError` for the callee's (or router's) error and
+        :class:`~wamp_core.SessionClosed` when the session ends first.
+        """
+        if options is None:
+            request_id, waiter = await self._issue_call(procedure, args, kwargs, None)
+            try:
+                return await waiter.wait()
+            except self._rt.cancelled:
+                await self._abandon_call(request_id, "kill")
+                raise
+        on_progress = options.on_progress
+        request_id, waiter = await self._issue_call(
+            procedure, args, kwargs, options, progressive=on_progress is not None,
+            whole_result=options.details,
+        )  # fmt: skip
+        if on_progress is None:
+            return await self._within_deadline(request_id, waiter, options, waiter.wait)
+
+        async def results() -> Any:
+            while (chunk := await waiter.next_chunk()) is not None:
+                if options.details:
+                    outcome = on_progress(chunk)
+                else:
+                    outcome = on_progress(*chunk.args, **chunk.kwargs)
+                if inspect.isawaitable(outcome):
+                    await outcome
+            return waiter.unwrap()
+
+        return await self._within_deadline(request_id, waiter, options, results)
+
+    def iter_call(
+        self, procedure: str, /, *args: Any, options: wc.CallOptions | None = None, **kwargs: Any
+    ) -> ProgressiveCall:
+        """Call ``procedure`` asking for progressive results, iterated as they arrive::
+
+        async with session.iter_call("com.example.count", 3) as results:
+            async for result in results:  # CallResult; the last has progress=False
+                ...
+        """
+        base = options if options is not None else wc.CallOptions()
+        if not base.wants_progress:
+            base = _with_progress(base)
+        return ProgressiveCall(self, procedure, args, kwargs, base)
+
+    async def _issue_call(
+        self, procedure: str, args: Sequence[Any], kwargs: Mapping[str, Any],
+        options: wc.CallOptions | None, *, progressive: bool = False, whole_result: bool = False,
+    ) -> tuple[int, Waiter]:  # fmt: skip
+        waiter = (self._rt.progressive_waiter if progressive else self._waiter)(
+            progressive=progressive
+        )
+        # A command the transport cannot carry raises here, and nothing was sent.
+        request_id = self._conn.session.call(procedure, args, kwargs or None, options)
+        self._tracker.add(request_id, "call", waiter, whole_result=whole_result)
+        self._link.push(batch=len(self._tracker) > 1)
+        return request_id, waiter
+
+    async def _within_deadline(
+        self, request_id: int, waiter: Waiter, options: wc.CallOptions,
+        wait: Callable[[], Any],
+    ) -> Any:  # fmt: skip
+        """Run ``wait`` under the call's local deadline; give the call up on timeout or
+        cancellation (CANCEL with the options' mode)."""
+        try:
+            with self._rt.move_on_after(options.timeout) as scope:
+                return await wait()
+        except self._rt.cancelled:
+            await self._abandon_call(request_id, options.cancel_mode)
+            raise
+        finally:
+            del waiter  # (the tracker holds it while pending)
+        if scope.cancelled_caught:
+            await self._abandon_call(request_id, options.cancel_mode)
+            raise wc.ApplicationError(
+                wc.ApplicationError.TIMEOUT,
+                f"the call did not end within {options.timeout} s (local deadline)",
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _abandon_call(self, request_id: int, mode: wc.CancelMode) -> None:
+        """Stop waiting for a call: a late answer is dropped; CANCEL goes out (shielded,
+        bounded) when the dealer supports it."""
+        if self._tracker.discard(request_id) is None:
+            return
+        try:
+            self._conn.session.cancel(request_id, mode)
+        except wc.WampError as exc:
+            log.debug("call %d not canceled: %s", request_id, exc)
+        self._dispatch(self._conn.take_events())
+        self._link.push()
+
+    # ----------------------------------------------------------------------------------------
+    # Publish, register, subscribe, leave
+
+    async def publish(
+        self,
+        topic: str,
+        /,
+        *args: Any,
+        options: wc.PublishOptions | None = None,
+        **kwargs: Any,
+    ) -> int | None:
+        """Publish to ``topic``. With ``PublishOptions(acknowledge=True)`` wait for the broker
+        and return the publication ID (an error raises); otherwise return ``None`` once the
+        bytes are handed to the transport (waiting only while :data:`HIGH_WATER` bytes are
+        queued for a slow link)."""
+        if options is None or not options.acknowledge:
+            self._conn.session.publish(topic, args, kwargs or None, options)
+            self._link.push()
+            await self._link.backpressure()
+            return None
+        result = await self._request(
+            "publish", lambda: self._conn.session.publish(topic, args, kwargs or None, options)
+        )
+        assert isinstance(result, int)
+        return result
+
+    async def register(
+        self,
+        handler: Handler,
+        procedure: str,
+        options: wc.RegisterOptions | None = None,
+        *,
+        check_types: bool = False,
+    ) -> Registration:
+        """Register ``handler`` (sync or async function, or async generator for progressive
+        results) as ``procedure``.
+
+        It is called with the call's args and kwargs (and :class:`wamp_core.CallDetails` when
+        asked, see :class:`wamp_core.HandlerSpec`). Its return value is the result (a
+        :class:`wamp_core.CallResult` for several or keyword results); an async generator's
+        values are progressive results, the last one final. An
+        :class:`wamp_core.ApplicationError` it raises reaches the caller as is; any other
+        exception as ``wamp.error.runtime_error`` with its message (no traceback).
+        ``check_types`` answers ``wamp.error.invalid_argument`` for arguments that do not fit
+        the handler's signature and annotations.
+        """
+        spec = wc.HandlerSpec(handler, details=_details_of(options), check_types=check_types)
+        registration = Registration(self, procedure, spec)
+
+        def registered(registration_id: int) -> None:
+            registration.id = registration_id
+            registration.active = True
+            self._registrations[registration_id] = registration
+
+        await self._request(
+            "register",
+            lambda: self._conn.session.register(procedure, options),
+            on_success=registered,
+        )
+        return registration
+
+    async def subscribe(
+        self,
+        handler: Handler,
+        topic: str,
+        options: wc.SubscribeOptions | None = None,
+        *,
+        check_types: bool = False,
+    ) -> Subscription:
+        """Subscribe ``handler`` (sync or async, called with the event's args and kwargs, and
+        :class:`wamp_core.EventDetails` when asked) to ``topic``.
+
+        Events reach the handler in publication order, one at a time
+        (``SubscribeOptions.concurrency`` allows more); see :class:`Subscription` for what
+        happens when it falls behind. An exception in the handler is logged (``ERROR``, with
+        its traceback, logger ``wamp_core.driver``) and the next event is handled.
+        """
+        opts = options if options is not None else wc.SubscribeOptions()
+        spec = wc.HandlerSpec(handler, details=_details_of(opts), check_types=check_types)
+        subscription = Subscription(self, topic, spec, opts)
+
+        def subscribed(subscription_id: int) -> None:
+            subscription.id = subscription_id
+            subscription.active = True
+            inbox = Inbox[_Delivery](self._rt, opts.queue_size)
+            subscription._inbox = inbox
+            for _ in range(opts.concurrency):
+                self._tg.start_soon(self._deliver_events, subscription, inbox)
+            self._subscriptions.setdefault(subscription_id, []).append(subscription)
+
+        await self._request(
+            "subscribe", lambda: self._conn.session.subscribe(topic, opts), on_success=subscribed
+        )
+        return subscription
+
+    async def leave(self, reason: str = "wamp.close.normal", message: str | None = None) -> None:
+        """Leave the session (GOODBYE) and wait until the router answered and the transport
+        closed."""
+        if self._conn.session.state is wc.SessionState.ESTABLISHED:
+            self._conn.session.leave(reason, message)
+            self._link.push()
+        await self._done.wait()
+
+    async def disconnect(self) -> None:
+        """Close the transport at once, without leaving: pending requests fail with
+        :class:`wamp_core.SessionClosed`."""
+        self._lost("disconnected")
+        await self._rt.aclose_forcefully(self._stream)
+
+    async def wait_closed(self) -> None:
+        """Return once the session and its transport have ended."""
+        await self._done.wait()
+
+    # ----------------------------------------------------------------------------------------
+    # Requests
+
+    async def _request(
+        self,
+        kind: ev.RequestKind,
+        issue: Callable[[], int | None],
+        on_success: Callable[[Any], None] | None = None,
+    ) -> Any:
+        waiter = self._waiter(on_success)
+        # A command the transport cannot carry raises here, and nothing was sent.
+        request_id = issue()
+        if request_id is None:
+            return None
+        self._tracker.add(request_id, kind, waiter)
+        self._link.push()
+        try:
+            return await waiter.wait()
+        except self._rt.cancelled:
+            self._tracker.discard(request_id)  # a late answer is dropped
+            raise
+
+    async def _unregister(self, registration: Registration) -> None:
+        registration_id = registration.id
+        if registration_id is None or self._registrations.get(registration_id) is not registration:
+            raise wc.LocalProtocolError(f"{registration!r} is not registered")
+
+        def unregistered(_: int) -> None:
+            registration.active = False
+            self._registrations.pop(registration_id, None)
+
+        await self._request(
+            "unregister",
+            lambda: self._conn.session.unregister(registration_id),
+            on_success=unregistered,
+        )
+
+    async def _unsubscribe(self, subscription: Subscription) -> None:
+        subscription_id = subscription.id
+        if subscription_id is None or not subscription.active:
+            raise wc.LocalProtocolError(f"{subscription!r} is not subscribed")
+        # No more events for this handler from now on, whatever the router answers.
+        subscription._stop()
+        users = self._subscriptions.get(subscription_id, [])
+        if subscription in users:
+            users.remove(subscription)
+        if not users:
+            self._subscriptions.pop(subscription_id, None)
+        await self._request("unsubscribe", lambda: self._conn.session.unsubscribe(subscription_id))
+
+    def _lost(self, reason: str) -> None:
+        """Give the transport up (the link reports it once, to :meth:`_transport_lost`)."""
+        self._link.lost(reason)
+
+    def _transport_lost(self, reason: str) -> None:
+        """The transport is unusable: end the connection, fail everything, stop reading."""
+        self._broken = True
+        self._dispatch(self._conn.connection_lost(reason))
+        self._finish()
+        self._reader_scope.cancel()
+
+    # ----------------------------------------------------------------------------------------
+    # Reading
+
+    async def _start(self, realm: str, authenticators: Sequence[auth.Authenticator]) -> None:
+        """Send the opening handshake and HELLO, start the reader, wait until joined."""
+        self._conn.join(realm, authenticators)
+        self._conn.initiate()
+        self._link.push()
+        self._tg.start_soon(self._write)
+        self._tg.start_soon(self._read)
+        self.details = await self._join.wait()
+        interval, timeout = _keepalive(self.transport)
+        if interval:
+            self._tg.start_soon(self._keepalive, interval, timeout)
+
+    async def _write(self) -> None:
+        with self._writer_scope:
+            await self._link.write()
+
+    async def _read(self) -> None:
+        with self._reader_scope:
+            try:
+                await self._link.read()
+            except Exception as exc:
+                # HandshakeError (the router refused the transport), or a bug: never hang.
+                if not isinstance(exc, wc.HandshakeError):
+                    log.exception("the WAMP reader failed")
+                self.failure = exc
+                self._dispatch(self._conn.connection_lost(str(exc)))
+            finally:
+                self._finish()
+
+    async def _keepalive(self, interval: float, timeout: float) -> None:
+        """Ping every ``interval`` s; a peer that does not answer within ``timeout`` s is dead:
+        the connection is given up (pending requests fail at once)."""
+        while not self.closed:
+            await self._rt.sleep(interval)
+            self._pong = self._rt.event()
+            if self.closed:
+                return
+            self._conn.ping(b"wamp-py")
+            self._link.push()
+            with self._rt.move_on_after(timeout):
+                await self._pong.wait()
+                continue
+            if not self.closed:
+                log.warning("no answer to a ping within %s s: the connection is dead", timeout)
+                self._lost(f"keepalive: no pong within {timeout} s")
+                await self._rt.aclose_forcefully(self._stream)
+
+    def _finish(self) -> None:
+        """Nothing more will arrive: fail whatever still waits (idempotent)."""
+        if self.close_details is None:
+            self.close_details = wc.CloseDetails(wc.CloseDetails.REASON_TRANSPORT_LOST)
+        error = self.failure if isinstance(self.failure, wc.WampError) else None
+        closed = wc.SessionClosed(
+            f"the connection ended{f': {error}' if error else ''}",
+            reason=wc.CloseDetails.REASON_TRANSPORT_LOST,
+        )
+        self._join.resolve(wc.Outcome(error=closed))
+        for waiter, outcome in self._tracker.close(closed):
+            waiter.resolve(outcome)
+        for users in self._subscriptions.values():
+            for subscription in users:
+                subscription._stop()
+        self._subscriptions.clear()
+        for registration in self._registrations.values():
+            registration.active = False
+        self._registrations.clear()
+        self._done.set()
+
+    def _dispatch(self, events: list[wc.ConnectionEvent]) -> None:
+        for event in events:
+            if type(event) is ev.EventDelivered:
+                delivery = (event.args, event.kwargs, event.details)
+                for subscription in self._subscriptions.get(event.subscription_id, ()):
+                    subscription._deliver(delivery)
+                continue
+            if type(event) is ev.InvocationReceived:
+                if event.continuation:  # progressive call invocations: not in this driver yet
+                    log.debug("dropping a further chunk of invocation %d", event.request_id)
+                else:
+                    self._tg.start_soon(self._invoke, event)
+                continue
+            if type(event) is ev.CallProgress:
+                waiter = self._tracker.get(event.request_id)
+                if waiter is not None:
+                    waiter.progress(event.result)
+                continue
+            for waiter, outcome in self._tracker.feed(event):
+                waiter.resolve(outcome)
+            self._route_other(event)
+
+    def _route_other(self, event: wc.ConnectionEvent) -> None:
+        if isinstance(event, ev.InterruptReceived):
+            scope = self._invocations.get(event.request_id)
+            if scope is not None:
+                scope.cancel()
+        elif isinstance(event, ev.PongReceived):
+            self._pong.set()
+        elif isinstance(event, ev.SubscriptionRevoked):
+            for subscription in self._subscriptions.pop(event.subscription_id, ()):
+                log.warning("%r revoked by the router: %s", subscription, event.reason)
+                subscription._stop()
+        elif isinstance(event, ev.RegistrationRevoked):
+            registration = self._registrations.pop(event.registration_id, None)
+            if registration is not None:
+                log.warning("%r revoked by the router: %s", registration, event.reason)
+                registration.active = False
+        elif isinstance(event, ev.Joined):
+            self._join.resolve(wc.Outcome(value=event.details))
+        elif isinstance(event, (ev.Aborted, ev.Left)):
+            details = event.details
+            self.close_details = details
+            text = f": {details.message}" if details.message else ""
+            error = wc.SessionClosed(
+                f"the session ended ({details.reason}){text}", reason=details.reason
+            )
+            self._join.resolve(wc.Outcome(error=error))
+
+    async def _deliver_events(self, subscription: Subscription, inbox: Inbox[_Delivery]) -> None:
+        spec = subscription.spec
+        ready = 0
+        while True:
+            # Take what is queued without a scheduling round trip per event; yield every
+            # _FAIR_EVENTS events so other tasks (the reader among them) keep running.
+            delivery = inbox.get_nowait()
+            if delivery is None:
+                ready = 0
+                delivery = await inbox.get()
+                if delivery is None:
+                    return
+            else:
+                ready += 1
+                if ready >= _FAIR_EVENTS:
+                    ready = 0
+                    await self._rt.checkpoint()
+            args, kwargs, details = delivery
+            try:
+                positional, keywords = spec.arguments(args, kwargs, details)
+                result = spec.handler(*positional, **keywords)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("event handler of %r failed", subscription)
+
+    async def _invoke(self, event: ev.InvocationReceived) -> None:
+        registration = self._registrations.get(event.registration_id)
+        request_id = event.request_id
+        value: Any = None
+        error: Exception | None = None
+        with self._rt.cancel_scope() as scope:
+            self._invocations[request_id] = scope
+            try:
+                if registration is None:
+                    raise wc.ApplicationError(wc.ApplicationError.NO_SUCH_REGISTRATION)
+                spec = registration.spec
+                positional, keywords = spec.arguments(event.args, event.kwargs, event.details)
+                if spec.is_async_generator:
+                    value = await self._stream_results(
+                        request_id, spec.handler(*positional, **keywords), event.details
+                    )
+                else:
+                    value = spec.handler(*positional, **keywords)
+                    if inspect.isawaitable(value):
+                        value = await value
+            except Exception as exc:
+                error = exc
+            finally:
+                self._invocations.pop(request_id, None)
+        if scope.cancelled_caught:  # INTERRUPT: answer canceled (moot after killnowait)
+            error = wc.ApplicationError(wc.ApplicationError.CANCELED)
+        try:
+            wc.answer_invocation(self._conn.session, request_id, value=value, error=error)
+        except wc.SessionClosed:
+            return
+        self._link.push(batch=bool(self._invocations))
+        await self._link.backpressure()
+
+    async def _stream_results(
+        self, request_id: int, results: AsyncIterator[Any], details: wc.CallDetails
+    ) -> Any:
+        """Send an async generator's values as progressive results; return the last (final).
+
+        When the caller did not ask for progressive results, only the last value goes out.
+        """
+        previous: Any = None
+        started = False
+        try:
+            async for value in results:
+                if started and details.receive_progress:
+                    args, kwargs = wc.invocation_result(previous)
+                    if not self._conn.session.yield_result(request_id, args, kwargs, progress=True):
+                        break  # the invocation is closed (killnowait, session ended)
+                    self._link.push()
+                    await self._link.backpressure()
+                previous, started = value, True
+        finally:
+            aclose = getattr(results, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        return previous
+
+    async def _shutdown(self) -> None:
+        """Leave (bounded by :data:`CLOSE_TIMEOUT`, even when cancelled) and stop reading."""
+        try:
+            with self._rt.move_on_after(CLOSE_TIMEOUT, shield=True):
+                # Joined: say goodbye and wait for the answer. Not joined (the handshake or the
+                # join was interrupted): nothing to wait for, close at once.
+                if not self.closed and self._conn.session.is_joined:
+                    await self.leave()
+        except wc.WampError as exc:  # GOODBYE could not go: just close
+            log.debug("could not leave: %s", exc)
+        finally:
+            self._reader_scope.cancel()
+            self._writer_scope.cancel()
+            self._finish()
+
+
+def _details_of(options: wc.RegisterOptions | wc.SubscribeOptions | None) -> bool | str:
+    if options is None:
+        return False
+    return options.details_arg or options.details
+
+
+def _with_progress(options: wc.CallOptions) -> wc.CallOptions:
+    return dataclasses.replace(options, receive_progress=True)
+
+
+#: Seconds between WebSocket keepalive pings unless the transport's options say otherwise.
+DEFAULT_WEBSOCKET_PING_INTERVAL = 10.0
+
+
+def _keepalive(transport: wc.TransportConfig) -> tuple[float, float]:
+    """Keepalive ping interval and pong timeout (seconds; interval 0: off).
+
+    The transport's ``auto_ping_interval``/``auto_ping_timeout`` options; by default every
+    :data:`DEFAULT_WEBSOCKET_PING_INTERVAL` s on WebSocket, and off on RawSocket (Crossbar does
+    not answer RawSocket pings). The timeout defaults to the interval.
+    """
+    default = DEFAULT_WEBSOCKET_PING_INTERVAL if transport.type == "websocket" else 0.0
+    interval = float(transport.options.get("auto_ping_interval", default))
+    timeout = float(transport.options.get("auto_ping_timeout", 0)) or interval
+    return interval, timeout

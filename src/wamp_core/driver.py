@@ -1,0 +1,86 @@
+"""For driver authors: the async half every driver shares, written once against a
+:class:`Runtime`.
+
+``wamp_anyio`` and ``wamp_trio`` are this code plus a runtime (how to wait, spawn, cancel and
+open a socket with their library) and their transports. The session (:class:`Session`), the
+component (:class:`Component`), one connection (:func:`open_session`) and the bytes of a
+connection (:class:`Link`, :class:`DirectSocketStream`) import no async library; the
+protocol and every lifecycle decision below them are :mod:`wamp_core`'s sans-IO code.
+
+``import wamp_core`` does not load this module; a driver imports it.
+"""
+
+from ._driver._component import DEFAULT_TRANSPORT as DEFAULT_TRANSPORT, Component as Component
+from ._driver._connect import (
+    authenticators as authenticators,
+    connect as connect,
+    join_timeout as join_timeout,
+    open_session as open_session,
+)
+from ._driver._direct import (
+    FAIR as FAIR,
+    BrokenStream as BrokenStream,
+    DirectSocketStream as DirectSocketStream,
+    EndOfStream as EndOfStream,
+    connect_socket as connect_socket,
+    connect_tcp as connect_tcp,
+)
+from ._driver._inbox import Inbox as Inbox
+from ._driver._link import HIGH_WATER as HIGH_WATER, SEND_TIMEOUT as SEND_TIMEOUT, Link as Link
+from ._driver._run import STOP_SIGNALS as STOP_SIGNALS, run as run, run_components as run_components
+from ._driver._runtime import (
+    CancelScope as CancelScope,
+    Event as Event,
+    Runtime as Runtime,
+    Stream as Stream,
+    TaskGroup as TaskGroup,
+)
+from ._driver._session import (
+    CLOSE_TIMEOUT as CLOSE_TIMEOUT,
+    DEFAULT_WEBSOCKET_PING_INTERVAL as DEFAULT_WEBSOCKET_PING_INTERVAL,
+    Authentication as Authentication,
+    Handler as Handler,
+    ProgressiveCall as ProgressiveCall,
+    Registration as Registration,
+    Session as Session,
+    Subscription as Subscription,
+)
+from ._driver._waiters import EventWaiter as EventWaiter, TrioWaiter as TrioWaiter, Waiter as Waiter
+
+__all__ = [
+    "CLOSE_TIMEOUT",
+    "DEFAULT_TRANSPORT",
+    "DEFAULT_WEBSOCKET_PING_INTERVAL",
+    "FAIR",
+    "HIGH_WATER",
+    "SEND_TIMEOUT",
+    "STOP_SIGNALS",
+    "Authentication",
+    "BrokenStream",
+    "CancelScope",
+    "Component",
+    "DirectSocketStream",
+    "EndOfStream",
+    "Event",
+    "EventWaiter",
+    "Handler",
+    "Inbox",
+    "Link",
+    "ProgressiveCall",
+    "Registration",
+    "Runtime",
+    "Session",
+    "Stream",
+    "Subscription",
+    "TaskGroup",
+    "TrioWaiter",
+    "Waiter",
+    "authenticators",
+    "connect",
+    "connect_socket",
+    "connect_tcp",
+    "join_timeout",
+    "open_session",
+    "run",
+    "run_components",
+]
