@@ -90,11 +90,11 @@ async def measure_calls(call: Callable[[], Awaitable[Any]], mode: str, n: int) -
 
 
 # ---------------------------------------------------------------------------------------------
-# Our driver (asyncio or trio through anyio)
+# Our drivers: wamp_anyio (asyncio or trio), wamp_trio (trio; the harness's anyio calls are trio's)
 
 
-async def ours(transport: str, url: str, mode: str, n: int) -> None:
-    async with wamp_anyio.connect(transport_dict(transport, url)) as session:
+async def ours(transport: str, url: str, mode: str, n: int, driver: Any = wamp_anyio) -> None:
+    async with driver.connect(transport_dict(transport, url)) as session:
         if mode == "events":
             got = 0
             done = anyio.Event()
@@ -259,7 +259,12 @@ def main(argv: list[str]) -> None:
         asyncio.run(peer(argv[1]))
     elif role == "ours":
         backend, transport, url, mode, n = argv[1:6]
-        anyio.run(ours, transport, url, mode, int(n), backend=backend)
+        if backend == "wamp_trio":
+            import wamp_trio  # noqa: PLC0415 - only this client loads it
+
+            anyio.run(ours, transport, url, mode, int(n), wamp_trio, backend="trio")
+        else:
+            anyio.run(ours, transport, url, mode, int(n), backend=backend)
     elif role == "autobahn":
         _backend, transport, url, mode, n = argv[1:6]
         autobahn(transport, url, mode, int(n))

@@ -1,4 +1,5 @@
-"""Client CPU per call and per event through one router: wamp_anyio vs Autobahn|Python.
+"""Client CPU per call and per event through one router: wamp_anyio (asyncio, trio) and wamp_trio
+vs Autobahn|Python.
 
 One router on loopback (Crossbar.io, or ``--router embedded``: ours); a fixed peer process
 (our client) registers ``bench.echo`` and publishes bursts on ``bench.topic``. Each measured
@@ -38,7 +39,7 @@ from crossbar import CrossbarRouter  # noqa: E402
 from embedded import EmbeddedRouter  # noqa: E402
 
 PEERS = str(ROOT / "benchmarks" / "_driver_peers.py")
-CLIENTS = (("ours", "asyncio"), ("ours", "trio"), ("autobahn", "asyncio"))
+CLIENTS = (("ours", "asyncio"), ("ours", "trio"), ("ours", "wamp_trio"), ("autobahn", "asyncio"))
 TRANSPORTS = ("rawsocket", "websocket")
 MODES = ("seq", "inflight", "events")
 TIMEOUT = 180.0
@@ -134,8 +135,8 @@ def _stat(samples: list[dict[str, float]], field: str, stat: str) -> float:
 
 def report(results: dict[Key, list[dict[str, float]]]) -> list[str]:
     lines: list[str] = []
-    head = ["transport", "mode", "stat", "ours asyncio", "ours trio", "autobahn", "asyncio/ab",
-            "trio/ab"]  # fmt: skip
+    head = ["transport", "mode", "stat", "ours asyncio", "ours trio", "wamp_trio", "autobahn",
+            "asyncio/ab", "trio/ab", "wamp_trio/ab"]  # fmt: skip
     rows: list[list[str]] = []
     rate_rows: list[list[str]] = []
     for transport in TRANSPORTS:
@@ -149,8 +150,8 @@ def report(results: dict[Key, list[dict[str, float]]]) -> list[str]:
                     samples = results.get((client, backend, transport, mode))
                     values.append(_stat(samples, "cpu_us", stat) if samples else None)
                     rates.append(_stat(samples, "rate", stat) if samples else None)
-                ab = values[2]
-                ratios = [f"{v / ab:.2f}x" if v and ab else "-" for v in values[:2]]
+                ab = values[3]
+                ratios = [f"{v / ab:.2f}x" if v and ab else "-" for v in values[:3]]
                 cells = [f"{v:.1f}" if v else "-" for v in values]
                 rows.append([transport, mode, stat, *cells, *ratios])
                 if stat == "min":
@@ -159,8 +160,8 @@ def report(results: dict[Key, list[dict[str, float]]]) -> list[str]:
     lines += table_lines(head, rows, left=3)
     lines.append("")
     lines.append("RATE, operations per second (best round)")
-    lines += table_lines(["transport", "mode", "ours asyncio", "ours trio", "autobahn"],
-                         rate_rows, left=2)  # fmt: skip
+    lines += table_lines(["transport", "mode", "ours asyncio", "ours trio", "wamp_trio",
+                          "autobahn"], rate_rows, left=2)  # fmt: skip
     lines.append("")
     floor_rows = []
     for backend in ("asyncio", "trio"):

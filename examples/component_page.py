@@ -1,20 +1,27 @@
 """The three examples of Autobahn's ``Component`` page, verbatim but for the imports.
 
-    python examples/component_page.py URL [asyncio|trio]
+    python examples/component_page.py URL [asyncio|trio|wamp_trio]
+
+(``asyncio``/``trio``: ``wamp_anyio`` on that library; ``wamp_trio``: the trio-native driver.)
 
 Between the markers: the page's ``on_join``, ``subscribe`` and ``register`` examples, as printed
 in ``autobahn.wamp.component.Component``'s docstrings. Around them: a ``main`` that calls the
 procedure and publishes below the prefix-subscribed topic, so each example prints its line.
 """
 
+import importlib
 import sys
-
-import anyio
-
-from wamp_anyio import Component, PublishOptions, RegisterOptions, SubscribeOptions, run
+from typing import Any
 
 url = sys.argv[1] if len(sys.argv) > 1 else "ws://127.0.0.1:8080/ws"
 backend = sys.argv[2] if len(sys.argv) > 2 else "asyncio"
+
+# The same names from either driver (and its library's sleep).
+native = backend == "wamp_trio"
+wamp: Any = importlib.import_module("wamp_trio" if native else "wamp_anyio")
+sleep = importlib.import_module("trio" if native else "anyio").sleep
+Component, PublishOptions, run = wamp.Component, wamp.PublishOptions, wamp.run
+RegisterOptions, SubscribeOptions = wamp.RegisterOptions, wamp.SubscribeOptions
 
 
 async def main(reactor, session):  # type: ignore[no-untyped-def]  # the page's form
@@ -22,7 +29,7 @@ async def main(reactor, session):  # type: ignore[no-untyped-def]  # the page's 
     await session.publish(
         "some.topic.below", "hello", options=PublishOptions(acknowledge=True, exclude_me=False)
     )
-    await anyio.sleep(0.2)  # let the event handler print
+    await sleep(0.2)  # let the event handler print
 
 
 component = Component(main=main, transports=url, realm="realm1")
@@ -56,4 +63,7 @@ def add(*args, **kw):  # type: ignore[no-untyped-def]
 # --- end of the page's examples ---------------------------------------------------------------
 
 if __name__ == "__main__":
-    run([component], backend="trio" if backend == "trio" else "asyncio")
+    if backend == "wamp_trio":
+        run([component])
+    else:
+        run([component], backend="trio" if backend == "trio" else "asyncio")

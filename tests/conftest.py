@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import settings
@@ -21,10 +24,26 @@ CROSSBAR_FIXTURE = "crossbar"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test that uses the ``crossbar`` fixture with ``@pytest.mark.crossbar``."""
+    """Mark every test that uses the ``crossbar`` fixture with ``@pytest.mark.crossbar``;
+    deselect the trio-native driver on asyncio (it is trio only), and a plain (not async)
+    test in a driver module runs once, not once per driver and backend."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        driver, backend = params.get("wamp"), params.get("anyio_backend")
+        plain = not inspect.iscoroutinefunction(getattr(item, "function", None))
+        if (driver == "wamp_trio" and backend == "asyncio") or (
+            driver is not None and plain and (driver, backend) != ("wamp_anyio", "asyncio")
+        ):
+            dropped.append(item)
+            continue
+        kept.append(item)
         if CROSSBAR_FIXTURE in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.crossbar)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -33,6 +52,24 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     backend = request.param
     assert isinstance(backend, str)
     return backend
+
+
+#: The drivers a driver test runs with: ``wamp_anyio`` on each backend, ``wamp_trio`` on trio.
+DRIVER_MODULES = ("wamp_anyio", "wamp_trio")
+
+
+@pytest.fixture(params=DRIVER_MODULES)
+def wamp(
+    request: pytest.FixtureRequest, anyio_backend: str, monkeypatch: pytest.MonkeyPatch
+) -> ModuleType:
+    """The driver under test. A test module written against ``import wamp_anyio as wamp``
+    sees this driver under its name ``wamp`` (for its helpers too), so one scenario runs with
+    ``wamp_anyio`` on asyncio and on trio and with ``wamp_trio`` (trio only: the
+    asyncio/wamp_trio pairs are deselected at collection)."""
+    module = importlib.import_module(request.param)
+    if getattr(request.module, "wamp", None) is not None:
+        monkeypatch.setattr(request.module, "wamp", module)
+    return module
 
 
 @pytest.fixture(scope="session")

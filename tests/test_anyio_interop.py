@@ -10,11 +10,11 @@ from typing import Any
 import anyio
 import pytest
 
-import wamp_anyio
+import wamp_anyio as wamp
 import wamp_core as wc
 from crossbar import CrossbarRouter
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
 
 pytest.importorskip("autobahn", reason="the bench extra installs Autobahn|Python")
 
@@ -55,7 +55,7 @@ async def test_autobahn_peer_both_directions(
     crossbar: CrossbarRouter, anyio_backend: str, serializer: str
 ) -> None:
     events: list[tuple[list[Any], dict[str, Any]]] = []
-    component = wamp_anyio.Component(transports=crossbar.ws_url)
+    component = wamp.Component(transports=crossbar.ws_url)
     component.register("com.interop.ours.mul")(lambda a, b: a * b)
 
     @component.subscribe("com.interop.autobahn.event")

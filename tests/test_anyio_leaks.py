@@ -10,11 +10,11 @@ import tracemalloc
 import anyio
 import pytest
 
-import wamp_anyio
+import wamp_anyio as wamp
 import wamp_core as wc
 from crossbar import CrossbarRouter
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
 
 CYCLES = 50
 
@@ -24,11 +24,11 @@ def _open_fds() -> int:
 
 
 async def _cycle(url: str) -> None:
-    async def main(session: wamp_anyio.Session) -> None:
+    async def main(session: wamp.Session) -> None:
         assert await session.call("com.leak.echo", 1) == 1
         await session.publish("com.leak.topic", 1, options=wc.PublishOptions(acknowledge=True))
 
-    component = wamp_anyio.Component(main=main, transports=url)
+    component = wamp.Component(main=main, transports=url)
     component.register("com.leak.echo", wc.RegisterOptions(force_reregister=True))(lambda x: x)
     component.subscribe("com.leak.topic")(lambda x: None)
     await component.run()

@@ -10,7 +10,7 @@ from typing import Any
 import anyio
 import pytest
 
-import wamp_anyio
+import wamp_anyio as wamp
 import wamp_core as wc
 from crossbar import (
     CRYPTOSIGN_AUTHID,
@@ -26,7 +26,7 @@ from crossbar import (
     CrossbarRouter,
 )
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
 
 TIMEOUT = 30
 PAYLOAD = ["über", 1, 2.5, None, True, b"\x00\xff", {"k": [1, "x"]}]
@@ -64,7 +64,7 @@ async def _roundtrip(
     received: list[Any] = []
     joined: list[wc.SessionDetails] = []
 
-    async def main(session: wamp_anyio.Session) -> None:
+    async def main(session: wamp.Session) -> None:
         result = await session.call("com.matrix.echo", *PAYLOAD, key="välue")
         assert isinstance(result, wc.CallResult)
         assert result.args == PAYLOAD
@@ -78,7 +78,7 @@ async def _roundtrip(
                 await anyio.sleep(0.01)
         assert received == [PAYLOAD]
 
-    component = wamp_anyio.Component(
+    component = wamp.Component(
         main=main, transports=transport, realm=realm, authentication=authentication
     )
 
@@ -135,7 +135,7 @@ async def test_wrong_credentials_are_fatal(crossbar: CrossbarRouter, method: str
         "scram": {"scram": {"authid": SCRAM_AUTHID, "password": "wrong"}},
     }
     failures: list[BaseException] = []
-    component = wamp_anyio.Component(
+    component = wamp.Component(
         main=lambda session: None,
         transports={"url": crossbar.ws_auth_url, "max_retries": -1, "initial_retry_delay": 0},
         authentication=wrong[method],

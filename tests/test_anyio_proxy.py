@@ -11,11 +11,11 @@ import anyio
 import pytest
 from anyio.abc import SocketStream
 
-import wamp_anyio
+import wamp_anyio as wamp
 import wamp_core as wc
 from crossbar import CrossbarRouter
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
 
 
 class Proxy:
@@ -88,7 +88,7 @@ async def test_websocket_through_a_connect_proxy(
     with anyio.fail_after(20):
         async with connect_proxy() as proxy:
             transport = _transport(crossbar, proxy.port, tls)
-            async with wamp_anyio.connect(transport) as session:
+            async with wamp.connect(transport) as session:
                 await session.register(lambda x: x * 2, "com.test.proxy.double")
                 assert await session.call("com.test.proxy.double", 21) == 42
     target = (crossbar.wss_url if tls else crossbar.ws_url).split("/")[2]
@@ -101,7 +101,7 @@ async def test_a_refusing_proxy_is_a_clear_handshake_error(
     with anyio.fail_after(20):
         async with connect_proxy(refuse=True) as proxy:
             with pytest.raises(wc.HandshakeError, match="403") as info:
-                async with wamp_anyio.connect(_transport(crossbar, proxy.port, False)):
+                async with wamp.connect(_transport(crossbar, proxy.port, False)):
                     pass
     assert info.value.code == 403
     assert wc.default_is_fatal(info.value)
@@ -115,7 +115,7 @@ async def test_keepalive_detects_a_dead_link(crossbar: CrossbarRouter, anyio_bac
         async with connect_proxy() as proxy:
             transport = _transport(crossbar, proxy.port, False)
             transport["options"] = {"auto_ping_interval": 0.2, "auto_ping_timeout": 0.5}
-            async with wamp_anyio.connect(transport) as session:
+            async with wamp.connect(transport) as session:
                 await session.register(anyio.sleep_forever, "com.test.proxy.hang")
                 await anyio.sleep(1)  # several pings answered
                 assert session.is_attached()

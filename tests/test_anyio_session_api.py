@@ -11,11 +11,11 @@ from typing import Any
 import anyio
 import pytest
 
-import wamp_anyio
+import wamp_anyio as wamp
 import wamp_core as wc
 from crossbar import CrossbarRouter
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
 
 TIMEOUT = 20
 
@@ -52,8 +52,8 @@ async def test_details_args_kwargs_and_binary(transport: Any) -> None:
     seen: list[wc.EventDetails] = []
     with anyio.fail_after(TIMEOUT):
         async with (
-            wamp_anyio.connect(transport) as callee,
-            wamp_anyio.connect(transport) as caller,
+            wamp.connect(transport) as callee,
+            wamp.connect(transport) as caller,
         ):
 
             def echo(*args: Any, details: wc.CallDetails, **kwargs: Any) -> wc.CallResult:
@@ -85,7 +85,7 @@ async def test_details_args_kwargs_and_binary(transport: Any) -> None:
 async def test_errors_both_ways(transport: Any) -> None:
     proc = _uri("fail")
     with anyio.fail_after(TIMEOUT):
-        async with wamp_anyio.connect(transport) as session:
+        async with wamp.connect(transport) as session:
 
             async def fail(kind: str) -> None:
                 if kind == "app":
@@ -111,7 +111,7 @@ async def test_errors_both_ways(transport: Any) -> None:
 async def test_progressive_results_both_ways(transport: Any) -> None:
     proc = _uri("count")
     with anyio.fail_after(TIMEOUT):
-        async with wamp_anyio.connect(transport) as session:
+        async with wamp.connect(transport) as session:
 
             async def count(n: int) -> AsyncIterator[int]:
                 for i in range(n):
@@ -140,7 +140,7 @@ async def test_local_timeout_cancels_the_call_and_interrupts_the_callee(
     proc = _uri("slow")
     interrupted = anyio.Event()
     with anyio.fail_after(TIMEOUT):
-        async with wamp_anyio.connect(transport) as session:
+        async with wamp.connect(transport) as session:
 
             async def slow() -> str:
                 try:
@@ -169,8 +169,8 @@ async def test_cancelling_the_caller_sends_cancel(
     finished = anyio.Event()
     with anyio.fail_after(TIMEOUT):
         async with (
-            wamp_anyio.connect(crossbar.rs_url) as callee,
-            wamp_anyio.connect(crossbar.rs_url) as caller,
+            wamp.connect(crossbar.rs_url) as callee,
+            wamp.connect(crossbar.rs_url) as caller,
         ):
 
             async def slow() -> str:
@@ -206,8 +206,8 @@ async def test_pattern_subscriptions_and_exclude_me(crossbar: CrossbarRouter) ->
     got: dict[str, list[str]] = {"prefix": [], "wildcard": [], "exact": []}
     with anyio.fail_after(TIMEOUT):
         async with (
-            wamp_anyio.connect(crossbar.rs_url) as subscriber,
-            wamp_anyio.connect(crossbar.ws_url) as publisher,
+            wamp.connect(crossbar.rs_url) as subscriber,
+            wamp.connect(crossbar.ws_url) as publisher,
         ):
 
             def collect(kind: str) -> Callable[..., None]:
@@ -250,9 +250,9 @@ async def test_shared_registration_round_robin(crossbar: CrossbarRouter) -> None
     options = wc.RegisterOptions(invoke="roundrobin")
     with anyio.fail_after(TIMEOUT):
         async with (
-            wamp_anyio.connect(crossbar.rs_url) as one,
-            wamp_anyio.connect(crossbar.ws_url) as two,
-            wamp_anyio.connect(crossbar.rs_url) as caller,
+            wamp.connect(crossbar.rs_url) as one,
+            wamp.connect(crossbar.ws_url) as two,
+            wamp.connect(crossbar.rs_url) as caller,
         ):
             await one.register(lambda: "one", proc, options)
             await two.register(lambda: "two", proc, options)
@@ -267,8 +267,8 @@ async def test_events_in_order_with_a_bounded_queue(crossbar: CrossbarRouter) ->
     release = anyio.Event()
     with anyio.fail_after(TIMEOUT):
         async with (
-            wamp_anyio.connect(crossbar.rs_url) as subscriber,
-            wamp_anyio.connect(crossbar.rs_url) as publisher,
+            wamp.connect(crossbar.rs_url) as subscriber,
+            wamp.connect(crossbar.rs_url) as publisher,
         ):
 
             async def slow(i: int) -> None:
@@ -292,7 +292,7 @@ async def test_events_in_order_with_a_bounded_queue(crossbar: CrossbarRouter) ->
 async def test_check_types_answers_invalid_argument(crossbar: CrossbarRouter) -> None:
     proc = _uri("typed")
     with anyio.fail_after(TIMEOUT):
-        async with wamp_anyio.connect(crossbar.rs_url) as session:
+        async with wamp.connect(crossbar.rs_url) as session:
 
             def typed(a: int, names: list[str], flag: bool | None = None) -> str:
                 return f"{a}:{','.join(names)}:{flag}"
@@ -308,9 +308,9 @@ async def test_check_types_answers_invalid_argument(crossbar: CrossbarRouter) ->
 async def test_pending_requests_fail_at_once_on_disconnect(crossbar: CrossbarRouter) -> None:
     proc = _uri("hang")
     with anyio.fail_after(TIMEOUT):
-        async with wamp_anyio.connect(crossbar.rs_url) as callee:
+        async with wamp.connect(crossbar.rs_url) as callee:
             await callee.register(anyio.sleep_forever, proc)
-            async with wamp_anyio.connect(crossbar.rs_url) as caller:
+            async with wamp.connect(crossbar.rs_url) as caller:
                 errors: list[BaseException] = []
 
                 async def call() -> None:
@@ -340,8 +340,8 @@ async def test_a_revoked_subscription_stops_delivering(
     got: list[int] = []
     with anyio.fail_after(TIMEOUT):
         async with (
-            wamp_anyio.connect(crossbar.rs_url) as session,
-            wamp_anyio.connect(crossbar.rs_url) as admin,
+            wamp.connect(crossbar.rs_url) as session,
+            wamp.connect(crossbar.rs_url) as admin,
         ):
             subscription = await session.subscribe(got.append, topic)
             ack = wc.PublishOptions(acknowledge=True)
@@ -377,9 +377,9 @@ async def test_handler_concurrency_is_opt_in(crossbar: CrossbarRouter) -> None:
 
     with anyio.fail_after(TIMEOUT):
         async with (
-            wamp_anyio.connect(crossbar.rs_url) as one,
-            wamp_anyio.connect(crossbar.rs_url) as three,
-            wamp_anyio.connect(crossbar.rs_url) as publisher,
+            wamp.connect(crossbar.rs_url) as one,
+            wamp.connect(crossbar.rs_url) as three,
+            wamp.connect(crossbar.rs_url) as publisher,
         ):
             await one.subscribe(handler("one"), topic)
             for i in range(6):

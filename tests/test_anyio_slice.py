@@ -9,11 +9,11 @@ from typing import Any
 import anyio
 import pytest
 
-import wamp_anyio
+import wamp_anyio as wamp
 import wamp_core as wc
 from crossbar import CrossbarRouter
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
 
 TIMEOUT = 20
 
@@ -47,7 +47,7 @@ def _uri(name: str) -> str:
 
 async def test_register_and_call(transport: Any) -> None:
     with anyio.fail_after(TIMEOUT):
-        async with wamp_anyio.connect(transport, realm="realm1") as session:
+        async with wamp.connect(transport, realm="realm1") as session:
             assert session.details is not None
             assert session.details.realm == "realm1"
 
@@ -113,8 +113,8 @@ async def test_register_and_call(transport: Any) -> None:
 async def test_subscribe_and_publish(transport: Any) -> None:
     with anyio.fail_after(TIMEOUT):
         async with (
-            wamp_anyio.connect(transport, realm="realm1") as subscriber,
-            wamp_anyio.connect(transport, realm="realm1") as publisher,
+            wamp.connect(transport, realm="realm1") as subscriber,
+            wamp.connect(transport, realm="realm1") as publisher,
         ):
             received: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
             got_all = anyio.Event()
@@ -160,7 +160,7 @@ async def test_subscribe_and_publish(transport: Any) -> None:
 
 async def test_publish_to_self_is_excluded_by_default(transport: Any) -> None:
     with anyio.fail_after(TIMEOUT):
-        async with wamp_anyio.connect(transport, realm="realm1") as session:
+        async with wamp.connect(transport, realm="realm1") as session:
             seen: list[Any] = []
             await session.subscribe(lambda *a: seen.append(a), _uri("self"))
             await session.publish(_uri("self"), 1, options=wc.PublishOptions(acknowledge=True))
@@ -170,7 +170,7 @@ async def test_publish_to_self_is_excluded_by_default(transport: Any) -> None:
 
 async def test_pending_calls_fail_when_the_transport_closes(transport: Any) -> None:
     with anyio.fail_after(TIMEOUT):
-        async with wamp_anyio.connect(transport, realm="realm1") as callee:
+        async with wamp.connect(transport, realm="realm1") as callee:
             started = anyio.Event()
             release = anyio.Event()
 
@@ -180,7 +180,7 @@ async def test_pending_calls_fail_when_the_transport_closes(transport: Any) -> N
                 return "late"
 
             await callee.register(slow, _uri("slow"))
-            async with wamp_anyio.connect(transport, realm="realm1") as caller:
+            async with wamp.connect(transport, realm="realm1") as caller:
                 errors: list[BaseException] = []
 
                 async def pending_call() -> None:
@@ -206,20 +206,20 @@ async def test_pending_calls_fail_when_the_transport_closes(transport: Any) -> N
 
 async def test_the_body_exception_propagates_unwrapped(crossbar: CrossbarRouter) -> None:
     with anyio.fail_after(TIMEOUT), pytest.raises(KeyError):
-        async with wamp_anyio.connect(crossbar.rs_url, realm="realm1"):
+        async with wamp.connect(crossbar.rs_url, realm="realm1"):
             raise KeyError("mine")
 
 
 async def test_refused_join_and_refused_transport(crossbar: CrossbarRouter) -> None:
     with anyio.fail_after(TIMEOUT):
         with pytest.raises(wc.SessionClosed) as refused:
-            async with wamp_anyio.connect(crossbar.rs_url, realm="no.such.realm"):
+            async with wamp.connect(crossbar.rs_url, realm="no.such.realm"):
                 pass
         assert refused.value.reason is not None
         assert refused.value.reason.startswith("wamp.error.")
         # Nothing listens on the router's unix path + ".missing".
         with pytest.raises(wc.TransportError):
-            async with wamp_anyio.connect(f"rs://unix:{crossbar.unix_path}.missing"):
+            async with wamp.connect(f"rs://unix:{crossbar.unix_path}.missing"):
                 pass
 
 
@@ -238,7 +238,7 @@ async def test_tls(crossbar: CrossbarRouter, kind: str) -> None:
         },
     }
     with anyio.fail_after(TIMEOUT):
-        async with wamp_anyio.connect(transport, realm="realm1") as session:
+        async with wamp.connect(transport, realm="realm1") as session:
             await session.register(lambda s: s.upper(), _uri(f"upper.{kind}"))
             assert await session.call(_uri(f"upper.{kind}"), "tls") == "TLS"
 
@@ -248,7 +248,7 @@ async def test_pending_calls_fail_when_the_router_side_drops(crossbar: CrossbarR
     host, port = "127.0.0.1", int(crossbar.rs_url.rsplit(":", 1)[1])
     with anyio.fail_after(TIMEOUT):
         async with (
-            wamp_anyio.connect(crossbar.rs_url, realm="realm1") as callee,
+            wamp.connect(crossbar.rs_url, realm="realm1") as callee,
             await anyio.create_tcp_listener(local_host="127.0.0.1") as listener,
             anyio.create_task_group() as relays,
         ):
@@ -279,7 +279,7 @@ async def test_pending_calls_fail_when_the_router_side_drops(crossbar: CrossbarR
 
             relays.start_soon(listener.serve, relay)
             relay_port = listener.extra(anyio.abc.SocketAttribute.local_port)
-            async with wamp_anyio.connect(f"rs://127.0.0.1:{relay_port}", realm="realm1") as caller:
+            async with wamp.connect(f"rs://127.0.0.1:{relay_port}", realm="realm1") as caller:
                 errors: list[wc.SessionClosed] = []
 
                 async def pending_call() -> None:
@@ -301,7 +301,7 @@ async def test_pending_calls_fail_when_the_router_side_drops(crossbar: CrossbarR
 
 async def test_cancelling_a_call_keeps_the_session(crossbar: CrossbarRouter) -> None:
     with anyio.fail_after(TIMEOUT):
-        async with wamp_anyio.connect(crossbar.rs_url, realm="realm1") as session:
+        async with wamp.connect(crossbar.rs_url, realm="realm1") as session:
             release = anyio.Event()
 
             async def slow(x: int) -> int:
@@ -320,9 +320,9 @@ async def test_cancelling_a_call_keeps_the_session(crossbar: CrossbarRouter) -> 
 
 async def test_cancelling_the_block_still_leaves(crossbar: CrossbarRouter) -> None:
     with anyio.fail_after(TIMEOUT):
-        outer: wamp_anyio.Session | None = None
+        outer: wamp.Session | None = None
         with anyio.CancelScope() as scope:
-            async with wamp_anyio.connect(crossbar.ws_url, realm="realm1") as session:
+            async with wamp.connect(crossbar.ws_url, realm="realm1") as session:
                 outer = session
                 scope.cancel()
                 await anyio.sleep_forever()
@@ -335,8 +335,8 @@ async def test_cancelling_the_block_still_leaves(crossbar: CrossbarRouter) -> No
 async def test_a_canceled_call_interrupts_the_callee(transport: Any) -> None:
     with anyio.fail_after(TIMEOUT):
         async with (
-            wamp_anyio.connect(transport, realm="realm1") as callee,
-            wamp_anyio.connect(transport, realm="realm1") as caller,
+            wamp.connect(transport, realm="realm1") as callee,
+            wamp.connect(transport, realm="realm1") as caller,
         ):
             started = anyio.Event()
             interrupted = anyio.Event()
@@ -366,10 +366,10 @@ async def test_refused_transport_handshake(crossbar: CrossbarRouter) -> None:
     transport = {"type": "websocket", "url": crossbar.ws_url, "serializers": ["flatbuffers"]}
     with anyio.fail_after(TIMEOUT):
         with pytest.raises(wc.HandshakeError) as refused:
-            async with wamp_anyio.connect(transport, realm="realm1"):
+            async with wamp.connect(transport, realm="realm1"):
                 pass
         assert refused.value.code == 400
         transport = {"type": "rawsocket", "url": crossbar.rs_url, "serializer": "flatbuffers"}
         with pytest.raises(wc.TransportError):
-            async with wamp_anyio.connect(transport, realm="realm1"):
+            async with wamp.connect(transport, realm="realm1"):
                 pass

@@ -1,4 +1,4 @@
-"""wamp_anyio.Component against a real Crossbar.io, on asyncio and on trio: the lifecycle
+"""wamp.Component against a real Crossbar.io, on asyncio and on trio: the lifecycle
 order, restore on rejoin, stop at every stage, reconnect, fatal errors."""
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from typing import Any
 import anyio
 import pytest
 
-import wamp_anyio
+import wamp_anyio as wamp
 import wamp_core as wc
 from crossbar import TICKET_AUTHID, CrossbarRouter, free_tcp_ports
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
 
 TIMEOUT = 30
 
@@ -41,7 +41,7 @@ def _uri(name: str) -> str:
     return f"com.test.component.{name}"
 
 
-def _record(component: wamp_anyio.Component, seen: list[str]) -> None:
+def _record(component: wamp.Component, seen: list[str]) -> None:
     """Append each hook's name to ``seen`` as it fires."""
     component.on_connect(lambda session, transport: seen.append("connect"))
     component.on_join(lambda session, details: seen.append("join"))
@@ -57,7 +57,7 @@ async def test_lifecycle_order_restore_and_main_result(transport: Any) -> None:
     seen: list[str] = []
     received: list[Any] = []
 
-    async def main(session: wamp_anyio.Session) -> int:
+    async def main(session: wamp.Session) -> int:
         seen.append("main")
         # the decorators' registration and subscription are confirmed before `join` fired
         total = await session.call(_uri("add"), 2, 3)
@@ -70,7 +70,7 @@ async def test_lifecycle_order_restore_and_main_result(transport: Any) -> None:
         assert isinstance(total, int)
         return total
 
-    component = wamp_anyio.Component(main=main, transports=transport, realm="realm1")
+    component = wamp.Component(main=main, transports=transport, realm="realm1")
     _record(component, seen)
 
     @component.register(_uri("add"))
@@ -82,7 +82,7 @@ async def test_lifecycle_order_restore_and_main_result(transport: Any) -> None:
         received.append(text)
 
     @component.on_join
-    async def check_restored(session: wamp_anyio.Session, details: wc.SessionDetails) -> None:
+    async def check_restored(session: wamp.Session, details: wc.SessionDetails) -> None:
         assert details.realm == "realm1"
         assert await session.call(_uri("add"), 1, 1) == 2
 
@@ -100,14 +100,14 @@ async def test_autobahn_main_signature_config_extra_and_session_factory(
 ) -> None:
     made: list[wc.ComponentConfig] = []
 
-    class MySession(wamp_anyio.Session):
+    class MySession(wamp.Session):
         pass
 
-    def factory(config: wc.ComponentConfig) -> wamp_anyio.Session:
+    def factory(config: wc.ComponentConfig) -> wamp.Session:
         made.append(config)
         return MySession(config)
 
-    async def main(reactor: object, session: wamp_anyio.Session) -> Any:
+    async def main(reactor: object, session: wamp.Session) -> Any:
         if anyio_backend == "trio":
             import trio
 
@@ -118,7 +118,7 @@ async def test_autobahn_main_signature_config_extra_and_session_factory(
         assert session.is_attached()
         return session.config.extra
 
-    component = wamp_anyio.Component(
+    component = wamp.Component(
         main=main, transports=crossbar.rs_url, extra={"x": 1}, session_factory=factory
     )
     with anyio.fail_after(TIMEOUT):
@@ -129,10 +129,10 @@ async def test_autobahn_main_signature_config_extra_and_session_factory(
 async def test_main_error_ends_the_run_after_a_clean_leave(crossbar: CrossbarRouter) -> None:
     seen: list[str] = []
 
-    async def main(session: wamp_anyio.Session) -> None:
+    async def main(session: wamp.Session) -> None:
         raise ValueError("boom")
 
-    component = wamp_anyio.Component(main=main, transports=crossbar.rs_url)
+    component = wamp.Component(main=main, transports=crossbar.rs_url)
     _record(component, seen)
     with anyio.fail_after(TIMEOUT), pytest.raises(ValueError, match="boom"):
         await component.run()
@@ -142,13 +142,13 @@ async def test_main_error_ends_the_run_after_a_clean_leave(crossbar: CrossbarRou
 async def test_main_error_retried_when_is_fatal_says_so(crossbar: CrossbarRouter) -> None:
     runs: list[int] = []
 
-    async def main(session: wamp_anyio.Session) -> str:
+    async def main(session: wamp.Session) -> str:
         runs.append(session.session_id or 0)
         if len(runs) == 1:
             raise RuntimeError("transient")
         return "second"
 
-    component = wamp_anyio.Component(
+    component = wamp.Component(
         main=main,
         transports={"url": crossbar.rs_url, "type": "rawsocket", "initial_retry_delay": 0.05},
         is_fatal=lambda exc: False,
@@ -160,10 +160,10 @@ async def test_main_error_retried_when_is_fatal_says_so(crossbar: CrossbarRouter
 
 
 async def test_hook_error_is_raised_not_swallowed(crossbar: CrossbarRouter) -> None:
-    component = wamp_anyio.Component(transports=crossbar.rs_url)
+    component = wamp.Component(transports=crossbar.rs_url)
 
     @component.on_ready
-    def broken(session: wamp_anyio.Session) -> None:
+    def broken(session: wamp.Session) -> None:
         raise KeyError("in on_ready")
 
     with anyio.fail_after(TIMEOUT), pytest.raises(KeyError, match="in on_ready"):
@@ -171,9 +171,9 @@ async def test_hook_error_is_raised_not_swallowed(crossbar: CrossbarRouter) -> N
 
 
 async def test_failed_restore_is_raised(crossbar: CrossbarRouter) -> None:
-    async with wamp_anyio.connect(crossbar.rs_url) as other:
+    async with wamp.connect(crossbar.rs_url) as other:
         await other.register(lambda: None, _uri("taken"))
-        component = wamp_anyio.Component(transports=crossbar.rs_url, main=lambda s: None)
+        component = wamp.Component(transports=crossbar.rs_url, main=lambda s: None)
         component.register(_uri("taken"))(lambda: None)
         with anyio.fail_after(TIMEOUT), pytest.raises(wc.ApplicationError) as info:
             await component.run()
@@ -182,7 +182,7 @@ async def test_failed_restore_is_raised(crossbar: CrossbarRouter) -> None:
 
 async def test_wrong_credentials_are_fatal_with_a_clear_error(crossbar: CrossbarRouter) -> None:
     failures: list[BaseException] = []
-    component = wamp_anyio.Component(
+    component = wamp.Component(
         transports={"url": crossbar.ws_auth_url, "max_retries": -1, "initial_retry_delay": 0.01},
         authentication={"ticket": {"authid": TICKET_AUTHID, "ticket": "wrong"}},
         main=lambda session: None,
@@ -197,7 +197,7 @@ async def test_wrong_credentials_are_fatal_with_a_clear_error(crossbar: Crossbar
 
 async def test_stop_during_backoff_returns_at_once() -> None:
     (port,) = free_tcp_ports(1)  # nobody listens
-    component = wamp_anyio.Component(
+    component = wamp.Component(
         transports={"url": f"rs://127.0.0.1:{port}", "initial_retry_delay": 60},
         main=lambda session: None,
     )
@@ -226,7 +226,7 @@ def silent_server() -> Iterator[int]:
 
 
 async def test_stop_during_the_join_returns_at_once(silent_server: int) -> None:
-    component = wamp_anyio.Component(
+    component = wamp.Component(
         transports=f"rs://127.0.0.1:{silent_server}", main=lambda session: None
     )
     connected = anyio.Event()
@@ -244,7 +244,7 @@ async def test_stop_during_the_join_returns_at_once(silent_server: int) -> None:
 
 
 async def test_join_timeout_is_a_connect_failure(silent_server: int) -> None:
-    component = wamp_anyio.Component(
+    component = wamp.Component(
         transports={
             "url": f"rs://127.0.0.1:{silent_server}",
             "endpoint": {"type": "tcp", "host": "127.0.0.1", "port": silent_server, "timeout": 0.3},
@@ -262,13 +262,13 @@ async def test_stop_during_main_leaves_cleanly(crossbar: CrossbarRouter) -> None
     seen: list[str] = []
     cancelled = anyio.Event()
 
-    async def main(session: wamp_anyio.Session) -> None:
+    async def main(session: wamp.Session) -> None:
         try:
             await anyio.sleep_forever()
         finally:
             cancelled.set()
 
-    component = wamp_anyio.Component(main=main, transports=crossbar.ws_url)
+    component = wamp.Component(main=main, transports=crossbar.ws_url)
     _record(component, seen)
     with anyio.fail_after(TIMEOUT):
         async with component:
@@ -279,10 +279,10 @@ async def test_stop_during_main_leaves_cleanly(crossbar: CrossbarRouter) -> None
 
 
 async def test_stop_from_inside_the_component(crossbar: CrossbarRouter) -> None:
-    component = wamp_anyio.Component(transports=crossbar.rs_url)
+    component = wamp.Component(transports=crossbar.rs_url)
 
     @component.on_ready
-    async def ready(session: wamp_anyio.Session) -> None:
+    async def ready(session: wamp.Session) -> None:
         await component.stop()  # Autobahn #1231: this looped forever there
 
     with anyio.fail_after(TIMEOUT):
@@ -301,7 +301,7 @@ async def test_router_started_late_then_killed_and_restarted() -> None:
         "max_retry_delay": 0.5,
     }
     seen: list[str] = []
-    component = wamp_anyio.Component(transports=transport)
+    component = wamp.Component(transports=transport)
     _record(component, seen)
     entered = anyio.Event()
 
@@ -322,7 +322,7 @@ async def test_router_started_late_then_killed_and_restarted() -> None:
                 assert "connectfailure" in seen
                 await anyio.to_thread.run_sync(lambda: router.start(same_ports=True))
                 first = await component.wait_ready()
-                async with wamp_anyio.connect(router.ws_url) as caller:
+                async with wamp.connect(router.ws_url) as caller:
                     assert await caller.call(_uri("ping")) == "pong"
                     # A call in flight fails at once when the router dies.
                     async with anyio.create_task_group() as tg:
@@ -344,7 +344,7 @@ async def test_router_started_late_then_killed_and_restarted() -> None:
                 await anyio.to_thread.run_sync(lambda: router.start(same_ports=True))
                 second = await component.wait_ready()
                 assert second is not first
-                async with wamp_anyio.connect(router.ws_url) as caller:
+                async with wamp.connect(router.ws_url) as caller:
                     assert await caller.call(_uri("ping")) == "pong"
                 up = ["connect", "join", "ready"]
                 lost = ["leave:wamp.close.transport_lost", "disconnect:lost"]
@@ -358,19 +358,23 @@ async def test_router_started_late_then_killed_and_restarted() -> None:
 
 
 _SERVE = """
+import importlib
 import sys
-import wamp_anyio
 
-component = wamp_anyio.Component(transports=sys.argv[1])
+wamp = importlib.import_module("wamp_trio" if sys.argv[2] == "wamp_trio" else "wamp_anyio")
+component = wamp.Component(transports=sys.argv[1])
 component.on_ready(lambda session: print("ready", flush=True))
 component.on_leave(lambda session, details: print("left", details.reason, flush=True))
 component.on_disconnect(lambda session, was_clean: print("closed", was_clean, flush=True))
-wamp_anyio.run(component, backend=sys.argv[2])
+if sys.argv[2] == "wamp_trio":
+    wamp.run(component)
+else:
+    wamp.run(component, backend=sys.argv[2])
 """
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+@pytest.mark.parametrize("backend", ["asyncio", "trio", "wamp_trio"])
 def test_run_stops_cleanly_on_a_signal(
     crossbar: CrossbarRouter, backend: str, signum: signal.Signals
 ) -> None:

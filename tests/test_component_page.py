@@ -2,7 +2,7 @@
 each accepted form and default, a clear error naming the key for each wrong value, and the page's
 three examples run against Crossbar.io on asyncio and trio.
 
-Parametrized over the drivers that exist (``wamp_anyio``; ``wamp_trio`` joins when it ships).
+Parametrized over both drivers (``wamp_anyio`` on asyncio and trio, ``wamp_trio``).
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ import pytest
 
 import wamp_anyio
 import wamp_core as wc
+import wamp_trio
 from crossbar import CrossbarRouter
 from embedded import EmbeddedRouter
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "component_page.py"
 
-DRIVERS = [wamp_anyio]
+DRIVERS = [wamp_anyio, wamp_trio]
 
 
 @pytest.fixture(params=DRIVERS, ids=lambda module: module.__name__)
@@ -136,9 +137,9 @@ def test_the_decorators_and_hook_names(driver: ModuleType) -> None:
 
 @pytest.mark.anyio
 async def test_an_unknown_realm_is_named_in_the_error(
-    driver: ModuleType, crossbar: CrossbarRouter, anyio_backend: str
+    wamp: ModuleType, crossbar: CrossbarRouter
 ) -> None:
-    component = driver.Component(transports=crossbar.rs_url, realm="com.example.nosuch")
+    component = wamp.Component(transports=crossbar.rs_url, realm="com.example.nosuch")
     with anyio.fail_after(20), pytest.raises(wc.ReconnectExhausted) as info:
         await component.run()
     assert "'com.example.nosuch'" in str(info.value)
@@ -148,7 +149,7 @@ async def test_an_unknown_realm_is_named_in_the_error(
 @pytest.mark.parametrize(
     "router", [pytest.param("crossbar", marks=pytest.mark.crossbar), "embedded"]
 )
-@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+@pytest.mark.parametrize("backend", ["asyncio", "trio", "wamp_trio"])
 def test_the_pages_examples_run(request: pytest.FixtureRequest, backend: str, router: str) -> None:
     """The page's examples, through Crossbar.io and through the embedded router."""
     with contextlib.ExitStack() as stack:

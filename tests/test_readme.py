@@ -57,3 +57,15 @@ def test_the_readme_anyio_snippet_runs_against_crossbar(crossbar: CrossbarRouter
 
 def test_the_readme_component_snippet_runs_against_crossbar(crossbar: CrossbarRouter) -> None:
     _run_block(crossbar, "wamp_anyio.Component", "wamp_anyio.run(component")
+
+
+def test_the_readme_trio_native_snippet_runs_against_crossbar(crossbar: CrossbarRouter) -> None:
+    text = README.read_text(encoding="utf-8")
+    blocks: list[str] = re.findall(r"```python\n(.*?)```", text, re.S)
+    (snippet,) = [b for b in blocks if "wamp_trio.Component" in b]
+    code = snippet.replace("rs://127.0.0.1:8081", crossbar.rs_url)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "2 + 3 = 5\n", proc.stdout

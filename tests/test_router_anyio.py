@@ -17,9 +17,10 @@ import anyio
 import pytest
 
 import wamp_anyio
+import wamp_anyio as wamp
 import wamp_core as wc
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
 
 TIMEOUT = 20
 
@@ -42,7 +43,7 @@ async def test_rpc_and_pubsub_through_the_embedded_router(
         async with wamp_anyio.start_router([listen]) as router:
             (url,) = router.urls
             transport = _transport(url, serializer)
-            async with wamp_anyio.connect(transport) as a, wamp_anyio.connect(transport) as b:
+            async with wamp.connect(transport) as a, wamp.connect(transport) as b:
                 await b.register(lambda x, y=1, **kw: [x * y, kw], "com.mul")
                 got: list[Any] = []
                 done = anyio.Event()
@@ -68,21 +69,21 @@ async def test_a_component_runs_its_lifecycle_on_the_embedded_router(anyio_backe
     seen: list[str] = []
     async with wamp_anyio.start_router(["ws://127.0.0.1:0/ws"]) as router:
 
-        async def main(session: wamp_anyio.Session) -> None:
+        async def main(session: wamp.Session) -> None:
             seen.append(f"main {await session.call('com.echo', 'hi')}")
 
-        component = wamp_anyio.Component(main=main, transports=router.urls[0], realm="realm1")
+        component = wamp.Component(main=main, transports=router.urls[0], realm="realm1")
 
         @component.register("com.echo")
         def echo(x: Any) -> Any:
             return x
 
         @component.on_join
-        async def joined(session: wamp_anyio.Session, details: Any) -> None:
+        async def joined(session: wamp.Session, details: Any) -> None:
             seen.append("join")
 
         @component.on_leave
-        async def left(session: wamp_anyio.Session, details: Any) -> None:
+        async def left(session: wamp.Session, details: Any) -> None:
             seen.append("leave")
 
         with anyio.fail_after(TIMEOUT):
@@ -94,9 +95,9 @@ async def test_unknown_realm_and_shutdown_reach_the_client(anyio_backend: str) -
     async with wamp_anyio.start_router(["rs://127.0.0.1:0"]) as router:
         transport = _transport(router.urls[0], "msgpack")
         with pytest.raises(wc.WampError, match="no_such_realm"):
-            async with wamp_anyio.connect(transport, realm="nope"):
+            async with wamp.connect(transport, realm="nope"):
                 pass
-        async with wamp_anyio.connect(transport) as session:
+        async with wamp.connect(transport) as session:
             router.router.shutdown()  # what leaving the router's block does first
             with anyio.fail_after(TIMEOUT):
                 await session.wait_closed()
@@ -141,7 +142,7 @@ async def test_autobahn_is_a_peer_through_the_embedded_router(
     listen = "ws://127.0.0.1:0/ws" if kind == "websocket" else "rs://127.0.0.1:0"
     async with wamp_anyio.start_router([listen]) as router:
         url = router.urls[0]
-        async with wamp_anyio.connect(_transport(url, serializer)) as ours:
+        async with wamp.connect(_transport(url, serializer)) as ours:
             await ours.register(lambda a, b: a * b, "com.ours.mul")
             got = anyio.Event()
             await ours.subscribe(lambda text: got.set(), "com.ab.event")
@@ -180,7 +181,7 @@ async def test_the_router_program_serves_and_shuts_down_cleanly(anyio_backend: s
                 line += await process.stdout.receive(1)
         url = line.decode().removeprefix("listening on ").strip()
         assert url.startswith("rs://127.0.0.1:")
-        async with wamp_anyio.connect(_transport(url, "cbor"), realm="other") as session:
+        async with wamp.connect(_transport(url, "cbor"), realm="other") as session:
             process.terminate()
             with anyio.fail_after(TIMEOUT):
                 await session.wait_closed()
@@ -202,7 +203,8 @@ def test_the_demo_runs_on_the_embedded_router() -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "demo: OK" in proc.stdout
-    assert proc.stdout.count("2 + 3 = 5") == 6  # the component: 2 backends x 3 transports
+    # the component: wamp_anyio on 2 backends and wamp_trio, x 3 transports
+    assert proc.stdout.count("2 + 3 = 5") == 9
     assert proc.stdout.count("call result: 5") == 3  # the hand-driven client
 
 
@@ -248,7 +250,7 @@ async def test_ticket_wampcra_cryptosign_through_the_embedded_router(
     async with wamp_anyio.start_router(["ws://127.0.0.1:0/ws"], principals=principals,
                                        anonymous=False) as router:  # fmt: skip
         with anyio.fail_after(TIMEOUT):
-            async with wamp_anyio.connect(router.urls[0],
+            async with wamp.connect(router.urls[0],
                                           authentication=authentication) as session:  # fmt: skip
                 assert session.details is not None
                 ((method, config),) = authentication.items()
@@ -259,7 +261,7 @@ async def test_ticket_wampcra_cryptosign_through_the_embedded_router(
                               else "wrong"}}  # fmt: skip
             failure = "no_such_principal" if method == "cryptosign" else "authentication_failed"
             with pytest.raises(wc.WampError, match=failure):
-                async with wamp_anyio.connect(router.urls[0], authentication=wrong):
+                async with wamp.connect(router.urls[0], authentication=wrong):
                     pass
 
 
@@ -274,7 +276,7 @@ async def test_the_dealer_times_out_a_call_the_callee_does_not_answer(anyio_back
 
     async with wamp_anyio.start_router(["rs://127.0.0.1:0"]) as router:
         transport = _transport(router.urls[0], "msgpack")
-        async with wamp_anyio.connect(transport) as callee, wamp_anyio.connect(transport) as a:
+        async with wamp.connect(transport) as callee, wamp.connect(transport) as a:
             await callee.register(never, "com.never")
             with anyio.fail_after(TIMEOUT):
                 with pytest.raises(wc.ApplicationError) as info:
@@ -289,7 +291,7 @@ async def test_a_client_vanishing_mid_burst_does_not_stop_the_router(anyio_backe
 
     async with wamp_anyio.start_router(["rs://127.0.0.1:0"]) as router:
         transport = _transport(router.urls[0], "msgpack")
-        async with wamp_anyio.connect(transport) as publisher:
+        async with wamp.connect(transport) as publisher:
             host, port = router.urls[0].removeprefix("rs://").rsplit(":", 1)
             raw = await anyio.connect_tcp(host, int(port))
             framer = wc.RawSocket(wc.Role.CLIENT, serializer="msgpack")
@@ -314,5 +316,5 @@ async def test_a_client_vanishing_mid_burst_does_not_stop_the_router(anyio_backe
                         await raw.aclose()
                 while await publisher.call("wamp.session.count") != 1:
                     await anyio.sleep(0.01)
-                async with wamp_anyio.connect(transport) as late:  # still serving
+                async with wamp.connect(transport) as late:  # still serving
                     assert await late.call("wamp.session.count") == 2

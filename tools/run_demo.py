@@ -3,8 +3,9 @@
 By default the router is the embedded one (``python -m wamp_anyio.router``: nothing to
 install); ``--crossbar`` starts Crossbar.io instead, ``--url URL`` uses any running router.
 The main job, ``examples/component.py`` (a ``wamp_anyio.Component``), runs on asyncio and on
-trio, then the hand-driven ``examples/selectors_client.py`` (``wamp_core`` alone), each over
-RawSocket (TCP), WebSocket and RawSocket over a unix socket; exits non-zero if any run fails.
+trio, ``examples/component_trio.py`` on the trio-native driver, then the hand-driven
+``examples/selectors_client.py`` (``wamp_core`` alone), each over RawSocket (TCP), WebSocket and
+RawSocket over a unix socket; exits non-zero if any run fails.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def run_examples(urls: Sequence[str]) -> int:
     runs: list[tuple[str, ...]] = [
         ("component.py", url, backend) for backend in ("asyncio", "trio") for url in urls
     ]
+    runs += [("component_trio.py", url) for url in urls]
     runs += [("selectors_client.py", url) for url in urls]
     failures = 0
     for example, *args in runs:

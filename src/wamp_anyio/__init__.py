@@ -34,11 +34,13 @@ from wamp_core.driver import (
 )
 
 from ._component import Component as Component
-from ._connect import connect as connect
 from ._router import RouterServer as RouterServer, start_router as start_router
 from ._run import run as run
 from ._session import Session as Session
 from ._transport import open_stream as open_stream
+
+#: Connect, join and yield one session (:meth:`Session.connect`).
+connect = Session.connect
 
 __all__ = [
     "ApplicationError",

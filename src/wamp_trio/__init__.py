@@ -1,3 +1,73 @@
-"""trio-native driver for :mod:`wamp_core`. Not implemented yet."""
+"""trio-native driver for :mod:`wamp_core`: the same :class:`Component` and session API as
+``wamp_anyio``, on trio itself (neither anyio nor asyncio is imported).
 
-__all__: list[str] = []
+:class:`Component` is Autobahn's component (connect, join, restore, ``main``, reconnect):
+``async with Component(...)``, ``await component.run()``, or ``await nursery.start(component.run)``
+(returns the session once it is ready). :func:`run` runs components with ``trio.run`` until
+done or Ctrl-C. :func:`connect` gives one joined :class:`Session` for an ``async with``:
+``async with wamp_trio.connect("rs://127.0.0.1:8080", realm="realm1") as session: ...``
+"""
+
+# Autobahn's names, importable from the driver as from ``autobahn.wamp.types``.
+from wamp_core import (
+    ApplicationError as ApplicationError,
+    CallDetails as CallDetails,
+    CallOptions as CallOptions,
+    CallResult as CallResult,
+    CloseDetails as CloseDetails,
+    ComponentConfig as ComponentConfig,
+    EventDetails as EventDetails,
+    PublishOptions as PublishOptions,
+    RegisterOptions as RegisterOptions,
+    SessionDetails as SessionDetails,
+    SubscribeOptions as SubscribeOptions,
+)
+from wamp_core.driver import (
+    CLOSE_TIMEOUT as CLOSE_TIMEOUT,
+    DEFAULT_TRANSPORT as DEFAULT_TRANSPORT,
+    DEFAULT_WEBSOCKET_PING_INTERVAL as DEFAULT_WEBSOCKET_PING_INTERVAL,
+    HIGH_WATER as HIGH_WATER,
+    SEND_TIMEOUT as SEND_TIMEOUT,
+    Authentication as Authentication,
+    Handler as Handler,
+    ProgressiveCall as ProgressiveCall,
+    Registration as Registration,
+    Subscription as Subscription,
+)
+
+from ._component import Component as Component
+from ._run import run as run
+from ._session import Session as Session
+from ._transport import open_stream as open_stream
+
+#: Connect, join and yield one session (:meth:`Session.connect`).
+connect = Session.connect
+
+__all__ = [
+    "ApplicationError",
+    "CallDetails",
+    "CallOptions",
+    "CallResult",
+    "CloseDetails",
+    "ComponentConfig",
+    "EventDetails",
+    "PublishOptions",
+    "RegisterOptions",
+    "SessionDetails",
+    "SubscribeOptions",
+    "CLOSE_TIMEOUT",
+    "DEFAULT_TRANSPORT",
+    "DEFAULT_WEBSOCKET_PING_INTERVAL",
+    "HIGH_WATER",
+    "SEND_TIMEOUT",
+    "Authentication",
+    "Component",
+    "Handler",
+    "ProgressiveCall",
+    "Registration",
+    "Session",
+    "Subscription",
+    "connect",
+    "open_stream",
+    "run",
+]

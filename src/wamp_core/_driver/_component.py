@@ -109,6 +109,7 @@ class Component:
         self._ready_changed: Event | None = None
         self._background: AbstractAsyncContextManager[TaskGroup] | None = None
         self._background_error: BaseException | None = None
+        self._task_status: Any = None
 
     def __repr__(self) -> str:
         return f"<Component realm={self.config.realm!r} transports={len(self.transports)}>"
@@ -177,11 +178,17 @@ class Component:
     # ----------------------------------------------------------------------------------------
     # Running
 
-    async def run(self) -> Any:
+    async def run(self, *, task_status: Any = None) -> Any:
         """Run until done: return what ``main`` returned (``None`` without ``main`` or when
-        stopped); raise the error that ended the run (never wrapped in an exception group)."""
+        stopped); raise the error that ended the run (never wrapped in an exception group).
+
+        Under ``await nursery.start(component.run)`` (trio; anyio's ``TaskGroup.start`` alike)
+        ``start`` returns the session once it is first ready (``ready`` fired, before ``main``),
+        and raises what ended the run if it ended before that.
+        """
         if self._lifecycle is not None:
             raise RuntimeError(f"{self!r} is already running")
+        self._task_status = task_status
         lifecycle = wc.Lifecycle(self.transports, is_fatal=self._is_fatal)
         self._lifecycle = lifecycle
         self._stopped = self._rt.event()
@@ -204,6 +211,7 @@ class Component:
             self._scope = None
             self._run_task = None
             self._stopped.set()
+            self._task_status = None
             self._set_ready(None)
 
     async def stop(self) -> None:
@@ -231,6 +239,9 @@ class Component:
 
     def _set_ready(self, session: Session | None) -> None:
         self._ready_session = session
+        if session is not None and self._task_status is not None:
+            task_status, self._task_status = self._task_status, None
+            task_status.started(session)
         if self._ready_changed is not None:
             self._ready_changed.set()
             self._ready_changed = None

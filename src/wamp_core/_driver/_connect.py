@@ -7,11 +7,14 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import wamp_core as wc
 from wamp_core import auth
 
 from ._session import Authentication, Session
+
+S = TypeVar("S", bound=Session)
 
 __all__ = ["connect", "open_session"]
 
@@ -112,23 +115,15 @@ async def _join(
 
 @asynccontextmanager
 async def connect(
-    session_class: type[Session],
+    session_class: type[S],
     transport: wc.TransportSpec | Sequence[wc.TransportSpec],
     *,
     realm: str = "realm1",
     authentication: Authentication | None = None,
-) -> AsyncIterator[Session]:
-    """Connect, join ``realm`` and yield a ``session_class`` session; leave and close on exit.
-
-    ``transport`` is anything :func:`wamp_core.parse_transports` takes (the first transport is
-    used). ``authentication`` is Autobahn-style ``{method: config}`` or a list of
-    :class:`wamp_core.auth.Authenticator`. Raises :class:`wamp_core.TransportError` when the
-    connection cannot be made (:class:`wamp_core.HandshakeError` when the router refuses the
-    transport) and :class:`wamp_core.SessionClosed` when the join is refused.
-    """
+) -> AsyncIterator[S]:
+    """Connect, join ``realm`` and yield a ``session_class`` session; leave and close on exit
+    (see :meth:`Session.connect`)."""
     config = wc.parse_transports(transport)[0]
     session = session_class(wc.ComponentConfig(realm=realm))
-    async with open_session(
-        config, session, authenticators=authenticators(authentication)
-    ) as joined:
-        yield joined
+    async with open_session(config, session, authenticators=authenticators(authentication)):
+        yield session

@@ -27,8 +27,9 @@ import dataclasses
 import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Any, ClassVar, TypeAlias
+from typing import Any, ClassVar, TypeAlias, TypeVar
 
 import wamp_core as wc
 from wamp_core import auth, events as ev
@@ -51,6 +52,7 @@ Authentication: TypeAlias = Mapping[str, Mapping[str, Any]] | Sequence[auth.Auth
 CLOSE_TIMEOUT = 5.0
 #: Events a deliverer handles in a row before it yields to other tasks.
 _FAIR_EVENTS = 64
+S = TypeVar("S", bound="Session")
 _Delivery: TypeAlias = tuple[list[Any], dict[str, Any], wc.EventDetails]
 
 
@@ -228,6 +230,30 @@ class Session:
         self._pong = rt.event()
         #: How the session ended (``None`` while it has not).
         self.close_details: wc.CloseDetails | None = None
+
+    @classmethod
+    def connect(
+        cls: type[S],
+        transport: wc.TransportSpec | Sequence[wc.TransportSpec],
+        *,
+        realm: str = "realm1",
+        authentication: Authentication | None = None,
+    ) -> AbstractAsyncContextManager[S]:
+        """Connect, join ``realm`` and yield the session; leave and close on exit (each
+        driver's ``connect``)::
+
+            async with wamp_trio.connect("rs://127.0.0.1:8080", realm="realm1") as session:
+                ...
+
+        ``transport`` is anything :func:`wamp_core.parse_transports` takes (the first transport
+        is used). ``authentication`` is Autobahn-style ``{method: config}`` or a list of
+        :class:`wamp_core.auth.Authenticator`. Raises :class:`wamp_core.TransportError` when
+        the connection cannot be made (:class:`wamp_core.HandshakeError` when the router
+        refuses the transport) and :class:`wamp_core.SessionClosed` when the join is refused.
+        """
+        from ._connect import connect  # noqa: PLC0415 - the connection module uses sessions
+
+        return connect(cls, transport, realm=realm, authentication=authentication)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} id={self.session_id} realm={self.config.realm!r}>"

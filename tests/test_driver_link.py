@@ -1,5 +1,6 @@
-"""wamp_anyio's byte path in isolation: the ordered outgoing buffer, its writer and backpressure,
-the direct socket stream, and a request whose completion step fails (it must fail, not hang).
+"""The drivers' byte path in isolation, on each driver's runtime: the ordered outgoing buffer,
+its writer and backpressure, the direct socket stream, and a request whose completion step
+fails (it must fail, not hang).
 
 A socket pair stands for the router; a stub stands for the core's connection (only its
 ``data_to_send`` is used by the writer side).
@@ -13,12 +14,12 @@ from typing import Any, cast
 import anyio
 import pytest
 
+import wamp_anyio as wamp
 import wamp_core as wc
 from wamp_anyio import HIGH_WATER
-from wamp_anyio._runtime import RUNTIME
 from wamp_core.driver import BrokenStream, DirectSocketStream, EndOfStream, Link
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
 
 
 class _Producer:
@@ -37,7 +38,7 @@ def _pair() -> tuple[DirectSocketStream, socket.socket]:
     ours, theirs = socket.socketpair()
     ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
     theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    return DirectSocketStream(ours, RUNTIME), theirs
+    return DirectSocketStream(ours, wamp.Session.runtime), theirs
 
 
 async def _drain(peer: socket.socket, size: int, step: int = 1 << 16) -> bytes:
@@ -53,7 +54,13 @@ async def test_bytes_leave_in_order_through_a_slow_peer_and_producers_wait() -> 
     stream, peer = _pair()
     producer = _Producer()
     lost: list[str] = []
-    link = Link(RUNTIME, cast(wc.Connection, producer), stream, lambda events: None, lost.append)
+    link = Link(
+        wamp.Session.runtime,
+        cast(wc.Connection, producer),
+        stream,
+        lambda events: None,
+        lost.append,
+    )
     chunks = [bytes([i % 251]) * 50_000 for i in range(60)]  # 3 MB: more than HIGH_WATER
     waited = 0
     async with anyio.create_task_group() as tg:
@@ -90,7 +97,13 @@ async def test_a_broken_peer_is_reported_once_and_releases_waiting_producers() -
     stream, peer = _pair()
     producer = _Producer()
     lost: list[str] = []
-    link = Link(RUNTIME, cast(wc.Connection, producer), stream, lambda events: None, lost.append)
+    link = Link(
+        wamp.Session.runtime,
+        cast(wc.Connection, producer),
+        stream,
+        lambda events: None,
+        lost.append,
+    )
     async with anyio.create_task_group() as tg:
         tg.start_soon(link.write)
         producer.pending += b"x" * (2 * HIGH_WATER)
@@ -109,7 +122,13 @@ async def test_order_holds_while_the_peer_reads_between_pushes() -> None:
     jump ahead of bytes the writer still holds."""
     stream, peer = _pair()
     producer = _Producer()
-    link = Link(RUNTIME, cast(wc.Connection, producer), stream, lambda events: None, lambda r: None)
+    link = Link(
+        wamp.Session.runtime,
+        cast(wc.Connection, producer),
+        stream,
+        lambda events: None,
+        lambda r: None,
+    )
     chunks = [i.to_bytes(4, "big") * 1500 for i in range(400)]
     received: list[bytes] = []
     async with anyio.create_task_group() as tg:
@@ -151,7 +170,7 @@ async def test_a_failing_completion_step_fails_the_request_instead_of_hanging() 
     def on_success(_value: Any) -> None:
         raise RuntimeError("could not start the handler")
 
-    waiter = RUNTIME.plain_waiter()(on_success)
+    waiter = wamp.Session.runtime.plain_waiter()(on_success)
     waiter.resolve(wc.Outcome(value=1))
     waiter.resolve(wc.Outcome(error=wc.SessionClosed("later")))  # ignored: resolved once
     with anyio.fail_after(1), pytest.raises(RuntimeError, match="could not start"):

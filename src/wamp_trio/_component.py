@@ -1,0 +1,16 @@
+"""The trio component: :class:`wamp_core.driver.Component` with trio sessions."""
+
+from __future__ import annotations
+
+from wamp_core import driver
+
+from ._session import Session
+
+__all__ = ["Component"]
+
+
+class Component(driver.Component):
+    """A WAMP application component on trio: Autobahn's
+    ``Component`` with structured concurrency (see :class:`wamp_core.driver.Component`)."""
+
+    session_class = Session
