@@ -17,7 +17,14 @@ import pytest
 import wamp_anyio as wamp
 import wamp_core as wc
 from wamp_anyio import HIGH_WATER
-from wamp_core.driver import BrokenStream, DirectSocketStream, EndOfStream, Link
+from wamp_core.driver import (
+    MEMORY_BUFFER,
+    BrokenStream,
+    DirectSocketStream,
+    EndOfStream,
+    Link,
+    memory_pair,
+)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
 
@@ -175,3 +182,34 @@ async def test_a_failing_completion_step_fails_the_request_instead_of_hanging() 
     waiter.resolve(wc.Outcome(error=wc.SessionClosed("later")))  # ignored: resolved once
     with anyio.fail_after(1), pytest.raises(RuntimeError, match="could not start"):
         await waiter.wait()
+
+
+async def test_memory_pair_delivers_in_order_bounds_its_buffer_and_ends_cleanly() -> None:
+    runtime = wamp.Session.runtime
+    client, server = memory_pair(runtime, runtime)
+    sent = False
+
+    async def send_big() -> None:
+        nonlocal sent
+        await client.send(b"a" * MEMORY_BUFFER)  # fills the server's buffer
+        await client.send(b"b")  # waits until the server reads
+        sent = True
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(send_big)
+        await anyio.sleep(0.05)
+        assert not sent
+        got = bytearray()
+        with anyio.fail_after(5):
+            while len(got) < MEMORY_BUFFER + 1:
+                got += await server.receive()
+        assert bytes(got) == b"a" * MEMORY_BUFFER + b"b"
+    await client.send(b"last")
+    await client.aclose()
+    assert await server.receive() == b"last"  # what was sent before the close still arrives
+    with pytest.raises(EndOfStream):
+        await server.receive()
+    with pytest.raises(BrokenStream):
+        await server.send(b"x")
+    with pytest.raises(BrokenStream):
+        await client.receive()

@@ -318,3 +318,38 @@ async def test_a_client_vanishing_mid_burst_does_not_stop_the_router(anyio_backe
                     await anyio.sleep(0.01)
                 async with wamp.connect(transport) as late:  # still serving
                     assert await late.call("wamp.session.count") == 2
+
+
+async def test_a_component_reaches_an_in_process_router_without_a_socket(
+    anyio_backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``rs://memory/NAME``: the router and the component in one loop, bytes through memory."""
+
+    def no_sockets(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a socket was opened")
+
+    got: list[Any] = []
+    async with wamp_anyio.start_router(["rs://memory/unit-test"]) as router:
+        assert router.urls == ["rs://memory/unit-test"]
+        monkeypatch.setattr(socket, "socket", no_sockets)
+
+        async def main(session: wamp.Session) -> Any:
+            await session.publish(
+                "com.mem.topic", 1, options=wc.PublishOptions(acknowledge=True, exclude_me=False)
+            )
+            big = "x" * 3_000_000  # more than the in-memory buffer: the sender waits, no loss
+            assert await session.call("com.mem.echo", big) == big
+            with anyio.fail_after(5):
+                while not got:
+                    await anyio.sleep(0.01)
+            return await session.call("com.mem.echo", "hi")
+
+        component = wamp.Component(main=main, transports=router.urls[0])
+        component.register("com.mem.echo")(lambda x: x)
+        component.subscribe("com.mem.topic")(got.append)
+        with anyio.fail_after(TIMEOUT):
+            assert await component.run() == "hi"
+        assert got == [1]
+    with pytest.raises(wc.TransportError, match="nothing listens on rs://memory/unit-test"):
+        async with wamp.connect("rs://memory/unit-test"):
+            pass

@@ -340,12 +340,12 @@ def _tcp(**extra: Any) -> dict[str, Any]:
         (
             _tcp(protocol="x"),
             "unknown key 'protocol' in endpoint; "
-            "allowed keys: host, path, port, timeout, tls, type, version",
+            "allowed keys: host, name, path, port, timeout, tls, type, version",
         ),
         ({"url": "ws://h/", "endpoint": "tcp:h:80"}, "'endpoint' must be a dict, not str"),
         (
             {"url": "ws://h/", "endpoint": {"type": "udp", "host": "h", "port": 1}},
-            "'type' must be 'tcp' or 'unix'",
+            "'type' must be 'tcp', 'unix' or 'memory'",
         ),
         ({"url": "ws://h/", "endpoint": {"type": "tcp", "port": 1}}, "requires 'host'"),
         ({"url": "ws://h/", "endpoint": {"type": "tcp", "host": "h"}}, "requires 'port'"),
@@ -1208,6 +1208,15 @@ ENDPOINT_KEYS: tuple[Key, ...] = (
         (("/run/r.sock", "/run/r.sock"), (pathlib.Path("/run/p.sock"), "/run/p.sock")),
         frozenset({"str"}),
         "endpoint 'path'",
+    ),
+    Key(
+        "endpoint.name",
+        lambda v: {"type": "rawsocket", "endpoint": {"type": "memory", "name": v}},
+        _endpoint_attr("name"),
+        _Required("a memory endpoint requires 'name'"),
+        (("unit-test", "unit-test"),),
+        frozenset({"str"}),
+        "endpoint 'name'",
     ),
     Key(
         "endpoint.tls",

@@ -1,6 +1,7 @@
 """wamp_trio, deterministic: the embedded router's sans-IO engine at the other end of
-``trio.testing.memory_stream_pair`` and trio's ``MockClock(autojump_threshold=0)``, so backoff,
-keepalive and timeouts run in virtual time (no real sleeping, no socket).
+``trio.testing.memory_stream_pair`` (or ``lockstep_stream_pair``) and trio's
+``MockClock(autojump_threshold=0)``, so backoff, keepalive and timeouts run in virtual time (no
+real sleeping, no socket).
 
 The transport is swapped by a runtime subclass whose ``open_stream`` hands out memory streams
 (or fails, as scripted); everything else is the driver as users get it. The same scenarios
@@ -31,10 +32,11 @@ class MemoryRouter(TrioRuntime):
     ``refuse`` connection attempts fail first; ``stall`` makes the router stop answering
     (a half-open link: bytes are swallowed, nothing comes back)."""
 
-    def __init__(self, nursery: trio.Nursery, *, refuse: int = 0) -> None:
+    def __init__(self, nursery: trio.Nursery, *, refuse: int = 0, lockstep: bool = False) -> None:
         self.router = wc.Router(["realm1"])
         self.nursery = nursery
         self.refuse = refuse
+        self.lockstep = lockstep
         self.stall = False
         self.attempts: list[float] = []
         self.connections = 0
@@ -44,7 +46,10 @@ class MemoryRouter(TrioRuntime):
         if self.refuse > 0:
             self.refuse -= 1
             raise wc.TransportError("connection refused (scripted)")
-        client, server = trio.testing.memory_stream_pair()
+        pair = (
+            trio.testing.lockstep_stream_pair if self.lockstep else trio.testing.memory_stream_pair
+        )
+        client, server = pair()
         self.connections += 1
         self.nursery.start_soon(self._serve, server)
         return TrioStream(client), {}
@@ -147,6 +152,40 @@ def test_a_component_over_memory_streams_runs_its_lifecycle() -> None:
 
     _run(test)
     assert seen == ["connect", "join", "ready", "main", "leave", "disconnect"]
+
+
+def test_lockstep_streams_every_write_waits_for_its_reader() -> None:
+    """No buffering at all between client and router: the writer task, the reader and the
+    handlers must never wait on each other in a cycle (a deadlock would hang here)."""
+
+    async def test(nursery: trio.Nursery) -> None:
+        runtime = MemoryRouter(nursery, lockstep=True)
+        got: list[int] = []
+
+        async def main(session: wamp_trio.Session) -> list[Any]:
+            async with trio.open_nursery() as calls:
+                results: list[Any] = []
+
+                async def one(i: int) -> None:
+                    results.append(await session.call("com.t.echo", i))
+
+                for i in range(20):
+                    calls.start_soon(one, i)
+            for i in range(5):
+                await session.publish("com.t.topic", i, options=wc.PublishOptions(exclude_me=False))
+            with trio.fail_after(5):
+                while len(got) < 5:
+                    await trio.sleep(0.01)
+            return sorted(results)
+
+        component = _driver_for(runtime)(main=main, transports=URL)
+        component.register("com.t.echo")(lambda x: x)
+        component.subscribe("com.t.topic")(got.append)
+        with trio.fail_after(60):
+            assert await component.run() == list(range(20))
+        assert got == [0, 1, 2, 3, 4]
+
+    _run(test)
 
 
 def test_backoff_waits_the_policys_delays_in_virtual_time() -> None:

@@ -16,8 +16,9 @@ import contextlib
 import logging
 import socket
 import ssl
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
@@ -25,13 +26,23 @@ from anyio.abc import ByteStream, Listener
 from anyio.streams.tls import TLSListener
 
 import wamp_core as wc
+from wamp_core import driver
 from wamp_core.driver import CLOSE_TIMEOUT
+
+from ._runtime import RUNTIME
 
 __all__ = ["RouterServer", "start_router"]
 
 log = logging.getLogger(__name__)
 
 _RECEIVE_SIZE = 65536
+#: What a served stream raises when the client is gone.
+_GONE = (
+    anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError,
+    driver.EndOfStream, driver.BrokenStream,
+)  # fmt: skip
+_Stream = ByteStream | driver.MemoryStream
+_Handler = Callable[[_Stream], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -53,6 +64,14 @@ def _available_serializers() -> tuple[str, ...]:
             continue
         names.append(name)
     return tuple(names)
+
+
+def _memory_name(url: str) -> str | None:
+    """NAME of ``rs://memory/NAME``, else ``None``."""
+    parts = urlsplit(url)
+    if parts.scheme in ("rs", "rawsocket") and parts.netloc == "memory" and len(parts.path) > 1:
+        return parts.path[1:]
+    return None
 
 
 def _framer_factory(url: str) -> Callable[[], wc.RawSocket | wc.WebSocket]:
@@ -89,7 +108,7 @@ async def _listen(url: str, ssl_context: ssl.SSLContext | None) -> tuple[Listene
 
 
 async def _serve(
-    server: RouterServer, stream: ByteStream, make_framer: Callable[[], wc.RawSocket | wc.WebSocket]
+    server: RouterServer, stream: _Stream, make_framer: Callable[[], wc.RawSocket | wc.WebSocket]
 ) -> None:
     conn = wc.RouterConnection(server.router, make_framer())
     server._connections.add(conn)
@@ -100,10 +119,11 @@ async def _serve(
 
     conn.on_output = on_output
     try:
-        with contextlib.suppress(OSError):
-            stream.extra(anyio.abc.SocketAttribute.raw_socket).setsockopt(
-                socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
-            )
+        if isinstance(stream, ByteStream):
+            with contextlib.suppress(OSError, anyio.TypedAttributeLookupError):
+                stream.extra(anyio.abc.SocketAttribute.raw_socket).setsockopt(
+                    socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
+                )
         async with anyio.create_task_group() as tg:
 
             async def write() -> None:
@@ -115,7 +135,7 @@ async def _serve(
                     if data:
                         try:
                             await stream.send(data)
-                        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+                        except _GONE:
                             conn.receive_eof()  # the client went away: it left
                             tg.cancel_scope.cancel()
                             return
@@ -127,19 +147,18 @@ async def _serve(
             while True:
                 try:
                     data = await stream.receive(_RECEIVE_SIZE)
-                except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError,
-                        OSError):  # fmt: skip
+                except _GONE:
                     conn.receive_eof()
                     tg.cancel_scope.cancel()
                     return
                 server.router.tick(anyio.current_time())  # what arrives is timed from now
                 conn.receive_data(data)
-    except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+    except _GONE as exc:
         log.debug("router connection ended: %s", exc)
         conn.receive_eof()
     finally:
         server._connections.discard(conn)
-        await anyio.aclose_forcefully(stream)
+        await anyio.aclose_forcefully(stream)  # type: ignore[arg-type]
 
 
 #: Seconds between checks of call deadlines (dealer-side timeouts are this late at most).
@@ -166,7 +185,8 @@ async def start_router(
 ) -> AsyncIterator[RouterServer]:
     """Run a router on ``listen`` (``ws://host:port/path``, ``rs://host:port``,
     ``rs://unix:/path``, and ``wss://``/``rss://`` with the server's ``ssl_context``; port 0
-    picks a free one) serving ``realms`` for the block
+    picks a free one; ``rs://memory/NAME`` for clients in this process and loop, no socket)
+    serving ``realms`` for the block
     (``auto_realms``, ``disclose``, ``principals``, ``anonymous``, ``permissions``: see
     :class:`wamp_core.Router`)."""
     router = wc.Router(realms, auto_realms=auto_realms, disclose=disclose,
@@ -175,31 +195,39 @@ async def start_router(
     server = RouterServer(router)
     listeners: list[Listener[ByteStream]] = []
     try:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(_tick, router)
-            for url in listen:
-                make_framer = _framer_factory(url)
-                listener, bound = await _listen(url, ssl_context)
-                listeners.append(listener)
-                server.urls.append(bound)
+        with contextlib.ExitStack() as in_memory:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_tick, router)
+                for url in listen:
+                    make_framer = _framer_factory(url)
 
-                async def handle(stream: ByteStream, make: Callable[..., wc.RawSocket
-                                 | wc.WebSocket] = make_framer) -> None:  # fmt: skip
-                    try:
-                        await _serve(server, stream, make)
-                    except Exception:  # one connection's failure must never stop the router
-                        log.exception("a router connection failed")
+                    async def handle(stream: _Stream, make: Callable[..., wc.RawSocket
+                                     | wc.WebSocket] = make_framer) -> None:  # fmt: skip
+                        try:
+                            await _serve(server, stream, make)
+                        except Exception:  # one connection's failure must never stop the router
+                            log.exception("a router connection failed")
 
-                tg.start_soon(listener.serve, handle)
-                log.info("router listening on %s", bound)
-            try:
-                yield server
-            finally:
-                server.router.shutdown()
-                with anyio.move_on_after(CLOSE_TIMEOUT, shield=True):
-                    while server._connections:
-                        await anyio.sleep(0.01)
-                tg.cancel_scope.cancel()
+                    if (name := _memory_name(url)) is not None:
+
+                        def accept(stream: driver.MemoryStream, serve: _Handler = handle) -> None:
+                            tg.start_soon(serve, stream)
+
+                        bound = in_memory.enter_context(driver.listen_memory(name, accept, RUNTIME))
+                    else:
+                        listener, bound = await _listen(url, ssl_context)
+                        listeners.append(listener)
+                        tg.start_soon(listener.serve, handle)
+                    server.urls.append(bound)
+                    log.info("router listening on %s", bound)
+                try:
+                    yield server
+                finally:
+                    server.router.shutdown()
+                    with anyio.move_on_after(CLOSE_TIMEOUT, shield=True):
+                        while server._connections:
+                            await anyio.sleep(0.01)
+                    tg.cancel_scope.cancel()
     finally:
         for listener in listeners:
             await anyio.aclose_forcefully(listener)

@@ -31,6 +31,8 @@ async def open_stream(transport: wc.TransportConfig) -> tuple[driver.Stream, dic
     stream: ByteStream
     try:
         with anyio.fail_after(endpoint.timeout):
+            if isinstance(endpoint, wc.MemoryEndpoint):
+                return driver.connect_memory(endpoint.name, RUNTIME), {}
             if isinstance(endpoint, wc.UnixEndpoint):
                 unix = await driver.connect_socket(
                     RUNTIME, socket.AF_UNIX, endpoint.path, AsyncioSocketStream

@@ -60,6 +60,7 @@ from ._config._tls import (
 )
 from ._config._transports import (
     Endpoint as Endpoint,
+    MemoryEndpoint as MemoryEndpoint,
     Proxy as Proxy,
     TcpEndpoint as TcpEndpoint,
     TLSConfig as TLSConfig,
@@ -114,7 +115,8 @@ __all__ = [
     "auth", "events", "messages", "serializers", "Connection", "ConnectionEvent", "Framer",
     "RawSocket", "WebSocket", "Role", "Attempt", "ReconnectExhausted", "ReconnectPolicy",
     "default_is_fatal", "CLIENT_ROLES", "TRANSITIONS", "ClientSession", "SessionCommand",
-    "SessionState", "Endpoint", "TcpEndpoint", "UnixEndpoint", "Proxy", "TLSConfig",
+    "SessionState", "Endpoint", "TcpEndpoint", "UnixEndpoint", "MemoryEndpoint", "Proxy",
+    "TLSConfig",
     "TransportConfig", "TransportSpec", "parse_transports",
     "channel_ids", "server_hostname_for", "ssl_context_for",
     "make_connection", "make_framer", "CallDetails", "CallOptions", "CallResult", "CloseDetails",

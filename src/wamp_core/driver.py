@@ -27,6 +27,13 @@ from ._driver._direct import (
 )
 from ._driver._inbox import Inbox as Inbox
 from ._driver._link import HIGH_WATER as HIGH_WATER, SEND_TIMEOUT as SEND_TIMEOUT, Link as Link
+from ._driver._memory import (
+    MEMORY_BUFFER as MEMORY_BUFFER,
+    MemoryStream as MemoryStream,
+    connect_memory as connect_memory,
+    listen_memory as listen_memory,
+    memory_pair as memory_pair,
+)
 from ._driver._run import STOP_SIGNALS as STOP_SIGNALS, run as run, run_components as run_components
 from ._driver._runtime import (
     CancelScope as CancelScope,
@@ -53,6 +60,7 @@ __all__ = [
     "DEFAULT_WEBSOCKET_PING_INTERVAL",
     "FAIR",
     "HIGH_WATER",
+    "MEMORY_BUFFER",
     "SEND_TIMEOUT",
     "STOP_SIGNALS",
     "Authentication",
@@ -66,6 +74,7 @@ __all__ = [
     "Handler",
     "Inbox",
     "Link",
+    "MemoryStream",
     "ProgressiveCall",
     "Registration",
     "Runtime",
@@ -77,9 +86,12 @@ __all__ = [
     "Waiter",
     "authenticators",
     "connect",
+    "connect_memory",
     "connect_socket",
     "connect_tcp",
     "join_timeout",
+    "listen_memory",
+    "memory_pair",
     "open_session",
     "run",
     "run_components",

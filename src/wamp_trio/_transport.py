@@ -56,6 +56,8 @@ async def open_stream(transport: wc.TransportConfig) -> tuple[driver.Stream, dic
     endpoint = transport.endpoint
     try:
         with trio.fail_after(endpoint.timeout):
+            if isinstance(endpoint, wc.MemoryEndpoint):
+                return driver.connect_memory(endpoint.name, RUNTIME), {}
             if isinstance(endpoint, wc.UnixEndpoint):
                 return _direct(await trio.open_unix_socket(endpoint.path)), {}
             context = wc.ssl_context_for(transport)

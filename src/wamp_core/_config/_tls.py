@@ -17,7 +17,15 @@ import ssl
 from typing import Final
 
 from .._errors import ConfigurationError
-from ._transports import Endpoint, TcpEndpoint, TLSConfig, TLSOption, TransportConfig, UnixEndpoint
+from ._transports import (
+    Endpoint,
+    MemoryEndpoint,
+    TcpEndpoint,
+    TLSConfig,
+    TLSOption,
+    TransportConfig,
+    UnixEndpoint,
+)
 
 __all__ = [
     "MINIMUM_TLS_VERSION",
@@ -40,7 +48,7 @@ TLS_EXPORTER_LENGTH: Final = 32
 def _tls_option(target: Endpoint | TransportConfig | TLSOption | bool) -> TLSOption:
     if isinstance(target, TransportConfig):
         return target.endpoint.tls
-    if isinstance(target, TcpEndpoint | UnixEndpoint):
+    if isinstance(target, TcpEndpoint | UnixEndpoint | MemoryEndpoint):
         return target.tls
     if target is False or target is None:
         return None
@@ -134,7 +142,7 @@ def server_hostname_for(target: Endpoint | TransportConfig) -> str | None:
     endpoint does not use TLS (or is a unix socket).
     """
     endpoint = target.endpoint if isinstance(target, TransportConfig) else target
-    if not isinstance(endpoint, TcpEndpoint | UnixEndpoint):
+    if not isinstance(endpoint, TcpEndpoint | UnixEndpoint | MemoryEndpoint):
         raise ConfigurationError(
             f"server_hostname_for() needs an Endpoint or a TransportConfig, "
             f"not {type(endpoint).__name__}"

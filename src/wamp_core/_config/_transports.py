@@ -53,6 +53,7 @@ __all__ = [
     "TLSOption",
     "TLSConfig",
     "Endpoint",
+    "MemoryEndpoint",
     "TcpEndpoint",
     "UnixEndpoint",
     "Proxy",
@@ -86,7 +87,9 @@ _TRANSPORT_KEYS: Final = frozenset(
         "headers",
     }
 )
-_ENDPOINT_KEYS: Final = frozenset({"type", "host", "port", "path", "tls", "timeout", "version"})
+_ENDPOINT_KEYS: Final = frozenset(
+    {"type", "host", "port", "path", "name", "tls", "timeout", "version"}
+)
 _TLS_KEYS: Final = frozenset({"hostname", "trust_root", "client_cert", "client_key"})
 _PROXY_KEYS: Final = frozenset({"host", "port"})
 
@@ -289,6 +292,7 @@ class _URLInfo:
     port: int | None
     unix_path: str | None
     split: SplitResult
+    memory_name: str | None = None
 
     @property
     def secure(self) -> bool:
@@ -339,6 +343,9 @@ def _parse_url(url: object, kind: str) -> _URLInfo:
                     f"a unix socket URL needs a path, like 'rs://unix:/run/router.sock': {shown!r}"
                 )
             return _URLInfo(scheme, None, None, split.path, split)
+        if host == "memory" and port is None and split.path not in ("", "/"):
+            # rs://memory/NAME: an in-process router listening under NAME (no socket)
+            return _URLInfo(scheme, None, None, None, split, memory_name=split.path[1:])
         if split.path not in ("", "/"):
             raise ConfigurationError(f"a rawsocket URL must not have a path: {shown!r}")
     if port is None:
@@ -462,9 +469,38 @@ class UnixEndpoint:
         return f"unix:{self.path}"
 
 
-#: Where to connect: a :class:`TcpEndpoint` or a :class:`UnixEndpoint`.
-Endpoint: TypeAlias = TcpEndpoint | UnixEndpoint
-_ENDPOINT_CLASSES: Final = (TcpEndpoint, UnixEndpoint)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemoryEndpoint:
+    """An in-process router that listens under ``name`` (``rs://memory/NAME``): no socket, the
+    bytes go through memory in the same event loop (see ``wamp_core.driver.listen_memory``).
+    ``timeout`` bounds the connect; ``type`` is always ``"memory"``, ``tls`` always ``None``."""
+
+    name: str
+    timeout: float = DEFAULT_CONNECT_TIMEOUT
+    type: Literal["memory"] = field(default="memory", init=False)
+    tls: None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name or "/" in self.name:
+            raise ConfigurationError(
+                f"endpoint 'name' must be a non-empty str without '/', not {self.name!r}"
+            )
+        timeout = _check_number(self.timeout, "endpoint 'timeout'", positive=True)
+        object.__setattr__(self, "timeout", timeout)
+
+    @property
+    def is_secure(self) -> bool:
+        """Always False: nothing leaves the process."""
+        return False
+
+    def describe(self) -> str:
+        """A short human-readable form: ``memory:NAME``."""
+        return f"memory:{self.name}"
+
+
+#: Where to connect: a :class:`TcpEndpoint`, a :class:`UnixEndpoint` or a :class:`MemoryEndpoint`.
+Endpoint: TypeAlias = TcpEndpoint | UnixEndpoint | MemoryEndpoint
+_ENDPOINT_CLASSES: Final = (TcpEndpoint, UnixEndpoint, MemoryEndpoint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -712,9 +748,19 @@ def _parse_endpoint(value: object, url: _URLInfo | None) -> Endpoint:
     config = _present(raw)
     kind = config.pop("type", None)
     if kind is None:
-        kind = "unix" if "path" in config else "tcp"
-    if kind not in ("tcp", "unix"):
-        raise ConfigurationError(f"endpoint 'type' must be 'tcp' or 'unix', not {kind!r}")
+        kind = "unix" if "path" in config else "memory" if "name" in config else "tcp"
+    if kind not in ("tcp", "unix", "memory"):
+        raise ConfigurationError(f"endpoint 'type' must be 'tcp', 'unix' or 'memory', not {kind!r}")
+    if kind == "memory":
+        if "name" not in config:
+            raise ConfigurationError("a memory endpoint requires 'name'")
+        for name in ("host", "port", "path", "tls", "version"):
+            value = config.pop(name, None)
+            if value is not None and value is not False:
+                raise ConfigurationError(f"endpoint {name!r} is not valid for a memory endpoint")
+        return MemoryEndpoint(**config)
+    if "name" in config:
+        raise ConfigurationError(f"endpoint 'name' is not valid for a {kind} endpoint")
     if kind == "tcp":
         for key in ("host", "port"):
             if key not in config:
@@ -745,6 +791,12 @@ def _parse_endpoint(value: object, url: _URLInfo | None) -> Endpoint:
 
 
 def _endpoint_from_url(url: _URLInfo) -> Endpoint:
+    if url.memory_name is not None:
+        if url.secure:
+            raise ConfigurationError(
+                f"URL scheme '{url.scheme}://' means TLS, which a memory endpoint does not use"
+            )
+        return MemoryEndpoint(name=url.memory_name)
     if url.unix_path is not None:
         if url.secure:
             raise ConfigurationError(
