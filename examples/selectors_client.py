@@ -23,12 +23,14 @@ from wamp_core import events as ev
 
 def connect(transport: wc.TransportConfig, timeout: float) -> socket.socket:
     endpoint = transport.endpoint
-    if endpoint.type == "unix":
+    if isinstance(endpoint, wc.UnixEndpoint):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(timeout)
-        sock.connect(endpoint.path or "")
-    else:
+        sock.connect(endpoint.path)
+    elif isinstance(endpoint, wc.TcpEndpoint):
         sock = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
+    else:  # rs://memory/NAME lives in an async driver's loop
+        raise wc.ConfigurationError(f"a socket client cannot reach {endpoint.describe()}")
     sock.setblocking(False)
     return sock
 

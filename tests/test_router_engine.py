@@ -21,32 +21,84 @@ CLIENT_ROLES = {
 }
 
 
+#: Client requests that take the next request ID; the replies that echo it.
+_REQUESTS = (m.Subscribe, m.Unsubscribe, m.Publish, m.Register, m.Unregister, m.Call)
+_REPLIES = (m.Subscribed, m.Unsubscribed, m.Published, m.Registered, m.Unregistered, m.Result)
+_REQUEST_TYPES = frozenset(r.MESSAGE_TYPE for r in _REQUESTS)
+
+
+def _with_request_id(message: Any, request_id: int) -> Any:
+    fields = message.to_list()
+    fields[1 + type(message).FIELDS.index("request_id")] = request_id
+    return type(message).from_list(fields)
+
+
 class Client:
-    """One session's end: what the router sent it, and whether it closed the transport."""
+    """One session's end: what the router sent it, and whether it closed the transport.
+
+    Tests name a request by any number (its label); the client numbers requests on the wire as
+    the spec requires (1, 2, 3... one counter) and shows replies with the label again, so a
+    test reads ``Call(request_id=5)`` ... ``Result.request_id == 5``. ``raw=True`` sends a
+    message as it is (to test the router's sequence check)."""
 
     def __init__(self, router: wc.Router) -> None:
-        self.inbox: list[m.Message] = []
+        self._inbox: list[m.Message] = []
         self.closed = False
-        self.session = router.open_session(self.inbox.append, self._close)
+        self.session = router.open_session(self._inbox.append, self._close)
         self._ids = 0
+        self._wire_ids = 0
+        self._wire: dict[int, int] = {}  # label -> request ID on the wire
+        self._labels: dict[int, int] = {}  # request ID on the wire -> label
+        self._streams: set[int] = set()  # labels of open progressive call invocations
 
     def _close(self) -> None:
         self.closed = True
 
     def rid(self) -> int:
+        """A fresh label."""
         self._ids += 1
         return self._ids
 
-    def send(self, message: m.Message) -> list[Any]:
+    @property
+    def inbox(self) -> list[Any]:
+        return [self._label(message) for message in self._inbox]
+
+    def _number(self, message: Any) -> Any:
+        if isinstance(message, _REQUESTS):
+            label = message.request_id
+            if isinstance(message, m.Call) and label in self._streams:
+                if not message.options.get("progress"):
+                    self._streams.discard(label)
+                return _with_request_id(message, self._wire[label])
+            self._wire_ids += 1
+            wire = self._wire_ids
+            self._wire[label], self._labels[wire] = wire, label
+            if isinstance(message, m.Call) and message.options.get("progress"):
+                self._streams.add(label)
+            return _with_request_id(message, wire)
+        if isinstance(message, m.Cancel) and message.request_id in self._wire:
+            return _with_request_id(message, self._wire[message.request_id])
+        return message
+
+    def _label(self, message: Any) -> Any:
+        reply = isinstance(message, _REPLIES) or (
+            isinstance(message, m.Error) and message.request_type in _REQUEST_TYPES
+        )
+        if reply and message.request_id in self._labels:
+            return _with_request_id(message, self._labels[message.request_id])
+        return message
+
+    def send(self, message: m.Message, *, raw: bool = False) -> list[Any]:
         """Feed ``message``; what this client received because of it."""
-        start = len(self.inbox)
-        self.session.receive(message)
-        got = self.inbox[start:]
-        del self.inbox[start:]
+        start = len(self._inbox)
+        self.session.receive(message if raw else self._number(message))
+        got = [self._label(x) for x in self._inbox[start:]]
+        del self._inbox[start:]
         return got
 
     def take(self) -> list[Any]:
-        got, self.inbox[:] = list(self.inbox), []
+        got = self.inbox
+        self._inbox.clear()
         return got
 
     def join(
@@ -55,7 +107,7 @@ class Client:
         (welcome,) = self.send(m.Hello(realm=realm, details={"roles": roles or CLIENT_ROLES,
                                                              **details}))  # fmt: skip
         assert isinstance(welcome, m.Welcome), welcome
-        self.inbox.clear()
+        self._inbox.clear()
         return welcome.session_id
 
 
@@ -434,7 +486,7 @@ def test_a_client_that_does_not_read_is_cut_off_and_others_go_on(router: wc.Rout
     assert slow.should_close
     assert len(router.sessions) == 1  # the slow session is gone, as if it left
     assert not router.realms["realm1"].subscriptions
-    (ack,) = _say(pub, pub_client, codec, m.Publish(request_id=5000, topic="t",
+    (ack,) = _say(pub, pub_client, codec, m.Publish(request_id=2000, topic="t",
                                                     options={"acknowledge": True}))  # fmt: skip
     assert isinstance(ack, m.Published)  # the publisher was never held back
 
@@ -719,10 +771,97 @@ def test_an_event_is_encoded_once_per_serializer_for_all_its_subscribers(
         return original(self, message)
 
     monkeypatch.setattr(type(serializer), "encode", counting)
-    _say(pub, pub_client, codec, m.Publish(request_id=2, topic="fan.out", args=["x"]))
+    _say(pub, pub_client, codec, m.Publish(request_id=1, topic="fan.out", args=["x"]))
     assert encoded.count("EVENT") == 1
     for server, client, codec in subscribers:
         events = client.receive_data(server.data_to_send())
         (event,) = [codec.decode(e.data) for e in events
                     if isinstance(e, wc.events.MessageReceived)]  # fmt: skip
         assert isinstance(event, m.Event) and event.args == ["x"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Request IDs and progressive call invocations
+
+
+def test_request_ids_must_follow_one_counter_or_the_session_aborts(router: wc.Router) -> None:
+    client, other = joined(router, 2)
+    assert isinstance(client.send(m.Subscribe(request_id=1, topic="t"), raw=True)[0], m.Subscribed)
+    assert client.send(m.Publish(request_id=2, topic="t"), raw=True) == []  # counts too
+    (registered,) = client.send(m.Register(request_id=3, procedure="a.b"), raw=True)
+    assert isinstance(registered, m.Registered)
+    (abort,) = client.send(m.Call(request_id=5, procedure="a.b"), raw=True)  # 4 skipped
+    assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.protocol_violation"
+    assert "out of sequence (expected 4)" in abort.details["message"]
+    assert client.closed
+    # cleaned up as if it left: its registration is gone for the others
+    (error,) = other.send(m.Call(request_id=1, procedure="a.b"))
+    assert isinstance(error, m.Error) and error.error == "wamp.error.no_such_procedure"
+    replayed = Client(router)
+    replayed.join()
+    (abort,) = replayed.send(m.Subscribe(request_id=7, topic="t"), raw=True)
+    assert isinstance(abort, m.Abort) and "expected 1" in abort.details["message"]
+
+
+STREAMING = {
+    **CLIENT_ROLES,
+    "caller": {"features": {"call_canceling": True, "progressive_call_invocations": True}},
+    "callee": {"features": {"call_canceling": True, "progressive_call_invocations": True}},
+}
+
+
+def _streaming_pair(router: wc.Router) -> tuple[Client, Client, int]:
+    caller, callee = Client(router), Client(router)
+    caller.join(roles=STREAMING)
+    callee.join(roles=STREAMING)
+    (registered,) = callee.send(m.Register(request_id=1, procedure="com.sum"))
+    return caller, callee, registered.registration_id
+
+
+def test_progressive_call_invocations_reach_one_invocation_in_order(router: wc.Router) -> None:
+    caller, callee, registration = _streaming_pair(router)
+    assert caller.send(m.Call(request_id=1, procedure="com.sum", options={"progress": True},
+                              args=[1])) == []  # fmt: skip
+    (first,) = callee.take()
+    assert isinstance(first, m.Invocation) and first.details.get("progress") is True
+    caller.send(m.Call(request_id=1, procedure="com.sum", options={"progress": True}, args=[2]))
+    caller.send(m.Call(request_id=1, procedure="com.sum", args=[3]))  # the last chunk
+    second, last = callee.take()
+    assert [i.request_id for i in (second, last)] == [first.request_id] * 2
+    assert [i.registration_id for i in (second, last)] == [registration] * 2
+    assert second.details == {"progress": True} and last.details == {}
+    assert [i.args for i in (first, second, last)] == [[1], [2], [3]]
+    assert callee.send(m.Yield(request_id=first.request_id, args=[6])) == []  # to the caller
+    (answer,) = caller.take()
+    assert isinstance(answer, m.Result) and answer.request_id == 1 and answer.args == [6]
+    # the next new request takes the next ID: continuations did not use any
+    assert isinstance(caller.send(m.Subscribe(request_id=2, topic="t"), raw=True)[0],
+                      m.Subscribed)  # fmt: skip
+
+
+def test_chunks_after_the_call_ended_are_dropped_not_a_violation(router: wc.Router) -> None:
+    caller, callee, _ = _streaming_pair(router)
+    caller.send(m.Call(request_id=1, procedure="com.sum", options={"progress": True}, args=[1]))
+    (invocation,) = callee.take()
+    callee.send(m.Yield(request_id=invocation.request_id, args=["early"]))  # answers early
+    assert isinstance(caller.take()[0], m.Result)
+    assert caller.send(m.Call(request_id=1, procedure="com.sum", options={"progress": True},
+                              args=[2])) == []  # fmt: skip
+    assert caller.send(m.Call(request_id=1, procedure="com.sum", args=[3])) == []
+    assert callee.take() == [] and not caller.closed
+
+
+def test_progressive_invocations_need_the_features(router: wc.Router) -> None:
+    caller, plain_callee = Client(router), Client(router)
+    caller.join(roles=STREAMING)
+    plain_callee.join()  # no progressive_call_invocations
+    plain_callee.send(m.Register(request_id=1, procedure="com.plain"))
+    (error,) = caller.send(m.Call(request_id=1, procedure="com.plain", options={"progress": True}))
+    assert isinstance(error, m.Error) and error.error == "wamp.error.feature_not_supported"
+    assert caller.send(m.Call(request_id=1, procedure="com.plain", args=[2])) == []  # dropped
+    assert plain_callee.take() == []
+    unannounced = Client(router)
+    unannounced.join()
+    (abort,) = unannounced.send(m.Call(request_id=1, procedure="com.plain",
+                                       options={"progress": True}))  # fmt: skip
+    assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.protocol_violation"

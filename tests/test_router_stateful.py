@@ -38,7 +38,7 @@ class Peer:
         self.ended = False
         self.late: list[m.Message] = []
         self.session = router.open_session(self._receive, self._close)
-        self.next_request = 1
+        self.next_request = 0
         #: Invocations this peer (as callee) has not answered yet.
         self.pending: list[int] = []
 

@@ -45,7 +45,7 @@ class BlockingClient:
             sock.settimeout(timeout)
             sock.connect(endpoint.path or "")
         else:
-            assert endpoint.port is not None
+            assert isinstance(endpoint, wc.TcpEndpoint), "a blocking client needs a socket"
             sock = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
         tls_ids: dict[str, bytes] = {}
         if self.transport.is_secure:

@@ -46,6 +46,7 @@ ROUTER_ROLES: dict[str, Any] = {
             "pattern_based_registration": True,
             "shared_registration": True,
             "call_timeout": True,
+            "progressive_call_invocations": True,
         }
     },
 }
@@ -168,6 +169,12 @@ class RouterSession:
         self.ended = False
         self._goodbye_sent = False
         self._invocation_ids = 0
+        #: The client's last request ID: each new request must be the next (spec: session
+        #: scope IDs start at 1 and increase by 1, one counter for every request type).
+        self._request_ids = 0
+        #: Request IDs of the progressive call invocations this client has not finished
+        #: sending (their continuation CALLs reuse the ID).
+        self._streams: set[int] = set()
 
     def __repr__(self) -> str:
         return f"<RouterSession {self.session_id} {self.authid!r}>"
@@ -241,6 +248,16 @@ class RouterSession:
         if handler is None:
             self.abort(PROTOCOL_VIOLATION, f"{message.NAME} is not sent by a client")
             return
+        if type(message) in _NEW_REQUESTS and not (
+            type(message) is m.Call and message.request_id in self._streams
+        ):
+            expected = self._request_ids % MAX_ID + 1
+            request_id: int = message.request_id  # type: ignore[attr-defined]
+            if request_id != expected:
+                self.abort(PROTOCOL_VIOLATION, f"{message.NAME} request ID {request_id} is "
+                           f"out of sequence (expected {expected})")  # fmt: skip
+                return
+            self._request_ids = request_id
         try:
             handler(self, message)
         except ProtocolError as exc:
@@ -384,6 +401,15 @@ class RouterSession:
     def _on_call(self, msg: m.Call) -> None:
         realm = self.realm
         assert realm is not None
+        streaming = msg.options.get("progress") is True
+        if msg.request_id in self._streams:
+            self._continue_call(realm, msg, streaming)
+            return
+        if streaming:
+            if not _feature(self, "caller", "progressive_call_invocations"):
+                raise ProtocolError("CALL.Options.progress without the caller feature "
+                                    "progressive_call_invocations")  # fmt: skip
+            self._streams.add(msg.request_id)  # later chunks: continuations, even if refused
         if not self._allowed("call", msg.procedure, msg):
             return
         meta = META_PROCEDURES.get(msg.procedure)
@@ -402,9 +428,14 @@ class RouterSession:
             return
         callee = reg.pick(self.router._rng.randrange)
         assert isinstance(callee, RouterSession)
+        if streaming and not _feature(callee, "callee", "progressive_call_invocations"):
+            self.send(_error(msg, "wamp.error.feature_not_supported", "the callee does not "
+                             "take progressive call invocations"))  # fmt: skip
+            return
         callee._invocation_ids = callee._invocation_ids % MAX_ID + 1
         progress = msg.options.get("receive_progress") is True
-        call = Call(self, msg.request_id, callee, callee._invocation_ids, progress)
+        call = Call(self, msg.request_id, callee, callee._invocation_ids, progress,
+                    registration=reg.id, input_open=streaming)  # fmt: skip
         realm.calls[self.session_id, msg.request_id] = call
         realm.invocations[callee.session_id, call.invocation] = call
         timeout = msg.options.get("timeout")
@@ -415,12 +446,29 @@ class RouterSession:
             details["procedure"] = msg.procedure
         if progress:
             details["receive_progress"] = True
+        if streaming:
+            details["progress"] = True
         if msg.options.get("disclose_me") or reg.disclose_caller or self.router.disclose:
             details.update(caller=self.session_id, caller_authid=self.authid,
                            caller_authrole=self.authrole)  # fmt: skip
         callee.send(
             m.Invocation(request_id=call.invocation, registration_id=reg.id, details=details,
                          args=msg.args, kwargs=msg.kwargs, payload=msg.payload)
+        )  # fmt: skip
+
+    def _continue_call(self, realm: Realm, msg: m.Call, more: bool) -> None:
+        """A further chunk of a progressive call invocation: to the same invocation, or
+        dropped when the call has ended (the callee answered, it was canceled)."""
+        if not more:
+            self._streams.discard(msg.request_id)
+        call = realm.calls.get((self.session_id, msg.request_id))
+        if call is None or call.canceled or not call.input_open:
+            return
+        call.input_open = more
+        call.callee.send(
+            m.Invocation(request_id=call.invocation, registration_id=call.registration,
+                         details={"progress": True} if more else {}, args=msg.args,
+                         kwargs=msg.kwargs, payload=msg.payload)
         )  # fmt: skip
 
     def _on_cancel(self, msg: m.Cancel) -> None:
@@ -475,6 +523,9 @@ class RouterSession:
                         payload=msg.payload)
             )  # fmt: skip
 
+
+#: The requests that take the next request ID of the client's one counter.
+_NEW_REQUESTS = frozenset({m.Subscribe, m.Unsubscribe, m.Publish, m.Register, m.Unregister, m.Call})
 
 _HANDLERS: dict[type[m.Message], Callable[[RouterSession, Any], None]] = {
     m.Goodbye: RouterSession._on_goodbye,

@@ -91,6 +91,9 @@ class Call:
     invocation: int
     receive_progress: bool
     canceled: bool = False  # answered canceled already (skip, killnowait): drop the rest
+    registration: int = 0
+    #: A progressive call invocation whose caller still sends chunks.
+    input_open: bool = False
 
 
 class Realm:
