@@ -353,3 +353,38 @@ async def test_a_component_reaches_an_in_process_router_without_a_socket(
     with pytest.raises(wc.TransportError, match="nothing listens on rs://memory/unit-test"):
         async with wamp.connect("rs://memory/unit-test"):
             pass
+
+
+async def test_a_silent_or_trickling_connection_is_closed_after_the_handshake_timeout(
+    anyio_backend: str,
+) -> None:
+    async with wamp_anyio.start_router(["rs://127.0.0.1:0"], handshake_timeout=0.5) as router:
+        port = int(router.urls[0].rsplit(":", 1)[1])
+        started = anyio.current_time()
+        async with await anyio.connect_tcp("127.0.0.1", port) as silent:
+            with anyio.fail_after(5), pytest.raises((anyio.EndOfStream, anyio.BrokenResourceError)):
+                await silent.receive()
+        assert 0.4 < anyio.current_time() - started < 3
+        # one byte at a time, never finishing the handshake: the deadline is for the whole
+        started = anyio.current_time()
+        async with await anyio.connect_tcp("127.0.0.1", port) as trickle:
+            with anyio.fail_after(5), pytest.raises((anyio.EndOfStream, anyio.BrokenResourceError)):
+                for byte in b"\x7f\xf2\x00":
+                    await trickle.send(bytes([byte]))
+                    await anyio.sleep(0.2)
+                while True:
+                    await trickle.receive()
+        assert anyio.current_time() - started < 3
+        # a joined session is not bound by it
+        async with wamp.connect(router.urls[0]) as session:
+            await anyio.sleep(1.0)
+            assert await session.call("wamp.session.count") >= 1
+
+
+async def test_idle_timeout_closes_a_connection_that_sends_nothing(anyio_backend: str) -> None:
+    async with wamp_anyio.start_router(["rs://127.0.0.1:0"], idle_timeout=0.5) as router:
+        async with wamp.connect(router.urls[0]) as session:
+            with anyio.fail_after(5):
+                await session.wait_closed()
+        assert session.close_details is not None
+        assert session.close_details.reason == wc.CloseDetails.REASON_TRANSPORT_LOST

@@ -51,6 +51,10 @@ class RouterServer:
 
     router: wc.Router
     urls: list[str] = field(default_factory=list)
+    #: Seconds a new connection has to complete the transport handshake and join a realm.
+    handshake_timeout: float = 10.0
+    #: Seconds a connection may send nothing before it is closed (``None``: never).
+    idle_timeout: float | None = None
     _connections: set[wc.RouterConnection] = field(default_factory=set)
 
 
@@ -144,10 +148,24 @@ async def _serve(
                         return
 
             tg.start_soon(write)
+            # Until it has joined, a connection has handshake_timeout s in all (one that
+            # connects and says nothing, or trickles, must not hold a slot); once joined,
+            # idle_timeout s per read, if set.
+            join_by = anyio.current_time() + server.handshake_timeout
             while True:
-                try:
-                    data = await stream.receive(_RECEIVE_SIZE)
-                except _GONE:
+                joined = conn.session.realm is not None
+                limit = server.idle_timeout if joined else join_by - anyio.current_time()
+                with anyio.move_on_after(limit) as timer:
+                    try:
+                        data = await stream.receive(_RECEIVE_SIZE)
+                    except _GONE:
+                        conn.receive_eof()
+                        tg.cancel_scope.cancel()
+                        return
+                if timer.cancelled_caught:
+                    why = f"no data for {limit} s" if joined else (
+                        f"not joined within {server.handshake_timeout} s")  # fmt: skip
+                    log.info("closing a connection: %s", why)
                     conn.receive_eof()
                     tg.cancel_scope.cancel()
                     return
@@ -182,17 +200,20 @@ async def start_router(
     anonymous: bool = True,
     permissions: Mapping[str, Sequence[wc.Permission]] | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    handshake_timeout: float = 10.0,
+    idle_timeout: float | None = None,
 ) -> AsyncIterator[RouterServer]:
     """Run a router on ``listen`` (``ws://host:port/path``, ``rs://host:port``,
     ``rs://unix:/path``, and ``wss://``/``rss://`` with the server's ``ssl_context``; port 0
     picks a free one; ``rs://memory/NAME`` for clients in this process and loop, no socket)
-    serving ``realms`` for the block
-    (``auto_realms``, ``disclose``, ``principals``, ``anonymous``, ``permissions``: see
-    :class:`wamp_core.Router`)."""
+    serving ``realms`` for the block (``auto_realms``, ``disclose``, ``principals``,
+    ``anonymous``, ``permissions``: see :class:`wamp_core.Router`). A connection that has not
+    joined a realm within ``handshake_timeout`` s is closed, and with ``idle_timeout`` one that
+    sends nothing for that long."""
     router = wc.Router(realms, auto_realms=auto_realms, disclose=disclose,
                        principals=principals, anonymous=anonymous,
                        permissions=permissions)  # fmt: skip
-    server = RouterServer(router)
+    server = RouterServer(router, handshake_timeout=handshake_timeout, idle_timeout=idle_timeout)
     listeners: list[Listener[ByteStream]] = []
     try:
         with contextlib.ExitStack() as in_memory:

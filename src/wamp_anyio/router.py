@@ -71,7 +71,8 @@ async def _serve(opts: argparse.Namespace) -> None:
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with start_router(listen, realms=opts.realm or ["realm1"],
                                 auto_realms=opts.auto_realms, disclose=opts.disclose,
-                                ssl_context=context, **config) as server:  # fmt: skip
+                                ssl_context=context, handshake_timeout=opts.handshake_timeout,
+                                idle_timeout=opts.idle_timeout, **config) as server:  # fmt: skip
             for url in server.urls:
                 sys.stdout.write(f"listening on {url}\n")  # the program's output
             sys.stdout.flush()
@@ -95,6 +96,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--config", metavar="FILE", help="principals and permissions (JSON)")
     parser.add_argument("--tls-cert", metavar="PEM", help="server certificate (wss://, rss://)")
     parser.add_argument("--tls-key", metavar="PEM", help="its private key")
+    parser.add_argument(
+        "--handshake-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="close a connection not joined within S seconds (default 10)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        metavar="S",
+        help="close a connection that sends nothing for S seconds (default: never)",
+    )
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     opts = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
