@@ -388,3 +388,17 @@ async def test_idle_timeout_closes_a_connection_that_sends_nothing(anyio_backend
                 await session.wait_closed()
         assert session.close_details is not None
         assert session.close_details.reason == wc.CloseDetails.REASON_TRANSPORT_LOST
+
+
+async def test_a_testament_reaches_subscribers_when_its_session_is_lost(anyio_backend: str) -> None:
+    async with wamp_anyio.start_router(["rs://127.0.0.1:0"]) as router:
+        got: list[Any] = []
+        async with wamp.connect(router.urls[0]) as watcher:
+            await watcher.subscribe(lambda *a, **k: got.append((a, k)), "com.will")
+            async with wamp.connect(router.urls[0]) as dying:
+                await dying.call("wamp.session.add_testament", "com.will", ["gone"], {"id": 7})
+                await dying.disconnect()  # no GOODBYE: the transport is just gone
+            with anyio.fail_after(5):
+                while not got:
+                    await anyio.sleep(0.01)
+        assert got == [(("gone",), {"id": 7})]

@@ -865,3 +865,40 @@ def test_progressive_invocations_need_the_features(router: wc.Router) -> None:
     (abort,) = unannounced.send(m.Call(request_id=1, procedure="com.plain",
                                        options={"progress": True}))  # fmt: skip
     assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.protocol_violation"
+
+
+def test_testaments_are_published_when_the_session_ends_detached_first(router: wc.Router) -> None:
+    dying, watcher = joined(router, 2)
+    (subscribed,) = watcher.send(m.Subscribe(request_id=1, topic="com.will"))
+    add = "wamp.session.add_testament"
+    for text, scope in (("destroyed-1", None), ("detached", "detached"), ("destroyed-2", None)):
+        kwargs = {"scope": scope} if scope else {}
+        call = m.Call(request_id=dying.rid(), procedure=add, args=["com.will", [text], {"k": 1}],
+                      kwargs=kwargs)  # fmt: skip
+        (result,) = dying.send(call)
+        assert isinstance(result, m.Result) and not result.args
+    dying.send(m.Call(request_id=dying.rid(), procedure=add, args=["com.flushed", [], {}]))
+    dying.send(m.Call(request_id=dying.rid(), procedure="wamp.session.flush_testaments"))
+    dying.send(m.Call(request_id=dying.rid(), procedure=add, args=["com.will", ["last"], {}]))
+    assert watcher.take() == []
+    dying.session.end()  # the transport is lost
+    events = watcher.take()
+    assert [e.args for e in events] == [["detached"], ["last"]]  # the flush emptied destroyed
+    assert all(e.subscription_id == subscribed.subscription_id for e in events)
+    assert events[0].kwargs == {"k": 1}
+
+
+def test_a_testament_is_checked_when_it_is_added(router: wc.Router) -> None:
+    (client,) = joined(router, 1)
+    add = "wamp.session.add_testament"
+    cases = [
+        (["com.x", "notalist", {}], {}, "wamp.error.invalid_argument"),
+        (["wamp.session.on_leave", [], {}], {}, "wamp.error.invalid_uri"),
+        (["com.x", [], {}], {"scope": "forever"}, "wamp.error.invalid_argument"),
+        (["com.x", [], {}], {"publish_options": {"exclude": "me"}}, "wamp.error.invalid_argument"),
+    ]
+    for args, kwargs, uri in cases:
+        (error,) = client.send(m.Call(request_id=client.rid(), procedure=add, args=args,
+                                      kwargs=kwargs))  # fmt: skip
+        assert isinstance(error, m.Error) and error.error == uri, (args, kwargs, error)
+    assert all(not bucket for bucket in client.session.testaments.values())

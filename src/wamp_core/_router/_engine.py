@@ -21,7 +21,7 @@ from .. import _messages as m
 from .._errors import ProtocolError
 from .._uri import MAX_ID
 from . import _auth
-from ._meta import META_PROCEDURES, MetaError, session_details
+from ._meta import META_PROCEDURES, TESTAMENT_SCOPES, MetaError, session_details
 from ._realm import Call, Realm
 
 __all__ = ["ROUTER_ROLES", "Router", "RouterSession"]
@@ -47,6 +47,7 @@ ROUTER_ROLES: dict[str, Any] = {
             "shared_registration": True,
             "call_timeout": True,
             "progressive_call_invocations": True,
+            "testament_meta_api": True,
         }
     },
 }
@@ -175,6 +176,11 @@ class RouterSession:
         #: Request IDs of the progressive call invocations this client has not finished
         #: sending (their continuation CALLs reuse the ID).
         self._streams: set[int] = set()
+        #: Publications to make when the session ends (topic, args, kwargs, options), per
+        #: scope (see wamp.session.add_testament).
+        self.testaments: dict[str, list[tuple[str, list[Any], dict[str, Any], dict[str, Any]]]] = {
+            scope: [] for scope in TESTAMENT_SCOPES
+        }
 
     def __repr__(self) -> str:
         return f"<RouterSession {self.session_id} {self.authid!r}>"
@@ -205,6 +211,7 @@ class RouterSession:
             self.router.sessions.pop(self.session_id, None)
             made, served = realm.leave(self)
             _flush_meta(self.router, realm)  # what leaving removed
+            self._publish_testaments(realm)
             _meta_event(self.router, realm, "wamp.session.on_leave", [self.session_id, self.authid,
                                                          self.authrole])  # fmt: skip
             for call in made:  # the caller left: the callee may stop working on it
@@ -327,10 +334,26 @@ class RouterSession:
     # ----------------------------------------------------------------------------------------
     # Broker
 
+    def may(self, action: str, uri: str) -> bool:
+        """Whether this session's role may ``action`` (call, register...) on ``uri``."""
+        return _auth.authorized(self.router.permissions, self.authrole, action, uri)
+
+    def _publish_testaments(self, realm: Realm) -> None:
+        """The session ended: its testaments, detached scope first, in the order added."""
+        for scope in TESTAMENT_SCOPES:
+            testaments, self.testaments[scope] = self.testaments[scope], []
+            for topic, args, kwargs, options in testaments:
+                disclosed: dict[str, Any] = {}
+                if options.get("disclose_me") or self.router.disclose:
+                    disclosed = {"publisher": self.session_id, "publisher_authid": self.authid,
+                                 "publisher_authrole": self.authrole}  # fmt: skip
+                _publish(self.router, realm, None, topic, options=options, disclosed=disclosed,
+                         args=args, kwargs=kwargs or None)  # fmt: skip
+
     def _allowed(self, action: str, uri: str, request: Any, *, answer: bool = True) -> bool:
         """Whether this session's role may ``action`` on ``uri``; if not, ERROR
         ``wamp.error.not_authorized`` answers ``request`` (when ``answer``)."""
-        if _auth.authorized(self.router.permissions, self.authrole, action, uri):
+        if self.may(action, uri):
             return True
         if answer:
             self.send(_error(request, "wamp.error.not_authorized",

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .. import _messages as m
+from .._errors import ProtocolError
+from .._uri import is_valid_uri
 from ._realm import MATCHES, matches
 
 if TYPE_CHECKING:
     from ._engine import RouterSession
 
-__all__ = ["META_PROCEDURES", "MetaError", "session_details"]
+__all__ = ["META_PROCEDURES", "TESTAMENT_SCOPES", "MetaError", "session_details"]
 
 
 class MetaError(Exception):
@@ -132,7 +135,50 @@ def _remove_callee(caller: RouterSession, args: list[Any], kw: dict[str, Any]) -
     return []
 
 
+#: The two testament buckets, in the order they are published when a session ends.
+TESTAMENT_SCOPES = ("detached", "destroyed")
+
+
+def _scope(kwargs: dict[str, Any]) -> str:
+    scope = kwargs.get("scope", "destroyed")
+    if scope not in TESTAMENT_SCOPES:
+        raise MetaError("wamp.error.invalid_argument",
+                        f"scope must be 'detached' or 'destroyed', not {scope!r}")  # fmt: skip
+    return str(scope)
+
+
+def _add_testament(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+    """``add_testament(topic, args, kwargs, publish_options=, scope=)``: published when the
+    caller's session ends (it cannot be resumed here, so detached and destroyed coincide)."""
+    if len(args) != 3 or not isinstance(args[1], list) or not isinstance(args[2], dict):
+        raise MetaError("wamp.error.invalid_argument",
+                        "add_testament takes (topic, args list, kwargs dict)")  # fmt: skip
+    topic = args[0]
+    if not isinstance(topic, str) or not is_valid_uri(topic) or topic.startswith("wamp."):
+        raise MetaError("wamp.error.invalid_uri", f"not a topic a client may publish: {topic!r}")
+    options = kwargs.get("publish_options") or {}
+    try:  # the options a PUBLISH could carry, checked the same way
+        checked = m.Publish.from_list([m.Publish.MESSAGE_TYPE, 1, options, topic])
+        assert isinstance(checked, m.Publish)
+        options = checked.options
+    except ProtocolError as exc:
+        raise MetaError("wamp.error.invalid_argument", f"publish_options: {exc}") from None
+    if not caller.may("publish", topic):
+        raise MetaError("wamp.error.not_authorized",
+                        f"{caller.authrole!r} may not publish {topic!r}")  # fmt: skip
+    options = {k: v for k, v in options.items() if k != "acknowledge"}  # nobody to acknowledge
+    caller.testaments[_scope(kwargs)].append((topic, args[1], args[2], options))
+    return []
+
+
+def _flush_testaments(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+    caller.testaments[_scope(kwargs)].clear()
+    return []
+
+
 META_PROCEDURES: dict[str, Callable[[RouterSession, list[Any], dict[str, Any]], list[Any]]] = {
+    "wamp.session.add_testament": _add_testament,
+    "wamp.session.flush_testaments": _flush_testaments,
     "wamp.session.count": _count,
     "wamp.session.list": _list,
     "wamp.session.get": _get,
