@@ -2,7 +2,7 @@
 run the same client scenarios against both routers: the attributes the scenarios use from
 :class:`crossbar.CrossbarRouter` (``rs_url``, ``ws_url``, ``unix_path``, ``realm``, and the TLS
 transports ``rss_url``/``wss_url`` with their ports and ``ca_path``, from a throwaway CA; the
-same principals as Crossbar's test config, SCRAM aside)."""
+same principals as Crossbar's test config)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,10 @@ class EmbeddedRouter:
              "salt": cb.WAMPCRA_SALTED_SALT, "iterations": cb.WAMPCRA_SALTED_ITERATIONS,
              "keylen": cb.WAMPCRA_SALTED_KEYLEN},
             {"authid": cb.CRYPTOSIGN_AUTHID, "pubkeys": [cb.CRYPTOSIGN_PUBKEY_HEX]},
+            {"authid": cb.SCRAM_AUTHID, "scram": {  # Crossbar's dialect and stored keys
+                "method": "scram", "kdf": "argon2id-13", "iterations": cb.SCRAM_ITERATIONS,
+                "memory": cb.SCRAM_MEMORY, "salt": cb.SCRAM_SALT.hex(),
+                "stored_key": cb.SCRAM_STORED_KEY_HEX, "server_key": cb.SCRAM_SERVER_KEY_HEX}},
         ], "permissions": {"user": [{"uri": "", "match": "prefix"}]}}),  # as Crossbar's config
             encoding="utf-8")  # fmt: skip
         listen = ["rs://127.0.0.1:0", "ws://127.0.0.1:0/ws", f"rs://unix:{self.unix_path}",

@@ -209,8 +209,8 @@ def test_the_demo_runs_on_the_embedded_router() -> None:
 
 
 #: Client scenarios written for Crossbar that do not apply to this router: Crossbar's refusal
-#: of FlatBuffers (this router speaks it), SCRAM (not implemented here yet).
-NOT_APPLICABLE = "not refused_transport_handshake and not scram"
+#: of FlatBuffers (this router speaks it).
+NOT_APPLICABLE = "not refused_transport_handshake"
 
 
 def test_the_client_scenarios_pass_on_the_embedded_router() -> None:

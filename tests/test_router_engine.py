@@ -891,7 +891,7 @@ def test_testaments_are_published_when_the_session_ends_detached_first(router: w
 def test_a_testament_is_checked_when_it_is_added(router: wc.Router) -> None:
     (client,) = joined(router, 1)
     add = "wamp.session.add_testament"
-    cases = [
+    cases: list[tuple[list[Any], dict[str, Any], str]] = [
         (["com.x", "notalist", {}], {}, "wamp.error.invalid_argument"),
         (["wamp.session.on_leave", [], {}], {}, "wamp.error.invalid_uri"),
         (["com.x", [], {}], {"scope": "forever"}, "wamp.error.invalid_argument"),
@@ -902,3 +902,62 @@ def test_a_testament_is_checked_when_it_is_added(router: wc.Router) -> None:
                                       kwargs=kwargs))  # fmt: skip
         assert isinstance(error, m.Error) and error.error == uri, (args, kwargs, error)
     assert all(not bucket for bucket in client.session.testaments.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# WAMP-SCRAM
+
+
+def _scram_router(method: str, kdf: str, memory: int | None = None) -> wc.Router:
+    iterations = 4096 if memory is None else 2  # (Argon2: cheap parameters, for a fast test)
+    credential = wc.ScramCredential.from_password(
+        "pässword",
+        b"0123456789abcdef",
+        method=method,
+        kdf=kdf,
+        iterations=iterations,
+        memory=memory,
+    )
+    return wc.Router(["realm1"], principals=[wc.Principal("dave", scram=credential)])
+
+
+@pytest.mark.parametrize(
+    ("method", "kdf", "memory", "dialect"),
+    [("wamp-scram", "pbkdf2", None, "spec"), ("wamp-scram", "argon2id13", 1024, "spec"),
+     ("scram", "argon2id-13", 1024, "crossbar")],
+)  # fmt: skip
+def test_scram_both_dialects_and_the_server_signature_checks_out(
+    method: str, kdf: str, memory: int | None, dialect: Any
+) -> None:
+    authenticator = wc.auth.ScramAuthenticator("pässword", "dave", dialect=dialect,
+                                               min_argon2_cost=1)  # fmt: skip
+    client = Client(_scram_router(method, kdf, memory))
+    hello = {"roles": CLIENT_ROLES, "authmethods": [method], "authid": "dave",
+             "authextra": authenticator.authextra()}  # fmt: skip
+    (challenge,) = client.send(m.Hello(realm="realm1", details=hello))
+    assert isinstance(challenge, m.Challenge) and challenge.method == method
+    assert challenge.extra["kdf"] == kdf
+    signature, extra = authenticator.on_challenge(challenge.extra, {})
+    (welcome,) = client.send(m.Authenticate(signature=signature, extra=extra))
+    assert isinstance(welcome, m.Welcome), welcome
+    assert welcome.details["authid"] == "dave" and welcome.details["authmethod"] == method
+    authenticator.on_welcome(welcome.details["authextra"])  # raises if the router lied
+
+
+def test_scram_refuses_a_wrong_password_and_a_missing_nonce() -> None:
+    router = _scram_router("wamp-scram", "pbkdf2")
+    wrong = wc.auth.ScramAuthenticator("not it", "dave")
+    client = Client(router)
+    (challenge,) = client.send(m.Hello(realm="realm1", details={
+        "roles": CLIENT_ROLES, "authmethods": ["wamp-scram"], "authid": "dave",
+        "authextra": wrong.authextra()}))  # fmt: skip
+    signature, extra = wrong.on_challenge(challenge.extra, {})
+    (abort,) = client.send(m.Authenticate(signature=signature, extra=extra))
+    assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.authentication_failed"
+    for authextra in ({}, {"nonce": "abc", "channel_binding": "tls-unique"}):
+        other = Client(router)
+        (abort,) = other.send(m.Hello(realm="realm1", details={
+            "roles": CLIENT_ROLES, "authmethods": ["wamp-scram"], "authid": "dave",
+            "authextra": authextra}))  # fmt: skip
+        assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.authentication_failed"
+    assert not router.sessions

@@ -9,7 +9,10 @@
     {"principals": [{"authid": "joe", "role": "user", "ticket": "..."},
                     {"authid": "peter", "secret": "...", "salt": "...", "iterations": 1000,
                      "keylen": 32},
-                    {"authid": "alice", "pubkeys": ["<64 hex chars>"]}],
+                    {"authid": "alice", "pubkeys": ["<64 hex chars>"]},
+                    {"authid": "carol", "scram": {"method": "wamp-scram", "kdf": "pbkdf2",
+                     "iterations": 4096, "salt": "<hex>", "stored_key": "<hex>",
+                     "server_key": "<hex>"}}],
      "permissions": {"user": [{"uri": "com.example.", "match": "prefix",
                                "actions": ["call", "subscribe"]}]},
      "anonymous": true}
@@ -39,6 +42,22 @@ from ._router import start_router
 __all__ = ["main"]
 
 
+def _scram(raw: dict[str, Any]) -> wc.ScramCredential:
+    """A principal's ``scram`` entry: the derived keys (hex), or a ``password`` to derive
+    them from at start."""
+    iterations, memory = int(raw.get("iterations", 4096)), raw.get("memory")
+    method = raw.get("method", "wamp-scram")
+    salt = bytes.fromhex(raw["salt"])
+    if "password" in raw:
+        return wc.ScramCredential.from_password(raw["password"], salt, method=method,
+                                                kdf=raw.get("kdf"), iterations=iterations,
+                                                memory=memory)  # fmt: skip
+    kdf = raw.get("kdf") or ("pbkdf2" if method == "wamp-scram" else "argon2id-13")
+    return wc.ScramCredential(salt, bytes.fromhex(raw["stored_key"]),
+                              bytes.fromhex(raw["server_key"]), kdf, iterations, memory,
+                              method)  # fmt: skip
+
+
 def _load_config(path: str | None) -> dict[str, Any]:
     """The keyword arguments of :func:`start_router` a ``--config`` file gives."""
     if path is None:
@@ -49,9 +68,10 @@ def _load_config(path: str | None) -> dict[str, Any]:
     if unknown:
         raise SystemExit(f"{path}: unknown keys {sorted(unknown)}")
     principals = [
-        wc.Principal(**{**p, "pubkeys": tuple(p.get("pubkeys", ()))})
+        wc.Principal(**{**p, "pubkeys": tuple(p.get("pubkeys", ())),
+                        "scram": _scram(p["scram"]) if "scram" in p else None})
         for p in raw.get("principals", [])
-    ]
+    ]  # fmt: skip
     permissions = {
         role: [wc.Permission(r["uri"], tuple(r.get("actions", wc.Permission.actions)),
                              r.get("match", "prefix")) for r in rules]

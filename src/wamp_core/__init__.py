@@ -99,6 +99,7 @@ from ._router import (
     Router as Router,
     RouterConnection as RouterConnection,
     RouterSession as RouterSession,
+    ScramCredential as ScramCredential,
 )
 from ._uri import (
     MAX_ID as MAX_ID,
@@ -127,6 +128,7 @@ __all__ = [
     "RemoteProtocolError", "SerializationError", "SessionClosed", "TransportError", "WampError",
     "is_valid_id", "is_valid_uri", "validate_uri",
     "ROUTER_ROLES", "Permission", "Principal", "Router", "RouterConnection", "RouterSession",
+    "ScramCredential",
     "Outcome", "RequestTracker", "answer_invocation", "invocation_error", "invocation_result",
     "HOOKS", "ORDER", "ComponentConfig", "Declaration", "HandlerSpec", "HookName", "Hooks",
     "Lifecycle", "Verdict", "CancelMode", "ProxyTunnel",

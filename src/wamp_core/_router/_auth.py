@@ -1,6 +1,8 @@
 """Router-side authentication from a static list of principals: anonymous, ticket, WAMP-CRA
-(plain and salted) and WAMP-Cryptosign (Ed25519; needs the ``cryptography`` package). Pure: the
-engine supplies the session ID and the randomness (nonces, cryptosign challenges).
+(plain and salted), WAMP-Cryptosign (Ed25519; needs the ``cryptography`` package) and WAMP-SCRAM
+(spec ``wamp-scram`` with PBKDF2 or Argon2id, and Crossbar's ``scram``; the router keeps only
+the StoredKey and ServerKey). Pure: the engine supplies the session ID and the randomness
+(nonces, challenges).
 
 ``choose`` picks the first method of the client's ``authmethods`` that the principal (or the
 router, for anonymous) supports and says what to do: welcome at once, or send a CHALLENGE and
@@ -9,17 +11,57 @@ later ``verify`` the AUTHENTICATE signature. Secrets are compared in constant ti
 
 from __future__ import annotations
 
+import base64
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..auth import compute_wcs, derive_key, verify_challenge_signature
+from ..auth import (
+    compute_wcs,
+    derive_key,
+    saslprep,
+    scram_auth_message,
+    scram_crossbar_auth_message,
+    scram_server_keys,
+    scram_verify_proof,
+    verify_challenge_signature,
+)
 
 __all__ = [
-    "ACTIONS", "Challenge", "Permission", "Principal", "Refusal", "Welcome", "authorized",
-    "choose", "verify",
+    "ACTIONS", "Challenge", "Permission", "Principal", "Refusal", "ScramCredential", "Welcome",
+    "authorized", "choose", "verify", "welcome_extra",
 ]  # fmt: skip
+
+#: WAMP-SCRAM's authmethods: the spec's and Crossbar's dialect.
+SCRAM_METHODS = ("wamp-scram", "scram")
+
+
+@dataclass(frozen=True)
+class ScramCredential:
+    """What a router keeps for a WAMP-SCRAM principal (never the password): ``method``
+    ``"wamp-scram"`` (the spec: ``kdf`` ``"pbkdf2"`` or ``"argon2id13"``) or ``"scram"``
+    (Crossbar/Autobahn: ``kdf`` ``"argon2id-13"``), the ``salt``, the KDF cost (``memory`` in
+    KiB for Argon2) and the derived ``stored_key`` and ``server_key``. :meth:`from_password`
+    derives them."""
+
+    salt: bytes
+    stored_key: bytes
+    server_key: bytes
+    kdf: str = "pbkdf2"
+    iterations: int = 4096
+    memory: int | None = None
+    method: str = "wamp-scram"
+
+    @classmethod
+    def from_password(
+        cls, password: str, salt: bytes, *, method: str = "wamp-scram", kdf: str | None = None,
+        iterations: int = 4096, memory: int | None = None,
+    ) -> ScramCredential:  # fmt: skip
+        kdf = kdf or ("pbkdf2" if method == "wamp-scram" else "argon2id-13")
+        stored, server = scram_server_keys(password, salt, kdf=kdf, iterations=iterations,
+                                           memory=memory)  # fmt: skip
+        return cls(salt, stored, server, kdf, iterations, memory, method)
 
 
 @dataclass(frozen=True)
@@ -36,6 +78,7 @@ class Principal:
     iterations: int = 1000
     keylen: int = 32
     pubkeys: tuple[str, ...] = ()
+    scram: ScramCredential | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +86,7 @@ class Welcome:
     authid: str
     role: str
     method: str
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -52,7 +96,7 @@ class Challenge:
     principal: Principal
     challenge: str = ""  # the WAMP-CRA challenge string, signed byte for byte
     pubkey: str = ""  # cryptosign: the key the client announced
-    message: bytes = b""  # cryptosign: the 32 challenge bytes
+    message: bytes = b""  # cryptosign: the 32 challenge bytes; SCRAM: the AuthMessage
 
 
 @dataclass(frozen=True)
@@ -78,6 +122,11 @@ def choose(
     for method in methods:
         if method == "cryptosign":
             return _cryptosign(details, principals, authid, random32)
+        if method in SCRAM_METHODS:
+            if principal is None:
+                return Refusal("wamp.error.no_such_principal", f"no principal {authid!r}")
+            if principal.scram is not None and principal.scram.method == method:
+                return _scram(details, principal, principal.scram, random32)
         if method == "anonymous" and anonymous:
             return Welcome(str(authid or f"anonymous-{session_id}"), "anonymous", "anonymous")
         if method in ("ticket", "wampcra") and principal is None:
@@ -119,9 +168,54 @@ def _cryptosign(
     return Refusal("wamp.error.no_such_principal", "no principal with that public key")
 
 
+def _scram(
+    details: dict[str, Any], principal: Principal, credential: ScramCredential, random: bytes
+) -> Challenge | Refusal:
+    extra = details.get("authextra") or {}
+    client_nonce = extra.get("nonce")
+    if not isinstance(client_nonce, str) or not client_nonce or "," in client_nonce:
+        return Refusal("wamp.error.authentication_failed", "SCRAM needs authextra.nonce")
+    if extra.get("channel_binding"):
+        return Refusal("wamp.error.authentication_failed",
+                       "channel binding needs TLS, which this router does not serve")  # fmt: skip
+    salt = base64.b64encode(credential.salt).decode("ascii")
+    if credential.method == "scram":  # Crossbar: base64(client nonce bytes + server bytes)
+        try:
+            client_bytes = base64.b64decode(client_nonce, validate=True)
+        except ValueError:
+            return Refusal("wamp.error.authentication_failed", "the SCRAM nonce is not base64")
+        nonce = base64.b64encode(client_bytes + random[:18]).decode("ascii")
+        message = scram_crossbar_auth_message(principal.authid, client_nonce, nonce, salt,
+                                              credential.iterations)  # fmt: skip
+    else:
+        nonce = client_nonce + base64.b64encode(random[:18]).decode("ascii")
+        message = scram_auth_message(saslprep(principal.authid, allow_unassigned=True),
+                                     client_nonce, nonce, salt, credential.iterations)  # fmt: skip
+    challenge: dict[str, Any] = {"nonce": nonce, "salt": salt, "kdf": credential.kdf,
+                                 "iterations": credential.iterations}  # fmt: skip
+    if credential.memory is not None:
+        challenge["memory"] = credential.memory
+    if credential.method == "wamp-scram":
+        challenge["channel_binding"] = None
+    return Challenge(credential.method, challenge, principal, message=message)
+
+
+def welcome_extra(challenge: Challenge) -> dict[str, Any]:
+    """WELCOME's authextra after ``challenge`` was answered (SCRAM: the server signature)."""
+    credential = challenge.principal.scram
+    if challenge.method not in SCRAM_METHODS or credential is None:
+        return {}
+    signature = hmac.new(credential.server_key, challenge.message, "sha256").digest()
+    text = base64.b64encode(signature).decode("ascii")
+    return {"verifier" if challenge.method == "wamp-scram" else "scram_server_signature": text}
+
+
 def verify(challenge: Challenge, signature: str) -> bool:
     """Whether AUTHENTICATE's ``signature`` answers ``challenge``."""
     principal = challenge.principal
+    if challenge.method in SCRAM_METHODS:
+        assert principal.scram is not None
+        return scram_verify_proof(principal.scram.stored_key, challenge.message, signature)
     if challenge.method == "cryptosign":
         return verify_challenge_signature(challenge.pubkey, signature, challenge.message)
     if challenge.method == "ticket":

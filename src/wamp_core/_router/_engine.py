@@ -304,7 +304,8 @@ class RouterSession:
                        f"{challenge.method} authentication failed")  # fmt: skip
             return
         principal = challenge.principal
-        self._welcome(realm, _auth.Welcome(principal.authid, principal.role, challenge.method))
+        self._welcome(realm, _auth.Welcome(principal.authid, principal.role, challenge.method,
+                                           _auth.welcome_extra(challenge)))  # fmt: skip
 
     def _welcome(self, realm: Realm, who: _auth.Welcome) -> None:
         self._joining = None
@@ -318,7 +319,8 @@ class RouterSession:
                 session_id=self.session_id,
                 details={"roles": ROUTER_ROLES, "realm": realm.name, "authid": self.authid,
                          "authrole": self.authrole, "authmethod": self.authmethod,
-                         "authprovider": "static", "agent": "wamp_core router"},
+                         "authprovider": "static", "agent": "wamp_core router",
+                         **({"authextra": who.extra} if who.extra else {})},
             )
         )  # fmt: skip
         _meta_event(self.router, realm, "wamp.session.on_join", [session_details(self)])

@@ -1,4 +1,4 @@
-"""Client-side WAMP authentication methods (pure: no I/O).
+"""WAMP authentication methods (pure: no I/O): the client side, and the checks a router needs.
 
 Each method is an :class:`Authenticator`; :func:`combine_authenticators` builds the HELLO
 details for a list of them and :func:`create_authenticator` builds one from Autobahn-style
@@ -28,8 +28,11 @@ from ._scram import (
     ScramAuthenticator as ScramAuthenticator,
     scram_auth_message as scram_auth_message,
     scram_client_proof as scram_client_proof,
+    scram_crossbar_auth_message as scram_crossbar_auth_message,
     scram_salted_password as scram_salted_password,
+    scram_server_keys as scram_server_keys,
     scram_server_signature as scram_server_signature,
+    scram_verify_proof as scram_verify_proof,
 )
 from ._ticket import TicketAuthenticator as TicketAuthenticator
 
@@ -52,6 +55,9 @@ __all__ = [
     "saslprep",
     "scram_auth_message",
     "scram_client_proof",
+    "scram_crossbar_auth_message",
     "scram_salted_password",
+    "scram_server_keys",
     "scram_server_signature",
+    "scram_verify_proof",
 ]

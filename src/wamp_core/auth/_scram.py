@@ -32,8 +32,11 @@ __all__ = [
     "ScramAuthenticator",
     "scram_auth_message",
     "scram_client_proof",
+    "scram_crossbar_auth_message",
     "scram_salted_password",
+    "scram_server_keys",
     "scram_server_signature",
+    "scram_verify_proof",
 ]
 
 logger = logging.getLogger(__name__)
@@ -342,11 +345,9 @@ class ScramAuthenticator(Authenticator):
                 self.authid, self._client_nonce, nonce, salt_text, iterations
             )
         else:
-            auth_message = (
-                f"n={self.authid},r={self._client_nonce},"
-                f"r={nonce},s={salt_text},i={iterations},"
-                f"c=,r={nonce}"
-            ).encode()
+            auth_message = scram_crossbar_auth_message(
+                self.authid, self._client_nonce, nonce, salt_text, iterations
+            )
         proof = base64.b64encode(scram_client_proof(salted, auth_message)).decode("ascii")
         self._server_signature = scram_server_signature(salted, auth_message)
         self._answered = True
@@ -378,3 +379,53 @@ class ScramAuthenticator(Authenticator):
                 "the router's SCRAM server signature is wrong: it does not know this "
                 "password's keys"
             )
+
+
+# -- the router's side ---------------------------------------------------------------------
+
+
+def scram_server_keys(
+    password: str,
+    salt: bytes,
+    *,
+    kdf: str = KDF_PBKDF2,
+    iterations: int = DEFAULT_MIN_ITERATIONS,
+    memory: int | None = None,
+) -> tuple[bytes, bytes]:
+    """``(StoredKey, ServerKey)`` a router keeps for a SCRAM principal instead of its password.
+
+    ``kdf`` ``"pbkdf2"`` or ``"argon2id13"`` (spec WAMP-SCRAM, SASLprep'd password), or
+    ``"argon2id-13"`` (Crossbar's dialect: the raw UTF-8 password, and the unpadded base64 text
+    of the Argon2 hash as ``SaltedPassword``).
+    """
+    if kdf == CROSSBAR_KDF_ARGON2ID13:
+        if memory is None:
+            raise ConfigurationError("argon2id-13 needs memory (KiB)")
+        raw = _argon2id13(password.encode("utf-8"), salt, iterations, memory)
+        salted = base64.b64encode(raw).rstrip(b"=")
+    else:
+        salted = scram_salted_password(saslprep(password).encode("utf-8"), salt, kdf, iterations,
+                                       memory)  # fmt: skip
+    client_key = _hmac(salted, b"Client Key")
+    return hashlib.sha256(client_key).digest(), _hmac(salted, b"Server Key")
+
+
+def scram_verify_proof(stored_key: bytes, auth_message: bytes, proof: str) -> bool:
+    """Whether the client's base64 ``proof`` answers ``auth_message`` for ``stored_key``:
+    ``ClientKey = proof XOR HMAC(StoredKey, AuthMessage)`` and ``SHA256(ClientKey)`` must be
+    ``StoredKey`` (compared in constant time)."""
+    try:
+        raw = _b64decode(proof)
+    except (binascii.Error, ValueError):
+        return False
+    signature = _hmac(stored_key, auth_message)
+    if len(raw) != len(signature):
+        return False
+    client_key = bytes(a ^ b for a, b in zip(raw, signature, strict=True))
+    return hmac.compare_digest(hashlib.sha256(client_key).digest(), stored_key)
+
+
+def scram_crossbar_auth_message(authid: str, client_nonce: str, nonce: str, salt: str,
+                                iterations: int) -> bytes:  # fmt: skip
+    """The ``AuthMessage`` of Crossbar's dialect (empty ``c=``, the authid unescaped)."""
+    return f"n={authid},r={client_nonce},r={nonce},s={salt},i={iterations},c=,r={nonce}".encode()
