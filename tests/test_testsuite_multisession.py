@@ -1,4 +1,5 @@
-"""The spec's multi-session vectors (``multisession/**/*.json``), replayed against Crossbar.
+"""The spec's multi-session vectors (``multisession/**/*.json``), replayed against Crossbar and
+against the embedded router (the router-side samples of the spec's test suite).
 
 Each file scripts messages between named sessions and the router. Client -> router steps become
 the equivalent commands on our engine (the wire message must match the scripted one but for
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ import pytest
 
 import wamp_core as wc
 from crossbar import CrossbarRouter
+from embedded import EmbeddedRouter
 from wamp_client import BlockingClient, pump
 from wamp_core import events as ev
 
@@ -52,13 +55,27 @@ EXPECTED_EVENT = {
 }
 
 
+@pytest.fixture(scope="module")
+def embedded_router() -> Iterator[EmbeddedRouter]:
+    with EmbeddedRouter() as router:
+        yield router
+
+
+@pytest.mark.parametrize(
+    "router_name", [pytest.param("crossbar", marks=pytest.mark.crossbar), "embedded"]
+)
 @pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
-def test_multisession_vector(testsuite_dir: Path, crossbar: CrossbarRouter, path: Path) -> None:
+def test_multisession_vector(
+    testsuite_dir: Path, request: pytest.FixtureRequest, router_name: str, path: Path
+) -> None:
+    router: CrossbarRouter | EmbeddedRouter = request.getfixturevalue(
+        "crossbar" if router_name == "crossbar" else "embedded_router"
+    )
     spec = json.loads(path.read_text())
     clients: dict[str, BlockingClient] = {}
     try:
         for info in spec["sessions"]:
-            client = BlockingClient(crossbar.ws_url, realm=info.get("realm", "realm1"))
+            client = BlockingClient(router.ws_url, realm=info.get("realm", "realm1"))
             assert isinstance(client.join(), ev.Joined)
             clients[info["session_id"]] = client
         seen: dict[tuple[str, str], int] = {}
