@@ -25,7 +25,7 @@ import random
 import statistics
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from _proc_cpu import group_cpu_ns  # noqa: E402
 from _timing import table_lines  # noqa: E402
 
 from crossbar import CrossbarRouter  # noqa: E402
@@ -47,16 +48,39 @@ TIMEOUT = 180.0
 Key = tuple[str, str, str, str]  # client, backend, transport or "tcp", mode
 
 
-def _run(argv: Sequence[str]) -> dict[str, float]:
-    proc = subprocess.run(
-        [sys.executable, PEERS, *argv], capture_output=True, text=True, timeout=TIMEOUT,
-        check=False,
-    )  # fmt: skip
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith("{"):
-            result: dict[str, float] = json.loads(line)
-            return result
-    raise RuntimeError(f"{argv} printed no result:\n{proc.stdout}\n{proc.stderr[-2000:]}")
+#: How to read the router's CPU time (nanoseconds so far), when the router runs here.
+RouterCpu = Callable[[], int] | None
+
+
+def _run(argv: Sequence[str], router_cpu: RouterCpu = None) -> dict[str, float]:
+    """One measured client process; its result, with the router's CPU per operation over the
+    same span (``router_us``) when ``router_cpu`` is given."""
+    proc = subprocess.Popen(
+        [sys.executable, PEERS, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    lines: list[str] = []
+    started = 0
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if line.strip() == "start" and router_cpu is not None:
+                started = router_cpu()
+            elif line.startswith("{"):
+                result: dict[str, float] = json.loads(line)
+                if router_cpu is not None and started:
+                    result["router_us"] = (router_cpu() - started) / 1e3 / int(argv[-1])
+                proc.wait(timeout=TIMEOUT)
+                return result
+        proc.wait(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        stderr = proc.stderr.read()
+        proc.stdout.close()
+        proc.stderr.close()
+    raise RuntimeError(f"{argv} printed no result:\n{''.join(lines)}\n{stderr[-2000:]}")
 
 
 def _has_autobahn() -> bool:
@@ -79,16 +103,23 @@ def measure(
     with contextlib.ExitStack() as stack:
         if urls is None:
             router: CrossbarRouter | EmbeddedRouter
+            router_cpu: RouterCpu
             if router_kind == "embedded":
-                router = stack.enter_context(EmbeddedRouter())
+                embedded = stack.enter_context(EmbeddedRouter())
+                pid = embedded.pid
+                router, router_cpu = embedded, lambda: group_cpu_ns(pid, group=False)
             else:
-                router = stack.enter_context(CrossbarRouter())
+                crossbar = stack.enter_context(CrossbarRouter())
+                group = crossbar.pid
+                assert group is not None
+                router, router_cpu = crossbar, lambda: group_cpu_ns(group, group=True)
             urls = {"rawsocket": router.rs_url, "websocket": router.ws_url}
+            return _measure(rounds, n, modes, urls, router_cpu)
         return _measure(rounds, n, modes, urls)
 
 
 def _measure(
-    rounds: int, n: int, modes: Sequence[str], urls: dict[str, str]
+    rounds: int, n: int, modes: Sequence[str], urls: dict[str, str], router_cpu: RouterCpu = None
 ) -> dict[Key, list[dict[str, float]]]:
     results: dict[Key, list[dict[str, float]]] = {}
     clients = [c for c in CLIENTS if c[0] != "autobahn" or _has_autobahn()]
@@ -115,7 +146,7 @@ def _measure(
         for rnd in range(rounds):
             random.Random(rnd).shuffle(cells)
             for key, argv in cells:
-                results.setdefault(key, []).append(_run(argv))
+                results.setdefault(key, []).append(_run(argv, router_cpu))
             print(f"round {rnd + 1}/{rounds} done", file=sys.stderr, flush=True)
     finally:
         for process in (peer, echo):
@@ -139,6 +170,7 @@ def report(results: dict[Key, list[dict[str, float]]]) -> list[str]:
             "asyncio/ab", "trio/ab", "wamp_trio/ab"]  # fmt: skip
     rows: list[list[str]] = []
     rate_rows: list[list[str]] = []
+    router_rows: list[list[str]] = []
     for transport in TRANSPORTS:
         for mode in MODES:
             if not any((*c, transport, mode) in results for c in CLIENTS):
@@ -156,6 +188,12 @@ def report(results: dict[Key, list[dict[str, float]]]) -> list[str]:
                 rows.append([transport, mode, stat, *cells, *ratios])
                 if stat == "min":
                     rate_rows.append([transport, mode, *(f"{r:.0f}" if r else "-" for r in rates)])
+                    router_rows.append([transport, mode, *(
+                        f"{_stat(samples, 'router_us', 'min'):.1f}"
+                        if (samples := results.get((*c, transport, mode)))
+                        and "router_us" in samples[0] else "-"
+                        for c in CLIENTS
+                    )])  # fmt: skip
     lines.append("CLIENT CPU us per operation (user + system; ratio = ours / Autobahn)")
     lines += table_lines(head, rows, left=3)
     lines.append("")
@@ -163,6 +201,12 @@ def report(results: dict[Key, list[dict[str, float]]]) -> list[str]:
     lines += table_lines(["transport", "mode", "ours asyncio", "ours trio", "wamp_trio",
                           "autobahn"], rate_rows, left=2)  # fmt: skip
     lines.append("")
+    if any(row[2:].count("-") < len(row) - 2 for row in router_rows):
+        lines.append("ROUTER CPU us per operation (the router process tree, min over rounds; "
+                     "a call or an event, with the peer's side of it), by client")  # fmt: skip
+        lines += table_lines(["transport", "mode", "ours asyncio", "ours trio", "wamp_trio",
+                              "autobahn"], router_rows, left=2)  # fmt: skip
+        lines.append("")
     floor_rows = []
     for backend in ("asyncio", "trio"):
         samples = results.get(("floor", backend, "tcp", "seq"))

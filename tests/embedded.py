@@ -56,6 +56,7 @@ class EmbeddedRouter:
             self.__exit__(None, None, None)
             raise RuntimeError("the embedded router did not start")
         self.rs_url, self.ws_url, _, self.rss_url, self.wss_url = urls
+        self.pid = self._proc.pid
         self.ws_auth_url = self.ws_url  # the same endpoint: authenticated methods are offered
         self.rss_port = int(self.rss_url.rsplit(":", 1)[1])
         self.wss_port = int(self.wss_url.rsplit(":", 1)[1].split("/")[0])
