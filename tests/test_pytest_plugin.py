@@ -1,0 +1,39 @@
+"""The pytest plugin (entry point ``wamp``): its fixtures run a user's test file against an
+in-process router with no socket, on asyncio and trio, and against a real router with
+``--wamp-router``. The user's file is ``examples/test_my_component.py``, run by a pytest of its
+own (``pytester``, in a subprocess: the plugin comes from the installed entry point)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crossbar import CrossbarRouter
+
+pytest_plugins = ["pytester"]
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "test_my_component.py"
+
+
+def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(test_my_component=EXAMPLE.read_text(encoding="utf-8"))
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-W", "error", *args)
+
+
+def test_the_fixtures_need_no_router_to_install(pytester: pytest.Pytester) -> None:
+    result = _run(pytester, "-v")
+    result.assert_outcomes(passed=4)  # 2 tests x (asyncio, trio)
+
+
+def test_the_fixtures_run_against_crossbar(
+    pytester: pytest.Pytester, crossbar: CrossbarRouter
+) -> None:
+    result = _run(pytester, "--wamp-router", crossbar.rs_url)
+    result.assert_outcomes(passed=4)
+
+
+def test_the_marker_and_the_option_are_documented(pytester: pytest.Pytester) -> None:
+    assert "--wamp-router=URL" in "".join(pytester.runpytest_subprocess("--help").outlines)
+    markers = "\n".join(pytester.runpytest_subprocess("--markers").outlines)
+    assert "@pytest.mark.wamp_router" in markers
