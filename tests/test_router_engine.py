@@ -961,3 +961,26 @@ def test_scram_refuses_a_wrong_password_and_a_missing_nonce() -> None:
             "authextra": authextra}))  # fmt: skip
         assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.authentication_failed"
     assert not router.sessions
+
+
+def test_secrets_stay_out_of_reprs_logs_and_errors(caplog: pytest.LogCaptureFixture) -> None:
+    secrets = ["open sesame", "secret1", "pässword"]
+    credential = wc.ScramCredential.from_password("pässword", b"salt-salt-salt!!")
+    principals = [wc.Principal("alice", ticket="open sesame"),
+                  wc.Principal("peter", secret="secret1"),
+                  wc.Principal("dave", scram=credential)]  # fmt: skip
+    router = wc.Router(["realm1"], principals=principals)
+    texts = [repr(p) for p in principals] + [repr(credential)]
+    with caplog.at_level("DEBUG"):
+        for authid, method, signature in (("alice", "ticket", "wrong"),
+                                          ("alice", "ticket", "open sesame"),
+                                          ("peter", "wampcra", "bad")):  # fmt: skip
+            client = Client(router)
+            client.send(m.Hello(realm="realm1", details={"roles": CLIENT_ROLES, "authid": authid,
+                                                         "authmethods": [method]}))  # fmt: skip
+            texts += [repr(x) for x in client.send(m.Authenticate(signature=signature))]
+    texts.append(caplog.text)
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text, (secret, text)
+    assert credential.stored_key.hex() not in " ".join(texts)

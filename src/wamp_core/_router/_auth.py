@@ -46,8 +46,8 @@ class ScramCredential:
     derives them."""
 
     salt: bytes
-    stored_key: bytes
-    server_key: bytes
+    stored_key: bytes = field(repr=False)
+    server_key: bytes = field(repr=False)
     kdf: str = "pbkdf2"
     iterations: int = 4096
     memory: int | None = None
@@ -72,8 +72,8 @@ class Principal:
 
     authid: str
     role: str = "user"
-    ticket: str | None = None
-    secret: str | None = None
+    ticket: str | None = field(default=None, repr=False)
+    secret: str | None = field(default=None, repr=False)
     salt: str | None = None
     iterations: int = 1000
     keylen: int = 32
