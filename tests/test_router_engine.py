@@ -971,6 +971,11 @@ def test_secrets_stay_out_of_reprs_logs_and_errors(caplog: pytest.LogCaptureFixt
                   wc.Principal("dave", scram=credential)]  # fmt: skip
     router = wc.Router(["realm1"], principals=principals)
     texts = [repr(p) for p in principals] + [repr(credential)]
+    texts += [repr(a) for a in (  # the client's side
+        wc.auth.TicketAuthenticator("open sesame", authid="alice"),
+        wc.auth.WampCraAuthenticator("peter", "secret1"),
+        wc.auth.ScramAuthenticator("pässword", "dave"),
+    )]  # fmt: skip
     with caplog.at_level("DEBUG"):
         for authid, method, signature in (("alice", "ticket", "wrong"),
                                           ("alice", "ticket", "open sesame"),
