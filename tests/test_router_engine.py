@@ -973,7 +973,7 @@ def test_secrets_stay_out_of_reprs_logs_and_errors(caplog: pytest.LogCaptureFixt
     texts = [repr(p) for p in principals] + [repr(credential)]
     texts += [repr(a) for a in (  # the client's side
         wc.auth.TicketAuthenticator("open sesame", authid="alice"),
-        wc.auth.WampCraAuthenticator("peter", "secret1"),
+        wc.auth.WampCraAuthenticator("secret1", "peter"),
         wc.auth.ScramAuthenticator("pässword", "dave"),
     )]  # fmt: skip
     with caplog.at_level("DEBUG"):
