@@ -1,0 +1,161 @@
+"""A hostile router (issue 11): a scripted server on loopback that answers the client's
+RawSocket connection with garbage, with each driver (``wamp_anyio`` on asyncio and trio,
+``wamp_trio``). The client must end the attempt with a clear ``WampError`` within its timeouts
+(never hang, never crash with something else), say ABORT ``wamp.error.protocol_violation`` when
+the router broke the protocol after the handshake, and keep memory bounded by its limits."""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import pytest
+from anyio.abc import SocketStream
+
+import wamp_anyio as wamp
+import wamp_core as wc
+
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
+
+JSON = 1  # RawSocket serializer id
+#: The client's answer to a valid JSON RawSocket handshake: max length 2^24, JSON.
+HANDSHAKE_OK = bytes((0x7F, 0xF0 | JSON, 0, 0))
+
+
+def frame(message: Any, kind: int = 0) -> bytes:
+    data = json.dumps(message).encode()
+    return struct.pack(">I", (kind << 24) | len(data)) + data
+
+
+Script = Callable[[SocketStream], Any]
+
+
+@asynccontextmanager
+async def hostile(script: Script) -> AsyncIterator[tuple[str, list[bytes]]]:
+    """A server running ``script`` on each connection; its URL and what clients sent it."""
+    received: list[bytes] = []
+
+    async def handle(stream: SocketStream) -> None:
+        async with stream:
+            try:
+                await script(stream)
+                with anyio.move_on_after(10):
+                    while True:  # keep the connection; record what the client says
+                        received.append(await stream.receive())
+            except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
+                pass
+
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    async with listener, anyio.create_task_group() as tg:
+        tg.start_soon(listener.serve, handle)
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        yield f"rs://127.0.0.1:{port}", received
+        tg.cancel_scope.cancel()
+
+
+async def handshake(stream: SocketStream) -> None:
+    """Read the client's RawSocket handshake and accept it."""
+    got = b""
+    while len(got) < 4:
+        got += await stream.receive()
+    await stream.send(HANDSHAKE_OK)
+
+
+def after_handshake(*frames: bytes) -> Script:
+    async def script(stream: SocketStream) -> None:
+        await handshake(stream)
+        for data in frames:
+            await stream.send(data)
+
+    return script
+
+
+async def _connect(url: str, timeout: float = 1.0, max_size: int = 1 << 24) -> None:
+    port = int(url.rsplit(":", 1)[1])
+    transport = {"url": url, "serializer": "json",  # the endpoint timeout bounds the join too
+                 "endpoint": {"type": "tcp", "host": "127.0.0.1", "port": port,
+                              "timeout": timeout},
+                 "options": {"max_message_size": max_size}}  # fmt: skip
+    async with wamp.connect(transport):
+        raise AssertionError("joined a hostile router")
+
+
+def _said_abort(received: list[bytes]) -> bool:
+    return b"wamp.error.protocol_violation" in b"".join(received)
+
+
+async def _refused(
+    script: Script, error: type[Exception], limit: float = 3.0, max_size: int = 1 << 24
+) -> list[bytes]:
+    async with hostile(script) as (url, received):
+        started = anyio.current_time()
+        with anyio.fail_after(10), pytest.raises(error) as info:
+            await _connect(url, max_size=max_size)
+        assert not isinstance(info.value, wc.ConfigurationError), info.value
+        assert anyio.current_time() - started < limit
+        assert str(info.value)  # a message that says something
+        await anyio.sleep(0.1)
+        return received
+
+
+async def test_a_refused_serializer_is_a_handshake_error() -> None:
+    async def script(stream: SocketStream) -> None:
+        await stream.receive()
+        await stream.send(bytes((0x7F, 1 << 4, 0, 0)))  # error 1: serializer unsupported
+
+    await _refused(script, wc.HandshakeError)
+
+
+async def test_a_slowloris_handshake_ends_with_the_join_timeout() -> None:
+    async def script(stream: SocketStream) -> None:
+        await stream.receive()
+        await stream.send(b"\x7f")  # one byte of four, then nothing
+
+    await _refused(script, wc.TransportError, limit=3.0)  # "no session within 1.0 s"
+
+
+async def test_a_garbage_handshake_is_refused() -> None:
+    async def script(stream: SocketStream) -> None:
+        await stream.receive()
+        await stream.send(b"HTTP/1.1 200 OK\r\n\r\n")
+
+    await _refused(script, wc.SessionClosed, limit=0.5)  # protocol violation, at once
+
+
+async def test_an_oversized_length_header_is_refused_without_waiting_for_the_body() -> None:
+    """The client offered 64 KiB; a frame announcing 1 MiB is refused on its header, before
+    a byte of it is buffered (memory stays within the limit)."""
+    header = struct.pack(">I", 1 << 20)
+    await _refused(after_handshake(header + b"x" * 100), wc.SessionClosed, limit=0.5,
+                   max_size=1 << 16)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        [999, "unknown type"],
+        [36, 1, 2, {}],  # EVENT before WELCOME
+        [2],  # WELCOME without fields
+        {"not": "a list"},
+        [2, 1, {"roles": "not a dict"}],
+    ],
+    ids=["unknown-type", "event-before-welcome", "short-welcome", "not-a-list", "bad-roles"],
+)
+async def test_a_protocol_violation_is_answered_with_abort(message: Any) -> None:
+    received = await _refused(after_handshake(frame(message)), wc.SessionClosed, limit=0.5)
+    assert _said_abort(received), received
+
+
+async def test_deep_nesting_does_not_crash_the_client() -> None:
+    deep = b"[" * 200_000 + b"]" * 200_000
+    data = struct.pack(">I", len(deep)) + deep
+    received = await _refused(after_handshake(data), wc.SessionClosed, limit=1.0)
+    assert _said_abort(received)
+
+
+async def test_a_frame_type_that_does_not_exist_is_refused() -> None:
+    await _refused(after_handshake(frame([2, 1, {}], kind=7)), wc.SessionClosed, limit=0.5)
