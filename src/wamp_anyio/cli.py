@@ -1,0 +1,213 @@
+"""``wamp-py``: WAMP from the shell (installed as a console script; it does not take the name
+``wamp``, which Autobahn's package installs).
+
+    wamp-py call URL PROCEDURE [ARG ...] [--kw KEY=VALUE ...]
+    wamp-py publish URL TOPIC [ARG ...] [--kw KEY=VALUE ...]
+    wamp-py subscribe URL TOPIC [--match prefix|wildcard]   # one JSON line per event
+    wamp-py register URL PROCEDURE -- COMMAND [ARG ...]     # each call runs COMMAND
+    wamp-py router [--listen URL ...] [...]                 # the embedded router
+
+Arguments are JSON when they parse as JSON (``3``, ``"x"``, ``[1, 2]``), strings otherwise.
+``register`` passes the call's arguments to COMMAND as one JSON line on its standard input
+(``{"args": [...], "kwargs": {...}}``) and answers with its standard output (JSON if it
+parses, else the text); a non-zero exit answers ``wamp.error.runtime_error``.
+
+Common options: ``--realm`` (default realm1), ``--serializer``, and authentication: ``--authid``
+with ``--ticket``, ``--wampcra-secret`` or ``--cryptosign-key FILE`` (a hex private key seed).
+Exit status: 0 done, 1 the call or publication failed (the error URI on standard error),
+2 usage, 3 no connection or the join was refused, 130/143 stopped by Ctrl-C/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+
+import wamp_core as wc
+
+from ._session import Session
+
+__all__ = ["main"]
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_CONNECTION = 3
+
+
+def _value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _kwargs(items: Sequence[str]) -> dict[str, Any]:
+    kwargs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"wamp-py: --kw takes KEY=VALUE, not {item!r}")
+        kwargs[key] = _value(value)
+    return kwargs
+
+
+def _authentication(opts: argparse.Namespace) -> dict[str, dict[str, Any]] | None:
+    if opts.ticket is not None:
+        return {"ticket": {"authid": opts.authid, "ticket": opts.ticket}}
+    if opts.wampcra_secret is not None:
+        return {"wampcra": {"authid": opts.authid, "secret": opts.wampcra_secret}}
+    if opts.cryptosign_key is not None:
+        with open(opts.cryptosign_key, encoding="ascii") as f:
+            seed = f.read().strip()
+        return {"cryptosign": {"authid": opts.authid, "privkey": seed}}
+    return None
+
+
+def _transport(opts: argparse.Namespace) -> Any:
+    if opts.serializer is None:
+        return opts.url
+    kind = "rawsocket" if opts.url.partition("://")[0] in ("rs", "rss") else "websocket"
+    key = "serializer" if kind == "rawsocket" else "serializers"
+    return {"url": opts.url, key: opts.serializer if kind == "rawsocket" else [opts.serializer]}
+
+
+def _print(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, default=_jsonable) + "\n")
+    sys.stdout.flush()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, wc.CallResult):
+        return {"args": list(value.args), "kwargs": dict(value.kwargs)}
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+async def _session_command(opts: argparse.Namespace) -> int:
+    transport, auth = _transport(opts), _authentication(opts)
+    try:
+        async with Session.connect(transport, realm=opts.realm, authentication=auth) as session:
+            return await _run(opts, session)
+    except wc.ApplicationError as exc:
+        text = str(exc)
+        sys.stderr.write(f"wamp-py: {text if text.startswith(exc.error) else exc.error}\n")
+        return EXIT_FAILED
+    except (wc.TransportError, wc.SessionClosed, wc.AuthenticationError) as exc:
+        sys.stderr.write(f"wamp-py: {exc}\n")
+        return EXIT_CONNECTION
+
+
+async def _run(opts: argparse.Namespace, session: Session) -> int:
+    args = [_value(a) for a in getattr(opts, "args", [])]
+    kwargs = _kwargs(getattr(opts, "kw", None) or [])
+    if opts.command == "call":
+        _print(await session.call(opts.procedure, *args, **kwargs))
+    elif opts.command == "publish":
+        await session.publish(opts.topic, *args, options=wc.PublishOptions(acknowledge=True),
+                              **kwargs)  # fmt: skip
+    elif opts.command == "subscribe":
+        options = wc.SubscribeOptions(match=opts.match, details=True)
+
+        def event(*a: Any, details: wc.EventDetails, **k: Any) -> None:
+            _print({"topic": details.topic, "args": list(a), "kwargs": k})
+
+        await session.subscribe(event, opts.topic, options)
+        sys.stderr.write(f"wamp-py: subscribed to {opts.topic}\n")
+        sys.stderr.flush()
+        await session.wait_closed()
+    else:
+        await session.register(_runner(opts.run), opts.procedure)
+        sys.stderr.write(f"wamp-py: registered {opts.procedure}\n")
+        sys.stderr.flush()
+        await session.wait_closed()
+    return 0
+
+
+def _runner(command: Sequence[str]) -> Any:
+    async def answer(*args: Any, **kwargs: Any) -> Any:
+        request = json.dumps({"args": list(args), "kwargs": kwargs}, default=_jsonable) + "\n"
+        done = await anyio.run_process(list(command), input=request.encode(), check=False)
+        if done.returncode != 0:
+            raise wc.ApplicationError(
+                wc.ApplicationError.RUNTIME_ERROR,
+                f"{command[0]} exited with status {done.returncode}",
+            )
+        return _value(done.stdout.decode(errors="replace").strip())
+
+    return answer
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wamp-py", description="WAMP from the shell: call, publish, subscribe, register, "
+        "or run the embedded router.", epilog="Arguments are JSON when they parse as JSON, "
+        "strings otherwise. Exit status: 0 done, 1 the call failed, 2 usage, 3 no connection.",
+    )  # fmt: skip
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def session_command(name: str, help: str, target: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.add_argument("url", metavar="URL", help="router URL (ws://, wss://, rs://, rss://)")
+        sub.add_argument(target, metavar=target.upper(), help=f"the {target} URI")
+        sub.add_argument("--realm", default="realm1", help="realm (default realm1)")
+        sub.add_argument("--serializer", help="json, msgpack, cbor, ... (default: the URL's)")
+        sub.add_argument("--authid", help="who to authenticate as")
+        auth = sub.add_mutually_exclusive_group()
+        auth.add_argument("--ticket", help="authenticate with this ticket")
+        auth.add_argument("--wampcra-secret", metavar="SECRET", help="authenticate with WAMP-CRA")
+        auth.add_argument(
+            "--cryptosign-key",
+            metavar="FILE",
+            help="authenticate with WAMP-Cryptosign (file: hex private key)",
+        )
+        return sub
+
+    for name, help in (("call", "call a procedure and print its result as JSON"),
+                       ("publish", "publish an event (acknowledged)")):  # fmt: skip
+        sub = session_command(name, help, "procedure" if name == "call" else "topic")
+        sub.add_argument("args", nargs="*", metavar="ARG", help="positional arguments")
+        sub.add_argument("--kw", action="append", metavar="KEY=VALUE", help="keyword argument")
+    sub = session_command("subscribe", "print each event as a JSON line until stopped", "topic")
+    sub.add_argument("--match", choices=("exact", "prefix", "wildcard"), default="exact")
+    sub = session_command("register", "answer each call by running COMMAND", "procedure")
+    sub.add_argument(
+        "run",
+        nargs=argparse.REMAINDER,
+        metavar="-- COMMAND",
+        help="the command (after --); it reads the call as JSON on stdin",
+    )
+    commands.add_parser("router", help="run the embedded router (see: wamp-py router --help)",
+                        add_help=False)  # fmt: skip
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["router"]:
+        from .router import main as router_main  # noqa: PLC0415 - its own parser
+
+        return router_main(argv[1:])
+    parser = _parser()
+    opts = parser.parse_args(argv)
+    if opts.command == "register":
+        opts.run = opts.run[1:] if opts.run[:1] == ["--"] else opts.run
+        if not opts.run:
+            parser.error("register needs a command after --")
+    if (opts.ticket or opts.wampcra_secret or opts.cryptosign_key) and not opts.authid:
+        parser.error("--ticket, --wampcra-secret and --cryptosign-key need --authid")
+    logging.basicConfig(level=logging.WARNING, format="wamp-py: %(message)s")
+    try:
+        return int(anyio.run(_session_command, opts))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""The ``wamp-py`` console script, through subprocesses, against the embedded router and
+Crossbar.io: call, publish, subscribe, register (answering with a shell command), auth, exit
+codes and error messages."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+import crossbar as cb
+from embedded import EmbeddedRouter
+
+CLI = [sys.executable, "-m", "wamp_anyio.cli"]
+ADD = [sys.executable, "-c", "import json, sys; print(sum(json.load(sys.stdin)['args']))"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=60, check=False)
+
+
+@contextlib.contextmanager
+def background(*args: str, ready: str) -> Iterator[subprocess.Popen[str]]:
+    """A long-running wamp-py command, once it printed ``ready`` on stderr."""
+    proc = subprocess.Popen([*CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert ready in line, line
+        yield proc
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+
+
+@pytest.fixture(params=["embedded", pytest.param("crossbar", marks=pytest.mark.crossbar)])
+def urls(request: pytest.FixtureRequest) -> Iterator[tuple[str, str, str]]:
+    """RawSocket, WebSocket and authenticated WebSocket URLs of a router."""
+    if request.param == "crossbar":
+        router = request.getfixturevalue("crossbar")
+        yield router.rs_url, router.ws_url, router.ws_auth_url
+        return
+    with EmbeddedRouter() as embedded:
+        yield embedded.rs_url, embedded.ws_url, embedded.ws_auth_url
+
+
+def test_register_call_publish_subscribe(urls: tuple[str, str, str]) -> None:
+    rs, ws, _ = urls
+    with (
+        background("register", rs, "com.cli.add", "--", *ADD, ready="registered com.cli.add"),
+        background("subscribe", ws, "com.cli.", "--match", "prefix",
+                   ready="subscribed to com.cli.") as sub,
+    ):  # fmt: skip
+        done = run("call", rs, "com.cli.add", "2", "3")
+        assert (done.returncode, done.stdout) == (0, "5\n"), done.stderr
+        done = run("publish", ws, "com.cli.news", '"hi"', "[1, 2]", "--kw", "n=3")
+        assert done.returncode == 0, done.stderr
+        assert sub.stdout is not None
+        line = sub.stdout.readline()
+    assert line == '{"topic": "com.cli.news", "args": ["hi", [1, 2]], "kwargs": {"n": 3}}\n'
+
+
+def test_errors_have_exit_codes_and_say_what_went_wrong(urls: tuple[str, str, str]) -> None:
+    rs, _, _ = urls
+    done = run("call", rs, "com.cli.nobody")
+    assert done.returncode == 1
+    assert done.stderr.startswith("wamp-py: wamp.error.no_such_procedure")
+    done = run("call", "rs://127.0.0.1:9", "com.x")
+    assert done.returncode == 3 and "cannot connect" in done.stderr
+    done = run("call", rs, "com.x", "--realm", "no.such.realm")
+    assert done.returncode == 3 and "no_such_realm" in done.stderr
+    assert run("call", rs).returncode == 2  # usage
+    assert run("call", rs, "com.x", "--ticket", "t").returncode == 2  # --ticket needs --authid
+
+
+def test_ticket_authentication(urls: tuple[str, str, str]) -> None:
+    url = urls[2]
+    done = run("call", url, "wamp.session.count", "--authid", cb.TICKET_AUTHID,
+               "--ticket", cb.TICKET_SECRET)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    done = run("call", url, "wamp.session.count", "--authid", cb.TICKET_AUTHID,
+               "--ticket", "wrong")  # fmt: skip
+    assert done.returncode == 3
+
+
+def test_help_reads_well() -> None:
+    done = run("--help")
+    assert done.returncode == 0
+    for command in ("call", "publish", "subscribe", "register", "router"):
+        assert command in done.stdout
+    assert "Exit status" in done.stdout
+    router = run("router", "--help")
+    assert router.returncode == 0 and "--listen" in router.stdout
