@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -608,7 +609,11 @@ def _chunks() -> st.SearchStrategy[bytes]:
     )
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+#: Generated inputs per fuzz target: bounded in CI; WAMP_FUZZ_EXAMPLES=100000 for a long run.
+FUZZ_EXAMPLES = int(os.environ.get("WAMP_FUZZ_EXAMPLES", "150"))
+
+
+@settings(max_examples=FUZZ_EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
 @given(chunks=st.lists(_chunks(), max_size=6), data=st.data())
 def test_arbitrary_router_bytes_never_raise(chunks: list[bytes], data: st.DataObject) -> None:
     conn, _router = join_connection("rs-json")

@@ -5,10 +5,12 @@ message by message.
 
 from __future__ import annotations
 
+import os
 import random
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import wamp_core as wc
 from wamp_core import messages as m
@@ -989,3 +991,55 @@ def test_secrets_stay_out_of_reprs_logs_and_errors(caplog: pytest.LogCaptureFixt
         for secret in secrets:
             assert secret not in text, (secret, text)
     assert credential.stored_key.hex() not in " ".join(texts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fuzzing: whatever a client sends, nothing raises out of the router
+
+_FUZZ_EXAMPLES = int(os.environ.get("WAMP_FUZZ_EXAMPLES", "150"))
+
+
+def _client_messages() -> st.SearchStrategy[bytes]:
+    """RawSocket frames with JSON: valid messages, WAMP-shaped junk, and raw bytes."""
+    import json
+    import struct
+
+    def frame(data: bytes, kind: int = 0) -> bytes:
+        return struct.pack(">I", (kind << 24) | len(data)) + data
+
+    valid = st.sampled_from([
+        m.Hello(realm="realm1", details={"roles": CLIENT_ROLES}),
+        m.Subscribe(request_id=1, topic="com.t"), m.Publish(request_id=2, topic="com.t"),
+        m.Register(request_id=3, procedure="com.p"), m.Call(request_id=4, procedure="com.p"),
+        m.Yield(request_id=1), m.Cancel(request_id=4), m.Goodbye(reason="wamp.close.normal"),
+        m.Authenticate(signature="x"),
+    ]).map(lambda msg: frame(json.dumps(msg.to_list()).encode()))  # fmt: skip
+    values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+        ),
+        max_leaves=10,
+    )
+    shaped = st.lists(values, min_size=1, max_size=6).map(lambda v: frame(json.dumps(v).encode()))
+    return st.one_of(valid, shaped, st.binary(max_size=16).map(frame), st.binary(max_size=12),
+                     st.sampled_from([frame(b"p", 1), frame(b"q", 2), frame(b"", 5)]))  # fmt: skip
+
+
+@settings(max_examples=_FUZZ_EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
+@given(chunks=st.lists(_client_messages(), max_size=8), cut=st.integers(1, 7))
+def test_arbitrary_client_bytes_never_raise_out_of_the_router(
+    chunks: list[bytes], cut: int
+) -> None:
+    router = wc.Router(["realm1"], rng=random.Random(1))
+    bystander = Client(router)
+    bystander.join()
+    bystander.send(m.Subscribe(request_id=1, topic="com.t"))
+    conn = wc.RouterConnection(router, wc.RawSocket(wc.Role.SERVER, serializers=("json",)))
+    stream = bytes((0x7F, 0xF1, 0, 0)) + b"".join(chunks)
+    for start in range(0, len(stream), cut):  # fed in pieces, as a socket would
+        conn.receive_data(stream[start : start + cut])
+        conn.data_to_send()
+    conn.receive_eof()
+    assert conn.should_close
+    assert set(router.sessions) == {bystander.session.session_id}  # nothing left behind
