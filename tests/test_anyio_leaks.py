@@ -16,7 +16,7 @@ from crossbar import CrossbarRouter
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
 
-CYCLES = 50
+CYCLES = 100
 
 
 def _open_fds() -> int:

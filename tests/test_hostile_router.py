@@ -1,5 +1,5 @@
 """A hostile router (issue 11): a scripted server on loopback that answers the client's
-RawSocket connection with garbage, with each driver (``wamp_anyio`` on asyncio and trio,
+RawSocket connection (or WebSocket upgrade) with garbage, with each driver (``wamp_anyio`` on asyncio and trio,
 ``wamp_trio``). The client must end the attempt with a clear ``WampError`` within its timeouts
 (never hang, never crash with something else), say ABORT ``wamp.error.protocol_violation`` when
 the router broke the protocol after the handshake, and keep memory bounded by its limits."""
@@ -159,3 +159,62 @@ async def test_deep_nesting_does_not_crash_the_client() -> None:
 
 async def test_a_frame_type_that_does_not_exist_is_refused() -> None:
     await _refused(after_handshake(frame([2, 1, {}], kind=7)), wc.SessionClosed, limit=0.5)
+
+
+# -- WebSocket: what a hostile server answers the upgrade with ----------------------------------
+
+
+def _upgrade_reply(reply: bytes) -> Script:
+    async def script(stream: SocketStream) -> None:
+        request = b""
+        while b"\r\n\r\n" not in request:
+            request += await stream.receive()
+        await stream.send(reply)
+
+    return script
+
+
+async def _refused_ws(script: Script, error: type[Exception], says: str) -> None:
+    async with hostile(script) as (url, _received):
+        port = int(url.rsplit(":", 1)[1])
+        transport = {"url": f"ws://127.0.0.1:{port}/ws", "serializers": ["json"],
+                     "endpoint": {"type": "tcp", "host": "127.0.0.1", "port": port,
+                                  "timeout": 1.0}}  # fmt: skip
+        started = anyio.current_time()
+        with anyio.fail_after(10), pytest.raises(error) as info:
+            async with wamp.connect(transport):
+                raise AssertionError("joined a hostile router")
+        assert anyio.current_time() - started < 3
+        assert says in str(info.value), info.value
+
+
+_BAD_UPGRADE = "invalid WebSocket upgrade response"
+
+
+@pytest.mark.parametrize(
+    ("reply", "error", "says"),
+    [
+        (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+         wc.SessionClosed, _BAD_UPGRADE),
+        (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         b"Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n",
+         wc.SessionClosed, _BAD_UPGRADE),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", wc.HandshakeError, "refused: HTTP 200"),
+        (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", wc.SessionClosed, _BAD_UPGRADE),
+        # a header larger than the HTTP parser's bound: refused before it is all read
+        (b"HTTP/1.1 101 Switching Protocols\r\nX-Filler: " + b"a" * 200_000 + b"\r\n\r\n",
+         wc.SessionClosed, _BAD_UPGRADE),
+    ],
+    ids=["no-accept-key", "wrong-accept-key", "not-an-upgrade", "not-http", "huge-header"],
+)  # fmt: skip
+async def test_a_bad_websocket_upgrade_is_refused(
+    reply: bytes, error: type[Exception], says: str
+) -> None:
+    await _refused_ws(_upgrade_reply(reply), error, says)
+
+
+async def test_a_silent_websocket_server_ends_with_the_join_timeout() -> None:
+    async def script(stream: SocketStream) -> None:
+        await stream.receive()  # the upgrade request, never answered
+
+    await _refused_ws(script, wc.TransportError, "no session within 1.0 s")
