@@ -1,8 +1,9 @@
 """A hostile router (issue 11): a scripted server on loopback that answers the client's
-RawSocket connection (or WebSocket upgrade) with garbage, with each driver (``wamp_anyio`` on asyncio and trio,
-``wamp_trio``). The client must end the attempt with a clear ``WampError`` within its timeouts
-(never hang, never crash with something else), say ABORT ``wamp.error.protocol_violation`` when
-the router broke the protocol after the handshake, and keep memory bounded by its limits."""
+RawSocket connection (or WebSocket upgrade) with garbage, with each driver (``wamp_anyio`` on
+asyncio and trio, ``wamp_trio``). The client must end the attempt with a clear ``WampError``
+within its timeouts (never hang, never crash with something else), say ABORT
+``wamp.error.protocol_violation`` when the router broke the protocol after the handshake, and
+keep memory bounded by its limits."""
 
 from __future__ import annotations
 
