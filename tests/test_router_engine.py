@@ -1043,3 +1043,38 @@ def test_arbitrary_client_bytes_never_raise_out_of_the_router(
     conn.receive_eof()
     assert conn.should_close
     assert set(router.sessions) == {bystander.session.session_id}  # nothing left behind
+
+
+def test_a_client_cannot_grow_the_router_without_bound(router: wc.Router) -> None:
+    """Testaments are capped per scope and in size; open progressive call invocations are
+    capped (their IDs are remembered); a hostile SCRAM nonce is refused, not raised."""
+    (client,) = joined(router, 1)
+    add = "wamp.session.add_testament"
+    for i in range(16):
+        (ok,) = client.send(m.Call(request_id=client.rid(), procedure=add,
+                                   args=["com.will", [i], {}]))  # fmt: skip
+        assert isinstance(ok, m.Result)
+    (error,) = client.send(
+        m.Call(request_id=client.rid(), procedure=add, args=["com.will", [], {}])
+    )
+    assert isinstance(error, m.Error) and "at most 16" in (error.args or [""])[0]
+    big = m.Call(request_id=client.rid(), procedure=add, args=["com.will", ["x" * 70_000], {}],
+                 kwargs={"scope": "detached"})  # fmt: skip
+    (error,) = client.send(big)
+    assert isinstance(error, m.Error) and "limited to" in (error.args or [""])[0]
+    streamer = Client(router)
+    streamer.join(roles=STREAMING)
+    for _ in range(256):  # to a procedure nobody registered: refused, the ID still remembered
+        streamer.send(m.Call(request_id=streamer.rid(), procedure="com.none",
+                             options={"progress": True}))  # fmt: skip
+    (abort,) = streamer.send(m.Call(request_id=streamer.rid(), procedure="com.none",
+                                    options={"progress": True}))  # fmt: skip
+    assert isinstance(abort, m.Abort) and "left open" in abort.details["message"]
+    credential = wc.ScramCredential.from_password("pw", b"0123456789abcdef")
+    scram = Client(wc.Router(["realm1"], principals=[wc.Principal("dave", scram=credential)]))
+    for nonce in ("\ud800", "x" * 300, "a b\n"):
+        (abort,) = scram.send(m.Hello(realm="realm1", details={
+            "roles": CLIENT_ROLES, "authmethods": ["wamp-scram"], "authid": "dave",
+            "authextra": {"nonce": nonce}}))  # fmt: skip
+        assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.authentication_failed"
+        scram = Client(scram.session.router)

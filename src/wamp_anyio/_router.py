@@ -175,6 +175,7 @@ async def _serve(
         log.debug("router connection ended: %s", exc)
         conn.receive_eof()
     finally:
+        conn.receive_eof()  # however serving ended, the session ends too (no zombie in a realm)
         server._connections.discard(conn)
         await anyio.aclose_forcefully(stream)  # type: ignore[arg-type]
 

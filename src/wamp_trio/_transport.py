@@ -70,10 +70,14 @@ async def open_stream(transport: wc.TransportConfig) -> tuple[driver.Stream, dic
                 return _direct(tcp), {}
             # WAMP ends on its own close (GOODBYE, WebSocket close): a missing TLS close_notify
             # from the router is not an error.
-            tls = trio.SSLStream(
-                tcp, context, server_hostname=wc.server_hostname_for(transport),
-                https_compatible=True,
-            )  # fmt: skip
+            try:
+                tls = trio.SSLStream(
+                    tcp, context, server_hostname=wc.server_hostname_for(transport),
+                    https_compatible=True,
+                )  # fmt: skip
+            except BaseException:
+                await trio.aclose_forcefully(tcp)
+                raise
             try:
                 await tls.do_handshake()
             except BaseException:

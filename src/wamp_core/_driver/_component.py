@@ -184,7 +184,9 @@ class Component:
 
         Under ``await nursery.start(component.run)`` (trio; anyio's ``TaskGroup.start`` alike)
         ``start`` returns the session once it is first ready (``ready`` fired, before ``main``),
-        and raises what ended the run if it ended before that.
+        and raises what ended the run if it ended before that with an error; a run that ended
+        without error and without ever being ready (stopped first) makes ``start`` raise the
+        library's ``RuntimeError`` (the task never reported it started).
         """
         if self._lifecycle is not None:
             raise RuntimeError(f"{self!r} is already running")

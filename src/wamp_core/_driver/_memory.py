@@ -10,6 +10,7 @@ end holds at most :data:`MEMORY_BUFFER` unread bytes; a sender waits beyond that
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -22,8 +23,8 @@ __all__ = ["MEMORY_BUFFER", "MemoryStream", "connect_memory", "listen_memory", "
 #: Unread bytes one end holds before its peer's ``send`` waits (a socket buffer's role).
 MEMORY_BUFFER = 1 << 20
 
-#: Name -> (acceptor, the runtime its server ends wait with).
-_listeners: dict[str, tuple[Callable[[MemoryStream], None], Runtime]] = {}
+#: Name -> (acceptor, the runtime its server ends wait with, the listening thread).
+_listeners: dict[str, tuple[Callable[[MemoryStream], None], Runtime, int]] = {}
 
 
 class MemoryStream:
@@ -111,7 +112,7 @@ def listen_memory(
     waits use ``runtime``). Yields the URL; a name can have one listener at a time."""
     if name in _listeners:
         raise TransportError(f"something already listens on rs://memory/{name}")
-    entry = (accept, runtime)
+    entry = (accept, runtime, threading.get_ident())
     _listeners[name] = entry
     try:
         yield f"rs://memory/{name}"
@@ -125,7 +126,9 @@ def connect_memory(name: str, runtime: Runtime) -> MemoryStream:
     entry = _listeners.get(name)
     if entry is None:
         raise TransportError(f"nothing listens on rs://memory/{name} in this process")
-    accept, server_runtime = entry
+    accept, server_runtime, thread = entry
+    if thread != threading.get_ident():  # its events would be set across threads
+        raise TransportError(f"rs://memory/{name} listens in another thread's event loop")
     client, server = memory_pair(runtime, server_runtime)
     accept(server)
     return client

@@ -173,8 +173,12 @@ def _scram(
 ) -> Challenge | Refusal:
     extra = details.get("authextra") or {}
     client_nonce = extra.get("nonce")
-    if not isinstance(client_nonce, str) or not client_nonce or "," in client_nonce:
-        return Refusal("wamp.error.authentication_failed", "SCRAM needs authextra.nonce")
+    if (
+        not isinstance(client_nonce, str) or not 0 < len(client_nonce) <= 256
+        or not (client_nonce.isascii() and client_nonce.isprintable()) or "," in client_nonce
+    ):  # fmt: skip
+        return Refusal("wamp.error.authentication_failed",
+                       "SCRAM needs authextra.nonce: printable ASCII without ','")  # fmt: skip
     if extra.get("channel_binding"):
         return Refusal("wamp.error.authentication_failed",
                        "channel binding needs TLS, which this router does not serve")  # fmt: skip

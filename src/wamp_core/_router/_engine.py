@@ -52,6 +52,10 @@ ROUTER_ROLES: dict[str, Any] = {
     },
 }
 
+#: Progressive call invocations a caller may leave open (their IDs are remembered until the
+#: caller's final chunk, so that late chunks are dropped rather than taken for new requests).
+MAX_OPEN_STREAMS = 256
+
 NO_SUCH_REALM = "wamp.error.no_such_realm"
 PROTOCOL_VIOLATION = "wamp.error.protocol_violation"
 CANCELED = "wamp.error.canceled"
@@ -434,6 +438,9 @@ class RouterSession:
             if not _feature(self, "caller", "progressive_call_invocations"):
                 raise ProtocolError("CALL.Options.progress without the caller feature "
                                     "progressive_call_invocations")  # fmt: skip
+            if len(self._streams) >= MAX_OPEN_STREAMS:
+                raise ProtocolError(f"more than {MAX_OPEN_STREAMS} progressive call "
+                                    "invocations left open")  # fmt: skip
             self._streams.add(msg.request_id)  # later chunks: continuations, even if refused
         if not self._allowed("call", msg.procedure, msg):
             return

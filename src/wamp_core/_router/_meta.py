@@ -18,7 +18,10 @@ from ._realm import MATCHES, matches
 if TYPE_CHECKING:
     from ._engine import RouterSession
 
-__all__ = ["META_PROCEDURES", "TESTAMENT_SCOPES", "MetaError", "session_details"]
+__all__ = [
+    "MAX_TESTAMENTS", "MAX_TESTAMENT_SIZE", "META_PROCEDURES", "TESTAMENT_SCOPES", "MetaError",
+    "session_details",
+]  # fmt: skip
 
 
 class MetaError(Exception):
@@ -137,6 +140,10 @@ def _remove_callee(caller: RouterSession, args: list[Any], kw: dict[str, Any]) -
 
 #: The two testament buckets, in the order they are published when a session ends.
 TESTAMENT_SCOPES = ("detached", "destroyed")
+#: Testaments a session may hold per scope, and the size of one (its args and kwargs, as text):
+#: a session's last words are few and short, and must not become a flood when it ends.
+MAX_TESTAMENTS = 16
+MAX_TESTAMENT_SIZE = 65536
 
 
 def _scope(kwargs: dict[str, Any]) -> str:
@@ -167,7 +174,14 @@ def _add_testament(caller: RouterSession, args: list[Any], kwargs: dict[str, Any
         raise MetaError("wamp.error.not_authorized",
                         f"{caller.authrole!r} may not publish {topic!r}")  # fmt: skip
     options = {k: v for k, v in options.items() if k != "acknowledge"}  # nobody to acknowledge
-    caller.testaments[_scope(kwargs)].append((topic, args[1], args[2], options))
+    bucket = caller.testaments[_scope(kwargs)]
+    if len(bucket) >= MAX_TESTAMENTS:
+        raise MetaError("wamp.error.invalid_argument",
+                        f"at most {MAX_TESTAMENTS} testaments per scope")  # fmt: skip
+    if len(repr(args[1])) + len(repr(args[2])) > MAX_TESTAMENT_SIZE:
+        limit = MAX_TESTAMENT_SIZE
+        raise MetaError("wamp.error.invalid_argument", f"a testament is limited to {limit} bytes")
+    bucket.append((topic, args[1], args[2], options))
     return []
 
 
