@@ -70,11 +70,10 @@ def _authentication(opts: argparse.Namespace) -> dict[str, dict[str, Any]] | Non
 
 
 def _transport(opts: argparse.Namespace) -> Any:
+    """The URL, with the serializer when one is asked for (the URL gives the transport type)."""
     if opts.serializer is None:
         return opts.url
-    kind = "rawsocket" if opts.url.partition("://")[0] in ("rs", "rss") else "websocket"
-    key = "serializer" if kind == "rawsocket" else "serializers"
-    return {"url": opts.url, key: opts.serializer if kind == "rawsocket" else [opts.serializer]}
+    return {"url": opts.url, "serializers": [opts.serializer]}
 
 
 def _print(value: Any) -> None:

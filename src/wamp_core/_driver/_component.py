@@ -261,12 +261,11 @@ class Component:
         tb: TracebackType | None,
     ) -> None:  # fmt: skip
         assert self._background is not None
-        task_group = self._background
-        self._background = None
+        manager, self._background = self._background, None
         try:
             await self.stop()
         finally:
-            await task_group.__aexit__(None, None, None)
+            await manager.__aexit__(None, None, None)
         error = self._background_error
         self._background_error = None
         if error is not None and exc is None:
