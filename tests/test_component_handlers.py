@@ -58,6 +58,23 @@ def test_details_conventions() -> None:
     assert "reserved" in message
 
 
+def test_a_keyword_only_chunks_parameter_takes_the_chunks() -> None:
+    chunks = object()
+
+    def streaming(a: int, *, chunks: Any, details: Any) -> None: ...
+
+    spec = wc.HandlerSpec(streaming, check_types=True)
+    assert spec.chunks_arg == "chunks"
+    assert spec.arguments([1], {}, DETAILS, chunks) == (
+        (1,),
+        {"details": DETAILS, "chunks": chunks},
+    )
+    assert "reserved for the chunks" in _invalid(spec, 1, chunks="sneaky")
+    assert "must be int" in _invalid(spec, "x")  # the chunks are not type-checked, args are
+    assert wc.HandlerSpec(lambda a, chunks=None: None).chunks_arg is None  # not keyword-only
+    assert wc.HandlerSpec(lambda *a: None).arguments([1], {}, DETAILS, chunks) == ((1,), {})
+
+
 def test_async_generators_are_recognised_through_wrappers() -> None:
     async def count(n: int) -> AsyncIterator[int]:
         yield n

@@ -10,6 +10,13 @@ protocol and every lifecycle decision below them are :mod:`wamp_core`'s sans-IO 
 ``import wamp_core`` does not load this module; a driver imports it.
 """
 
+from ._driver._calls import (
+    MAX_QUEUED_CHUNKS as MAX_QUEUED_CHUNKS,
+    Chunk as Chunk,
+    Chunks as Chunks,
+    OpenCall as OpenCall,
+    ProgressiveCall as ProgressiveCall,
+)
 from ._driver._component import DEFAULT_TRANSPORT as DEFAULT_TRANSPORT, Component as Component
 from ._driver._connect import (
     authenticators as authenticators,
@@ -47,7 +54,6 @@ from ._driver._session import (
     DEFAULT_WEBSOCKET_PING_INTERVAL as DEFAULT_WEBSOCKET_PING_INTERVAL,
     Authentication as Authentication,
     Handler as Handler,
-    ProgressiveCall as ProgressiveCall,
     Registration as Registration,
     Session as Session,
     Subscription as Subscription,
@@ -60,12 +66,15 @@ __all__ = [
     "DEFAULT_WEBSOCKET_PING_INTERVAL",
     "FAIR",
     "HIGH_WATER",
+    "MAX_QUEUED_CHUNKS",
     "MEMORY_BUFFER",
     "SEND_TIMEOUT",
     "STOP_SIGNALS",
     "Authentication",
     "BrokenStream",
     "CancelScope",
+    "Chunk",
+    "Chunks",
     "Component",
     "DirectSocketStream",
     "EndOfStream",
@@ -75,6 +84,7 @@ __all__ = [
     "Inbox",
     "Link",
     "MemoryStream",
+    "OpenCall",
     "ProgressiveCall",
     "Registration",
     "Runtime",

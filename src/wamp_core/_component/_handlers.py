@@ -7,6 +7,9 @@ INVOCATION or EVENT, for the arguments to call the handler with. The conventions
 * the details (:class:`CallDetails` / :class:`EventDetails`) are passed as a keyword when asked:
   ``details=True`` as ``details``, ``details="name"`` (Autobahn's ``details_arg``) as ``name``;
   a handler with a keyword-only parameter ``details`` gets them without asking;
+* a procedure with a keyword-only parameter ``chunks`` takes progressive call invocations: the
+  driver passes, as ``chunks``, what iterates over the further chunks of the call's arguments
+  (the first chunk is the handler's arguments); without it such a call is refused;
 * ``check_types=True`` checks the arguments against the handler's signature and annotations and
   refuses a mismatch with :class:`ApplicationError` ``wamp.error.invalid_argument`` naming the
   parameter, so the caller learns what was wrong (the handler never runs).
@@ -34,7 +37,8 @@ class HandlerSpec:
     """How to call one user handler with an INVOCATION's or EVENT's arguments."""
 
     __slots__ = (
-        "_hints", "_signature", "check_types", "details_arg", "handler", "is_async_generator",
+        "_hints", "_signature", "check_types", "chunks_arg", "details_arg", "handler",
+        "is_async_generator",
     )  # fmt: skip
 
     def __init__(
@@ -72,6 +76,8 @@ class HandlerSpec:
                 "parameter (or **kwargs)"
             )
         self.details_arg = name
+        #: The keyword that receives a progressive call invocation's further chunks, if any.
+        self.chunks_arg = "chunks" if self._has_keyword_only("chunks") else None
         if check_types:
             self._hints = _type_hints(handler)
 
@@ -93,9 +99,11 @@ class HandlerSpec:
         return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
     def arguments(
-        self, args: Sequence[Any], kwargs: Mapping[str, Any], details: Any
+        self, args: Sequence[Any], kwargs: Mapping[str, Any], details: Any, chunks: Any = None
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """The positional and keyword arguments to call the handler with (new containers).
+
+        ``chunks`` goes to the handler's ``chunks`` parameter when it has one.
 
         Raises :class:`ApplicationError` ``wamp.error.invalid_argument`` when the keyword
         arguments already hold the details' name, or (``check_types``) when the arguments do
@@ -109,6 +117,12 @@ class HandlerSpec:
                     _INVALID, f"the keyword argument {name!r} is reserved for the details"
                 )
             keywords[name] = details
+        if self.chunks_arg is not None:
+            if self.chunks_arg in keywords:
+                raise ApplicationError(
+                    _INVALID, f"the keyword argument {self.chunks_arg!r} is reserved for the chunks"
+                )
+            keywords[self.chunks_arg] = chunks
         positional = tuple(args)
         if self.check_types:
             self._check(positional, keywords)
@@ -121,7 +135,7 @@ class HandlerSpec:
         except TypeError as exc:
             raise ApplicationError(_INVALID, f"{_name(self.handler)}: {exc}") from None
         for name, value in bound.arguments.items():
-            if name == self.details_arg:
+            if name in (self.details_arg, self.chunks_arg):
                 continue
             hint = self._hints.get(name, Any)
             kind = self._signature.parameters[name].kind

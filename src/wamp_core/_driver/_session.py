@@ -28,18 +28,18 @@ import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from types import TracebackType
 from typing import Any, ClassVar, TypeAlias, TypeVar
 
 import wamp_core as wc
 from wamp_core import auth, events as ev
 
+from ._calls import MAX_QUEUED_CHUNKS, Chunk, Chunks, OpenCall, ProgressiveCall
 from ._inbox import Inbox
 from ._link import Link
 from ._runtime import CancelScope, Runtime, Stream, TaskGroup
 from ._waiters import Waiter
 
-__all__ = ["ProgressiveCall", "Registration", "Session", "Subscription"]
+__all__ = ["Registration", "Session", "Subscription"]
 
 log = logging.getLogger(__name__)
 
@@ -128,72 +128,6 @@ class Subscription:
             self._inbox = None
 
 
-class ProgressiveCall:
-    """A call whose progressive results are iterated: ``async with session.iter_call(...) as
-    results: async for result in results: ...``.
-
-    Every item is a :class:`wamp_core.CallResult`; the last one has ``progress=False``.
-    Leaving the ``async with`` (or :meth:`aclose`) before the end cancels the call.
-    """
-
-    def __init__(
-        self, session: Session, procedure: str, args: tuple[Any, ...], kwargs: dict[str, Any],
-        options: wc.CallOptions,
-    ) -> None:  # fmt: skip
-        self._session = session
-        self._procedure = procedure
-        self._args = args
-        self._kwargs = kwargs
-        self._options = options
-        self._request: tuple[int, Waiter] | None = None
-        self._done = False
-
-    async def __aenter__(self) -> ProgressiveCall:
-        await self._start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
-        await self.aclose()
-
-    def __aiter__(self) -> ProgressiveCall:
-        return self
-
-    async def _start(self) -> tuple[int, Waiter]:
-        if self._request is None:
-            self._request = await self._session._issue_call(
-                self._procedure, self._args, self._kwargs, self._options, progressive=True,
-                whole_result=True,
-            )  # fmt: skip
-        return self._request
-
-    async def __anext__(self) -> wc.CallResult:
-        if self._done:
-            raise StopAsyncIteration
-        request_id, waiter = await self._start()
-        try:
-            chunk = await self._session._within_deadline(
-                request_id, waiter, self._options, waiter.next_chunk
-            )
-        except BaseException:
-            self._done = True
-            raise
-        if chunk is not None:
-            return chunk  # type: ignore[no-any-return]
-        self._done = True
-        result = waiter.unwrap()
-        assert isinstance(result, wc.CallResult)
-        return result
-
-    async def aclose(self) -> None:
-        """Cancel the call if it has not ended."""
-        if self._request is not None and not self._done:
-            self._done = True
-            await self._session._abandon_call(self._request[0], self._options.cancel_mode)
-
-
 class Session:
     """A WAMP session; joined by :func:`connect` or a :class:`Component` (one per connection).
 
@@ -222,6 +156,8 @@ class Session:
         self._registrations: dict[int, Registration] = {}
         #: Running invocations (request ID -> the handler's cancel scope), for INTERRUPT.
         self._invocations: dict[int, CancelScope] = {}
+        #: Running progressive call invocations' further chunks (request ID -> chunks).
+        self._chunks: dict[int, Chunks] = {}
         self._subscriptions: dict[int, list[Subscription]] = {}
         #: Why the reader stopped early (a refused transport handshake, a bug), if it did.
         self.failure: Exception | None = None
@@ -307,11 +243,15 @@ class Session:
             except self._rt.cancelled:
                 await self._abandon_call(request_id, "kill")
                 raise
-        on_progress = options.on_progress
         request_id, waiter = await self._issue_call(
-            procedure, args, kwargs, options, progressive=on_progress is not None,
+            procedure, args, kwargs, options, progressive=options.on_progress is not None,
             whole_result=options.details,
         )  # fmt: skip
+        return await self._await_call(request_id, waiter, options)
+
+    async def _await_call(self, request_id: int, waiter: Waiter, options: wc.CallOptions) -> Any:
+        """The call's result under its local deadline, progressive results to ``on_progress``."""
+        on_progress = options.on_progress
         if on_progress is None:
             return await self._within_deadline(request_id, waiter, options, waiter.wait)
 
@@ -341,18 +281,50 @@ class Session:
             base = _with_progress(base)
         return ProgressiveCall(self, procedure, args, kwargs, base)
 
+    def open_call(
+        self, procedure: str, /, *args: Any, options: wc.CallOptions | None = None, **kwargs: Any
+    ) -> OpenCall:
+        """Call ``procedure`` with arguments sent in chunks (a progressive call invocation);
+        ``args``/``kwargs`` are the first chunk::
+
+            async with session.open_call("com.example.sum", 1, 2) as call:
+                await call.send(3)
+                total = await call.finish(4)
+
+        See :class:`OpenCall`; the callee receives the chunks through its ``chunks``
+        parameter (:class:`Chunks`).
+        """
+        return OpenCall(self, procedure, args, kwargs, options or wc.CallOptions())
+
     async def _issue_call(
         self, procedure: str, args: Sequence[Any], kwargs: Mapping[str, Any],
         options: wc.CallOptions | None, *, progressive: bool = False, whole_result: bool = False,
+        streaming: bool = False,
     ) -> tuple[int, Waiter]:  # fmt: skip
         waiter = (self._rt.progressive_waiter if progressive else self._waiter)(
             progressive=progressive
         )
         # A command the transport cannot carry raises here, and nothing was sent.
-        request_id = self._conn.session.call(procedure, args, kwargs or None, options)
+        request_id = self._conn.session.call(
+            procedure, args, kwargs or None, options, progress=streaming
+        )
         self._tracker.add(request_id, "call", waiter, whole_result=whole_result)
         self._link.push(batch=len(self._tracker) > 1)
         return request_id, waiter
+
+    async def _send_chunk(
+        self, request_id: int, args: Sequence[Any], kwargs: Mapping[str, Any], *, final: bool
+    ) -> bool:
+        """Send a further chunk of an open call; ``False`` if the call has ended."""
+        if self._tracker.get(request_id) is None:
+            return False
+        try:
+            self._conn.session.call_progress(request_id, args, kwargs or None, final=final)
+        except wc.LocalProtocolError:  # the core knows the call has ended
+            return False
+        self._link.push()
+        await self._link.backpressure()
+        return True
 
     async def _within_deadline(
         self, request_id: int, waiter: Waiter, options: wc.CallOptions,
@@ -641,10 +613,14 @@ class Session:
                     subscription._deliver(delivery)
                 continue
             if type(event) is ev.InvocationReceived:
-                if event.continuation:  # progressive call invocations: not in this driver yet
-                    log.debug("dropping a further chunk of invocation %d", event.request_id)
-                else:
-                    self._tg.start_soon(self._invoke, event)
+                if event.continuation:
+                    self._continue_invocation(event)
+                    continue
+                # Before the handler's task runs: INTERRUPT or further chunks may come first.
+                scope = self._invocations[event.request_id] = self._rt.cancel_scope()
+                if event.details.progress:
+                    self._open_chunks(event)
+                self._tg.start_soon(self._invoke, event, scope)
                 continue
             if type(event) is ev.CallProgress:
                 waiter = self._tracker.get(event.request_id)
@@ -708,18 +684,52 @@ class Session:
             except Exception:
                 log.exception("event handler of %r failed", subscription)
 
-    async def _invoke(self, event: ev.InvocationReceived) -> None:
+    def _open_chunks(self, event: ev.InvocationReceived) -> None:
+        """Queue a progressive call invocation's further chunks for a handler that takes them."""
+        registration = self._registrations.get(event.registration_id)
+        if registration is not None and registration.spec.chunks_arg is not None:
+            self._chunks[event.request_id] = Chunks(self._rt, more=True)
+
+    def _continue_invocation(self, event: ev.InvocationReceived) -> None:
+        """A further chunk of a progressive call invocation: to its handler's chunks."""
+        request_id = event.request_id
+        chunks = self._chunks.get(request_id)
+        if chunks is None or chunks.overflowed:  # answered already, refused, or canceled
+            log.debug("dropping a further chunk of invocation %d", request_id)
+            return
+        if not chunks._put(Chunk(event.args, event.kwargs), last=not event.details.progress):
+            log.warning(
+                "invocation %d: more than %d chunks unread; canceling it",
+                request_id, MAX_QUEUED_CHUNKS,
+            )  # fmt: skip
+            scope = self._invocations.get(request_id)
+            if scope is not None:
+                scope.cancel()
+
+    async def _invoke(self, event: ev.InvocationReceived, scope: CancelScope) -> None:
         registration = self._registrations.get(event.registration_id)
         request_id = event.request_id
         value: Any = None
         error: Exception | None = None
-        with self._rt.cancel_scope() as scope:
-            self._invocations[request_id] = scope
+        chunks: Chunks | None = None
+        with scope:
             try:
                 if registration is None:
                     raise wc.ApplicationError(wc.ApplicationError.NO_SUCH_REGISTRATION)
                 spec = registration.spec
-                positional, keywords = spec.arguments(event.args, event.kwargs, event.details)
+                if spec.chunks_arg is not None:
+                    chunks = self._chunks.get(request_id) or Chunks(self._rt, more=False)
+                    if chunks.overflowed:  # before the handler even started
+                        scope.cancel()
+                elif event.details.progress:
+                    raise wc.ApplicationError(
+                        wc.ApplicationError.INVALID_ARGUMENT,
+                        f"{registration.procedure} takes no progressive call invocations (its "
+                        "handler has no keyword-only parameter 'chunks')",
+                    )
+                positional, keywords = spec.arguments(
+                    event.args, event.kwargs, event.details, chunks
+                )
                 if spec.is_async_generator:
                     value = await self._stream_results(
                         request_id, spec.handler(*positional, **keywords), event.details
@@ -732,8 +742,13 @@ class Session:
                 error = exc
             finally:
                 self._invocations.pop(request_id, None)
+                self._chunks.pop(request_id, None)
         if scope.cancelled_caught:  # INTERRUPT: answer canceled (moot after killnowait)
             error = wc.ApplicationError(wc.ApplicationError.CANCELED)
+            if chunks is not None and chunks.overflowed:
+                error = wc.ApplicationError(
+                    wc.ApplicationError.CANCELED, "the callee fell behind the caller's chunks"
+                )
         try:
             wc.answer_invocation(self._conn.session, request_id, value=value, error=error)
         except wc.SessionClosed:

@@ -1,0 +1,199 @@
+"""Calls that stream: progressive results iterated by the caller (:class:`ProgressiveCall`),
+arguments sent in chunks by the caller (:class:`OpenCall`, progressive call invocations) and
+the chunks as the callee's handler receives them (:class:`Chunks`)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import wamp_core as wc
+
+from ._inbox import Inbox
+from ._waiters import Waiter
+
+if TYPE_CHECKING:
+    from ._runtime import Runtime
+    from ._session import Session
+
+__all__ = ["MAX_QUEUED_CHUNKS", "Chunk", "Chunks", "OpenCall", "ProgressiveCall"]
+
+#: Chunks of one invocation the handler may leave unread; one more cancels the invocation.
+MAX_QUEUED_CHUNKS = 1024
+
+
+class _OpenRequest:
+    """A call open across awaits: leaving its ``async with`` (or :meth:`aclose`) before it
+    ended cancels it."""
+
+    def __init__(
+        self, session: Session, procedure: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+        options: wc.CallOptions,
+    ) -> None:  # fmt: skip
+        self._session = session
+        self._procedure = procedure
+        self._args = args
+        self._kwargs = kwargs
+        self._options = options
+        self._request: tuple[int, Waiter] | None = None
+        self._done = False
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Cancel the call if it has not ended (``options.cancel_mode``)."""
+        if self._request is not None and not self._done:
+            self._done = True
+            await self._session._abandon_call(self._request[0], self._options.cancel_mode)
+
+
+class ProgressiveCall(_OpenRequest):
+    """A call whose progressive results are iterated: ``async with session.iter_call(...) as
+    results: async for result in results: ...``.
+
+    Every item is a :class:`wamp_core.CallResult`; the last one has ``progress=False``.
+    Leaving the ``async with`` (or :meth:`aclose`) before the end cancels the call.
+    """
+
+    async def __aenter__(self) -> ProgressiveCall:
+        await self._start()
+        return self
+
+    def __aiter__(self) -> ProgressiveCall:
+        return self
+
+    async def _start(self) -> tuple[int, Waiter]:
+        if self._request is None:
+            self._request = await self._session._issue_call(
+                self._procedure, self._args, self._kwargs, self._options, progressive=True,
+                whole_result=True,
+            )  # fmt: skip
+        return self._request
+
+    async def __anext__(self) -> wc.CallResult:
+        if self._done:
+            raise StopAsyncIteration
+        request_id, waiter = await self._start()
+        try:
+            chunk = await self._session._within_deadline(
+                request_id, waiter, self._options, waiter.next_chunk
+            )
+        except BaseException:
+            self._done = True
+            raise
+        if chunk is not None:
+            return chunk  # type: ignore[no-any-return]
+        self._done = True
+        result = waiter.unwrap()
+        assert isinstance(result, wc.CallResult)
+        return result
+
+
+class OpenCall(_OpenRequest):
+    """A call whose arguments are sent in chunks (a progressive call invocation)::
+
+        async with session.open_call("com.example.sum", 1, 2) as call:
+            await call.send(3)
+            total = await call.finish(4)  # the last chunk; then the call's result
+
+    Made by :meth:`Session.open_call`; the callee's handler reads the chunks through its
+    ``chunks`` parameter (:class:`Chunks`). The callee may answer before the last chunk:
+    :meth:`send` then returns ``False`` and :meth:`finish` returns that answer (or raises its
+    error). Leaving the ``async with`` before :meth:`finish` has returned cancels the call
+    (``options.cancel_mode``). ``options.timeout`` bounds the wait in :meth:`finish`.
+    Needs a dealer announcing ``progressive_call_invocations`` (the embedded router does;
+    Crossbar.io 26 does not: entering raises :class:`wamp_core.LocalProtocolError`
+    ``wamp.error.feature_not_supported``).
+    """
+
+    async def __aenter__(self) -> OpenCall:
+        self._request = await self._session._issue_call(
+            self._procedure, self._args, self._kwargs, self._options,
+            progressive=self._options.on_progress is not None, whole_result=self._options.details,
+            streaming=True,
+        )  # fmt: skip
+        return self
+
+    def _open(self) -> int:
+        if self._request is None:
+            raise wc.LocalProtocolError("use the call in 'async with session.open_call(...)'")
+        if self._done:
+            raise wc.LocalProtocolError("the call is finished: it takes no more chunks")
+        return self._request[0]
+
+    async def send(self, *args: Any, **kwargs: Any) -> bool:
+        """Send a further chunk of arguments. ``False`` when the call has already ended (the
+        callee answered early, the call failed or the session ended): nothing was sent and
+        :meth:`finish` returns the answer or raises the error."""
+        request_id = self._open()
+        return await self._session._send_chunk(request_id, args, kwargs, final=False)
+
+    async def finish(self, *args: Any, **kwargs: Any) -> Any:
+        """Send the last chunk (if the call is still open) and return the call's result, like
+        :meth:`Session.call` (its error raised)."""
+        request_id = self._open()
+        await self._session._send_chunk(request_id, args, kwargs, final=True)
+        assert self._request is not None
+        waiter = self._request[1]
+        try:
+            return await self._session._await_call(request_id, waiter, self._options)
+        finally:
+            self._done = True
+
+
+class Chunk(NamedTuple):
+    """One chunk of a progressive call invocation's arguments."""
+
+    args: list[Any]
+    kwargs: dict[str, Any]
+
+
+class Chunks:
+    """The further chunks of a progressive call invocation, as its handler receives them
+    (a keyword-only parameter named ``chunks``)::
+
+        @component.register("com.example.sum")
+        async def total(*first: int, chunks: wamp_anyio.Chunks) -> int:
+            result = sum(first)
+            async for args, kwargs in chunks:  # Chunk(args, kwargs), until the last one
+                result += sum(args)
+            return result
+
+    The iteration ends after the caller's last chunk (at once for an ordinary call). At most
+    :data:`MAX_QUEUED_CHUNKS` may wait unread: one more cancels the invocation, and the caller
+    gets ``wamp.error.canceled``, rather than let a fast caller grow the callee's memory.
+    """
+
+    __slots__ = ("_inbox", "overflowed")
+
+    def __init__(self, runtime: Runtime, more: bool) -> None:
+        self._inbox: Inbox[Chunk] = Inbox(runtime, MAX_QUEUED_CHUNKS)
+        #: More chunks than :data:`MAX_QUEUED_CHUNKS` were left unread.
+        self.overflowed = False
+        if not more:
+            self._inbox.close()
+
+    def __repr__(self) -> str:
+        return f"<Chunks queued={len(self._inbox._items)}>"
+
+    def __aiter__(self) -> Chunks:
+        return self
+
+    async def __anext__(self) -> Chunk:
+        chunk = await self._inbox.get()
+        if chunk is None:
+            raise StopAsyncIteration
+        return chunk
+
+    def _put(self, chunk: Chunk, last: bool) -> bool:
+        """Queue a chunk from the caller; ``False`` when it does not fit."""
+        if not self._inbox.put(chunk):
+            self.overflowed = True
+            return False
+        if last:
+            self._inbox.close()
+        return True
