@@ -1,10 +1,12 @@
 """Interop: an Autobahn|Python component (PyPI ``autobahn``, asyncio) and a wamp_anyio
-component on the same Crossbar.io, each calling the other and receiving the other's events."""
+component on the same router (Crossbar.io, and the embedded router as a program), each calling
+the other and receiving the other's events."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import anyio
@@ -12,7 +14,7 @@ import pytest
 
 import wamp_anyio as wamp
 import wamp_core as wc
-from crossbar import CrossbarRouter
+from embedded import EmbeddedRouter
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
 
@@ -50,12 +52,21 @@ run([component], log_level="warn")
 """
 
 
+@pytest.fixture(params=[pytest.param("crossbar", marks=pytest.mark.crossbar), "embedded"])
+def ws_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    if request.param == "crossbar":
+        yield request.getfixturevalue("crossbar").ws_url
+        return
+    with EmbeddedRouter() as embedded:
+        yield embedded.ws_url
+
+
 @pytest.mark.parametrize("serializer", ["json", "msgpack"])
 async def test_autobahn_peer_both_directions(
-    crossbar: CrossbarRouter, anyio_backend: str, serializer: str
+    ws_url: str, anyio_backend: str, serializer: str
 ) -> None:
     events: list[tuple[list[Any], dict[str, Any]]] = []
-    component = wamp.Component(transports=crossbar.ws_url)
+    component = wamp.Component(transports=ws_url)
     component.register("com.interop.ours.mul")(lambda a, b: a * b)
 
     @component.subscribe("com.interop.autobahn.event")
@@ -66,7 +77,7 @@ async def test_autobahn_peer_both_directions(
         async with component:
             session = await component.wait_ready()
             peer = await anyio.open_process(
-                [sys.executable, "-c", AUTOBAHN_PEER, crossbar.ws_url, serializer],
+                [sys.executable, "-c", AUTOBAHN_PEER, ws_url, serializer],
                 stderr=subprocess.STDOUT,
             )
             try:
