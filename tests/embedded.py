@@ -7,6 +7,7 @@ same principals as Crossbar's test config)."""
 from __future__ import annotations
 
 import json
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -61,6 +62,10 @@ class EmbeddedRouter:
         self.rss_port = int(self.rss_url.rsplit(":", 1)[1])
         self.wss_port = int(self.wss_url.rsplit(":", 1)[1].split("/")[0])
         return self
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client context that trusts this router's CA (hostname verification on)."""
+        return ssl.create_default_context(cafile=str(self.ca_path))
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -672,6 +672,29 @@ def test_cryptosign_finds_the_principal_by_key_and_refuses_unknown_keys() -> Non
         assert isinstance(reply, expected), (authid, extra, reply)
 
 
+def test_cryptosign_binds_the_signature_to_the_tls_channel_the_driver_reports() -> None:
+    router = wc.Router(["realm1"], principals=PRINCIPALS, rng=random.Random(3))
+    channel = {"tls-unique": bytes(range(32))}
+    hello = m.Hello(realm="realm1", details={"roles": CLIENT_ROLES, "authmethods": ["cryptosign"],
+                    "authextra": {"pubkey": wc.auth.cryptosign_pubkey(SEED),
+                                  "channel_binding": "tls-unique"}})  # fmt: skip
+    for seen_by_client, joins in ((channel["tls-unique"], True), (bytes(32), False), (None, False)):
+        client = Client(router)
+        client.session.channel_ids = dict(channel)
+        (challenge,) = client.send(hello)
+        assert isinstance(challenge, m.Challenge)
+        assert challenge.extra["channel_binding"] == "tls-unique"
+        signature = wc.auth.sign_challenge(SEED, challenge.extra["challenge"], seen_by_client)
+        (reply,) = client.send(m.Authenticate(signature=signature))
+        assert isinstance(reply, m.Welcome if joins else m.Abort), (seen_by_client, reply)
+    client = Client(router)
+    client.session.channel_ids = {"tls-unique": bytes(32)}
+    other = m.Hello(realm="realm1", details={**hello.details, "authextra": {
+        **hello.details["authextra"], "channel_binding": "tls-exporter"}})  # fmt: skip
+    (abort,) = client.send(other)
+    assert isinstance(abort, m.Abort) and "'tls-exporter' is not available" in str(abort.details)
+
+
 def test_authorization_by_role_default_deny_for_authenticated_roles() -> None:
     permissions = {
         "staff": [

@@ -1,4 +1,5 @@
-"""TLS transports and Cryptosign channel binding against the real Crossbar.io 26.10.1.
+"""TLS transports and Cryptosign channel binding against the real Crossbar.io 26.10.1 (and
+the channel binding against the embedded router, which checks it the same way).
 
 The harness makes a throwaway CA and a server certificate for ``127.0.0.1``/``localhost``
 per run and serves ``wss://`` (paths ``/ws`` anonymous, ``/auth`` cryptosign + scram) and
@@ -28,12 +29,14 @@ from __future__ import annotations
 
 import secrets
 import ssl
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import wamp_core as wc
 from crossbar import CRYPTOSIGN_AUTHID, CRYPTOSIGN_SEED, CrossbarRouter
+from embedded import EmbeddedRouter
 from wamp_client import BlockingClient, pump
 from wamp_core import auth, events as ev
 
@@ -259,3 +262,45 @@ def test_tls_exporter_is_refused(crossbar: CrossbarRouter) -> None:
     challenge = {"challenge": "ab" * 32, "channel_binding": "tls-exporter"}
     with pytest.raises(wc.AuthenticationError, match="tls-exporter"):
         authenticator.on_challenge(challenge, {"tls-unique": bytes(32)})
+
+
+# -- the embedded router's side of the binding ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def embedded() -> Iterator[EmbeddedRouter]:
+    with EmbeddedRouter() as router:
+        yield router
+
+
+@pytest.mark.parametrize("url_attr", ["wss_url", "rss_url"])
+def test_the_embedded_router_checks_the_tls_unique_binding(
+    embedded: EmbeddedRouter, url_attr: str
+) -> None:
+    url = getattr(embedded, url_attr)
+    with BlockingClient(url, authenticators=[_cryptosign()],
+                        ssl_context=embedded.ssl_context()) as client:  # fmt: skip
+        assert client.session.channel_ids["tls-unique"]
+        joined = client.join()
+        assert isinstance(joined, ev.Joined), joined
+        assert joined.details.authmethod == "cryptosign"
+        assert joined.details.authid == CRYPTOSIGN_AUTHID
+    # a signature bound to another channel (a relayed one) does not verify
+    wrong = {"tls-unique": secrets.token_bytes(32)}
+    with BlockingClient(url, authenticators=[_cryptosign()], ssl_context=embedded.ssl_context(),
+                        channel_ids=wrong) as client:  # fmt: skip
+        aborted = _aborted(client)
+        assert not aborted.details.local
+        assert aborted.details.reason == "wamp.error.authentication_failed"
+    with BlockingClient(url, authenticators=[_cryptosign(None)],
+                        ssl_context=embedded.ssl_context()) as client:  # fmt: skip
+        assert isinstance(client.join(), ev.Joined)  # no binding asked: the bare challenge
+
+
+def test_the_embedded_router_refuses_a_binding_without_tls(embedded: EmbeddedRouter) -> None:
+    fake = {"tls-unique": secrets.token_bytes(32)}  # the client believes it has a channel
+    with BlockingClient(embedded.rs_url, authenticators=[_cryptosign()],
+                        channel_ids=fake) as client:  # fmt: skip
+        aborted = _aborted(client)
+        assert aborted.details.reason == "wamp.error.authentication_failed"
+        assert "not available" in (aborted.details.message or "")

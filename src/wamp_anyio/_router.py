@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import anyio
 from anyio.abc import ByteStream, Listener
-from anyio.streams.tls import TLSListener
+from anyio.streams.tls import TLSAttribute, TLSListener
 
 import wamp_core as wc
 from wamp_core import driver
@@ -114,7 +114,14 @@ async def _listen(url: str, ssl_context: ssl.SSLContext | None) -> tuple[Listene
 async def _serve(
     server: RouterServer, stream: _Stream, make_framer: Callable[[], wc.RawSocket | wc.WebSocket]
 ) -> None:
-    conn = wc.RouterConnection(server.router, make_framer())
+    binding = (
+        stream.extra(TLSAttribute.channel_binding_tls_unique, None)
+        if isinstance(stream, ByteStream)
+        else None
+    )
+    conn = wc.RouterConnection(
+        server.router, make_framer(), channel_ids=wc.channel_ids(binding) if binding else None
+    )
     server._connections.add(conn)
     wake = anyio.Event()
 

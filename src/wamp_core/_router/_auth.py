@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,15 +114,17 @@ def choose(
     *,
     nonce: str,
     random32: bytes,
+    channel_ids: Mapping[str, bytes] | None = None,
 ) -> Welcome | Challenge | Refusal:
     """What to answer a HELLO with these ``details`` (``random32``: 32 random bytes for a
-    cryptosign challenge)."""
+    cryptosign challenge; ``channel_ids``: the connection's TLS channel ids, see
+    :func:`wamp_core.channel_ids`, for a client that binds its signature to the channel)."""
     methods = details.get("authmethods") or ["anonymous"]
     authid = details.get("authid")
     principal = principals.get(authid) if isinstance(authid, str) else None
     for method in methods:
         if method == "cryptosign":
-            return _cryptosign(details, principals, authid, random32)
+            return _cryptosign(details, principals, authid, random32, channel_ids or {})
         if method in SCRAM_METHODS:
             if principal is None:
                 return Refusal("wamp.error.no_such_principal", f"no principal {authid!r}")
@@ -149,7 +152,11 @@ def choose(
 
 
 def _cryptosign(
-    details: dict[str, Any], principals: dict[str, Principal], authid: Any, random32: bytes
+    details: dict[str, Any],
+    principals: dict[str, Principal],
+    authid: Any,
+    random32: bytes,
+    channel_ids: Mapping[str, bytes],
 ) -> Challenge | Refusal:
     extra = details.get("authextra") or {}
     pubkey = str(extra.get("pubkey", "")).lower()
@@ -158,13 +165,19 @@ def _cryptosign(
     )  # fmt: skip
     for principal in candidates:
         if pubkey and pubkey in (k.lower() for k in principal.pubkeys):
-            if extra.get("channel_binding"):
-                return Refusal(
-                    "wamp.error.authentication_failed",
-                    "channel binding needs TLS, which this router does not serve",
-                )
-            return Challenge("cryptosign", {"challenge": random32.hex()}, principal,
-                             pubkey=pubkey, message=random32)  # fmt: skip
+            message, challenge = random32, {"challenge": random32.hex()}
+            binding = extra.get("channel_binding")
+            if binding is not None:
+                channel_id = channel_ids.get(binding) if isinstance(binding, str) else None
+                if channel_id is None:
+                    return Refusal("wamp.error.authentication_failed", f"channel binding "
+                                   f"{binding!r} is not available on this connection")  # fmt: skip
+                # The client signs the challenge XORed with the channel id it sees: a
+                # signature relayed over another TLS connection does not verify here.
+                message = bytes(a ^ b for a, b in zip(random32, channel_id, strict=True))
+                challenge["channel_binding"] = binding
+            return Challenge("cryptosign", challenge, principal, pubkey=pubkey,
+                             message=message)  # fmt: skip
     return Refusal("wamp.error.no_such_principal", "no principal with that public key")
 
 

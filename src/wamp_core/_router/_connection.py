@@ -15,7 +15,7 @@ queued for it, and the transport closes. Others never wait for it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from .. import _messages as m
 from .._errors import HandshakeError, LocalProtocolError, ProtocolError, RemoteProtocolError
@@ -32,15 +32,19 @@ log = logging.getLogger(__name__)
 
 
 class RouterConnection:
-    """Serve one transport connection (``framer`` in the server role) for ``router``."""
+    """Serve one transport connection (``framer`` in the server role) for ``router``;
+    ``channel_ids``: its TLS channel ids (:func:`wamp_core.channel_ids`) when it is TLS."""
 
     def __init__(
-        self, router: Router, framer: RawSocket | WebSocket, *, max_queued: int = MAX_QUEUED
-    ) -> None:
+        self, router: Router, framer: RawSocket | WebSocket, *, max_queued: int = MAX_QUEUED,
+        channel_ids: Mapping[str, bytes] | None = None,
+    ) -> None:  # fmt: skip
         self.framer = framer
         self.max_queued = max_queued
         self._queued = 0
         self.session: RouterSession = router.open_session(self._send, self._end)
+        if channel_ids:
+            self.session.channel_ids = dict(channel_ids)
         self._encoded = router.encoded
         self.serializer: Serializer | None = None
         self.should_close = False

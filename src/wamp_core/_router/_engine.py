@@ -170,6 +170,8 @@ class RouterSession:
         self.authrole = "anonymous"
         self.authmethod = "anonymous"
         self.roles: dict[str, Any] = {}
+        #: The connection's TLS channel ids (``{"tls-unique": ...}``), set by the driver.
+        self.channel_ids: dict[str, bytes] = {}
         self._joining: tuple[Realm, _auth.Challenge] | None = None
         self.ended = False
         self._goodbye_sent = False
@@ -289,7 +291,8 @@ class RouterSession:
         rng = self.router._rng
         answer = _auth.choose(msg.details, self.router.principals, self.router.anonymous,
                               self.session_id, nonce=f"{rng.getrandbits(64):016x}",
-                              random32=rng.getrandbits(256).to_bytes(32, "big"))  # fmt: skip
+                              random32=rng.getrandbits(256).to_bytes(32, "big"),
+                              channel_ids=self.channel_ids)  # fmt: skip
         if isinstance(answer, _auth.Refusal):
             self.abort(answer.reason, answer.message)
         elif isinstance(answer, _auth.Challenge):
