@@ -5,6 +5,7 @@ message by message.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 from typing import Any
@@ -472,6 +473,34 @@ def test_connection_bytes_in_and_out(router: wc.Router) -> None:
     assert isinstance(welcome, m.Welcome)
     (bye,) = _say(server, client, codec, m.Goodbye(details={}, reason="wamp.close.normal"))
     assert isinstance(bye, m.Goodbye) and server.should_close and not router.sessions
+
+
+def test_a_request_with_an_invalid_uri_is_answered_not_aborted(router: wc.Router) -> None:
+    """The spec: an invalid URI gets ERROR wamp.error.invalid_uri (the request ID counts); a
+    PUBLISH without acknowledge gets nothing; anything else malformed still aborts."""
+    server = wc.RouterConnection(router, wc.RawSocket(wc.Role.SERVER, serializers=("json",)))
+    client = wc.RawSocket(wc.Role.CLIENT, serializer="json")
+    client.initiate()
+    server.receive_data(client.data_to_send())
+    client.receive_data(server.data_to_send())
+    codec = wc.get_serializer("json")
+
+    def say(*raw: list[Any]) -> list[Any]:
+        for message in raw:
+            client.send_message(json.dumps(message).encode())
+        server.receive_data(client.data_to_send())
+        events = client.receive_data(server.data_to_send())
+        return [codec.decode(e.data) for e in events if isinstance(e, wc.events.MessageReceived)]
+
+    (welcome,) = say([1, "realm1", {"roles": CLIENT_ROLES}])
+    assert isinstance(welcome, m.Welcome)
+    replies = say([48, 1, {}, "bad uri"], [16, 2, {}, "bad uri"], [32, 3, {}, "ok.topic"],
+                  [16, 4, {"acknowledge": True}, "bad uri"], [64, 5, {}, "a..b"])  # fmt: skip
+    assert [(type(r).__name__, r.request_id) for r in replies] == [
+        ("Error", 1), ("Subscribed", 3), ("Error", 4), ("Error", 5)]  # fmt: skip
+    assert {r.error for r in replies if isinstance(r, m.Error)} == {"wamp.error.invalid_uri"}
+    (abort,) = say([48, 9, {}, "bad uri"])  # out of sequence: a violation after all
+    assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.protocol_violation"
 
 
 def test_a_client_that_does_not_read_is_cut_off_and_others_go_on(router: wc.Router) -> None:

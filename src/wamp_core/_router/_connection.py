@@ -30,6 +30,8 @@ MAX_QUEUED = 16 << 20
 
 log = logging.getLogger(__name__)
 
+INVALID_URI = "wamp.error.invalid_uri"
+
 
 class RouterConnection:
     """Serve one transport connection (``framer`` in the server role) for ``router``;
@@ -86,10 +88,20 @@ class RouterConnection:
         try:
             messages = self.serializer.decode_all(data)
         except RemoteProtocolError as exc:
+            if exc.reason == INVALID_URI and self._refuse(data, str(exc)):
+                return  # a request with an invalid URI: ERROR invalid_uri, as the spec says
             self.session.abort(PROTOCOL_VIOLATION, str(exc))
             return
         for message in messages:
             self.session.receive(message)
+
+    def _refuse(self, data: bytes, text: str) -> bool:
+        assert self.serializer is not None
+        try:
+            raw = self.serializer.loads(data)
+        except Exception:  # any codec failure (flatbuffers has no plain form): not answerable
+            return False
+        return self.session.refuse_request(raw, INVALID_URI, text)
 
     def _send(self, message: m.Message) -> None:
         if self.should_close or self.serializer is None:

@@ -278,6 +278,27 @@ class RouterSession:
         if self.realm is not None:
             _flush_meta(self.router, self.realm)
 
+    def refuse_request(self, raw: Any, uri: str, text: str) -> bool:
+        """Answer a request the parser refused (``raw``: its decoded list) with ERROR ``uri``
+        instead of ending the session, as the spec asks for an invalid URI: ``True`` when it
+        was such a request (a new request of a joined session with a usable request ID)."""
+        if self.realm is None or self.ended or not isinstance(raw, list) or len(raw) < 3:
+            return False
+        kind = _REQUEST_CODES.get(raw[0]) if type(raw[0]) is int else None
+        request_id = raw[1]
+        if kind is None or type(request_id) is not int or not isinstance(raw[2], dict):
+            return False
+        if kind is m.Call and request_id in self._streams:
+            return False  # (a continuation: no ERROR for a chunk)
+        expected = self._request_ids % MAX_ID + 1
+        if request_id != expected:
+            return False  # the caller aborts for the sequence
+        self._request_ids = request_id
+        if kind is not m.Publish or raw[2].get("acknowledge") is True:
+            self.send(m.Error(request_type=kind.MESSAGE_TYPE, request_id=request_id, details={},
+                              error=uri, args=[text]))  # fmt: skip
+        return True
+
     def _hello(self, msg: m.Hello) -> None:
         if self._joining is not None:
             self.abort(PROTOCOL_VIOLATION, "HELLO during the authentication")
@@ -561,6 +582,10 @@ class RouterSession:
 
 #: The requests that take the next request ID of the client's one counter.
 _NEW_REQUESTS = frozenset({m.Subscribe, m.Unsubscribe, m.Publish, m.Register, m.Unregister, m.Call})
+#: The requests that carry a URI, by message type code.
+_REQUEST_CODES: dict[int, type[m.Message]] = {
+    cls.MESSAGE_TYPE: cls for cls in (m.Subscribe, m.Publish, m.Register, m.Call)
+}
 
 _HANDLERS: dict[type[m.Message], Callable[[RouterSession, Any], None]] = {
     m.Goodbye: RouterSession._on_goodbye,
