@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from crossbar import CrossbarRouter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,3 +153,30 @@ def test_driver_benchmark_runs_every_client_through_crossbar(
     assert {("floor", "asyncio", "tcp", "seq"), ("floor", "trio", "tcp", "seq")} <= seen
     for sample in samples:
         assert sample["cpu_us"] > 0 and sample["rate"] > 0, sample
+
+
+@pytest.mark.timeout(400)  # every script in turn: about a minute here, more on a slow runner
+def test_the_one_command_runner_quick(crossbar: CrossbarRouter, tmp_path: Path) -> None:
+    """``python -m benchmarks --quick --out DIR`` (through the session's Crossbar, so it starts
+    none of its own) writes the markdown naming the machine and every benchmark, the combined
+    JSON and PNG charts. Speed is not asserted."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(tmp_path),
+         "--rs-url", crossbar.rs_url, "--ws-url", crossbar.ws_url],
+        cwd=ROOT, capture_output=True, text=True, timeout=400, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (markdown,) = tmp_path.glob("*.md")
+    (combined,) = tmp_path.glob("*.json")
+    assert list(tmp_path.glob("*.png")), proc.stderr
+    text = markdown.read_text(encoding="utf-8")
+    assert "## Machine" in text and "**CPU**" in text and "**Python**" in text
+    for name in ("codec", "roundtrip", "websocket_frames", "driver-crossbar", "driver-embedded",
+                 "scale"):  # fmt: skip
+        assert f"## {name}:" in text, name
+    assert "CLIENT CPU" in text and "SCALE" in text
+    report = json.loads(combined.read_text(encoding="utf-8"))
+    assert report["quick"] is True and report["machine"]["cores"]
+    runs = {run["name"]: run for run in report["runs"]}
+    assert all(run["returncode"] == 0 and run["data"] for run in runs.values()), runs.keys()
+    assert runs["scale"]["data"]["result"]["deliveries"] > 0

@@ -1,0 +1,500 @@
+"""The report of ``python -m benchmarks``: the machine's description, the markdown page, the
+combined JSON and the PNG charts (matplotlib, Agg backend).
+
+Every chart function takes the parsed ``--json`` output of one benchmark script and returns a
+figure, or ``None`` when the numbers it needs are not there (a peer missing, a run skipped).
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import importlib.metadata
+import json
+import os
+import platform
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = (
+    "wamp-py",
+    "autobahn",
+    "wampproto",
+    "xconn",
+    "msgpack",
+    "cbor2",
+    "anyio",
+    "trio",
+    "wsproto",
+    "websockets",
+    "matplotlib",
+)
+
+__all__ = ["Run", "crossbar_info", "machine_info", "write_report"]
+
+
+@dataclass
+class Run:
+    """One benchmark script run by the runner (or skipped, with ``note`` saying why)."""
+
+    name: str  # "codec", "driver-crossbar", ...
+    title: str
+    argv: list[str] = field(default_factory=list)
+    returncode: int | None = None
+    seconds: float = 0.0
+    stdout: str = ""
+    stderr_tail: str = ""
+    data: Any = None  # the script's --json output
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+# -- the machine ---------------------------------------------------------------------------------
+
+
+def _cpu_model() -> str:
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return platform.processor() or "unknown"
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("model name", "Hardware", "Processor", "cpu model"):
+            return value.strip()
+    return platform.processor() or "unknown"
+
+
+def _os_name() -> str:
+    try:
+        for line in Path("/etc/os-release").read_text(encoding="utf-8").splitlines():
+            if line.startswith("PRETTY_NAME="):
+                return line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return platform.system()
+
+
+def _memory_gib() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    return None
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def crossbar_info(executable: Path, url: str | None = None) -> dict[str, Any]:
+    """Where Crossbar is and its version (read from the dist-info of the venv it lives in,
+    without starting it); ``url``: the run used an already running router there."""
+    info: dict[str, Any] = {"executable": str(executable), "available": executable.is_file()}
+    venv = executable.parent.parent
+    versions = sorted(p.name for p in venv.glob("lib/python*/site-packages/crossbar-*.dist-info"))
+    if versions:
+        info["version"] = versions[-1].removeprefix("crossbar-").removesuffix(".dist-info")
+    if url:
+        info["external_url"] = url
+    return info
+
+
+def machine_info(crossbar: dict[str, Any] | None = None) -> dict[str, Any]:
+    """CPU, cores, memory, OS, Python and the versions of the packages benchmarked."""
+    try:
+        load: list[float] | None = list(os.getloadavg())
+    except OSError:
+        load = None
+    memory = _memory_gib()
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory, 1) if memory else None,
+        "os": _os_name(),
+        "platform": platform.platform(),
+        "python": f"{platform.python_version()} ({platform.python_implementation()})",
+        "executable": sys.executable,
+        "load_average": load,
+        "packages": {name: _version(name) for name in PACKAGES},
+        "crossbar": crossbar,
+    }
+
+
+def machine_lines(info: dict[str, Any]) -> list[str]:
+    load = info["load_average"]
+    lines = [
+        f"- **CPU**: {info['cpu']}, {info['cores']} cores"
+        + (f", {info['memory_gib']} GiB RAM" if info["memory_gib"] else ""),
+        f"- **OS**: {info['os']} (`{info['platform']}`)",
+        f"- **Python**: {info['python']}, `{info['executable']}`",
+    ]
+    if load:
+        lines.append(f"- **Load average** at the start: {' '.join(f'{x:.2f}' for x in load)}")
+    cb = info["crossbar"]
+    if cb:
+        where = f"router at {cb['external_url']}" if cb.get("external_url") else cb["executable"]
+        version = cb.get("version") or "unknown"
+        state = "" if cb["available"] or cb.get("external_url") else " (not installed)"
+        lines.append(f"- **Crossbar.io**: {version}{state}, {where}")
+    lines += ["", "| package | version |", "|---|---|"]
+    lines += [f"| {name} | {ver or '-'} |" for name, ver in info["packages"].items()]
+    return lines
+
+
+# -- charts --------------------------------------------------------------------------------------
+
+COLORS = ("#4c72b0", "#55a868", "#c44e52", "#8172b2", "#ccb974", "#64b5cd")
+#: The same implementation has the same colour in every chart (first matching prefix).
+NAMED_COLORS = (
+    ("raw", "#8c8c8c"),
+    ("floor", "#8c8c8c"),
+    ("ours", "#4c72b0"),
+    ("wamp_anyio asyncio", "#4c72b0"),
+    ("wamp_anyio trio", "#55a868"),
+    ("wamp_trio", "#64b5cd"),
+    ("autobahn", "#c44e52"),
+    ("wampproto", "#8172b2"),
+    ("embedded", "#4c72b0"),
+    ("crossbar", "#dd8452"),
+)
+
+
+def _color(label: str, i: int) -> str:
+    lower = label.lower()
+    return next(
+        (c for prefix, c in NAMED_COLORS if lower.startswith(prefix)), COLORS[i % len(COLORS)]
+    )
+
+
+def _bars(ax: Any, groups: Sequence[str], series: dict[str, list[float | None]]) -> None:
+    """Grouped bars: one group per ``groups`` label, one bar per series (None: no bar)."""
+    width = 0.8 / max(len(series), 1)
+    for i, (label, values) in enumerate(series.items()):
+        xs = [g + (i - (len(series) - 1) / 2) * width for g in range(len(groups))]
+        heights = [v if v is not None else 0.0 for v in values]
+        ax.bar(xs, heights, width, label=label, color=_color(label, i))
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels(groups, rotation=30, ha="right", fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+
+
+DRIVER_CLIENTS = {
+    ("ours", "asyncio"): "wamp_anyio asyncio",
+    ("ours", "trio"): "wamp_anyio trio",
+    ("ours", "wamp_trio"): "wamp_trio",
+    ("autobahn", "asyncio"): "Autobahn",
+}
+
+
+def _driver_min(data: Any, field_name: str) -> dict[tuple[str, str, str, str], float]:
+    """Min over rounds of ``field_name`` per (client, backend, transport, mode)."""
+    out: dict[tuple[str, str, str, str], float] = {}
+    for s in data.get("samples", []):
+        if field_name not in s:
+            continue
+        key = (s["client"], s["backend"], s["transport"], s["mode"])
+        out[key] = min(out.get(key, s[field_name]), s[field_name])
+    return out
+
+
+def _driver_groups(cpu: dict[tuple[str, str, str, str], float]) -> list[tuple[str, str]]:
+    seen = {(k[2], k[3]) for k in cpu if k[2] != "tcp"}
+    return [
+        (t, m)
+        for t in ("rawsocket", "websocket")
+        for m in ("seq", "inflight", "events")
+        if (t, m) in seen
+    ]
+
+
+def driver_chart(data: Any, router: str) -> Figure | None:
+    """Client CPU per operation by client and mode; next to it the ratio to Autobahn."""
+    cpu = _driver_min(data, "cpu_us")
+    groups = _driver_groups(cpu)
+    if not groups:
+        return None
+    labels = [f"{t}\n{m}" for t, m in groups]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
+    series = {name: [cpu.get((*c, t, m)) for t, m in groups] for c, name in DRIVER_CLIENTS.items()}
+    _bars(left, labels, series)
+    floors = [
+        f"{b} {cpu[('floor', b, 'tcp', 'seq')]:.0f} us"
+        for b in ("asyncio", "trio")
+        if ("floor", b, "tcp", "seq") in cpu
+    ]
+    left.set_ylabel("client CPU us per operation (min over rounds)")
+    left.set_title(
+        f"Client CPU per call/event via {router}"
+        + (f"\nbare TCP echo floor: {', '.join(floors)}" if floors else ""),
+        fontsize=10,
+    )
+    ab = series["Autobahn"]
+    ratios = {
+        name: [v / a if v is not None and a else None for v, a in zip(values, ab, strict=True)]
+        for name, values in series.items()
+        if name != "Autobahn"
+    }
+    if any(v is not None for values in ratios.values() for v in values):
+        _bars(right, labels, ratios)
+        right.axhline(1.0, color="black", linewidth=1, linestyle="--")
+        right.set_ylabel("client CPU / Autobahn's (below 1: cheaper)")
+        right.set_title(f"Ratio to Autobahn via {router}", fontsize=10)
+    else:
+        right.set_axis_off()
+        right.text(0.5, 0.5, "Autobahn not installed: no ratio", ha="center")
+    fig.tight_layout()
+    return fig
+
+
+def router_chart(runs: dict[str, Any]) -> Figure | None:
+    """Router CPU per operation (process tree, min over rounds), embedded vs Crossbar, for the
+    wamp_anyio asyncio client's cells."""
+    series: dict[str, dict[tuple[str, str], float]] = {}
+    for router, data in runs.items():
+        values = _driver_min(data, "router_us")
+        row = {(k[2], k[3]): v for k, v in values.items() if k[:2] == ("ours", "asyncio")}
+        if row:
+            series[router] = row
+    if not series:
+        return None
+    groups = [
+        (t, m)
+        for t in ("rawsocket", "websocket")
+        for m in ("seq", "inflight", "events")
+        if any((t, m) in row for row in series.values())
+    ]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    _bars(
+        ax,
+        [f"{t}\n{m}" for t, m in groups],
+        {router: [row.get(g) for g in groups] for router, row in series.items()},
+    )
+    ax.set_ylabel("router CPU us per operation")
+    missing = sorted(set(runs) - set(series))
+    ax.set_title(
+        "Router CPU per call/event (client: wamp_anyio asyncio)"
+        + (
+            f"\nnot measured: {', '.join(missing)} (router not started by the runner)"
+            if missing
+            else ""
+        ),
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def codec_chart(data: Any, message: str = "EVENT") -> Figure | None:
+    """Encode and decode time per serializer for one message: the raw codec floor, ours and
+    the peers (log scale)."""
+    cells = {
+        (c["serializer"], c["impl"], c["op"]): c["min_us"]
+        for c in data.get("cells", [])
+        if c["message"] == message
+    }
+    if not cells:
+        return None
+    serializers = list(dict.fromkeys(k[0] for k in cells))
+    impls = [i for i in ("raw", "ours", "autobahn", "wampproto") if any(k[1] == i for k in cells)]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for ax, op in zip(axes, ("encode", "decode"), strict=True):
+        _bars(
+            ax,
+            serializers,
+            {
+                ("raw codec (floor)" if i == "raw" else i): [
+                    cells.get((s, i, op)) for s in serializers
+                ]
+                for i in impls
+            },
+        )
+        ax.set_yscale("log")
+        ax.set_ylabel("us per message (min, log scale)")
+        ax.set_title(f"{op} one {message} message", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def roundtrip_chart(data: Any) -> Figure | None:
+    """In-memory core round trips: CPU per operation by case, msgpack, one message per chunk."""
+    cells = {
+        (c["case"], c["impl"]): c["min_us"]
+        for c in data.get("cells", [])
+        if c["serializer"] == "msgpack"
+        and c["chunk"] == 1
+        and not c.get("error")
+        and c["transport"] in ("rawsocket", None)
+    }
+    if not cells:
+        return None
+    cases = list(dict.fromkeys(k[0] for k in cells))
+    names = {
+        "ours": "ours (rawsocket)",
+        "autobahn": "Autobahn (rawsocket)",
+        "wampproto": "wampproto (no framing)",
+    }
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    _bars(
+        ax,
+        cases,
+        {
+            label: [cells.get((c, impl)) for c in cases]
+            for impl, label in names.items()
+            if any(k[1] == impl for k in cells)
+        },
+    )
+    ax.set_ylabel("CPU us per operation (min)")
+    ax.set_title("In-memory round trips, msgpack, 1 message per chunk", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def websocket_chart(data: Any, message: str = "bin-200") -> Figure | None:
+    """WebSocket framing cost per message by operation and implementation."""
+    cells = {
+        (c["op"], c["impl"]): c["min_us"] for c in data.get("cells", []) if c["message"] == message
+    }
+    if not cells:
+        return None
+    ops = list(dict.fromkeys(k[0] for k in cells))
+    impls = list(dict.fromkeys(k[1] for k in cells))
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    _bars(ax, ops, {i: [cells.get((op, i)) for op in ops] for i in impls})
+    ax.set_ylabel("us per message (min)")
+    ax.set_title(f"WebSocket frames, {message} message", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def scale_chart(data: Any) -> Figure | None:
+    """Memory per idle session, client and router side."""
+    result = data.get("result") if isinstance(data, dict) else None
+    if not result:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 4))
+    sides = ["client (wamp_anyio)", "router (embedded)"]
+    values = [result["client_kib_per_session"], result["router_kib_per_session"]]
+    ax.bar(sides, values, color=COLORS[:2])
+    ax.set_ylabel("KiB RSS per idle joined session")
+    ax.set_title(
+        f"{result['sessions']} sessions: join {result['join_s']:.2f} s, "
+        f"fan-out {result['events_per_s']:.0f} events/s",
+        fontsize=10,
+    )
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def _charts(runs: Sequence[Run]) -> list[tuple[str, str, Callable[[], Figure | None]]]:
+    """(run name it belongs to, file suffix, figure maker) for every chart that applies."""
+    ok = {run.name: run.data for run in runs if run.ok and run.data is not None}
+    out: list[tuple[str, str, Callable[[], Figure | None]]] = []
+    makers: dict[str, tuple[str, Callable[[Any], Figure | None]]] = {
+        "codec": ("codec", codec_chart),
+        "roundtrip": ("roundtrip", roundtrip_chart),
+        "websocket_frames": ("websocket", websocket_chart),
+        "scale": ("scale", scale_chart),
+    }
+    for name, (suffix, maker) in makers.items():
+        if name in ok:
+            out.append((name, suffix, functools.partial(maker, ok[name])))
+    drivers = {
+        name.removeprefix("driver-"): data
+        for name, data in ok.items()
+        if name.startswith("driver-")
+    }
+    for router, data in drivers.items():
+        label = "Crossbar.io" if router == "crossbar" else "the embedded router"
+        out.append(
+            (f"driver-{router}", f"driver-{router}", functools.partial(driver_chart, data, label))
+        )
+    if drivers:
+        last = [run.name for run in runs if run.name.removeprefix("driver-") in drivers][-1]
+        out.append((last, "router-cpu", functools.partial(router_chart, drivers)))
+    return out
+
+
+# -- the report ----------------------------------------------------------------------------------
+
+
+def write_report(
+    out_dir: Path, stem: str, runs: Sequence[Run], info: dict[str, Any], meta: dict[str, Any]
+) -> tuple[Path, Path, list[Path]]:
+    """Write ``<stem>.md``, ``<stem>.json`` and ``<stem>-*.png`` into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    images: dict[str, list[Path]] = {}
+    for owner, suffix, make in _charts(runs):
+        try:
+            fig = make()
+        except Exception as exc:  # a chart must never cost the report
+            print(f"chart {suffix} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            continue
+        if fig is None:
+            continue
+        path = out_dir / f"{stem}-{suffix}.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        images.setdefault(owner, []).append(path)
+
+    lines = [f"# wamp-py benchmarks, {meta['started']}", ""]
+    lines += ["## Machine", "", *machine_lines(info), ""]
+    kind = "quick smoke run: noisy numbers, for CI" if meta["quick"] else "full run"
+    lines += [f"Command: `{meta['command']}` ({kind}), {meta['seconds']:.0f} s in all.", ""]
+    lines += ["| benchmark | result | time |", "|---|---|---|"]
+    for run in runs:
+        state = "skipped" if run.returncode is None else ("ok" if run.ok else "FAILED")
+        lines.append(f"| [{run.name}](#{run.name}) | {state} | {run.seconds:.1f} s |")
+    lines.append("")
+    for run in runs:
+        lines += [f'<a id="{run.name}"></a>', "", f"## {run.name}: {run.title}", ""]
+        if run.note:
+            lines += [f"> {run.note}", ""]
+        if run.returncode is None:
+            continue
+        shown = ["python", *(a.removeprefix(f"{ROOT}/") for a in run.argv[1:])]
+        lines += [f"`{' '.join(shown)}` (exit {run.returncode}, {run.seconds:.1f} s)", ""]
+        if run.stdout.strip():
+            lines += ["```text", run.stdout.rstrip(), "```", ""]
+        if not run.ok and run.stderr_tail.strip():
+            lines += ["stderr (tail):", "", "```text", run.stderr_tail.rstrip(), "```", ""]
+        for path in images.get(run.name, []):
+            lines += [f"![{run.name}: {path.stem.removeprefix(stem + '-')}]({path.name})", ""]
+    markdown = out_dir / f"{stem}.md"
+    markdown.write_text("\n".join(lines), encoding="utf-8")
+
+    combined = out_dir / f"{stem}.json"
+    payload = {
+        **meta,
+        "machine": info,
+        "runs": [asdict(run) for run in runs],
+        "charts": [p.name for paths in images.values() for p in paths],
+    }
+    combined.write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
+    return markdown, combined, [p for paths in images.values() for p in paths]
+
+
+def timestamp() -> tuple[str, str]:
+    """(file stem ``YYYY-MM-DD-HHMMSS``, ISO time) of now, local time."""
+    now = datetime.datetime.now().astimezone()
+    return now.strftime("%Y-%m-%d-%H%M%S"), now.isoformat(timespec="seconds")
