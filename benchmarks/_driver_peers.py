@@ -9,9 +9,10 @@ Roles:
 * ``peer URL``: our client (asyncio, RawSocket + msgpack) registering ``bench.echo`` (returns
   its argument) and ``bench.burst(n)`` (publishes ``n`` events to ``bench.topic``, then
   returns); prints ``ready``.
-* ``ours BACKEND TRANSPORT URL MODE N`` / ``autobahn asyncio TRANSPORT URL MODE N``: MODE is
-  ``seq`` (N calls one after another), ``inflight`` (N calls, 100 in flight) or ``events`` (N
-  events received from one burst).
+* ``ours BACKEND TRANSPORT URL MODE N`` / ``autobahn asyncio TRANSPORT URL MODE N`` /
+  ``xconn asyncio TRANSPORT URL MODE N``: MODE is ``seq`` (N calls one after another),
+  ``inflight`` (N calls, 100 in flight) or ``events`` (N events received from one burst).
+  BACKEND ``uvloop`` is ours on asyncio with uvloop's event loop.
 * ``echo``: a bare asyncio TCP echo server; prints its port.
 * ``floor BACKEND PORT N``: N round trips of a 40-byte message through it (the floor).
 """
@@ -193,6 +194,45 @@ def autobahn(transport: str, url: str, mode: str, n: int) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# xconn-python (asyncio), the other Python client on PyPI
+
+
+def xconn(transport: str, url: str, mode: str, n: int) -> None:
+    client = importlib.import_module("xconn.async_client")  # optional peer
+    serializers = importlib.import_module("wampproto.serializers")
+
+    async def main() -> None:
+        session = await client.connect(url, "realm1", serializer=serializers.MsgPackSerializer())
+        if mode == "events":
+            got = 0
+            done = asyncio.get_running_loop().create_future()
+            target = WARMUP
+
+            async def on_event(_event: Any) -> None:
+                nonlocal got
+                got += 1
+                if got == target:
+                    done.set_result(None)
+
+            await session.subscribe(TOPIC, on_event)
+            await session.call("bench.burst", [WARMUP])
+            await done
+            got, target = 0, n
+            done = asyncio.get_running_loop().create_future()
+            meter = Meter()
+            meter.start()
+            await session.call("bench.burst", [n])
+            await done
+            meter.stop(n)
+        else:
+            await measure_calls(lambda: session.call("bench.echo", [1]), mode, n)
+        await session.leave()
+
+    del transport  # (the URL's scheme says it)
+    asyncio.run(main())
+
+
+# ---------------------------------------------------------------------------------------------
 # The floor: a bare TCP echo, no WAMP
 
 
@@ -264,11 +304,19 @@ def main(argv: list[str]) -> None:
             import wamp_trio  # noqa: PLC0415 - only this client loads it
 
             anyio.run(ours, transport, url, mode, int(n), wamp_trio, backend="trio")
+        elif backend == "uvloop":
+            options = {"use_uvloop": True}
+            anyio.run(
+                ours, transport, url, mode, int(n), backend="asyncio", backend_options=options
+            )
         else:
             anyio.run(ours, transport, url, mode, int(n), backend=backend)
     elif role == "autobahn":
         _backend, transport, url, mode, n = argv[1:6]
         autobahn(transport, url, mode, int(n))
+    elif role == "xconn":
+        _backend, transport, url, mode, n = argv[1:6]
+        xconn(transport, url, mode, int(n))
     elif role == "echo":
         echo_server()
     elif role == "floor":

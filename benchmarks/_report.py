@@ -171,8 +171,10 @@ NAMED_COLORS = (
     ("wamp_anyio asyncio", "#4c72b0"),
     ("wamp_anyio trio", "#55a868"),
     ("wamp_trio", "#64b5cd"),
+    ("wamp_anyio uvloop", "#2a4a80"),
     ("autobahn", "#c44e52"),
     ("wampproto", "#8172b2"),
+    ("xconn", "#8172b2"),
     ("embedded", "#4c72b0"),
     ("crossbar", "#dd8452"),
 )
@@ -200,9 +202,11 @@ def _bars(ax: Any, groups: Sequence[str], series: dict[str, list[float | None]])
 
 DRIVER_CLIENTS = {
     ("ours", "asyncio"): "wamp_anyio asyncio",
+    ("ours", "uvloop"): "wamp_anyio uvloop",
     ("ours", "trio"): "wamp_anyio trio",
     ("ours", "wamp_trio"): "wamp_trio",
     ("autobahn", "asyncio"): "Autobahn",
+    ("xconn", "asyncio"): "xconn",
 }
 
 
@@ -236,6 +240,10 @@ def driver_chart(data: Any, router: str) -> Figure | None:
     labels = [f"{t}\n{m}" for t, m in groups]
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
     series = {name: [cpu.get((*c, t, m)) for t, m in groups] for c, name in DRIVER_CLIENTS.items()}
+    series = {  # clients that did not run (not installed) get no bars
+        name: values for name, values in series.items()
+        if name == "Autobahn" or any(v is not None for v in values)
+    }  # fmt: skip
     _bars(left, labels, series)
     floors = [
         f"{b} {cpu[('floor', b, 'tcp', 'seq')]:.0f} us"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import random
 import statistics
@@ -40,7 +41,10 @@ from crossbar import CrossbarRouter  # noqa: E402
 from embedded import EmbeddedRouter  # noqa: E402
 
 PEERS = str(ROOT / "benchmarks" / "_driver_peers.py")
-CLIENTS = (("ours", "asyncio"), ("ours", "trio"), ("ours", "wamp_trio"), ("autobahn", "asyncio"))
+CLIENTS = (
+    ("ours", "asyncio"), ("ours", "uvloop"), ("ours", "trio"), ("ours", "wamp_trio"),
+    ("autobahn", "asyncio"), ("xconn", "asyncio"),
+)  # fmt: skip
 TRANSPORTS = ("rawsocket", "websocket")
 MODES = ("seq", "inflight", "events")
 TIMEOUT = 180.0
@@ -83,12 +87,12 @@ def _run(argv: Sequence[str], router_cpu: RouterCpu = None) -> dict[str, float]:
     raise RuntimeError(f"{argv} printed no result:\n{''.join(lines)}\n{stderr[-2000:]}")
 
 
-def _has_autobahn() -> bool:
-    try:
-        import autobahn  # noqa: F401, PLC0415
-    except ImportError:
-        return False
-    return True
+def _available(client: str, backend: str) -> bool:
+    """Whether the optional client (Autobahn, xconn, uvloop: the bench extra) is installed."""
+    module = {"autobahn": "autobahn", "xconn": "xconn"}.get(client)
+    if backend == "uvloop":
+        module = "uvloop"
+    return module is None or importlib.util.find_spec(module) is not None
 
 
 def measure(
@@ -122,7 +126,7 @@ def _measure(
     rounds: int, n: int, modes: Sequence[str], urls: dict[str, str], router_cpu: RouterCpu = None
 ) -> dict[Key, list[dict[str, float]]]:
     results: dict[Key, list[dict[str, float]]] = {}
-    clients = [c for c in CLIENTS if c[0] != "autobahn" or _has_autobahn()]
+    clients = [c for c in CLIENTS if _available(*c)]
     peer = subprocess.Popen(
         [sys.executable, PEERS, "peer", urls["rawsocket"]], stdout=subprocess.PIPE, text=True
     )
@@ -164,27 +168,38 @@ def _stat(samples: list[dict[str, float]], field: str, stat: str) -> float:
     return min(values) if stat == "min" else statistics.median(values)
 
 
+#: Column names of the clients, in :data:`CLIENTS` order.
+LABELS = {
+    ("ours", "asyncio"): "ours asyncio", ("ours", "uvloop"): "ours uvloop",
+    ("ours", "trio"): "ours trio", ("ours", "wamp_trio"): "wamp_trio",
+    ("autobahn", "asyncio"): "autobahn", ("xconn", "asyncio"): "xconn",
+}  # fmt: skip
+AUTOBAHN = ("autobahn", "asyncio")
+
+
 def report(results: dict[Key, list[dict[str, float]]]) -> list[str]:
     lines: list[str] = []
-    head = ["transport", "mode", "stat", "ours asyncio", "ours trio", "wamp_trio", "autobahn",
-            "asyncio/ab", "trio/ab", "wamp_trio/ab"]  # fmt: skip
+    clients = [c for c in CLIENTS if any(k[:2] == c for k in results)]
+    names = [LABELS[c] for c in clients]
+    compared = [c for c in clients if c != AUTOBAHN]
+    head = ["transport", "mode", "stat", *names, *(f"{LABELS[c]}/ab" for c in compared)]
     rows: list[list[str]] = []
     rate_rows: list[list[str]] = []
     router_rows: list[list[str]] = []
     for transport in TRANSPORTS:
         for mode in MODES:
-            if not any((*c, transport, mode) in results for c in CLIENTS):
+            if not any((*c, transport, mode) in results for c in clients):
                 continue
             for stat in ("min", "median"):
-                values: list[float | None] = []
+                values: dict[tuple[str, str], float | None] = {}
                 rates: list[float | None] = []
-                for client, backend in CLIENTS:
-                    samples = results.get((client, backend, transport, mode))
-                    values.append(_stat(samples, "cpu_us", stat) if samples else None)
+                for client in clients:
+                    samples = results.get((*client, transport, mode))
+                    values[client] = _stat(samples, "cpu_us", stat) if samples else None
                     rates.append(_stat(samples, "rate", stat) if samples else None)
-                ab = values[3]
-                ratios = [f"{v / ab:.2f}x" if v and ab else "-" for v in values[:3]]
-                cells = [f"{v:.1f}" if v else "-" for v in values]
+                ab = values.get(AUTOBAHN)
+                ratios = [f"{v / ab:.2f}x" if (v := values[c]) and ab else "-" for c in compared]
+                cells = [f"{v:.1f}" if (v := values[c]) else "-" for c in clients]
                 rows.append([transport, mode, stat, *cells, *ratios])
                 if stat == "min":
                     rate_rows.append([transport, mode, *(f"{r:.0f}" if r else "-" for r in rates)])
@@ -192,20 +207,18 @@ def report(results: dict[Key, list[dict[str, float]]]) -> list[str]:
                         f"{_stat(samples, 'router_us', 'min'):.1f}"
                         if (samples := results.get((*c, transport, mode)))
                         and "router_us" in samples[0] else "-"
-                        for c in CLIENTS
+                        for c in clients
                     )])  # fmt: skip
-    lines.append("CLIENT CPU us per operation (user + system; ratio = ours / Autobahn)")
+    lines.append("CLIENT CPU us per operation (user + system; ratio = client / Autobahn)")
     lines += table_lines(head, rows, left=3)
     lines.append("")
     lines.append("RATE, operations per second (best round)")
-    lines += table_lines(["transport", "mode", "ours asyncio", "ours trio", "wamp_trio",
-                          "autobahn"], rate_rows, left=2)  # fmt: skip
+    lines += table_lines(["transport", "mode", *names], rate_rows, left=2)
     lines.append("")
     if any(row[2:].count("-") < len(row) - 2 for row in router_rows):
         lines.append("ROUTER CPU us per operation (the router process tree, min over rounds; "
                      "a call or an event, with the peer's side of it), by client")  # fmt: skip
-        lines += table_lines(["transport", "mode", "ours asyncio", "ours trio", "wamp_trio",
-                              "autobahn"], router_rows, left=2)  # fmt: skip
+        lines += table_lines(["transport", "mode", *names], router_rows, left=2)
         lines.append("")
     floor_rows = []
     for backend in ("asyncio", "trio"):

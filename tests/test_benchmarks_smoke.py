@@ -146,7 +146,9 @@ def test_driver_benchmark_runs_every_client_through_crossbar(
         assert title in proc.stdout, proc.stdout
     samples = json.loads(out.read_text(encoding="utf-8"))["samples"]
     seen = {(s["client"], s["backend"], s["transport"], s["mode"]) for s in samples}
-    for client, backend in (("ours", "asyncio"), ("ours", "trio"), ("autobahn", "asyncio")):
+    clients = [("ours", "asyncio"), ("ours", "uvloop"), ("ours", "trio"), ("ours", "wamp_trio"),
+               ("autobahn", "asyncio"), ("xconn", "asyncio")]  # fmt: skip
+    for client, backend in clients:  # (the bench extra installs Autobahn, xconn and uvloop)
         for transport in ("rawsocket", "websocket"):
             for mode in ("seq", "events"):
                 assert (client, backend, transport, mode) in seen
