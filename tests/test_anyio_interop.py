@@ -1,5 +1,6 @@
 """Interop: an Autobahn|Python component (PyPI ``autobahn``, asyncio) and a wamp_anyio
-component on the same router (Crossbar.io, and the embedded router as a program), each calling
+component on the same router (Crossbar.io, and the embedded router as a program; WebSocket and
+RawSocket, several serializers), each calling
 the other and receiving the other's events."""
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ import sys
 from autobahn.asyncio.component import Component, run
 from autobahn.wamp.types import PublishOptions
 
-component = Component(
-    transports=[{"type": "websocket", "url": sys.argv[1], "serializers": [sys.argv[2]]}],
-    realm="realm1",
-)
+url, serializer = sys.argv[1], sys.argv[2]
+if url.startswith("rs://"):
+    transport = {"type": "rawsocket", "url": url, "serializer": serializer}
+else:
+    transport = {"type": "websocket", "url": url, "serializers": [serializer]}
+component = Component(transports=[transport], realm="realm1")
 
 @component.register("com.interop.autobahn.add")
 def add(a, b, **kwargs):
@@ -52,21 +55,32 @@ run([component], log_level="warn")
 """
 
 
-@pytest.fixture(params=[pytest.param("crossbar", marks=pytest.mark.crossbar), "embedded"])
-def ws_url(request: pytest.FixtureRequest) -> Iterator[str]:
+@pytest.fixture(
+    scope="module", params=[pytest.param("crossbar", marks=pytest.mark.crossbar), "embedded"]
+)
+def router(request: pytest.FixtureRequest) -> Iterator[Any]:
     if request.param == "crossbar":
-        yield request.getfixturevalue("crossbar").ws_url
+        yield request.getfixturevalue("crossbar")
         return
     with EmbeddedRouter() as embedded:
-        yield embedded.ws_url
+        yield embedded
 
 
-@pytest.mark.parametrize("serializer", ["json", "msgpack"])
+@pytest.mark.parametrize(
+    ("transport", "serializer"),
+    [
+        ("websocket", "json"),
+        ("websocket", "msgpack"),
+        ("rawsocket", "msgpack"),
+        ("rawsocket", "cbor"),
+    ],
+)
 async def test_autobahn_peer_both_directions(
-    ws_url: str, anyio_backend: str, serializer: str
+    router: Any, anyio_backend: str, transport: str, serializer: str
 ) -> None:
+    url = router.ws_url if transport == "websocket" else router.rs_url
     events: list[tuple[list[Any], dict[str, Any]]] = []
-    component = wamp.Component(transports=ws_url)
+    component = wamp.Component(transports=url)
     component.register("com.interop.ours.mul")(lambda a, b: a * b)
 
     @component.subscribe("com.interop.autobahn.event")
@@ -77,7 +91,7 @@ async def test_autobahn_peer_both_directions(
         async with component:
             session = await component.wait_ready()
             peer = await anyio.open_process(
-                [sys.executable, "-c", AUTOBAHN_PEER, ws_url, serializer],
+                [sys.executable, "-c", AUTOBAHN_PEER, url, serializer],
                 stderr=subprocess.STDOUT,
             )
             try:
