@@ -10,7 +10,8 @@ Roles:
   its argument) and ``bench.burst(n)`` (publishes ``n`` events to ``bench.topic``, then
   returns); prints ``ready``.
 * ``ours BACKEND TRANSPORT URL MODE N`` / ``autobahn asyncio TRANSPORT URL MODE N`` /
-  ``xconn asyncio TRANSPORT URL MODE N``: MODE is ``seq`` (N calls one after another),
+  ``xconn asyncio TRANSPORT URL MODE N`` / ``core blocking TRANSPORT URL MODE N`` (wamp_core
+  driven by hand over a blocking socket): MODE is ``seq`` (N calls one after another),
   ``inflight`` (N calls, 100 in flight) or ``events`` (N events received from one burst).
   BACKEND ``uvloop`` is ours on asyncio with uvloop's event loop.
 * ``echo``: a bare asyncio TCP echo server; prints its port.
@@ -194,6 +195,99 @@ def autobahn(transport: str, url: str, mode: str, n: int) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# wamp_core driven by hand: a blocking socket, no event loop (what the drivers add is the rest)
+
+
+def core(transport: str, url: str, mode: str, n: int) -> None:
+    import wamp_core as wc  # noqa: PLC0415 - only this client drives the core itself
+    from wamp_core import events as ev  # noqa: PLC0415
+
+    config = wc.parse_transports(transport_dict(transport, url))[0]
+    endpoint = config.endpoint
+    assert isinstance(endpoint, wc.TcpEndpoint)
+    conn = wc.make_connection(config, realm="realm1")
+    sock = socket.create_connection((endpoint.host, endpoint.port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    counts = {"joined": 0, "subscribed": 0, "results": 0, "events": 0}
+    session = conn.session
+
+    def pump(done: Callable[[], bool]) -> None:
+        while not done():
+            data = sock.recv(1 << 16)
+            for event in conn.receive_data(data) if data else conn.receive_eof():
+                kind = type(event)
+                if kind is ev.CallSucceeded:
+                    counts["results"] += 1
+                    if issue_more:  # in flight: each result issues the next call
+                        issue_more()
+                elif kind is ev.EventDelivered:
+                    counts["events"] += 1
+                elif kind is ev.Joined:
+                    counts["joined"] += 1
+                elif kind is ev.Subscribed:
+                    counts["subscribed"] += 1
+                elif kind is ev.RequestFailed or conn.closed:
+                    raise SystemExit(f"core client: {event!r}")
+            out = conn.data_to_send()
+            if out:
+                sock.sendall(out)
+
+    def results(at_least: int) -> Callable[[], bool]:
+        return lambda: counts["results"] >= at_least
+
+    def burst(size: int) -> Callable[[], bool]:
+        return lambda: counts["events"] >= size and counts["results"] > 0
+
+    issue_more: Callable[[], None] | None = None
+    conn.initiate()
+    sock.sendall(conn.data_to_send())
+    pump(lambda: counts["joined"] > 0)
+    if mode == "events":
+        session.subscribe(TOPIC)
+        sock.sendall(conn.data_to_send())
+        pump(lambda: counts["subscribed"] > 0)
+        for size in (WARMUP, n):
+            if size == n:
+                meter = Meter()
+                meter.start()
+            counts["events"] = counts["results"] = 0
+            session.call("bench.burst", [size])
+            sock.sendall(conn.data_to_send())
+            pump(burst(size))
+        meter.stop(n)
+    else:
+        for total in (WARMUP, n):
+            if total == n:
+                meter = Meter()
+                meter.start()
+            counts["results"] = 0
+            if mode == "seq":
+                for i in range(total):
+                    session.call("bench.echo", [1])
+                    sock.sendall(conn.data_to_send())
+                    pump(results(i + 1))
+                continue
+            issued = min(IN_FLIGHT, total)
+
+            def more(total: int = total) -> None:
+                nonlocal issued
+                if issued < total:
+                    issued += 1
+                    session.call("bench.echo", [1])
+
+            issue_more = more
+            for _ in range(issued):
+                session.call("bench.echo", [1])
+            sock.sendall(conn.data_to_send())
+            pump(results(total))
+            issue_more = None
+        meter.stop(n)
+    session.leave()
+    sock.sendall(conn.data_to_send())
+    sock.close()
+
+
+# ---------------------------------------------------------------------------------------------
 # xconn-python (asyncio), the other Python client on PyPI
 
 
@@ -314,6 +408,9 @@ def main(argv: list[str]) -> None:
     elif role == "autobahn":
         _backend, transport, url, mode, n = argv[1:6]
         autobahn(transport, url, mode, int(n))
+    elif role == "core":
+        _backend, transport, url, mode, n = argv[1:6]
+        core(transport, url, mode, int(n))
     elif role == "xconn":
         _backend, transport, url, mode, n = argv[1:6]
         xconn(transport, url, mode, int(n))

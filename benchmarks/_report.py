@@ -171,6 +171,7 @@ NAMED_COLORS = (
     ("wamp_anyio asyncio", "#4c72b0"),
     ("wamp_anyio trio", "#55a868"),
     ("wamp_trio", "#64b5cd"),
+    ("wamp_core by hand", "#937860"),
     ("wamp_anyio uvloop", "#2a4a80"),
     ("autobahn", "#c44e52"),
     ("wampproto", "#8172b2"),
@@ -205,6 +206,7 @@ DRIVER_CLIENTS = {
     ("ours", "uvloop"): "wamp_anyio uvloop",
     ("ours", "trio"): "wamp_anyio trio",
     ("ours", "wamp_trio"): "wamp_trio",
+    ("core", "blocking"): "wamp_core by hand",
     ("autobahn", "asyncio"): "Autobahn",
     ("xconn", "asyncio"): "xconn",
 }

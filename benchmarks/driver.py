@@ -43,7 +43,7 @@ from embedded import EmbeddedRouter  # noqa: E402
 PEERS = str(ROOT / "benchmarks" / "_driver_peers.py")
 CLIENTS = (
     ("ours", "asyncio"), ("ours", "uvloop"), ("ours", "trio"), ("ours", "wamp_trio"),
-    ("autobahn", "asyncio"), ("xconn", "asyncio"),
+    ("core", "blocking"), ("autobahn", "asyncio"), ("xconn", "asyncio"),
 )  # fmt: skip
 TRANSPORTS = ("rawsocket", "websocket")
 MODES = ("seq", "inflight", "events")
@@ -172,6 +172,7 @@ def _stat(samples: list[dict[str, float]], field: str, stat: str) -> float:
 LABELS = {
     ("ours", "asyncio"): "ours asyncio", ("ours", "uvloop"): "ours uvloop",
     ("ours", "trio"): "ours trio", ("ours", "wamp_trio"): "wamp_trio",
+    ("core", "blocking"): "core by hand",
     ("autobahn", "asyncio"): "autobahn", ("xconn", "asyncio"): "xconn",
 }  # fmt: skip
 AUTOBAHN = ("autobahn", "asyncio")

@@ -147,7 +147,7 @@ def test_driver_benchmark_runs_every_client_through_crossbar(
     samples = json.loads(out.read_text(encoding="utf-8"))["samples"]
     seen = {(s["client"], s["backend"], s["transport"], s["mode"]) for s in samples}
     clients = [("ours", "asyncio"), ("ours", "uvloop"), ("ours", "trio"), ("ours", "wamp_trio"),
-               ("autobahn", "asyncio"), ("xconn", "asyncio")]  # fmt: skip
+               ("core", "blocking"), ("autobahn", "asyncio"), ("xconn", "asyncio")]  # fmt: skip
     for client, backend in clients:  # (the bench extra installs Autobahn, xconn and uvloop)
         for transport in ("rawsocket", "websocket"):
             for mode in ("seq", "events"):
