@@ -34,7 +34,7 @@ BENCHMARKS = {
     "roundtrip": ("roundtrip.py", "in-memory core round trips vs Autobahn and wampproto"),
     "websocket_frames": ("websocket_frames.py", "WebSocket framing per message"),
     "driver": ("driver.py", "client CPU per call/event end to end through a router"),
-    "scale": ("scale.py", "N sessions on the embedded router: join, memory, fan-out"),
+    "scale": ("scale.py", "N sessions on one router: join, memory, fan-out, growth with N"),
 }
 ROUTERS = ("crossbar", "embedded")
 
@@ -45,12 +45,20 @@ def plan(opts: argparse.Namespace) -> list[Run]:
     for name in (n for n in BENCHMARKS if n in opts.only):  # in the canonical order
         script, title = BENCHMARKS[name]
         argv = [sys.executable, str(HERE / script), *(["--quick"] if opts.quick else [])]
-        if name != "driver":
+        if name not in ("driver", "scale"):
             runs.append(Run(name, title, argv))
             continue
+        if name == "scale":
+            argv += ["--sizes", "1,10,50" if opts.quick else "1,10,100,1000"]
         for router in opts.router:
-            run = Run(f"driver-{router}", f"{title} ({router})", [*argv, "--router", router])
-            if router == "crossbar" and opts.rs_url:
+            run = Run(f"{name}-{router}", f"{title} ({router})", [*argv, "--router", router])
+            if router == "crossbar" and opts.rs_url and name == "scale":
+                run.argv = []
+                run.note = (
+                    "Skipped: the scale run measures the router's memory, so it starts its own "
+                    "Crossbar (not with --rs-url/--ws-url)."
+                )
+            elif router == "crossbar" and opts.rs_url:
                 run.argv += ["--rs-url", opts.rs_url, "--ws-url", opts.ws_url]
                 run.note = (
                     f"Through the running Crossbar at {opts.rs_url} / {opts.ws_url}: "

@@ -396,22 +396,44 @@ def websocket_chart(data: Any, message: str = "bin-200") -> Figure | None:
     return fig
 
 
-def scale_chart(data: Any) -> Figure | None:
-    """Memory per idle session, client and router side."""
-    result = data.get("result") if isinstance(data, dict) else None
-    if not result:
+def scale_chart(scales: dict[str, Any]) -> Figure | None:
+    """Per router: memory per idle session (client and router side) at the largest N, and
+    CPU per delivered event and join time against N (the sweep)."""
+    sweeps = {
+        router: data.get("sweep") or [data["result"]]
+        for router, data in scales.items()
+        if isinstance(data, dict) and data.get("result")
+    }
+    if not sweeps:
         return None
-    fig, ax = plt.subplots(figsize=(6, 4))
-    sides = ["client (wamp_anyio)", "router (embedded)"]
-    values = [result["client_kib_per_session"], result["router_kib_per_session"]]
-    ax.bar(sides, values, color=COLORS[:2])
-    ax.set_ylabel("KiB RSS per idle joined session")
-    ax.set_title(
-        f"{result['sessions']} sessions: join {result['join_s']:.2f} s, "
-        f"fan-out {result['events_per_s']:.0f} events/s",
-        fontsize=10,
-    )
-    ax.grid(axis="y", alpha=0.3)
+    fig, (memory, cpu, join) = plt.subplots(1, 3, figsize=(15, 4.5))
+    names = list(sweeps)
+    largest = [sweep[-1] for sweep in sweeps.values()]
+    _bars(memory, [f"{r['sessions']} sessions\nvia {name}" for name, r in zip(names, largest,
+                                                                           strict=True)],
+          {"client (wamp_anyio)": [r["client_kib_per_session"] for r in largest],
+           "router": [r["router_kib_per_session"] for r in largest]})  # fmt: skip
+    memory.set_ylabel("KiB RSS per idle joined session")
+    memory.set_title("Memory per session", fontsize=10)
+    for i, (name, sweep) in enumerate(sweeps.items()):
+        sizes = [r["sessions"] for r in sweep]
+        color = _color(name, i)
+        cpu.plot(sizes, [r["router_cpu_us_per_delivery"] for r in sweep], "o-", color=color,
+                 label=f"{name} router")  # fmt: skip
+        cpu.plot(sizes, [r["client_cpu_us_per_delivery"] for r in sweep], "s--", color=color,
+                 label=f"clients (via {name})")  # fmt: skip
+        join.plot(sizes, [r["join_ms_per_session"] for r in sweep], "o-", color=color,
+                  label=name)  # fmt: skip
+    for ax, title, ylabel in (
+        (cpu, "CPU per delivered event (fan-out to N)", "us CPU per delivery"),
+        (join, "Joining N sessions one after another", "ms per session"),
+    ):
+        ax.set_xscale("log")
+        ax.set_xlabel("sessions (N)")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -424,11 +446,14 @@ def _charts(runs: Sequence[Run]) -> list[tuple[str, str, Callable[[], Figure | N
         "codec": ("codec", codec_chart),
         "roundtrip": ("roundtrip", roundtrip_chart),
         "websocket_frames": ("websocket", websocket_chart),
-        "scale": ("scale", scale_chart),
     }
     for name, (suffix, maker) in makers.items():
         if name in ok:
             out.append((name, suffix, functools.partial(maker, ok[name])))
+    scales = {n.removeprefix("scale-"): d for n, d in ok.items() if n.startswith("scale-")}
+    if scales:
+        last = [run.name for run in runs if run.name.removeprefix("scale-") in scales][-1]
+        out.append((last, "scale", functools.partial(scale_chart, scales)))
     drivers = {
         name.removeprefix("driver-"): data
         for name, data in ok.items()

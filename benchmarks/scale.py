@@ -1,7 +1,10 @@
-"""Many sessions on one embedded router: join time, memory per idle session, fan-out rate.
+"""Many sessions on one router: join time, memory per idle session, fan-out rate, and how
+they grow with the number of sessions.
 
-The embedded router runs as its own process (``python -m wamp_anyio.router --listen
-rs://127.0.0.1:0``, RawSocket + msgpack). This process joins N sessions with ``wamp_anyio``
+The router runs as its own process: the embedded router (``python -m wamp_anyio.router
+--listen rs://127.0.0.1:0``) or, with ``--router crossbar``, Crossbar.io (its controller and
+worker: memory and CPU are summed over its process group); RawSocket + msgpack. This process
+joins N sessions with ``wamp_anyio``
 (one after another, each ``wamp_anyio.connect`` entered into one ``AsyncExitStack``) and reports:
 
 * the time to join them all (connect + RawSocket handshake + HELLO/WELCOME, one at a time);
@@ -12,9 +15,13 @@ rs://127.0.0.1:0``, RawSocket + msgpack). This process joins N sessions with ``w
   and the deliveries the N handlers count are divided by the wall time from the first publish to
   the last delivery (events/s delivered), with the CPU time of both processes per delivery.
 
+``--sizes 1,10,100,1000`` repeats the measurement for each N on the same router (the sessions
+of one size leave before the next joins): CPU per delivery and join time against N.
+
     .venv/bin/python benchmarks/scale.py                 # N = 1000 sessions, 100 events
     .venv/bin/python benchmarks/scale.py --quick         # N = 50, 20 events: smoke run
     .venv/bin/python benchmarks/scale.py -n 2000 --events 50 --json out.json
+    .venv/bin/python benchmarks/scale.py --sizes 1,10,100,1000 --router crossbar
 """
 
 from __future__ import annotations
@@ -39,9 +46,12 @@ import wamp_anyio
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from _proc_cpu import group_cpu_ns  # noqa: E402
+from _proc_cpu import _pgrp, group_cpu_ns  # noqa: E402
 from _timing import table_lines  # noqa: E402
+
+from crossbar import CrossbarRouter  # noqa: E402
 
 TOPIC = "bench.scale"
 DELIVERY_TIMEOUT = 120.0
@@ -55,6 +65,36 @@ def rss_kib(pid: int | str = "self") -> int:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+class Router:
+    """The router process(es): ``url``; memory and CPU of its process or process group."""
+
+    def __init__(self, url: str, pid: int, group: bool) -> None:
+        self.url, self.pid, self.group = url, pid, group
+
+    def _pids(self) -> list[int]:
+        if not self.group:
+            return [self.pid]
+        return [int(p) for p in os.listdir("/proc") if p.isdigit() and _pgrp(int(p)) == self.pid]
+
+    def rss_kib(self) -> int:
+        total = 0
+        for pid in self._pids():
+            with contextlib.suppress(OSError, RuntimeError):
+                total += rss_kib(pid)
+        return total
+
+    def cpu_ns(self) -> int:
+        return group_cpu_ns(self.pid, group=self.group)
+
+
+@contextlib.contextmanager
+def crossbar_router() -> Any:
+    """Crossbar.io (the test harness's configuration), yielding a :class:`Router`."""
+    with CrossbarRouter() as crossbar:
+        assert crossbar.pid is not None
+        yield Router(crossbar.rs_url, crossbar.pid, group=True)
+
+
 def _raise_fd_limit(need: int) -> None:
     """Each session is one socket here and one in the router (which inherits the limit)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -65,7 +105,7 @@ def _raise_fd_limit(need: int) -> None:
 
 @contextlib.contextmanager
 def embedded_router(backend: str) -> Any:
-    """Start ``python -m wamp_anyio.router`` on a free port; yield ``(url, pid)``."""
+    """Start ``python -m wamp_anyio.router`` on a free port; yield a :class:`Router`."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -85,7 +125,7 @@ def embedded_router(backend: str) -> Any:
         line = proc.stdout.readline().strip()
         if not line.startswith("listening on "):
             raise RuntimeError(f"the embedded router did not start: {line!r}")
-        yield line.removeprefix("listening on "), proc.pid
+        yield Router(line.removeprefix("listening on "), proc.pid, group=False)
     finally:
         proc.terminate()
         try:
@@ -97,15 +137,19 @@ def embedded_router(backend: str) -> Any:
             proc.stdout.close()
 
 
-async def run_scale(url: str, router_pid: int, n: int, events: int) -> dict[str, Any]:
-    """Join ``n`` sessions to ``url``, measure, fan out ``events`` events; the numbers."""
-    transport = {"type": "rawsocket", "url": url, "serializer": "msgpack"}
+async def run_sizes(router: Router, sizes: Sequence[int], events: int) -> list[dict[str, Any]]:
+    return [await run_scale(router, n, events) for n in sizes]
+
+
+async def run_scale(router: Router, n: int, events: int) -> dict[str, Any]:
+    """Join ``n`` sessions to the router, measure, fan out ``events`` events; the numbers."""
+    transport = {"type": "rawsocket", "url": router.url, "serializer": "msgpack"}
     async with wamp_anyio.connect(transport) as warmup:  # imports, first-use allocations
         await warmup.subscribe(lambda *_: None, TOPIC)
         await warmup.publish(TOPIC, 0, options=wamp_anyio.PublishOptions(acknowledge=True))
     gc.collect()
     await anyio.sleep(0.2)
-    client_before, router_before = rss_kib(), rss_kib(router_pid)
+    client_before, router_before = rss_kib(), router.rss_kib()
 
     async with contextlib.AsyncExitStack() as stack:
         started = time.perf_counter()
@@ -115,7 +159,7 @@ async def run_scale(url: str, router_pid: int, n: int, events: int) -> dict[str,
         join_s = time.perf_counter() - started
         gc.collect()
         await anyio.sleep(0.2)  # let the router finish its side of the last join
-        client_after, router_after = rss_kib(), rss_kib(router_pid)
+        client_after, router_after = rss_kib(), router.rss_kib()
 
         received = 0
         target = n * events
@@ -139,7 +183,7 @@ async def run_scale(url: str, router_pid: int, n: int, events: int) -> dict[str,
         subscribe_s = time.perf_counter() - started
 
         publisher = await stack.enter_async_context(wamp_anyio.connect(transport))
-        router_cpu0 = group_cpu_ns(router_pid, group=False)
+        router_cpu0 = router.cpu_ns()
         client_cpu0 = time.process_time_ns()
         started = time.perf_counter()
         for i in range(events):
@@ -148,7 +192,7 @@ async def run_scale(url: str, router_pid: int, n: int, events: int) -> dict[str,
             await all_in.wait()
         fanout_s = time.perf_counter() - started
         client_cpu = time.process_time_ns() - client_cpu0
-        router_cpu = group_cpu_ns(router_pid, group=False) - router_cpu0
+        router_cpu = router.cpu_ns() - router_cpu0
         dropped = sum(s.dropped for s in subscriptions)
 
         started = time.perf_counter()
@@ -212,9 +256,39 @@ def report(result: dict[str, Any]) -> list[str]:
         ["leave all", f"{result['leave_s']:.2f} s", "GOODBYE and close, one at a time"],
     ]
     return [
-        f"SCALE: {n} wamp_anyio sessions ({result['backend']}) in one process, embedded router "
-        "in another (RawSocket + msgpack)",
+        f"SCALE: {n} wamp_anyio sessions ({result['backend']}) in one process, "
+        f"{result['router']} router in another (RawSocket + msgpack)",
         *table_lines(["measure", "value", "detail"], rows, left=3),
+    ]
+
+
+def sweep_report(results: Sequence[dict[str, Any]]) -> list[str]:
+    rows = [
+        [
+            str(r["sessions"]), f"{r['join_ms_per_session']:.2f}",
+            f"{r['client_kib_per_session']:.1f}", f"{r['router_kib_per_session']:.1f}",
+            f"{r['events_per_s']:.0f}", f"{r['client_cpu_us_per_delivery']:.1f}",
+            f"{r['router_cpu_us_per_delivery']:.1f}",
+            str(r["deliveries_expected"] - r["deliveries"]),
+        ]
+        for r in results
+    ]  # fmt: skip
+    return [
+        f"SCALE SWEEP: the same measures for each N ({results[0]['router']} router)",
+        *table_lines(
+            [
+                "sessions",
+                "join ms/session",
+                "client KiB/session",
+                "router KiB/session",
+                "events/s",
+                "client us/delivery",
+                "router us/delivery",
+                "lost",
+            ],
+            rows,
+            left=1,
+        ),
     ]
 
 
@@ -229,15 +303,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="asyncio",
         help="anyio backend of the clients and the router (default asyncio)",
     )
+    parser.add_argument("--router", choices=("embedded", "crossbar"), default="embedded",
+                        help="the router (default embedded)")  # fmt: skip
+    parser.add_argument("--sizes", help="comma-separated N to sweep (e.g. 1,10,100,1000)")
     parser.add_argument("--json", metavar="PATH", help="also write the numbers to PATH")
     opts = parser.parse_args(argv)
     n = opts.n or (50 if opts.quick else 1000)
+    sizes = [int(x) for x in opts.sizes.split(",")] if opts.sizes else [n]
     events = opts.events or (20 if opts.quick else 100)
-    _raise_fd_limit(2 * n + 256)
-    with embedded_router(opts.backend) as (url, pid):
-        result = anyio.run(run_scale, url, pid, n, events, backend=opts.backend)
-    result["backend"] = opts.backend
+    _raise_fd_limit(2 * max(sizes) + 256)
+    with contextlib.ExitStack() as stack:
+        if opts.router == "crossbar":
+            router = stack.enter_context(crossbar_router())
+        else:
+            router = stack.enter_context(embedded_router(opts.backend))
+        results = anyio.run(run_sizes, router, sizes, events, backend=opts.backend)
+    for one in results:
+        one["backend"], one["router"] = opts.backend, opts.router
+    result = results[-1]
     print("\n".join(report(result)))
+    if len(results) > 1:
+        print()
+        print("\n".join(sweep_report(results)))
     if opts.json:
         payload = {
             "environment": {
@@ -249,9 +336,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "transport": "rawsocket",
                 "serializer": "msgpack",
                 "memory": "VmRSS growth over the N joins / N",
-                "router": "embedded",
+                "router": opts.router,
             },
             "result": result,
+            "sweep": results,
         }
         Path(opts.json).write_text(json.dumps(payload, indent=1), encoding="utf-8")
     return 0
