@@ -18,7 +18,6 @@ import msgpack
 import pytest
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
-from strategies import ALL_MESSAGE_CLASSES, message_of
 from wamp_core import ConfigurationError, EncodingError, ProtocolError, SerializationError
 from wamp_core.messages import (
     MESSAGE_CLASSES,
@@ -56,6 +55,7 @@ from wamp_core.serializers import (
     serializer_for_subprotocol,
 )
 from wamp_core.serializers._flatbuffers import PAYLOAD_SERIALIZERS, FlatBuffersSerializer
+from wamp_core.testing import ALL_MESSAGE_CLASSES, message_of
 
 FB = FlatBuffersSerializer()
 M = TypeVar("M", bound=Message)

@@ -18,13 +18,20 @@ within a layer are always allowed. The rules, as :data:`CORE_RULES` states them:
 * ``_component``: anything but the public namespaces (it may use ``_client``);
 * ``_driver`` (the drivers' shared async half): anything, the public namespaces included; only
   the public namespace ``driver`` imports it (``import wamp_core`` never loads it);
-* the public namespaces (``wamp_core/__init__.py``, ``events``, ``messages``, ``driver``):
-  anything.
+* ``_testing`` (hypothesis strategies, the in-memory client/router pair): anything but
+  ``_driver`` (nor ``driver``, which loads it); only the public namespace ``testing`` imports it,
+  and no other layer imports ``testing`` (``import wamp_core`` never loads either: hypothesis is
+  an optional dependency);
+* the public namespaces (``wamp_core/__init__.py``, ``events``, ``messages``, ``driver``,
+  ``testing``): anything, within the two "only ... imports it" rules above
+  (:data:`IMPORTED_ONLY_BY`).
 
 A module in a layer the table does not know fails the test: add the layer to the table. The
-core imports neither the drivers nor an async library. The drivers (``wamp_anyio``,
-``wamp_trio``) import only public ``wamp_core`` names (no ``_`` in the dotted path or in the
-imported name); ``wamp_trio`` imports neither ``anyio``, ``asyncio`` nor ``wamp_anyio``.
+core imports neither the drivers nor an async library, and only ``_testing`` and ``testing``
+import ``hypothesis``. The drivers (``wamp_anyio``, ``wamp_trio``) import only public
+``wamp_core`` names (no ``_`` in the dotted path or in the imported name); ``wamp_trio`` imports
+neither ``anyio``, ``asyncio`` nor ``wamp_anyio``. Two tests import the packages in a fresh
+interpreter to check what a plain ``import wamp_core`` loads.
 """
 
 from __future__ import annotations
@@ -44,7 +51,7 @@ DRIVERS = ("wamp_anyio", "wamp_trio")
 
 LEAVES = frozenset({"_errors", "_uri", "_wire"})
 #: The public namespace modules; ``""`` is ``wamp_core`` itself (its ``__init__.py``).
-PUBLIC = frozenset({"", "events", "messages", "driver"})
+PUBLIC = frozenset({"", "events", "messages", "driver", "testing"})
 
 
 @dataclass(frozen=True)
@@ -96,11 +103,27 @@ CORE_RULES: dict[str, Rule] = {
         "_component never imports _driver or the public namespaces", "_driver", *PUBLIC
     ),
     "_driver": _never("_driver may import anything"),
+    "_testing": _never(
+        "_testing never imports _driver or the public namespaces driver and testing",
+        "_driver",
+        "driver",
+        "testing",
+    ),
     **{name: _never("public namespaces may import anything") for name in PUBLIC},
+}
+
+#: Layers only the given layers import (besides modules of the layer itself).
+IMPORTED_ONLY_BY: dict[str, frozenset[str]] = {
+    "_driver": frozenset({"driver"}),
+    "_testing": frozenset({"testing"}),
+    "testing": frozenset(),
 }
 
 #: Top-level packages the sans-IO core must not import.
 CORE_NEVER = frozenset({*DRIVERS, "anyio", "asyncio", "trio"})
+#: Top-level packages only the testing layers (``_testing``, ``testing``) import.
+TESTING_ONLY = frozenset({"hypothesis"})
+TESTING_LAYERS = frozenset({"_testing", "testing"})
 #: Top-level packages each driver must not import (besides private wamp_core names).
 DRIVER_NEVER: dict[str, frozenset[str]] = {
     "wamp_anyio": frozenset({"wamp_trio"}),
@@ -189,10 +212,18 @@ def _check(imp: Import) -> str | None:
             return f"layer {here!r} is not in CORE_RULES (tests/test_layers.py): declare its rule"
         if top in CORE_NEVER:
             return "the sans-IO core imports no driver and no async library"
+        if top in TESTING_ONLY and here not in TESTING_LAYERS:
+            return f"only the testing layers import {top} (an optional dependency)"
         if top != CORE:
             return None
         there = _core_layer(imp.target)
-        if there == here or rule.allows(there):
+        if there == here:
+            return None
+        importers = IMPORTED_ONLY_BY.get(there)
+        if importers is not None and here not in importers:
+            who = ", ".join(sorted(importers)) or "no other layer"
+            return f"{there or 'wamp_core'} is imported only by {who}"
+        if rule.allows(there):
             return None
         return rule.text
     driver = imp.importer.split(".")[0]
@@ -346,11 +377,76 @@ def test_checker_keeps_the_drivers_on_public_names(tmp_path: Path) -> None:
     ]
 
 
+def test_checker_keeps_the_testing_layer_apart(tmp_path: Path) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "wamp_core/_errors.py": "",
+            "wamp_core/_router/__init__.py": "",
+            "wamp_core/_driver/__init__.py": "",
+            "wamp_core/driver.py": "from ._driver import x\n",
+            "wamp_core/testing.py": "from ._testing import _pair\nimport hypothesis\n",
+            "wamp_core/_testing/_pair.py": (
+                "from hypothesis import strategies\n"
+                "from .._router import Router\n"
+                "from . import _scalars\n"
+                "from .._driver import x\n"
+                "from .. import driver\n"
+            ),
+            "wamp_core/_testing/_scalars.py": "",
+            "wamp_core/_client/_s.py": "from .._testing import _scalars\n",
+            "wamp_core/messages.py": "from . import testing\n",
+            "wamp_core/_config/_c.py": "import hypothesis.strategies\n",
+        },
+    )
+    violations = find_violations(root)
+    assert _broken(root) == [
+        ("src/wamp_core/_client/_s.py", 1, "wamp_core._client._s", "wamp_core._testing._scalars"),
+        ("src/wamp_core/_config/_c.py", 1, "wamp_core._config._c", "hypothesis.strategies"),
+        ("src/wamp_core/_testing/_pair.py", 4, "wamp_core._testing._pair", "wamp_core._driver"),
+        ("src/wamp_core/_testing/_pair.py", 5, "wamp_core._testing._pair", "wamp_core.driver"),
+        ("src/wamp_core/messages.py", 1, "wamp_core.messages", "wamp_core.testing"),
+    ]
+    report = _report(violations)
+    assert "_testing is imported only by testing" in report
+    assert "testing is imported only by no other layer" in report
+    assert "only the testing layers import hypothesis" in report
+
+
 def test_importing_the_core_loads_neither_the_async_half_nor_an_async_library() -> None:
     code = (
         "import sys, wamp_core, wamp_core.auth, wamp_core.serializers\n"
         "loaded = [m for m in ('wamp_core.driver', 'wamp_core._driver', 'anyio', 'trio', "
         "'asyncio') if m in sys.modules]\n"
+        "print(','.join(loaded))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_importing_the_core_loads_neither_hypothesis_nor_the_testing_layer() -> None:
+    code = (
+        "import sys, wamp_core, wamp_core.auth, wamp_core.serializers, wamp_core.events\n"
+        "import wamp_core.messages, wamp_core.driver\n"
+        "loaded = [m for m in ('hypothesis', 'wamp_core.testing', 'wamp_core._testing') "
+        "if m in sys.modules]\n"
+        "print(','.join(loaded))\n"
+        "import wamp_core.testing\n"
+        "print('wamp_core._driver' in sys.modules, 'hypothesis' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.split("\n")[:2] == ["", "True True"]
+
+
+def test_the_testing_layer_does_not_load_the_async_half() -> None:
+    # Not checked: async libraries (hypothesis itself imports trio when it is installed).
+    code = (
+        "import sys, wamp_core.testing\n"
+        "loaded = [m for m in ('wamp_core.driver', 'wamp_core._driver') if m in sys.modules]\n"
         "print(','.join(loaded))\n"
     )
     result = subprocess.run(

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import wamp_core as wc
 from wamp_core import messages as m
+from wamp_core.testing import MemoryRouter, connection_pair
 
 CLIENT_ROLES = {
     "caller": {"features": {"progressive_call_results": True, "call_canceling": True}},
@@ -467,12 +468,11 @@ def _say(server: wc.RouterConnection, client: wc.RawSocket, codec: wc.Serializer
 
 
 def test_connection_bytes_in_and_out(router: wc.Router) -> None:
-    server, client, codec = _client_connection(router)
-    (welcome,) = _say(server, client, codec, m.Hello(realm="realm1",
-                                                     details={"roles": CLIENT_ROLES}))  # fmt: skip
-    assert isinstance(welcome, m.Welcome)
-    (bye,) = _say(server, client, codec, m.Goodbye(details={}, reason="wamp.close.normal"))
-    assert isinstance(bye, m.Goodbye) and server.should_close and not router.sessions
+    pair = connection_pair(router=MemoryRouter(router), serializer="msgpack")
+    welcome = pair.join()  # HELLO and WELCOME as bytes through the RouterConnection
+    assert router.sessions[welcome.details.session] is pair.router_session
+    assert [type(e) for e in pair.leave()] == [wc.events.Left]  # GOODBYE both ways
+    assert pair.server.should_close and not router.sessions
 
 
 def test_a_request_with_an_invalid_uri_is_answered_not_aborted(router: wc.Router) -> None:
@@ -808,15 +808,16 @@ def test_registration_and_subscription_meta_events(router: wc.Router) -> None:
 def test_an_event_is_encoded_once_per_serializer_for_all_its_subscribers(
     router: wc.Router, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    hello = m.Hello(realm="realm1", details={"roles": CLIENT_ROLES})
-    subscribers = [_client_connection(router) for _ in range(3)]
-    for server, client, codec in subscribers:
-        _say(server, client, codec, hello)
-        _say(server, client, codec, m.Subscribe(request_id=1, topic="fan.out"))
-    pub, pub_client, codec = _client_connection(router)
-    _say(pub, pub_client, codec, hello)
+    memory = MemoryRouter(router)
+    subscribers = [memory.connect(serializer="msgpack") for _ in range(3)]
+    for subscriber in subscribers:
+        subscriber.join()
+        subscriber.session.subscribe("fan.out")
+    publisher = memory.connect(serializer="json")
+    publisher.join()
+    memory.pump()
     encoded: list[str] = []
-    serializer = subscribers[0][0].serializer
+    serializer = subscribers[0].server.serializer
     assert serializer is not None
     original = type(serializer).encode
 
@@ -825,13 +826,13 @@ def test_an_event_is_encoded_once_per_serializer_for_all_its_subscribers(
         return original(self, message)
 
     monkeypatch.setattr(type(serializer), "encode", counting)
-    _say(pub, pub_client, codec, m.Publish(request_id=1, topic="fan.out", args=["x"]))
+    publisher.session.publish("fan.out", ["x"])
+    memory.pump()
     assert encoded.count("EVENT") == 1
-    for server, client, codec in subscribers:
-        events = client.receive_data(server.data_to_send())
-        (event,) = [codec.decode(e.data) for e in events
-                    if isinstance(e, wc.events.MessageReceived)]  # fmt: skip
-        assert isinstance(event, m.Event) and event.args == ["x"]
+    for subscriber in subscribers:
+        (subscribed, delivered) = subscriber.take_events()
+        assert isinstance(subscribed, wc.events.Subscribed)
+        assert isinstance(delivered, wc.events.EventDelivered) and delivered.args == ["x"]
 
 
 # ---------------------------------------------------------------------------------------------

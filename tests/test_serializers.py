@@ -13,7 +13,6 @@ import msgpack
 import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from strategies import ALL_MESSAGE_CLASSES, message_of, messages
 from wamp_core import ConfigurationError, EncodingError, ProtocolError, SerializationError
 from wamp_core.messages import Call, Event, Message, Publish, Result
 from wamp_core.serializers import (
@@ -27,6 +26,7 @@ from wamp_core.serializers import (
     serializer_for_rawsocket_id,
     serializer_for_subprotocol,
 )
+from wamp_core.testing import ALL_MESSAGE_CLASSES, message_of, messages
 
 OPTIONAL = ("ubjson", "flatbuffers")
 CORE = ("json", "msgpack", "cbor")

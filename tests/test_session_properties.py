@@ -11,8 +11,8 @@ connection drops, and illegal messages are injected. After every step:
 * request IDs run 1, 2, 3... within a session;
 * nothing happens after FAILED; a violation queues exactly one ABORT.
 
-``test_any_message_in_any_state`` feeds random valid messages (``strategies.messages()``) to a
-session in each state and checks the reaction against :data:`TRANSITIONS`.
+``test_any_message_in_any_state`` feeds random valid messages (``wamp_core.testing.messages()``)
+to a session in each state and checks the reaction against :data:`TRANSITIONS`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from session_helpers import (
     make_session,
     minimal_message,
 )
-from strategies import messages
 from wamp_core import (
     TRANSITIONS,
     ApplicationError,
@@ -51,6 +50,7 @@ from wamp_core import (
 )
 from wamp_core.auth import TicketAuthenticator
 from wamp_core.messages import MESSAGE_CLASSES
+from wamp_core.testing import messages
 
 S = SessionState
 ALL_CLASSES = sorted(MESSAGE_CLASSES.values(), key=lambda c: c.MESSAGE_TYPE)

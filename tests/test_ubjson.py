@@ -20,7 +20,6 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from crossbar import REPO_ROOT, CrossbarRouter
-from strategies import messages
 from wamp_core import ConfigurationError, EncodingError, ProtocolError, SerializationError
 from wamp_core.messages import (
     Call,
@@ -36,6 +35,7 @@ from wamp_core.messages import (
 )
 from wamp_core.serializers._ubjson import UbjsonSerializer
 from wamp_core.serializers._ubjson_codec import MAX_DEPTH, decode, decode_detect, encode
+from wamp_core.testing import messages
 
 # --------------------------------------------------------------------------------------------
 # The official test vectors
