@@ -554,6 +554,15 @@ def test_session_meta_procedures_and_events(router: wc.Router) -> None:
     assert meta(watcher, "wamp.session.kill", watcher.session.session_id) == (
         "wamp.error.no_such_session"
     )  # fmt: skip
+    # a bad reason or message is the caller's error, and leaves the target killable
+    assert meta(watcher, "wamp.session.kill", ids[1], reason="not a uri") == (
+        "wamp.error.invalid_uri"
+    )  # fmt: skip
+    assert meta(watcher, "wamp.session.kill", ids[1], message=3) == "wamp.error.invalid_argument"
+    assert meta(watcher, "wamp.session.kill", ids[1], reason="com.kicked", message="bye") is None
+    (bye,) = a.take()
+    assert isinstance(bye, m.Goodbye) and (bye.reason, bye.details) == (
+        "com.kicked", {"message": "bye"})  # fmt: skip
     assert meta(watcher, "wamp.session.kill", b.session.session_id) is None
     (bye,) = b.take()
     assert isinstance(bye, m.Goodbye) and bye.reason == "wamp.close.killed"

@@ -200,11 +200,13 @@ class RouterSession:
             self.send(m.Abort(details={"message": message}, reason=reason))
             self.end()
 
-    def goodbye(self, reason: str) -> None:
-        """Router-initiated GOODBYE; the session ends when the client answers."""
+    def goodbye(self, reason: str, message: str | None = None) -> None:
+        """Router-initiated GOODBYE (``message`` in its details); the session ends when the
+        client answers."""
         if not self.ended and self.realm is not None and not self._goodbye_sent:
+            goodbye = m.Goodbye(details={"message": message} if message else {}, reason=reason)
             self._goodbye_sent = True
-            self.send(m.Goodbye(details={}, reason=reason))
+            self.send(goodbye)
 
     def end(self) -> None:
         """The session is over (left, aborted, transport lost): clean up as if it left."""

@@ -66,10 +66,17 @@ def _get(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list
 
 
 def _kill(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+    """``wamp.session.kill(session, reason=URI, message=str)``: GOODBYE to the session."""
     target = _member(caller, _id(args))
     if target is caller:
         raise MetaError("wamp.error.no_such_session", "a session cannot kill itself")
-    target.goodbye(kwargs.get("reason") or "wamp.close.killed")
+    reason = kwargs.get("reason") or "wamp.close.killed"
+    if not is_valid_uri(reason):
+        raise MetaError("wamp.error.invalid_uri", "reason must be a URI")
+    message = kwargs.get("message")
+    if message is not None and not isinstance(message, str):
+        raise MetaError("wamp.error.invalid_argument", "message must be a string")
+    target.goodbye(reason, message)
     return []
 
 
