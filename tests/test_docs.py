@@ -1,9 +1,12 @@
 """The documentation stays true: generated parts are current, the site builds with no warning
-(mkdocs ``--strict``), and every ``python`` code block in ``docs/`` runs, as a program of its
-own, against the embedded router (the blocks' router URLs point at it)."""
+(mkdocs ``--strict``), and every ``python`` and ``sh`` code block in ``docs/`` runs, as a program
+of its own (``sh`` blocks with bash, the virtualenv's ``wamp-py`` on the PATH), against the
+embedded router (the blocks' router URLs point at it). ``text`` blocks are usage synopses,
+configuration files and output, not programs."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -20,17 +23,17 @@ DOCS = REPO / "docs"
 RS_URL, WS_URL = "rs://127.0.0.1:8081", "ws://127.0.0.1:8080/ws"
 
 
-def _blocks() -> list[tuple[str, int, str]]:
+def _blocks(language: str) -> list[tuple[str, int, str]]:
     found = []
+    pattern = "^```" + language + "\n(.*?)^```$"
     for page in sorted(DOCS.glob("*.md")):
-        blocks = re.findall(
-            r"^```python\n(.*?)^```$", page.read_text(encoding="utf-8"), re.S | re.M
-        )
+        blocks = re.findall(pattern, page.read_text(encoding="utf-8"), re.S | re.M)
         found += [(page.name, index, code) for index, code in enumerate(blocks)]
     return found
 
 
-BLOCKS = _blocks()
+BLOCKS = _blocks("python")
+SHELL_BLOCKS = _blocks("sh")
 
 
 def test_session_state_diagram_is_current() -> None:
@@ -55,6 +58,7 @@ def test_the_site_builds_with_no_warnings(tmp_path: Path) -> None:
 def test_the_pages_have_code_to_run() -> None:
     pages = {page for page, _, _ in BLOCKS}
     assert {"quickstart.md", "errors.md", "router.md", "testing.md"} <= pages, pages
+    assert SHELL_BLOCKS, "the shell examples (index.md) are found"
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +78,19 @@ def test_every_python_block_runs(
         cwd=tmp_path, capture_output=True, text=True, timeout=90, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, f"{page} block {index}:\n{proc.stdout}\n{proc.stderr}"
+
+
+@pytest.mark.parametrize(
+    ("page", "index", "code"), SHELL_BLOCKS, ids=[f"{p}-sh-{i}" for p, i, _ in SHELL_BLOCKS]
+)
+def test_every_shell_block_runs(
+    router: EmbeddedRouter, tmp_path: Path, page: str, index: int, code: str
+) -> None:
+    script = code.replace(RS_URL, router.rs_url).replace(WS_URL, router.ws_url)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run(
+        ["bash", "-e", "-c", script],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=90, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, f"{page} sh block {index}:\n{proc.stdout}\n{proc.stderr}"
+    assert proc.stdout.strip(), "a block that prints nothing shows nothing"
