@@ -63,7 +63,7 @@ def test_a_keyword_only_chunks_parameter_takes_the_chunks() -> None:
 
     def streaming(a: int, *, chunks: Any, details: Any) -> None: ...
 
-    spec = wc.HandlerSpec(streaming, check_types=True)
+    spec = wc.HandlerSpec(streaming, check_types=True, chunks=True)
     assert spec.chunks_arg == "chunks"
     assert spec.arguments([1], {}, DETAILS, chunks) == (
         (1,),
@@ -71,8 +71,18 @@ def test_a_keyword_only_chunks_parameter_takes_the_chunks() -> None:
     )
     assert "reserved for the chunks" in _invalid(spec, 1, chunks="sneaky")
     assert "must be int" in _invalid(spec, "x")  # the chunks are not type-checked, args are
-    assert wc.HandlerSpec(lambda a, chunks=None: None).chunks_arg is None  # not keyword-only
-    assert wc.HandlerSpec(lambda *a: None).arguments([1], {}, DETAILS, chunks) == ((1,), {})
+    assert (
+        wc.HandlerSpec(lambda a, chunks=None: None, chunks=True).chunks_arg is None
+    )  # not kw-only
+    assert wc.HandlerSpec(lambda *a: None, chunks=True).arguments([1], {}, DETAILS, chunks) == (
+        (1,), {})  # fmt: skip
+
+    def on_event(*, chunks: int = 0) -> None: ...
+
+    # an event handler (or any handler not asked for chunks) keeps its parameter as it was
+    event = wc.HandlerSpec(on_event)
+    assert event.chunks_arg is None
+    assert event.arguments([], {"chunks": 5}, DETAILS) == ((), {"chunks": 5})
 
 
 def test_async_generators_are_recognised_through_wrappers() -> None:

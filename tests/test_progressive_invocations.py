@@ -170,3 +170,37 @@ async def test_crossbar_does_not_announce_the_feature_the_caller_learns_at_once(
                 async with caller.open_call("com.sum", 1):
                     pass  # pragma: no cover
             assert await caller.call("wamp.session.count") >= 1  # the session is fine
+
+
+async def test_a_callee_that_loses_its_session_mid_stream_is_cancelled_at_once(url: str) -> None:
+    """Its chunks can no longer come (nor its answer go): the handler is cancelled then, rather
+    than seeing the stream end as if complete or waiting until its connection block exits."""
+    seen: list[Any] = []
+    cancelled = anyio.Event()
+
+    async def reader(*first: int, chunks: wamp.Chunks) -> int:
+        try:
+            async for args, _ in chunks:
+                seen.append(args)
+        except anyio.get_cancelled_exc_class():
+            cancelled.set()
+            raise
+        seen.append("complete")  # never: the stream was cut, not finished
+        return 0
+
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(url) as caller, wamp.connect(url) as callee:
+            await callee.register(reader, "com.reader")
+            async with caller.open_call("com.reader", 1) as call:
+                await call.send(2)
+                with anyio.fail_after(5):
+                    while not seen:
+                        await anyio.sleep(0.01)
+                await callee.disconnect()
+                with anyio.fail_after(5):
+                    await cancelled.wait()  # while the callee's connection block still runs
+                await call.send(3)  # (True or False: the router may not know yet)
+                with pytest.raises(wc.ApplicationError) as info:
+                    await call.finish(4)
+            assert info.value.error == wc.ApplicationError.CANCELED
+            assert seen == [[2]]

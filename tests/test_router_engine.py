@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import wamp_core as wc
 from wamp_core import messages as m
+from wamp_core._router._engine import MAX_OPEN_STREAMS
 from wamp_core.testing import MemoryRouter, connection_pair
 
 CLIENT_ROLES = {
@@ -558,6 +559,7 @@ def test_session_meta_procedures_and_events(router: wc.Router) -> None:
     assert meta(watcher, "wamp.session.kill", ids[1], reason="not a uri") == (
         "wamp.error.invalid_uri"
     )  # fmt: skip
+    assert meta(watcher, "wamp.session.kill", ids[1], reason=0) == "wamp.error.invalid_uri"
     assert meta(watcher, "wamp.session.kill", ids[1], message=3) == "wamp.error.invalid_argument"
     assert meta(watcher, "wamp.session.kill", ids[1], reason="com.kicked", message="bye") is None
     (bye,) = a.take()
@@ -731,6 +733,9 @@ def test_cryptosign_binds_the_signature_to_the_tls_channel_the_driver_reports() 
         **hello.details["authextra"], "channel_binding": "tls-exporter"}})  # fmt: skip
     (abort,) = client.send(other)
     assert isinstance(abort, m.Abort) and "'tls-exporter' is not available" in str(abort.details)
+    with pytest.raises(ValueError, match="32 bytes"):  # a raw binding, not its id
+        wc.RouterConnection(router, wc.RawSocket(wc.Role.SERVER, serializers=("json",)),
+                            channel_ids={"tls-unique": b"finished-12b"})  # fmt: skip
 
 
 def test_authorization_by_role_default_deny_for_authenticated_roles() -> None:
@@ -913,6 +918,62 @@ def test_chunks_after_the_call_ended_are_dropped_not_a_violation(router: wc.Rout
                               args=[2])) == []  # fmt: skip
     assert caller.send(m.Call(request_id=1, procedure="com.sum", args=[3])) == []
     assert callee.take() == [] and not caller.closed
+
+
+def test_streams_that_end_early_do_not_count_as_open(router: wc.Router) -> None:
+    """A progressive call invocation answered before its last chunk (early answer, no such
+    procedure, canceled) is no longer open: more of them than MAX_OPEN_STREAMS are fine, and
+    their late chunks are dropped, not read as new requests."""
+    caller, callee, _ = _streaming_pair(router)
+    late = {"progress": True}
+    for i in range(MAX_OPEN_STREAMS + 10):
+        procedure = "com.sum" if i % 3 else "com.nobody"
+        label = caller.rid()
+        replies = caller.send(m.Call(request_id=label, procedure=procedure, options=late,
+                                     args=[i]))  # fmt: skip
+        if procedure == "com.sum":
+            (invocation,) = callee.take()
+            if i % 2:
+                callee.send(m.Yield(request_id=invocation.request_id, args=["early"]))
+                replies = caller.take()
+            else:
+                replies = caller.send(m.Cancel(request_id=label, options={"mode": "skip"}))
+        early = procedure == "com.sum" and i % 2
+        assert [type(r) for r in replies] == [m.Result if early else m.Error]
+        # the caller still sends a chunk it had under way: dropped
+        assert caller.send(m.Call(request_id=label, procedure=procedure, options=late,
+                                  args=["late"])) == []  # fmt: skip
+        if procedure == "com.sum" and not early:
+            callee.send(m.Error(request_type=68, request_id=invocation.request_id, details={},
+                                error="wamp.error.canceled"))  # fmt: skip
+        assert callee.take() == [] and not caller.closed
+    (subscribed,) = caller.send(m.Subscribe(request_id=caller.rid(), topic="t"))
+    assert isinstance(subscribed, m.Subscribed)  # the request IDs went on in sequence
+
+
+def test_a_progressive_call_with_an_invalid_uri_drops_its_chunks() -> None:
+    router = wc.Router(["realm1"], rng=random.Random(5))
+    server = wc.RouterConnection(router, wc.RawSocket(wc.Role.SERVER, serializers=("json",)))
+    client = wc.RawSocket(wc.Role.CLIENT, serializer="json")
+    client.initiate()
+    server.receive_data(client.data_to_send())
+    client.receive_data(server.data_to_send())
+    codec = wc.get_serializer("json")
+    roles = STREAMING
+
+    def say(*raw: list[Any]) -> list[Any]:
+        for message in raw:
+            client.send_message(json.dumps(message).encode())
+        server.receive_data(client.data_to_send())
+        events = client.receive_data(server.data_to_send())
+        return [codec.decode(e.data) for e in events if isinstance(e, wc.events.MessageReceived)]
+
+    assert isinstance(say([1, "realm1", {"roles": roles}])[0], m.Welcome)
+    (error,) = say([48, 1, {"progress": True}, "bad uri", [1]])
+    assert isinstance(error, m.Error) and error.error == "wamp.error.invalid_uri"
+    assert say([48, 1, {"progress": True}, "bad uri", [2]], [48, 1, {}, "bad uri", [3]]) == []
+    (subscribed,) = say([32, 2, {}, "com.t"])
+    assert isinstance(subscribed, m.Subscribed) and not server.should_close
 
 
 def test_progressive_invocations_need_the_features(router: wc.Router) -> None:
@@ -1124,12 +1185,18 @@ def test_a_client_cannot_grow_the_router_without_bound(router: wc.Router) -> Non
                  kwargs={"scope": "detached"})  # fmt: skip
     (error,) = client.send(big)
     assert isinstance(error, m.Error) and "limited to" in (error.args or [""])[0]
-    streamer = Client(router)
+    streamer, sink = Client(router), Client(router)
     streamer.join(roles=STREAMING)
-    for _ in range(256):  # to a procedure nobody registered: refused, the ID still remembered
+    sink.join(roles=STREAMING)
+    sink.send(m.Register(request_id=1, procedure="com.sink"))  # never answers
+    for _ in range(2000):  # refused at once: ended, remembered in a bounded set only
         streamer.send(m.Call(request_id=streamer.rid(), procedure="com.none",
                              options={"progress": True}))  # fmt: skip
-    (abort,) = streamer.send(m.Call(request_id=streamer.rid(), procedure="com.none",
+    assert len(streamer.session._ended_streams) == 1024 and not streamer.closed
+    for _ in range(256):  # open for real: the callee has them
+        streamer.send(m.Call(request_id=streamer.rid(), procedure="com.sink",
+                             options={"progress": True}))  # fmt: skip
+    (abort,) = streamer.send(m.Call(request_id=streamer.rid(), procedure="com.sink",
                                     options={"progress": True}))  # fmt: skip
     assert isinstance(abort, m.Abort) and "left open" in abort.details["message"]
     credential = wc.ScramCredential.from_password("pw", b"0123456789abcdef")

@@ -7,9 +7,10 @@ INVOCATION or EVENT, for the arguments to call the handler with. The conventions
 * the details (:class:`CallDetails` / :class:`EventDetails`) are passed as a keyword when asked:
   ``details=True`` as ``details``, ``details="name"`` (Autobahn's ``details_arg``) as ``name``;
   a handler with a keyword-only parameter ``details`` gets them without asking;
-* a procedure with a keyword-only parameter ``chunks`` takes progressive call invocations: the
-  driver passes, as ``chunks``, what iterates over the further chunks of the call's arguments
-  (the first chunk is the handler's arguments); without it such a call is refused;
+* a procedure (``chunks=True``) with a keyword-only parameter ``chunks`` takes progressive call
+  invocations: the driver passes, as ``chunks``, what iterates over the further chunks of the
+  call's arguments (the first chunk is the handler's arguments); without it such a call is
+  refused;
 * ``check_types=True`` checks the arguments against the handler's signature and annotations and
   refuses a mismatch with :class:`ApplicationError` ``wamp.error.invalid_argument`` naming the
   parameter, so the caller learns what was wrong (the handler never runs).
@@ -47,6 +48,7 @@ class HandlerSpec:
         *,
         details: bool | str = False,
         check_types: bool = False,
+        chunks: bool = False,
     ) -> None:
         if not callable(handler):
             raise ConfigurationError(f"a handler must be callable: {handler!r}")
@@ -76,8 +78,9 @@ class HandlerSpec:
                 "parameter (or **kwargs)"
             )
         self.details_arg = name
-        #: The keyword that receives a progressive call invocation's further chunks, if any.
-        self.chunks_arg = "chunks" if self._has_keyword_only("chunks") else None
+        #: The keyword that receives a progressive call invocation's further chunks, if any
+        #: (``chunks=True``: a procedure's handler; never an event handler's).
+        self.chunks_arg = "chunks" if chunks and self._has_keyword_only("chunks") else None
         if check_types:
             self._hints = _type_hints(handler)
 

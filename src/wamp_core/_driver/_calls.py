@@ -104,7 +104,11 @@ class OpenCall(_OpenRequest):
     ``chunks`` parameter (:class:`Chunks`). The callee may answer before the last chunk:
     :meth:`send` then returns ``False`` and :meth:`finish` returns that answer (or raises its
     error). Leaving the ``async with`` before :meth:`finish` has returned cancels the call
-    (``options.cancel_mode``). ``options.timeout`` bounds the wait in :meth:`finish`.
+    (``options.cancel_mode``). ``options.timeout`` is the whole call's: a dealer announcing
+    ``call_timeout`` times it from the first chunk (the call then ends with
+    ``wamp.error.timeout``, :meth:`send` returns ``False``); the client's own deadline bounds
+    the wait in :meth:`finish`. If the session ends while the callee reads the chunks, its
+    handler is cancelled (it never sees a stream cut short as complete).
     Needs a dealer announcing ``progressive_call_invocations`` (the embedded router does;
     Crossbar.io 26 does not: entering raises :class:`wamp_core.LocalProtocolError`
     ``wamp.error.feature_not_supported``).

@@ -406,7 +406,9 @@ class Session:
         ``check_types`` answers ``wamp.error.invalid_argument`` for arguments that do not fit
         the handler's signature and annotations.
         """
-        spec = wc.HandlerSpec(handler, details=_details_of(options), check_types=check_types)
+        spec = wc.HandlerSpec(
+            handler, details=_details_of(options), check_types=check_types, chunks=True
+        )
         registration = Registration(self, procedure, spec)
 
         def registered(registration_id: int) -> None:
@@ -603,6 +605,12 @@ class Session:
         for registration in self._registrations.values():
             registration.active = False
         self._registrations.clear()
+        # A handler reading a caller's chunks would wait for chunks that can no longer come
+        # (and its answer cannot go out): cancel it rather than let it see a short stream.
+        for request_id in self._chunks:
+            scope = self._invocations.get(request_id)
+            if scope is not None:
+                scope.cancel()
         self._done.set()
 
     def _dispatch(self, events: list[wc.ConnectionEvent]) -> None:

@@ -46,6 +46,12 @@ class RouterConnection:
         self._queued = 0
         self.session: RouterSession = router.open_session(self._send, self._end)
         if channel_ids:
+            for kind, value in channel_ids.items():
+                if type(value) is not bytes or len(value) != 32:
+                    raise ValueError(
+                        f"channel id {kind!r} must be 32 bytes (wamp_core.channel_ids() makes "
+                        "them from the TLS binding)"
+                    )
             self.session.channel_ids = dict(channel_ids)
         self._encoded = router.encoded
         self.serializer: Serializer | None = None

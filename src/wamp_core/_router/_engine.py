@@ -55,6 +55,9 @@ ROUTER_ROLES: dict[str, Any] = {
 #: Progressive call invocations a caller may leave open (their IDs are remembered until the
 #: caller's final chunk, so that late chunks are dropped rather than taken for new requests).
 MAX_OPEN_STREAMS = 256
+#: Progressive call invocations per session, ended before their last chunk, whose late chunks
+#: are still recognised (and dropped) rather than read as new requests.
+MAX_ENDED_STREAMS = 1024
 
 NO_SUCH_REALM = "wamp.error.no_such_realm"
 PROTOCOL_VIOLATION = "wamp.error.protocol_violation"
@@ -135,6 +138,7 @@ class Router:
                 continue  # answered, canceled or gone already
             call.canceled = True
             realm.end_call(call)
+            _input_over(call)
             if _feature(call.callee, "callee", "call_canceling"):
                 call.callee.send(m.Interrupt(request_id=call.invocation,
                                              options={"mode": "killnowait"}))  # fmt: skip
@@ -182,6 +186,8 @@ class RouterSession:
         #: Request IDs of the progressive call invocations this client has not finished
         #: sending (their continuation CALLs reuse the ID).
         self._streams: set[int] = set()
+        #: Progressive call invocations that ended before their last chunk (oldest first).
+        self._ended_streams: dict[int, None] = {}
         #: Publications to make when the session ends (topic, args, kwargs, options), per
         #: scope (see wamp.session.add_testament).
         self.testaments: dict[str, list[tuple[str, list[Any], dict[str, Any], dict[str, Any]]]] = {
@@ -227,6 +233,7 @@ class RouterSession:
                     call.callee.send(m.Interrupt(request_id=call.invocation,
                                                  options={"mode": "killnowait"}))  # fmt: skip
             for call in served:  # the callee left: its callers get an answer
+                _input_over(call)
                 if not call.canceled:
                     call.caller.send(_call_error(call.caller_request, CANCELED,
                                                  "the callee left"))  # fmt: skip
@@ -264,7 +271,8 @@ class RouterSession:
             self.abort(PROTOCOL_VIOLATION, f"{message.NAME} is not sent by a client")
             return
         if type(message) in _NEW_REQUESTS and not (
-            type(message) is m.Call and message.request_id in self._streams
+            type(message) is m.Call
+            and (message.request_id in self._streams or message.request_id in self._ended_streams)
         ):
             expected = self._request_ids % MAX_ID + 1
             request_id: int = message.request_id  # type: ignore[attr-defined]
@@ -290,13 +298,18 @@ class RouterSession:
         request_id = raw[1]
         if kind is None or type(request_id) is not int or not isinstance(raw[2], dict):
             return False
+        if kind is m.Call and request_id in self._ended_streams:
+            return True  # a chunk of a call that has ended: dropped
         if kind is m.Call and request_id in self._streams:
-            return False  # (a continuation: no ERROR for a chunk)
+            return False  # (a chunk of an open call naming another procedure: a violation)
         expected = self._request_ids % MAX_ID + 1
         if request_id != expected:
             return False  # the caller aborts for the sequence
         self._request_ids = request_id
-        if kind is not m.Publish or raw[2].get("acknowledge") is True:
+        if kind is m.Call and raw[2].get("progress") is True:  # its chunks will be dropped
+            self._streams.add(request_id)
+            self._end_stream(request_id)
+        if kind is not m.Publish or raw[2].get("acknowledge"):
             self.send(m.Error(request_type=kind.MESSAGE_TYPE, request_id=request_id, details={},
                               error=uri, args=[text]))  # fmt: skip
         return True
@@ -460,6 +473,10 @@ class RouterSession:
         if msg.request_id in self._streams:
             self._continue_call(realm, msg, streaming)
             return
+        if msg.request_id in self._ended_streams:  # a chunk of a call that has ended: dropped
+            if not streaming:
+                del self._ended_streams[msg.request_id]
+            return
         if streaming:
             if not _feature(self, "caller", "progressive_call_invocations"):
                 raise ProtocolError("CALL.Options.progress without the caller feature "
@@ -468,28 +485,43 @@ class RouterSession:
                 raise ProtocolError(f"more than {MAX_OPEN_STREAMS} progressive call "
                                     "invocations left open")  # fmt: skip
             self._streams.add(msg.request_id)  # later chunks: continuations, even if refused
+        if not self._route_call(realm, msg, streaming) and streaming:
+            self._end_stream(msg.request_id)  # answered at once: its chunks are dropped
+
+    def _end_stream(self, request_id: int) -> None:
+        """The progressive call invocation ``request_id`` ended before its last chunk: the
+        chunks still on their way are dropped, and it no longer counts as open."""
+        if request_id in self._streams:
+            self._streams.discard(request_id)
+            ended = self._ended_streams
+            ended[request_id] = None
+            if len(ended) > MAX_ENDED_STREAMS:
+                del ended[next(iter(ended))]
+
+    def _route_call(self, realm: Realm, msg: m.Call, streaming: bool) -> bool:
+        """Answer the CALL or send its INVOCATION; True when a callee has it."""
         if not self._allowed("call", msg.procedure, msg):
-            return
+            return False
         meta = META_PROCEDURES.get(msg.procedure)
         if meta is not None:
             try:
                 args = meta(self, list(msg.args or []), dict(msg.kwargs or {}))
             except MetaError as exc:
                 self.send(_error(msg, exc.uri, str(exc)))
-                return
+                return False
             self.send(m.Result(request_id=msg.request_id, details={}, args=args))
-            return
+            return False
         reg = realm.lookup(msg.procedure)
         if reg is None:
             self.send(_error(msg, "wamp.error.no_such_procedure",
                              f"no callee for {msg.procedure!r}"))  # fmt: skip
-            return
+            return False
         callee = reg.pick(self.router._rng.randrange)
         assert isinstance(callee, RouterSession)
         if streaming and not _feature(callee, "callee", "progressive_call_invocations"):
             self.send(_error(msg, "wamp.error.feature_not_supported", "the callee does not "
                              "take progressive call invocations"))  # fmt: skip
-            return
+            return False
         callee._invocation_ids = callee._invocation_ids % MAX_ID + 1
         progress = msg.options.get("receive_progress") is True
         call = Call(self, msg.request_id, callee, callee._invocation_ids, progress,
@@ -513,6 +545,7 @@ class RouterSession:
             m.Invocation(request_id=call.invocation, registration_id=reg.id, details=details,
                          args=msg.args, kwargs=msg.kwargs, payload=msg.payload)
         )  # fmt: skip
+        return True
 
     def _continue_call(self, realm: Realm, msg: m.Call, more: bool) -> None:
         """A further chunk of a progressive call invocation: to the same invocation, or
@@ -543,6 +576,7 @@ class RouterSession:
         else:
             mode = "skip"
         call.canceled = True
+        _input_over(call)
         self.send(_call_error(call.caller_request, CANCELED, f"canceled ({mode})"))
         if mode == "killnowait":
             realm.end_call(call)
@@ -560,6 +594,7 @@ class RouterSession:
                                           kwargs=msg.kwargs, payload=msg.payload))  # fmt: skip
             return
         realm.end_call(call)
+        _input_over(call)
         if not call.canceled:
             call.caller.send(m.Result(request_id=call.caller_request, details={},
                                       args=msg.args, kwargs=msg.kwargs,
@@ -574,6 +609,7 @@ class RouterSession:
         if call is None:
             return
         realm.end_call(call)
+        _input_over(call)
         if not call.canceled:
             call.caller.send(
                 m.Error(request_type=m.Call.MESSAGE_TYPE, request_id=call.caller_request,
@@ -636,6 +672,16 @@ def _meta_event(router: Router, realm: Realm, topic: str, args: list[Any]) -> No
 
 def _feature(session: Any, role: str, feature: str) -> bool:
     return bool(session.roles.get(role, {}).get("features", {}).get(feature))
+
+
+def _input_over(call: Call) -> None:
+    """The caller has (or gets now) its answer: a progressive call invocation's later chunks
+    are dropped, and it no longer counts against the caller's open streams."""
+    if call.input_open:
+        call.input_open = False
+        caller = call.caller
+        if isinstance(caller, RouterSession):
+            caller._end_stream(call.caller_request)
 
 
 def _error(request: Any, uri: str, message: str | None = None) -> m.Error:

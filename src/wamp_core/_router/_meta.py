@@ -70,7 +70,9 @@ def _kill(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> lis
     target = _member(caller, _id(args))
     if target is caller:
         raise MetaError("wamp.error.no_such_session", "a session cannot kill itself")
-    reason = kwargs.get("reason") or "wamp.close.killed"
+    reason = kwargs.get("reason")
+    if reason is None:
+        reason = "wamp.close.killed"
     if not is_valid_uri(reason):
         raise MetaError("wamp.error.invalid_uri", "reason must be a URI")
     message = kwargs.get("message")

@@ -234,7 +234,8 @@ def connection_pair(
     router: MemoryRouter | None = None,
     seed: int = 0,
 ) -> ConnectionPair:
-    """A client :class:`~wamp_core.Connection` and a router engine, joined in memory.
+    """A client :class:`~wamp_core.Connection` and a router engine, connected in memory (the
+    client has not joined yet: :meth:`ConnectionPair.join` does it).
 
     ``pair = connection_pair(realm="realm1"); pair.join()`` gives a joined session
     (``pair.session``); after each command, ``pair.pump()`` moves the bytes and returns the
