@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import random
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -476,9 +477,11 @@ def test_connection_bytes_in_and_out(router: wc.Router) -> None:
     assert pair.server.should_close and not router.sessions
 
 
-def test_a_request_with_an_invalid_uri_is_answered_not_aborted(router: wc.Router) -> None:
-    """The spec: an invalid URI gets ERROR wamp.error.invalid_uri (the request ID counts); a
-    PUBLISH without acknowledge gets nothing; anything else malformed still aborts."""
+def _raw_json_client(
+    router: wc.Router,
+) -> tuple[wc.RouterConnection, Callable[..., list[Any]]]:
+    """A RawSocket/JSON connection to ``router``, and ``say(*raw_lists)``: send messages as
+    they are (unchecked) and return what came back."""
     server = wc.RouterConnection(router, wc.RawSocket(wc.Role.SERVER, serializers=("json",)))
     client = wc.RawSocket(wc.Role.CLIENT, serializer="json")
     client.initiate()
@@ -492,6 +495,14 @@ def test_a_request_with_an_invalid_uri_is_answered_not_aborted(router: wc.Router
         server.receive_data(client.data_to_send())
         events = client.receive_data(server.data_to_send())
         return [codec.decode(e.data) for e in events if isinstance(e, wc.events.MessageReceived)]
+
+    return server, say
+
+
+def test_a_request_with_an_invalid_uri_is_answered_not_aborted(router: wc.Router) -> None:
+    """The spec: an invalid URI gets ERROR wamp.error.invalid_uri (the request ID counts); a
+    PUBLISH without acknowledge gets nothing; anything else malformed still aborts."""
+    _, say = _raw_json_client(router)
 
     (welcome,) = say([1, "realm1", {"roles": CLIENT_ROLES}])
     assert isinstance(welcome, m.Welcome)
@@ -953,20 +964,8 @@ def test_streams_that_end_early_do_not_count_as_open(router: wc.Router) -> None:
 
 def test_a_progressive_call_with_an_invalid_uri_drops_its_chunks() -> None:
     router = wc.Router(["realm1"], rng=random.Random(5))
-    server = wc.RouterConnection(router, wc.RawSocket(wc.Role.SERVER, serializers=("json",)))
-    client = wc.RawSocket(wc.Role.CLIENT, serializer="json")
-    client.initiate()
-    server.receive_data(client.data_to_send())
-    client.receive_data(server.data_to_send())
-    codec = wc.get_serializer("json")
+    server, say = _raw_json_client(router)
     roles = STREAMING
-
-    def say(*raw: list[Any]) -> list[Any]:
-        for message in raw:
-            client.send_message(json.dumps(message).encode())
-        server.receive_data(client.data_to_send())
-        events = client.receive_data(server.data_to_send())
-        return [codec.decode(e.data) for e in events if isinstance(e, wc.events.MessageReceived)]
 
     assert isinstance(say([1, "realm1", {"roles": roles}])[0], m.Welcome)
     (error,) = say([48, 1, {"progress": True}, "bad uri", [1]])
