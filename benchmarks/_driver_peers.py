@@ -6,9 +6,9 @@ measured operations only (connect, join and a warm-up are excluded).
 
 Roles:
 
-* ``peer URL``: our client (asyncio, RawSocket + msgpack) registering ``bench.echo`` (returns
-  its argument) and ``bench.burst(n)`` (publishes ``n`` events to ``bench.topic``, then
-  returns); prints ``ready``.
+* ``peer URL``: our client (asyncio, msgpack, RawSocket or WebSocket by the URL) registering
+  ``bench.echo`` (returns its argument) and ``bench.burst(n)`` (publishes ``n`` events to
+  ``bench.topic``, then returns); prints ``ready``.
 * ``ours BACKEND TRANSPORT URL MODE N`` / ``autobahn asyncio TRANSPORT URL MODE N`` /
   ``xconn asyncio TRANSPORT URL MODE N`` / ``core blocking TRANSPORT URL MODE N`` (wamp_core
   driven by hand over a blocking socket): MODE is ``seq`` (N calls one after another),
@@ -25,6 +25,7 @@ import importlib
 import json
 import os
 import resource
+import signal
 import socket
 import sys
 import time
@@ -139,7 +140,8 @@ async def ours(transport: str, url: str, mode: str, n: int, driver: Any = wamp_a
 
 
 async def peer(url: str) -> None:
-    async with wamp_anyio.connect(transport_dict("rawsocket", url)) as session:
+    transport = "websocket" if url.startswith(("ws://", "wss://")) else "rawsocket"
+    async with wamp_anyio.connect(transport_dict(transport, url)) as session:
 
         async def burst(n: int) -> int:
             for i in range(n):
@@ -388,8 +390,15 @@ def floor(backend: str, port: int, n: int) -> None:
     anyio.run(main, backend=backend)
 
 
+#: Seconds a measured client may run at all: one that stalls (an event that never comes) dies
+#: and the harness reports it, instead of waiting for ever.
+DEADLINE = 150
+
+
 def main(argv: list[str]) -> None:
     role = argv[0]
+    if role not in ("peer", "echo"):
+        signal.alarm(DEADLINE)
     if role == "peer":
         asyncio.run(peer(argv[1]))
     elif role == "ours":
