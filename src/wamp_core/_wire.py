@@ -1,5 +1,5 @@
 """Wire facts every layer agrees on, defined once: serializer names and their ids, size limits,
-WebSocket handshake rules.
+WebSocket handshake rules, and how long a peer remembers IDs that ended (for late messages).
 
 A leaf module: it imports nothing from the rest of the package, so messages, serializers,
 framing, configuration, client and router all read the same table.
@@ -28,6 +28,8 @@ __all__ = [
     "WEBSOCKET_RESERVED_HEADERS",
     "DEFAULT_PORTS",
     "host_header",
+    "RECENT_MAX",
+    "RecentIds",
     "request_target",
 ]
 
@@ -111,3 +113,31 @@ def request_target(url: SplitResult) -> str:
     """The request target of a WebSocket opening handshake: path (default ``/``) plus query."""
     path = url.path or "/"
     return f"{path}?{url.query}" if url.query else path
+
+
+#: IDs a peer remembers after their request, call or stream ended, to recognise late messages.
+RECENT_MAX: Final = 1024
+
+
+class RecentIds:
+    """A bounded set of recently finished IDs (the oldest forgotten first), to tolerate
+    messages that were already on their way when something ended."""
+
+    __slots__ = ("_ids",)
+
+    def __init__(self) -> None:
+        self._ids: dict[int, None] = {}
+
+    def add(self, key: int) -> None:
+        self._ids[key] = None
+        if len(self._ids) > RECENT_MAX:
+            del self._ids[next(iter(self._ids))]
+
+    def discard(self, key: int) -> None:
+        self._ids.pop(key, None)
+
+    def __contains__(self, key: int) -> bool:
+        return key in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)

@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeAlias
 
 from .. import _messages as m
+from .._wire import RECENT_MAX, RecentIds
 from . import _events as ev
 from ._record import new
 from ._types import CallDetails, EventDetails
@@ -150,7 +151,6 @@ REQUEST_TYPE_KIND: dict[int, ev.RequestKind] = {
     64: "register",
     66: "unregister",
 }
-RECENT_MAX = 1024
 CANCELED = "wamp.error.canceled"
 
 
@@ -176,23 +176,6 @@ class InvocationRecord:
     registration: int
     receive_progress: bool
     open_stream: bool
-
-
-class RecentIds:
-    """A bounded set of recently finished IDs (to tolerate late messages after races)."""
-
-    __slots__ = ("_ids",)
-
-    def __init__(self) -> None:
-        self._ids: dict[int, None] = {}
-
-    def add(self, key: int) -> None:
-        self._ids[key] = None
-        if len(self._ids) > RECENT_MAX:
-            del self._ids[next(iter(self._ids))]
-
-    def __contains__(self, key: int) -> bool:
-        return key in self._ids
 
 
 def event_details(sid: int, pid: int, topic: str, d: dict[str, Any]) -> EventDetails:

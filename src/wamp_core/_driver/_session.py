@@ -750,7 +750,7 @@ class Session:
                 error = exc
             finally:
                 self._invocations.pop(request_id, None)
-                self._chunks.pop(request_id, None)
+                self._chunks.pop(request_id, None)  # (also one made for a since-gone handler)
         if scope.cancelled_caught:  # INTERRUPT: answer canceled (moot after killnowait)
             error = wc.ApplicationError(wc.ApplicationError.CANCELED)
             if chunks is not None and chunks.overflowed:

@@ -20,6 +20,7 @@ from typing import Any
 from .. import _messages as m
 from .._errors import ProtocolError
 from .._uri import MAX_ID
+from .._wire import RecentIds
 from . import _auth
 from ._meta import META_PROCEDURES, TESTAMENT_SCOPES, MetaError, session_details
 from ._realm import Call, Realm
@@ -55,9 +56,6 @@ ROUTER_ROLES: dict[str, Any] = {
 #: Progressive call invocations a caller may leave open (their IDs are remembered until the
 #: caller's final chunk, so that late chunks are dropped rather than taken for new requests).
 MAX_OPEN_STREAMS = 256
-#: Progressive call invocations per session, ended before their last chunk, whose late chunks
-#: are still recognised (and dropped) rather than read as new requests.
-MAX_ENDED_STREAMS = 1024
 
 NO_SUCH_REALM = "wamp.error.no_such_realm"
 PROTOCOL_VIOLATION = "wamp.error.protocol_violation"
@@ -186,8 +184,9 @@ class RouterSession:
         #: Request IDs of the progressive call invocations this client has not finished
         #: sending (their continuation CALLs reuse the ID).
         self._streams: set[int] = set()
-        #: Progressive call invocations that ended before their last chunk (oldest first).
-        self._ended_streams: dict[int, None] = {}
+        #: Progressive call invocations that ended before their last chunk: their late chunks
+        #: are dropped, not read as new requests.
+        self._ended_streams = RecentIds()
         #: Publications to make when the session ends (topic, args, kwargs, options), per
         #: scope (see wamp.session.add_testament).
         self.testaments: dict[str, list[tuple[str, list[Any], dict[str, Any], dict[str, Any]]]] = {
@@ -475,7 +474,7 @@ class RouterSession:
             return
         if msg.request_id in self._ended_streams:  # a chunk of a call that has ended: dropped
             if not streaming:
-                del self._ended_streams[msg.request_id]
+                self._ended_streams.discard(msg.request_id)
             return
         if streaming:
             if not _feature(self, "caller", "progressive_call_invocations"):
@@ -493,10 +492,7 @@ class RouterSession:
         chunks still on their way are dropped, and it no longer counts as open."""
         if request_id in self._streams:
             self._streams.discard(request_id)
-            ended = self._ended_streams
-            ended[request_id] = None
-            if len(ended) > MAX_ENDED_STREAMS:
-                del ended[next(iter(ended))]
+            self._ended_streams.add(request_id)
 
     def _route_call(self, realm: Realm, msg: m.Call, streaming: bool) -> bool:
         """Answer the CALL or send its INVOCATION; True when a callee has it."""
@@ -594,7 +590,8 @@ class RouterSession:
                                           kwargs=msg.kwargs, payload=msg.payload))  # fmt: skip
             return
         realm.end_call(call)
-        _input_over(call)
+        if call.input_open:
+            _input_over(call)
         if not call.canceled:
             call.caller.send(m.Result(request_id=call.caller_request, details={},
                                       args=msg.args, kwargs=msg.kwargs,
@@ -609,7 +606,8 @@ class RouterSession:
         if call is None:
             return
         realm.end_call(call)
-        _input_over(call)
+        if call.input_open:
+            _input_over(call)
         if not call.canceled:
             call.caller.send(
                 m.Error(request_type=m.Call.MESSAGE_TYPE, request_id=call.caller_request,
