@@ -38,7 +38,7 @@ from wamp_core import (
     make_framer,
     messages as m,
 )
-from wamp_core._wire import DEFAULT_MAX_MESSAGE_SIZE
+from wamp_core._wire import DEFAULT_MAX_MESSAGE_SIZE, RECENT_MAX, RecentIds
 from wamp_core.events import (
     Aborted,
     CallSucceeded,
@@ -952,3 +952,20 @@ def test_local_abort_closes_the_transport() -> None:
 def test_invalid_realm_is_refused_before_connecting() -> None:
     with pytest.raises(LocalProtocolError):
         make_pair("rs-json", realm="bad realm!")
+
+
+def test_recent_ids_forget_the_oldest_first_and_stay_bounded() -> None:
+    recent = RecentIds()
+    for key in range(1, RECENT_MAX + 1):
+        recent.add(key)
+    recent.add(1)  # already there: keeps its place, no second entry
+    assert len(recent) == RECENT_MAX
+    recent.add(RECENT_MAX + 1)
+    assert 1 not in recent and 2 in recent and RECENT_MAX + 1 in recent
+    recent.discard(2)
+    recent.add(2)  # re-added after a discard: now the newest, not forgotten with the old entry
+    recent.add(RECENT_MAX + 2)
+    assert 2 in recent and 3 not in recent and len(recent) == RECENT_MAX
+    for key in range(10_000, 10_000 + 5 * RECENT_MAX):
+        recent.add(key)
+    assert len(recent) == RECENT_MAX and 2 not in recent and 10_000 + 5 * RECENT_MAX - 1 in recent

@@ -8,6 +8,7 @@ framing, configuration, client and router all read the same table.
 from __future__ import annotations
 
 import ipaddress
+from collections import deque
 from typing import Final
 from urllib.parse import SplitResult
 
@@ -121,20 +122,33 @@ RECENT_MAX: Final = 1024
 
 class RecentIds:
     """A bounded set of recently finished IDs (the oldest forgotten first), to tolerate
-    messages that were already on their way when something ended."""
+    messages that were already on their way when something ended.
 
-    __slots__ = ("_ids",)
+    A set for the look-ups and a queue for the order: adding is O(1) on the hot path (an
+    answered invocation adds its ID). Forgetting the oldest from the front of an
+    insertion-ordered dict was not: its iterator skips every slot deleted before it.
+    """
+
+    __slots__ = ("_ids", "_order")
 
     def __init__(self) -> None:
-        self._ids: dict[int, None] = {}
+        self._ids: set[int] = set()
+        self._order: deque[int] = deque()
 
     def add(self, key: int) -> None:
-        self._ids[key] = None
-        if len(self._ids) > RECENT_MAX:
-            del self._ids[next(iter(self._ids))]
+        ids = self._ids
+        if key in ids:
+            return
+        ids.add(key)
+        order = self._order
+        order.append(key)
+        if len(order) > RECENT_MAX:
+            ids.discard(order.popleft())
 
     def discard(self, key: int) -> None:
-        self._ids.pop(key, None)
+        if key in self._ids:
+            self._ids.discard(key)
+            self._order.remove(key)  # (rare: at most RECENT_MAX entries to scan)
 
     def __contains__(self, key: int) -> bool:
         return key in self._ids
