@@ -70,14 +70,13 @@ class MsgpackSerializer(Serializer):
         except Exception as exc:
             raise decode_error("msgpack", exc) from exc
         # Hot path: dispatch straight to the message parser (saves a call frame); anything
-        # unusual goes through parse_message, which owns the error handling.
-        if type(wmsg) is list and wmsg and type(wmsg[0]) is int:
-            parser = _PARSERS.get(wmsg[0])
-            if parser is not None:
-                try:
-                    return parser(wmsg)
-                except ProtocolError:
-                    raise
-                except Exception:
-                    pass
+        # unusual (no list, empty, unknown type, a parser failing other than with a
+        # ProtocolError) goes through parse_message, which owns the error handling.
+        try:
+            if type(wmsg) is list and type(wmsg[0]) is int:
+                return _PARSERS[wmsg[0]](wmsg)  # type: ignore[no-any-return]
+        except ProtocolError:
+            raise
+        except Exception:
+            pass
         return parse_message(wmsg)
