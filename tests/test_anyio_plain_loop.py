@@ -4,7 +4,8 @@ The pytest plugin runs tests in a context that names the async library; a plain 
 event-loop callbacks have none. On asyncio over a plain socket the session is read from the
 loop's readiness callback, which starts invocation tasks and hands events over: this proves
 that path works where users run it, for every transport kind that takes it (TCP, unix) and the
-one that does not (WebSocket over TCP goes the same way; TLS keeps the reader task).
+one that does not (WebSocket over TCP goes the same way; TLS keeps the reader task), on
+asyncio's own loop and on uvloop's.
 """
 
 from __future__ import annotations
@@ -60,17 +61,22 @@ PROGRAM = textwrap.dedent(
     value = "msgpack" if kind == "rawsocket" else ["msgpack"]
     if backend == "asyncio-run":
         asyncio.run(main({"type": kind, "url": url, key: value}))
+    elif backend == "uvloop":
+        import uvloop
+        uvloop.run(main({"type": kind, "url": url, key: value}))
     else:
         anyio.run(main, {"type": kind, "url": url, key: value}, backend=backend)
     """
 )
 
 
-@pytest.mark.parametrize("backend", ["asyncio", "asyncio-run", "trio"])
+@pytest.mark.parametrize("backend", ["asyncio", "asyncio-run", "uvloop", "trio"])
 @pytest.mark.parametrize("kind", ["rawsocket", "rawsocket-unix", "websocket"])
 def test_plain_program_calls_registers_and_receives(
     crossbar: CrossbarRouter, kind: str, backend: str
 ) -> None:
+    if backend == "uvloop":  # (its loop takes the readiness-callback path too)
+        pytest.importorskip("uvloop")
     url = {
         "rawsocket": crossbar.rs_url,
         "rawsocket-unix": f"rs://unix:{crossbar.unix_path}",

@@ -37,8 +37,12 @@ class AsyncioSocketStream(driver.DirectSocketStream):
     _callback: tuple[asyncio.AbstractEventLoop, Callable[[], None]] | None = None
 
     def has_reader_callbacks(self) -> bool:
-        """Whether :meth:`reader_callback` works here (asyncio with a selector loop)."""
-        return isinstance(running_asyncio_loop(), asyncio.SelectorEventLoop)
+        """Whether :meth:`reader_callback` works here: asyncio with a selector loop or uvloop
+        (whose ``add_reader`` takes sockets too; the proactor loop on Windows has none)."""
+        loop = running_asyncio_loop()
+        return isinstance(loop, asyncio.SelectorEventLoop) or (
+            loop is not None and type(loop).__module__.startswith("uvloop")
+        )
 
     @contextmanager
     def reader_callback(self, callback: Callable[[], None]) -> Iterator[None]:
