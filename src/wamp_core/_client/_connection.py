@@ -44,7 +44,7 @@ from ..auth import Authenticator
 from ..serializers import Serializer, get_serializer
 from ._events import Aborted, SessionEvent
 from ._session import ClientSession
-from ._tables import SessionState
+from ._tables import States
 from ._types import CloseDetails
 
 __all__ = ["Connection", "ConnectionEvent"]
@@ -127,7 +127,7 @@ class Connection:
         """
         realm = validate_uri(realm, "realm")
         if self.serializer is None:
-            if self._join is not None or self.session.state is not SessionState.CLOSED:
+            if self._join is not None or self.session.state is not States.CLOSED:
                 raise LocalProtocolError("join() was already called on this connection")
             self._join = (realm, authenticators)
             return
@@ -239,29 +239,38 @@ class Connection:
     def _on_message(self, data: bytes, events: list[ConnectionEvent]) -> None:
         serializer = self.serializer
         assert serializer is not None
-        messages: Sequence[m.Message]
+        messages: Sequence[m.Message] = ()
         try:
             if serializer.batched:
                 messages = serializer.decode_all(data)
-            else:
-                messages = (serializer.decode(data),)
+            else:  # the common case: one message, no loop
+                msg = serializer.decode(data)
         except RemoteProtocolError as exc:
             events.extend(self._fail(exc, transport_ok=True))
             return
-        session = self.session
+        if not serializer.batched:
+            self._on_decoded(msg, events)
+            return
         for msg in messages:
             if self._transport_closed or self._over:
                 log.debug("dropping %s received after the session ended", msg.NAME)
                 return
-            try:
-                session_events = session.receive_message(msg)
-            except LocalProtocolError as exc:  # a reply it needs cannot be sent
-                events.extend(self._cannot_send(exc))
+            if not self._on_decoded(msg, events):
                 return
-            events.extend(session_events)
-            if session.state is SessionState.FAILED:
-                self.error = RemoteProtocolError(_violation_text(session_events))
-                return
+
+    def _on_decoded(self, msg: m.Message, events: list[ConnectionEvent]) -> bool:
+        """Hand one message to the session; False when nothing more may follow."""
+        session = self.session
+        try:
+            session_events = session.receive_message(msg)
+        except LocalProtocolError as exc:  # a reply it needs cannot be sent
+            events.extend(self._cannot_send(exc))
+            return False
+        events += session_events
+        if session.state is States.FAILED:
+            self.error = RemoteProtocolError(_violation_text(session_events))
+            return False
+        return True
 
     def _fail(self, exc: RemoteProtocolError, *, transport_ok: bool) -> list[ConnectionEvent]:
         """A peer error below the session: abort the session and close the transport.
@@ -312,7 +321,7 @@ class Connection:
     def _session_ended(self) -> None:
         if self._transport_closed:
             return
-        if self.session.state is SessionState.FAILED:
+        if self.session.state is States.FAILED:
             self.close(_CLOSE_PROTOCOL_ERROR, "protocol violation")
             self._over = True
         elif self.close_on_leave:

@@ -41,6 +41,7 @@ from ._tables import (
     SessionCommand,
     SessionRecord,
     SessionState,
+    States,
     SubscriptionRecord,
     call_details,
     event_details,
@@ -58,7 +59,7 @@ from ._types import (
 
 __all__ = ["ClientSession", "SessionState", "TRANSITIONS", "CLIENT_ROLES"]
 
-S = SessionState
+S = States
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class ClientSession:
         sender: Callable[[m.Message], None] | None = None,
         on_end: Callable[[], None] | None = None,
     ) -> None:
-        self.state = SessionState.CLOSED
+        self.state = S.CLOSED
         self.strict_uris = strict_uris
         self.agent = agent
         self.channel_ids: Mapping[str, bytes] = {}
@@ -133,7 +134,7 @@ class ClientSession:
 
     @property
     def is_joined(self) -> bool:
-        return self.state is SessionState.ESTABLISHED
+        return self.state is S.ESTABLISHED
 
     @property
     def has_ended(self) -> bool:
@@ -477,12 +478,12 @@ class ClientSession:
     def receive_message(self, msg: m.Message) -> list[ev.SessionEvent]:
         """Process one message from the router; return the resulting events."""
         state = self.state
-        if state is SessionState.FAILED:
+        if state is S.FAILED:
             log.debug("session failed; dropping %s", msg.NAME)
             return self.take_events()
         entry = self._dispatch.get((state, type(msg)))
         if entry is None:
-            if state is SessionState.SHUTTING_DOWN or self._s.aborted_locally:
+            if state is S.SHUTTING_DOWN or self._s.aborted_locally:
                 log.debug("ignoring %s in state %s", msg.NAME, state.value)
                 return self.take_events()
             return self.protocol_violation(
@@ -507,10 +508,10 @@ class ClientSession:
         enters FAILED. Logged at DEBUG: the peer's misbehaviour is reported by the events.
         """
         log.debug("protocol violation: %s", text)
-        if self.state is not SessionState.FAILED:
+        if self.state is not S.FAILED:
             # Not before our first HELLO (it must open the conversation); after a session
             # the ABORT tells the router why the transport is being dropped.
-            if self.state is not SessionState.CLOSED or self._s.realm:
+            if self.state is not S.CLOSED or self._s.realm:
                 abort = m.Abort(reason="wamp.error.protocol_violation", details={"message": text})
                 try:
                     self._send(abort)
@@ -617,7 +618,7 @@ class ClientSession:
         self._end(details, abort=True, args=msg.args, kwargs=msg.kwargs)
 
     def _on_goodbye(self, msg: m.Goodbye) -> None:
-        if self.state is SessionState.SHUTTING_DOWN:
+        if self.state is S.SHUTTING_DOWN:
             reason = self._s.leave_reason or msg.reason
             self._end(CloseDetails(reason, msg.message, local=True))
         else:
@@ -645,7 +646,7 @@ class ClientSession:
         record.invocations.clear()
         record.leave_reason = None
         record.aborted_locally = abort and details.local
-        self.state = SessionState.FAILED if failed else SessionState.CLOSED
+        self.state = S.FAILED if failed else S.CLOSED
         if abort:
             self._events.append(ev.Aborted(details, args, kwargs))
         else:
@@ -874,7 +875,7 @@ class ClientSession:
         return nxt
 
     def _refuse(self, what: str) -> NoReturn:
-        if self.state is SessionState.FAILED:
+        if self.state is S.FAILED:
             raise SessionClosed(
                 f"cannot {what}: the session failed (protocol violation)",
                 reason="wamp.error.protocol_violation",
@@ -885,7 +886,7 @@ class ClientSession:
         raise SessionClosed(f"cannot {what} in session state {self.state.value}")
 
     def _require_joined(self, what: str) -> None:
-        if self.state is not SessionState.ESTABLISHED:
+        if self.state is not S.ESTABLISHED:
             self._refuse(what)
 
     def _require_role(self, role: str) -> None:
@@ -904,7 +905,7 @@ class ClientSession:
             )
 
     def _open_invocation(self, request_id: int, what: str) -> InvocationRecord | None:
-        if self.state is not SessionState.ESTABLISHED:
+        if self.state is not S.ESTABLISHED:
             if self.state in (S.SHUTTING_DOWN, S.CLOSED, S.FAILED):
                 log.debug("%s for invocation %d after the session ended", what, request_id)
                 return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, TypeAlias
+from typing import Any, Final, TypeAlias
 
 from .. import _messages as m
 from .._wire import RECENT_MAX, RecentIds
@@ -20,6 +20,7 @@ __all__ = [
     "AGENT",
     "CLIENT_ROLES",
     "SessionState",
+    "States",
     "SessionCommand",
     "SessionInput",
     "TRANSITIONS",
@@ -95,6 +96,24 @@ class SessionState(enum.Enum):
     ESTABLISHED = "established"
     SHUTTING_DOWN = "shutting_down"
     FAILED = "failed"
+
+    # Members are singletons compared by identity: hash them by identity too, in C. Enum's
+    # own __hash__ is a Python call, and every received message looks up (state, type).
+    __hash__ = object.__hash__
+
+
+class States:
+    """:class:`SessionState`'s members as plain class attributes, for the hot paths: on
+    Python 3.11 reading an enum member (``SessionState.ESTABLISHED``) goes through the enum
+    metaclass's ``__getattr__`` hook, about 4x a plain attribute, and each message and
+    command reads several."""
+
+    CLOSED: Final = SessionState.CLOSED
+    ESTABLISHING: Final = SessionState.ESTABLISHING
+    CHALLENGING: Final = SessionState.CHALLENGING
+    ESTABLISHED: Final = SessionState.ESTABLISHED
+    SHUTTING_DOWN: Final = SessionState.SHUTTING_DOWN
+    FAILED: Final = SessionState.FAILED
 
 
 class SessionCommand(enum.Enum):

@@ -89,6 +89,19 @@ class MessageReceived:
         return f"MessageReceived(data={_short(self.data)})"
 
 
+_new_object = object.__new__
+_set_message_data = MessageReceived.data.__set__  # type: ignore[misc,attr-defined]
+
+
+def message_received(data: bytes) -> MessageReceived:
+    """``MessageReceived(data)`` for the framers' hot path: the slot set directly, without the
+    frozen dataclass's ``__init__`` (which goes through ``object.__setattr__``; a third of the
+    cost, once per received message)."""
+    event: MessageReceived = _new_object(MessageReceived)
+    _set_message_data(event, data)
+    return event
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class PongReceived:
     """The peer answered a ping (or sent an unsolicited pong)."""

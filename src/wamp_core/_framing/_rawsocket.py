@@ -32,10 +32,10 @@ from .._wire import RAWSOCKET_MAX_MESSAGE_SIZE, RAWSOCKET_MIN_MESSAGE_SIZE, RAWS
 from ._events import (
     Closed,
     FramingEvent,
-    MessageReceived,
     Opened,
     PongReceived,
     Role,
+    message_received,
 )
 
 __all__ = [
@@ -80,6 +80,18 @@ class _State(enum.Enum):
     OPEN = "open"
     CLOSED = "closed"
     ERROR = "error"
+
+
+class _S:
+    """_State's members as plain class attributes for the hot path: on Python 3.11
+    reading an enum member goes through the enum metaclass's ``__getattr__`` hook (~4x a
+    plain attribute), and every message reads several."""
+
+    IDLE: Final = _State.IDLE
+    HANDSHAKE: Final = _State.HANDSHAKE
+    OPEN: Final = _State.OPEN
+    CLOSED: Final = _State.CLOSED
+    ERROR: Final = _State.ERROR
 
 
 def _header(frame_type: int, length: int) -> bytes:
@@ -173,7 +185,7 @@ class RawSocket:
         self._length_exp = max_receive_size.bit_length() - 1 - 9
         self._max_receive = 1 << (9 + self._length_exp)
         self._max_send: int | None = None
-        self._state = _State.IDLE
+        self._state = _S.IDLE
         self._error: WampError | None = None
         self._inbuf = bytearray()
         self._outbuf = bytearray()
@@ -216,23 +228,23 @@ class RawSocket:
     @property
     def is_open(self) -> bool:
         """True after a successful handshake until closed or failed."""
-        return self._state is _State.OPEN
+        return self._state is _S.OPEN
 
     @property
     def closed(self) -> bool:
         """True after :meth:`close`, end of file, or a failure."""
-        return self._state in (_State.CLOSED, _State.ERROR)
+        return self._state in (_S.CLOSED, _S.ERROR)
 
     # -- commands ---------------------------------------------------------------------------
 
     def initiate(self) -> None:
         """Client: queue the 4-octet handshake request. Server: start waiting for it."""
-        if self._state is not _State.IDLE:
+        if self._state is not _S.IDLE:
             raise LocalProtocolError(f"initiate() called twice (state: {self._state.value})")
         if self._role is Role.CLIENT:
             assert self._serializer is not None
             self._outbuf += self._handshake(RAWSOCKET_SERIALIZER_IDS[self._serializer])
-        self._state = _State.HANDSHAKE
+        self._state = _S.HANDSHAKE
 
     def _handshake(self, serializer_id: int) -> bytes:
         return bytes((RAWSOCKET_MAGIC, (self._length_exp << 4) | serializer_id, 0, 0))
@@ -248,9 +260,9 @@ class RawSocket:
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Mark the connection closed (RawSocket sends nothing; ``code``/``reason`` are
         ignored). Data received afterwards is discarded. Idempotent."""
-        if self._state in (_State.CLOSED, _State.ERROR):
+        if self._state in (_S.CLOSED, _S.ERROR):
             return
-        self._state = _State.CLOSED
+        self._state = _S.CLOSED
         self._inbuf.clear()
 
     def data_to_send(self) -> bytes:
@@ -260,7 +272,7 @@ class RawSocket:
         return data
 
     def _queue_frame(self, frame_type: int, payload: bytes) -> None:
-        if self._state is not _State.OPEN:
+        if self._state is not _S.OPEN:
             raise LocalProtocolError(
                 f"cannot send a RawSocket {_FRAME_NAMES[frame_type]}: the connection is "
                 f"{self._state.value}"
@@ -280,15 +292,15 @@ class RawSocket:
     def receive_data(self, data: bytes) -> list[FramingEvent]:
         """Feed bytes from the peer; return the events they completed."""
         state = self._state
-        if state is _State.ERROR:
+        if state is _S.ERROR:
             raise RemoteProtocolError(f"the RawSocket connection already failed: {self._error}")
-        if state is _State.IDLE:
+        if state is _S.IDLE:
             raise LocalProtocolError("receive_data() before initiate()")
-        if state is _State.CLOSED or not data:
+        if state is _S.CLOSED or not data:
             return []
         buf = self._inbuf
         events: list[FramingEvent] = []
-        if state is _State.OPEN and not buf:
+        if state is _S.OPEN and not buf:
             # Nothing buffered (the common case): parse straight from the chunk and keep only
             # an incomplete tail, saving a copy of every message.
             offset = self._parse_frames(data, 0, events)
@@ -297,7 +309,7 @@ class RawSocket:
             return events
         buf += data
         offset = 0
-        if state is _State.HANDSHAKE:
+        if state is _S.HANDSHAKE:
             if buf[0] != RAWSOCKET_MAGIC:
                 what = "reply" if self._role is Role.CLIENT else "request"
                 self._fail(
@@ -374,7 +386,7 @@ class RawSocket:
     def _open(self, peer_length_exp: int) -> Opened:
         assert self._serializer is not None
         self._max_send = 1 << (9 + peer_length_exp)
-        self._state = _State.OPEN
+        self._state = _S.OPEN
         logger.debug(
             "RawSocket open (%s): serializer=%s max_send_size=%d max_receive_size=%d",
             self._role.value,
@@ -430,7 +442,7 @@ class RawSocket:
             payload = bytes(buf[start : start + length])
             offset = start + length
             if frame_type == _FRAME_MESSAGE:
-                events.append(MessageReceived(payload))
+                events.append(message_received(payload))
             elif frame_type == _FRAME_PING:
                 # Exactly one PONG echoing the payload, immediately; a PING whose echo would
                 # exceed the peer's own receive limit cannot be answered within the protocol.
@@ -450,9 +462,9 @@ class RawSocket:
     def receive_eof(self) -> list[FramingEvent]:
         """The peer closed the connection: ``[Closed(None, ..., clean=False)]`` once."""
         state = self._state
-        if state in (_State.ERROR, _State.CLOSED):
+        if state in (_S.ERROR, _S.CLOSED):
             return []
-        if state is not _State.OPEN:
+        if state is not _S.OPEN:
             hint = (
                 " (a router that does not support the serializer or length may just drop the "
                 "connection)"
@@ -465,7 +477,7 @@ class RawSocket:
                 )
             )
         pending = len(self._inbuf)
-        self._state = _State.CLOSED
+        self._state = _S.CLOSED
         self._inbuf.clear()
         reason = "connection closed by the peer"
         if pending:
@@ -474,7 +486,7 @@ class RawSocket:
 
     def _fail(self, exc: WampError) -> NoReturn:
         """Enter the terminal error state, then raise ``exc``."""
-        self._state = _State.ERROR
+        self._state = _S.ERROR
         self._error = exc
         self._inbuf.clear()
         logger.debug("RawSocket connection (%s) failed: %s", self._role.value, exc)

@@ -77,6 +77,19 @@ class _State(enum.Enum):
     ERROR = "error"
 
 
+class _S:
+    """_State's members as plain class attributes for the hot path: on Python 3.11
+    reading an enum member goes through the enum metaclass's ``__getattr__`` hook (~4x a
+    plain attribute), and every message reads several."""
+
+    IDLE: Final = _State.IDLE
+    CONNECTING: Final = _State.CONNECTING
+    OPEN: Final = _State.OPEN
+    CLOSING: Final = _State.CLOSING
+    CLOSED: Final = _State.CLOSED
+    ERROR: Final = _State.ERROR
+
+
 def _check_close(code: int, reason: str) -> None:
     """Raise LocalProtocolError unless ``code``/``reason`` may go into a close frame."""
     if isinstance(code, bool) or not isinstance(code, int):
@@ -183,7 +196,7 @@ class WebSocket:
         self._ws = WSConnection(
             ConnectionType.CLIENT if role is Role.CLIENT else ConnectionType.SERVER
         )
-        self._state = _State.IDLE
+        self._state = _S.IDLE
         self._error: WampError | None = None
         self._serializer: str | None = None
         self._text = False
@@ -256,12 +269,12 @@ class WebSocket:
     @property
     def is_open(self) -> bool:
         """True after the opening handshake until closing starts or the connection fails."""
-        return self._state is _State.OPEN
+        return self._state is _S.OPEN
 
     @property
     def closed(self) -> bool:
         """True once the close handshake completed, the peer hung up, or a failure occurred."""
-        return self._state in (_State.CLOSED, _State.ERROR)
+        return self._state in (_S.CLOSED, _S.ERROR)
 
     @property
     def _peer(self) -> str:
@@ -271,7 +284,7 @@ class WebSocket:
 
     def initiate(self) -> None:
         """Client: queue the HTTP upgrade request. Server: start waiting for it."""
-        if self._state is not _State.IDLE:
+        if self._state is not _S.IDLE:
             raise LocalProtocolError(f"initiate() called twice (state: {self._state.value})")
         if self._role is Role.CLIENT:
             assert self._host_header is not None and self._path is not None
@@ -282,11 +295,11 @@ class WebSocket:
                 extra_headers=list(self._extra_headers),
             )
             self._out.append(self._ws.send(request))
-        self._state = _State.CONNECTING
+        self._state = _S.CONNECTING
 
     def send_message(self, payload: bytes) -> None:
         """Queue one WAMP message (TEXT for JSON, BINARY otherwise)."""
-        if self._state is not _State.OPEN:
+        if self._state is not _S.OPEN:
             raise LocalProtocolError(
                 f"cannot send a message: the WebSocket connection is {self._state.value}"
             )
@@ -308,7 +321,7 @@ class WebSocket:
 
     def send_ping(self, payload: bytes = b"") -> None:
         """Queue a ping (at most 125 bytes); the answer arrives as ``PongReceived``."""
-        if self._state is not _State.OPEN:
+        if self._state is not _S.OPEN:
             raise LocalProtocolError(
                 f"cannot send a ping: the WebSocket connection is {self._state.value}"
             )
@@ -325,12 +338,12 @@ class WebSocket:
         just drops the connection). Once closing, closed or failed it does nothing.
         """
         state = self._state
-        if state is _State.OPEN:
+        if state is _S.OPEN:
             _check_close(code, reason)
             self._send_close(code, reason)
-            self._state = _State.CLOSING
-        elif state in (_State.IDLE, _State.CONNECTING):
-            self._state = _State.CLOSED
+            self._state = _S.CLOSING
+        elif state in (_S.IDLE, _S.CONNECTING):
+            self._state = _S.CLOSED
             self._head.clear()
 
     def data_to_send(self) -> bytes:
@@ -354,12 +367,12 @@ class WebSocket:
         """Feed bytes from the peer; return the events they completed."""
         state = self._state
         events: list[FramingEvent] = []
-        if state is not _State.OPEN and state is not _State.CLOSING:
-            if state is _State.ERROR:
+        if state is not _S.OPEN and state is not _S.CLOSING:
+            if state is _S.ERROR:
                 raise RemoteProtocolError(f"the WebSocket connection already failed: {self._error}")
-            if state is _State.IDLE:
+            if state is _S.IDLE:
                 raise LocalProtocolError("receive_data() before initiate()")
-            if state is _State.CLOSED or not data:
+            if state is _S.CLOSED or not data:
                 return events
             # The opening handshake; what follows it in ``data`` (frames the peer sent right
             # behind it) goes on to the data path below, as in any other split.
@@ -388,7 +401,7 @@ class WebSocket:
         self._serializer = serializer
         self._text = serializer in TEXT_SERIALIZERS
         self._frames = self._frame_codec()
-        self._state = _State.OPEN
+        self._state = _S.OPEN
         self._head.clear()
         logger.debug("WebSocket open (%s): subprotocol=%s", self._role.value, subprotocol)
         return Opened(
@@ -536,7 +549,7 @@ class WebSocket:
         """The peer's close frame: answer it (unless it answers ours) and report it."""
         if self._may_send_close:
             self._send_close(code, reason)  # echo the peer's code and reason
-        self._state = _State.CLOSED
+        self._state = _S.CLOSED
         self._release()
         logger.debug("WebSocket closed by the %s: %s %s", self._peer, code, reason)
         out.append(Closed(code, reason, True))
@@ -550,14 +563,14 @@ class WebSocket:
         """The peer closed TCP: ``[Closed(1006, ..., clean=False)]`` unless a close handshake
         completed (``[]``). Raises ``HandshakeError`` during the opening handshake."""
         state = self._state
-        if state in (_State.ERROR, _State.CLOSED):
+        if state in (_S.ERROR, _S.CLOSED):
             return []
-        if state in (_State.IDLE, _State.CONNECTING):
+        if state in (_S.IDLE, _S.CONNECTING):
             self._fail(
                 HandshakeError("the connection was closed during the WebSocket opening handshake"),
                 send_close=False,
             )
-        self._state = _State.CLOSED
+        self._state = _S.CLOSED
         self._release()
         return [Closed(_CLOSE_ABNORMAL, "connection closed without a WebSocket close frame", False)]
 
@@ -565,7 +578,7 @@ class WebSocket:
         self, exc: WampError, *, close_code: int = _CLOSE_PROTOCOL_ERROR, send_close: bool = True
     ) -> NoReturn:
         """Enter the terminal error state, queue a close frame if possible, then raise."""
-        self._state = _State.ERROR
+        self._state = _S.ERROR
         self._error = exc
         if send_close and self._may_send_close:
             reason = str(exc).encode("utf-8")[:_MAX_CLOSE_REASON].decode("utf-8", "ignore")

@@ -24,7 +24,7 @@ import codecs
 import os
 from typing import Final
 
-from ._events import FramingEvent, MessageReceived, PongReceived
+from ._events import FramingEvent, PongReceived, message_received
 
 __all__ = [
     "OP_CONTINUATION",
@@ -365,7 +365,7 @@ class FrameCodec:
                     raise FrameError("message too big", _CLOSE_MESSAGE_TOO_BIG)
                 if self._text and not payload.isascii():
                     _check_utf8(payload)
-                events.append(MessageReceived(payload))
+                events.append(message_received(payload))
                 continue
             opcode = first & _OPCODE
             if opcode <= OP_BINARY:
@@ -452,4 +452,4 @@ class FrameCodec:
             self._fragments_opcode = 0
             self._fast_first = _FIN | self._data_opcode
             self._utf8 = None
-            events.append(MessageReceived(message))
+            events.append(message_received(message))
