@@ -74,7 +74,7 @@ class MsgpackSerializer(Serializer):
         # ProtocolError) goes through parse_message, which owns the error handling.
         try:
             if type(wmsg) is list and type(wmsg[0]) is int:
-                return _PARSERS[wmsg[0]](wmsg)  # type: ignore[no-any-return]
+                return _PARSERS[wmsg[0]](wmsg)
         except ProtocolError:
             raise
         except Exception:
