@@ -12,6 +12,7 @@ the machine's description and every table, the combined JSON, PNG charts) goes t
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import shlex
 import subprocess
 import sys
@@ -36,7 +37,14 @@ BENCHMARKS = {
     "driver": ("driver.py", "client CPU per call/event end to end through a router"),
     "scale": ("scale.py", "N sessions on one router: join, memory, fan-out, growth with N"),
 }
-ROUTERS = ("crossbar", "embedded")
+ROUTERS = ("crossbar", "embedded", "xconn")
+#: The routers when ``--router`` is not given: xconn's router (the bench extra) for scale.py
+#: only, when installed (driver.py through it runs calls only: see driver.py).
+DEFAULT_ROUTERS = {"driver": ("crossbar", "embedded"), "scale": ROUTERS}
+
+
+def _xconn_available() -> bool:
+    return importlib.util.find_spec("xconn") is not None
 
 
 def plan(opts: argparse.Namespace) -> list[Run]:
@@ -50,9 +58,15 @@ def plan(opts: argparse.Namespace) -> list[Run]:
             continue
         if name == "scale":
             argv += ["--sizes", "1,10,50" if opts.quick else "1,10,100,1000"]
-        for router in opts.router:
+        routers = opts.router or [
+            r for r in DEFAULT_ROUTERS[name] if r != "xconn" or _xconn_available()
+        ]
+        for router in routers:
             run = Run(f"{name}-{router}", f"{title} ({router})", [*argv, "--router", router])
-            if router == "crossbar" and opts.rs_url and name == "scale":
+            if router == "xconn" and not _xconn_available():
+                run.argv = []
+                run.note = "Skipped: xconn is not installed (the bench extra)."
+            elif router == "crossbar" and opts.rs_url and name == "scale":
                 run.argv = []
                 run.note = (
                     "Skipped: the scale run measures the router's memory, so it starts its own "
@@ -130,8 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--router",
         type=lambda s: _names(s, ROUTERS),
-        default=list(ROUTERS),
-        help="routers for driver.py: crossbar,embedded (default both)",
+        default=None,
+        help="routers for driver.py and scale.py, of: crossbar,embedded,xconn (default "
+        "crossbar,embedded, and xconn too for scale.py when it is installed)",
     )
     parser.add_argument("--rs-url", help="RawSocket URL of a running Crossbar (with --ws-url)")
     parser.add_argument("--ws-url", help="WebSocket URL of a running Crossbar (with --rs-url)")

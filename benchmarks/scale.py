@@ -2,18 +2,24 @@
 they grow with the number of sessions.
 
 The router runs as its own process: the embedded router (``python -m wamp_anyio.router
---listen rs://127.0.0.1:0``) or, with ``--router crossbar``, Crossbar.io (its controller and
-worker: memory and CPU are summed over its process group); RawSocket + msgpack. This process
-joins N sessions with ``wamp_anyio``
+--listen rs://127.0.0.1:0``), with ``--router crossbar`` Crossbar.io (its controller and
+worker: memory and CPU are summed over its process group), or with ``--router xconn``
+xconn-python's router (``benchmarks/_xconn_router.py``: aiohttp, WebSocket only). RawSocket +
+msgpack (``--transport websocket``: WebSocket + msgpack, which xconn's router always gets). This
+process joins N sessions with ``wamp_anyio``
 (one after another, each ``wamp_anyio.connect`` entered into one ``AsyncExitStack``) and reports:
 
-* the time to join them all (connect + RawSocket handshake + HELLO/WELCOME, one at a time);
+* the time to join them all (connect + RawSocket/WebSocket handshake + HELLO/WELCOME, one at
+  a time);
 * memory per idle joined session: the RSS growth (``VmRSS`` in ``/proc/PID/status``) of this
   process and of the router process over the N joins, divided by N (a warm-up session is joined
   and left first, so imports and one-time allocations are not counted);
 * fan-out: every session subscribes to one topic, one more session publishes M events to it,
   and the deliveries the N handlers count are divided by the wall time from the first publish to
   the last delivery (events/s delivered), with the CPU time of both processes per delivery.
+  Every wait is bounded: deliveries still missing when none has arrived for ``--quiet`` s (or
+  after 120 s in all) are reported as lost, not waited for (xconn's router can lose events in
+  bursts); the rate is then over the deliveries made, up to the last one.
 
 ``--sizes 1,10,100,1000`` repeats the measurement for each N on the same router (the sessions
 of one size leave before the next joins): CPU per delivery and join time against N.
@@ -22,6 +28,7 @@ of one size leave before the next joins): CPU per delivery and join time against
     .venv/bin/python benchmarks/scale.py --quick         # N = 50, 20 events: smoke run
     .venv/bin/python benchmarks/scale.py -n 2000 --events 50 --json out.json
     .venv/bin/python benchmarks/scale.py --sizes 1,10,100,1000 --router crossbar
+    .venv/bin/python benchmarks/scale.py --sizes 1,10,100,1000 --router xconn
 """
 
 from __future__ import annotations
@@ -50,11 +57,16 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from _proc_cpu import _pgrp, group_cpu_ns  # noqa: E402
 from _timing import table_lines  # noqa: E402
+from _xconn_router import xconn_router  # noqa: E402
 
 from crossbar import CrossbarRouter  # noqa: E402
 
 TOPIC = "bench.scale"
+#: Bound of the fan-out (publishing and every delivery), and of subscribing all N sessions.
 DELIVERY_TIMEOUT = 120.0
+#: Deliveries missing after this many seconds without one are counted as lost (default).
+QUIET_TIMEOUT = 5.0
+TRANSPORT_NAMES = {"rawsocket": "RawSocket", "websocket": "WebSocket"}
 
 
 def rss_kib(pid: int | str = "self") -> int:
@@ -70,6 +82,12 @@ class Router:
 
     def __init__(self, url: str, pid: int, group: bool) -> None:
         self.url, self.pid, self.group = url, pid, group
+
+    def transport(self) -> dict[str, Any]:
+        """The client's transport to ``url`` (msgpack)."""
+        if self.url.startswith("ws://"):
+            return {"type": "websocket", "url": self.url, "serializers": ["msgpack"]}
+        return {"type": "rawsocket", "url": self.url, "serializer": "msgpack"}
 
     def _pids(self) -> list[int]:
         if not self.group:
@@ -88,11 +106,20 @@ class Router:
 
 
 @contextlib.contextmanager
-def crossbar_router() -> Any:
+def crossbar_router(transport: str = "rawsocket") -> Any:
     """Crossbar.io (the test harness's configuration), yielding a :class:`Router`."""
     with CrossbarRouter() as crossbar:
         assert crossbar.pid is not None
-        yield Router(crossbar.rs_url, crossbar.pid, group=True)
+        url = crossbar.ws_url if transport == "websocket" else crossbar.rs_url
+        yield Router(url, crossbar.pid, group=True)
+
+
+@contextlib.contextmanager
+def xconn_router_process() -> Any:
+    """xconn's router (``benchmarks/_xconn_router.py``, one process), yielding a
+    :class:`Router` on its WebSocket URL."""
+    with xconn_router() as (url, pid):
+        yield Router(url, pid, group=False)
 
 
 def _raise_fd_limit(need: int) -> None:
@@ -104,7 +131,7 @@ def _raise_fd_limit(need: int) -> None:
 
 
 @contextlib.contextmanager
-def embedded_router(backend: str) -> Any:
+def embedded_router(backend: str, transport: str = "rawsocket") -> Any:
     """Start ``python -m wamp_anyio.router`` on a free port; yield a :class:`Router`."""
     proc = subprocess.Popen(
         [
@@ -112,7 +139,7 @@ def embedded_router(backend: str) -> Any:
             "-m",
             "wamp_anyio.router",
             "--listen",
-            "rs://127.0.0.1:0",
+            "ws://127.0.0.1:0/ws" if transport == "websocket" else "rs://127.0.0.1:0",
             "--backend",
             backend,
         ],
@@ -137,16 +164,24 @@ def embedded_router(backend: str) -> Any:
             proc.stdout.close()
 
 
-async def run_sizes(router: Router, sizes: Sequence[int], events: int) -> list[dict[str, Any]]:
-    return [await run_scale(router, n, events) for n in sizes]
+async def run_sizes(
+    router: Router, sizes: Sequence[int], events: int, quiet: float = QUIET_TIMEOUT
+) -> list[dict[str, Any]]:
+    return [await run_scale(router, n, events, quiet) for n in sizes]
 
 
-async def run_scale(router: Router, n: int, events: int) -> dict[str, Any]:
-    """Join ``n`` sessions to the router, measure, fan out ``events`` events; the numbers."""
-    transport = {"type": "rawsocket", "url": router.url, "serializer": "msgpack"}
+async def run_scale(
+    router: Router, n: int, events: int, quiet: float = QUIET_TIMEOUT
+) -> dict[str, Any]:
+    """Join ``n`` sessions to the router, measure, fan out ``events`` events; the numbers.
+
+    Deliveries still missing after ``quiet`` s without one (or :data:`DELIVERY_TIMEOUT` s in
+    all) are counted as lost; a publisher failing mid-burst is reported in ``fanout_error``."""
+    transport = router.transport()
     async with wamp_anyio.connect(transport) as warmup:  # imports, first-use allocations
         await warmup.subscribe(lambda *_: None, TOPIC)
-        await warmup.publish(TOPIC, 0, options=wamp_anyio.PublishOptions(acknowledge=True))
+        with anyio.fail_after(DELIVERY_TIMEOUT):
+            await warmup.publish(TOPIC, 0, options=wamp_anyio.PublishOptions(acknowledge=True))
     gc.collect()
     await anyio.sleep(0.2)
     client_before, router_before = rss_kib(), router.rss_kib()
@@ -155,42 +190,57 @@ async def run_scale(router: Router, n: int, events: int) -> dict[str, Any]:
         started = time.perf_counter()
         sessions = [
             await stack.enter_async_context(wamp_anyio.connect(transport)) for _ in range(n)
-        ]
+        ]  # (each join is bounded by the transport's timeout)
         join_s = time.perf_counter() - started
         gc.collect()
         await anyio.sleep(0.2)  # let the router finish its side of the last join
         client_after, router_after = rss_kib(), router.rss_kib()
 
         received = 0
+        last_delivery = 0.0
         target = n * events
         all_in = anyio.Event()
 
         def on_event(_i: int) -> None:
-            nonlocal received
+            nonlocal received, last_delivery
             received += 1
+            last_delivery = time.perf_counter()
             if received == target:
                 all_in.set()
 
         subscriptions = []
         started = time.perf_counter()
-        async with anyio.create_task_group() as tg:
+        with anyio.fail_after(DELIVERY_TIMEOUT):
+            async with anyio.create_task_group() as tg:
 
-            async def subscribe(session: wamp_anyio.Session) -> None:
-                subscriptions.append(await session.subscribe(on_event, TOPIC))
+                async def subscribe(session: wamp_anyio.Session) -> None:
+                    subscriptions.append(await session.subscribe(on_event, TOPIC))
 
-            for session in sessions:
-                tg.start_soon(subscribe, session)
+                for session in sessions:
+                    tg.start_soon(subscribe, session)
         subscribe_s = time.perf_counter() - started
 
         publisher = await stack.enter_async_context(wamp_anyio.connect(transport))
+        published, error, ended_by = 0, None, "deadline"
         router_cpu0 = router.cpu_ns()
         client_cpu0 = time.process_time_ns()
-        started = time.perf_counter()
-        for i in range(events):
-            await publisher.publish(TOPIC, i)
+        fanout_started = time.perf_counter()
         with anyio.move_on_after(DELIVERY_TIMEOUT):
-            await all_in.wait()
-        fanout_s = time.perf_counter() - started
+            try:
+                for i in range(events):
+                    await publisher.publish(TOPIC, i)
+                    published += 1
+            except Exception as exc:  # the router took the publisher's session down: say so
+                error = f"publisher: {type(exc).__name__}: {exc}"
+            while not all_in.is_set():
+                seen = received
+                with anyio.move_on_after(quiet):
+                    await all_in.wait()
+                if received == seen:
+                    break  # none for `quiet` s: the rest is lost
+            ended_by = "complete" if all_in.is_set() else "quiet"
+        ended = time.perf_counter()
+        fanout_s = (last_delivery if received else ended) - fanout_started
         client_cpu = time.process_time_ns() - client_cpu0
         router_cpu = router.cpu_ns() - router_cpu0
         dropped = sum(s.dropped for s in subscriptions)
@@ -201,6 +251,8 @@ async def run_scale(router: Router, n: int, events: int) -> dict[str, Any]:
     return {
         "sessions": n,
         "events": events,
+        "transport": transport["type"],
+        "serializer": "msgpack",
         "join_s": join_s,
         "joins_per_s": n / join_s,
         "join_ms_per_session": 1e3 * join_s / n,
@@ -209,10 +261,16 @@ async def run_scale(router: Router, n: int, events: int) -> dict[str, Any]:
         "client_kib_per_session": (client_after - client_before) / n,
         "router_kib_per_session": (router_after - router_before) / n,
         "subscribe_s": subscribe_s,
+        "published": published,
         "deliveries_expected": target,
         "deliveries": received,
+        "lost": target - received,
         "dropped": dropped,
+        "fanout_ended_by": ended_by,  # complete, quiet (none for quiet_s) or deadline
+        "quiet_s": quiet,
+        "fanout_error": error,
         "fanout_s": fanout_s,
+        "waited_s": ended - fanout_started,  # fan-out plus the wait for lost deliveries
         "events_per_s": received / fanout_s,
         "client_cpu_us_per_delivery": client_cpu / 1e3 / max(received, 1),
         "router_cpu_us_per_delivery": router_cpu / 1e3 / max(received, 1),
@@ -245,8 +303,8 @@ def report(result: dict[str, Any]) -> list[str]:
             "fan-out",
             f"{result['events_per_s']:.0f} events/s",
             f"{result['deliveries']}/{result['deliveries_expected']} delivered "
-            f"({result['events']} events x {n}), {result['dropped']} dropped, "
-            f"{result['fanout_s']:.2f} s",
+            f"({result['events']} events x {n}), {result['lost']} lost, "
+            f"{result['dropped']} dropped, {result['fanout_s']:.2f} s",
         ],
         [
             "CPU per delivery",
@@ -257,9 +315,33 @@ def report(result: dict[str, Any]) -> list[str]:
     ]
     return [
         f"SCALE: {n} wamp_anyio sessions ({result['backend']}) in one process, "
-        f"{result['router']} router in another (RawSocket + msgpack)",
+        f"{result['router']} router in another ({_wire(result)})",
         *table_lines(["measure", "value", "detail"], rows, left=3),
+        *_lost_notes([result]),
     ]
+
+
+def _wire(result: dict[str, Any]) -> str:
+    return f"{TRANSPORT_NAMES[result['transport']]} + {result['serializer']}"
+
+
+def _lost_notes(results: Sequence[dict[str, Any]]) -> list[str]:
+    """What happened where deliveries are missing (not silently: the rate is over the rest)."""
+    notes = []
+    for r in results:
+        if r["lost"] or r["fanout_error"]:
+            why = (
+                f"none arrived for {r['quiet_s']:g} s after the last one"
+                if r["fanout_ended_by"] == "quiet"
+                else f"the {DELIVERY_TIMEOUT:g} s bound was reached"
+            )
+            notes.append(
+                f"N = {r['sessions']}: {r['lost']} of {r['deliveries_expected']} deliveries "
+                f"lost ({r['published']}/{r['events']} events published; {why}; events/s and "
+                f"CPU are over the {r['deliveries']} made)"
+                + (f"; {r['fanout_error']}" if r["fanout_error"] else "")
+            )
+    return notes
 
 
 def sweep_report(results: Sequence[dict[str, Any]]) -> list[str]:
@@ -274,7 +356,8 @@ def sweep_report(results: Sequence[dict[str, Any]]) -> list[str]:
         for r in results
     ]  # fmt: skip
     return [
-        f"SCALE SWEEP: the same measures for each N ({results[0]['router']} router)",
+        f"SCALE SWEEP: the same measures for each N ({results[0]['router']} router, "
+        f"{_wire(results[0])})",
         *table_lines(
             [
                 "sessions",
@@ -289,6 +372,7 @@ def sweep_report(results: Sequence[dict[str, Any]]) -> list[str]:
             rows,
             left=1,
         ),
+        *_lost_notes(results),
     ]
 
 
@@ -303,21 +387,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="asyncio",
         help="anyio backend of the clients and the router (default asyncio)",
     )
-    parser.add_argument("--router", choices=("embedded", "crossbar"), default="embedded",
-                        help="the router (default embedded)")  # fmt: skip
+    parser.add_argument("--router", choices=("embedded", "crossbar", "xconn"),
+                        default="embedded", help="the router (default embedded)")  # fmt: skip
+    parser.add_argument(
+        "--transport",
+        choices=("rawsocket", "websocket"),
+        help="default rawsocket; websocket for xconn (the only one it serves)",
+    )
+    parser.add_argument("--quiet", type=float,
+                        help=f"deliveries missing after this many s without one are lost "
+                             f"(default {QUIET_TIMEOUT:g}, quick 2)")  # fmt: skip
     parser.add_argument("--sizes", help="comma-separated N to sweep (e.g. 1,10,100,1000)")
     parser.add_argument("--json", metavar="PATH", help="also write the numbers to PATH")
     opts = parser.parse_args(argv)
     n = opts.n or (50 if opts.quick else 1000)
     sizes = [int(x) for x in opts.sizes.split(",")] if opts.sizes else [n]
     events = opts.events or (20 if opts.quick else 100)
+    quiet = opts.quiet or (2.0 if opts.quick else QUIET_TIMEOUT)
+    transport = opts.transport or ("websocket" if opts.router == "xconn" else "rawsocket")
+    if opts.router == "xconn" and transport != "websocket":
+        parser.error("xconn's router serves WebSocket only")
     _raise_fd_limit(2 * max(sizes) + 256)
     with contextlib.ExitStack() as stack:
         if opts.router == "crossbar":
-            router = stack.enter_context(crossbar_router())
+            router = stack.enter_context(crossbar_router(transport))
+        elif opts.router == "xconn":
+            router = stack.enter_context(xconn_router_process())
         else:
-            router = stack.enter_context(embedded_router(opts.backend))
-        results = anyio.run(run_sizes, router, sizes, events, backend=opts.backend)
+            router = stack.enter_context(embedded_router(opts.backend, transport))
+        results = anyio.run(run_sizes, router, sizes, events, quiet, backend=opts.backend)
     for one in results:
         one["backend"], one["router"] = opts.backend, opts.router
     result = results[-1]
@@ -333,10 +431,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "platform": platform.platform(),
             },
             "method": {
-                "transport": "rawsocket",
+                "transport": transport,
                 "serializer": "msgpack",
                 "memory": "VmRSS growth over the N joins / N",
                 "router": opts.router,
+                "quiet_s": quiet,
+                "lost": "deliveries still missing after quiet_s without one (or "
+                f"{DELIVERY_TIMEOUT:g} s in all); events/s and CPU are over those made",
             },
             "result": result,
             "sweep": results,
