@@ -223,14 +223,13 @@ def _driver_min(data: Any, field_name: str) -> dict[tuple[str, str, str, str], f
     return out
 
 
+#: driver.py's modes, in its order (``events10``: per event received by 10 subscribers).
+DRIVER_MODES = ("seq", "inflight", "events", "events10")
+
+
 def _driver_groups(cpu: dict[tuple[str, str, str, str], float]) -> list[tuple[str, str]]:
     seen = {(k[2], k[3]) for k in cpu if k[2] != "tcp"}
-    return [
-        (t, m)
-        for t in ("rawsocket", "websocket")
-        for m in ("seq", "inflight", "events")
-        if (t, m) in seen
-    ]
+    return [(t, m) for t in ("rawsocket", "websocket") for m in DRIVER_MODES if (t, m) in seen]
 
 
 def driver_chart(data: Any, router: str) -> Figure | None:
@@ -240,7 +239,7 @@ def driver_chart(data: Any, router: str) -> Figure | None:
     if not groups:
         return None
     labels = [f"{t}\n{m}" for t, m in groups]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(max(13, 2 * len(groups)), 4.8))
     series = {name: [cpu.get((*c, t, m)) for t, m in groups] for c, name in DRIVER_CLIENTS.items()}
     series = {  # clients that did not run (not installed) get no bars
         name: values for name, values in series.items()
@@ -252,10 +251,19 @@ def driver_chart(data: Any, router: str) -> Figure | None:
         for b in ("asyncio", "trio")
         if ("floor", b, "tcp", "seq") in cpu
     ]
+    router_floors = [
+        f"{b} {cpu[key]:.0f} us"
+        for b in ("asyncio", "uvloop", "trio", "blocking")
+        if (key := ("routerfloor", b, "rawsocket", "seq")) in cpu
+    ]
+    through = ", ".join(router_floors)
     left.set_ylabel("client CPU us per operation (min over rounds)")
+    ten = any(m == "events10" for _, m in groups)
     left.set_title(
         f"Client CPU per call/event via {router}"
-        + (f"\nbare TCP echo floor: {', '.join(floors)}" if floors else ""),
+        + ("\nevents10: per event received by 10 subscribers" if ten else "")
+        + (f"\nbare TCP echo floor: {', '.join(floors)}" if floors else "")
+        + (f"\nfloor through the router, rawsocket seq: {through}" if through else ""),
         fontsize=10,
     )
     ab = series["Autobahn"]
@@ -290,7 +298,7 @@ def router_chart(runs: dict[str, Any]) -> Figure | None:
     groups = [
         (t, m)
         for t in ("rawsocket", "websocket")
-        for m in ("seq", "inflight", "events")
+        for m in DRIVER_MODES
         if any((t, m) in row for row in series.values())
     ]
     fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -398,7 +406,8 @@ def websocket_chart(data: Any, message: str = "bin-200") -> Figure | None:
 
 def scale_chart(scales: dict[str, Any]) -> Figure | None:
     """Per router: memory per idle session (client and router side) at the largest N, and
-    CPU per delivered event and join time against N (the sweep)."""
+    CPU per delivered event and join time against N (the sweep; lost deliveries, as xconn's
+    router may lose some, are named in the title)."""
     sweeps = {
         router: data.get("sweep") or [data["result"]]
         for router, data in scales.items()
@@ -409,8 +418,8 @@ def scale_chart(scales: dict[str, Any]) -> Figure | None:
     fig, (memory, cpu, join) = plt.subplots(1, 3, figsize=(15, 4.5))
     names = list(sweeps)
     largest = [sweep[-1] for sweep in sweeps.values()]
-    _bars(memory, [f"{r['sessions']} sessions\nvia {name}" for name, r in zip(names, largest,
-                                                                           strict=True)],
+    _bars(memory, [f"{r['sessions']} sessions\nvia {name} ({r.get('transport', 'rawsocket')})"
+                   for name, r in zip(names, largest, strict=True)],
           {"client (wamp_anyio)": [r["client_kib_per_session"] for r in largest],
            "router": [r["router_kib_per_session"] for r in largest]})  # fmt: skip
     memory.set_ylabel("KiB RSS per idle joined session")
@@ -424,8 +433,15 @@ def scale_chart(scales: dict[str, Any]) -> Figure | None:
                  label=f"clients (via {name})")  # fmt: skip
         join.plot(sizes, [r["join_ms_per_session"] for r in sweep], "o-", color=color,
                   label=name)  # fmt: skip
+    lost = [f"{name} {r['lost']} at N={r['sessions']}"
+            for name, sweep in sweeps.items() for r in sweep if r.get("lost")]  # fmt: skip
     for ax, title, ylabel in (
-        (cpu, "CPU per delivered event (fan-out to N)", "us CPU per delivery"),
+        (
+            cpu,
+            "CPU per delivered event (fan-out to N)"
+            + (f"\nlost deliveries: {', '.join(lost)}" if lost else ""),
+            "us CPU per delivery",
+        ),
         (join, "Joining N sessions one after another", "ms per session"),
     ):
         ax.set_xscale("log")
@@ -460,7 +476,9 @@ def _charts(runs: Sequence[Run]) -> list[tuple[str, str, Callable[[], Figure | N
         if name.startswith("driver-")
     }
     for router, data in drivers.items():
-        label = "Crossbar.io" if router == "crossbar" else "the embedded router"
+        label = {"crossbar": "Crossbar.io", "xconn": "xconn's router"}.get(
+            router, "the embedded router"
+        )
         out.append(
             (f"driver-{router}", f"driver-{router}", functools.partial(driver_chart, data, label))
         )

@@ -5,11 +5,15 @@ One router on loopback (Crossbar.io, or ``--router embedded``: ours); a fixed pe
 (our client) registers ``bench.echo`` and publishes bursts on ``bench.topic``. Each measured
 client runs in its own process and reports the CPU time (user + system) of that process per
 operation, over the measured operations only: sequential calls, calls with 100 in flight, and
-events received from a burst.
+events received from a burst by 1 subscriber (``events``) or by 10 subscriber sessions of the
+measured client in its process (``events10``: figures per received event, 10 per published one).
 Cells run in a shuffled order on every round so they share the machine's load; each figure is
 the minimum (and median) over rounds. The floor is a bare TCP echo round trip (no WAMP, no
-router) on each backend. On this 2-core machine the router and the peer use the other core, so
-the client's CPU per operation, not the rate, is the figure that shows its cost.
+router) on each backend; the floor through the router is the least any client on a backend can
+spend per sequential call through this router (pre-encoded CALL frames, any reply bytes awaited:
+the event loop's wake-ups and the system calls, no WAMP work). On this 2-core machine the
+router and the peer use the other core, so the client's CPU per operation, not the rate, is the
+figure that shows its cost.
 
     .venv/bin/python benchmarks/driver.py                 # 3 rounds, 2000 ops per cell
     .venv/bin/python benchmarks/driver.py --quick         # smoke run
@@ -26,7 +30,8 @@ import random
 import statistics
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +41,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from _proc_cpu import group_cpu_ns  # noqa: E402
 from _timing import table_lines  # noqa: E402
+from _xconn_router import xconn_router  # noqa: E402
 
 from crossbar import CrossbarRouter  # noqa: E402
 from embedded import EmbeddedRouter  # noqa: E402
@@ -46,7 +52,9 @@ CLIENTS = (
     ("core", "blocking"), ("autobahn", "asyncio"), ("xconn", "asyncio"),
 )  # fmt: skip
 TRANSPORTS = ("rawsocket", "websocket")
-MODES = ("seq", "inflight", "events")
+#: Event loops the floor through the router is measured on (see ``_driver_peers.router_floor``).
+ROUTER_FLOOR_BACKENDS = ("asyncio", "uvloop", "trio", "blocking")
+MODES = ("seq", "inflight", "events", "events10")
 TIMEOUT = 180.0
 
 Key = tuple[str, str, str, str]  # client, backend, transport or "tcp", mode
@@ -58,13 +66,16 @@ RouterCpu = Callable[[], int] | None
 
 def _run(argv: Sequence[str], router_cpu: RouterCpu = None) -> dict[str, float]:
     """One measured client process; its result, with the router's CPU per operation over the
-    same span (``router_us``) when ``router_cpu`` is given."""
+    same span (``router_us``) when ``router_cpu`` is given. The client dies of its own
+    ``DEADLINE``; if it did not, it is killed after :data:`TIMEOUT` seconds."""
     proc = subprocess.Popen(
         [sys.executable, PEERS, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     assert proc.stdout is not None and proc.stderr is not None
     lines: list[str] = []
     started = 0
+    watchdog = threading.Timer(TIMEOUT, proc.kill)
+    watchdog.start()
     try:
         for line in proc.stdout:
             lines.append(line)
@@ -73,11 +84,13 @@ def _run(argv: Sequence[str], router_cpu: RouterCpu = None) -> dict[str, float]:
             elif line.startswith("{"):
                 result: dict[str, float] = json.loads(line)
                 if router_cpu is not None and started:
-                    result["router_us"] = (router_cpu() - started) / 1e3 / int(argv[-1])
+                    ops = result.get("ops") or int(argv[-1])  # (events10: events received)
+                    result["router_us"] = (router_cpu() - started) / 1e3 / ops
                 proc.wait(timeout=TIMEOUT)
                 return result
         proc.wait(timeout=TIMEOUT)
     finally:
+        watchdog.cancel()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
@@ -90,6 +103,8 @@ def _run(argv: Sequence[str], router_cpu: RouterCpu = None) -> dict[str, float]:
 def _available(client: str, backend: str) -> bool:
     """Whether the optional client (Autobahn, xconn, uvloop: the bench extra) is installed."""
     module = {"autobahn": "autobahn", "xconn": "xconn"}.get(client)
+    if client == "routerfloor" and backend == "trio":
+        module = "trio"
     if backend == "uvloop":
         module = "uvloop"
     return module is None or importlib.util.find_spec(module) is not None
@@ -113,7 +128,7 @@ def measure(
                 # then here (the subscriber waited for ever), and a subscriber gone mid-burst
                 # took the publishing peer's session down with it.
                 url, pid = stack.enter_context(xconn_router())
-                calls = [mode for mode in modes if mode != "events"]
+                calls = [mode for mode in modes if not mode.startswith("events")]
                 return _measure(rounds, n, calls, {"websocket": url},
                                 lambda: group_cpu_ns(pid, group=False))  # fmt: skip
             router: CrossbarRouter | EmbeddedRouter
@@ -129,27 +144,6 @@ def measure(
             urls = {"rawsocket": router.rs_url, "websocket": router.ws_url}
             return _measure(rounds, n, modes, urls, router_cpu)
         return _measure(rounds, n, modes, urls)
-
-
-@contextlib.contextmanager
-def xconn_router() -> Iterator[tuple[str, int]]:
-    """xconn's router (``benchmarks/_xconn_router.py``) as a process: ``(ws URL, pid)``."""
-    script = str(ROOT / "benchmarks" / "_xconn_router.py")
-    proc = subprocess.Popen(
-        [sys.executable, script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.startswith("listening on "):
-                yield line.removeprefix("listening on ").strip(), proc.pid
-                return
-        raise RuntimeError("xconn's router did not start")
-    finally:
-        proc.kill()
-        proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 def _measure(
@@ -180,6 +174,13 @@ def _measure(
             (("floor", backend, "tcp", "seq"), ["floor", backend, port, str(n)])
             for backend in ("asyncio", "trio")
         ]
+        if "seq" in modes and "rawsocket" in urls:  # the floor through this router
+            cells += [
+                (("routerfloor", backend, "rawsocket", "seq"),
+                 ["routerfloor", backend, urls["rawsocket"], str(n)])
+                for backend in ROUTER_FLOOR_BACKENDS
+                if _available("routerfloor", backend)
+            ]  # fmt: skip
         for rnd in range(rounds):
             random.Random(rnd).shuffle(cells)
             for key, argv in cells:
@@ -244,9 +245,11 @@ def report(results: dict[Key, list[dict[str, float]]]) -> list[str]:
                         for c in clients
                     )])  # fmt: skip
     lines.append("CLIENT CPU us per operation (user + system; ratio = client / Autobahn)")
+    lines.append("an operation: a call, or an event received (events10: 10 subscriber sessions "
+                 "in the client's process, the events all 10 received)")  # fmt: skip
     lines += table_lines(head, rows, left=3)
     lines.append("")
-    lines.append("RATE, operations per second (best round)")
+    lines.append("RATE, operations per second (best round; events10: received, all 10 subscribers)")
     lines += table_lines(["transport", "mode", *names], rate_rows, left=2)
     lines.append("")
     if any(row[2:].count("-") < len(row) - 2 for row in router_rows):
@@ -262,6 +265,24 @@ def report(results: dict[Key, list[dict[str, float]]]) -> list[str]:
                                           for s in ("min", "median"))])  # fmt: skip
     lines.append("FLOOR: bare TCP echo round trip, client CPU us (no WAMP, no router)")
     lines += table_lines(["backend", "min", "median"], floor_rows, left=1)
+    ab_seq = results.get((*AUTOBAHN, "rawsocket", "seq"))
+    router_floor_rows = []
+    for backend in ROUTER_FLOOR_BACKENDS:
+        samples = results.get(("routerfloor", backend, "rawsocket", "seq"))
+        if samples:
+            low = _stat(samples, "cpu_us", "min")
+            ratio = f"{low / _stat(ab_seq, 'cpu_us', 'min'):.2f}x" if ab_seq else "-"
+            router_floor_rows.append(
+                [backend, f"{low:.1f}", f"{_stat(samples, 'cpu_us', 'median'):.1f}", ratio]
+            )
+    if router_floor_rows:
+        lines.append("")
+        lines.append(
+            "FLOOR THROUGH THE ROUTER: sequential calls as CALL frames encoded beforehand, each "
+            "waiting for any reply bytes (RawSocket; no WAMP work at all), client CPU us per "
+            "call; ratio to Autobahn's rawsocket seq"
+        )
+        lines += table_lines(["backend", "min", "median", "/ab"], router_floor_rows, left=1)
     return lines
 
 
