@@ -687,7 +687,7 @@ class Session:
             try:
                 positional, keywords = spec.arguments(args, kwargs, details)
                 result = spec.handler(*positional, **keywords)
-                if inspect.isawaitable(result):
+                if result is not None and inspect.isawaitable(result):
                     await result
             except Exception:
                 log.exception("event handler of %r failed", subscription)
