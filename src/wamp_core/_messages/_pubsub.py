@@ -255,19 +255,19 @@ _C_EVENT = CHECKS["EVENT"]
 @parses(Event)
 def _parse_event(w: list[Any]) -> Event:
     n = len(w)
-    if n < 4 or n > 6:
-        check_length(w, "EVENT", 4, 6)
-    sid = w[1]
+    if n == 6:  # the common shape, unpacked at once (the hot path: every received EVENT)
+        _, sid, pid, details, args, kwargs = w
+    else:
+        if n < 4 or n > 6:
+            check_length(w, "EVENT", 4, 6)
+        sid, pid, details = w[1], w[2], w[3]
     if type(sid) is not int or not 0 < sid <= MAX_ID:
         bad_id("EVENT.Subscription", sid)
-    pid = w[2]
     if type(pid) is not int or not 0 < pid <= MAX_ID:
         bad_id("EVENT.Publication", pid)
-    details = w[3]
     if type(details) is not dict or details:
         check_dict(details, "EVENT.Details", _C_EVENT)
     if n == 6:  # the common ending, inlined: Arguments|list, ArgumentsKw|dict
-        args, kwargs = w[4], w[5]
         if type(args) is list and type(kwargs) is dict:
             for key in kwargs:
                 if type(key) is not str:

@@ -168,16 +168,17 @@ _C_RESULT = CHECKS["RESULT"]
 @parses(Result)
 def _parse_result(w: list[Any]) -> Result:
     n = len(w)
-    if n < 3 or n > 5:
-        check_length(w, "RESULT", 3, 5)
-    rid = w[1]
+    if n == 5:  # the common shape, unpacked at once (the hot path: every call's answer)
+        _, rid, details, args, kwargs = w
+    else:
+        if n < 3 or n > 5:
+            check_length(w, "RESULT", 3, 5)
+        rid, details = w[1], w[2]
     if type(rid) is not int or not 0 < rid <= MAX_ID:
         bad_id("RESULT.Request", rid)
-    details = w[2]
     if type(details) is not dict or details:
         check_dict(details, "RESULT.Details", _C_RESULT)
     if n == 5:  # the common ending, inlined: Arguments|list, ArgumentsKw|dict
-        args, kwargs = w[3], w[4]
         if type(args) is list and type(kwargs) is dict:
             for key in kwargs:
                 if type(key) is not str:
@@ -317,19 +318,19 @@ _C_INVOCATION = CHECKS["INVOCATION"]
 @parses(Invocation)
 def _parse_invocation(w: list[Any]) -> Invocation:
     n = len(w)
-    if n < 4 or n > 6:
-        check_length(w, "INVOCATION", 4, 6)
-    rid = w[1]
+    if n == 6:  # the common shape, unpacked at once (the hot path: every invocation)
+        _, rid, reg, details, args, kwargs = w
+    else:
+        if n < 4 or n > 6:
+            check_length(w, "INVOCATION", 4, 6)
+        rid, reg, details = w[1], w[2], w[3]
     if type(rid) is not int or not 0 < rid <= MAX_ID:
         bad_id("INVOCATION.Request", rid)
-    reg = w[2]
     if type(reg) is not int or not 0 < reg <= MAX_ID:
         bad_id("INVOCATION.Registration", reg)
-    details = w[3]
     if type(details) is not dict or details:
         check_dict(details, "INVOCATION.Details", _C_INVOCATION)
     if n == 6:  # the common ending, inlined: Arguments|list, ArgumentsKw|dict
-        args, kwargs = w[4], w[5]
         if type(args) is list and type(kwargs) is dict:
             for key in kwargs:
                 if type(key) is not str:
