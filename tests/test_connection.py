@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import os
 from typing import Any
 
@@ -969,3 +970,17 @@ def test_recent_ids_forget_the_oldest_first_and_stay_bounded() -> None:
     for key in range(10_000, 10_000 + 5 * RECENT_MAX):
         recent.add(key)
     assert len(recent) == RECENT_MAX and 2 not in recent and 10_000 + 5 * RECENT_MAX - 1 in recent
+
+
+def test_enum_aliases_match_their_enums() -> None:
+    """The hot paths read enum members through plain-class aliases: they must stay in step."""
+    from wamp_core._client._tables import SessionState, States
+    from wamp_core._framing import _rawsocket, _websocket
+
+    pairs: list[tuple[type, type[enum.Enum]]] = [
+        (States, SessionState), (_rawsocket._S, _rawsocket._State),
+        (_websocket._S, _websocket._State),
+    ]  # fmt: skip
+    for alias, members_of in pairs:
+        members = {k: v for k, v in vars(alias).items() if not k.startswith("_")}
+        assert members == dict(members_of.__members__), alias

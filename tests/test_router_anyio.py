@@ -402,3 +402,31 @@ async def test_a_testament_reaches_subscribers_when_its_session_is_lost(anyio_ba
                 while not got:
                     await anyio.sleep(0.01)
         assert got == [(("gone",), {"id": 7})]
+
+
+async def test_waiting_on_an_ended_session_is_still_a_cancellation_point(
+    anyio_backend: str,
+) -> None:
+    """``wait_closed()``/``leave()`` after the end yield to the loop and see cancellation, on
+    every backend (asyncio's own event returns at once when set; the driver's does not)."""
+    async with wamp_anyio.start_router(["rs://memory/ended-session"]) as router:
+        async with wamp.connect(router.urls[0]) as session:
+            await session.leave()
+        ran: list[int] = []
+
+        async def other() -> None:
+            for i in range(5):
+                ran.append(i)
+                await anyio.lowlevel.checkpoint()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(other)
+            for _ in range(5):
+                await session.wait_closed()  # each a checkpoint: the other task runs too
+        assert ran == [0, 1, 2, 3, 4]
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            await session.wait_closed()
+            await session.leave()
+            raise AssertionError("not cancelled at wait_closed()")  # pragma: no cover
+        assert scope.cancelled_caught

@@ -11,6 +11,7 @@ import asyncio
 import contextvars
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from wamp_core import driver
 
@@ -20,7 +21,19 @@ try:  # anyio finds the running library through sniffio when it is installed
 except ImportError:  # pragma: no cover - then anyio asks asyncio, which works in callbacks
     _library_cvar = None
 
-__all__ = ["AsyncioSocketStream", "running_asyncio_loop"]
+__all__ = ["AsyncioSocketStream", "on_trio", "running_asyncio_loop"]
+
+_sniffio_local: Any
+try:  # trio names itself there while it runs (trio depends on sniffio)
+    from sniffio import thread_local as _sniffio_local
+except ImportError:  # pragma: no cover - then trio is not installed either
+    _sniffio_local = None
+
+
+def on_trio() -> bool:
+    """Whether trio runs this thread's code, also as a guest on an asyncio host loop (checked
+    first for that reason: the host's loop is running too)."""
+    return _sniffio_local is not None and _sniffio_local.name == "trio"
 
 
 def running_asyncio_loop() -> asyncio.AbstractEventLoop | None:
@@ -39,6 +52,8 @@ class AsyncioSocketStream(driver.DirectSocketStream):
     def has_reader_callbacks(self) -> bool:
         """Whether :meth:`reader_callback` works here: asyncio with a selector loop or uvloop
         (whose ``add_reader`` takes sockets too; the proactor loop on Windows has none)."""
+        if on_trio():
+            return False
         loop = running_asyncio_loop()
         return isinstance(loop, asyncio.SelectorEventLoop) or (
             loop is not None and type(loop).__module__.startswith("uvloop")

@@ -9,7 +9,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import anyio
 import anyio.lowlevel
@@ -17,23 +17,12 @@ import anyio.lowlevel
 import wamp_core as wc
 from wamp_core import driver
 
-from ._direct import running_asyncio_loop
+from ._direct import on_trio, running_asyncio_loop
 
 __all__ = ["RUNTIME", "AnyioRuntime"]
 
-_sniffio_local: Any
-try:  # trio names itself there while it runs (trio depends on sniffio)
-    from sniffio import thread_local as _sniffio_local
-except ImportError:  # pragma: no cover - then trio is not installed either
-    _sniffio_local = None
 
-
-def _on_trio() -> bool:
-    """Whether trio runs in this thread (it names itself in sniffio's thread-local)."""
-    return _sniffio_local is not None and _sniffio_local.name == "trio"
-
-
-async def _trio_wait(wait: Any, sock: socket.socket) -> None:
+async def _trio_wait(wait: Any, sock: socket.socket, action: str) -> None:
     """trio's readiness wait with anyio's errors (as anyio.wait_readable raises them)."""
     trio = sys.modules["trio"]
     try:
@@ -41,7 +30,18 @@ async def _trio_wait(wait: Any, sock: socket.socket) -> None:
     except trio.ClosedResourceError as exc:
         raise anyio.ClosedResourceError().with_traceback(exc.__traceback__) from None
     except trio.BusyResourceError:
-        raise anyio.BusyResourceError("waiting on") from None
+        raise anyio.BusyResourceError(action) from None
+
+
+class _AsyncioEvent(asyncio.Event):
+    """asyncio's event, waiting like anyio's: a set event still yields to the loop (a
+    cancellation point), where asyncio's returns at once."""
+
+    async def wait(self) -> Literal[True]:
+        if self.is_set():
+            await asyncio.sleep(0)
+            return True
+        return await super().wait()
 
 
 class _FutureWaiter(driver.Waiter):
@@ -85,7 +85,7 @@ class AnyioRuntime:
         return anyio.get_cancelled_exc_class()
 
     def plain_waiter(self) -> type[driver.Waiter]:
-        if running_asyncio_loop() is not None:
+        if not on_trio() and running_asyncio_loop() is not None:
             return _FutureWaiter
         _TrioWaiter.lowlevel = importlib.import_module("trio.lowlevel")
         return _TrioWaiter
@@ -93,10 +93,10 @@ class AnyioRuntime:
     def event(self) -> driver.Event:
         # The running library's own event: anyio.Event() finds the library on every call
         # (about 1.3 us against 0.3), and a subscription's queue makes one per wake-up.
-        if _on_trio():
+        if on_trio():
             return cast("driver.Event", sys.modules["trio"].Event())
         if running_asyncio_loop() is not None:
-            return cast("driver.Event", asyncio.Event())
+            return cast("driver.Event", _AsyncioEvent())
         return anyio.Event()
 
     def cancel_scope(self, *, shield: bool = False) -> driver.CancelScope:
@@ -118,20 +118,20 @@ class AnyioRuntime:
     # the library up on every call (checkpoint: 5.7 us on trio against ~2).
 
     async def checkpoint(self) -> None:
-        if _on_trio():
+        if on_trio():
             await sys.modules["trio"].lowlevel.checkpoint()
         else:
             await anyio.lowlevel.checkpoint()
 
     async def wait_readable(self, sock: socket.socket) -> None:
-        if _on_trio():
-            await _trio_wait(sys.modules["trio"].lowlevel.wait_readable, sock)
+        if on_trio():
+            await _trio_wait(sys.modules["trio"].lowlevel.wait_readable, sock, "reading from")
         else:
             await anyio.wait_readable(sock)
 
     async def wait_writable(self, sock: socket.socket) -> None:
-        if _on_trio():
-            await _trio_wait(sys.modules["trio"].lowlevel.wait_writable, sock)
+        if on_trio():
+            await _trio_wait(sys.modules["trio"].lowlevel.wait_writable, sock, "writing to")
         else:
             await anyio.wait_writable(sock)
 
@@ -157,7 +157,7 @@ class AnyioRuntime:
 
     def reactor(self) -> Any:
         """On asyncio the running event loop; on trio (no loop object) the ``trio`` module."""
-        loop = running_asyncio_loop()
+        loop = None if on_trio() else running_asyncio_loop()
         return loop if loop is not None else importlib.import_module("trio")
 
 

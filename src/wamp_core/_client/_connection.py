@@ -239,17 +239,18 @@ class Connection:
     def _on_message(self, data: bytes, events: list[ConnectionEvent]) -> None:
         serializer = self.serializer
         assert serializer is not None
-        messages: Sequence[m.Message] = ()
-        try:
-            if serializer.batched:
-                messages = serializer.decode_all(data)
-            else:  # the common case: one message, no loop
+        if not serializer.batched:  # the common case: one message, no loop
+            try:
                 msg = serializer.decode(data)
+            except RemoteProtocolError as exc:
+                events.extend(self._fail(exc, transport_ok=True))
+                return
+            self._on_decoded(msg, events)
+            return
+        try:
+            messages = serializer.decode_all(data)
         except RemoteProtocolError as exc:
             events.extend(self._fail(exc, transport_ok=True))
-            return
-        if not serializer.batched:
-            self._on_decoded(msg, events)
             return
         for msg in messages:
             if self._transport_closed or self._over:
