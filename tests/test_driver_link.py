@@ -18,6 +18,7 @@ import wamp_anyio as wamp
 import wamp_core as wc
 from wamp_anyio import HIGH_WATER
 from wamp_core.driver import (
+    BATCH_FLUSH,
     MEMORY_BUFFER,
     BrokenStream,
     DirectSocketStream,
@@ -154,6 +155,42 @@ async def test_order_holds_while_the_peer_reads_between_pushes() -> None:
                 await anyio.sleep(0.01)
         tg.cancel_scope.cancel()
     assert received[0] == b"".join(chunks)
+    await stream.aclose()
+    peer.close()
+
+
+async def test_a_long_burst_leaves_in_slices_in_order() -> None:
+    """Pushes of a burst (``batch``) wait for the writer task, but no more than
+    ``BATCH_FLUSH`` bytes: the router gets the first requests while the rest are made."""
+    stream, peer = _pair()
+    producer = _Producer()
+    link = Link(
+        wamp.Session.runtime,
+        cast(wc.Connection, producer),
+        stream,
+        lambda events: None,
+        lambda r: None,
+    )
+    calls = [i.to_bytes(2, "big") * 25 for i in range(60)]  # 60 "calls" of 50 bytes
+    peer.setblocking(False)
+    for call in calls[:10]:  # 500 bytes: held for the writer task
+        producer.pending += call
+        link.push(batch=True)
+    with pytest.raises(BlockingIOError):
+        peer.recv(1 << 16)
+    for call in calls[10:25]:  # past BATCH_FLUSH: everything so far goes out, no task ran
+        producer.pending += call
+        link.push(batch=True)
+    first = peer.recv(1 << 16)
+    assert len(first) >= BATCH_FLUSH and b"".join(calls).startswith(first)
+    for call in calls[25:]:
+        producer.pending += call
+        link.push(batch=True)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(link.write)  # the writer sends the rest
+        rest = await _drain(peer, sum(map(len, calls)) - len(first))
+        tg.cancel_scope.cancel()
+    assert first + rest == b"".join(calls)
     await stream.aclose()
     peer.close()
 

@@ -33,7 +33,12 @@ from ._driver._direct import (
     connect_tcp as connect_tcp,
 )
 from ._driver._inbox import Inbox as Inbox
-from ._driver._link import HIGH_WATER as HIGH_WATER, SEND_TIMEOUT as SEND_TIMEOUT, Link as Link
+from ._driver._link import (
+    BATCH_FLUSH as BATCH_FLUSH,
+    HIGH_WATER as HIGH_WATER,
+    SEND_TIMEOUT as SEND_TIMEOUT,
+    Link as Link,
+)
 from ._driver._memory import (
     MEMORY_BUFFER as MEMORY_BUFFER,
     MemoryStream as MemoryStream,
@@ -65,6 +70,7 @@ __all__ = [
     "DEFAULT_TRANSPORT",
     "DEFAULT_WEBSOCKET_PING_INTERVAL",
     "FAIR",
+    "BATCH_FLUSH",
     "HIGH_WATER",
     "MAX_QUEUED_CHUNKS",
     "MEMORY_BUFFER",

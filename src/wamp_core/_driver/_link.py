@@ -23,13 +23,16 @@ import wamp_core as wc
 from ._direct import BrokenStream, DirectSocketStream, EndOfStream
 from ._runtime import Event, Runtime, Stream
 
-__all__ = ["HIGH_WATER", "SEND_TIMEOUT", "Link"]
+__all__ = ["BATCH_FLUSH", "HIGH_WATER", "SEND_TIMEOUT", "Link"]
 
 #: Seconds one write may take before the connection is given up (the peer stopped reading).
 SEND_TIMEOUT = 30.0
 #: Queued outgoing bytes at which producers that respect backpressure wait.
 HIGH_WATER = 1 << 20
 _RECEIVE_SIZE = 65536
+#: Queued bytes of a burst (requests in flight) at which they go out without waiting for the
+#: rest of it: about 20 small calls.
+BATCH_FLUSH = 1024
 
 
 class Link:
@@ -80,6 +83,16 @@ class Link:
             if not data:
                 return
         self._out += data
+        if batch and direct is not None and not self._sending and len(self._out) >= BATCH_FLUSH:
+            # A long burst goes out in slices, not all at the end: the router starts on the
+            # first calls while the rest are made (a batch of 100 calls waited for all 100).
+            chunk = bytes(self._out)
+            self._out.clear()
+            try:
+                self._out += direct.send_now(chunk)
+            except self._broken_errors as exc:
+                self.lost(f"write failed: {exc or type(exc).__name__}")
+                return
         self._wakeup.set()
 
     async def backpressure(self) -> None:
