@@ -9,6 +9,7 @@ A socket pair stands for the router; a stub stands for the core's connection (on
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from typing import Any, cast
 
 import anyio
@@ -49,6 +50,16 @@ def _pair() -> tuple[DirectSocketStream, socket.socket]:
     return DirectSocketStream(ours, wamp.Session.runtime), theirs
 
 
+def _link(
+    producer: _Producer, stream: DirectSocketStream, on_lost: Callable[[str], None] | None = None
+) -> Link:
+    """A link writing what ``producer`` made to ``stream`` (received events are not used)."""
+    return Link(
+        wamp.Session.runtime, cast(wc.Connection, producer), stream, lambda events: None,
+        on_lost or (lambda reason: None),
+    )  # fmt: skip
+
+
 async def _drain(peer: socket.socket, size: int, step: int = 1 << 16) -> bytes:
     peer.setblocking(False)
     got = bytearray()
@@ -62,13 +73,7 @@ async def test_bytes_leave_in_order_through_a_slow_peer_and_producers_wait() -> 
     stream, peer = _pair()
     producer = _Producer()
     lost: list[str] = []
-    link = Link(
-        wamp.Session.runtime,
-        cast(wc.Connection, producer),
-        stream,
-        lambda events: None,
-        lost.append,
-    )
+    link = _link(producer, stream, lost.append)
     chunks = [bytes([i % 251]) * 50_000 for i in range(60)]  # 3 MB: more than HIGH_WATER
     waited = 0
     async with anyio.create_task_group() as tg:
@@ -105,13 +110,7 @@ async def test_a_broken_peer_is_reported_once_and_releases_waiting_producers() -
     stream, peer = _pair()
     producer = _Producer()
     lost: list[str] = []
-    link = Link(
-        wamp.Session.runtime,
-        cast(wc.Connection, producer),
-        stream,
-        lambda events: None,
-        lost.append,
-    )
+    link = _link(producer, stream, lost.append)
     async with anyio.create_task_group() as tg:
         tg.start_soon(link.write)
         producer.pending += b"x" * (2 * HIGH_WATER)
@@ -130,13 +129,7 @@ async def test_order_holds_while_the_peer_reads_between_pushes() -> None:
     jump ahead of bytes the writer still holds."""
     stream, peer = _pair()
     producer = _Producer()
-    link = Link(
-        wamp.Session.runtime,
-        cast(wc.Connection, producer),
-        stream,
-        lambda events: None,
-        lambda r: None,
-    )
+    link = _link(producer, stream)
     chunks = [i.to_bytes(4, "big") * 1500 for i in range(400)]
     received: list[bytes] = []
     async with anyio.create_task_group() as tg:
@@ -164,13 +157,7 @@ async def test_a_long_burst_leaves_in_slices_in_order() -> None:
     ``BATCH_FLUSH`` bytes: the router gets the first requests while the rest are made."""
     stream, peer = _pair()
     producer = _Producer()
-    link = Link(
-        wamp.Session.runtime,
-        cast(wc.Connection, producer),
-        stream,
-        lambda events: None,
-        lambda r: None,
-    )
+    link = _link(producer, stream)
     calls = [i.to_bytes(2, "big") * 25 for i in range(60)]  # 60 "calls" of 50 bytes
     peer.setblocking(False)
     for call in calls[:10]:  # 500 bytes: held for the writer task
