@@ -254,27 +254,30 @@ _C_EVENT = CHECKS["EVENT"]
 
 @parses(Event)
 def _parse_event(w: list[Any]) -> Event:
-    n = len(w)
-    if n == 6:  # the common shape, unpacked at once (the hot path: every received EVENT)
+    if len(w) == 6:  # the common shape, checked in one pass (the hot path: every EVENT)
         _, sid, pid, details, args, kwargs = w
-    else:
-        if n < 4 or n > 6:
-            check_length(w, "EVENT", 4, 6)
-        sid, pid, details = w[1], w[2], w[3]
+        if (
+            type(sid) is int and 0 < sid <= MAX_ID and type(pid) is int and 0 < pid <= MAX_ID
+            and type(details) is dict and type(args) is list and type(kwargs) is dict
+        ):  # fmt: skip
+            if details:
+                check_dict(details, "EVENT.Details", _C_EVENT)
+            for key in kwargs:
+                if type(key) is not str:
+                    break
+            else:
+                return new(Event, (sid, pid, details, args or None, kwargs or None, None))
+    n = len(w)
+    if n < 4 or n > 6:
+        check_length(w, "EVENT", 4, 6)
+    sid, pid, details = w[1], w[2], w[3]
     if type(sid) is not int or not 0 < sid <= MAX_ID:
         bad_id("EVENT.Subscription", sid)
     if type(pid) is not int or not 0 < pid <= MAX_ID:
         bad_id("EVENT.Publication", pid)
     if type(details) is not dict or details:
         check_dict(details, "EVENT.Details", _C_EVENT)
-    if n == 6:  # the common ending, inlined: Arguments|list, ArgumentsKw|dict
-        if type(args) is list and type(kwargs) is dict:
-            for key in kwargs:
-                if type(key) is not str:
-                    break
-            else:
-                return new(Event, (sid, pid, details, args or None, kwargs or None, None))
-    elif n == 4:
+    if n == 4:
         return new(Event, (sid, pid, details, None, None, None))
     args, kwargs, payload = check_payload(w, 4, "EVENT")
     return new(Event, (sid, pid, details, args, kwargs, payload))

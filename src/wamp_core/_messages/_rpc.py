@@ -167,25 +167,28 @@ _C_RESULT = CHECKS["RESULT"]
 
 @parses(Result)
 def _parse_result(w: list[Any]) -> Result:
-    n = len(w)
-    if n == 5:  # the common shape, unpacked at once (the hot path: every call's answer)
+    if len(w) == 5:  # the common shape, checked in one pass (the hot path: every call's answer)
         _, rid, details, args, kwargs = w
-    else:
-        if n < 3 or n > 5:
-            check_length(w, "RESULT", 3, 5)
-        rid, details = w[1], w[2]
-    if type(rid) is not int or not 0 < rid <= MAX_ID:
-        bad_id("RESULT.Request", rid)
-    if type(details) is not dict or details:
-        check_dict(details, "RESULT.Details", _C_RESULT)
-    if n == 5:  # the common ending, inlined: Arguments|list, ArgumentsKw|dict
-        if type(args) is list and type(kwargs) is dict:
+        if (
+            type(rid) is int and 0 < rid <= MAX_ID
+            and type(details) is dict and type(args) is list and type(kwargs) is dict
+        ):  # fmt: skip
+            if details:
+                check_dict(details, "RESULT.Details", _C_RESULT)
             for key in kwargs:
                 if type(key) is not str:
                     break
             else:
                 return new(Result, (rid, details, args or None, kwargs or None, None))
-    elif n == 3:
+    n = len(w)
+    if n < 3 or n > 5:
+        check_length(w, "RESULT", 3, 5)
+    rid, details = w[1], w[2]
+    if type(rid) is not int or not 0 < rid <= MAX_ID:
+        bad_id("RESULT.Request", rid)
+    if type(details) is not dict or details:
+        check_dict(details, "RESULT.Details", _C_RESULT)
+    if n == 3:
         return new(Result, (rid, details, None, None, None))
     args, kwargs, payload = check_payload(w, 3, "RESULT")
     return new(Result, (rid, details, args, kwargs, payload))
@@ -317,27 +320,30 @@ _C_INVOCATION = CHECKS["INVOCATION"]
 
 @parses(Invocation)
 def _parse_invocation(w: list[Any]) -> Invocation:
-    n = len(w)
-    if n == 6:  # the common shape, unpacked at once (the hot path: every invocation)
+    if len(w) == 6:  # the common shape, checked in one pass (the hot path: every invocation)
         _, rid, reg, details, args, kwargs = w
-    else:
-        if n < 4 or n > 6:
-            check_length(w, "INVOCATION", 4, 6)
-        rid, reg, details = w[1], w[2], w[3]
+        if (
+            type(rid) is int and 0 < rid <= MAX_ID and type(reg) is int and 0 < reg <= MAX_ID
+            and type(details) is dict and type(args) is list and type(kwargs) is dict
+        ):  # fmt: skip
+            if details:
+                check_dict(details, "INVOCATION.Details", _C_INVOCATION)
+            for key in kwargs:
+                if type(key) is not str:
+                    break
+            else:
+                return new(Invocation, (rid, reg, details, args or None, kwargs or None, None))
+    n = len(w)
+    if n < 4 or n > 6:
+        check_length(w, "INVOCATION", 4, 6)
+    rid, reg, details = w[1], w[2], w[3]
     if type(rid) is not int or not 0 < rid <= MAX_ID:
         bad_id("INVOCATION.Request", rid)
     if type(reg) is not int or not 0 < reg <= MAX_ID:
         bad_id("INVOCATION.Registration", reg)
     if type(details) is not dict or details:
         check_dict(details, "INVOCATION.Details", _C_INVOCATION)
-    if n == 6:  # the common ending, inlined: Arguments|list, ArgumentsKw|dict
-        if type(args) is list and type(kwargs) is dict:
-            for key in kwargs:
-                if type(key) is not str:
-                    break
-            else:
-                return new(Invocation, (rid, reg, details, args or None, kwargs or None, None))
-    elif n == 4:
+    if n == 4:
         return new(Invocation, (rid, reg, details, None, None, None))
     args, kwargs, payload = check_payload(w, 4, "INVOCATION")
     return new(Invocation, (rid, reg, details, args, kwargs, payload))

@@ -73,8 +73,10 @@ class MsgpackSerializer(Serializer):
         # unusual (no list, empty, unknown type, a parser failing other than with a
         # ProtocolError) goes through parse_message, which owns the error handling.
         try:
-            if type(wmsg) is list and type(wmsg[0]) is int:
-                return _PARSERS[wmsg[0]](wmsg)
+            if type(wmsg) is list:
+                code = wmsg[0]
+                if type(code) is int:
+                    return _PARSERS[code](wmsg)
         except ProtocolError:
             raise
         except Exception:
