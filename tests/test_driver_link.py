@@ -19,6 +19,7 @@ import wamp_anyio as wamp
 import wamp_core as wc
 from wamp_anyio import HIGH_WATER
 from wamp_core.driver import (
+    BATCH_FIRST,
     BATCH_FLUSH,
     MEMORY_BUFFER,
     BrokenStream,
@@ -152,32 +153,44 @@ async def test_order_holds_while_the_peer_reads_between_pushes() -> None:
     peer.close()
 
 
-async def test_a_long_burst_leaves_in_slices_in_order() -> None:
-    """Pushes of a burst (``batch``) wait for the writer task, but no more than
-    ``BATCH_FLUSH`` bytes: the router gets the first requests while the rest are made."""
+async def test_a_long_burst_leaves_in_growing_slices_in_order() -> None:
+    """Pushes of a burst (``batch``) wait for the writer task, but no longer than a slice:
+    ``BATCH_FIRST`` bytes, then twice that up to ``BATCH_FLUSH``; the router gets the first
+    requests while the rest are made. Once the writer has drained the burst, the next one
+    starts small again. Nothing is reordered."""
     stream, peer = _pair()
     producer = _Producer()
     link = _link(producer, stream)
-    calls = [i.to_bytes(2, "big") * 25 for i in range(60)]  # 60 "calls" of 50 bytes
     peer.setblocking(False)
-    for call in calls[:10]:  # 500 bytes: held for the writer task
-        producer.pending += call
-        link.push(batch=True)
-    with pytest.raises(BlockingIOError):
-        peer.recv(1 << 16)
-    for call in calls[10:25]:  # past BATCH_FLUSH: everything so far goes out, no task ran
-        producer.pending += call
-        link.push(batch=True)
-    first = peer.recv(1 << 16)
-    assert len(first) >= BATCH_FLUSH and b"".join(calls).startswith(first)
-    for call in calls[25:]:
-        producer.pending += call
-        link.push(batch=True)
+    sent = bytearray()
+    received = bytearray()
+
+    def burst(first: int, count: int) -> list[int]:
+        """Push ``count`` 32-byte calls as one burst (no task runs meanwhile); the sizes of
+        the slices that reached the peer."""
+        slices = []
+        for i in range(first, first + count):
+            producer.pending += i.to_bytes(2, "big") * 16
+            sent.extend(producer.pending)
+            link.push(batch=True)
+            try:
+                data = peer.recv(1 << 16)
+            except BlockingIOError:
+                continue
+            slices.append(len(data))
+            received.extend(data)
+        return slices
+
+    assert burst(0, 7) == []  # 224 bytes: held for the writer task
+    sizes = [BATCH_FIRST, 2 * BATCH_FIRST, BATCH_FLUSH, BATCH_FLUSH]
+    assert burst(7, sum(sizes) // 32 - 7 + 3) == sizes  # then 96 bytes held
     async with anyio.create_task_group() as tg:
-        tg.start_soon(link.write)  # the writer sends the rest
-        rest = await _drain(peer, sum(map(len, calls)) - len(first))
+        tg.start_soon(link.write)  # the writer sends the rest, then waits
+        received.extend(await _drain(peer, 96))
+        await anyio.sleep(0.01)
+        assert burst(1000, 8) == [BATCH_FIRST]  # the next burst starts small again
         tg.cancel_scope.cancel()
-    assert first + rest == b"".join(calls)
+    assert received == sent
     await stream.aclose()
     peer.close()
 

@@ -34,6 +34,7 @@ from ._driver._direct import (
 )
 from ._driver._inbox import Inbox as Inbox
 from ._driver._link import (
+    BATCH_FIRST as BATCH_FIRST,
     BATCH_FLUSH as BATCH_FLUSH,
     HIGH_WATER as HIGH_WATER,
     SEND_TIMEOUT as SEND_TIMEOUT,
@@ -70,6 +71,7 @@ __all__ = [
     "DEFAULT_TRANSPORT",
     "DEFAULT_WEBSOCKET_PING_INTERVAL",
     "FAIR",
+    "BATCH_FIRST",
     "BATCH_FLUSH",
     "HIGH_WATER",
     "MAX_QUEUED_CHUNKS",

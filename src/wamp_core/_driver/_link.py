@@ -5,9 +5,11 @@ takes what the connection produced and, when nothing is queued before it and the
 plain socket, hands it to the kernel at once (a lone request: no scheduling round trip). What
 the kernel does not take, what is pushed as part of a batch (many requests in flight), and
 everything after it wait in one buffer that the writer task drains in order, so frames never
-interleave or reorder and a burst leaves in one system call. :meth:`Link.backpressure` lets a
-producer wait while that buffer holds :data:`HIGH_WATER` bytes or more (bounded memory). A send
-that fails or stalls for :data:`SEND_TIMEOUT` s ends the connection.
+interleave or reorder and a burst leaves in a few system calls (slices that grow from
+:data:`BATCH_FIRST` to :data:`BATCH_FLUSH` bytes, the rest when the writer task runs).
+:meth:`Link.backpressure` lets a producer wait while that buffer holds :data:`HIGH_WATER` bytes
+or more (bounded memory). A send that fails or stalls for :data:`SEND_TIMEOUT` s ends the
+connection.
 
 Reading feeds the connection and sends what that produced before reporting the events. On
 asyncio a plain socket is read from the event loop's readiness callback (no task wake-up per
@@ -23,15 +25,19 @@ import wamp_core as wc
 from ._direct import BrokenStream, DirectSocketStream, EndOfStream
 from ._runtime import Event, Runtime, Stream
 
-__all__ = ["BATCH_FLUSH", "HIGH_WATER", "SEND_TIMEOUT", "Link"]
+__all__ = ["BATCH_FIRST", "BATCH_FLUSH", "HIGH_WATER", "SEND_TIMEOUT", "Link"]
 
 #: Seconds one write may take before the connection is given up (the peer stopped reading).
 SEND_TIMEOUT = 30.0
 #: Queued outgoing bytes at which producers that respect backpressure wait.
 HIGH_WATER = 1 << 20
 _RECEIVE_SIZE = 65536
-#: Queued bytes of a burst (requests in flight) at which they go out without waiting for the
-#: rest of it: about 20 small calls.
+#: Queued bytes of a burst (requests in flight) at which its first slice goes out without
+#: waiting for the rest of it (about 5 small calls); each further slice is twice as large, up
+#: to :data:`BATCH_FLUSH` (about 20 calls): the router starts on the first requests at once,
+#: and a long burst still costs few system calls.
+BATCH_FIRST = 256
+#: Largest slice of a burst held back for the writer task.
 BATCH_FLUSH = 1024
 
 
@@ -59,6 +65,7 @@ class Link:
         self._broken = False
         self._wakeup = runtime.event()
         self._space: Event | None = None
+        self._flush_at = BATCH_FIRST  # queued bytes at which the burst's next slice goes out
 
     # ----------------------------------------------------------------------------------------
     # Writing
@@ -83,9 +90,11 @@ class Link:
             if not data:
                 return
         self._out += data
-        if batch and direct is not None and not self._sending and len(self._out) >= BATCH_FLUSH:
-            # A long burst goes out in slices, not all at the end: the router starts on the
-            # first calls while the rest are made (a batch of 100 calls waited for all 100).
+        if batch and direct is not None and not self._sending and len(self._out) >= self._flush_at:
+            # A long burst goes out in growing slices, not all at the end: the router starts
+            # on the first calls while the rest are made (a batch of 100 calls waited for all
+            # 100; fixed 1 KiB slices still left the router idle for the first 20).
+            self._flush_at = min(2 * self._flush_at, BATCH_FLUSH)
             chunk = bytes(self._out)
             self._out.clear()
             try:
@@ -106,6 +115,7 @@ class Link:
         """The writer task: drain the queue in order until the link breaks."""
         while not self._broken:
             if not self._out:
+                self._flush_at = BATCH_FIRST  # the burst is over: the next one starts small
                 self._wakeup = self._rt.event()
                 await self._wakeup.wait()
                 continue
