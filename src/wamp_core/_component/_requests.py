@@ -13,10 +13,10 @@ or exception.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from .._client import _events as ev
+from .._client._record import Record, field, new
 from .._client._session import ClientSession
 from .._client._types import CallResult, CloseDetails
 from .._errors import ApplicationError, LocalProtocolError, SessionClosed
@@ -35,17 +35,24 @@ W = TypeVar("W")
 _RUNTIME_ERROR = ApplicationError.RUNTIME_ERROR
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(Record):
     """How one request ended: ``value`` on success, else ``error``.
 
     The value is what the driver's API returns: a call's :attr:`CallResult.value` (the single
     positional result, or the whole :class:`CallResult`), a publication, subscription or
-    registration ID for the others.
+    registration ID for the others. Immutable and tuple-backed like the core's events (one is
+    built per call result).
     """
 
-    value: Any = None
-    error: ApplicationError | SessionClosed | None = None
+    __slots__ = ()
+    _fields = ("value", "error")
+    value: Any = field(0, "The request's value (on success)")
+    error: ApplicationError | SessionClosed | None = field(1, "What ended it otherwise")
+
+    def __new__(
+        cls, value: Any = None, error: ApplicationError | SessionClosed | None = None
+    ) -> Outcome:
+        return new(cls, (value, error))
 
     @property
     def ok(self) -> bool:
@@ -134,6 +141,12 @@ class RequestTracker(Generic[W]):
 
     def feed(self, event: object) -> list[tuple[W, Outcome]]:
         """The waiters ``event`` resolves (none for events that end no request)."""
+        if type(event) is ev.CallSucceeded:  # the hot path (every call's result) first
+            entry = self._pending.pop(event.request_id, None)
+            if entry is None:
+                return []
+            result = event.result
+            return [(entry[1], new(Outcome, (result if entry[2] else result.value, None)))]
         if isinstance(event, ev.RequestFailed):
             entry = self._pending.pop(event.request_id, None)
             return [] if entry is None else [(entry[1], Outcome(error=event.error))]
