@@ -259,8 +259,10 @@ class ClientSession:
                 )
             )  # fmt: skip
         record.next_id = 1 if rid >= MAX_ID else rid + 1
+        # Positional (kind, uri, target, progress, canceled, streaming): keywords cost a
+        # dataclass __init__ twice as much, on every call.
         record.pending[rid] = Pending(
-            "call", procedure, progress=wire.get("receive_progress") is True, streaming=progress
+            "call", procedure, None, wire.get("receive_progress") is True, None, progress
         )
         return rid
 

@@ -68,7 +68,7 @@ class ProgressiveCall(_OpenRequest):
 
     async def _start(self) -> tuple[int, Waiter]:
         if self._request is None:
-            self._request = await self._session._issue_call(
+            self._request = self._session._issue_call(
                 self._procedure, self._args, self._kwargs, self._options, progressive=True,
                 whole_result=True,
             )  # fmt: skip
@@ -115,7 +115,7 @@ class OpenCall(_OpenRequest):
     """
 
     async def __aenter__(self) -> OpenCall:
-        self._request = await self._session._issue_call(
+        self._request = self._session._issue_call(
             self._procedure, self._args, self._kwargs, self._options,
             progressive=self._options.on_progress is not None, whole_result=self._options.details,
             streaming=True,

@@ -237,13 +237,13 @@ class Session:
         :class:`~wamp_core.SessionClosed` when the session ends first.
         """
         if options is None:
-            request_id, waiter = await self._issue_call(procedure, args, kwargs, None)
+            request_id, waiter = self._issue_call(procedure, args, kwargs, None)
             try:
                 return await waiter.wait()
             except self._rt.cancelled:
                 await self._abandon_call(request_id, "kill")
                 raise
-        request_id, waiter = await self._issue_call(
+        request_id, waiter = self._issue_call(
             procedure, args, kwargs, options, progressive=options.on_progress is not None,
             whole_result=options.details,
         )  # fmt: skip
@@ -296,14 +296,13 @@ class Session:
         """
         return OpenCall(self, procedure, args, kwargs, options or wc.CallOptions())
 
-    async def _issue_call(
+    def _issue_call(
         self, procedure: str, args: Sequence[Any], kwargs: Mapping[str, Any],
         options: wc.CallOptions | None, *, progressive: bool = False, whole_result: bool = False,
         streaming: bool = False,
     ) -> tuple[int, Waiter]:  # fmt: skip
-        waiter = (self._rt.progressive_waiter if progressive else self._waiter)(
-            progressive=progressive
-        )
+        # A plain function (no coroutine to build and await on every call).
+        waiter = self._rt.progressive_waiter(progressive=True) if progressive else self._waiter()
         # A command the transport cannot carry raises here, and nothing was sent.
         request_id = self._conn.session.call(
             procedure, args, kwargs or None, options, progress=streaming

@@ -55,7 +55,7 @@ class Waiter:
     def resolve(self, outcome: Outcome) -> None:
         if self._outcome is not None:
             return
-        if outcome.ok and self.on_success is not None:
+        if self.on_success is not None and outcome.error is None:
             try:
                 self.on_success(outcome.value)
             except Exception as exc:  # the request fails with it: never leave it waiting
