@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import struct
 from collections.abc import Sequence
 from typing import Final, NoReturn
 
@@ -72,6 +73,11 @@ _FRAME_NAMES: Final = {_FRAME_MESSAGE: "message", _FRAME_PING: "PING", _FRAME_PO
 _X_BIT: Final = 0x08
 _TYPE_MASK: Final = 0x07
 _RESERVED_MASK: Final = 0xF0
+# A frame header as one big-endian 32-bit word (first byte: reserved bits, the length's 25th
+# bit, the frame type; then the 24-bit length): one C call each way on every frame.
+_HEADER = struct.Struct(">I")
+_pack_header = _HEADER.pack
+_unpack_header = _HEADER.unpack_from
 
 
 class _State(enum.Enum):
@@ -96,8 +102,8 @@ class _S:
 
 def _header(frame_type: int, length: int) -> bytes:
     if length == RAWSOCKET_MAX_LENGTH:
-        return bytes((frame_type | _X_BIT, 0, 0, 0))
-    return bytes((frame_type, length >> 16, (length >> 8) & 0xFF, length & 0xFF))
+        return _pack_header((frame_type | _X_BIT) << 24)
+    return _pack_header(frame_type << 24 | length)
 
 
 def _check_name(name: object) -> str:
@@ -409,7 +415,8 @@ class RawSocket:
     def _parse_frames(self, buf: bytes | bytearray, offset: int, events: list[FramingEvent]) -> int:
         end = len(buf)
         while end - offset >= _HEADER_SIZE:
-            first = buf[offset]
+            (word,) = _unpack_header(buf, offset)
+            first = word >> 24
             if first & _RESERVED_MASK:
                 self._fail(
                     RemoteProtocolError(
@@ -419,7 +426,7 @@ class RawSocket:
             frame_type = first & _TYPE_MASK
             if frame_type > _FRAME_PONG:
                 self._fail(RemoteProtocolError(f"RawSocket frame type {frame_type} is reserved"))
-            length = int.from_bytes(buf[offset + 1 : offset + _HEADER_SIZE], "big")
+            length = word & 0xFFFFFF
             if first & _X_BIT:
                 if length:
                     self._fail(
