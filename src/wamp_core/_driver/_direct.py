@@ -49,6 +49,7 @@ class DirectSocketStream:
         self._closed = False
         self._ready_reads = 0
         self._ready_sends = 0
+        self._drained = False  # the last read took less than asked: the kernel had no more
 
     @property
     def socket(self) -> socket.socket:
@@ -93,9 +94,16 @@ class DirectSocketStream:
         return data
 
     async def receive(self, max_bytes: int = 65536) -> bytes:
+        if self._drained:
+            # Wait first: trying again at once would almost always cost a failed recv (a
+            # system call and a BlockingIOError) before the same wait.
+            self._drained = False
+            self._ready_reads = 0
+            await self._rt.wait_readable(self._sock)
         while (data := self.receive_now(max_bytes)) is None:
             self._ready_reads = 0
             await self._rt.wait_readable(self._sock)
+        self._drained = len(data) < max_bytes
         self._ready_reads += 1
         if self._ready_reads >= FAIR:
             self._ready_reads = 0
