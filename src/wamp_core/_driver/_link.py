@@ -74,21 +74,19 @@ class Link:
         """Send (or queue, in order) everything the connection has produced.
 
         ``batch``: more is likely to follow at once (other requests are in flight): leave the
-        bytes to the writer task, which runs after the tasks already ready and sends all
-        their bytes in one system call instead of one each.
+        bytes to the writer task, which runs after the tasks already ready and sends their
+        bytes together instead of one system call each (a long burst leaves in growing slices
+        before that, from :data:`BATCH_FIRST` to :data:`BATCH_FLUSH` bytes).
         """
         data = self._conn.data_to_send()
         if not data or self._broken:
             return
         direct = self._direct
         if direct is not None and not batch and not self._out and not self._sending:
-            try:
-                data = direct.send_now(data)
-            except self._broken_errors as exc:
-                self.lost(f"write failed: {exc or type(exc).__name__}")
+            rest = self._send_now(direct, data)
+            if not rest:  # all of it went, or the link broke
                 return
-            if not data:
-                return
+            data = rest
         self._out += data
         if batch and direct is not None and not self._sending and len(self._out) >= self._flush_at:
             # A long burst goes out in growing slices, not all at the end: the router starts
@@ -97,12 +95,20 @@ class Link:
             self._flush_at = min(2 * self._flush_at, BATCH_FLUSH)
             chunk = bytes(self._out)
             self._out.clear()
-            try:
-                self._out += direct.send_now(chunk)
-            except self._broken_errors as exc:
-                self.lost(f"write failed: {exc or type(exc).__name__}")
+            rest = self._send_now(direct, chunk)
+            if rest is None:
                 return
+            self._out += rest
         self._wakeup.set()
+
+    def _send_now(self, direct: DirectSocketStream, data: bytes) -> bytes | None:
+        """Hand ``data`` to the kernel at once: what it did not take, or ``None`` if the link
+        broke (reported)."""
+        try:
+            return direct.send_now(data)
+        except self._broken_errors as exc:
+            self.lost(f"write failed: {exc or type(exc).__name__}")
+            return None
 
     async def backpressure(self) -> None:
         """Wait while :data:`HIGH_WATER` bytes or more are queued (returns if the link broke)."""

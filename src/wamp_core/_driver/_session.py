@@ -634,13 +634,10 @@ class Session:
                 if waiter is not None:
                     waiter.progress(event.result)
                 continue
-            if type(event) is ev.CallSucceeded:  # a call's result: nothing else to route
-                for waiter, outcome in self._tracker.feed(event):
-                    waiter.resolve(outcome)
-                continue
             for waiter, outcome in self._tracker.feed(event):
                 waiter.resolve(outcome)
-            self._route_other(event)
+            if type(event) is not ev.CallSucceeded:  # a call's result has nothing else to route
+                self._route_other(event)
 
     def _route_other(self, event: wc.ConnectionEvent) -> None:
         if isinstance(event, ev.InterruptReceived):
