@@ -125,6 +125,35 @@ async def test_a_broken_peer_is_reported_once_and_releases_waiting_producers() -
     await stream.aclose()
 
 
+async def test_a_peer_that_stops_reading_ends_the_link_after_the_send_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the kernel takes at once leaves without a deadline; the rest waits at most
+    ``SEND_TIMEOUT`` for the peer to read, then the link is lost (nothing hangs)."""
+    monkeypatch.setattr("wamp_core._driver._link.SEND_TIMEOUT", 0.3)
+    stream, peer = _pair()
+    producer = _Producer()
+    lost: list[str] = []
+    link = _link(producer, stream, lost.append)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(link.write)
+        producer.pending += b"x" * 10
+        link.push(batch=True)  # left to the writer, which the kernel serves at once
+        with anyio.fail_after(10):
+            while link._out:
+                await anyio.sleep(0.01)
+        assert lost == [] and peer.recv(100) == b"x" * 10
+        producer.pending += b"y" * (HIGH_WATER // 2)  # far more than the socket buffers
+        link.push(batch=True)
+        with anyio.fail_after(10):
+            while not lost:
+                await anyio.sleep(0.05)
+        tg.cancel_scope.cancel()
+    assert lost == ["write timed out after 0.3 s"]
+    await stream.aclose()
+    peer.close()
+
+
 async def test_order_holds_while_the_peer_reads_between_pushes() -> None:
     """Pushes interleaved with a peer that frees kernel space bit by bit: a push must never
     jump ahead of bytes the writer still holds."""

@@ -7,7 +7,7 @@ import asyncio
 import importlib
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, Literal, cast
 
@@ -45,12 +45,14 @@ class _AsyncioEvent(asyncio.Event):
 
 
 class _FutureWaiter(driver.Waiter):
-    """A plain waiter on asyncio: a bare future."""
+    """A plain waiter on asyncio: a bare future of the loop its class was made for
+    (:func:`_future_waiter`)."""
 
     __slots__ = ("_future",)
+    _new_future: Callable[[], asyncio.Future[None]]  # (set on the subclass, see below)
 
     def _arm(self) -> None:
-        self._future = asyncio.get_running_loop().create_future()
+        self._future = self._new_future()
 
     def _wake(self) -> None:
         if not self._future.done():  # (done: its waiter was cancelled)
@@ -59,6 +61,14 @@ class _FutureWaiter(driver.Waiter):
     async def wait(self) -> Any:
         await self._future
         return self.unwrap()
+
+
+def _future_waiter(loop: asyncio.AbstractEventLoop) -> type[_FutureWaiter]:
+    """The plain waiter for a session on ``loop``: bound to it once, because
+    ``asyncio.get_running_loop()`` costs a system call (``getpid``), ~0.5 us per request."""
+    return type(
+        "_FutureWaiter", (_FutureWaiter,), {"__slots__": (), "_new_future": loop.create_future}
+    )
 
 
 class _EventWaiter(driver.EventWaiter):
@@ -85,8 +95,8 @@ class AnyioRuntime:
         return anyio.get_cancelled_exc_class()
 
     def plain_waiter(self) -> type[driver.Waiter]:
-        if not on_trio() and running_asyncio_loop() is not None:
-            return _FutureWaiter
+        if not on_trio() and (loop := running_asyncio_loop()) is not None:
+            return _future_waiter(loop)
         _TrioWaiter.lowlevel = importlib.import_module("trio.lowlevel")
         return _TrioWaiter
 

@@ -84,7 +84,8 @@ class Runtime(Protocol):
         ...
 
     def plain_waiter(self) -> type[Waiter]:
-        """The cheapest waiter for a request resolved once, in the running loop."""
+        """The cheapest waiter for a request resolved once; asked once per connection, in
+        its event loop (the class may be bound to that loop)."""
         ...
 
     def event(self) -> Event: ...
