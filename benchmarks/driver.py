@@ -8,14 +8,16 @@ operation, over the measured operations only: sequential calls, calls with 100 i
 events received from a burst by 1 subscriber (``events``) or by 10 subscriber sessions of the
 measured client in its process (``events10``: figures per received event, 10 per published one).
 Cells run in a shuffled order on every round so they share the machine's load; each figure is
-the minimum (and median) over rounds. The floor is a bare TCP echo round trip (no WAMP, no
-router) on each backend; the floor through the router is the least any client on a backend can
-spend per sequential call through this router (pre-encoded CALL frames, any reply bytes awaited:
-the event loop's wake-ups and the system calls, no WAMP work). On this 2-core machine the
-router and the peer use the other core, so the client's CPU per operation, not the rate, is the
-figure that shows its cost.
+the minimum (and median) over rounds (calls in flight, the noisiest cells: :data:`INFLIGHT_SCALE`
+times the operations, :data:`INFLIGHT_REPEATS` samples per round). The floor is a bare TCP echo
+round trip (no WAMP, no router) on each backend; the floor through the router is the least any
+client on a backend can spend per sequential call through this router (pre-encoded CALL frames,
+any reply bytes awaited: the event loop's wake-ups and the system calls, no WAMP work). On this
+2-core machine the router and the peer use the other core, so the client's CPU per operation,
+not the rate, is the figure that shows its cost.
 
     .venv/bin/python benchmarks/driver.py                 # 3 rounds, 2000 ops per cell
+                                                          # (in flight: 2 x 4000 per round)
     .venv/bin/python benchmarks/driver.py --quick         # smoke run
     .venv/bin/python benchmarks/driver.py --json out.json
 """
@@ -55,6 +57,10 @@ TRANSPORTS = ("rawsocket", "websocket")
 #: Event loops the floor through the router is measured on (see ``_driver_peers.router_floor``).
 ROUTER_FLOOR_BACKENDS = ("asyncio", "uvloop", "trio", "blocking")
 MODES = ("seq", "inflight", "events", "events10")
+#: Calls in flight are the noisiest cells (a few hundred ms each, the ramp-down at the end
+#: weighs): they run this many times the operations, this many times per round.
+INFLIGHT_SCALE = 2
+INFLIGHT_REPEATS = 2
 TIMEOUT = 180.0
 
 Key = tuple[str, str, str, str]  # client, backend, transport or "tcp", mode
@@ -116,10 +122,14 @@ def measure(
     modes: Sequence[str] = MODES,
     urls: dict[str, str] | None = None,
     router_kind: str = "crossbar",
+    *,
+    more_inflight: bool = True,
 ) -> dict[Key, list[dict[str, float]]]:
     """Every cell ``rounds`` times; through ``urls`` (rawsocket/websocket) if given, else
     through a router started here (``router_kind``: crossbar, embedded, or xconn's router,
-    which serves WebSocket only)."""
+    which serves WebSocket only). ``more_inflight``: calls in flight with
+    :data:`INFLIGHT_SCALE` times the operations, :data:`INFLIGHT_REPEATS` times per round."""
+    scale, repeats = (INFLIGHT_SCALE, INFLIGHT_REPEATS) if more_inflight else (1, 1)
     with contextlib.ExitStack() as stack:
         if urls is None:
             router_cpu: RouterCpu
@@ -130,7 +140,8 @@ def measure(
                 url, pid = stack.enter_context(xconn_router())
                 calls = [mode for mode in modes if not mode.startswith("events")]
                 return _measure(rounds, n, calls, {"websocket": url},
-                                lambda: group_cpu_ns(pid, group=False))  # fmt: skip
+                                lambda: group_cpu_ns(pid, group=False),
+                                scale=scale, repeats=repeats)  # fmt: skip
             router: CrossbarRouter | EmbeddedRouter
             if router_kind == "embedded":
                 embedded = stack.enter_context(EmbeddedRouter())
@@ -142,13 +153,14 @@ def measure(
                 assert group is not None
                 router, router_cpu = crossbar, lambda: group_cpu_ns(group, group=True)
             urls = {"rawsocket": router.rs_url, "websocket": router.ws_url}
-            return _measure(rounds, n, modes, urls, router_cpu)
-        return _measure(rounds, n, modes, urls)
+            return _measure(rounds, n, modes, urls, router_cpu, scale=scale, repeats=repeats)
+        return _measure(rounds, n, modes, urls, None, scale=scale, repeats=repeats)
 
 
 def _measure(
-    rounds: int, n: int, modes: Sequence[str], urls: dict[str, str], router_cpu: RouterCpu = None
-) -> dict[Key, list[dict[str, float]]]:
+    rounds: int, n: int, modes: Sequence[str], urls: dict[str, str], router_cpu: RouterCpu,
+    *, scale: int, repeats: int,
+) -> dict[Key, list[dict[str, float]]]:  # fmt: skip
     results: dict[Key, list[dict[str, float]]] = {}
     clients = [c for c in CLIENTS if _available(*c)]
     peer = subprocess.Popen(
@@ -164,11 +176,13 @@ def _measure(
         port = echo.stdout.readline().strip()
         cells: list[tuple[Key, list[str]]] = [
             ((client, backend, transport, mode),
-             [client, backend, transport, urls[transport], mode, str(n)])
+             [client, backend, transport, urls[transport], mode,
+              str(n * scale if mode == "inflight" else n)])
             for client, backend in clients
             for transport in TRANSPORTS
             if transport in urls
             for mode in modes
+            for _ in range(repeats if mode == "inflight" else 1)
         ]  # fmt: skip
         cells += [
             (("floor", backend, "tcp", "seq"), ["floor", backend, port, str(n)])
@@ -307,11 +321,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if bool(opts.rs_url) != bool(opts.ws_url):
         parser.error("--rs-url and --ws-url go together")
     urls = {"rawsocket": opts.rs_url, "websocket": opts.ws_url} if opts.rs_url else None
-    results = measure(rounds, max(n, 100), modes, urls, opts.router)
+    results = measure(rounds, max(n, 100), modes, urls, opts.router, more_inflight=not opts.quick)
     print("\n".join(report(results)))
     if opts.json:
         payload: dict[str, Any] = {
-            "method": {"rounds": rounds, "n": n, "in_flight": 100, "serializer": "msgpack"},
+            "method": {
+                "rounds": rounds,
+                "n": n,
+                "in_flight": 100,
+                "serializer": "msgpack",
+                "inflight_n": n if opts.quick else n * INFLIGHT_SCALE,
+                "inflight_samples_per_round": 1 if opts.quick else INFLIGHT_REPEATS,
+            },
             "samples": [
                 {"client": k[0], "backend": k[1], "transport": k[2], "mode": k[3], **s}
                 for k, samples in results.items()
