@@ -5,7 +5,7 @@ pattern subscriptions, shared registrations, bounded event queues, type checks."
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -106,6 +106,70 @@ async def test_errors_both_ways(transport: Any) -> None:
             with pytest.raises(wc.ApplicationError) as info:
                 await session.call(_uri("nobody"))
             assert info.value.error == wc.ApplicationError.NO_SUCH_PROCEDURE
+
+
+async def test_plain_function_handlers_run_one_after_another_in_one_task(
+    transport: Any,
+) -> None:
+    """A plain function's invocations run in the session's one task for them (not a task
+    each): all 200 of a burst in that task, inside which anyio works (a handler may start
+    background work); errors reach the caller as from an async handler, and a plain
+    function that returns a coroutine has it awaited."""
+    proc, fail, wrapped = _uri("plain"), _uri("plainfail"), _uri("wrapped")
+    seen: list[tuple[int, int]] = []
+    noted: list[int] = []
+
+    async def note(i: int) -> None:
+        noted.append(i)
+
+    async def double(x: int) -> int:
+        await anyio.sleep(0)
+        return 2 * x
+
+    def wrapping(x: int) -> Awaitable[int]:  # a plain function that returns a coroutine
+        return double(x)
+
+    def failing(kind: str) -> None:
+        if kind == "app":
+            raise wc.ApplicationError("com.example.error.bad", "text", code=42)
+        raise ValueError("plain failure")
+
+    with anyio.fail_after(TIMEOUT):
+        async with (
+            anyio.create_task_group() as background,
+            wamp.connect(transport) as callee,
+            wamp.connect(transport) as caller,
+        ):
+
+            def record(i: int) -> int:
+                seen.append((i, anyio.get_current_task().id))
+                background.start_soon(note, i)
+                return 2 * i
+
+            await callee.register(record, proc)
+            await callee.register(failing, fail)
+            await callee.register(wrapping, wrapped)
+            results: dict[int, int] = {}
+
+            async def call(i: int) -> None:
+                results[i] = await caller.call(proc, i)
+
+            async with anyio.create_task_group() as calls:
+                for i in range(200):
+                    calls.start_soon(call, i)
+            assert results == {i: 2 * i for i in range(200)}
+            assert sorted(i for i, _ in seen) == list(range(200))
+            assert len({task for _, task in seen}) == 1
+            with pytest.raises(wc.ApplicationError) as info:
+                await caller.call(fail, "app")
+            assert info.value.error == "com.example.error.bad"
+            assert info.value.kwargs == {"code": 42}
+            with pytest.raises(wc.ApplicationError) as info:
+                await caller.call(fail, "other")
+            assert info.value.error == wc.ApplicationError.RUNTIME_ERROR
+            assert "plain failure" in str(info.value)
+            assert await caller.call(wrapped, 21) == 42
+            await _until(lambda: len(noted) == 200)
 
 
 async def test_progressive_results_both_ways(transport: Any) -> None:
