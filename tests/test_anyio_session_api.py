@@ -4,6 +4,7 @@ pattern subscriptions, shared registrations, bounded event queues, type checks."
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -34,6 +35,7 @@ def transport(request: pytest.FixtureRequest, crossbar: CrossbarRouter) -> Any:
 
 
 _counter = iter(range(1_000_000))
+_PER_CALL: contextvars.ContextVar[int | None] = contextvars.ContextVar("_PER_CALL", default=None)
 
 
 def _uri(name: str) -> str:
@@ -113,8 +115,8 @@ async def test_plain_function_handlers_run_one_after_another_in_one_task(
 ) -> None:
     """A plain function's invocations run in the session's one task for them (not a task
     each): all 200 of a burst in that task, inside which anyio works (a handler may start
-    background work); errors reach the caller as from an async handler, and a plain
-    function that returns a coroutine has it awaited."""
+    background work) and context variables stay the invocation's; errors reach the caller as
+    from an async handler, and a plain function that returns a coroutine has it awaited."""
     proc, fail, wrapped = _uri("plain"), _uri("plainfail"), _uri("wrapped")
     seen: list[tuple[int, int]] = []
     noted: list[int] = []
@@ -144,6 +146,8 @@ async def test_plain_function_handlers_run_one_after_another_in_one_task(
             def record(i: int) -> int:
                 seen.append((i, anyio.get_current_task().id))
                 background.start_soon(note, i)
+                assert _PER_CALL.get() is None  # nothing leaks from the invocation before
+                _PER_CALL.set(i)
                 return 2 * i
 
             await callee.register(record, proc)

@@ -28,6 +28,7 @@ import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from contextvars import copy_context
 from typing import Any, ClassVar, TypeAlias, TypeVar
 
 import wamp_core as wc
@@ -703,7 +704,9 @@ class Session:
             spec = registration.spec
             try:
                 positional, keywords = spec.arguments(event.args, event.kwargs, event.details)
-                value = spec.handler(*positional, **keywords)
+                # In a copy of the context, as in a task of its own: a context variable one
+                # invocation sets does not leak into the next.
+                value = copy_context().run(spec.handler, *positional, **keywords)
             except Exception as exc:
                 self._answer(event.request_id, None, exc)
                 continue
