@@ -8,15 +8,18 @@ number of operations (``ops``: N, or the events received in all, 10 N for ``even
 Roles:
 
 * ``peer URL``: our client (asyncio, msgpack, RawSocket or WebSocket by the URL) registering
-  ``bench.echo`` (returns its argument) and ``bench.burst(n)`` (publishes ``n`` events to
-  ``bench.topic``, then returns); prints ``ready``.
+  ``bench.echo`` (returns its argument), ``bench.burst(n)`` (publishes ``n`` events to
+  ``bench.topic``, then returns) and ``bench.drive(procedure, n)`` (calls ``procedure`` ``n``
+  times, 100 in flight, then returns); prints ``ready``.
 * ``ours BACKEND TRANSPORT URL MODE N`` / ``autobahn asyncio TRANSPORT URL MODE N`` /
   ``xconn asyncio TRANSPORT URL MODE N`` / ``core blocking TRANSPORT URL MODE N`` (wamp_core
   driven by hand over blocking sockets): MODE is ``seq`` (N calls one after another),
   ``inflight`` (N calls, 100 in flight), ``events`` (N events received from one burst) or
   ``events10`` (10 subscriber sessions in this process, each receiving the same burst of N:
-  10 N events received; figures per received event). BACKEND ``uvloop`` is ours on asyncio
-  with uvloop's event loop.
+  10 N events received; figures per received event), ``callee`` (this client registers a
+  plain function returning its argument, and the peer calls it N times, 100 in flight: N
+  invocations answered) or ``callee_async`` (the same with an ``async def`` handler; callee
+  modes: ours and Autobahn). BACKEND ``uvloop`` is ours on asyncio with uvloop's event loop.
 * ``echo``: a bare asyncio TCP echo server; prints its port.
 * ``floor BACKEND PORT N``: N round trips of a 40-byte message through it (the floor).
 * ``routerfloor BACKEND URL N``: the floor of any WAMP client through the router, on BACKEND
@@ -52,6 +55,25 @@ WARMUP = 200
 TOPIC = "bench.topic"
 #: Subscriber sessions in the measured client's process, by event mode.
 SUBSCRIBERS = {"events": 1, "events10": 10}
+#: Modes where the measured client is the callee (the peer calls it).
+CALLEE_MODES = ("callee", "callee_async")
+
+
+def callee_handler(mode: str) -> Callable[[Any], Any]:
+    """The measured callee's procedure: returns its argument (plain, or ``async def``)."""
+    if mode == "callee":
+        return lambda x: x
+
+    async def echo(x: Any) -> Any:
+        return x
+
+    return echo
+
+
+def callee_uri() -> str:
+    return f"bench.callee.{os.getpid()}"
+
+
 #: Seconds to wait for one burst's events (or its call's result): a lost event fails the client
 #: with how many arrived, well before the :data:`DEADLINE` that ends any measured client.
 WAIT = 60.0
@@ -157,6 +179,14 @@ async def ours(transport: str, url: str, mode: str, n: int, driver: Any = wamp_a
         await ours_events(transport, url, SUBSCRIBERS[mode], n, driver)
         return
     async with driver.connect(transport_dict(transport, url)) as session:
+        if mode in CALLEE_MODES:
+            await session.register(callee_handler(mode), callee_uri())
+            await session.call("bench.drive", callee_uri(), WARMUP)
+            meter = Meter()
+            meter.start()
+            await session.call("bench.drive", callee_uri(), n)
+            meter.stop(n)
+            return
         for _ in range(WARMUP):
             await session.call("bench.echo", 1)
         meter = Meter()
@@ -185,8 +215,19 @@ async def peer(url: str) -> None:
                 await session.publish(TOPIC, i)
             return n
 
+        async def drive(procedure: str, n: int) -> int:
+            async def worker(count: int) -> None:
+                for _ in range(count):
+                    await session.call(procedure, 1)
+
+            async with anyio.create_task_group() as tg:
+                for _ in range(IN_FLIGHT):
+                    tg.start_soon(worker, n // IN_FLIGHT)
+            return n
+
         await session.register(lambda x: x, "bench.echo")
         await session.register(burst, "bench.burst")
+        await session.register(drive, "bench.drive")
         print("ready", flush=True)
         await anyio.sleep_forever()
 
@@ -234,6 +275,13 @@ def autobahn(transport: str, url: str, mode: str, n: int) -> None:
                 meter.start()
                 await burst(n)
                 meter.stop(subscribers * n)
+            elif mode in CALLEE_MODES:
+                await session.register(callee_handler(mode), callee_uri())
+                await session.call("bench.drive", callee_uri(), WARMUP)
+                meter = Meter()
+                meter.start()
+                await session.call("bench.drive", callee_uri(), n)
+                meter.stop(n)
             else:
                 await measure_calls(lambda: session.call("bench.echo", 1), mode, n)
         except BaseException:  # (also a session lost while parked: cancelled)

@@ -224,7 +224,7 @@ def _driver_min(data: Any, field_name: str) -> dict[tuple[str, str, str, str], f
 
 
 #: driver.py's modes, in its order (``events10``: per event received by 10 subscribers).
-DRIVER_MODES = ("seq", "inflight", "events", "events10")
+DRIVER_MODES = ("seq", "inflight", "events", "events10", "callee", "callee_async")
 
 
 def _driver_groups(cpu: dict[tuple[str, str, str, str], float]) -> list[tuple[str, str]]:
@@ -260,7 +260,7 @@ def driver_chart(data: Any, router: str) -> Figure | None:
     left.set_ylabel("client CPU us per operation (min over rounds)")
     ten = any(m == "events10" for _, m in groups)
     left.set_title(
-        f"Client CPU per call/event via {router}"
+        f"Client CPU per call/event/invocation via {router}"
         + ("\nevents10: per event received by 10 subscribers" if ten else "")
         + (f"\nbare TCP echo floor: {', '.join(floors)}" if floors else "")
         + (f"\nfloor through the router, rawsocket seq: {through}" if through else ""),

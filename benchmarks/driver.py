@@ -56,7 +56,9 @@ CLIENTS = (
 TRANSPORTS = ("rawsocket", "websocket")
 #: Event loops the floor through the router is measured on (see ``_driver_peers.router_floor``).
 ROUTER_FLOOR_BACKENDS = ("asyncio", "uvloop", "trio", "blocking")
-MODES = ("seq", "inflight", "events", "events10")
+MODES = ("seq", "inflight", "events", "events10", "callee", "callee_async")
+#: The clients measured as callees (``callee`` modes: the peer calls them, 100 in flight).
+CALLEE_CLIENTS = ("ours", "autobahn")
 #: Calls in flight are the noisiest cells (a few hundred ms each, the ramp-down at the end
 #: weighs): they run this many times the operations, this many times per round.
 INFLIGHT_SCALE = 2
@@ -138,7 +140,7 @@ def measure(
                 # then here (the subscriber waited for ever), and a subscriber gone mid-burst
                 # took the publishing peer's session down with it.
                 url, pid = stack.enter_context(xconn_router())
-                calls = [mode for mode in modes if not mode.startswith("events")]
+                calls = [mode for mode in modes if mode in ("seq", "inflight")]
                 return _measure(rounds, n, calls, {"websocket": url},
                                 lambda: group_cpu_ns(pid, group=False),
                                 scale=scale, repeats=repeats)  # fmt: skip
@@ -182,6 +184,7 @@ def _measure(
             for transport in TRANSPORTS
             if transport in urls
             for mode in modes
+            if not mode.startswith("callee") or client in CALLEE_CLIENTS
             for _ in range(repeats if mode == "inflight" else 1)
         ]  # fmt: skip
         cells += [
@@ -260,7 +263,9 @@ def report(results: dict[Key, list[dict[str, float]]]) -> list[str]:
                     )])  # fmt: skip
     lines.append("CLIENT CPU us per operation (user + system; ratio = client / Autobahn)")
     lines.append("an operation: a call, or an event received (events10: 10 subscriber sessions "
-                 "in the client's process, the events all 10 received)")  # fmt: skip
+                 "in the client's process, the events all 10 received), or an invocation "
+                 "answered (callee: a plain-function handler, callee_async: async def; "
+                 "the peer calls, 100 in flight)")  # fmt: skip
     lines += table_lines(head, rows, left=3)
     lines.append("")
     lines.append("RATE, operations per second (best round; events10: received, all 10 subscribers)")

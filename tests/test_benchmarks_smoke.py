@@ -137,7 +137,7 @@ def test_driver_benchmark_runs_every_client_through_crossbar(
     CPU time and a rate for each selected mode and transport (speed itself is not asserted)."""
     out = tmp_path / "driver.json"
     proc = subprocess.run(
-        [sys.executable, str(DRIVER), "--rounds", "1", "-n", "100", "--modes", "seq,events",
+        [sys.executable, str(DRIVER), "--rounds", "1", "-n", "100", "--modes", "seq,events,callee",
          "--rs-url", crossbar.rs_url, "--ws-url", crossbar.ws_url, "--json", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
@@ -152,6 +152,10 @@ def test_driver_benchmark_runs_every_client_through_crossbar(
         for transport in ("rawsocket", "websocket"):
             for mode in ("seq", "events"):
                 assert (client, backend, transport, mode) in seen
+            # the callee mode: our drivers and Autobahn (the others have no handler loop here)
+            assert ((client, backend, transport, "callee") in seen) == (
+                client in ("ours", "autobahn")
+            )
     assert {("floor", "asyncio", "tcp", "seq"), ("floor", "trio", "tcp", "seq")} <= seen
     for sample in samples:
         assert sample["cpu_us"] > 0 and sample["rate"] > 0, sample
