@@ -176,6 +176,34 @@ async def test_plain_function_handlers_run_one_after_another_in_one_task(
             await _until(lambda: len(noted) == 200)
 
 
+async def test_plain_invocations_beyond_the_queue_get_tasks_of_their_own(
+    crossbar: CrossbarRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no room in the plain handlers' queue, a burst's invocations still all run and are
+    answered: those that do not fit get a task each (as async handlers do)."""
+    monkeypatch.setattr("wamp_core._driver._session.MAX_QUEUED_INVOCATIONS", 0)
+    proc = _uri("overflow")
+    tasks: set[int] = set()
+
+    def record(i: int) -> int:
+        tasks.add(anyio.get_current_task().id)
+        return i + 1
+
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(crossbar.rs_url) as callee, wamp.connect(crossbar.rs_url) as caller:
+            await callee.register(record, proc)
+            results: dict[int, int] = {}
+
+            async def call(i: int) -> None:
+                results[i] = await caller.call(proc, i)
+
+            async with anyio.create_task_group() as calls:
+                for i in range(50):
+                    calls.start_soon(call, i)
+    assert results == {i: i + 1 for i in range(50)}
+    assert len(tasks) > 1  # some ran outside the queue's one task
+
+
 async def test_progressive_results_both_ways(transport: Any) -> None:
     proc = _uri("count")
     with anyio.fail_after(TIMEOUT):
