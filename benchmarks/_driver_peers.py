@@ -70,8 +70,16 @@ def callee_handler(mode: str) -> Callable[[Any], Any]:
     return echo
 
 
-def callee_uri() -> str:
-    return f"bench.callee.{os.getpid()}"
+async def measure_callee(session: Any, mode: str, n: int) -> None:
+    """Register this process's procedure on ``session`` (ours or Autobahn's: the same calls),
+    warm up, then time the ``n`` invocations the peer makes (``bench.drive``)."""
+    uri = f"bench.callee.{os.getpid()}"
+    await session.register(callee_handler(mode), uri)
+    await session.call("bench.drive", uri, WARMUP)
+    meter = Meter()
+    meter.start()
+    await session.call("bench.drive", uri, n)
+    meter.stop(n)
 
 
 #: Seconds to wait for one burst's events (or its call's result): a lost event fails the client
@@ -180,12 +188,7 @@ async def ours(transport: str, url: str, mode: str, n: int, driver: Any = wamp_a
         return
     async with driver.connect(transport_dict(transport, url)) as session:
         if mode in CALLEE_MODES:
-            await session.register(callee_handler(mode), callee_uri())
-            await session.call("bench.drive", callee_uri(), WARMUP)
-            meter = Meter()
-            meter.start()
-            await session.call("bench.drive", callee_uri(), n)
-            meter.stop(n)
+            await measure_callee(session, mode, n)
             return
         for _ in range(WARMUP):
             await session.call("bench.echo", 1)
@@ -276,12 +279,7 @@ def autobahn(transport: str, url: str, mode: str, n: int) -> None:
                 await burst(n)
                 meter.stop(subscribers * n)
             elif mode in CALLEE_MODES:
-                await session.register(callee_handler(mode), callee_uri())
-                await session.call("bench.drive", callee_uri(), WARMUP)
-                meter = Meter()
-                meter.start()
-                await session.call("bench.drive", callee_uri(), n)
-                meter.stop(n)
+                await measure_callee(session, mode, n)
             else:
                 await measure_calls(lambda: session.call("bench.echo", 1), mode, n)
         except BaseException:  # (also a session lost while parked: cancelled)
