@@ -417,7 +417,9 @@ class Session:
         :class:`wamp_core.ApplicationError` it raises reaches the caller as is; any other
         exception as ``wamp.error.runtime_error`` with its message (no traceback).
         ``check_types`` answers ``wamp.error.invalid_argument`` for arguments that do not fit
-        the handler's signature and annotations.
+        the handler's signature and annotations. A plain function's invocations run one after
+        another in one task of the session (arrival order, each in a copy of the context); a
+        coroutine function's each get a task, which INTERRUPT cancels.
         """
         spec = wc.HandlerSpec(
             handler, details=_details_of(options), check_types=check_types, chunks=True
