@@ -5,10 +5,11 @@ One router on loopback (Crossbar.io, or ``--router embedded``: ours); a fixed pe
 (our client) registers ``bench.echo``, publishes bursts on ``bench.topic`` and calls the
 measured client's procedure (``bench.drive``). Each measured client runs in its own process and
 reports the CPU time (user + system) of that process per operation, over the measured
-operations only: sequential calls, calls with 100 in flight, events received from a burst by 1 subscriber (``events``) or by 10 subscriber sessions of the
-measured client in its process (``events10``: figures per received event, 10 per published one),
-and invocations the measured client answers as a callee (``callee``: a plain function,
-``callee_async``: an ``async def``; the peer calls, 100 in flight).
+operations only: sequential calls, calls with 100 in flight, events received from a burst by 1
+subscriber (``events``) or by 10 subscriber sessions of the measured client in its process
+(``events10``: figures per received event, 10 per published one), and invocations the measured
+client answers as a callee (``callee``: a plain function, ``callee_async``: an ``async def``;
+the peer calls, 100 in flight).
 Cells run in a shuffled order on every round so they share the machine's load; each figure is
 the minimum (and median) over rounds (calls in flight, the noisiest cells: :data:`INFLIGHT_SCALE`
 times the operations, :data:`INFLIGHT_REPEATS` samples per round). The floor is a bare TCP echo
