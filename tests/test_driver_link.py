@@ -77,34 +77,35 @@ async def test_bytes_leave_in_order_through_a_slow_peer_and_producers_wait() -> 
     link = _link(producer, stream, lost.append)
     chunks = [bytes([i % 251]) * 50_000 for i in range(60)]  # 3 MB: more than HIGH_WATER
     waited = 0
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(link.write)
-        received: list[bytes] = []
+    received: list[bytes] = []
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(link.write)
 
-        async def read_all() -> None:
-            await anyio.sleep(0.2)  # the peer is slow to start reading: the queue fills
-            received.append(await _drain(peer, sum(map(len, chunks))))
+            async def read_all() -> None:
+                await anyio.sleep(0.2)  # the peer is slow to start reading: the queue fills
+                received.append(await _drain(peer, sum(map(len, chunks))))
 
-        tg.start_soon(read_all)
-        for chunk in chunks:
-            producer.pending += chunk
-            link.push()
-            before = anyio.current_time()
-            await link.backpressure()
-            waited += anyio.current_time() - before > 0.05
-            assert len(link._out) < HIGH_WATER + len(chunk)  # bounded
-        with anyio.fail_after(10):
-            while link._out or link._sending:
-                await anyio.sleep(0.01)
-        tg.cancel_scope.cancel()
-    with anyio.fail_after(10):
-        while not received:
-            await anyio.sleep(0.01)
+            tg.start_soon(read_all)
+            for chunk in chunks:
+                producer.pending += chunk
+                link.push()
+                before = anyio.current_time()
+                await link.backpressure()
+                waited += anyio.current_time() - before > 0.05
+                assert len(link._out) < HIGH_WATER + len(chunk)  # bounded
+            # An empty queue means the kernel holds the tail; the reader may still be
+            # draining it, so the writer is stopped only once everything arrived.
+            with anyio.fail_after(10):
+                while not received or link._out or link._sending:
+                    await anyio.sleep(0.01)
+            tg.cancel_scope.cancel()
+    finally:
+        await stream.aclose()
+        peer.close()
     assert received[0] == b"".join(chunks)
     assert waited >= 1  # a producer was held back while the peer did not read
     assert lost == []
-    await stream.aclose()
-    peer.close()
 
 
 async def test_a_broken_peer_is_reported_once_and_releases_waiting_producers() -> None:
