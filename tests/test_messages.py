@@ -250,6 +250,55 @@ def test_invalid_messages_name_the_element(wmsg: list[Any], match: str) -> None:
         parse_message(wmsg)
 
 
+_PUBLISHER = {"publisher": 7, "publisher_authid": "alice", "publisher_authrole": "user"}
+_CALLER = {"caller": 7, "caller_authid": "alice", "caller_authrole": "user"}
+
+
+@pytest.mark.parametrize("tail", [[[1]], [[1], {"k": 2}]], ids=["args", "args+kwargs"])
+@pytest.mark.parametrize(
+    ("head", "details", "what"),
+    [([36, 1, 2], _PUBLISHER, "EVENT.Details"), ([68, 1, 2], _CALLER, "INVOCATION.Details")],
+    ids=["event", "invocation"],
+)
+def test_disclosure_details_are_checked_like_any_details(
+    head: list[Any], details: dict[str, Any], what: str, tail: list[Any]
+) -> None:
+    """A disclosure triple takes a shortcut past the key-by-key check: valid ones parse to the
+    same message, and any wrong value, extra invalid key or missing key is still refused."""
+    message = parse_message([*head, details, *tail])
+    assert message.to_list() == [*head, details, *tail]
+    who, authid, authrole = details
+    bad: list[dict[Any, Any]] = [
+        {**details, who: 0},
+        {**details, who: 2**53 + 1},
+        {**details, who: "7"},
+        {**details, authid: 1},
+        {**details, authrole: None},
+        {**details, "trustlevel": -1},
+        {**details, 1: "x"},
+    ]
+    for wrong in bad:
+        with pytest.raises(ProtocolError, match=re.escape(what)):
+            parse_message([*head, wrong, *tail])
+    partial = {who: 7, authid: "alice"}  # not the triple: checked key by key, and valid
+    assert parse_message([*head, partial, *tail]).to_list() == [*head, partial, *tail]
+
+
+@pytest.mark.parametrize(
+    "head", [[36, 1, 2, {}], [68, 1, 2, {}], [50, 1, {}], [48, 1, {}, "a.b"], [16, 1, {}, "a.b"]]
+)
+def test_arguments_alone_and_transparent_payloads_parse(head: list[Any]) -> None:
+    """The shape most messages have, Arguments without ArgumentsKw, and the payload forms that
+    share its length."""
+    message = parse_message([*head, [1, "two"]])
+    assert message.args == [1, "two"] and message.kwargs is None  # type: ignore[attr-defined]
+    assert message.to_list() == [*head, [1, "two"]]
+    assert parse_message([*head, []]).to_list() == head  # empty Arguments: nothing to carry
+    assert parse_message([*head, b"e2e"]).payload == b"e2e"  # type: ignore[attr-defined]
+    with pytest.raises(ProtocolError, match="Arguments must be a list"):
+        parse_message([*head, {"a": 1}])
+
+
 def test_forward_for_hops_are_checked() -> None:
     hop = {"session": 1, "authid": "a", "authrole": "r"}
     assert parse_message([32, 1, {"forward_for": [hop]}, "a.b"])

@@ -32,7 +32,7 @@ from ._base import (
     payload_tail,
     two_ids,
 )
-from ._validation import CHECKS, check_dict
+from ._validation import CHECKS, check_dict, disclosed
 
 __all__ = [
     "Publish",
@@ -105,6 +105,8 @@ def _parse_publish(w: list[Any]) -> Publish:
                     break
             else:
                 return new(Publish, (rid, options, topic, args or None, kwargs or None, None))
+    elif n == 5 and type(w[4]) is list:  # Arguments alone
+        return new(Publish, (rid, options, topic, w[4] or None, None, None))
     elif n == 4:
         return new(Publish, (rid, options, topic, None, None, None))
     args, kwargs, payload = check_payload(w, 4, "PUBLISH")
@@ -260,7 +262,9 @@ def _parse_event(w: list[Any]) -> Event:
             type(sid) is int and 0 < sid <= MAX_ID and type(pid) is int and 0 < pid <= MAX_ID
             and type(details) is dict and type(args) is list and type(kwargs) is dict
         ):  # fmt: skip
-            if details:
+            if details and not disclosed(
+                details, "publisher", "publisher_authid", "publisher_authrole"
+            ):
                 check_dict(details, "EVENT.Details", _C_EVENT)
             for key in kwargs:
                 if type(key) is not str:
@@ -275,8 +279,12 @@ def _parse_event(w: list[Any]) -> Event:
         bad_id("EVENT.Subscription", sid)
     if type(pid) is not int or not 0 < pid <= MAX_ID:
         bad_id("EVENT.Publication", pid)
-    if type(details) is not dict or details:
+    if type(details) is not dict or (
+        details and not disclosed(details, "publisher", "publisher_authid", "publisher_authrole")
+    ):
         check_dict(details, "EVENT.Details", _C_EVENT)
+    if n == 5 and type(w[4]) is list:  # Arguments alone: what most publishers send
+        return new(Event, (sid, pid, details, w[4] or None, None, None))
     if n == 4:
         return new(Event, (sid, pid, details, None, None, None))
     args, kwargs, payload = check_payload(w, 4, "EVENT")

@@ -32,7 +32,7 @@ from ._base import (
     payload_tail,
     two_ids,
 )
-from ._validation import CHECKS, check_dict
+from ._validation import CHECKS, check_dict, disclosed
 
 __all__ = [
     "Call",
@@ -107,6 +107,8 @@ def _parse_call(w: list[Any]) -> Call:
                     break
             else:
                 return new(Call, (rid, options, procedure, args or None, kwargs or None, None))
+    elif n == 5 and type(w[4]) is list:  # Arguments alone
+        return new(Call, (rid, options, procedure, w[4] or None, None, None))
     elif n == 4:
         return new(Call, (rid, options, procedure, None, None, None))
     args, kwargs, payload = check_payload(w, 4, "CALL")
@@ -188,6 +190,8 @@ def _parse_result(w: list[Any]) -> Result:
         bad_id("RESULT.Request", rid)
     if type(details) is not dict or details:
         check_dict(details, "RESULT.Details", _C_RESULT)
+    if n == 4 and type(w[3]) is list:  # Arguments alone: what most procedures return
+        return new(Result, (rid, details, w[3] or None, None, None))
     if n == 3:
         return new(Result, (rid, details, None, None, None))
     args, kwargs, payload = check_payload(w, 3, "RESULT")
@@ -326,7 +330,7 @@ def _parse_invocation(w: list[Any]) -> Invocation:
             type(rid) is int and 0 < rid <= MAX_ID and type(reg) is int and 0 < reg <= MAX_ID
             and type(details) is dict and type(args) is list and type(kwargs) is dict
         ):  # fmt: skip
-            if details:
+            if details and not disclosed(details, "caller", "caller_authid", "caller_authrole"):
                 check_dict(details, "INVOCATION.Details", _C_INVOCATION)
             for key in kwargs:
                 if type(key) is not str:
@@ -341,8 +345,12 @@ def _parse_invocation(w: list[Any]) -> Invocation:
         bad_id("INVOCATION.Request", rid)
     if type(reg) is not int or not 0 < reg <= MAX_ID:
         bad_id("INVOCATION.Registration", reg)
-    if type(details) is not dict or details:
+    if type(details) is not dict or (
+        details and not disclosed(details, "caller", "caller_authid", "caller_authrole")
+    ):
         check_dict(details, "INVOCATION.Details", _C_INVOCATION)
+    if n == 5 and type(w[4]) is list:  # Arguments alone: what most callers send
+        return new(Invocation, (rid, reg, details, w[4] or None, None, None))
     if n == 4:
         return new(Invocation, (rid, reg, details, None, None, None))
     args, kwargs, payload = check_payload(w, 4, "INVOCATION")

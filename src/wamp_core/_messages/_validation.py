@@ -268,6 +268,21 @@ CHECKS: Final[dict[str, dict[str, Checker]]] = {
 }
 
 
+def disclosed(value: dict[str, Any], who: str, authid: str, authrole: str) -> bool:
+    """Whether ``value`` holds exactly a valid disclosure, ``{who: id, authid: str, authrole:
+    str}``: EVENT.Details when the router discloses publishers, INVOCATION.Details when it
+    discloses callers (a Crossbar role with ``disclose``; router-to-router links need it).
+    The commonest non-empty Details, checked in a few lookups (:func:`check_dict` walks the
+    keys: about 2.5 times as long); ``False`` sends the dict to :func:`check_dict`, which
+    decides."""
+    get = value.get
+    key = get(who)
+    return (
+        type(key) is int and 0 < key <= MAX_ID and type(get(authid)) is str
+        and type(get(authrole)) is str and len(value) == 3
+    )  # fmt: skip
+
+
 def check_dict(value: Any, what: str, rules: Mapping[str, Checker]) -> dict[str, Any]:
     """Validate an Options/Details dict against ``rules``; return it unchanged.
 
