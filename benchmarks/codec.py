@@ -1,7 +1,9 @@
 """Encode/decode cost per WAMP message: wamp_core vs the raw codec (the floor) and the peers.
 
-For CALL, EVENT and RESULT messages carrying a few args and kwargs, and for every serializer,
-this times in one interleaved run:
+For CALL, EVENT and RESULT messages carrying a few args and kwargs, for an EVENT and a RESULT
+as they usually arrive through Crossbar (``EVENT/pub``: Arguments alone, the publisher
+disclosed in the Details; ``RESULT/arg``: one argument), and for every serializer, this times
+in one interleaved run:
 
 * ``raw``: the codec library on the bare list (``message.to_list()``), the floor;
 * ``ours``: ``get_serializer(name).encode(message)`` / ``.decode(data)`` (decode validates and
@@ -58,12 +60,22 @@ Key = tuple[str, str, str, str]
 
 @dataclass(frozen=True)
 class Sample:
-    """One benchmark message, described independently of any implementation."""
+    """One benchmark message, described independently of any implementation.
+
+    ``name`` labels it in the report, ``kind`` is its WAMP message type; empty ``kwargs``
+    leave ArgumentsKw off the wire, ``details`` are EVENT.Details (publisher disclosure).
+    """
 
     name: str
     head: dict[str, Any]
     args: list[Any]
     kwargs: dict[str, Any]
+    kind: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def type(self) -> str:
+        return self.kind or self.name
 
     def ours(self) -> wamp_core.messages.Message:
         cls: Any = {
@@ -71,7 +83,9 @@ class Sample:
             "EVENT": wamp_core.messages.Event,
             "RESULT": wamp_core.messages.Result,
         }
-        return cls[self.name](**self.head, args=self.args, kwargs=self.kwargs)  # type: ignore[no-any-return]
+        extra = {"details": self.details} if self.details else {}
+        kwargs = self.kwargs or None
+        return cls[self.type](**self.head, **extra, args=self.args, kwargs=kwargs)  # type: ignore[no-any-return]
 
 
 SAMPLES = (
@@ -93,6 +107,19 @@ SAMPLES = (
         [1234, "ok"],
         {"elapsed_ms": 1.25, "cached": False},
     ),
+    Sample(
+        "EVENT/pub",
+        {"subscription_id": 5512315355, "publication_id": 4429313566},
+        ["sensor-17", 21.5],
+        {},
+        kind="EVENT",
+        details={
+            "publisher": 3417683225410461,
+            "publisher_authid": "RWAX-5CX9-JVCS-E6R4-MRFH-ELV3",
+            "publisher_authrole": "anonymous",
+        },
+    ),
+    Sample("RESULT/arg", {"request_id": 1042}, [1234], {}, kind="RESULT"),
 )
 
 
@@ -145,7 +172,9 @@ def _raw_codec(serializer: str, sample: Sample) -> Codec | None:
         enc = "r = dumps(m)"
     else:  # flatbuffers: a schema format, there is no codec for a bare list
         return None
-    return Codec(enc, "r = loads(d)", env, payload=lambda r: (r[-2], r[-1]))
+    if sample.kwargs:
+        return Codec(enc, "r = loads(d)", env, payload=lambda r: (r[-2], r[-1]))
+    return Codec(enc, "r = loads(d)", env, payload=lambda r: (r[-1], {}))
 
 
 def _our_codec(serializer: str, sample: Sample) -> Codec:
@@ -214,15 +243,15 @@ def _autobahn_codec(serializer: str, sample: Sample, peers: Peers) -> Codec | No
     if cls is None:
         return None
     s = cls()
-    h = sample.head
-    if sample.name == "CALL":
-        m = msgs.Call(h["request_id"], h["procedure"], args=sample.args, kwargs=sample.kwargs)
-    elif sample.name == "EVENT":
+    h, a, k = sample.head, sample.args, sample.kwargs or None
+    if sample.type == "CALL":
+        m = msgs.Call(h["request_id"], h["procedure"], args=a, kwargs=k)
+    elif sample.type == "EVENT":  # its publisher_* keywords are the Details' keys
         m = msgs.Event(
-            h["subscription_id"], h["publication_id"], args=sample.args, kwargs=sample.kwargs
+            h["subscription_id"], h["publication_id"], args=a, kwargs=k, **sample.details
         )
     else:
-        m = msgs.Result(h["request_id"], args=sample.args, kwargs=sample.kwargs)
+        m = msgs.Result(h["request_id"], args=a, kwargs=k)
     binary = serializer != "json"
     env = {"m": m, "enc": s.serialize, "dec": s.unserialize, "unc": m.uncache, "B": binary}
     # Autobahn caches the serialized bytes on the message object: drop the cache each time.
@@ -245,11 +274,11 @@ def _wampproto_codec(serializer: str, sample: Sample, peers: Peers) -> Codec | N
     if cls is None:
         return None
     s = cls()
-    h, a, k = sample.head, sample.args, sample.kwargs
-    if sample.name == "CALL":
+    h, a, k, d = sample.head, sample.args, sample.kwargs or None, sample.details
+    if sample.type == "CALL":
         m = msgs.Call(msgs.CallFields(h["request_id"], h["procedure"], args=a, kwargs=k))
-    elif sample.name == "EVENT":
-        fields = msgs.EventFields(h["subscription_id"], h["publication_id"], args=a, kwargs=k)
+    elif sample.type == "EVENT":
+        fields = msgs.EventFields(h["subscription_id"], h["publication_id"], a, k, d)
         m = msgs.Event(fields)
     else:
         m = msgs.Result(msgs.ResultFields(h["request_id"], args=a, kwargs=k))
@@ -275,7 +304,7 @@ def round_trip(codec: Codec, sample: Sample, what: str) -> Any:
     env["d"] = data
     exec(codec.decode_stmt, env)
     args, kwargs = codec.payload(env["r"])
-    if list(args) != sample.args or dict(kwargs) != sample.kwargs:
+    if list(args) != sample.args or dict(kwargs or {}) != sample.kwargs:
         raise RuntimeError(f"{what}: round trip changed the payload: {args!r} {kwargs!r}")
     codec.env["d"] = data
     return data
@@ -541,7 +570,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "unit": "microseconds per message",
             },
             "messages": [
-                {"name": s.name, "head": s.head, "args": s.args, "kwargs": s.kwargs}
+                {
+                    "name": s.name,
+                    "type": s.type,
+                    "head": s.head,
+                    "details": s.details,
+                    "args": s.args,
+                    "kwargs": s.kwargs,
+                }
                 for s in SAMPLES
             ],
             "autobahn_uncache_us": uncache_us,
