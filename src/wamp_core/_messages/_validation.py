@@ -275,11 +275,13 @@ def disclosed(value: dict[str, Any], who: str, authid: str, authrole: str) -> bo
     The commonest non-empty Details, checked in a few lookups (:func:`check_dict` walks the
     keys: about 2.5 times as long); ``False`` sends the dict to :func:`check_dict`, which
     decides."""
+    if len(value) != 3:  # other Details pay one call for the attempt
+        return False
     get = value.get
     key = get(who)
     return (
         type(key) is int and 0 < key <= MAX_ID and type(get(authid)) is str
-        and type(get(authrole)) is str and len(value) == 3
+        and type(get(authrole)) is str
     )  # fmt: skip
 
 
