@@ -256,7 +256,21 @@ _C_EVENT = CHECKS["EVENT"]
 
 @parses(Event)
 def _parse_event(w: list[Any]) -> Event:
-    if len(w) == 6:  # the common shape, checked in one pass (the hot path: every EVENT)
+    # The common shapes, each checked in one pass (the hot path: every EVENT); anything else,
+    # or a failing check, takes the general path below, which names what is wrong.
+    n = len(w)
+    if n == 5:  # Arguments alone: what most publishers send
+        _, sid, pid, details, args = w
+        if (
+            type(sid) is int and 0 < sid <= MAX_ID and type(pid) is int and 0 < pid <= MAX_ID
+            and type(details) is dict and type(args) is list
+        ):  # fmt: skip
+            if details and not disclosed(
+                details, "publisher", "publisher_authid", "publisher_authrole"
+            ):
+                check_dict(details, "EVENT.Details", _C_EVENT)
+            return new(Event, (sid, pid, details, args or None, None, None))
+    elif n == 6:
         _, sid, pid, details, args, kwargs = w
         if (
             type(sid) is int and 0 < sid <= MAX_ID and type(pid) is int and 0 < pid <= MAX_ID
@@ -271,7 +285,6 @@ def _parse_event(w: list[Any]) -> Event:
                     break
             else:
                 return new(Event, (sid, pid, details, args or None, kwargs or None, None))
-    n = len(w)
     if n < 4 or n > 6:
         check_length(w, "EVENT", 4, 6)
     sid, pid, details = w[1], w[2], w[3]
@@ -279,12 +292,8 @@ def _parse_event(w: list[Any]) -> Event:
         bad_id("EVENT.Subscription", sid)
     if type(pid) is not int or not 0 < pid <= MAX_ID:
         bad_id("EVENT.Publication", pid)
-    if type(details) is not dict or (
-        details and not disclosed(details, "publisher", "publisher_authid", "publisher_authrole")
-    ):
+    if type(details) is not dict or details:
         check_dict(details, "EVENT.Details", _C_EVENT)
-    if n == 5 and type(w[4]) is list:  # Arguments alone: what most publishers send
-        return new(Event, (sid, pid, details, w[4] or None, None, None))
     if n == 4:
         return new(Event, (sid, pid, details, None, None, None))
     args, kwargs, payload = check_payload(w, 4, "EVENT")

@@ -169,7 +169,16 @@ _C_RESULT = CHECKS["RESULT"]
 
 @parses(Result)
 def _parse_result(w: list[Any]) -> Result:
-    if len(w) == 5:  # the common shape, checked in one pass (the hot path: every call's answer)
+    # The common shapes, each checked in one pass (the hot path: every call's answer); anything
+    # else, or a failing check, takes the general path below, which names what is wrong.
+    n = len(w)
+    if n == 4:  # Arguments alone: what most procedures return
+        _, rid, details, args = w
+        if type(rid) is int and 0 < rid <= MAX_ID and type(details) is dict and type(args) is list:
+            if details:
+                check_dict(details, "RESULT.Details", _C_RESULT)
+            return new(Result, (rid, details, args or None, None, None))
+    elif n == 5:
         _, rid, details, args, kwargs = w
         if (
             type(rid) is int and 0 < rid <= MAX_ID
@@ -182,7 +191,6 @@ def _parse_result(w: list[Any]) -> Result:
                     break
             else:
                 return new(Result, (rid, details, args or None, kwargs or None, None))
-    n = len(w)
     if n < 3 or n > 5:
         check_length(w, "RESULT", 3, 5)
     rid, details = w[1], w[2]
@@ -190,8 +198,6 @@ def _parse_result(w: list[Any]) -> Result:
         bad_id("RESULT.Request", rid)
     if type(details) is not dict or details:
         check_dict(details, "RESULT.Details", _C_RESULT)
-    if n == 4 and type(w[3]) is list:  # Arguments alone: what most procedures return
-        return new(Result, (rid, details, w[3] or None, None, None))
     if n == 3:
         return new(Result, (rid, details, None, None, None))
     args, kwargs, payload = check_payload(w, 3, "RESULT")
@@ -324,7 +330,19 @@ _C_INVOCATION = CHECKS["INVOCATION"]
 
 @parses(Invocation)
 def _parse_invocation(w: list[Any]) -> Invocation:
-    if len(w) == 6:  # the common shape, checked in one pass (the hot path: every invocation)
+    # The common shapes, each checked in one pass (the hot path: every invocation); anything
+    # else, or a failing check, takes the general path below, which names what is wrong.
+    n = len(w)
+    if n == 5:  # Arguments alone: what most callers send
+        _, rid, reg, details, args = w
+        if (
+            type(rid) is int and 0 < rid <= MAX_ID and type(reg) is int and 0 < reg <= MAX_ID
+            and type(details) is dict and type(args) is list
+        ):  # fmt: skip
+            if details and not disclosed(details, "caller", "caller_authid", "caller_authrole"):
+                check_dict(details, "INVOCATION.Details", _C_INVOCATION)
+            return new(Invocation, (rid, reg, details, args or None, None, None))
+    elif n == 6:
         _, rid, reg, details, args, kwargs = w
         if (
             type(rid) is int and 0 < rid <= MAX_ID and type(reg) is int and 0 < reg <= MAX_ID
@@ -337,7 +355,6 @@ def _parse_invocation(w: list[Any]) -> Invocation:
                     break
             else:
                 return new(Invocation, (rid, reg, details, args or None, kwargs or None, None))
-    n = len(w)
     if n < 4 or n > 6:
         check_length(w, "INVOCATION", 4, 6)
     rid, reg, details = w[1], w[2], w[3]
@@ -345,12 +362,8 @@ def _parse_invocation(w: list[Any]) -> Invocation:
         bad_id("INVOCATION.Request", rid)
     if type(reg) is not int or not 0 < reg <= MAX_ID:
         bad_id("INVOCATION.Registration", reg)
-    if type(details) is not dict or (
-        details and not disclosed(details, "caller", "caller_authid", "caller_authrole")
-    ):
+    if type(details) is not dict or details:
         check_dict(details, "INVOCATION.Details", _C_INVOCATION)
-    if n == 5 and type(w[4]) is list:  # Arguments alone: what most callers send
-        return new(Invocation, (rid, reg, details, w[4] or None, None, None))
     if n == 4:
         return new(Invocation, (rid, reg, details, None, None, None))
     args, kwargs, payload = check_payload(w, 4, "INVOCATION")
