@@ -487,3 +487,70 @@ async def test_handler_concurrency_is_opt_in(crossbar: CrossbarRouter) -> None:
                 await publisher.publish(topic, i, options=wc.PublishOptions(acknowledge=True))
             await _until(lambda: done["three"] == 6)
     assert peak == {"one": 1, "three": 3}
+
+
+@pytest.mark.parametrize("kind", ["async def", "plain function returning a coroutine"])
+async def test_running_handlers_end_before_the_session_does(
+    crossbar: CrossbarRouter, kind: str
+) -> None:
+    """Invocations still running when the callee's session ends are cancelled, and leaving
+    ``connect`` waits until their handlers have finished (cleanup that awaits included)."""
+    proc = _uri("running")
+    started = anyio.Event()
+    log: list[str] = []
+
+    async def body() -> None:
+        started.set()
+        try:
+            await anyio.sleep_forever()
+        except anyio.get_cancelled_exc_class():
+            log.append("cancelled")
+            raise
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.sleep(0.05)  # cleanup that takes a while
+            log.append("cleaned up")
+
+    def plain() -> Awaitable[None]:
+        return body()
+
+    handler = body if kind == "async def" else plain
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(crossbar.rs_url) as caller:
+            async with wamp.connect(crossbar.rs_url) as callee:
+                await callee.register(handler, proc)
+                async with anyio.create_task_group() as tg:
+
+                    async def call() -> None:
+                        with pytest.raises(wc.ApplicationError):
+                            await caller.call(proc)
+
+                    tg.start_soon(call)
+                    await started.wait()
+                    assert log == []
+                    await callee.leave()
+            assert log == ["cancelled", "cleaned up"]  # before connect's exit returned
+
+
+class _Fatal(BaseException):
+    """Not an Exception: a handler raising it is a bug the application must see."""
+
+
+async def test_a_handler_raising_a_base_exception_ends_the_session_with_it(
+    crossbar: CrossbarRouter,
+) -> None:
+    proc = _uri("fatal")
+
+    async def fatal() -> None:
+        await anyio.sleep(0)
+        raise _Fatal("boom")
+
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(crossbar.rs_url) as caller:
+            with pytest.raises(BaseException) as info:  # a group (the task group's)
+                async with wamp.connect(crossbar.rs_url) as callee:
+                    await callee.register(fatal, proc)
+                    with pytest.raises(wc.WampError):
+                        await caller.call(proc, options=wc.CallOptions(timeout=2))
+                    await anyio.sleep_forever()
+            assert info.group_contains(_Fatal, match="boom")

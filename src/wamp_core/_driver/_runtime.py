@@ -9,7 +9,7 @@ implementation is mostly a table of references.
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -86,6 +86,14 @@ class Runtime(Protocol):
     def plain_waiter(self) -> type[Waiter]:
         """The cheapest waiter for a request resolved once; asked once per connection, in
         its event loop (the class may be bound to that loop)."""
+        ...
+
+    def detached_spawner(self) -> Callable[[Coroutine[Any, Any, None]], object] | None:
+        """A cheaper start than a task group's for the tasks of invocation handlers, on the
+        running loop (asked once per connection, in its loop), or ``None``: the session's task
+        group starts them. The session tracks such tasks itself: it cancels them through their
+        cancel scopes and waits for them before its task group ends (see
+        :meth:`Session._guard_detached`)."""
         ...
 
     def event(self) -> Event: ...

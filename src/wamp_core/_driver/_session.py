@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from contextvars import copy_context
 from typing import Any, ClassVar, TypeAlias, TypeVar
@@ -37,7 +37,7 @@ from wamp_core import auth, events as ev
 from ._calls import MAX_QUEUED_CHUNKS, Chunk, Chunks, OpenCall, ProgressiveCall
 from ._inbox import Inbox
 from ._link import Link
-from ._runtime import CancelScope, Runtime, Stream, TaskGroup
+from ._runtime import CancelScope, Event, Runtime, Stream, TaskGroup
 from ._waiters import Waiter
 
 __all__ = ["Registration", "Session", "Subscription"]
@@ -167,6 +167,11 @@ class Session:
         self._registrations: dict[int, Registration] = {}
         #: Running invocations (request ID -> the handler's cancel scope), for INTERRUPT.
         self._invocations: dict[int, CancelScope] = {}
+        #: The runtime's cheaper start for invocations' tasks (``None``: the task group's),
+        #: how many of the tasks it started still run, and the event that says none do.
+        self._spawn: Callable[[Coroutine[Any, Any, None]], object] | None = None
+        self._detached = 0
+        self._idle: Event | None = None
         #: Running progressive call invocations' further chunks (request ID -> chunks).
         self._chunks: dict[int, Chunks] = {}
         #: Invocations of plain-function handlers, for the task that runs them (made with the
@@ -218,6 +223,7 @@ class Session:
         self._tg = task_group
         self._link = Link(self._rt, conn, stream, self._dispatch, self._transport_lost)
         self._waiter = self._rt.plain_waiter()
+        self._spawn = self._rt.detached_spawner()
 
     @property
     def closed(self) -> bool:
@@ -559,6 +565,8 @@ class Session:
         self._conn.join(realm, authenticators)
         self._conn.initiate()
         self._link.push()
+        if self._spawn is not None:  # first: it must be running before any invocation is
+            self._tg.start_soon(self._guard_detached)
         self._tg.start_soon(self._write)
         self._tg.start_soon(self._read)
         self.details = await self._join.wait()
@@ -653,7 +661,7 @@ class Session:
                 scope = self._invocations[event.request_id] = self._rt.cancel_scope()
                 if event.details.progress:
                     self._open_chunks(event)
-                self._tg.start_soon(self._invoke, event, scope)
+                self._start_invocation(event, scope)
                 continue
             if type(event) is ev.CallProgress:
                 waiter = self._tracker.get(event.request_id)
@@ -714,7 +722,7 @@ class Session:
                 continue
             if inspect.isawaitable(value):  # a plain function returning a coroutine: its task
                 scope = self._invocations[event.request_id] = self._rt.cancel_scope()
-                self._tg.start_soon(self._invoke, event, scope, value)
+                self._start_invocation(event, scope, value)
                 continue
             self._answer(event.request_id, value, None)
 
@@ -800,6 +808,50 @@ class Session:
             scope = self._invocations.get(request_id)
             if scope is not None:
                 scope.cancel()
+
+    def _start_invocation(
+        self, event: ev.InvocationReceived, scope: CancelScope,
+        started: Awaitable[Any] | None = None,
+    ) -> None:  # fmt: skip
+        """Start the task of an invocation (:meth:`_invoke`)."""
+        spawn = self._spawn
+        if spawn is None:
+            self._tg.start_soon(self._invoke, event, scope, started)
+            return
+        self._detached += 1
+        spawn(self._invoke_detached(event, scope, started))
+
+    async def _invoke_detached(
+        self, event: ev.InvocationReceived, scope: CancelScope, started: Awaitable[Any] | None
+    ) -> None:
+        """:meth:`_invoke` in a task the runtime started outside the task group: what would
+        escape it goes to the task group (which then ends the connection and raises it, as
+        for its own tasks), and :meth:`_guard_detached` learns when the last one ends."""
+        try:
+            await self._invoke(event, scope, started)
+        except self._rt.cancelled:
+            raise  # not by its scope (that one _invoke catches): the loop is closing
+        except BaseException as exc:
+            self._tg.start_soon(_reraise, exc)
+        finally:
+            self._detached -= 1
+            if not self._detached and self._idle is not None:
+                self._idle.set()
+
+    async def _guard_detached(self) -> None:
+        """Hold the task group open for the invocations' detached tasks: when it is
+        cancelled (the connection's end), cancel them through their scopes, as the group
+        would, and wait until the last has ended; later invocations get the group's tasks."""
+        try:
+            await self._rt.event().wait()  # (never set: until the task group is cancelled)
+        finally:
+            self._spawn = None
+            with self._rt.cancel_scope(shield=True):
+                while self._detached:
+                    for scope in list(self._invocations.values()):
+                        scope.cancel()
+                    self._idle = self._rt.event()
+                    await self._idle.wait()
 
     async def _invoke(
         self, event: ev.InvocationReceived, scope: CancelScope,
@@ -895,6 +947,10 @@ class Session:
             self._reader_scope.cancel()
             self._writer_scope.cancel()
             self._finish()
+
+
+async def _reraise(exc: BaseException) -> None:
+    raise exc
 
 
 def _details_of(options: wc.RegisterOptions | wc.SubscribeOptions | None) -> bool | str:
