@@ -33,6 +33,7 @@ from crossbar import CrossbarRouter, crossbar_executable  # noqa: E402
 BENCHMARKS = {
     "codec": ("codec.py", "encode/decode per message vs the raw codec, Autobahn, wampproto"),
     "roundtrip": ("roundtrip.py", "in-memory core round trips vs Autobahn and wampproto"),
+    "idle_gap": ("idle_gap.py", "the same in-memory call back to back and after an idle gap"),
     "websocket_frames": ("websocket_frames.py", "WebSocket framing per message"),
     "driver": ("driver.py", "client CPU per call/event end to end through a router"),
     "scale": ("scale.py", "N sessions on one router: join, memory, fan-out, growth with N"),

@@ -58,6 +58,25 @@ def test_codec_benchmark_quick_run(tmp_path: Path) -> None:
             assert has_raw == (serializer != "flatbuffers")
 
 
+IDLE_GAP = ROOT / "benchmarks" / "idle_gap.py"
+
+
+def test_idle_gap_benchmark_quick_run(tmp_path: Path) -> None:
+    out = tmp_path / "idle_gap.json"
+    proc = subprocess.run(
+        [sys.executable, str(IDLE_GAP), "--quick", "--gap-us", "50", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["method"] == {"calls": 200, "gap_us": 50.0, "rounds": 1}
+    clients = {row["client"] for row in report["results"]}
+    assert "wamp_core" in clients
+    for row in report["results"]:
+        assert row["warm_us"] > 0 and row["idle_us"] > 0, row
+        assert f"round 1 {row['client']}" in proc.stdout
+
+
 ROUNDTRIP = ROOT / "benchmarks" / "roundtrip.py"
 RT_CASES = ("rpc-caller", "rpc-callee", "publish", "event")
 RT_TRANSPORTS = ("rawsocket", "websocket")
@@ -177,8 +196,8 @@ def test_the_one_command_runner_quick(crossbar: CrossbarRouter, tmp_path: Path) 
     assert list(tmp_path.glob("*.png")), proc.stderr
     text = markdown.read_text(encoding="utf-8")
     assert "## Machine" in text and "**CPU**" in text and "**Python**" in text
-    for name in ("codec", "roundtrip", "websocket_frames", "driver-crossbar", "driver-embedded",
-                 "scale-embedded", "scale-crossbar"):  # fmt: skip
+    for name in ("codec", "roundtrip", "idle_gap", "websocket_frames", "driver-crossbar",
+                 "driver-embedded", "scale-embedded", "scale-crossbar"):  # fmt: skip
         assert f"## {name}:" in text, name
     assert "CLIENT CPU" in text and "SCALE" in text
     report = json.loads(combined.read_text(encoding="utf-8"))
