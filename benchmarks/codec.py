@@ -2,7 +2,9 @@
 
 For CALL, EVENT and RESULT messages carrying a few args and kwargs, for an EVENT and a RESULT
 as they usually arrive through Crossbar (``EVENT/pub``: Arguments alone, the publisher
-disclosed in the Details; ``RESULT/arg``: one argument), and for every serializer, this times
+disclosed in the Details; ``RESULT/callee``: one argument, the callee disclosed in the Details,
+as Crossbar 26 sends every RESULT; ``RESULT/arg``: the same without Details), and for every
+serializer, this times
 in one interleaved run:
 
 * ``raw``: the codec library on the bare list (``message.to_list()``), the floor;
@@ -63,7 +65,8 @@ class Sample:
     """One benchmark message, described independently of any implementation.
 
     ``name`` labels it in the report, ``kind`` is its WAMP message type; empty ``kwargs``
-    leave ArgumentsKw off the wire, ``details`` are EVENT.Details (publisher disclosure).
+    leave ArgumentsKw off the wire, ``details`` are EVENT.Details (publisher disclosure) or
+    RESULT.Details (callee disclosure).
     """
 
     name: str
@@ -117,6 +120,18 @@ SAMPLES = (
             "publisher": 3417683225410461,
             "publisher_authid": "RWAX-5CX9-JVCS-E6R4-MRFH-ELV3",
             "publisher_authrole": "anonymous",
+        },
+    ),
+    Sample(
+        "RESULT/callee",
+        {"request_id": 1042},
+        [1234],
+        {},
+        kind="RESULT",
+        details={
+            "callee": 6605347412023164,
+            "callee_authid": "RA6F-WSMM-LPGK-KHJ6-SG5Q-LU6G",
+            "callee_authrole": "anonymous",
         },
     ),
     Sample("RESULT/arg", {"request_id": 1042}, [1234], {}, kind="RESULT"),
@@ -250,8 +265,8 @@ def _autobahn_codec(serializer: str, sample: Sample, peers: Peers) -> Codec | No
         m = msgs.Event(
             h["subscription_id"], h["publication_id"], args=a, kwargs=k, **sample.details
         )
-    else:
-        m = msgs.Result(h["request_id"], args=a, kwargs=k)
+    else:  # its callee_* keywords are the Details' keys
+        m = msgs.Result(h["request_id"], args=a, kwargs=k, **sample.details)
     binary = serializer != "json"
     env = {"m": m, "enc": s.serialize, "dec": s.unserialize, "unc": m.uncache, "B": binary}
     # Autobahn caches the serialized bytes on the message object: drop the cache each time.
@@ -281,7 +296,7 @@ def _wampproto_codec(serializer: str, sample: Sample, peers: Peers) -> Codec | N
         fields = msgs.EventFields(h["subscription_id"], h["publication_id"], a, k, d)
         m = msgs.Event(fields)
     else:
-        m = msgs.Result(msgs.ResultFields(h["request_id"], args=a, kwargs=k))
+        m = msgs.Result(msgs.ResultFields(h["request_id"], args=a, kwargs=k, details=d))
     env = {"m": m, "enc": s.serialize, "dec": s.deserialize}
     return Codec("r = enc(m)", "r = dec(d)", env)
 

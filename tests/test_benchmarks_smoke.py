@@ -17,7 +17,7 @@ from crossbar import CrossbarRouter
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "codec.py"
 SERIALIZERS = ("json", "msgpack", "cbor", "ubjson", "flatbuffers")
-MESSAGES = ("CALL", "EVENT", "RESULT", "EVENT/pub", "RESULT/arg")
+MESSAGES = ("CALL", "EVENT", "RESULT", "EVENT/pub", "RESULT/callee", "RESULT/arg")
 
 
 def test_codec_benchmark_quick_run(tmp_path: Path) -> None:

@@ -265,16 +265,22 @@ def test_invalid_messages_name_the_element(wmsg: list[Any], match: str) -> None:
 
 _PUBLISHER = {"publisher": 7, "publisher_authid": "alice", "publisher_authrole": "user"}
 _CALLER = {"caller": 7, "caller_authid": "alice", "caller_authrole": "user"}
+_CALLEE = {"callee": 7, "callee_authid": "alice", "callee_authrole": "user"}
 
 
 @pytest.mark.parametrize("tail", [[[1]], [[1], {"k": 2}]], ids=["args", "args+kwargs"])
 @pytest.mark.parametrize(
-    ("head", "details", "what"),
-    [([36, 1, 2], _PUBLISHER, "EVENT.Details"), ([68, 1, 2], _CALLER, "INVOCATION.Details")],
-    ids=["event", "invocation"],
+    ("head", "details", "what", "invalid"),
+    [
+        ([36, 1, 2], _PUBLISHER, "EVENT.Details", {"trustlevel": -1}),
+        ([68, 1, 2], _CALLER, "INVOCATION.Details", {"trustlevel": -1}),
+        # Crossbar 26 discloses the callee in every RESULT
+        ([50, 1], _CALLEE, "RESULT.Details", {"progress": "yes"}),
+    ],
+    ids=["event", "invocation", "result"],
 )
 def test_disclosure_details_are_checked_like_any_details(
-    head: list[Any], details: dict[str, Any], what: str, tail: list[Any]
+    head: list[Any], details: dict[str, Any], what: str, invalid: dict[str, Any], tail: list[Any]
 ) -> None:
     """A disclosure triple takes a shortcut past the key-by-key check: valid ones parse to the
     same message, and any wrong value, extra invalid key or missing key is still refused."""
@@ -287,7 +293,7 @@ def test_disclosure_details_are_checked_like_any_details(
         {**details, who: "7"},
         {**details, authid: 1},
         {**details, authrole: None},
-        {**details, "trustlevel": -1},
+        {**details, **invalid},
         {**details, 1: "x"},
     ]
     for wrong in bad:

@@ -175,7 +175,7 @@ def _parse_result(w: list[Any]) -> Result:
     if n == 4:  # Arguments alone: what most procedures return
         _, rid, details, args = w
         if type(rid) is int and 0 < rid <= MAX_ID and type(details) is dict and type(args) is list:
-            if details:
+            if details and not disclosed(details, "callee", "callee_authid", "callee_authrole"):
                 check_dict(details, "RESULT.Details", _C_RESULT)
             return new(Result, (rid, details, args or None, None, None))
     elif n == 5:
@@ -184,7 +184,7 @@ def _parse_result(w: list[Any]) -> Result:
             type(rid) is int and 0 < rid <= MAX_ID
             and type(details) is dict and type(args) is list and type(kwargs) is dict
         ):  # fmt: skip
-            if details:
+            if details and not disclosed(details, "callee", "callee_authid", "callee_authrole"):
                 check_dict(details, "RESULT.Details", _C_RESULT)
             for key in kwargs:
                 if type(key) is not str:

@@ -271,7 +271,8 @@ CHECKS: Final[dict[str, dict[str, Checker]]] = {
 def disclosed(value: dict[str, Any], who: str, authid: str, authrole: str) -> bool:
     """Whether ``value`` holds exactly a valid disclosure, ``{who: id, authid: str, authrole:
     str}``: EVENT.Details when the router discloses publishers, INVOCATION.Details when it
-    discloses callers (a Crossbar role with ``disclose``; router-to-router links need it).
+    discloses callers (a Crossbar role with ``disclose``; router-to-router links need it),
+    RESULT.Details with the callee (Crossbar 26 sends it with every RESULT).
     The commonest non-empty Details, checked in a few lookups (:func:`check_dict` walks the
     keys: about 2.5 times as long); ``False`` sends the dict to :func:`check_dict`, which
     decides."""
