@@ -1020,6 +1020,7 @@ def test_a_testament_is_checked_when_it_is_added(router: wc.Router) -> None:
         (["wamp.session.on_leave", [], {}], {}, "wamp.error.invalid_uri"),
         (["com.x", [], {}], {"scope": "forever"}, "wamp.error.invalid_argument"),
         (["com.x", [], {}], {"publish_options": {"exclude": "me"}}, "wamp.error.invalid_argument"),
+        (["com.x", [], {b"k": 1}], {}, "wamp.error.invalid_argument"),  # ArgumentsKw: str keys
     ]
     for args, kwargs, uri in cases:
         (error,) = client.send(m.Call(request_id=client.rid(), procedure=add, args=args,

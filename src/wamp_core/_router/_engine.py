@@ -19,6 +19,7 @@ from typing import Any
 
 from .. import _messages as m
 from .._errors import ProtocolError
+from .._messages._base import new
 from .._uri import MAX_ID
 from .._wire import RecentIds
 from . import _auth
@@ -188,8 +189,8 @@ class RouterSession:
         #: are dropped, not read as new requests.
         self._ended_streams = RecentIds()
         #: Publications to make when the session ends (topic, args, kwargs, options), per
-        #: scope (see wamp.session.add_testament).
-        self.testaments: dict[str, list[tuple[str, list[Any], dict[str, Any], dict[str, Any]]]] = {
+        #: scope (see wamp.session.add_testament), as checked when added (empty ones None).
+        self.testaments: dict[str, list[tuple[str, Any, Any, dict[str, Any]]]] = {
             scope: [] for scope in TESTAMENT_SCOPES
         }
 
@@ -392,7 +393,7 @@ class RouterSession:
                     disclosed = {"publisher": self.session_id, "publisher_authid": self.authid,
                                  "publisher_authrole": self.authrole}  # fmt: skip
                 _publish(self.router, realm, None, topic, options=options, disclosed=disclosed,
-                         args=args, kwargs=kwargs or None)  # fmt: skip
+                         args=args, kwargs=kwargs)  # fmt: skip
 
     def _allowed(self, action: str, uri: str, request: Any, *, answer: bool = True) -> bool:
         """Whether this session's role may ``action`` on ``uri``; if not, ERROR
@@ -537,10 +538,10 @@ class RouterSession:
         if msg.options.get("disclose_me") or reg.disclose_caller or self.router.disclose:
             details.update(caller=self.session_id, caller_authid=self.authid,
                            caller_authrole=self.authrole)  # fmt: skip
-        callee.send(
-            m.Invocation(request_id=call.invocation, registration_id=reg.id, details=details,
-                         args=msg.args, kwargs=msg.kwargs, payload=msg.payload)
-        )  # fmt: skip
+        # Routed messages are built from the checked parts of the one received (the keyword
+        # constructors would copy and check them again: the router's hot path).
+        callee.send(new(m.Invocation, (call.invocation, reg.id, details, msg.args, msg.kwargs,
+                                       msg.payload)))  # fmt: skip
         return True
 
     def _continue_call(self, realm: Realm, msg: m.Call, more: bool) -> None:
@@ -552,11 +553,9 @@ class RouterSession:
         if call is None or call.canceled or not call.input_open:
             return
         call.input_open = more
-        call.callee.send(
-            m.Invocation(request_id=call.invocation, registration_id=call.registration,
-                         details={"progress": True} if more else {}, args=msg.args,
-                         kwargs=msg.kwargs, payload=msg.payload)
-        )  # fmt: skip
+        details = {"progress": True} if more else {}
+        call.callee.send(new(m.Invocation, (call.invocation, call.registration, details,
+                                            msg.args, msg.kwargs, msg.payload)))  # fmt: skip
 
     def _on_cancel(self, msg: m.Cancel) -> None:
         realm = self.realm
@@ -585,17 +584,15 @@ class RouterSession:
             return  # canceled or the caller left
         if msg.options.get("progress"):
             if call.receive_progress and not call.canceled:
-                call.caller.send(m.Result(request_id=call.caller_request,
-                                          details={"progress": True}, args=msg.args,
-                                          kwargs=msg.kwargs, payload=msg.payload))  # fmt: skip
+                call.caller.send(new(m.Result, (call.caller_request, {"progress": True},
+                                                msg.args, msg.kwargs, msg.payload)))  # fmt: skip
             return
         realm.end_call(call)
         if call.input_open:
             _input_over(call)
         if not call.canceled:
-            call.caller.send(m.Result(request_id=call.caller_request, details={},
-                                      args=msg.args, kwargs=msg.kwargs,
-                                      payload=msg.payload))  # fmt: skip
+            call.caller.send(new(m.Result, (call.caller_request, {}, msg.args, msg.kwargs,
+                                            msg.payload)))  # fmt: skip
 
     def _on_error(self, msg: m.Error) -> None:
         realm = self.realm
@@ -651,14 +648,14 @@ def _publish(
 ) -> int:  # fmt: skip
     """Send one publication to every eligible subscriber; its publication ID. One EVENT is
     built per subscription and the same message object goes to each of its subscribers (their
-    connections reuse its encoding per serializer)."""
+    connections reuse its encoding per serializer). ``args``/``kwargs``/``payload`` must be
+    checked already, as a received PUBLISH's are (empty ones ``None``)."""
     publication = router.random_id()
     event: m.Event | None = None
     for sub, member in realm.receivers(publisher, topic, options):
         if event is None or event.subscription_id != sub.id:
             details = {"topic": topic, **disclosed} if sub.match != "exact" else disclosed
-            event = m.Event(subscription_id=sub.id, publication_id=publication,
-                            details=details, args=args, kwargs=kwargs, payload=payload)  # fmt: skip
+            event = new(m.Event, (sub.id, publication, details, args, kwargs, payload))
         member.send(event)
     return publication
 

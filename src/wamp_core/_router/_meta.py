@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import _messages as m
-from .._errors import ProtocolError
+from .._errors import LocalProtocolError, ProtocolError
+from .._messages._base import local_payload
 from .._uri import is_valid_uri
 from ._realm import MATCHES, matches
 
@@ -190,7 +191,11 @@ def _add_testament(caller: RouterSession, args: list[Any], kwargs: dict[str, Any
     if len(repr(args[1])) + len(repr(args[2])) > MAX_TESTAMENT_SIZE:
         limit = MAX_TESTAMENT_SIZE
         raise MetaError("wamp.error.invalid_argument", f"a testament is limited to {limit} bytes")
-    bucket.append((topic, args[1], args[2], options))
+    try:  # the payload a PUBLISH could carry (ArgumentsKw keys are strings), empty ones None
+        payload = local_payload("testament", args[1], args[2], copy=False)
+    except LocalProtocolError as exc:
+        raise MetaError("wamp.error.invalid_argument", exc.message) from None
+    bucket.append((topic, *payload, options))
     return []
 
 
