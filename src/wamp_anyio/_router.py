@@ -23,12 +23,14 @@ from urllib.parse import urlsplit
 
 import anyio
 from anyio.abc import ByteStream, Listener
+from anyio.streams.stapled import MultiListener
 from anyio.streams.tls import TLSAttribute, TLSListener
 
 import wamp_core as wc
 from wamp_core import driver
 from wamp_core.driver import CLOSE_TIMEOUT
 
+from ._direct import AsyncioSocketStream
 from ._runtime import RUNTIME
 
 __all__ = ["RouterServer", "start_router"]
@@ -41,7 +43,7 @@ _GONE = (
     anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError,
     driver.EndOfStream, driver.BrokenStream,
 )  # fmt: skip
-_Stream = ByteStream | driver.MemoryStream
+_Stream = ByteStream | driver.MemoryStream | driver.DirectSocketStream
 _Handler = Callable[[_Stream], Coroutine[Any, Any, None]]
 
 
@@ -92,6 +94,34 @@ def _framer_factory(url: str) -> Callable[[], wc.RawSocket | wc.WebSocket]:
     )
 
 
+def _raw_sockets(listener: Listener[ByteStream]) -> list[socket.socket] | None:
+    """The listening sockets of a plain TCP or unix ``listener`` (``None`` for TLS)."""
+    if isinstance(listener, TLSListener):
+        return None
+    parts = listener.listeners if isinstance(listener, MultiListener) else [listener]
+    return [part.extra(anyio.abc.SocketAttribute.raw_socket) for part in parts]
+
+
+async def _accept(sock: socket.socket, handle: _Handler, tg: anyio.abc.TaskGroup) -> None:
+    """Serve each connection ``sock`` accepts as a direct socket stream (like the client's:
+    no scheduler round trip per send and receive when the kernel is ready)."""
+    tcp = sock.family != socket.AF_UNIX
+    while True:
+        await RUNTIME.wait_readable(sock)
+        while True:
+            try:
+                client, _ = sock.accept()
+            except BlockingIOError:
+                break
+            except OSError as exc:  # out of file descriptors...: keep serving the others
+                log.warning("accepting a connection failed: %s", exc)
+                await anyio.sleep(0.1)
+                break
+            if tcp:
+                client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            tg.start_soon(handle, AsyncioSocketStream(client, RUNTIME))
+
+
 async def _listen(url: str, ssl_context: ssl.SSLContext | None) -> tuple[Listener[ByteStream], str]:
     parts = urlsplit(url)
     if parts.netloc in ("unix", "unix:"):
@@ -109,6 +139,16 @@ async def _listen(url: str, ssl_context: ssl.SSLContext | None) -> tuple[Listene
         # WAMP ends on its own close: a client's missing close_notify is not an error.
         listener = TLSListener(tcp, ssl_context, standard_compatible=False)
     return listener, f"{parts.scheme}://{host}:{bound}{suffix}"
+
+
+async def _receive(stream: _Stream, limit: float | None) -> bytes | None:
+    """The next bytes from ``stream``, or ``None`` if ``limit`` s passed first (a joined
+    connection without an idle timeout reads without a cancel scope: one less per read)."""
+    if limit is None:
+        return await stream.receive(_RECEIVE_SIZE)
+    with anyio.move_on_after(limit):
+        return await stream.receive(_RECEIVE_SIZE)
+    return None
 
 
 async def _serve(
@@ -162,14 +202,13 @@ async def _serve(
             while True:
                 joined = conn.session.realm is not None
                 limit = server.idle_timeout if joined else join_by - anyio.current_time()
-                with anyio.move_on_after(limit) as timer:
-                    try:
-                        data = await stream.receive(_RECEIVE_SIZE)
-                    except _GONE:
-                        conn.receive_eof()
-                        tg.cancel_scope.cancel()
-                        return
-                if timer.cancelled_caught:
+                try:
+                    data = await _receive(stream, limit)
+                except _GONE:
+                    conn.receive_eof()
+                    tg.cancel_scope.cancel()
+                    return
+                if data is None:
                     why = f"no data for {limit} s" if joined else (
                         f"not joined within {server.handshake_timeout} s")  # fmt: skip
                     log.info("closing a connection: %s", why)
@@ -246,7 +285,11 @@ async def start_router(
                     else:
                         listener, bound = await _listen(url, ssl_context)
                         listeners.append(listener)
-                        tg.start_soon(listener.serve, handle)
+                        plain = _raw_sockets(listener)
+                        if plain is None:
+                            tg.start_soon(listener.serve, handle)
+                        for sock in plain or ():
+                            tg.start_soon(_accept, sock, handle, tg)
                     server.urls.append(bound)
                     log.info("router listening on %s", bound)
                 try:
