@@ -4,6 +4,8 @@ as a foreign client calling and subscribing through it."""
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import socket
 import struct
@@ -11,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import pytest
@@ -19,6 +21,8 @@ import pytest
 import wamp_anyio
 import wamp_anyio as wamp
 import wamp_core as wc
+from wamp_anyio import _router
+from wamp_core import driver
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
 
@@ -430,3 +434,57 @@ async def test_waiting_on_an_ended_session_is_still_a_cancellation_point(
             await session.leave()
             raise AssertionError("not cancelled at wait_closed()")  # pragma: no cover
         assert scope.cancelled_caught
+
+
+class _FailingAccepts:
+    """A listening socket whose first accepts fail: out of file descriptors, then a client
+    that gave up before it was accepted; then it accepts for real."""
+
+    def __init__(self, listener: socket.socket) -> None:
+        self.family = listener.family
+        self._listener = listener
+        self.failures = [
+            OSError(errno.EMFILE, "Too many open files"),
+            OSError(errno.ECONNABORTED, "Software caused connection abort"),
+        ]
+
+    def fileno(self) -> int:
+        return self._listener.fileno()
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        if self.failures:
+            raise self.failures.pop(0)
+        return self._listener.accept()
+
+
+async def test_the_router_keeps_accepting_when_an_accept_fails(
+    anyio_backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.setblocking(False)
+    flaky = _FailingAccepts(listener)
+    client = socket.create_connection(listener.getsockname())
+    served: list[Any] = []
+
+    async def handle(stream: Any) -> None:
+        served.append(stream)
+        await stream.aclose()
+
+    try:
+        with caplog.at_level(logging.DEBUG, logger="wamp_anyio._router"):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_router._accept, cast(socket.socket, flaky), handle, tg)
+                with anyio.fail_after(5):
+                    while not served:
+                        await anyio.sleep(0.01)
+                tg.cancel_scope.cancel()
+    finally:
+        client.close()
+        listener.close()
+    assert not flaky.failures and len(served) == 1
+    assert isinstance(served[0], driver.DirectSocketStream)  # served as a direct stream
+    levels = {r.getMessage().split(":")[0]: r.levelno for r in caplog.records}
+    assert levels == {
+        "cannot accept a connection now": logging.WARNING,  # after which it paused
+        "accepting a connection failed": logging.DEBUG,
+    }

@@ -13,6 +13,7 @@ Leaving the block says GOODBYE ``wamp.close.system_shutdown`` to every session (
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import socket
 import ssl
@@ -44,6 +45,9 @@ _GONE = (
     driver.EndOfStream, driver.BrokenStream,
 )  # fmt: skip
 _Stream = ByteStream | driver.MemoryStream | driver.DirectSocketStream
+#: accept() errors that mean "out of resources": the listener pauses instead of spinning.
+_EXHAUSTED = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+_EXHAUSTED_PAUSE = 0.1
 _Handler = Callable[[_Stream], Coroutine[Any, Any, None]]
 
 
@@ -113,9 +117,12 @@ async def _accept(sock: socket.socket, handle: _Handler, tg: anyio.abc.TaskGroup
                 client, _ = sock.accept()
             except BlockingIOError:
                 break
-            except OSError as exc:  # out of file descriptors...: keep serving the others
-                log.warning("accepting a connection failed: %s", exc)
-                await anyio.sleep(0.1)
+            except OSError as exc:
+                if exc.errno in _EXHAUSTED:  # keep serving the connections there are
+                    log.warning("cannot accept a connection now: %s", exc)
+                    await anyio.sleep(_EXHAUSTED_PAUSE)
+                else:  # (a client that gave up before it was accepted...)
+                    log.debug("accepting a connection failed: %s", exc)
                 break
             if tcp:
                 client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
