@@ -170,7 +170,7 @@ async def _serve(
         server.router, make_framer(), channel_ids=wc.channel_ids(binding) if binding else None
     )
     server._connections.add(conn)
-    wake = anyio.Event()
+    wake = RUNTIME.event()
 
     def on_output() -> None:
         wake.set()
@@ -188,7 +188,7 @@ async def _serve(
                 nonlocal wake
                 while True:
                     await wake.wait()
-                    wake = anyio.Event()
+                    wake = RUNTIME.event()
                     data = conn.data_to_send()
                     if data:
                         try:
