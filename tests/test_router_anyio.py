@@ -289,6 +289,25 @@ async def test_the_dealer_times_out_a_call_the_callee_does_not_answer(anyio_back
                 await interrupted.wait()  # the callee was told to stop
 
 
+async def _raw_subscriber(
+    url: str, topic: str
+) -> tuple[anyio.abc.SocketStream, wc.RawSocket, wc.Serializer]:
+    """A hand-driven RawSocket + msgpack session on the router at ``url`` that has sent HELLO
+    and SUBSCRIBE to ``topic`` and reads nothing more until the test does."""
+    host, port = url.removeprefix("rs://").rsplit(":", 1)
+    raw = await anyio.connect_tcp(host, int(port))
+    framer = wc.RawSocket(wc.Role.CLIENT, serializer="msgpack")
+    framer.initiate()
+    await raw.send(framer.data_to_send())
+    framer.receive_data(await raw.receive(4))  # the router's handshake reply
+    codec = wc.get_serializer("msgpack")
+    hello = wc.messages.Hello(realm="realm1", details={"roles": {"subscriber": {}}})
+    framer.send_message(codec.encode(hello))
+    framer.send_message(codec.encode(wc.messages.Subscribe(request_id=1, topic=topic)))
+    await raw.send(framer.data_to_send())
+    return raw, framer, codec
+
+
 async def test_a_client_vanishing_mid_burst_does_not_stop_the_router(anyio_backend: str) -> None:
     """A subscriber's socket is reset while the router writes a burst to it: its session ends
     as if it left, and the router goes on serving everyone else."""
@@ -296,17 +315,7 @@ async def test_a_client_vanishing_mid_burst_does_not_stop_the_router(anyio_backe
     async with wamp_anyio.start_router(["rs://127.0.0.1:0"]) as router:
         transport = _transport(router.urls[0], "msgpack")
         async with wamp.connect(transport) as publisher:
-            host, port = router.urls[0].removeprefix("rs://").rsplit(":", 1)
-            raw = await anyio.connect_tcp(host, int(port))
-            framer = wc.RawSocket(wc.Role.CLIENT, serializer="msgpack")
-            framer.initiate()
-            await raw.send(framer.data_to_send())
-            framer.receive_data(await raw.receive(4))  # the router's handshake reply
-            codec = wc.get_serializer("msgpack")
-            hello = wc.messages.Hello(realm="realm1", details={"roles": {"subscriber": {}}})
-            framer.send_message(codec.encode(hello))
-            framer.send_message(codec.encode(wc.messages.Subscribe(request_id=1, topic="burst")))
-            await raw.send(framer.data_to_send())
+            raw, _, _ = await _raw_subscriber(router.urls[0], "burst")
             with anyio.fail_after(TIMEOUT):
                 while await publisher.call("wamp.session.count") < 2:
                     await anyio.sleep(0.01)
@@ -322,6 +331,42 @@ async def test_a_client_vanishing_mid_burst_does_not_stop_the_router(anyio_backe
                     await anyio.sleep(0.01)
                 async with wamp.connect(transport) as late:  # still serving
                     assert await late.call("wamp.session.count") == 2
+
+
+async def test_a_subscriber_that_reads_late_gets_every_event_in_order(anyio_backend: str) -> None:
+    """Events for a subscriber that does not read fill the kernel's buffers; what the router
+    could not hand over waits, and it and what is published meanwhile arrive in order once
+    the subscriber reads."""
+    async with (
+        wamp_anyio.start_router(["rs://127.0.0.1:0"]) as router,
+        wamp.connect(_transport(router.urls[0], "msgpack")) as publisher,
+    ):
+        raw, framer, codec = await _raw_subscriber(router.urls[0], "late")
+        count, size = 400, 16384  # 6.4 MB: far more than the sockets buffer
+        seen: list[int] = []
+        with anyio.fail_after(TIMEOUT):
+            while await publisher.call("wamp.session.count") < 2:
+                await anyio.sleep(0.01)
+            await anyio.sleep(0.1)  # (SUBSCRIBED is on its way: unread, like the rest)
+            options = wc.PublishOptions(acknowledge=True)
+            for i in range(count // 2):  # the buffers fill up
+                await publisher.publish("late", i, "x" * size, options=options)
+
+            async def read() -> None:  # then the subscriber reads while more are published
+                while len(seen) < count:
+                    for event in framer.receive_data(await raw.receive()):
+                        if isinstance(event, wc.events.MessageReceived):
+                            message = codec.decode(event.data)
+                            if isinstance(message, wc.messages.Event):
+                                assert message.args is not None
+                                seen.append(message.args[0])
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(read)
+                for i in range(count // 2, count):
+                    await publisher.publish("late", i, "x" * size, options=options)
+        await raw.aclose()
+        assert seen == list(range(count))
 
 
 async def test_a_component_reaches_an_in_process_router_without_a_socket(

@@ -62,6 +62,9 @@ class RouterServer:
     #: Seconds a connection may send nothing before it is closed (``None``: never).
     idle_timeout: float | None = None
     _connections: set[wc.RouterConnection] = field(default_factory=set)
+    #: While a connection's bytes are processed: the connections that got output, each sent
+    #: once the processing is over (one system call each, no writer task woken).
+    _pending: dict[Callable[[], None], None] | None = None
 
 
 def _available_serializers() -> tuple[str, ...]:
@@ -171,9 +174,32 @@ async def _serve(
     )
     server._connections.add(conn)
     wake = RUNTIME.event()
+    direct = stream if isinstance(stream, driver.DirectSocketStream) else None
+    backlog = bytearray()  # what the kernel did not take: the writer task sends it first
+    writing = False  # the writer task is sending: what follows waits for it, in order
+
+    def flush() -> None:
+        """Hand what the connection queued to the kernel now if nothing waits before it;
+        otherwise (or for what the kernel does not take) wake the writer task."""
+        if direct is None or writing or backlog or conn.should_close:
+            wake.set()
+            return
+        data = conn.data_to_send()
+        if data:
+            try:
+                rest = direct.send_now(data)
+            except driver.BrokenStream:
+                rest = data  # the writer task's send fails the same way and ends it
+            if rest:
+                backlog.extend(rest)
+                wake.set()
 
     def on_output() -> None:
-        wake.set()
+        pending = server._pending
+        if pending is None:  # output not caused by a read (timeouts, shutdown)
+            wake.set()
+        else:
+            pending[flush] = None
 
     conn.on_output = on_output
     try:
@@ -185,18 +211,22 @@ async def _serve(
         async with anyio.create_task_group() as tg:
 
             async def write() -> None:
-                nonlocal wake
+                nonlocal wake, writing
                 while True:
                     await wake.wait()
                     wake = RUNTIME.event()
-                    data = conn.data_to_send()
+                    data = bytes(backlog) + conn.data_to_send()
+                    backlog.clear()
                     if data:
+                        writing = True
                         try:
                             await stream.send(data)
                         except _GONE:
                             conn.receive_eof()  # the client went away: it left
                             tg.cancel_scope.cancel()
                             return
+                        finally:
+                            writing = False
                     if conn.should_close and not wake.is_set():
                         tg.cancel_scope.cancel()
                         return
@@ -222,8 +252,14 @@ async def _serve(
                     conn.receive_eof()
                     tg.cancel_scope.cancel()
                     return
-                server.router.tick(anyio.current_time())  # what arrives is timed from now
-                conn.receive_data(data)
+                pending = server._pending = {}
+                try:
+                    server.router.tick(anyio.current_time())  # what arrives is timed from now
+                    conn.receive_data(data)
+                finally:  # (what was produced goes out even if processing failed)
+                    server._pending = None
+                    for send in pending:
+                        send()
     except _GONE as exc:
         log.debug("router connection ended: %s", exc)
         conn.receive_eof()
