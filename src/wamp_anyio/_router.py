@@ -215,8 +215,10 @@ async def _serve(
                 while True:
                     await wake.wait()
                     wake = RUNTIME.event()
-                    data = bytes(backlog) + conn.data_to_send()
-                    backlog.clear()
+                    data = conn.data_to_send()
+                    if backlog:  # what the kernel did not take comes first
+                        data = bytes(backlog) + data
+                        backlog.clear()
                     if data:
                         writing = True
                         try:
