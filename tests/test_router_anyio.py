@@ -342,7 +342,7 @@ async def test_a_subscriber_that_reads_late_gets_every_event_in_order(anyio_back
         wamp.connect(_transport(router.urls[0], "msgpack")) as publisher,
     ):
         raw, framer, codec = await _raw_subscriber(router.urls[0], "late")
-        count, size = 400, 16384  # 6.4 MB: far more than the sockets buffer
+        count, size = 300, 65536  # 19.7 MB: far more than the sockets buffer
         seen: list[int] = []
         with anyio.fail_after(TIMEOUT):
             while await publisher.call("wamp.session.count") < 2:
