@@ -7,12 +7,14 @@ the machine's description and every table, the combined JSON, PNG charts) goes t
     .venv/bin/python -m benchmarks --quick                # smoke run, about a minute (CI)
     .venv/bin/python -m benchmarks                        # full run
     .venv/bin/python -m benchmarks --only codec,scale --out /tmp/bench
+    .venv/bin/python -m benchmarks --report-from results/<stamp>.json --out /tmp/again
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import shlex
 import subprocess
 import sys
@@ -109,9 +111,17 @@ def execute(run: Run, json_path: Path, timeout: float) -> None:
     run.seconds = time.perf_counter() - started
     run.stderr_tail = run.stderr_tail[-3000:]
     if run.ok and json_path.exists():
-        import json  # noqa: PLC0415
-
         run.data = json.loads(json_path.read_text(encoding="utf-8"))
+
+
+def report_again(path: Path, out: Path) -> int:
+    """Write the report of an earlier run again from its combined JSON (same file stem)."""
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    runs = [Run(**run) for run in payload["runs"]]
+    meta = {key: payload[key] for key in ("started", "quick", "seconds", "command")}
+    markdown, combined, images = write_report(out, path.stem, runs, payload["machine"], meta)
+    print(f"report: {markdown}\n        {combined}\n        {len(images)} charts", file=sys.stderr)
+    return 0
 
 
 def _names(text: str, allowed: Sequence[str]) -> list[str]:
@@ -151,7 +161,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--rs-url", help="RawSocket URL of a running Crossbar (with --ws-url)")
     parser.add_argument("--ws-url", help="WebSocket URL of a running Crossbar (with --rs-url)")
+    parser.add_argument(
+        "--report-from",
+        type=Path,
+        metavar="JSON",
+        help="run nothing: write the report (page, charts, targets) again from the combined "
+        "JSON of an earlier run into --out",
+    )
     opts = parser.parse_args(argv)
+    if opts.report_from:
+        return report_again(opts.report_from, opts.out)
     if bool(opts.rs_url) != bool(opts.ws_url):
         parser.error("--rs-url and --ws-url go together")
     stem, started_at = timestamp()

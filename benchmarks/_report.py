@@ -23,6 +23,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import _targets
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
@@ -519,6 +520,9 @@ def write_report(
         state = "skipped" if run.returncode is None else ("ok" if run.ok else "FAILED")
         lines.append(f"| [{run.name}](#{run.name}) | {state} | {run.seconds:.1f} s |")
     lines.append("")
+    results = {run.name: run.data for run in runs if run.ok and isinstance(run.data, dict)}
+    targets = _targets.evaluate(results)
+    lines += ["## Targets (issues 8 and 12)", "", *_targets.markdown(targets)]
     for run in runs:
         lines += [f'<a id="{run.name}"></a>', "", f"## {run.name}: {run.title}", ""]
         if run.note:
@@ -542,6 +546,7 @@ def write_report(
         "machine": info,
         "runs": [asdict(run) for run in runs],
         "charts": [p.name for paths in images.values() for p in paths],
+        "targets": [{**asdict(t), "status": t.status} for t in targets],
     }
     combined.write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
     return markdown, combined, [p for paths in images.values() for p in paths]

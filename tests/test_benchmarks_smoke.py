@@ -209,3 +209,25 @@ def test_the_one_command_runner_quick(crossbar: CrossbarRouter, tmp_path: Path) 
     sweep = runs["scale-embedded"]["data"]["sweep"]
     assert [one["sessions"] for one in sweep] == [1, 10, 50]
     assert all(one["deliveries"] == one["deliveries_expected"] > 0 for one in sweep)
+    # the targets judged from this run's figures (the bench extra installs Autobahn); no
+    # fan-out against Crossbar: its scale run was skipped
+    assert "## Targets (issues 8 and 12)" in text
+    groups = {target["group"] for target in report["targets"]}
+    assert groups == {
+        "client CPU / Autobahn's",
+        "client rate / Autobahn's",
+        "embedded router rate / Crossbar's",
+        "msgpack codec / raw msgpack",
+    }
+    assert {t["status"] for t in report["targets"]} <= {"met", "min only", "median only", "not met"}
+    # the same page again from the combined JSON alone
+    again = tmp_path / "again"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--report-from", str(combined), "--out", str(again)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (again / markdown.name).read_text(encoding="utf-8") == text
+    assert sorted(p.name for p in again.glob("*.png")) == sorted(
+        p.name for p in tmp_path.glob("*.png")
+    )
