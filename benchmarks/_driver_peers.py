@@ -21,7 +21,8 @@ Roles:
   invocations answered) or ``callee_async`` (the same with an ``async def`` handler; callee
   modes: ours and Autobahn). BACKEND ``uvloop`` is ours on asyncio with uvloop's event loop.
 * ``echo``: a bare asyncio TCP echo server; prints its port.
-* ``floor BACKEND PORT N``: N round trips of a 40-byte message through it (the floor).
+* ``floor BACKEND PORT N [MODE]``: N round trips of a 40-byte message through it (the floor),
+  one at a time (MODE ``seq``, the default) or 100 in flight (``inflight``).
 * ``routerfloor BACKEND URL N``: the floor of any WAMP client through the router, on BACKEND
   (``asyncio``, ``uvloop``, ``trio``, ``blocking``): joins with wamp_core, then N sequential
   calls of ``bench.echo`` as CALL frames encoded beforehand, each waiting for any bytes back
@@ -527,29 +528,28 @@ def echo_server() -> None:
     asyncio.run(main())
 
 
-def floor(backend: str, port: int, n: int) -> None:
+def floor(backend: str, port: int, n: int, mode: str = "seq") -> None:
+    """N echo round trips of a 40-byte message: one at a time (``seq``: a coroutine awaits each
+    echo), or :data:`IN_FLIGHT` at a time (``inflight``: one reader, the loop's protocol
+    callback or one trio task, replaces every read's completed messages in one write: no task
+    per message, the least any client can spend per message with that many outstanding)."""
     message = b"x" * 40
+    size = len(message)
+
+    async def trio_inflight(stream: Any, count: int) -> None:
+        issued = min(IN_FLIGHT, count)
+        await stream.send(message * issued)
+        received = 0
+        while received < count * size:
+            received += len(await stream.receive())
+            more = min(received // size + IN_FLIGHT, count) - issued
+            if more > 0:
+                issued += more
+                await stream.send(message * more)
 
     async def main() -> None:
         if backend == "asyncio":
-            loop = asyncio.get_running_loop()
-            waiter: asyncio.Future[None] = loop.create_future()
-
-            class Client(asyncio.Protocol):
-                def data_received(self, data: bytes) -> None:
-                    waiter.set_result(None)
-
-            transport, _ = await loop.create_connection(Client, "127.0.0.1", port)
-            transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-            async def roundtrip() -> None:
-                nonlocal waiter
-                waiter = loop.create_future()
-                transport.write(message)
-                await waiter
-
-            await measure_calls(roundtrip, "seq", n)
-            transport.close()
+            await asyncio_floor()
             return
         stream = await anyio.connect_tcp("127.0.0.1", port)  # trio's own socket stream
 
@@ -557,14 +557,67 @@ def floor(backend: str, port: int, n: int) -> None:
             await stream.send(message)
             await stream.receive()
 
-        for _ in range(WARMUP):
-            await trio_roundtrip()
+        if mode == "seq":
+            for _ in range(WARMUP):
+                await trio_roundtrip()
+        else:
+            await trio_inflight(stream, WARMUP)
         meter = Meter()
         meter.start()
-        for _ in range(n):
-            await trio_roundtrip()
+        if mode == "seq":
+            for _ in range(n):
+                await trio_roundtrip()
+        else:
+            await trio_inflight(stream, n)
         meter.stop(n)
         await stream.aclose()
+
+    async def asyncio_floor() -> None:
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        flight = {"received": 0, "issued": 0, "count": 0}
+
+        class Client(asyncio.Protocol):
+            def data_received(self, data: bytes) -> None:
+                if mode == "seq":
+                    waiter.set_result(None)
+                    return
+                flight["received"] += len(data)
+                completed = flight["received"] // size
+                if completed >= flight["count"]:
+                    waiter.set_result(None)
+                    return
+                more = min(completed + IN_FLIGHT, flight["count"]) - flight["issued"]
+                if more > 0:
+                    flight["issued"] += more
+                    transport.write(message * more)
+
+        transport, _ = await loop.create_connection(Client, "127.0.0.1", port)
+        transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        async def roundtrip() -> None:
+            nonlocal waiter
+            waiter = loop.create_future()
+            transport.write(message)
+            await waiter
+
+        async def inflight(count: int) -> None:
+            nonlocal waiter
+            waiter = loop.create_future()
+            first = min(IN_FLIGHT, count)
+            flight.update(received=0, issued=first, count=count)
+            transport.write(message * first)
+            await waiter
+
+        if mode == "seq":
+            await measure_calls(roundtrip, "seq", n)
+        else:
+            await inflight(WARMUP)
+            meter = Meter()
+            meter.start()
+            await inflight(n)
+            meter.stop(n)
+        transport.close()
 
     anyio.run(main, backend=backend)
 
@@ -705,7 +758,7 @@ def main(argv: list[str]) -> None:
     elif role == "echo":
         echo_server()
     elif role == "floor":
-        floor(argv[1], int(argv[2]), int(argv[3]))
+        floor(argv[1], int(argv[2]), int(argv[3]), *argv[4:5])
     else:
         raise SystemExit(f"unknown role {role!r}")
 

@@ -247,11 +247,19 @@ def driver_chart(data: Any, router: str) -> Figure | None:
         if name == "Autobahn" or any(v is not None for v in values)
     }  # fmt: skip
     _bars(left, labels, series)
-    floors = [
-        f"{b} {cpu[('floor', b, 'tcp', 'seq')]:.0f} us"
-        for b in ("asyncio", "trio")
-        if ("floor", b, "tcp", "seq") in cpu
-    ]
+    floors = "; ".join(
+        label
+        + ", ".join(
+            f"{b} {cpu[key]:.{digits}f} us"
+            for b in ("asyncio", "trio")
+            if (key := ("floor", b, "tcp", mode)) in cpu
+        )
+        for mode, label, digits in (
+            ("seq", "one at a time: ", 0),
+            ("inflight", "100 in flight: ", 2),
+        )
+        if any(("floor", b, "tcp", mode) in cpu for b in ("asyncio", "trio"))
+    )
     router_floors = [
         f"{b} {cpu[key]:.0f} us"
         for b in ("asyncio", "uvloop", "trio", "blocking")
@@ -263,7 +271,7 @@ def driver_chart(data: Any, router: str) -> Figure | None:
     left.set_title(
         f"Client CPU per call/event/invocation via {router}"
         + ("\nevents10: per event received by 10 subscribers" if ten else "")
-        + (f"\nbare TCP echo floor: {', '.join(floors)}" if floors else "")
+        + (f"\nbare TCP echo floor, {floors}" if floors else "")
         + (f"\nfloor through the router, rawsocket seq: {through}" if through else ""),
         fontsize=10,
     )

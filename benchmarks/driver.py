@@ -13,7 +13,9 @@ the peer calls, 100 in flight).
 Cells run in a shuffled order on every round so they share the machine's load; each figure is
 the minimum (and median) over rounds (calls in flight, the noisiest cells: :data:`INFLIGHT_SCALE`
 times the operations, :data:`INFLIGHT_REPEATS` samples per round). The floor is a bare TCP echo
-round trip (no WAMP, no router) on each backend; the floor through the router is the least any
+of a 40-byte message (no WAMP, no router) on each backend, one at a time and 100 in flight, and
+every sequential and in-flight figure is also shown as a multiple of it; the floor through the
+router is the least any
 client on a backend can spend per sequential call through this router (pre-encoded CALL frames,
 any reply bytes awaited: the event loop's wake-ups and the system calls, no WAMP work). On this
 2-core machine the router and the peer use the other core, so the client's CPU per operation,
@@ -57,6 +59,8 @@ CLIENTS = (
     ("core", "blocking"), ("autobahn", "asyncio"), ("xconn", "asyncio"),
 )  # fmt: skip
 TRANSPORTS = ("rawsocket", "websocket")
+#: Event loops the bare echo floor is measured on.
+FLOOR_BACKENDS = ("asyncio", "trio")
 #: Event loops the floor through the router is measured on (see ``_driver_peers.router_floor``).
 ROUTER_FLOOR_BACKENDS = ("asyncio", "uvloop", "trio", "blocking")
 MODES = ("seq", "inflight", "events", "events10", "callee", "callee_async")
@@ -192,8 +196,15 @@ def _measure(
         ]  # fmt: skip
         cells += [
             (("floor", backend, "tcp", "seq"), ["floor", backend, port, str(n)])
-            for backend in ("asyncio", "trio")
+            for backend in FLOOR_BACKENDS
         ]
+        if "inflight" in modes:  # the same number in flight, bare
+            cells += [
+                (("floor", backend, "tcp", "inflight"),
+                 ["floor", backend, port, str(n * scale), "inflight"])
+                for backend in FLOOR_BACKENDS
+                for _ in range(repeats)
+            ]  # fmt: skip
         if "seq" in modes and "rawsocket" in urls:  # the floor through this router
             cells += [
                 (("routerfloor", backend, "rawsocket", "seq"),
@@ -230,6 +241,20 @@ LABELS = {
     ("autobahn", "asyncio"): "autobahn", ("xconn", "asyncio"): "xconn",
 }  # fmt: skip
 AUTOBAHN = ("autobahn", "asyncio")
+
+
+#: The modes the bare echo floor has (one at a time, and the same number in flight).
+FLOOR_MODES = ("seq", "inflight")
+
+
+def floor_min(results: dict[Key, list[dict[str, float]]], mode: str) -> float | None:
+    """The least CPU per message of the bare echo in ``mode`` on any backend (min over rounds)."""
+    lows = [
+        _stat(samples, "cpu_us", "min")
+        for backend in FLOOR_BACKENDS
+        if (samples := results.get(("floor", backend, "tcp", mode)))
+    ]
+    return min(lows) if lows else None
 
 
 def report(results: dict[Key, list[dict[str, float]]]) -> list[str]:
@@ -280,13 +305,33 @@ def report(results: dict[Key, list[dict[str, float]]]) -> list[str]:
         lines += table_lines(["transport", "mode", *names], router_rows, left=2)
         lines.append("")
     floor_rows = []
-    for backend in ("asyncio", "trio"):
-        samples = results.get(("floor", backend, "tcp", "seq"))
-        if samples:
-            floor_rows.append([backend, *(f"{_stat(samples, 'cpu_us', s):.1f}"
-                                          for s in ("min", "median"))])  # fmt: skip
-    lines.append("FLOOR: bare TCP echo round trip, client CPU us (no WAMP, no router)")
-    lines += table_lines(["backend", "min", "median"], floor_rows, left=1)
+    for mode in FLOOR_MODES:
+        for backend in FLOOR_BACKENDS:
+            samples = results.get(("floor", backend, "tcp", mode))
+            if samples:
+                floor_rows.append([backend, mode, *(f"{_stat(samples, 'cpu_us', s):.1f}"
+                                                    for s in ("min", "median")),
+                                   f"{_stat(samples, 'rate', 'min'):.0f}"])  # fmt: skip
+    lines.append("FLOOR: bare TCP echo of a 40-byte message, one at a time (seq) or 100 in "
+                 "flight, client CPU us per message (no WAMP, no router)")  # fmt: skip
+    lines += table_lines(["backend", "mode", "min", "median", "best rate"], floor_rows, left=2)
+    fraction_rows = []
+    for transport in TRANSPORTS:
+        for mode in FLOOR_MODES:
+            low = floor_min(results, mode)
+            if low is None:
+                continue
+            fraction_rows.append([transport, mode, *(
+                f"{_stat(samples, 'cpu_us', 'min') / low:.1f}x"
+                if (samples := results.get((*c, transport, mode))) else "-"
+                for c in clients
+            )])  # fmt: skip
+    if fraction_rows:
+        lines.append("")
+        lines.append("CLIENT CPU / FLOOR: each client's min over the bare echo's (the cheaper "
+                     "backend's) for the same mode: what the client costs in units of the "
+                     "least this machine spends per message at all")  # fmt: skip
+        lines += table_lines(["transport", "mode", *names], fraction_rows, left=2)
     ab_seq = results.get((*AUTOBAHN, "rawsocket", "seq"))
     router_floor_rows = []
     for backend in ROUTER_FLOOR_BACKENDS:

@@ -209,6 +209,11 @@ def test_the_one_command_runner_quick(crossbar: CrossbarRouter, tmp_path: Path) 
     sweep = runs["scale-embedded"]["data"]["sweep"]
     assert [one["sessions"] for one in sweep] == [1, 10, 50]
     assert all(one["deliveries"] == one["deliveries_expected"] > 0 for one in sweep)
+    # the bare echo floor one at a time and 100 in flight, and every client as a multiple of it
+    floors = {(s["backend"], s["mode"]) for s in runs["driver-crossbar"]["data"]["samples"]
+              if s["client"] == "floor"}  # fmt: skip
+    assert floors == {(b, m) for b in ("asyncio", "trio") for m in ("seq", "inflight")}
+    assert "CLIENT CPU / FLOOR" in text
     # the targets judged from this run's figures (the bench extra installs Autobahn); no
     # fan-out against Crossbar: its scale run was skipped
     assert "## Targets (issues 8 and 12)" in text
