@@ -41,7 +41,8 @@ STATUSES = ("met", "min only", "median only", "not met")
 
 @dataclass(frozen=True)
 class Target:
-    """One judged cell: ``value`` compared with ``limit`` (``at_most`` or at least)."""
+    """One judged cell: the ratios ``best`` and ``median`` against ``limit`` (at most it when
+    ``at_most``, else at least)."""
 
     group: str  # "client CPU / Autobahn", ...
     cell: str  # "rawsocket seq, wamp_anyio asyncio", ...
