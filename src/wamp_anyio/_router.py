@@ -173,16 +173,32 @@ async def _serve(
         server.router, make_framer(), channel_ids=wc.channel_ids(binding) if binding else None
     )
     server._connections.add(conn)
-    wake = RUNTIME.event()
+    # The writer task and its wake-up event exist only once something needs them: on a plain
+    # socket whose output the kernel always took at once (most idle sessions) they never do,
+    # which saves a task and an event per connection.
+    wake: driver.Event | None = None
+    tg: anyio.abc.TaskGroup | None = None
+    ended = False  # serving ended: its task group takes no more tasks
     direct = stream if isinstance(stream, driver.DirectSocketStream) else None
     backlog = bytearray()  # what the kernel did not take: the writer task sends it first
     writing = False  # the writer task is sending: what follows waits for it, in order
+
+    def kick() -> None:
+        """Wake the writer task, starting it the first time (output for a connection whose
+        serving ended is dropped: its socket is closed)."""
+        nonlocal wake
+        if wake is None:
+            if ended or tg is None:  # (no output comes before serving starts)
+                return
+            wake = RUNTIME.event()
+            tg.start_soon(write, wake)
+        wake.set()
 
     def flush() -> None:
         """Hand what the connection queued to the kernel now if nothing waits before it;
         otherwise (or for what the kernel does not take) wake the writer task."""
         if direct is None or writing or backlog or conn.should_close:
-            wake.set()
+            kick()
             return
         data = conn.data_to_send()
         if data:
@@ -192,14 +208,38 @@ async def _serve(
                 rest = data  # the writer task's send fails the same way and ends it
             if rest:
                 backlog.extend(rest)
-                wake.set()
+                kick()
 
     def on_output() -> None:
         pending = server._pending
         if pending is None:  # output not caused by a read (timeouts, shutdown)
-            wake.set()
+            kick()
         else:
             pending[flush] = None
+
+    async def write(event: driver.Event) -> None:
+        nonlocal wake, writing
+        assert tg is not None
+        while True:
+            await event.wait()
+            event = wake = RUNTIME.event()
+            data = conn.data_to_send()
+            if backlog:  # what the kernel did not take comes first
+                data = bytes(backlog) + data
+                backlog.clear()
+            if data:
+                writing = True
+                try:
+                    await stream.send(data)
+                except _GONE:
+                    conn.receive_eof()  # the client went away: it left
+                    tg.cancel_scope.cancel()
+                    return
+                finally:
+                    writing = False
+            if conn.should_close and not event.is_set():
+                tg.cancel_scope.cancel()
+                return
 
     conn.on_output = on_output
     try:
@@ -209,31 +249,6 @@ async def _serve(
                     socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
                 )
         async with anyio.create_task_group() as tg:
-
-            async def write() -> None:
-                nonlocal wake, writing
-                while True:
-                    await wake.wait()
-                    wake = RUNTIME.event()
-                    data = conn.data_to_send()
-                    if backlog:  # what the kernel did not take comes first
-                        data = bytes(backlog) + data
-                        backlog.clear()
-                    if data:
-                        writing = True
-                        try:
-                            await stream.send(data)
-                        except _GONE:
-                            conn.receive_eof()  # the client went away: it left
-                            tg.cancel_scope.cancel()
-                            return
-                        finally:
-                            writing = False
-                    if conn.should_close and not wake.is_set():
-                        tg.cancel_scope.cancel()
-                        return
-
-            tg.start_soon(write)
             # Until it has joined, a connection has handshake_timeout s in all (one that
             # connects and says nothing, or trickles, must not hold a slot); once joined,
             # idle_timeout s per read, if set.
@@ -266,6 +281,7 @@ async def _serve(
         log.debug("router connection ended: %s", exc)
         conn.receive_eof()
     finally:
+        ended = True
         conn.receive_eof()  # however serving ended, the session ends too (no zombie in a realm)
         server._connections.discard(conn)
         await anyio.aclose_forcefully(stream)  # type: ignore[arg-type]
