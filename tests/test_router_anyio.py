@@ -369,6 +369,30 @@ async def test_a_subscriber_that_reads_late_gets_every_event_in_order(anyio_back
         assert seen == list(range(count))
 
 
+async def test_a_subscriber_that_stops_reading_is_closed_after_the_send_timeout(
+    anyio_backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events for a subscriber that never reads fill the kernel's buffers and the router's
+    write stalls (below the queue limit that would cut the session off): after the send
+    timeout the router closes the connection and the session ends."""
+    monkeypatch.setattr(driver, "SEND_TIMEOUT", 0.5)
+    async with (
+        wamp_anyio.start_router(["rs://127.0.0.1:0"]) as router,
+        wamp.connect(_transport(router.urls[0], "msgpack")) as publisher,
+    ):
+        raw, _, _ = await _raw_subscriber(router.urls[0], "stalled")
+        with anyio.fail_after(TIMEOUT):
+            while await publisher.call("wamp.session.count") < 2:
+                await anyio.sleep(0.01)
+            await anyio.sleep(0.1)
+            options = wc.PublishOptions(acknowledge=True)
+            for i in range(150):  # 9.8 MB: more than the buffers, less than MAX_QUEUED
+                await publisher.publish("stalled", i, "x" * 65536, options=options)
+            while await publisher.call("wamp.session.count") != 1:
+                await anyio.sleep(0.05)
+        await raw.aclose()
+
+
 async def test_a_component_reaches_an_in_process_router_without_a_socket(
     anyio_backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -230,13 +230,21 @@ async def _serve(
             if data:
                 writing = True
                 try:
-                    await stream.send(data)
+                    # A client that stops reading must not hold its connection for ever: the
+                    # same deadline as the client's own writes (wamp_core.driver).
+                    with anyio.move_on_after(driver.SEND_TIMEOUT) as stalled:
+                        await stream.send(data)
                 except _GONE:
                     conn.receive_eof()  # the client went away: it left
                     tg.cancel_scope.cancel()
                     return
                 finally:
                     writing = False
+                if stalled.cancelled_caught:
+                    log.info("closing a connection: a write stalled for %s s", driver.SEND_TIMEOUT)
+                    conn.receive_eof()
+                    tg.cancel_scope.cancel()
+                    return
             if conn.should_close and not event.is_set():
                 tg.cancel_scope.cancel()
                 return
