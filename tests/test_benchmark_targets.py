@@ -63,7 +63,7 @@ def test_the_embedded_router_against_crossbar_and_the_codec() -> None:
     scale = {
         "sweep": [
             {"sessions": 10, "events_per_s": 500.0},
-            {"sessions": 1000, "events_per_s": 900.0},
+            {"sessions": 1000, "events_per_s": 900.0, "events_per_s_median": 1100.0},
         ]
     }
     codec = {"ratios": [
@@ -79,7 +79,7 @@ def test_the_embedded_router_against_crossbar_and_the_codec() -> None:
     }))  # fmt: skip
     assert got[("embedded router rate / Crossbar's", "rawsocket events")].best == 2.0
     fan_out = got[("embedded router fan-out / Crossbar's", "1000 subscribers")]
-    assert (fan_out.best, fan_out.status) == (0.9, "not met")
+    assert (fan_out.best, fan_out.median, fan_out.status) == (0.9, 1.1, "median only")
     assert ("embedded router fan-out / Crossbar's", "10 subscribers") not in got
     assert got[("msgpack codec / raw msgpack", "EVENT decode")].status == "min only"
     assert not any(cell.startswith("EVENT") and "json" in cell for _, cell in got)

@@ -209,6 +209,7 @@ def test_the_one_command_runner_quick(crossbar: CrossbarRouter, tmp_path: Path) 
     sweep = runs["scale-embedded"]["data"]["sweep"]
     assert [one["sessions"] for one in sweep] == [1, 10, 50]
     assert all(one["deliveries"] == one["deliveries_expected"] > 0 for one in sweep)
+    assert all(len(one["fanout_rounds"]) == 2 for one in sweep)  # --quick: two fan-outs per N
     # the bare echo floor one at a time and 100 in flight, and every client as a multiple of it
     floors = {(s["backend"], s["mode"]) for s in runs["driver-crossbar"]["data"]["samples"]
               if s["client"] == "floor"}  # fmt: skip
