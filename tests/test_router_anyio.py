@@ -393,6 +393,33 @@ async def test_a_subscriber_that_stops_reading_is_closed_after_the_send_timeout(
         await raw.aclose()
 
 
+async def test_a_subscriber_that_stops_reading_is_cut_off_at_the_queue_limit(
+    anyio_backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While a write to a client is pending, what more the router produces for it stays in the
+    engine's connection, so the engine's limit (MAX_QUEUED, 16 MiB) cuts off a subscriber that
+    does not read, long before the send timeout (30 s) would: the router's memory for one
+    client stays bounded however fast others publish."""
+    caplog.set_level(logging.WARNING, logger="wamp_core")
+    async with (
+        wamp_anyio.start_router(["rs://127.0.0.1:0"]) as router,
+        wamp.connect(_transport(router.urls[0], "msgpack")) as publisher,
+    ):
+        raw, _, _ = await _raw_subscriber(router.urls[0], "flood")
+        with anyio.fail_after(TIMEOUT):  # (20 s: less than driver.SEND_TIMEOUT)
+            while await publisher.call("wamp.session.count") < 2:
+                await anyio.sleep(0.01)
+            await anyio.sleep(0.1)
+            options = wc.PublishOptions(acknowledge=True)
+            for i in range(48):  # 24 MiB: the kernel's buffers and MAX_QUEUED, and more
+                await publisher.publish("flood", i, "x" * (1 << 19), options=options)
+            while await publisher.call("wamp.session.count") != 1:
+                await anyio.sleep(0.05)
+        await raw.aclose()
+    assert driver.SEND_TIMEOUT > TIMEOUT
+    assert any("does not read what it is sent" in r.getMessage() for r in caplog.records)
+
+
 async def test_a_component_reaches_an_in_process_router_without_a_socket(
     anyio_backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -173,6 +173,14 @@ async def _serve(
         server.router, make_framer(), channel_ids=wc.channel_ids(binding) if binding else None
     )
     server._connections.add(conn)
+    # The output side looks like the client's wamp_core.driver.Link (send at once, the rest
+    # in order by a writer task, the same SEND_TIMEOUT) but bounds memory the other way: a
+    # client's producers wait on Link's buffer (backpressure), while the router may make no
+    # session wait for another. So while a write is pending, output stays in the engine's
+    # connection (data_to_send is not called), where MAX_QUEUED cuts a client off that does
+    # not read; Link pulls everything at once. Output arriving outside a read (timeouts,
+    # shutdown, another connection's failure) is left to the writer task: sending from inside
+    # the engine could end a session while the engine is iterating its realm.
     # The writer task and its wake-up event exist only once something needs them: on a plain
     # socket whose output the kernel always took at once (most idle sessions) they never do,
     # which saves a task and an event per connection.
