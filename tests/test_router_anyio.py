@@ -23,6 +23,7 @@ import wamp_anyio as wamp
 import wamp_core as wc
 from wamp_anyio import _router
 from wamp_core import driver
+from wamp_core.events import MessageReceived
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
 
@@ -306,6 +307,61 @@ async def _raw_subscriber(
     framer.send_message(codec.encode(wc.messages.Subscribe(request_id=1, topic=topic)))
     await raw.send(framer.data_to_send())
     return raw, framer, codec
+
+
+async def _raw_hello(url: str, roles: dict[str, Any]) -> Any:
+    """What the router at ``url`` answers a hand-made HELLO with ``roles`` (RawSocket, msgpack)."""
+    host, port = url.removeprefix("rs://").rsplit(":", 1)
+    async with await anyio.connect_tcp(host, int(port)) as raw:
+        framer = wc.RawSocket(wc.Role.CLIENT, serializer="msgpack")
+        framer.initiate()
+        await raw.send(framer.data_to_send())
+        framer.receive_data(await raw.receive(4))  # the router's handshake reply
+        codec = wc.get_serializer("msgpack")
+        framer.send_message(
+            codec.encode(wc.messages.Hello(realm="realm1", details={"roles": roles}))
+        )
+        await raw.send(framer.data_to_send())
+        while True:
+            for event in framer.receive_data(await raw.receive()):
+                if isinstance(event, MessageReceived):
+                    return codec.decode(event.data)
+
+
+async def test_a_malformed_hello_or_an_engine_failure_does_not_stop_the_router(
+    anyio_backend: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HELLO roles the engine cannot read (``features: 1``) are refused with ABORT, and should
+    the engine fail while it passes call deadlines, the failure is logged and the router goes
+    on: one client never stops it for the others."""
+    caplog.set_level(logging.ERROR, logger="wamp_anyio")
+    failures: list[Exception] = []
+
+    async with (
+        wamp_anyio.start_router(["rs://127.0.0.1:0"]) as router,
+        wamp.connect(_transport(router.urls[0], "msgpack")) as good,
+    ):
+        tick = router.router.tick
+
+        def failing_tick(now: float) -> None:
+            if failures:
+                raise failures.pop()
+            tick(now)
+
+        await good.register(lambda: 42, "com.good")
+        with anyio.fail_after(TIMEOUT):
+            abort = await _raw_hello(router.urls[0], {"caller": {}, "callee": {"features": 1}})
+            assert isinstance(abort, wc.messages.Abort)
+            assert abort.reason == "wamp.error.protocol_violation"
+            monkeypatch.setattr(router.router, "tick", failing_tick)
+            failures += [RuntimeError("the engine failed")] * 3
+            while failures:  # the router's clock task fails (nothing is read meanwhile)
+                await anyio.sleep(0.05)
+            assert await good.call("com.good") == 42
+            failures.append(RuntimeError("the engine failed"))
+            assert await good.call("com.good") == 42  # (failing from a read or the clock task)
+    logged = [r.getMessage() for r in caplog.records]
+    assert "the router engine failed passing call deadlines" in logged
 
 
 async def test_a_client_vanishing_mid_burst_does_not_stop_the_router(anyio_backend: str) -> None:

@@ -287,7 +287,7 @@ async def _serve(
                     return
                 pending = server._pending = {}
                 try:
-                    server.router.tick(anyio.current_time())  # what arrives is timed from now
+                    _tick_now(server.router)  # what arrives is timed from now
                     conn.receive_data(data)
                 finally:  # (what was produced goes out even if processing failed)
                     server._pending = None
@@ -307,9 +307,18 @@ async def _serve(
 _TICK = 0.05
 
 
+def _tick_now(router: wc.Router) -> None:
+    """Tell the engine the time: a failure there is logged and serving goes on (it must end
+    neither the router nor the connection whose read happened to pass a deadline)."""
+    try:
+        router.tick(anyio.current_time())
+    except Exception:
+        log.exception("the router engine failed passing call deadlines")
+
+
 async def _tick(router: wc.Router) -> None:
     while True:
-        router.tick(anyio.current_time())
+        _tick_now(router)
         await anyio.sleep(_TICK if router.next_deadline() is not None else 5 * _TICK)
 
 

@@ -130,8 +130,9 @@ def choose(
                 return Refusal("wamp.error.no_such_principal", f"no principal {authid!r}")
             if principal.scram is not None and principal.scram.method == method:
                 return _scram(details, principal, principal.scram, random32)
-        if method == "anonymous" and anonymous:
-            return Welcome(str(authid or f"anonymous-{session_id}"), "anonymous", "anonymous")
+        if method == "anonymous" and anonymous:  # the router names it (as Crossbar.io does):
+            # an authid of the client's choice would pass for another's (eligible_authid...)
+            return Welcome(f"anonymous-{session_id}", "anonymous", "anonymous")
         if method in ("ticket", "wampcra") and principal is None:
             return Refusal("wamp.error.no_such_principal", f"no principal {authid!r}")
         assert principal is not None or method not in ("ticket", "wampcra")
@@ -237,13 +238,18 @@ def verify(challenge: Challenge, signature: str) -> bool:
         return verify_challenge_signature(challenge.pubkey, signature, challenge.message)
     if challenge.method == "ticket":
         assert principal.ticket is not None
-        return hmac.compare_digest(signature.encode(), principal.ticket.encode())
+        return hmac.compare_digest(_utf8(signature), _utf8(principal.ticket))
     assert principal.secret is not None
     key: bytes | str = principal.secret
     if principal.salt is not None:
         key = derive_key(principal.secret, principal.salt, principal.iterations, principal.keylen)
     expected = compute_wcs(key, challenge.challenge)
-    return hmac.compare_digest(signature.encode(), expected.encode())
+    return hmac.compare_digest(_utf8(signature), _utf8(expected))
+
+
+def _utf8(text: str) -> bytes:
+    """``text`` as bytes for a comparison, a lone surrogate included (JSON can carry one)."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 ACTIONS = ("call", "register", "publish", "subscribe")

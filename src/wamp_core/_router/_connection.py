@@ -56,6 +56,7 @@ class RouterConnection:
         self._encoded = router.encoded
         self.serializer: Serializer | None = None
         self.should_close = False
+        self._refusing = False  # telling the session of a message it could not send
         #: Called (synchronously) when bytes were queued or the connection should close.
         self.on_output: Callable[[], None] = lambda: None
         framer.initiate()
@@ -124,7 +125,13 @@ class RouterConnection:
                 self._encoded[name] = (message, payload)
             self.framer.send_message(payload)
         except LocalProtocolError as exc:  # too large for this client, or not encodable
-            log.debug("not sent to %r: %s", self.session, exc)
+            log.debug("%s not sent to %r: %s", message.NAME, self.session, exc)
+            if not self._refusing:  # (a replacement that fails too is only logged)
+                self._refusing = True
+                try:
+                    self.session.undeliverable(message, exc.reason)
+                finally:
+                    self._refusing = False
             return
         self._queued += len(payload)
         if self._queued > self.max_queued:

@@ -20,11 +20,12 @@ from typing import Any
 from .. import _messages as m
 from .._errors import ProtocolError
 from .._messages._base import new
+from .._messages._validation import brief
 from .._uri import MAX_ID
 from .._wire import RecentIds
 from . import _auth
 from ._meta import META_PROCEDURES, TESTAMENT_SCOPES, MetaError, session_details
-from ._realm import Call, Realm
+from ._realm import Call, Member, Realm
 
 __all__ = ["ROUTER_ROLES", "Router", "RouterSession"]
 
@@ -61,6 +62,16 @@ MAX_OPEN_STREAMS = 256
 NO_SUCH_REALM = "wamp.error.no_such_realm"
 PROTOCOL_VIOLATION = "wamp.error.protocol_violation"
 CANCELED = "wamp.error.canceled"
+INVALID_URI = "wamp.error.invalid_uri"
+PAYLOAD_SIZE_EXCEEDED = "wamp.error.payload_size_exceeded"
+
+#: The longest CALL ``timeout`` the dealer enforces, in milliseconds (the largest WAMP integer,
+#: 2^53: some 285,000 years); a longer one is no deadline at all.
+MAX_CALL_TIMEOUT = MAX_ID
+#: Deadlines of calls that ended stay in the router's heap until they come first (dropped by
+#: next_deadline) or pass, or until the heap reaches this many entries (then twice the live
+#: ones after the last time), when it keeps only the live ones.
+_COMPACT_AT = 64
 
 
 class Router:
@@ -90,6 +101,7 @@ class Router:
         self.now = 0.0
         self._deadlines: list[tuple[float, int, Call, Realm]] = []
         self._deadline_seq = 0
+        self._compact_at = _COMPACT_AT
         self.principals = {p.authid: p for p in principals}
         self.anonymous = anonymous
         self.permissions = {role: tuple(rules) for role, rules in (permissions or {}).items()}
@@ -128,29 +140,30 @@ class Router:
 
     def tick(self, now: float) -> None:
         """The driver's clock moved to ``now`` (seconds): calls whose ``timeout`` passed end
-        with ``wamp.error.timeout`` for the caller and INTERRUPT (killnowait) for the callee."""
+        with ``wamp.error.timeout`` for the caller (unless it had its answer: a ``skip``
+        cancel) and INTERRUPT (killnowait) for the callee."""
         self.now = now
         deadlines = self._deadlines
         while deadlines and deadlines[0][0] <= now:
             _, _, call, realm = heapq.heappop(deadlines)
-            if realm.calls.get((call.caller.session_id, call.caller_request)) is not call:
-                continue  # answered, canceled or gone already
-            call.canceled = True
-            realm.end_call(call)
-            _input_over(call)
-            if _feature(call.callee, "callee", "call_canceling"):
-                call.callee.send(m.Interrupt(request_id=call.invocation,
-                                             options={"mode": "killnowait"}))  # fmt: skip
-            call.caller.send(_call_error(call.caller_request, "wamp.error.timeout",
-                                         "the call timed out (dealer)"))  # fmt: skip
+            if _in_progress(call, realm):  # (not answered, killed or gone already)
+                _fail_call(realm, call, "wamp.error.timeout", "the call timed out (dealer)")
 
     def next_deadline(self) -> float | None:
         """When :meth:`tick` next has work (``None``: no call has a timeout)."""
-        return self._deadlines[0][0] if self._deadlines else None
+        deadlines = self._deadlines
+        while deadlines and not _in_progress(deadlines[0][2], deadlines[0][3]):
+            heapq.heappop(deadlines)  # a call that ended before its deadline
+        return deadlines[0][0] if deadlines else None
 
     def _add_deadline(self, deadline: float, call: Call, realm: Realm) -> None:
+        deadlines = self._deadlines
+        if len(deadlines) >= self._compact_at:  # calls that ended leave their deadlines here
+            deadlines[:] = [entry for entry in deadlines if _in_progress(entry[2], entry[3])]
+            heapq.heapify(deadlines)
+            self._compact_at = max(_COMPACT_AT, 2 * len(deadlines))
         self._deadline_seq += 1
-        heapq.heappush(self._deadlines, (deadline, self._deadline_seq, call, realm))
+        heapq.heappush(deadlines, (deadline, self._deadline_seq, call, realm))
 
     def shutdown(self) -> None:
         """GOODBYE ``wamp.close.system_shutdown`` to every joined session."""
@@ -251,6 +264,30 @@ class RouterSession:
             self.send(m.Unregistered(request_id=0, details={"registration": registration_id,
                                                             "reason": reason}))  # fmt: skip
 
+    def undeliverable(self, message: m.Message, uri: str) -> None:
+        """The transport could not take ``message`` for this session's client: too large for it
+        (``uri`` ``wamp.error.payload_size_exceeded``) or not encodable in its serializer
+        (``wamp.error.invalid_argument``). A call it belongs to ends with ERROR ``uri`` for the
+        caller instead of waiting for ever: an INVOCATION fails its call, a RESULT or a call's
+        ERROR is replaced by ERROR ``uri`` (an EVENT is only lost)."""
+        realm = self.realm
+        if realm is None:
+            return
+        if isinstance(message, m.Invocation):
+            whom, call = "callee", realm.invocations.get((self.session_id, message.request_id))
+        elif isinstance(message, m.Result) or (
+            isinstance(message, m.Error) and message.request_type == m.Call.MESSAGE_TYPE
+        ):
+            whom, call = "caller", realm.calls.get((self.session_id, message.request_id))
+        else:
+            return
+        log.info("%s not sent to %r: %s", message.NAME, self, uri)
+        text = f"the {message.NAME} could not be sent to the {whom}"
+        if call is not None:  # (to the caller: a progressive RESULT, the call ends here)
+            _fail_call(realm, call, uri, text)
+        elif whom == "caller":  # the call has ended: the answer is replaced
+            self.send(_call_error(message.request_id, uri, text))
+
     # ----------------------------------------------------------------------------------------
     # Input
 
@@ -322,8 +359,14 @@ class RouterSession:
         if realm is None:
             self.abort(NO_SUCH_REALM, f"no realm {msg.realm!r} on this router")
             return
+        roles = msg.details.get("roles")
+        problem = _roles_problem(roles)
+        if problem is not None:
+            self.abort(PROTOCOL_VIOLATION, problem)
+            return
+        assert isinstance(roles, dict)
         self.session_id = self.router.new_session_id()
-        self.roles = msg.details.get("roles", {})
+        self.roles = roles
         rng = self.router._rng
         answer = _auth.choose(msg.details, self.router.principals, self.router.anonymous,
                               self.session_id, nonce=f"{rng.getrandbits(64):016x}",
@@ -427,6 +470,10 @@ class RouterSession:
         # (unacknowledged publications get no answer, not even a refusal)
         if not self._allowed("publish", msg.topic, msg, answer=acknowledge):
             return
+        if msg.topic.startswith("wamp."):  # (as Crossbar.io: the meta events are the router's)
+            if acknowledge:
+                self.send(_error(msg, INVALID_URI, "wamp.* topics belong to the router"))
+            return
         disclosed: dict[str, Any] = {}
         if options.get("disclose_me") or self.router.disclose:
             disclosed = {"publisher": self.session_id, "publisher_authid": self.authid,
@@ -445,8 +492,7 @@ class RouterSession:
         if not self._allowed("register", msg.procedure, msg):
             return
         if msg.procedure.startswith("wamp."):
-            self.send(_error(msg, "wamp.error.invalid_uri",
-                             "wamp.* procedures belong to the router"))  # fmt: skip
+            self.send(_error(msg, INVALID_URI, "wamp.* procedures belong to the router"))
             return
         match = msg.options.get("match", "exact")
         invoke = msg.options.get("invoke", "single")  # (validated by the parser)
@@ -526,7 +572,7 @@ class RouterSession:
         realm.calls[self.session_id, msg.request_id] = call
         realm.invocations[callee.session_id, call.invocation] = call
         timeout = msg.options.get("timeout")
-        if type(timeout) is int and timeout > 0:  # milliseconds
+        if type(timeout) is int and 0 < timeout <= MAX_CALL_TIMEOUT:  # milliseconds
             self.router._add_deadline(self.router.now + timeout / 1000, call, realm)
         details: dict[str, Any] = {}
         if reg.match != "exact":
@@ -542,6 +588,7 @@ class RouterSession:
         # constructors would copy and check them again: the router's hot path).
         callee.send(new(m.Invocation, (call.invocation, reg.id, details, msg.args, msg.kwargs,
                                        msg.payload)))  # fmt: skip
+        call.invoked = True
         return True
 
     def _continue_call(self, realm: Realm, msg: m.Call, more: bool) -> None:
@@ -665,8 +712,47 @@ def _meta_event(router: Router, realm: Realm, topic: str, args: list[Any]) -> No
     _publish(router, realm, None, topic, options={}, disclosed={}, args=args)
 
 
-def _feature(session: Any, role: str, feature: str) -> bool:
-    return bool(session.roles.get(role, {}).get("features", {}).get(feature))
+def _roles_problem(roles: Any) -> str | None:
+    """What is wrong with HELLO.Details.roles, if anything: it must map each role to a dict
+    whose ``features``, if present, is a dict (a feature counts only when ``true``; another
+    value is not refused, for peers that announce more than the spec's booleans)."""
+    if not isinstance(roles, dict) or not roles:
+        return "HELLO.Details.roles must be a non-empty dict"
+    for name, role in roles.items():
+        if not isinstance(role, dict):
+            return f"HELLO.Details.roles.{brief(name)} must be a dict"
+        features = role.get("features", {})
+        if not isinstance(features, dict):
+            return f"HELLO.Details.roles.{brief(name)}.features must be a dict"
+    return None
+
+
+def _feature(session: Member, role: str, feature: str) -> bool:
+    """Whether ``session`` announced ``feature`` of ``role`` (only ``true`` counts)."""
+    entry = session.roles.get(role)
+    features = entry.get("features") if isinstance(entry, dict) else None
+    return isinstance(features, dict) and features.get(feature) is True
+
+
+def _in_progress(call: Call, realm: Realm) -> bool:
+    """Whether ``call`` is still a call in progress of ``realm`` (its callee has not answered
+    and neither party left; a ``skip`` cancel answered the caller but waits for the callee)."""
+    return realm.calls.get((call.caller.session_id, call.caller_request)) is call
+
+
+def _fail_call(realm: Realm, call: Call, uri: str, text: str) -> None:
+    """End ``call`` before its callee answered: ERROR ``uri`` to the caller (unless a cancel
+    answered it already) and INTERRUPT (killnowait) to the callee, if it has the INVOCATION
+    and cancels calls."""
+    answered = call.canceled
+    call.canceled = True
+    realm.end_call(call)
+    _input_over(call)
+    if call.invoked and _feature(call.callee, "callee", "call_canceling"):
+        call.callee.send(m.Interrupt(request_id=call.invocation,
+                                     options={"mode": "killnowait"}))  # fmt: skip
+    if not answered:
+        call.caller.send(_call_error(call.caller_request, uri, text))
 
 
 def _input_over(call: Call) -> None:

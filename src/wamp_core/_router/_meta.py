@@ -14,7 +14,7 @@ from .. import _messages as m
 from .._errors import LocalProtocolError, ProtocolError
 from .._messages._base import local_payload
 from .._uri import is_valid_uri
-from ._realm import MATCHES, matches
+from ._realm import MATCHES, Registration, Subscription, matches
 
 if TYPE_CHECKING:
     from ._engine import RouterSession
@@ -112,20 +112,42 @@ def _match_subscriptions(caller: RouterSession, args: list[Any], kw: dict[str, A
              if matches(s.match, s.topic, topic)]]  # fmt: skip
 
 
-def _callees(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+def _registration(caller: RouterSession, args: list[Any]) -> Registration:
     assert caller.realm is not None
     reg = caller.realm.registration(_id(args))
     if reg is None:
         raise MetaError("wamp.error.no_such_registration", "no such registration")
-    return [[c.session_id for c in reg.callees]]
+    return reg
 
 
-def _subscribers(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+def _subscription(caller: RouterSession, args: list[Any]) -> Subscription:
     assert caller.realm is not None
     sub = caller.realm.subscription(_id(args))
     if sub is None:
         raise MetaError("wamp.error.no_such_subscription", "no such subscription")
-    return [list(sub.subscribers)]
+    return sub
+
+
+def _listing(kind: str) -> Callable[[RouterSession, list[Any], dict[str, Any]], list[Any]]:
+    """``wamp.registration.list`` / ``wamp.subscription.list``: the IDs per match policy."""
+
+    def listing(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+        assert caller.realm is not None
+        table = caller.realm.registrations if kind == "r" else caller.realm.subscriptions
+        ids: dict[str, list[int]] = {match: [] for match in MATCHES}
+        for (match, _), entry in table.items():
+            ids[match].append(entry.id)
+        return [ids]
+
+    return listing
+
+
+def _callees(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+    return [[c.session_id for c in _registration(caller, args).callees]]
+
+
+def _subscribers(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+    return [list(_subscription(caller, args).subscribers)]
 
 
 def _remove_subscriber(caller: RouterSession, args: list[Any], kw: dict[str, Any]) -> list[Any]:
@@ -211,11 +233,15 @@ META_PROCEDURES: dict[str, Callable[[RouterSession, list[Any], dict[str, Any]], 
     "wamp.session.list": _list,
     "wamp.session.get": _get,
     "wamp.session.kill": _kill,
+    "wamp.registration.get": lambda c, a, k: [_registration(c, a).details()],
+    "wamp.registration.list": _listing("r"),
     "wamp.registration.lookup": _lookup("r"),
     "wamp.registration.match": _match_registration,
     "wamp.registration.list_callees": _callees,
     "wamp.registration.count_callees": lambda c, a, k: [len(_callees(c, a, k)[0])],
     "wamp.registration.remove_callee": _remove_callee,
+    "wamp.subscription.get": lambda c, a, k: [_subscription(c, a).details()],
+    "wamp.subscription.list": _listing("s"),
     "wamp.subscription.lookup": _lookup("s"),
     "wamp.subscription.match": _match_subscriptions,
     "wamp.subscription.list_subscribers": _subscribers,

@@ -57,6 +57,10 @@ class Subscription:
     match: str
     subscribers: dict[int, Member] = field(default_factory=dict)
 
+    def details(self) -> dict[str, Any]:
+        """What the meta API tells of it (``wamp.subscription.on_create``, ``.get``)."""
+        return {"id": self.id, "uri": self.topic, "match": self.match}
+
 
 @dataclass(eq=False)
 class Registration:
@@ -67,6 +71,10 @@ class Registration:
     callees: list[Member] = field(default_factory=list)
     next_index: int = 0
     disclose_caller: bool = False
+
+    def details(self) -> dict[str, Any]:
+        """What the meta API tells of it (``wamp.registration.on_create``, ``.get``)."""
+        return {"id": self.id, "uri": self.procedure, "match": self.match, "invoke": self.invoke}
 
     def pick(self, random_index: Callable[[int], int]) -> Member:
         callees = self.callees
@@ -94,6 +102,8 @@ class Call:
     registration: int = 0
     #: A progressive call invocation whose caller still sends chunks.
     input_open: bool = False
+    #: The callee has the INVOCATION (it was sent, not refused by the callee's transport).
+    invoked: bool = False
 
 
 class Realm:
@@ -123,8 +133,7 @@ class Realm:
             sub = Subscription(self._next_id(), topic, match)
             self.subscriptions[key] = sub
             self._subscriptions_by_id[sub.id] = sub
-            self.meta.append(("wamp.subscription.on_create", [
-                member.session_id, {"id": sub.id, "uri": topic, "match": match}]))  # fmt: skip
+            self.meta.append(("wamp.subscription.on_create", [member.session_id, sub.details()]))
         if member.session_id not in sub.subscribers:
             sub.subscribers[member.session_id] = member
             self.meta.append(("wamp.subscription.on_subscribe", [member.session_id, sub.id]))
@@ -180,8 +189,7 @@ class Realm:
             reg = Registration(self._next_id(), procedure, match, invoke)
             self.registrations[key] = reg
             self._registrations_by_id[reg.id] = reg
-            self.meta.append(("wamp.registration.on_create", [member.session_id, {
-                "id": reg.id, "uri": procedure, "match": match, "invoke": invoke}]))  # fmt: skip
+            self.meta.append(("wamp.registration.on_create", [member.session_id, reg.details()]))
         elif reg.invoke == "single" or reg.invoke != invoke or member in reg.callees:
             raise KeyError(procedure)
         reg.callees.append(member)
@@ -201,7 +209,10 @@ class Realm:
         return True
 
     def lookup(self, procedure: str) -> Registration | None:
-        """The registration a call to ``procedure`` goes to (the spec's precedence)."""
+        """The registration a call to ``procedure`` goes to (the spec's precedence; none for
+        ``wamp.*``: those procedures are the router's, whatever patterns clients registered)."""
+        if procedure.startswith("wamp."):
+            return None
         exact = self.registrations.get(("exact", procedure))
         if exact is not None:
             return exact
