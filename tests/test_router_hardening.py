@@ -135,6 +135,15 @@ def test_an_invocation_the_callee_cannot_take_fails_the_call(
     assert isinstance(result, m.Result) and result.args == [2]
 
 
+def test_a_welcome_the_client_cannot_take_aborts_the_session(router: wc.Router) -> None:
+    """A client whose RawSocket limit (512 bytes, the least it may announce) is below the
+    WELCOME: ABORT at once (it fits) instead of a wait for the handshake timeout."""
+    client = Peer(router, max_size=512)
+    (abort,) = client.send([1, "realm1", {"roles": {"caller": {}}}])
+    assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.payload_size_exceeded"
+    assert client.conn.should_close and not router.sessions
+
+
 def test_a_result_or_error_the_caller_cannot_take_is_replaced_by_an_error(
     router: wc.Router,
 ) -> None:
