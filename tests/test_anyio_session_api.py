@@ -230,6 +230,35 @@ async def test_progressive_results_both_ways(transport: Any) -> None:
             assert await session.call(proc, 0) is None
 
 
+async def test_an_on_progress_callback_that_raises_cancels_the_call(transport: Any) -> None:
+    """The error reaches the caller and the call is canceled at the router: the callee's
+    stream is interrupted instead of running on (it did, with its results piling up)."""
+    proc = _uri("endless")
+    interrupted = anyio.Event()
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(transport) as callee, wamp.connect(transport) as caller:
+
+            async def endless() -> AsyncIterator[int]:
+                try:
+                    for i in range(1_000_000):
+                        yield i
+                        await anyio.sleep(0.01)
+                except BaseException:
+                    interrupted.set()
+                    raise
+
+            await callee.register(endless, proc)
+
+            def on_progress(value: int) -> None:
+                raise RuntimeError(f"cannot take {value}")
+
+            with pytest.raises(RuntimeError, match="cannot take 0"):
+                await caller.call(proc, options=wc.CallOptions(on_progress=on_progress))
+            with anyio.fail_after(5):
+                await interrupted.wait()
+            assert await caller.call("wamp.session.count") >= 2  # the session goes on
+
+
 async def test_local_timeout_cancels_the_call_and_interrupts_the_callee(
     transport: Any,
 ) -> None:
@@ -423,6 +452,14 @@ async def test_pending_requests_fail_at_once_on_disconnect(crossbar: CrossbarRou
                 assert len(errors) == 3
                 with pytest.raises(wc.SessionClosed):
                     await caller.call(proc)
+            # Every command says the same after the connection ended (unregister() and
+            # unsubscribe() said "not registered", a LocalProtocolError).
+            subscription = await callee.subscribe(lambda: None, _uri("topic"))
+            registration = await callee.register(lambda: None, _uri("proc"))
+            await callee.disconnect()
+            for command in (subscription.unsubscribe, registration.unregister):
+                with pytest.raises(wc.SessionClosed, match="the transport is closed"):
+                    await command()
 
 
 async def test_a_revoked_subscription_stops_delivering(

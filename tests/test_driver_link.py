@@ -126,6 +126,37 @@ async def test_a_broken_peer_is_reported_once_and_releases_waiting_producers() -
     await stream.aclose()
 
 
+async def test_a_cancelled_writer_releases_waiting_producers() -> None:
+    """The session's end cancels the writer while the peer does not read: a producer waiting
+    for space (an invocation's answer) must return, not wait for a writer that is gone (the
+    session's close waited for it for ever); nothing is reported lost."""
+    stream, peer = _pair()
+    producer = _Producer()
+    lost: list[str] = []
+    link = _link(producer, stream, lost.append)
+    released = anyio.Event()
+
+    async def produce() -> None:
+        producer.pending += b"x" * (2 * HIGH_WATER)
+        link.push()
+        await link.backpressure()
+        released.set()
+
+    async with anyio.create_task_group() as tg:
+        with anyio.CancelScope() as writer:
+            tg.start_soon(produce)
+            await anyio.sleep(0.1)
+            assert not released.is_set()  # the peer does not read: the producer waits
+            writer.cancel()
+            await link.write()
+        with anyio.fail_after(5):
+            await released.wait()
+        link.push()  # harmless now
+    assert lost == []
+    await stream.aclose()
+    peer.close()
+
+
 async def test_a_peer_that_stops_reading_ends_the_link_after_the_send_timeout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

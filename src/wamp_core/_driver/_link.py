@@ -118,7 +118,18 @@ class Link:
             await self._space.wait()
 
     async def write(self) -> None:
-        """The writer task: drain the queue in order until the link breaks."""
+        """The writer task: drain the queue in order until the link breaks or the task is
+        cancelled (the connection's end), which makes the link unusable too: nothing waits in
+        :meth:`backpressure` for a writer that is gone."""
+        try:
+            await self._write()
+        finally:
+            if not self._broken:  # (cancelled: the session ends, no loss to report)
+                self._broken = True
+                self._out.clear()
+                self._make_space()
+
+    async def _write(self) -> None:
         while not self._broken:
             if not self._out:
                 self._flush_at = BATCH_FIRST  # the burst is over: the next one starts small

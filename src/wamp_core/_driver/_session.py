@@ -349,12 +349,13 @@ class Session:
         self, request_id: int, waiter: Waiter, options: wc.CallOptions,
         wait: Callable[[], Any],
     ) -> Any:  # fmt: skip
-        """Run ``wait`` under the call's local deadline; give the call up on timeout or
-        cancellation (CANCEL with the options' mode)."""
+        """Run ``wait`` under the call's local deadline; give the call up on timeout,
+        cancellation or an error of ``wait``'s own (``on_progress`` raised) with CANCEL in the
+        options' mode (a call that ended with its error needs none)."""
         try:
             with self._rt.move_on_after(options.timeout) as scope:
                 return await wait()
-        except self._rt.cancelled:
+        except BaseException:
             await self._abandon_call(request_id, options.cancel_mode)
             raise
         finally:
@@ -519,6 +520,7 @@ class Session:
             raise
 
     async def _unregister(self, registration: Registration) -> None:
+        self._conn.session._require_joined("unregister")  # (ended: SessionClosed, as call())
         registration_id = registration.id
         if registration_id is None or self._registrations.get(registration_id) is not registration:
             raise wc.LocalProtocolError(f"{registration!r} is not registered")
@@ -534,6 +536,7 @@ class Session:
         )
 
     async def _unsubscribe(self, subscription: Subscription) -> None:
+        self._conn.session._require_joined("unsubscribe")  # (ended: SessionClosed, as call())
         subscription_id = subscription.id
         if subscription_id is None or not subscription.active:
             raise wc.LocalProtocolError(f"{subscription!r} is not subscribed")
