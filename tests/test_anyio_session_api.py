@@ -4,6 +4,7 @@ pattern subscriptions, shared registrations, bounded event queues, type checks."
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -15,6 +16,7 @@ import pytest
 import wamp_anyio as wamp
 import wamp_core as wc
 from crossbar import CrossbarRouter
+from wamp_core.driver import MAX_QUEUED_RESULTS
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
 
@@ -259,6 +261,41 @@ async def test_an_on_progress_callback_that_raises_cancels_the_call(transport: A
             assert await caller.call("wamp.session.count") >= 2  # the session goes on
 
 
+async def test_a_caller_that_falls_behind_the_results_cancels_the_call(transport: Any) -> None:
+    """Progressive results the caller leaves unread are bounded: past MAX_QUEUED_RESULTS the
+    call is canceled (the callee interrupted); the caller still gets every result queued before
+    that, in order, then ``wamp.error.canceled`` (they queued without bound)."""
+    proc = _uri("flood")
+    interrupted = anyio.Event()
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(transport) as callee, wamp.connect(transport) as caller:
+
+            async def flood() -> AsyncIterator[int]:
+                try:
+                    for i in range(1_000_000):
+                        yield i
+                        await anyio.sleep(0)
+                except BaseException:
+                    interrupted.set()
+                    raise
+
+            await callee.register(flood, proc)
+            got: list[int] = []
+            with pytest.raises(wc.ApplicationError) as info:
+                async with caller.iter_call(proc) as results:
+                    async for result in results:
+                        got.append(result.args[0])
+                        if len(got) == 1:  # a slow consumer: the results pile up meanwhile
+                            with anyio.move_on_after(5):
+                                await interrupted.wait()
+                        assert len(got) <= MAX_QUEUED_RESULTS + 1
+            assert info.value.error == wc.ApplicationError.CANCELED
+            assert "fell behind" in str(info.value)
+            assert got == list(range(MAX_QUEUED_RESULTS + 1))
+            assert interrupted.is_set()
+            assert await caller.call("wamp.session.count") >= 2  # the session goes on
+
+
 async def test_local_timeout_cancels_the_call_and_interrupts_the_callee(
     transport: Any,
 ) -> None:
@@ -282,6 +319,39 @@ async def test_local_timeout_cancels_the_call_and_interrupts_the_callee(
             assert time.monotonic() - started < 3
             with anyio.fail_after(5):
                 await interrupted.wait()  # Crossbar sent INTERRUPT for the CANCEL (kill)
+
+
+async def test_an_iter_call_timeout_bounds_the_whole_call(transport: Any) -> None:
+    """``options.timeout`` of ``iter_call`` is the whole call's, as ``call()``'s: it was
+    applied to each result, so a callee streaming one every 0.1 s never timed out (Crossbar
+    does not announce ``call_timeout``: only the client's deadline is in play)."""
+    proc = _uri("drip")
+    interrupted = anyio.Event()
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(transport) as callee, wamp.connect(transport) as caller:
+
+            async def drip() -> AsyncIterator[int]:
+                try:
+                    for i in range(40):
+                        yield i
+                        await anyio.sleep(0.1)
+                except BaseException:
+                    interrupted.set()
+                    raise
+
+            await callee.register(drip, proc)
+            got: list[int] = []
+            started = time.monotonic()
+            with pytest.raises(wc.ApplicationError) as info:
+                options = wc.CallOptions(timeout=0.5)
+                async with caller.iter_call(proc, options=options) as results:
+                    async for result in results:
+                        got.append(result.args[0])
+            assert info.value.error == wc.ApplicationError.TIMEOUT
+            assert time.monotonic() - started < 2.5  # not the 4 s of all 40 results
+            assert got == list(range(len(got))) and 0 < len(got) < 40
+            with anyio.fail_after(5):
+                await interrupted.wait()  # canceled: the callee stopped streaming
 
 
 @pytest.mark.parametrize("mode", ["kill", "killnowait", "skip"])
@@ -460,6 +530,85 @@ async def test_pending_requests_fail_at_once_on_disconnect(crossbar: CrossbarRou
             for command in (subscription.unsubscribe, registration.unregister):
                 with pytest.raises(wc.SessionClosed, match="the transport is closed"):
                     await command()
+
+
+async def test_a_cancelled_register_or_subscribe_leaves_nothing_at_the_router(
+    transport: Any,
+) -> None:
+    """The router's late REGISTERED / SUBSCRIBED is undone (UNREGISTER / UNSUBSCRIBE): the
+    registration and subscription stayed at the router without a handler (the procedure
+    answered no_such_registration, nobody else could register it)."""
+    proc, topic = _uri("zombie"), _uri("zombie")
+    created: dict[str, int] = {}
+    deleted: set[int] = set()
+
+    def on_create(_session: int, details: dict[str, Any]) -> None:
+        if details["uri"] in (proc, topic):
+            created[details["uri"]] = details["id"]
+
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(transport) as session, wamp.connect(transport) as other:
+            for kind in ("registration", "subscription"):
+                await other.subscribe(on_create, f"wamp.{kind}.on_create")
+                await other.subscribe(lambda _s, id_: deleted.add(id_), f"wamp.{kind}.on_delete")
+            commands: list[Callable[[], Awaitable[Any]]] = [
+                lambda: session.register(lambda: "zombie", proc),
+                lambda: session.subscribe(lambda: None, topic),
+            ]
+            for command in commands:
+                with anyio.CancelScope() as scope:
+                    scope.cancel()
+                    await command()  # the request goes out, then the wait is cancelled
+                assert scope.cancelled_caught
+            # Made at the router after all, then undone.
+            await _until(lambda: len(created) == 2 and set(created.values()) <= deleted)
+            await other.register(lambda: "alive", proc)
+            assert await session.call(proc) == "alive"
+
+
+async def test_a_register_answered_as_its_caller_is_cancelled_is_undone(
+    transport: Any, anyio_backend: str
+) -> None:
+    """On asyncio a task's own cancel() wins over the result it was woken with: the REGISTERED
+    / SUBSCRIBED was handled, yet the caller gets CancelledError and never the object, so it is
+    undone (it stayed at the router, its handler running for nobody)."""
+    if anyio_backend != "asyncio":
+        pytest.skip("asyncio's race: a woken trio task is not cancelled before it resumes")
+    proc, topic = _uri("race"), _uri("race")
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(transport) as session:
+            link: Any = session._link
+            on_events = link._on_events
+            commands: list[Callable[[], Awaitable[Any]]] = [
+                lambda: session.register(lambda: "raced", proc),
+                lambda: session.subscribe(lambda: None, topic),
+            ]
+            for command in commands:
+
+                async def run(command: Callable[[], Awaitable[Any]] = command) -> Any:
+                    return await command()
+
+                task = asyncio.ensure_future(run())
+
+                def answered_then_cancelled(events: list[Any], task: Any = task) -> None:
+                    on_events(events)  # the success is handled: the caller is woken...
+                    if any(
+                        isinstance(e, (wc.events.Registered, wc.events.Subscribed)) for e in events
+                    ):
+                        task.cancel()  # ...and cancelled before it resumes
+
+                link._on_events = answered_then_cancelled
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+            link._on_events = on_events
+            await _until_none(session, "wamp.registration.lookup", proc)
+            await _until_none(session, "wamp.subscription.lookup", topic)
+
+
+async def _until_none(session: Any, procedure: str, *args: Any) -> None:
+    with anyio.fail_after(5):
+        while await session.call(procedure, *args) is not None:
+            await anyio.sleep(0.05)
 
 
 async def test_a_revoked_subscription_stops_delivering(

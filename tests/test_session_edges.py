@@ -166,3 +166,50 @@ def test_call_timeout_goes_out_in_integer_milliseconds() -> None:
     session = joined(dealer={"call_timeout"})
     session.call("com.example.p", options=CallOptions(timeout=2.5))
     assert wire(session)[0][2] == {"timeout": 2500}
+
+
+def test_an_abandoned_register_is_undone_when_it_succeeds_late() -> None:
+    """The caller gave up waiting: the late REGISTERED sends UNREGISTER at once, emits nothing,
+    and an INVOCATION that comes meanwhile is refused here (no handler to route it to)."""
+    session = joined()
+    rid = session.register("com.example.p")
+    session.messages_to_send()
+    session.abandon(rid)
+    assert session.receive_message(m.Registered(request_id=rid, registration_id=77)) == []
+    [unregister] = wire(session)
+    assert unregister[0] == m.Unregister.MESSAGE_TYPE and unregister[2] == 77
+    assert session.receive_message(m.Invocation(request_id=5, registration_id=77)) == []
+    assert wire(session) == [
+        [m.Error.MESSAGE_TYPE, m.Invocation.MESSAGE_TYPE, 5, {}, "wamp.error.no_such_registration"]
+    ]
+    events = session.receive_message(m.Unregistered(request_id=unregister[1]))
+    assert [type(e) for e in events] == [ev.Unregistered]  # (ends a request nobody made)
+    assert session.registrations == {}
+
+
+def test_an_abandoned_subscribe_is_undone_when_it_succeeds_late() -> None:
+    """The late SUBSCRIBED drops its use again: UNSUBSCRIBE only when nobody else here uses the
+    subscription, and no ``Subscribed`` either way."""
+    session = joined()
+    kept = session.subscribe("com.example.t")
+    session.receive_message(m.Subscribed(request_id=kept, subscription_id=9))
+    for subscription_id, unsubscribes in ((9, 0), (10, 1)):
+        rid = session.subscribe("com.example.t")
+        session.messages_to_send()
+        session.abandon(rid)
+        events = session.receive_message(
+            m.Subscribed(request_id=rid, subscription_id=subscription_id)
+        )
+        assert events == []
+        sent = wire(session)
+        assert [msg[0] for msg in sent] == [m.Unsubscribe.MESSAGE_TYPE] * unsubscribes
+    assert list(session.subscriptions) == [9, 10]  # 10 until UNSUBSCRIBED
+
+
+def test_abandoning_other_requests_changes_nothing() -> None:
+    session = joined()
+    rid = session.call("com.example.p")
+    session.abandon(rid)
+    session.abandon(12345)
+    events = session.receive_message(m.Result(request_id=rid, details={}, args=[1]))
+    assert [type(e) for e in events] == [ev.CallSucceeded]

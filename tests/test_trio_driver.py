@@ -289,3 +289,37 @@ def test_a_local_call_timeout_in_virtual_time() -> None:
             await component.stop()
 
     _run(test)
+
+
+def test_an_iter_call_timeout_is_the_whole_calls_in_virtual_time() -> None:
+    """The deadline counts from the CALL, the caller's own time between results included: a
+    caller that reads late gets ``wamp.error.timeout`` at its next read (results queued or not),
+    not one timeout per result."""
+
+    async def test(nursery: trio.Nursery) -> None:
+        runtime = MemoryRouter(nursery)
+        component = _driver_for(runtime)(transports=URL)
+
+        async def drip() -> Any:
+            for i in range(100):
+                yield i
+                await trio.sleep(1)
+
+        component.register("com.t.drip")(drip)
+        async with trio.open_nursery() as inner:
+            session = await inner.start(component.run)
+            options = wc.CallOptions(timeout=10)
+            for pause in (0.0, 3.0):  # each result in time; the caller's pauses add up
+                got: list[int] = []
+                before = trio.current_time()
+                with pytest.raises(wc.ApplicationError) as info:
+                    async with session.iter_call("com.t.drip", options=options) as results:
+                        async for result in results:
+                            got.append(result.args[0])
+                            await trio.sleep(pause)
+                assert info.value.error == wc.ApplicationError.TIMEOUT
+                assert trio.current_time() - before == pytest.approx(10, abs=pause + 0.1)
+                assert 0 < len(got) <= 11
+            await component.stop()
+
+    _run(test)

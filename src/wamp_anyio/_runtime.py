@@ -152,6 +152,9 @@ class AnyioRuntime:
     def current_task_id(self) -> int:
         return anyio.get_current_task().id
 
+    def current_time(self) -> float:
+        return anyio.current_time()
+
     async def sleep(self, seconds: float) -> None:
         await anyio.sleep(seconds)
 

@@ -64,7 +64,12 @@ from ._driver._session import (
     Session as Session,
     Subscription as Subscription,
 )
-from ._driver._waiters import EventWaiter as EventWaiter, TrioWaiter as TrioWaiter, Waiter as Waiter
+from ._driver._waiters import (
+    MAX_QUEUED_RESULTS as MAX_QUEUED_RESULTS,
+    EventWaiter as EventWaiter,
+    TrioWaiter as TrioWaiter,
+    Waiter as Waiter,
+)
 
 __all__ = [
     "CLOSE_TIMEOUT",
@@ -75,6 +80,7 @@ __all__ = [
     "BATCH_FLUSH",
     "HIGH_WATER",
     "MAX_QUEUED_CHUNKS",
+    "MAX_QUEUED_RESULTS",
     "MEMORY_BUFFER",
     "SEND_TIMEOUT",
     "STOP_SIGNALS",

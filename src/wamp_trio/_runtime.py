@@ -59,6 +59,9 @@ class TrioRuntime:
     def current_task_id(self) -> int:
         return id(trio.lowlevel.current_task())
 
+    def current_time(self) -> float:
+        return trio.current_time()
+
     async def sleep(self, seconds: float) -> None:
         await trio.sleep(seconds)
 

@@ -394,6 +394,17 @@ class ClientSession:
         self._s.pending[rid] = Pending("unsubscribe", target=subscription_id)
         return rid
 
+    def abandon(self, request_id: int) -> None:
+        """Nobody waits for pending subscribe or register ``request_id`` any more (the task
+        that made it was cancelled): should it succeed after all, it is undone at once
+        (UNSUBSCRIBE or UNREGISTER, as :meth:`unsubscribe` / :meth:`unregister` send; their
+        answers end requests nobody made) and no ``Subscribed`` / ``Registered`` event is
+        emitted, so no subscription or registration is left at the router without a handler.
+        Other requests: nothing to do (give a call up with :meth:`cancel`)."""
+        pending = self._s.pending.get(request_id)
+        if pending is not None and pending.kind in ("subscribe", "register"):
+            pending.abandoned = True
+
     def register(self, procedure: str, options: RegisterOptions | None = None) -> int:
         self._require_joined("register")
         self._require_role("dealer")
@@ -681,6 +692,9 @@ class ClientSession:
             self._s.subscriptions[msg.subscription_id] = SubscriptionRecord(pending.uri, 1)
         else:
             sub.count += 1
+        if pending.abandoned:  # nobody to tell: drop this use again (the last one: UNSUBSCRIBE)
+            self.unsubscribe(msg.subscription_id)
+            return
         self._events.append(ev.Subscribed(msg.request_id, msg.subscription_id, pending.uri))
 
     def _on_unsubscribed(self, msg: m.Unsubscribed) -> None:
@@ -752,6 +766,11 @@ class ClientSession:
         pending = self._reply(msg.request_id, "register", "REGISTERED")
         assert pending is not None and pending.uri is not None
         self._s.registrations[msg.registration_id] = pending.uri
+        if pending.abandoned:  # nobody to run it: undone, its INVOCATIONs meanwhile refused
+            self.unregister(msg.registration_id)
+            del self._s.registrations[msg.registration_id]
+            self._s.recent_registrations.add(msg.registration_id)
+            return
         self._events.append(ev.Registered(msg.request_id, msg.registration_id, pending.uri))
 
     def _on_unregistered(self, msg: m.Unregistered) -> None:

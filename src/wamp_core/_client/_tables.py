@@ -182,6 +182,8 @@ class Pending:
     canceled: str | None = None
     streaming: bool = False
     continued: bool = False
+    #: A subscribe or register nobody waits for any more: a success is undone at once.
+    abandoned: bool = False
 
 
 @dataclass(slots=True)

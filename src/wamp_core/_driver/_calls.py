@@ -57,7 +57,15 @@ class ProgressiveCall(_OpenRequest):
 
     Every item is a :class:`wamp_core.CallResult`; the last one has ``progress=False``.
     Leaving the ``async with`` (or :meth:`aclose`) before the end cancels the call.
+    ``options.timeout`` is the whole call's, from the CALL to the last result (the time the
+    caller spends between results counts too): past it the call is canceled and the next
+    read raises :class:`~wamp_core.ApplicationError` ``wamp.error.timeout``. At most
+    :data:`~wamp_core.driver.MAX_QUEUED_RESULTS` results may wait unread: one more cancels the
+    call (``options.cancel_mode``); the results queued before are still read, then
+    ``wamp.error.canceled`` is raised.
     """
+
+    _deadline: float | None = None
 
     async def __aenter__(self) -> ProgressiveCall:
         await self._start()
@@ -72,6 +80,8 @@ class ProgressiveCall(_OpenRequest):
                 self._procedure, self._args, self._kwargs, self._options, progressive=True,
                 whole_result=True,
             )  # fmt: skip
+            if self._options.timeout is not None:
+                self._deadline = self._session._rt.current_time() + self._options.timeout
         return self._request
 
     async def __anext__(self) -> wc.CallResult:
@@ -80,7 +90,7 @@ class ProgressiveCall(_OpenRequest):
         request_id, waiter = await self._start()
         try:
             chunk = await self._session._within_deadline(
-                request_id, waiter, self._options, waiter.next_chunk
+                request_id, waiter, self._options, waiter.next_chunk, self._deadline
             )
         except BaseException:
             self._done = True

@@ -38,7 +38,7 @@ from ._calls import MAX_QUEUED_CHUNKS, Chunk, Chunks, OpenCall, ProgressiveCall
 from ._inbox import Inbox
 from ._link import Link
 from ._runtime import CancelScope, Event, Runtime, Stream, TaskGroup
-from ._waiters import Waiter
+from ._waiters import MAX_QUEUED_RESULTS, Waiter
 
 __all__ = ["Registration", "Session", "Subscription"]
 
@@ -250,7 +250,9 @@ class Session:
 
         ``options.on_progress`` receives progressive results (``*args, **kwargs``, or the
         :class:`~wamp_core.CallResult` with ``details=True``; sync or async) in the caller's
-        task, in order. ``options.timeout`` is enforced here too: the call is canceled
+        task, in order (an exception it raises cancels the call and is raised here; a callback
+        :data:`~wamp_core.driver.MAX_QUEUED_RESULTS` results behind cancels it too, see
+        :class:`ProgressiveCall`). ``options.timeout`` is enforced here too: the call is canceled
         (``options.cancel_mode``) and :class:`~wamp_core.ApplicationError`
         ``wamp.error.timeout`` raised. Cancelling the caller cancels the call the same way.
         Raises :class:`~wamp_core.ApplicationError` for the callee's (or router's) error and
@@ -322,7 +324,11 @@ class Session:
         streaming: bool = False,
     ) -> tuple[int, Waiter]:  # fmt: skip
         # A plain function (no coroutine to build and await on every call).
-        waiter = self._rt.progressive_waiter(progressive=True) if progressive else self._waiter()
+        if progressive:
+            waiter = self._rt.progressive_waiter(progressive=True)
+            waiter.cancel_mode = "kill" if options is None else options.cancel_mode
+        else:
+            waiter = self._waiter()
         # A command the transport cannot carry raises here, and nothing was sent.
         request_id = self._conn.session.call(
             procedure, args, kwargs or None, options, progress=streaming
@@ -347,30 +353,42 @@ class Session:
 
     async def _within_deadline(
         self, request_id: int, waiter: Waiter, options: wc.CallOptions,
-        wait: Callable[[], Any],
+        wait: Callable[[], Any], deadline: float | None = None,
     ) -> Any:  # fmt: skip
         """Run ``wait`` under the call's local deadline; give the call up on timeout,
         cancellation or an error of ``wait``'s own (``on_progress`` raised) with CANCEL in the
-        options' mode (a call that ended with its error needs none)."""
+        options' mode (a call that ended with its error needs none).
+
+        The deadline is ``options.timeout`` from now, or ``deadline`` (the runtime's clock) for
+        a call awaited in parts (:class:`ProgressiveCall`: the timeout is the whole call's; once
+        the call has ended, what it left is handed out whenever it is read)."""
+        timeout = options.timeout
+        if deadline is not None:
+            ended = request_id not in self._tracker
+            timeout = None if ended else max(deadline - self._rt.current_time(), 0.0)
         try:
-            with self._rt.move_on_after(options.timeout) as scope:
-                return await wait()
+            with self._rt.move_on_after(timeout):
+                if timeout != 0:  # (0: the deadline has passed)
+                    return await wait()
         except BaseException:
             await self._abandon_call(request_id, options.cancel_mode)
             raise
         finally:
             del waiter  # (the tracker holds it while pending)
-        if scope.cancelled_caught:
-            await self._abandon_call(request_id, options.cancel_mode)
-            raise wc.ApplicationError(
-                wc.ApplicationError.TIMEOUT,
-                f"the call did not end within {options.timeout} s (local deadline)",
-            )
-        raise AssertionError("unreachable")  # pragma: no cover
+        # The deadline cancelled the wait (or had passed).
+        await self._abandon_call(request_id, options.cancel_mode)
+        raise wc.ApplicationError(
+            wc.ApplicationError.TIMEOUT,
+            f"the call did not end within {options.timeout} s (local deadline)",
+        )
 
     async def _abandon_call(self, request_id: int, mode: wc.CancelMode) -> None:
         """Stop waiting for a call: a late answer is dropped; CANCEL goes out (shielded,
         bounded) when the dealer supports it."""
+        self._give_up_call(request_id, mode)
+
+    def _give_up_call(self, request_id: int, mode: wc.CancelMode) -> None:
+        """:meth:`_abandon_call`, from the reader too."""
         if self._tracker.discard(request_id) is None:
             return
         try:
@@ -438,10 +456,18 @@ class Session:
             registration.active = True
             self._registrations[registration_id] = registration
 
+        def undo() -> int | None:
+            if not registration.active or registration.id is None:
+                return None
+            registration.active = False
+            self._registrations.pop(registration.id, None)
+            return self._conn.session.unregister(registration.id)
+
         await self._request(
             "register",
             lambda: self._conn.session.register(procedure, options),
             on_success=registered,
+            undo=undo,
         )
         return registration
 
@@ -474,8 +500,17 @@ class Session:
                 self._tg.start_soon(self._deliver_events, subscription, inbox)
             self._subscriptions.setdefault(subscription_id, []).append(subscription)
 
+        def undo() -> int | None:
+            if not subscription.active or subscription.id is None:
+                return None
+            self._detach(subscription, subscription.id)
+            return self._conn.session.unsubscribe(subscription.id)
+
         await self._request(
-            "subscribe", lambda: self._conn.session.subscribe(topic, opts), on_success=subscribed
+            "subscribe",
+            lambda: self._conn.session.subscribe(topic, opts),
+            on_success=subscribed,
+            undo=undo,
         )
         return subscription
 
@@ -505,7 +540,13 @@ class Session:
         kind: ev.RequestKind,
         issue: Callable[[], int | None],
         on_success: Callable[[Any], None] | None = None,
+        undo: Callable[[], int | None] | None = None,
     ) -> Any:
+        """Issue a request and wait for its value. When the caller is cancelled first, a late
+        answer is dropped, and a subscribe's or register's late success undone by the core
+        (no subscription or registration left at the router without its handler). ``undo``
+        (issuing what undoes it) runs when ``on_success`` had run already: the answer came
+        just as the caller gave up."""
         waiter = self._waiter(on_success)
         # A command the transport cannot carry raises here, and nothing was sent.
         request_id = issue()
@@ -516,7 +557,14 @@ class Session:
         try:
             return await waiter.wait()
         except self._rt.cancelled:
-            self._tracker.discard(request_id)  # a late answer is dropped
+            if self._tracker.discard(request_id) is not None:
+                self._conn.session.abandon(request_id)
+            elif undo is not None:
+                try:
+                    undo()
+                except wc.WampError as exc:  # (the session has ended: nothing left to undo)
+                    log.debug("%s %d not undone: %s", kind, request_id, exc)
+                self._link.push()
             raise
 
     async def _unregister(self, registration: Registration) -> None:
@@ -541,13 +589,17 @@ class Session:
         if subscription_id is None or not subscription.active:
             raise wc.LocalProtocolError(f"{subscription!r} is not subscribed")
         # No more events for this handler from now on, whatever the router answers.
+        self._detach(subscription, subscription_id)
+        await self._request("unsubscribe", lambda: self._conn.session.unsubscribe(subscription_id))
+
+    def _detach(self, subscription: Subscription, subscription_id: int) -> None:
+        """No more events for ``subscription``'s handler (queued ones are still handled)."""
         subscription._stop()
         users = self._subscriptions.get(subscription_id, [])
         if subscription in users:
             users.remove(subscription)
         if not users:
             self._subscriptions.pop(subscription_id, None)
-        await self._request("unsubscribe", lambda: self._conn.session.unsubscribe(subscription_id))
 
     def _lost(self, reason: str) -> None:
         """Give the transport up (the link reports it once, to :meth:`_transport_lost`)."""
@@ -668,13 +720,27 @@ class Session:
                 continue
             if type(event) is ev.CallProgress:
                 waiter = self._tracker.get(event.request_id)
-                if waiter is not None:
-                    waiter.progress(event.result)
+                if waiter is not None and not waiter.progress(event.result):
+                    self._fell_behind(event.request_id, waiter)
                 continue
             for waiter, outcome in self._tracker.feed(event):
                 waiter.resolve(outcome)
             if type(event) is not ev.CallSucceeded:  # a call's result has nothing else to route
                 self._route_other(event)
+
+    def _fell_behind(self, request_id: int, waiter: Waiter) -> None:
+        """A caller left :data:`MAX_QUEUED_RESULTS` progressive results unread: rather than
+        let the callee grow its memory (or drop results), cancel the call (its options'
+        mode); the caller still gets the queued results, then ``wamp.error.canceled``."""
+        log.warning(
+            "call %d: more than %d progressive results unread; canceling it",
+            request_id, MAX_QUEUED_RESULTS,
+        )  # fmt: skip
+        waiter.resolve(wc.Outcome(error=wc.ApplicationError(
+            wc.ApplicationError.CANCELED,
+            f"the caller fell behind: more than {MAX_QUEUED_RESULTS} progressive results unread",
+        )))  # fmt: skip
+        self._give_up_call(request_id, waiter.cancel_mode)
 
     def _queue_plain(self, event: ev.InvocationReceived) -> bool:
         """Hand a plain function's invocation to the task that runs them; ``False`` when its

@@ -4,7 +4,8 @@ task that made the request.
 There is one waiter per request, so a plain one parks its task with the library's own
 primitive (a bare asyncio future, trio's ``wait_task_rescheduled``): a general event costs
 several times more. A progressive call's waiter also queues the intermediate results
-(``chunks``) for the caller's task, and wakes it once per result.
+(``chunks``) for the caller's task, and wakes it once per result; at most
+:data:`MAX_QUEUED_RESULTS` of them (see :meth:`Waiter.progress`).
 """
 
 from __future__ import annotations
@@ -17,16 +18,20 @@ from .._client._types import CallResult
 from .._component._requests import Outcome
 
 if TYPE_CHECKING:
+    from .._client._types import CancelMode
     from ._runtime import Event
 
-__all__ = ["EventWaiter", "TrioWaiter", "Waiter"]
+__all__ = ["MAX_QUEUED_RESULTS", "EventWaiter", "TrioWaiter", "Waiter"]
+
+#: Progressive results of one call its caller may leave unread; one more cancels the call.
+MAX_QUEUED_RESULTS = 1024
 
 
 class Waiter:
     """The base: what the reader does (:meth:`resolve`, :meth:`progress`); waiting is the
     subclass's (:meth:`_arm`, :meth:`_wake`, :meth:`wait`)."""
 
-    __slots__ = ("_chunks", "_failure", "_outcome", "on_success")
+    __slots__ = ("_chunks", "_failure", "_outcome", "cancel_mode", "on_success")
 
     def __init__(
         self, on_success: Callable[[Any], None] | None = None, *, progressive: bool = False
@@ -34,6 +39,9 @@ class Waiter:
         self._outcome: Outcome | None = None
         self._failure: Exception | None = None
         self._chunks: deque[CallResult] | None = deque() if progressive else None
+        #: How a progressive call is canceled when its caller falls behind (set by the
+        #: session that issues it).
+        self.cancel_mode: CancelMode
         #: Run by the reader when the request succeeds, before any later event is handled.
         self.on_success = on_success
         self._arm()
@@ -63,10 +71,17 @@ class Waiter:
         self._outcome = outcome
         self._wake()
 
-    def progress(self, result: CallResult) -> None:
-        if self._chunks is not None and self._outcome is None:
-            self._chunks.append(result)
+    def progress(self, result: CallResult) -> bool:
+        """Queue an intermediate result for the caller; ``False`` (not queued) when
+        :data:`MAX_QUEUED_RESULTS` already wait unread: the caller fell behind and the
+        session gives the call up (:meth:`Session._fell_behind`)."""
+        chunks = self._chunks
+        if chunks is not None and self._outcome is None:
+            if len(chunks) >= MAX_QUEUED_RESULTS:
+                return False
+            chunks.append(result)
             self._wake()
+        return True
 
     def unwrap(self) -> Any:
         assert self._outcome is not None
