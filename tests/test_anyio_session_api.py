@@ -605,6 +605,68 @@ async def test_a_register_answered_as_its_caller_is_cancelled_is_undone(
             await _until_none(session, "wamp.subscription.lookup", topic)
 
 
+async def test_a_subscribe_made_while_an_abandoned_one_is_in_flight_gets_events(
+    transport: Any,
+) -> None:
+    """A cancelled subscribe and a second one to the same topic are both in flight; the router
+    answers both with one subscription. Undoing the first must not remove it under the second
+    (its UNSUBSCRIBE did: the second subscription counted live and got nothing)."""
+    topic = _uri("shared")
+    got: list[int] = []
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(transport) as session, wamp.connect(transport) as publisher:
+            with anyio.CancelScope() as scope:
+                scope.cancel()
+                await session.subscribe(lambda i: None, topic)
+            subscription = await session.subscribe(got.append, topic)
+            assert subscription.active
+            await publisher.publish(topic, 1, options=wc.PublishOptions(acknowledge=True))
+            await _until(lambda: got == [1])
+            assert await publisher.call("wamp.subscription.lookup", topic) == subscription.id
+
+
+async def test_no_event_reaches_the_handler_after_unsubscribe(transport: Any) -> None:
+    """Events queued for a slow handler are dropped on unsubscribe(): the application said it
+    wants no more (the one the handler is running finishes)."""
+    topic = _uri("unsub")
+    got: list[int] = []
+    release = anyio.Event()
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(transport) as session, wamp.connect(transport) as publisher:
+
+            async def slow(i: int) -> None:
+                got.append(i)
+                await release.wait()
+
+            subscription = await session.subscribe(slow, topic)
+            for i in range(5):
+                await publisher.publish(topic, i, options=wc.PublishOptions(acknowledge=True))
+            # All five reached this client: the handler holds the first, four are queued.
+            assert await session.call("wamp.subscription.lookup", topic) == subscription.id
+            await _until(lambda: got == [0])
+            await subscription.unsubscribe()
+            release.set()
+            await anyio.sleep(0.2)
+            assert got == [0]
+
+
+async def test_a_cancelled_unregister_still_ends_the_registration(transport: Any) -> None:
+    """UNREGISTER went out, its caller was cancelled before UNREGISTERED: the router removed
+    the registration, and the Registration says so (it stayed "active")."""
+    proc = _uri("unreg")
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(transport) as session:
+            registration = await session.register(lambda: "x", proc)
+            with anyio.CancelScope() as scope:
+                scope.cancel()
+                await registration.unregister()
+            assert scope.cancelled_caught
+            await _until(lambda: not registration.active)
+            await _until_none(session, "wamp.registration.lookup", proc)
+            with pytest.raises(wc.LocalProtocolError, match="is not registered"):
+                await registration.unregister()
+
+
 async def _until_none(session: Any, procedure: str, *args: Any) -> None:
     with anyio.fail_after(5):
         while await session.call(procedure, *args) is not None:

@@ -206,6 +206,56 @@ def test_an_abandoned_subscribe_is_undone_when_it_succeeds_late() -> None:
     assert list(session.subscriptions) == [9, 10]  # 10 until UNSUBSCRIBED
 
 
+def test_an_abandoned_subscribe_answered_before_another_one_leaves_that_one_live() -> None:
+    """Two SUBSCRIBEs to one topic in flight, the first abandoned: the router answers both with
+    the same subscription. An UNSUBSCRIBE for the first would remove it under the second, so
+    none goes out while the second is unanswered, and none after it took the subscription up."""
+    session = joined()
+    gone = session.subscribe("com.example.t")
+    kept = session.subscribe("com.example.t")
+    session.messages_to_send()
+    session.abandon(gone)
+    assert session.receive_message(m.Subscribed(request_id=gone, subscription_id=9)) == []
+    assert wire(session) == []
+    events = session.receive_message(m.Subscribed(request_id=kept, subscription_id=9))
+    assert [type(e) for e in events] == [ev.Subscribed]
+    assert wire(session) == []
+    published = session.receive_message(m.Event(subscription_id=9, publication_id=1, args=[1]))
+    assert [type(e) for e in published] == [ev.EventDelivered]
+
+
+@pytest.mark.parametrize("answer", ["same", "other", "error"])
+def test_an_unsubscribe_waits_for_a_subscribe_to_the_same_topic(answer: str) -> None:
+    """The last local use of a subscription goes while a SUBSCRIBE to its topic is unanswered:
+    the UNSUBSCRIBE waits for that answer, and goes only if the answer did not take the
+    subscription up again (another subscription ID, or an error)."""
+    session = joined()
+    first = session.subscribe("com.example.t")
+    session.receive_message(m.Subscribed(request_id=first, subscription_id=9))
+    again = session.subscribe("com.example.t")
+    session.messages_to_send()
+    assert session.unsubscribe(9) is None
+    assert wire(session) == []
+    if answer == "error":
+        reply: m.Message = m.Error(
+            request_type=m.Subscribe.MESSAGE_TYPE,
+            request_id=again,
+            error="wamp.error.not_authorized",
+        )
+    else:
+        reply = m.Subscribed(request_id=again, subscription_id=9 if answer == "same" else 10)
+    session.receive_message(reply)
+    sent = wire(session)
+    if answer == "same":
+        assert sent == []
+        assert list(session.subscriptions) == [9]
+    else:
+        assert [msg[0] for msg in sent] == [m.Unsubscribe.MESSAGE_TYPE]
+        assert sent[0][2] == 9
+        session.receive_message(m.Unsubscribed(request_id=sent[0][1]))
+        assert 9 not in session.subscriptions
+
+
 def test_abandoning_other_requests_changes_nothing() -> None:
     session = joined()
     rid = session.call("com.example.p")

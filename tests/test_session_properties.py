@@ -159,6 +159,12 @@ class SessionMachine(RuleBasedStateMachine):
             assert events == [], "nothing may happen after FAILED"
         self.was_failed = self.state is S.FAILED
         pending = self.session.pending_requests
+        for rid in sorted(pending):
+            key = (self.epoch, rid)
+            if key not in self.issued:
+                # Sent by the session on its own: an UNSUBSCRIBE that waited for the answers
+                # to SUBSCRIBEs to its topic (ClientSession.unsubscribe).
+                self.issue(rid, "unsubscribe")
         for event in events:
             if type(event) in TERMINAL:
                 rid = event.request_id  # type: ignore[attr-defined]

@@ -376,7 +376,12 @@ class ClientSession:
     def unsubscribe(self, subscription_id: int) -> int | None:
         """Drop one local use of a subscription; UNSUBSCRIBE goes out when the last one goes.
 
-        Returns the request ID, or None when other local users remain (nothing sent).
+        Returns the request ID, or None when nothing was sent now: other local users remain,
+        or a SUBSCRIBE to the same topic is still unanswered. The router may answer that one
+        with this very subscription, which an UNSUBSCRIBE sent now would remove under the new
+        user; so the UNSUBSCRIBE waits for those answers and is sent only if none of them
+        took the subscription up again (its ``Unsubscribed`` then ends a request no command
+        returned, as after :meth:`abandon`).
         """
         self._require_joined("unsubscribe")
         sub = self._s.subscriptions.get(subscription_id)
@@ -387,12 +392,36 @@ class ClientSession:
         if sub.count > 1:
             sub.count -= 1
             return None
+        sub.count = 0
+        if self._subscribing(sub.topic):
+            self._s.lingering.add(subscription_id)
+            return None
+        return self._send_unsubscribe(subscription_id)
+
+    def _send_unsubscribe(self, subscription_id: int) -> int:
         rid = self._s.next_id
         self._send(m.Unsubscribe(request_id=rid, subscription_id=subscription_id))
-        sub.count = 0
         self._advance_id()
         self._s.pending[rid] = Pending("unsubscribe", target=subscription_id)
         return rid
+
+    def _subscribing(self, topic: str) -> bool:
+        """Whether a SUBSCRIBE to ``topic`` is unanswered."""
+        return any(p.kind == "subscribe" and p.uri == topic for p in self._s.pending.values())
+
+    def _settle(self, topic: str) -> None:
+        """The SUBSCRIBEs to ``topic`` are answered: send the UNSUBSCRIBEs that waited for
+        them (:meth:`unsubscribe`) where no answer took the subscription up again."""
+        lingering = self._s.lingering
+        if not lingering or self._subscribing(topic):
+            return
+        for sid in sorted(lingering):
+            sub = self._s.subscriptions.get(sid)
+            if sub is None or sub.topic != topic:
+                continue
+            lingering.discard(sid)
+            if sub.count <= 0:
+                self._send_unsubscribe(sid)
 
     def abandon(self, request_id: int) -> None:
         """Nobody waits for pending subscribe or register ``request_id`` any more (the task
@@ -687,15 +716,18 @@ class ClientSession:
     def _on_subscribed(self, msg: m.Subscribed) -> None:
         pending = self._reply(msg.request_id, "subscribe", "SUBSCRIBED")
         assert pending is not None and pending.uri is not None
-        sub = self._s.subscriptions.get(msg.subscription_id)
+        sid = msg.subscription_id
+        sub = self._s.subscriptions.get(sid)
         if sub is None:
-            self._s.subscriptions[msg.subscription_id] = SubscriptionRecord(pending.uri, 1)
+            self._s.subscriptions[sid] = SubscriptionRecord(pending.uri, 1)
         else:
             sub.count += 1
+            self._s.lingering.discard(sid)  # taken up again: its UNSUBSCRIBE is off
         if pending.abandoned:  # nobody to tell: drop this use again (the last one: UNSUBSCRIBE)
-            self.unsubscribe(msg.subscription_id)
-            return
-        self._events.append(ev.Subscribed(msg.request_id, msg.subscription_id, pending.uri))
+            self.unsubscribe(sid)
+        else:
+            self._events.append(ev.Subscribed(msg.request_id, sid, pending.uri))
+        self._settle(pending.uri)
 
     def _on_unsubscribed(self, msg: m.Unsubscribed) -> None:
         if msg.request_id == 0:
@@ -859,6 +891,8 @@ class ClientSession:
             self._s.abandoned_calls.add(msg.request_id)  # the other answer may follow
         if kind == "unsubscribe" and pending.target in self._s.subscriptions:
             self._s.subscriptions[pending.target].count += 1
+        elif kind == "subscribe" and pending.uri is not None:
+            self._settle(pending.uri)
         error = ApplicationError(msg.error, *(msg.args or ()))
         error.kwargs = msg.kwargs or {}  # not splatted: the router's keys are arbitrary
         error.details = msg.details

@@ -236,6 +236,9 @@ class SessionRecord:
     next_id: int = 1
     pending: dict[int, Pending] = field(default_factory=dict)
     subscriptions: dict[int, SubscriptionRecord] = field(default_factory=dict)
+    #: Subscriptions whose last local use went while a SUBSCRIBE to the same topic was
+    #: unanswered: their UNSUBSCRIBE waits for those answers (``ClientSession.unsubscribe``).
+    lingering: set[int] = field(default_factory=set)
     registrations: dict[int, str] = field(default_factory=dict)
     invocations: dict[int, InvocationRecord] = field(default_factory=dict)
     abandoned_calls: RecentIds = field(default_factory=RecentIds)

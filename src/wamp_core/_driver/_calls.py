@@ -48,7 +48,7 @@ class _OpenRequest:
         """Cancel the call if it has not ended (``options.cancel_mode``)."""
         if self._request is not None and not self._done:
             self._done = True
-            await self._session._abandon_call(self._request[0], self._options.cancel_mode)
+            self._session._abandon_call(self._request[0], self._options.cancel_mode)
 
 
 class ProgressiveCall(_OpenRequest):

@@ -16,7 +16,7 @@ class Inbox(Generic[T]):
     """At most ``size`` items besides one for each task waiting in :meth:`get` (an item put
     while a task waits is that task's, like a handover); :meth:`put` never waits (it says when
     the queue is full), :meth:`get` waits for the next item. After :meth:`close` the queued
-    items are still handed out, then :meth:`get` returns ``None``."""
+    items are still handed out (unless discarded), then :meth:`get` returns ``None``."""
 
     __slots__ = ("_closed", "_items", "_parked", "_rt", "_size", "_wakeup")
 
@@ -56,9 +56,15 @@ class Inbox(Generic[T]):
                 self._parked -= 1
         return self._items.popleft()
 
-    def close(self) -> None:
+    def close(self, *, discard: bool = False) -> int:
+        """No more items; with ``discard`` the queued ones go too (returns how many)."""
+        dropped = 0
+        if discard:
+            dropped = len(self._items)
+            self._items.clear()
         self._closed = True
         self._wake()
+        return dropped
 
     def _wake(self) -> None:
         if self._wakeup is not None:

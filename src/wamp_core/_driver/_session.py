@@ -85,6 +85,8 @@ class Registration:
         return f"<Registration {self.procedure!r} id={self.id}>"
 
     async def unregister(self) -> None:
+        """End the registration once the router confirms (invocations that arrive meanwhile
+        still run)."""
         await self.session._unregister(self)
 
 
@@ -117,6 +119,8 @@ class Subscription:
         return f"<Subscription {self.topic!r} id={self.id}>"
 
     async def unsubscribe(self) -> None:
+        """End the subscription: from the call on, its handler is not called again (events
+        queued for it are dropped; one it is handling finishes)."""
         await self.session._unsubscribe(self)
 
     def _deliver(self, delivery: _Delivery) -> None:
@@ -131,12 +135,15 @@ class Subscription:
                     self.dropped,
                 )
 
-    def _stop(self) -> None:
-        """No more events for this subscription (queued ones are still handled)."""
+    def _stop(self, *, discard: bool = False) -> None:
+        """No more events for this subscription; the queued ones are still handled unless
+        ``discard`` (the application unsubscribed: its handler is not called again)."""
         self.active = False
         if self._inbox is not None:
-            self._inbox.close()
+            discarded = self._inbox.close(discard=discard)
             self._inbox = None
+            if discarded:
+                log.debug("%r: %d queued event(s) discarded on unsubscribe", self, discarded)
 
 
 class Session:
@@ -263,7 +270,7 @@ class Session:
             try:
                 return await waiter.wait()
             except self._rt.cancelled:
-                await self._abandon_call(request_id, "kill")
+                self._abandon_call(request_id, "kill")
                 raise
         request_id, waiter = self._issue_call(
             procedure, args, kwargs, options, progressive=options.on_progress is not None,
@@ -371,24 +378,20 @@ class Session:
                 if timeout != 0:  # (0: the deadline has passed)
                     return await wait()
         except BaseException:
-            await self._abandon_call(request_id, options.cancel_mode)
+            self._abandon_call(request_id, options.cancel_mode)
             raise
         finally:
             del waiter  # (the tracker holds it while pending)
         # The deadline cancelled the wait (or had passed).
-        await self._abandon_call(request_id, options.cancel_mode)
+        self._abandon_call(request_id, options.cancel_mode)
         raise wc.ApplicationError(
             wc.ApplicationError.TIMEOUT,
             f"the call did not end within {options.timeout} s (local deadline)",
         )
 
-    async def _abandon_call(self, request_id: int, mode: wc.CancelMode) -> None:
-        """Stop waiting for a call: a late answer is dropped; CANCEL goes out (shielded,
-        bounded) when the dealer supports it."""
-        self._give_up_call(request_id, mode)
-
-    def _give_up_call(self, request_id: int, mode: wc.CancelMode) -> None:
-        """:meth:`_abandon_call`, from the reader too."""
+    def _abandon_call(self, request_id: int, mode: wc.CancelMode) -> None:
+        """Stop waiting for a call (its caller gave up, or fell behind): a late answer is
+        dropped; CANCEL in ``mode`` goes out when the dealer supports it. Never waits."""
         if self._tracker.discard(request_id) is None:
             return
         try:
@@ -572,29 +575,23 @@ class Session:
         registration_id = registration.id
         if registration_id is None or self._registrations.get(registration_id) is not registration:
             raise wc.LocalProtocolError(f"{registration!r} is not registered")
-
-        def unregistered(_: int) -> None:
-            registration.active = False
-            self._registrations.pop(registration_id, None)
-
-        await self._request(
-            "unregister",
-            lambda: self._conn.session.unregister(registration_id),
-            on_success=unregistered,
-        )
+        # UNREGISTERED ends the registration here (_route_other), even when this caller is
+        # cancelled before it comes; until then its invocations are still answered.
+        await self._request("unregister", lambda: self._conn.session.unregister(registration_id))
 
     async def _unsubscribe(self, subscription: Subscription) -> None:
         self._conn.session._require_joined("unsubscribe")  # (ended: SessionClosed, as call())
         subscription_id = subscription.id
         if subscription_id is None or not subscription.active:
             raise wc.LocalProtocolError(f"{subscription!r} is not subscribed")
-        # No more events for this handler from now on, whatever the router answers.
+        # The handler is not called again from now on (events queued for it are dropped; one
+        # it is handling finishes), whatever the router answers.
         self._detach(subscription, subscription_id)
         await self._request("unsubscribe", lambda: self._conn.session.unsubscribe(subscription_id))
 
     def _detach(self, subscription: Subscription, subscription_id: int) -> None:
-        """No more events for ``subscription``'s handler (queued ones are still handled)."""
-        subscription._stop()
+        """No more events for ``subscription``'s handler, nor the ones queued for it."""
+        subscription._stop(discard=True)
         users = self._subscriptions.get(subscription_id, [])
         if subscription in users:
             users.remove(subscription)
@@ -740,7 +737,7 @@ class Session:
             wc.ApplicationError.CANCELED,
             f"the caller fell behind: more than {MAX_QUEUED_RESULTS} progressive results unread",
         )))  # fmt: skip
-        self._give_up_call(request_id, waiter.cancel_mode)
+        self._abandon_call(request_id, waiter.cancel_mode)
 
     def _queue_plain(self, event: ev.InvocationReceived) -> bool:
         """Hand a plain function's invocation to the task that runs them; ``False`` when its
@@ -814,6 +811,11 @@ class Session:
             for subscription in self._subscriptions.pop(event.subscription_id, ()):
                 log.warning("%r revoked by the router: %s", subscription, event.reason)
                 subscription._stop()
+        elif isinstance(event, ev.Unregistered):
+            # Also the answer to an unregister() whose caller was cancelled meanwhile.
+            registration = self._registrations.pop(event.registration_id, None)
+            if registration is not None:
+                registration.active = False
         elif isinstance(event, ev.RegistrationRevoked):
             registration = self._registrations.pop(event.registration_id, None)
             if registration is not None:
