@@ -394,3 +394,24 @@ def test_run_stops_cleanly_on_a_signal(
     assert out == "left wamp.close.normal\nclosed True\n", err
     assert proc.returncode == 128 + signum, err
     assert "Traceback" not in err
+
+
+async def test_async_with_whose_body_ends_at_once_returns(crossbar: CrossbarRouter) -> None:
+    """The body ends before the run's task has begun: ``stop()`` found no run to stop and the
+    exit waited for the run it started, for ever."""
+    component = wamp.Component(transports=crossbar.rs_url)
+    with anyio.fail_after(TIMEOUT):
+        async with component:
+            pass
+        async with component:  # and again: nothing left over from the first time
+            await component.wait_ready()
+
+
+async def test_wait_ready_raises_what_ended_the_run() -> None:
+    """The run ends (here: the router cannot be reached, no retries) before a session was
+    ready: ``wait_ready()`` raises that error instead of waiting for ever."""
+    (port,) = free_tcp_ports(1)  # nobody listens
+    component = wamp.Component(transports={"url": f"rs://127.0.0.1:{port}", "max_retries": 0})
+    with anyio.fail_after(TIMEOUT), pytest.raises(wc.ReconnectExhausted):
+        async with component:
+            await component.wait_ready()

@@ -108,6 +108,12 @@ class Component:
         self._ready_session: Session | None = None
         self._ready_changed: Event | None = None
         self._background: AbstractAsyncContextManager[TaskGroup] | None = None
+        #: ``async with`` started the run, whose task has not begun yet; and a stop() for it.
+        self._starting = False
+        self._stop_pending = False
+        #: How many runs have ended, and how the last one did (for :meth:`wait_ready`).
+        self._runs_ended = 0
+        self._run_error: BaseException | None = None
         self._background_error: BaseException | None = None
         self._task_status: Any = None
 
@@ -196,6 +202,10 @@ class Component:
         self._stopped = self._rt.event()
         self._run_task = self._rt.current_task_id()
         result: Any = None
+        if self._stop_pending:  # (async with's body ended before this task started)
+            lifecycle.stop()
+        self._starting = self._stop_pending = False
+        self._run_error = None
         try:
             while (attempt_to := lifecycle.next_attempt()) is not None:
                 attempt = await self._connection(attempt_to, lifecycle)
@@ -208,7 +218,11 @@ class Component:
             if lifecycle.error is not None and not lifecycle.stopping:
                 raise lifecycle.error
             return result
+        except BaseException as exc:
+            self._run_error = exc
+            raise
         finally:
+            self._runs_ended += 1
             self._lifecycle = None
             self._scope = None
             self._run_task = None
@@ -222,6 +236,8 @@ class Component:
         the component (a hook, ``main``) it returns at once and the run ends right after."""
         lifecycle = self._lifecycle
         if lifecycle is None:
+            # ``async with`` started the run, whose task has not begun: it ends at once.
+            self._stop_pending = self._starting
             return
         lifecycle.stop()
         if self._scope is not None:
@@ -232,8 +248,17 @@ class Component:
         await self._stopped.wait()
 
     async def wait_ready(self) -> Session:
-        """The session once it is ready (``ready`` fired): the current one, or the next."""
+        """The session once it is ready (``ready`` fired): the current one, or the next.
+
+        When the run ends first, the error that ended it is raised here (a run that was
+        stopped or returned: :class:`wamp_core.SessionClosed`)."""
+        ended = self._runs_ended
         while self._ready_session is None:
+            if self._runs_ended != ended:
+                error = self._run_error
+                if isinstance(error, Exception):
+                    raise error
+                raise wc.SessionClosed("the component's run ended before a session was ready")
             if self._ready_changed is None:
                 self._ready_changed = self._rt.event()
             await self._ready_changed.wait()
@@ -252,6 +277,7 @@ class Component:
         manager = self._rt.task_group()
         task_group = await manager.__aenter__()
         self._background = manager
+        self._starting = True
         self._background_error = None
         task_group.start_soon(self._run_in_background)
         return self
@@ -265,7 +291,10 @@ class Component:
         try:
             await self.stop()
         finally:
-            await manager.__aexit__(None, None, None)
+            try:
+                await manager.__aexit__(None, None, None)
+            finally:
+                self._starting = self._stop_pending = False
         error = self._background_error
         self._background_error = None
         if error is not None and exc is None:
