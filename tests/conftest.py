@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -115,3 +116,15 @@ def testsuite_dir() -> Path:
             "wamp-testsuite at ../shared/wamp-testsuite relative to the repo"
         )
     return path.resolve()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A TCP port that accepts connections and never answers (a hung router)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.close()

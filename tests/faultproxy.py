@@ -4,7 +4,9 @@
 router; the switches act on the connections open at that moment:
 
 * ``proxy.drop()``: both sides closed at once (a reset link, a crashed middlebox);
-* ``proxy.stall()``: nothing forwarded any more, no FIN either (a half-open link);
+* ``proxy.stall(hold=s)``: nothing forwarded any more, no FIN either (a half-open link); when
+  the client gives the link up, the router's side stays open ``hold`` seconds more (the
+  router has not noticed yet);
 * ``proxy.delay``: seconds added before each chunk is forwarded, both ways;
 * ``proxy.cut_next()``: the next chunk from the router is forwarded half, then both sides close;
 * ``proxy.corrupt_next(offset, mask)``: the next chunk from the router has byte ``offset``
@@ -32,6 +34,7 @@ class FaultProxy:
         self.delay = 0.0
         self._links: list[tuple[SocketStream, SocketStream, anyio.CancelScope]] = []
         self._stalled: set[int] = set()
+        self._hold = 0.0
         self._cut = False
         self._corrupt: tuple[int, int] | None = None
         #: Faults injected so far, by kind.
@@ -45,8 +48,9 @@ class FaultProxy:
         for _client, _upstream, scope in self._links:
             scope.cancel()
 
-    def stall(self) -> None:
+    def stall(self, hold: float = 0.0) -> None:
         self._count("stall")
+        self._hold = hold
         self._stalled.update(id(scope) for _c, _u, scope in self._links)
 
     def cut_next(self) -> None:
@@ -85,22 +89,29 @@ class FaultProxy:
 
     async def _handle(self, client: SocketStream, host: str, port: int) -> None:
         self.connections += 1
+        upstream: SocketStream | None = None
         try:
-            upstream = await anyio.connect_tcp(host, port)
-        except OSError:
-            await anyio.aclose_forcefully(client)
-            return
-        with anyio.CancelScope() as scope:
-            link = (client, upstream, scope)
-            self._links.append(link)
             try:
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(self._pipe, client, upstream, scope, False)
-                    tg.start_soon(self._pipe, upstream, client, scope, True)
-            finally:
-                self._links.remove(link)
-        await anyio.aclose_forcefully(client)
-        await anyio.aclose_forcefully(upstream)
+                upstream = await anyio.connect_tcp(host, port)
+            except OSError:
+                return
+            with anyio.CancelScope() as scope:
+                link = (client, upstream, scope)
+                self._links.append(link)
+                try:
+                    async with anyio.create_task_group() as tg:
+                        tg.start_soon(self._pipe, client, upstream, scope, False)
+                        tg.start_soon(self._pipe, upstream, client, scope, True)
+                finally:
+                    self._links.remove(link)
+            await anyio.aclose_forcefully(client)
+            if id(scope) in self._stalled and self._hold:
+                await anyio.sleep(self._hold)  # the router's side of the half-open link
+        finally:  # also when the proxy closes (cancelled) meanwhile: both, shielded
+            with anyio.CancelScope(shield=True):
+                await anyio.aclose_forcefully(client)
+                if upstream is not None:
+                    await anyio.aclose_forcefully(upstream)
 
 
 @asynccontextmanager

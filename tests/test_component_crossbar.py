@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -213,18 +212,6 @@ async def test_stop_during_backoff_returns_at_once() -> None:
     assert component.session is None
 
 
-@pytest.fixture
-def silent_server() -> Iterator[int]:
-    """A TCP port that accepts connections and never answers (a hung router)."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    try:
-        yield server.getsockname()[1]
-    finally:
-        server.close()
-
-
 async def test_stop_during_the_join_returns_at_once(silent_server: int) -> None:
     component = wamp.Component(
         transports=f"rs://127.0.0.1:{silent_server}", main=lambda session: None
@@ -364,13 +351,37 @@ import sys
 wamp = importlib.import_module("wamp_trio" if sys.argv[2] == "wamp_trio" else "wamp_anyio")
 component = wamp.Component(transports=sys.argv[1])
 component.on_ready(lambda session: print("ready", flush=True))
-component.on_leave(lambda session, details: print("left", details.reason, flush=True))
-component.on_disconnect(lambda session, was_clean: print("closed", was_clean, flush=True))
+%s
 if sys.argv[2] == "wamp_trio":
     wamp.run(component)
 else:
     wamp.run(component, backend=sys.argv[2])
 """
+_CLEAN_HOOKS = """
+component.on_leave(lambda session, details: print("left", details.reason, flush=True))
+component.on_disconnect(lambda session, was_clean: print("closed", was_clean, flush=True))
+"""
+_SLOW_LEAVE = """
+async def slow_leave(session, details):
+    print("leaving", flush=True)
+    sleep = importlib.import_module("asyncio" if sys.argv[2] == "asyncio" else "trio").sleep
+    await sleep(60)
+
+component.on_leave(slow_leave)
+"""
+
+
+def _serve(crossbar: CrossbarRouter, backend: str, hooks: str) -> subprocess.Popen[str]:
+    """A process running a component with ``wamp.run`` (``hooks`` added), once it is ready."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SERVE % hooks, crossbar.rs_url, backend],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "ready\n"
+    return proc
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -378,21 +389,33 @@ else:
 def test_run_stops_cleanly_on_a_signal(
     crossbar: CrossbarRouter, backend: str, signum: signal.Signals
 ) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _SERVE, crossbar.rs_url, backend],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _serve(crossbar, backend, _CLEAN_HOOKS)
     try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline() == "ready\n"
         proc.send_signal(signum)
         out, err = proc.communicate(timeout=20)
     finally:
         proc.kill()
     assert out == "left wamp.close.normal\nclosed True\n", err
     assert proc.returncode == 128 + signum, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio", "wamp_trio"])
+def test_a_second_ctrl_c_stops_at_once(crossbar: CrossbarRouter, backend: str) -> None:
+    """The first Ctrl-C stops cleanly and waits for the listeners; a second one used to be
+    swallowed while they ran."""
+    proc = _serve(crossbar, backend, _SLOW_LEAVE)
+    try:
+        assert proc.stdout is not None
+        proc.send_signal(signal.SIGINT)
+        assert proc.stdout.readline() == "leaving\n"
+        proc.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        _out, err = proc.communicate(timeout=20)
+        assert time.monotonic() - started < 5, err
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGINT, err
     assert "Traceback" not in err
 
 

@@ -93,6 +93,46 @@ def test_session_loss_reconnects_and_a_fatal_reason_fails() -> None:
     assert shutdown.session_ended(close=close) is wc.Verdict.RECONNECT
 
 
+def test_a_sessionclosed_raised_while_the_session_was_open_is_an_error() -> None:
+    """``main`` raised another session's ``SessionClosed``: its error, not the session's end."""
+    lifecycle = _joined(_lifecycle())
+    foreign = wc.SessionClosed("joining realm 'x' failed", reason="wamp.error.no_such_realm")
+    left = wc.CloseDetails("wamp.close.normal", local=True)
+    verdict = lifecycle.session_ended(error=foreign, close=left, ended_first=False)
+    assert verdict is wc.Verdict.FAIL
+    assert lifecycle.error is foreign
+
+
+def test_a_restore_refused_for_the_old_session_is_retried_on_a_rejoin_only() -> None:
+    held = wc.ApplicationError(wc.ApplicationError.PROCEDURE_ALREADY_EXISTS, "taken")
+    first = _joined(_lifecycle())
+    assert first.session_ended(error=held, restoring=True) is wc.Verdict.FAIL
+    assert first.error is held  # another component holds it: a configuration error
+    rejoined = _joined(_lifecycle())
+    assert rejoined.session_ended(close=LOST) is wc.Verdict.RECONNECT
+    _joined(rejoined)
+    assert rejoined.session_ended(error=held, restoring=True) is wc.Verdict.RECONNECT
+    attempt = rejoined.next_attempt()
+    assert attempt is not None
+    assert attempt.delay > 0  # backed off, counted like a failed attempt
+    # the same error from main (not a restore) is main's
+    assert rejoined.session_ended(error=held) is wc.Verdict.FAIL
+
+
+def test_a_listener_error_before_the_join_ends_the_run_unless_is_fatal_says_retry() -> None:
+    error = ValueError("bug in a connect listener")
+    lifecycle = _lifecycle()
+    assert lifecycle.next_attempt() is not None
+    assert lifecycle.application_failed(error) is wc.Verdict.FAIL
+    assert lifecycle.error is error
+    retried = _lifecycle(is_fatal=lambda exc: False)
+    assert retried.next_attempt() is not None
+    assert retried.application_failed(error) is wc.Verdict.RECONNECT
+    stopped = _lifecycle()
+    stopped.stop()
+    assert stopped.application_failed(error) is wc.Verdict.DONE
+
+
 def test_a_local_leave_is_done_but_a_local_protocol_violation_reconnects() -> None:
     left = _joined(_lifecycle())
     close = wc.CloseDetails("wamp.close.normal", local=True)

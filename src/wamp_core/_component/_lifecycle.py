@@ -9,7 +9,7 @@ drivers only do the I/O:
    the join: :meth:`Lifecycle.attempt_failed` and fire ``connectfailure``;
 3. :meth:`Lifecycle.joined`, then restore every :class:`Declaration` (registrations and
    subscriptions, confirmed), fire ``join``, then ``ready``, then run ``main``;
-4. leave, fire ``leave``, close the transport, fire ``disconnect``;
+4. leave, close the transport, fire ``leave`` and ``disconnect``;
 5. :meth:`Lifecycle.session_ended` says whether the component is done, fails, or reconnects.
 
 :data:`ORDER` is that order; ``docs/component-lifecycle.md`` documents it for users.
@@ -26,7 +26,7 @@ from typing import Any, Final, Literal, TypeAlias, TypeVar
 from .._client._types import CloseDetails, RegisterOptions, SubscribeOptions
 from .._config._reconnect import FATAL_REASONS, Attempt, ReconnectPolicy
 from .._config._transports import TransportConfig
-from .._errors import PROTOCOL_VIOLATION, ConfigurationError, SessionClosed
+from .._errors import PROTOCOL_VIOLATION, ApplicationError, ConfigurationError, SessionClosed
 
 __all__ = [
     "HOOKS",
@@ -52,8 +52,8 @@ ORDER: Final = (
     "on_join",  # hook `join`
     "on_ready",  # hook `ready`
     "main",
-    "leave",  # GOODBYE (or the session ended otherwise); hook `leave`
-    "disconnect",  # the transport is closed; hook `disconnect`
+    "leave",  # GOODBYE (or the session ended otherwise), the transport closed; hook `leave`
+    "disconnect",  # hook `disconnect`
 )
 
 HookName: TypeAlias = Literal["connect", "join", "ready", "leave", "disconnect", "connectfailure"]
@@ -137,7 +137,11 @@ class Lifecycle:
     * ``main`` returned: the session leaves and the component is done.
     * ``main``, a hook or a restore raised: with ``is_fatal`` given and answering ``False`` for
       that error, the component reconnects (``main`` runs again); otherwise the error ends the
-      run (a bug in ``main`` is not retried forever by default).
+      run (a bug in ``main`` is not retried forever by default). A ``SessionClosed`` raised
+      after the session had ended is the session's end, not an error of its own (below).
+    * On a rejoin, a restore the router refuses with ``wamp.error.procedure_already_exists``
+      is the previous session still held by the router (a link it has not seen die yet): the
+      component reconnects, counted like a failed attempt, until the router lets it go.
     * The session ended otherwise (the router said GOODBYE or ABORT, the transport was lost):
       a leave (or abort) the application asked for ends the run (done); a reason in
       :data:`~wamp_core._config._reconnect.FATAL_REASONS` ends it with the error; anything else
@@ -187,20 +191,26 @@ class Lifecycle:
         error: BaseException | None = None,
         close: CloseDetails | None = None,
         main_returned: bool = False,
+        ended_first: bool = True,
+        restoring: bool = False,
     ) -> Verdict:
         """What to do after a joined session ended.
 
         ``error`` is what ``main``, a hook or a restore raised (``None`` when nothing did);
-        ``close`` how the session ended; ``main_returned`` that ``main`` returned normally.
+        ``close`` how the session ended; ``main_returned`` that ``main`` returned normally;
+        ``ended_first`` that the session had already ended when ``error`` was raised (a
+        ``SessionClosed`` then only says so; raised while it was open, e.g. by another
+        session ``main`` opened, it is ``main``'s error); ``restoring`` that ``error`` came
+        from restoring a declared registration or subscription.
         """
         if self.stopping:
             return Verdict.DONE
-        if error is not None and not _is_session_loss(error):
-            if self._user_is_fatal is not None and not self._user_is_fatal(error):
-                self.policy.failed(error)
-                return self._reconnect_or_fail()
-            self.error = error
-            return Verdict.FAIL
+        if error is not None and restoring and self.joins > 1 and _held_by_old_session(error):
+            log.warning("the router still holds the previous session's procedure: %s", error)
+            self.policy.failed(error)
+            return self._reconnect_or_fail()
+        if error is not None and not (ended_first and isinstance(error, SessionClosed)):
+            return self.application_failed(error)
         if main_returned:
             return Verdict.DONE
         if close is not None and close.local and close.reason != PROTOCOL_VIOLATION:
@@ -221,6 +231,18 @@ class Lifecycle:
         self.policy.failed(lost)
         return self._reconnect_or_fail()
 
+    def application_failed(self, error: BaseException) -> Verdict:
+        """``main``, a hook or a restore raised ``error`` (also a ``connect`` or
+        ``disconnect`` listener around an attempt that did not join): reconnect when the
+        user's ``is_fatal`` answers ``False``, otherwise the error ends the run."""
+        if self.stopping:
+            return Verdict.DONE
+        if self._user_is_fatal is not None and not self._user_is_fatal(error):
+            self.policy.failed(error)
+            return self._reconnect_or_fail()
+        self.error = error
+        return Verdict.FAIL
+
     def _reconnect_or_fail(self) -> Verdict:
         if self.policy.exhausted:
             self.error = self.policy.exhausted_error()
@@ -228,7 +250,8 @@ class Lifecycle:
         return Verdict.RECONNECT
 
 
-def _is_session_loss(error: BaseException) -> bool:
-    """The error only says that the session ended (e.g. ``main``'s call failed because the
-    connection dropped): the session's end decides, not the error."""
-    return isinstance(error, SessionClosed)
+def _held_by_old_session(error: BaseException) -> bool:
+    return (
+        isinstance(error, ApplicationError)
+        and error.error == ApplicationError.PROCEDURE_ALREADY_EXISTS
+    )

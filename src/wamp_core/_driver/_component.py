@@ -32,7 +32,8 @@ class _Attempt:
     """What happened on one connection attempt."""
 
     __slots__ = (
-        "close", "connect_error", "connected", "error", "joined", "main_returned", "result",
+        "close", "connect_error", "connected", "ended_first", "error", "joined",
+        "main_returned", "restoring", "result",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -40,9 +41,20 @@ class _Attempt:
         self.joined = False
         self.main_returned = False
         self.result: Any = None
+        #: What ``main``, a listener or a restore raised (the first of them).
         self.error: Exception | None = None
+        #: ... whether the session had ended by then, and whether it came from a restore.
+        self.ended_first = False
+        self.restoring = False
+        #: Why the connection or the join failed.
         self.connect_error: Exception | None = None
         self.close: wc.CloseDetails | None = None
+
+    def failed(self, error: Exception, session: Session | None = None) -> None:
+        """Keep the first error raised by the application."""
+        if self.error is None:
+            self.error = error
+            self.ended_first = session is not None and session.close_details is not None
 
 
 class Component:
@@ -102,6 +114,9 @@ class Component:
         self.session: Session | None = None
         self._lifecycle: wc.Lifecycle | None = None
         self._scope: CancelScope | None = None
+        #: What :meth:`_abort` cancels besides ``_scope``: the GOODBYE, listeners after it.
+        self._leaving: CancelScope | None = None
+        self._listening: CancelScope | None = None
         self._run_task: int | None = None
         # Events are made inside the event loop (a component may be built at import time).
         self._stopped: Event | None = None
@@ -111,8 +126,8 @@ class Component:
         #: ``async with`` started the run, whose task has not begun yet; and a stop() for it.
         self._starting = False
         self._stop_pending = False
-        #: How many runs have ended, and how the last one did (for :meth:`wait_ready`).
-        self._runs_ended = 0
+        #: How many runs have begun and ended, and how the last one did (:meth:`wait_ready`).
+        self._runs_started = self._runs_ended = 0
         self._run_error: BaseException | None = None
         self._background_error: BaseException | None = None
         self._task_status: Any = None
@@ -201,8 +216,9 @@ class Component:
         self._lifecycle = lifecycle
         self._stopped = self._rt.event()
         self._run_task = self._rt.current_task_id()
+        self._runs_started += 1
         result: Any = None
-        if self._stop_pending:  # (async with's body ended before this task started)
+        if self._stop_pending:  # stop() came before this task began
             lifecycle.stop()
         self._starting = self._stop_pending = False
         self._run_error = None
@@ -233,19 +249,32 @@ class Component:
     async def stop(self) -> None:
         """Stop: cancel a pending connect, backoff, join or ``main``; leave cleanly when
         joined; return once every task and the connection are closed. Idempotent; from inside
-        the component (a hook, ``main``) it returns at once and the run ends right after."""
+        the component (a hook, ``main``) it returns at once and the run ends right after.
+
+        A run whose task was started but has not begun yet (``start_soon(component.run)``
+        just before) is stopped too: it ends as it begins."""
+        if self._lifecycle is None:
+            started = self._runs_started
+            self._stop_pending = True
+            # Let a run that was just started begin (two checkpoints: one scheduler round
+            # on asyncio, a round in either order of trio's batch); it takes the stop over.
+            for _ in range(2):
+                if self._runs_started != started:
+                    break
+                await self._rt.checkpoint()
+            if self._runs_started == started:
+                self._stop_pending = self._starting  # no run is coming (async with's is)
+                return
         lifecycle = self._lifecycle
-        if lifecycle is None:
-            # ``async with`` started the run, whose task has not begun: it ends at once.
-            self._stop_pending = self._starting
-            return
-        lifecycle.stop()
-        if self._scope is not None:
-            self._scope.cancel()
+        if lifecycle is not None:
+            lifecycle.stop()
+            if self._scope is not None:
+                self._scope.cancel()
         if self._run_task == self._rt.current_task_id():
             return  # our own task: waiting here would wait for ourselves
-        assert self._stopped is not None
-        await self._stopped.wait()
+        if lifecycle is not None:
+            assert self._stopped is not None
+            await self._stopped.wait()
 
     async def wait_ready(self) -> Session:
         """The session once it is ready (``ready`` fired): the current one, or the next.
@@ -310,6 +339,9 @@ class Component:
     # One connection
 
     async def _connection(self, attempt_to: wc.Attempt, lifecycle: wc.Lifecycle) -> _Attempt:
+        """One attempt: connect, join, serve, leave; then the ``leave`` and ``disconnect``
+        listeners, outside the scope :meth:`stop` cancels (a stop lets them finish; cancelling
+        the task running :meth:`run` cancels them)."""
         attempt = _Attempt()
         session = self._session_factory(self.config)
         expected = self.session_class
@@ -321,51 +353,64 @@ class Component:
 
         async def opened() -> None:
             attempt.connected = True
-            await self._fire("connect", session, attempt_to.transport)
-
-        with self._rt.cancel_scope() as scope:
-            self._scope = scope
-            if lifecycle.stopping:
-                scope.cancel()
-            if attempt_to.delay > 0:
-                log.info("reconnecting in %.2f s (%s)", attempt_to.delay, attempt_to.transport)
-                await self._rt.sleep(attempt_to.delay)
             try:
-                async with open_session(
-                    attempt_to.transport,
-                    session,
-                    authenticators=authenticators(self._authentication),
-                    on_open=opened,
-                ):
-                    attempt.joined = True
-                    lifecycle.joined()
-                    self.session = session
-                    try:
-                        await self._serve(session, attempt)
-                    except Exception as exc:
-                        attempt.error = exc
-                    finally:
-                        with self._rt.cancel_scope(shield=True):
-                            await self._leave(session, attempt)
+                await self._fire("connect", session, attempt_to.transport)
             except Exception as exc:
-                if attempt.joined:
-                    attempt.error = attempt.error or exc
-                else:
-                    attempt.connect_error = exc
-            finally:
-                self.session = None
-                self._set_ready(None)
-                attempt.close = session.close_details
-        if attempt.connected:
-            with self._rt.cancel_scope(shield=True):
+                attempt.failed(exc)
+                raise
+
+        try:
+            with self._rt.cancel_scope() as scope:
+                self._scope = scope
+                if lifecycle.stopping:
+                    scope.cancel()
+                if attempt_to.delay > 0:
+                    log.info("reconnecting in %.2f s (%s)", attempt_to.delay, attempt_to.transport)
+                    await self._rt.sleep(attempt_to.delay)
                 try:
-                    await self._fire("disconnect", session, was_clean=_was_clean(session))
+                    async with open_session(
+                        attempt_to.transport,
+                        session,
+                        authenticators=authenticators(self._authentication),
+                        on_open=opened,
+                    ):
+                        attempt.joined = True
+                        lifecycle.joined()
+                        self.session = session
+                        try:
+                            await self._serve(session, attempt, lifecycle)
+                        except Exception as exc:
+                            attempt.failed(exc, session)
+                        finally:
+                            await self._leave(session)
                 except Exception as exc:
-                    attempt.error = attempt.error or exc
+                    if attempt.joined:
+                        attempt.failed(exc, session)
+                    else:
+                        attempt.connect_error = exc
+                finally:
+                    self._scope = None
+                    self.session = None
+                    self._set_ready(None)
+                    attempt.close = session.close_details
+        finally:
+            try:
+                if attempt.joined:
+                    details = attempt.close or wc.CloseDetails(
+                        wc.CloseDetails.REASON_TRANSPORT_LOST
+                    )
+                    await self._fire_after("leave", attempt, session, details)
+            finally:
+                if attempt.connected:
+                    was_clean = _was_clean(session)
+                    await self._fire_after("disconnect", attempt, session, was_clean=was_clean)
         return attempt
 
-    async def _serve(self, session: Session, attempt: _Attempt) -> None:
-        """Restore, fire ``join`` and ``ready``, run ``main`` (or wait for the session's end)."""
+    async def _serve(self, session: Session, attempt: _Attempt, lifecycle: wc.Lifecycle) -> None:
+        """Restore, fire ``join`` and ``ready``, run ``main`` (or wait for the session's end).
+        A stop (sync listeners and ``main`` may call it without a checkpoint after) ends it
+        between the steps."""
+        attempt.restoring = True
         for declaration in self._declarations:
             if declaration.kind == "register":
                 await session.register(
@@ -377,8 +422,13 @@ class Component:
                     declaration.handler, declaration.uri, _subscribe_options(declaration),
                     check_types=declaration.check_types,
                 )  # fmt: skip
+        attempt.restoring = False
         await self._fire("join", session, session.details)
+        if lifecycle.stopping or session.closed:
+            return
         await self._fire("ready", session)
+        if lifecycle.stopping or session.closed:
+            return
         self._set_ready(session)
         if self._main is None:
             await session.wait_closed()
@@ -392,41 +442,70 @@ class Component:
 
             task_group.start_soon(watch)
             try:
-                attempt.result = await _call_main(self._main, session, self._rt)
+                result = await _call_main(self._main, session, self._rt)
                 attempt.main_returned = True
+                if not lifecycle.stopping:  # stopped first: run() returns None
+                    attempt.result = result
             except Exception as exc:  # raised below, not in a group
                 failure = exc
             task_group.cancel_scope.cancel()
         if failure is not None:
             raise failure
 
-    async def _leave(self, session: Session, attempt: _Attempt) -> None:
-        """Leave (bounded), then fire ``leave`` with how the session ended."""
-        if not session.closed:
-            with self._rt.move_on_after(CLOSE_TIMEOUT):
-                try:
-                    await session.leave()
-                except wc.WampError as exc:
-                    log.debug("could not leave: %s", exc)
-        details = session.close_details or wc.CloseDetails(wc.CloseDetails.REASON_TRANSPORT_LOST)
-        try:
-            await self._fire("leave", session, details)
-        except Exception as exc:
-            attempt.error = attempt.error or exc
+    async def _leave(self, session: Session) -> None:
+        """Leave, bounded and shielded: a stop or a cancel still says GOODBYE."""
+        if session.closed:
+            return
+        with self._rt.move_on_after(CLOSE_TIMEOUT, shield=True) as self._leaving:
+            try:
+                await session.leave()
+            except wc.WampError as exc:
+                log.debug("could not leave: %s", exc)
+        self._leaving = None
+
+    def _abort(self) -> None:
+        """Stop without waiting for the GOODBYE (a second Ctrl-C): with :meth:`stop` or a
+        cancel of the task running :meth:`run`."""
+        if self._lifecycle is not None:
+            self._lifecycle.stop()
+        for scope in (self._scope, self._leaving, self._listening):
+            if scope is not None:
+                scope.cancel()
 
     async def _verdict(self, attempt: _Attempt, lifecycle: wc.Lifecycle) -> wc.Verdict:
         if attempt.joined:
             return lifecycle.session_ended(
-                error=attempt.error, close=attempt.close, main_returned=attempt.main_returned
-            )
+                error=attempt.error, close=attempt.close, main_returned=attempt.main_returned,
+                ended_first=attempt.ended_first, restoring=attempt.restoring,
+            )  # fmt: skip
         if lifecycle.stopping:
             return wc.Verdict.DONE
-        error = attempt.connect_error or attempt.error
-        assert error is not None
-        log.info("connection attempt failed: %s", error)
-        lifecycle.attempt_failed(error)
-        await self._fire("connectfailure", self, error)
+        if attempt.error is not None:  # a connect or disconnect listener raised
+            verdict = lifecycle.application_failed(attempt.error)
+            if verdict is not wc.Verdict.RECONNECT:
+                return verdict
+            error = attempt.error
+        else:
+            error = attempt.connect_error or wc.TransportError("the connection attempt failed")
+            log.info("connection attempt failed: %s", error)
+            lifecycle.attempt_failed(error)
+        await self._fire_abortable("connectfailure", self, error)
         return wc.Verdict.RECONNECT
+
+    async def _fire_after(self, name: wc.HookName, attempt: _Attempt, *args: Any,
+                          **kwargs: Any) -> None:  # fmt: skip
+        """Fire ``leave`` or ``disconnect``: an error is the attempt's (the first one wins)."""
+        try:
+            await self._fire_abortable(name, *args, **kwargs)
+        except Exception as exc:
+            attempt.failed(exc)
+
+    async def _fire_abortable(self, name: wc.HookName, *args: Any, **kwargs: Any) -> None:
+        """Fire a hook outside the scope :meth:`stop` cancels (stop lets its listeners
+        finish), inside one :meth:`_abort` cancels."""
+        with self._rt.cancel_scope() as self._listening:
+            await self._fire(name, *args, **kwargs)
+        self._listening = None
 
     async def _fire(self, name: wc.HookName, *args: Any, **kwargs: Any) -> None:
         """Run hook ``name``'s listeners in order; the first error is raised, not swallowed."""

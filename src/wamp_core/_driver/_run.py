@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 from collections.abc import Callable, Sequence
 
@@ -9,6 +10,8 @@ from ._component import Component
 from ._runtime import Runtime
 
 __all__ = ["run", "run_components"]
+
+log = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -37,8 +40,14 @@ async def run_components(runtime: Runtime, components: Sequence[Component]) -> i
         nonlocal stopped_by
         with runtime.open_signal_receiver(*STOP_SIGNALS) as signals:
             async for signum in signals:
-                stopped_by = int(signum)
-                await stop_all()
+                if stopped_by is None:  # the first: stop cleanly
+                    stopped_by = int(signum)
+                    log.info("signal %d: stopping (again to stop at once)", signum)
+                    outer.start_soon(stop_all)
+                    continue
+                log.warning("signal %d while stopping: stopping at once", signum)
+                for component in components:
+                    component._abort()
                 return
 
     async with runtime.task_group() as outer:
@@ -61,8 +70,9 @@ def run(
     ``func`` in a new event loop of ``runtime``'s library (``trio.run``, ``anyio.run``...).
 
     Ctrl-C or SIGTERM stops them cleanly (each leaves its session and closes its connection),
-    then raises :class:`SystemExit` with status 128 + the signal number. The first error that
-    ends a component stops the others and is raised as it is.
+    then raises :class:`SystemExit` with status 128 + the signal number; a second one while
+    they stop cancels what is left (listeners, the wait for the router's GOODBYE). The first
+    error that ends a component stops the others and is raised as it is.
     """
     items = [components] if isinstance(components, Component) else list(components)
     if not items:

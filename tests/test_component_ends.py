@@ -1,0 +1,249 @@
+"""How a component's run ends, against a real Crossbar.io, on every driver: a stop before the
+run began, errors of listeners around a connection, a cancel of the task running it, a
+``SessionClosed`` that is not the session's, a stop from ``join``, a second Ctrl-C, and a
+restore the router refuses because it still holds the previous session (a half-open link).
+The second Ctrl-C: test_component_crossbar.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import anyio
+import pytest
+
+import wamp_anyio as wamp
+import wamp_core as wc
+from crossbar import CrossbarRouter
+from faultproxy import fault_proxy
+
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
+
+TIMEOUT = 30
+
+
+def _uri(name: str) -> str:
+    return f"com.test.ends.{name}"
+
+
+async def test_stop_right_after_start_soon_ends_the_run(crossbar: CrossbarRouter) -> None:
+    """``stop()`` before the run's task began (started with ``start_soon`` just before): it
+    used to find no run, return, and leave the run going for ever."""
+    component = wamp.Component(transports=crossbar.rs_url)
+    seen: list[str] = []
+    component.on_connect(lambda session, transport: seen.append("connect"))
+    with anyio.fail_after(TIMEOUT):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(component.run)
+            await component.stop()
+    assert seen == []
+
+
+async def test_a_stop_while_idle_does_not_stop_a_later_run(crossbar: CrossbarRouter) -> None:
+    component = wamp.Component(transports=crossbar.rs_url, main=lambda session: "done")
+    with anyio.fail_after(TIMEOUT):
+        await component.stop()
+        assert await component.run() == "done"
+        await component.stop()  # after the run: nothing to stop
+        assert await component.run() == "done"
+
+
+async def test_a_connect_listener_error_ends_the_run(crossbar: CrossbarRouter) -> None:
+    """It used to count as a failed connection attempt: retried for ever by default."""
+    component = wamp.Component(
+        transports={"url": crossbar.rs_url, "initial_retry_delay": 0.01},
+        main=lambda session: "done",
+    )
+    seen: list[str] = []
+
+    @component.on_connect
+    def connected(session: wamp.Session, transport: Any) -> None:
+        seen.append("connect")
+        raise ValueError("bug in a connect listener")
+
+    component.on_disconnect(lambda session, was_clean: seen.append("disconnect"))
+    component.on_connectfailure(lambda component, error: seen.append("connectfailure"))
+    with anyio.fail_after(TIMEOUT), pytest.raises(ValueError, match="bug in a connect"):
+        await component.run()
+    assert seen == ["connect", "disconnect"]
+
+
+async def test_a_connect_listener_error_is_retried_when_is_fatal_says_so(
+    crossbar: CrossbarRouter,
+) -> None:
+    failures: list[BaseException] = []
+    component = wamp.Component(
+        transports={"url": crossbar.rs_url, "initial_retry_delay": 0.01},
+        main=lambda session: "done",
+        is_fatal=lambda error: not isinstance(error, ValueError),
+    )
+
+    @component.on_connect
+    def connected(session: wamp.Session, transport: Any) -> None:
+        if not failures:
+            raise ValueError("only the first time")
+
+    component.on_connectfailure(lambda component, error: failures.append(error))
+    with anyio.fail_after(TIMEOUT):
+        assert await component.run() == "done"
+    assert [str(error) for error in failures] == ["only the first time"]
+
+
+async def test_a_disconnect_listener_error_after_a_failed_join_ends_the_run(
+    silent_server: int,
+) -> None:
+    """It used to be dropped for the attempt's connection error, and the attempt retried."""
+    component = wamp.Component(
+        transports={
+            "url": f"rs://127.0.0.1:{silent_server}",
+            "endpoint": {"type": "tcp", "host": "127.0.0.1", "port": silent_server, "timeout": 0.3},
+            "max_retries": 3,
+            "initial_retry_delay": 0.01,
+        },
+    )
+    calls: list[bool] = []
+
+    @component.on_disconnect
+    def disconnected(session: wamp.Session, was_clean: bool) -> None:
+        calls.append(was_clean)
+        raise RuntimeError("bug in a disconnect listener")
+
+    with anyio.fail_after(TIMEOUT), pytest.raises(RuntimeError, match="bug in a disconnect"):
+        await component.run()
+    assert calls == [False]
+
+
+async def test_cancelling_the_run_fires_leave_and_disconnect(crossbar: CrossbarRouter) -> None:
+    """``disconnect`` used to be skipped when the task running ``run()`` was cancelled."""
+    seen: list[str] = []
+    component = wamp.Component(transports=crossbar.rs_url)
+    component.on_leave(lambda session, details: seen.append(f"leave:{details.reason}"))
+    component.on_disconnect(lambda session, was_clean: seen.append(f"disconnect:{was_clean}"))
+    with anyio.fail_after(TIMEOUT):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(component.run)
+            await component.wait_ready()
+            tg.cancel_scope.cancel()
+    assert seen == ["leave:wamp.close.normal", "disconnect:True"]
+
+
+@pytest.mark.parametrize("hook", ["leave", "disconnect"])
+async def test_a_cancel_does_not_wait_for_a_slow_listener(
+    crossbar: CrossbarRouter, hook: str
+) -> None:
+    """The listeners ran shielded: cancelling ``run()`` waited for them, for ever if one hung."""
+    component = wamp.Component(transports=crossbar.rs_url)
+    ended: list[str] = []
+
+    async def slow(*args: Any, **kwargs: Any) -> None:
+        try:
+            await anyio.sleep(60)
+        finally:
+            ended.append(hook)
+
+    component.on(hook, slow)
+    started = time.monotonic()
+    with anyio.fail_after(TIMEOUT):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(component.run)
+            await component.wait_ready()
+            tg.cancel_scope.cancel()
+    assert ended == [hook]
+    assert time.monotonic() - started < 10
+
+
+async def test_stop_lets_a_slow_listener_finish(crossbar: CrossbarRouter) -> None:
+    component = wamp.Component(transports=crossbar.rs_url)
+    seen: list[str] = []
+
+    async def slow_leave(session: wamp.Session, details: wc.CloseDetails) -> None:
+        await anyio.sleep(0.3)
+        seen.append("leave done")
+
+    component.on_leave(slow_leave)
+    component.on_disconnect(lambda session, was_clean: seen.append("disconnect"))
+    with anyio.fail_after(TIMEOUT):
+        async with component:
+            await component.wait_ready()
+            await component.stop()
+            assert seen == ["leave done", "disconnect"]
+
+
+async def test_main_raising_another_sessions_sessionclosed_ends_the_run(
+    crossbar: CrossbarRouter,
+) -> None:
+    """A ``SessionClosed`` raised while the component's own session is open is ``main``'s
+    error: it used to be taken for the session's end (``run()`` returned ``None``)."""
+
+    async def main(session: wamp.Session) -> str:
+        async with wamp.connect(crossbar.rs_url, realm="no.such.realm"):
+            pass
+        return "not reached"
+
+    component = wamp.Component(transports=crossbar.rs_url, main=main)
+    with anyio.fail_after(TIMEOUT), pytest.raises(wc.SessionClosed, match=r"no\.such\.realm"):
+        await component.run()
+
+
+async def test_stop_from_a_join_listener_skips_ready_and_main(crossbar: CrossbarRouter) -> None:
+    seen: list[str] = []
+    component = wamp.Component(transports=crossbar.rs_url, main=lambda session: seen.append("main"))
+
+    async def stop_now(session: wamp.Session, details: wc.SessionDetails) -> None:
+        await component.stop()
+
+    component.on_join(stop_now)
+    component.on_ready(lambda session: seen.append("ready"))
+    component.on_leave(lambda session, details: seen.append("leave"))
+    with anyio.fail_after(TIMEOUT):
+        assert await component.run() is None
+    assert seen == ["leave"]
+
+
+async def test_main_that_stopped_its_component_returns_none(crossbar: CrossbarRouter) -> None:
+    async def main(session: wamp.Session) -> int:
+        await component.stop()
+        return 42
+
+    component = wamp.Component(transports=crossbar.rs_url, main=main)
+    with anyio.fail_after(TIMEOUT):
+        assert await component.run() is None
+
+
+async def test_a_restore_refused_for_the_previous_session_is_retried(
+    crossbar: CrossbarRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A half-open link: the client's keepalive gives it up and reconnects while the router
+    still holds the old session and its registration. The restore on the rejoin is refused
+    with ``procedure_already_exists``: it used to end the run; now the component reconnects
+    until the router has dropped the old session."""
+    caplog.set_level(logging.WARNING, logger="wamp_core")
+    port = int(crossbar.ws_url.split(":")[2].split("/")[0])
+    async with fault_proxy("127.0.0.1", port) as proxy:
+        component = wamp.Component(
+            transports={
+                "url": f"ws://127.0.0.1:{proxy.port}/ws",
+                "options": {"auto_ping_interval": 0.3, "auto_ping_timeout": 0.3},
+                "initial_retry_delay": 0.2,
+                "max_retry_delay": 0.5,
+            }
+        )
+        readies: list[wamp.Session] = []
+        component.on_ready(readies.append)
+
+        @component.register(_uri(f"restore.{id(component)}"))
+        def procedure() -> str:
+            return "here"
+
+        with anyio.fail_after(TIMEOUT):
+            async with component:
+                await component.wait_ready()
+                proxy.stall(hold=2.0)  # the router sees the link close 2 s after the client
+                while len(readies) < 2:
+                    await anyio.sleep(0.05)
+                async with wamp.connect(crossbar.rs_url) as caller:
+                    assert await caller.call(_uri(f"restore.{id(component)}")) == "here"
+    refused = [r for r in caplog.records if "still holds the previous session" in r.message]
+    assert refused, "the rejoin was not refused: the test did not make a half-open link"
