@@ -247,3 +247,39 @@ async def test_a_restore_refused_for_the_previous_session_is_retried(
                     assert await caller.call(_uri(f"restore.{id(component)}")) == "here"
     refused = [r for r in caplog.records if "still holds the previous session" in r.message]
     assert refused, "the rejoin was not refused: the test did not make a half-open link"
+
+
+@pytest.mark.parametrize("insist", [False, True])
+async def test_a_session_killed_for_good_ends_the_run_unless_is_fatal_says_retry(
+    crossbar: CrossbarRouter, insist: bool
+) -> None:
+    """The router kills the session with a reason retrying cannot fix: the run ends with it,
+    unless the user's ``is_fatal`` answers ``False`` (it used to be ignored there)."""
+    readies: list[wamp.Session] = []
+    component = wamp.Component(
+        transports={"url": crossbar.rs_url, "initial_retry_delay": 0.05},
+        is_fatal=(lambda error: False) if insist else None,
+    )
+    component.on_ready(readies.append)
+
+    async def kill_first() -> None:
+        session = await component.wait_ready()
+        async with wamp.connect(crossbar.rs_url) as killer:
+            await killer.call(
+                "wamp.session.kill", session.session_id,
+                reason="wamp.error.not_authorized", message="revoked",
+            )  # fmt: skip
+        if insist:
+            while len(readies) < 2:
+                await anyio.sleep(0.05)
+            await component.stop()
+
+    with anyio.fail_after(TIMEOUT):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(kill_first)
+            if insist:
+                assert await component.run() is None
+            else:
+                with pytest.raises(wc.SessionClosed, match="not_authorized"):
+                    await component.run()
+    assert len(readies) == (2 if insist else 1)

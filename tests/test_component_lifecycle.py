@@ -91,6 +91,10 @@ def test_session_loss_reconnects_and_a_fatal_reason_fails() -> None:
     shutdown = _joined(_lifecycle())
     close = wc.CloseDetails("wamp.close.system_shutdown")
     assert shutdown.session_ended(close=close) is wc.Verdict.RECONNECT
+    # the user's is_fatal decides instead of the default
+    insisting = _joined(_lifecycle(is_fatal=lambda exc: False))
+    close = wc.CloseDetails("wamp.error.not_authorized", "revoked")
+    assert insisting.session_ended(close=close) is wc.Verdict.RECONNECT
 
 
 def test_a_sessionclosed_raised_while_the_session_was_open_is_an_error() -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeAlias, TypeVar
 
 from .._client._types import CloseDetails, RegisterOptions, SubscribeOptions
-from .._config._reconnect import FATAL_REASONS, Attempt, ReconnectPolicy
+from .._config._reconnect import Attempt, ReconnectPolicy, default_is_fatal
 from .._config._transports import TransportConfig
 from .._errors import PROTOCOL_VIOLATION, ApplicationError, ConfigurationError, SessionClosed
 
@@ -143,9 +143,10 @@ class Lifecycle:
       is the previous session still held by the router (a link it has not seen die yet): the
       component reconnects, counted like a failed attempt, until the router lets it go.
     * The session ended otherwise (the router said GOODBYE or ABORT, the transport was lost):
-      a leave (or abort) the application asked for ends the run (done); a reason in
-      :data:`~wamp_core._config._reconnect.FATAL_REASONS` ends it with the error; anything else
-      reconnects, counted like a failed attempt.
+      a leave (or abort) the application asked for ends the run (done); a reason retrying
+      cannot fix (``is_fatal``, default :func:`~wamp_core.default_is_fatal`: the reasons in
+      :data:`~wamp_core._config._reconnect.FATAL_REASONS`) ends it with the error; anything
+      else reconnects, counted like a failed attempt.
     * A failed attempt (connect, transport handshake, join) goes to the reconnect policy; when
       it has no transport left, :meth:`error` is its :class:`ReconnectExhausted`.
     """
@@ -225,7 +226,7 @@ class Lifecycle:
                 reason=reason,
             )
         )
-        if reason in FATAL_REASONS:
+        if (self._user_is_fatal or default_is_fatal)(lost):  # e.g. kicked: not authorized
             self.error = lost
             return Verdict.FAIL
         self.policy.failed(lost)
