@@ -21,6 +21,7 @@ import pytest
 import wamp_anyio
 import wamp_anyio as wamp
 import wamp_core as wc
+from faultproxy import fault_proxy
 from wamp_anyio import _router
 from wamp_core import driver
 from wamp_core.events import MessageReceived
@@ -544,6 +545,65 @@ async def test_idle_timeout_closes_a_connection_that_sends_nothing(anyio_backend
                 await session.wait_closed()
         assert session.close_details is not None
         assert session.close_details.reason == wc.CloseDetails.REASON_TRANSPORT_LOST
+
+
+@pytest.mark.parametrize("scheme", ["ws", "rs"])
+async def test_keepalive_frees_the_session_of_a_client_whose_link_died(
+    anyio_backend: str, scheme: str
+) -> None:
+    """A half-open link (the client gave it up, the router's side stays open): without
+    pings the old session held its procedure for ever and the component's rejoin was refused
+    again and again; with ``ping_interval`` the router drops it and the restore succeeds."""
+    suffix = "/ws" if scheme == "ws" else ""
+    async with wamp_anyio.start_router(
+        [f"{scheme}://127.0.0.1:0{suffix}"], ping_interval=0.3
+    ) as router:
+        port = int(router.urls[0].split(":")[2].split("/")[0])
+        async with fault_proxy("127.0.0.1", port) as proxy:
+            component = wamp.Component(
+                transports={
+                    "url": f"{scheme}://127.0.0.1:{proxy.port}{suffix}",
+                    "options": {"auto_ping_interval": 0.3, "auto_ping_timeout": 0.3},
+                    "initial_retry_delay": 0.1,
+                    "max_retry_delay": 0.3,
+                }
+            )
+            readies: list[wamp.Session] = []
+            component.on_ready(readies.append)
+            component.register("com.keepalive.here")(lambda: "here")
+            with anyio.fail_after(20):
+                async with component:
+                    await component.wait_ready()
+                    proxy.stall(hold=60)  # the router never sees this link close
+                    while len(readies) < 2:
+                        await anyio.sleep(0.05)
+                    async with wamp.connect(router.urls[0]) as caller:
+                        assert await caller.call("com.keepalive.here") == "here"
+                        assert await caller.call("wamp.session.count") == 2
+
+
+@pytest.mark.parametrize("scheme", ["ws", "rs"])
+async def test_keepalive_keeps_an_idle_client_that_answers(anyio_backend: str, scheme: str) -> None:
+    suffix = "/ws" if scheme == "ws" else ""
+    async with wamp_anyio.start_router(
+        [f"{scheme}://127.0.0.1:0{suffix}"], ping_interval=0.2, ping_timeout=0.2
+    ) as router:
+        # no client-side pings: only the router's, which the client answers
+        transport = {"url": router.urls[0], "options": {"auto_ping_interval": 0}}
+        async with wamp.connect(transport) as session:
+            await anyio.sleep(1.5)
+            assert not session.closed
+            assert await session.call("wamp.session.count") == 1
+
+
+def test_keepalive_settings_are_checked() -> None:
+    with pytest.raises(wc.ConfigurationError, match="ping_interval"):
+        anyio.run(_start_with, {"ping_interval": 0})
+
+
+async def _start_with(options: dict[str, Any]) -> None:
+    async with wamp_anyio.start_router(["rs://127.0.0.1:0"], **options):
+        pass
 
 
 async def test_a_testament_reaches_subscribers_when_its_session_is_lost(anyio_backend: str) -> None:

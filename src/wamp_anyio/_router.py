@@ -61,7 +61,14 @@ class RouterServer:
     handshake_timeout: float = 10.0
     #: Seconds a connection may send nothing before it is closed (``None``: never).
     idle_timeout: float | None = None
+    #: Seconds a joined connection may send nothing before it is pinged (``None``: never),
+    #: and how long it then has to answer (anything counts) before it is closed.
+    ping_interval: float | None = None
+    ping_timeout: float | None = None
     _connections: set[wc.RouterConnection] = field(default_factory=set)
+    #: When each connection last sent something, and when it was last pinged.
+    _seen: dict[wc.RouterConnection, float] = field(default_factory=dict)
+    _pinged: dict[wc.RouterConnection, float] = field(default_factory=dict)
     #: While a connection's bytes are processed: the connections that got output, each sent
     #: once the processing is over (one system call each, no writer task woken).
     _pending: dict[Callable[[], None], None] | None = None
@@ -173,6 +180,7 @@ async def _serve(
         server.router, make_framer(), channel_ids=wc.channel_ids(binding) if binding else None
     )
     server._connections.add(conn)
+    server._seen[conn] = anyio.current_time()
     # The output side looks like the client's wamp_core.driver.Link (send at once, the rest
     # in order by a writer task, the same SEND_TIMEOUT) but bounds memory the other way: a
     # client's producers wait on Link's buffer (backpressure), while the router may make no
@@ -287,7 +295,7 @@ async def _serve(
                     return
                 pending = server._pending = {}
                 try:
-                    _tick_now(server.router)  # what arrives is timed from now
+                    server._seen[conn] = _tick_now(server.router)  # timed from now
                     conn.receive_data(data)
                 finally:  # (what was produced goes out even if processing failed)
                     server._pending = None
@@ -300,6 +308,8 @@ async def _serve(
         ended = True
         conn.receive_eof()  # however serving ended, the session ends too (no zombie in a realm)
         server._connections.discard(conn)
+        server._seen.pop(conn, None)
+        server._pinged.pop(conn, None)
         await anyio.aclose_forcefully(stream)  # type: ignore[arg-type]
 
 
@@ -307,19 +317,43 @@ async def _serve(
 _TICK = 0.05
 
 
-def _tick_now(router: wc.Router) -> None:
-    """Tell the engine the time: a failure there is logged and serving goes on (it must end
-    neither the router nor the connection whose read happened to pass a deadline)."""
+def _tick_now(router: wc.Router) -> float:
+    """Tell the engine the time (returned): a failure there is logged and serving goes on (it
+    must end neither the router nor the connection whose read happened to pass a deadline)."""
+    now = anyio.current_time()
     try:
-        router.tick(anyio.current_time())
+        router.tick(now)
     except Exception:
         log.exception("the router engine failed passing call deadlines")
+    return now
 
 
 async def _tick(router: wc.Router) -> None:
     while True:
         _tick_now(router)
         await anyio.sleep(_TICK if router.next_deadline() is not None else 5 * _TICK)
+
+
+async def _keepalive(server: RouterServer, interval: float, timeout: float) -> None:
+    """Ping each joined connection that sent nothing for ``interval`` s; close one that then
+    sends nothing for ``timeout`` s (a client whose link died without a FIN: its session,
+    registrations and subscriptions would otherwise stay for ever)."""
+    while True:
+        await anyio.sleep(min(interval, timeout) / 4)
+        now = anyio.current_time()
+        for conn, seen in list(server._seen.items()):
+            if conn.session.realm is None or conn.should_close:
+                continue  # (the handshake timeout governs a connection that has not joined)
+            pinged = server._pinged.get(conn)
+            if pinged is not None and seen < pinged:
+                if now - pinged >= timeout:
+                    log.info("closing a connection: no answer to a ping within %s s", timeout)
+                    conn.receive_eof()
+                    conn.on_output()  # wakes its serving, which ends
+            elif now - seen >= interval:
+                server._pinged[conn] = now
+                conn.framer.send_ping(b"wamp-router")
+                conn.on_output()
 
 
 @contextlib.asynccontextmanager
@@ -335,6 +369,8 @@ async def start_router(
     ssl_context: ssl.SSLContext | None = None,
     handshake_timeout: float = 10.0,
     idle_timeout: float | None = None,
+    ping_interval: float | None = None,
+    ping_timeout: float | None = None,
 ) -> AsyncIterator[RouterServer]:
     """Run a router on ``listen`` (``ws://host:port/path``, ``rs://host:port``,
     ``rs://unix:/path``, and ``wss://``/``rss://`` with the server's ``ssl_context``; port 0
@@ -342,16 +378,26 @@ async def start_router(
     serving ``realms`` for the block (``auto_realms``, ``disclose``, ``principals``,
     ``anonymous``, ``permissions``: see :class:`wamp_core.Router`). A connection that has not
     joined a realm within ``handshake_timeout`` s is closed, and with ``idle_timeout`` one that
-    sends nothing for that long."""
+    sends nothing for that long. With ``ping_interval``, a joined connection that sent nothing
+    for that long is pinged (WebSocket or RawSocket PING) and closed when it then sends
+    nothing for ``ping_timeout`` s (default: the interval): a client whose link died without
+    the router seeing it close loses its session, so its procedures are free for its rejoin."""
     router = wc.Router(realms, auto_realms=auto_realms, disclose=disclose,
                        principals=principals, anonymous=anonymous,
                        permissions=permissions)  # fmt: skip
-    server = RouterServer(router, handshake_timeout=handshake_timeout, idle_timeout=idle_timeout)
+    for option, value in (("ping_interval", ping_interval), ("ping_timeout", ping_timeout)):
+        if value is not None and not value > 0:
+            raise wc.ConfigurationError(f"{option} must be a positive number of seconds: {value!r}")
+    server = RouterServer(router, handshake_timeout=handshake_timeout, idle_timeout=idle_timeout,
+                          ping_interval=ping_interval, ping_timeout=ping_timeout)  # fmt: skip
     listeners: list[Listener[ByteStream]] = []
     try:
         with contextlib.ExitStack() as in_memory:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(_tick, router)
+                if ping_interval is not None:
+                    timeout = ping_timeout if ping_timeout is not None else ping_interval
+                    tg.start_soon(_keepalive, server, ping_interval, timeout)
                 for url in listen:
                     make_framer = _framer_factory(url)
 

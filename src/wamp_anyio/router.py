@@ -92,7 +92,8 @@ async def _serve(opts: argparse.Namespace) -> None:
         async with start_router(listen, realms=opts.realm or ["realm1"],
                                 auto_realms=opts.auto_realms, disclose=opts.disclose,
                                 ssl_context=context, handshake_timeout=opts.handshake_timeout,
-                                idle_timeout=opts.idle_timeout, **config) as server:  # fmt: skip
+                                idle_timeout=opts.idle_timeout, ping_interval=opts.ping_interval,
+                                **config) as server:  # fmt: skip
             for url in server.urls:
                 sys.stdout.write(f"listening on {url}\n")  # the program's output
             sys.stdout.flush()
@@ -128,6 +129,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=float,
         metavar="S",
         help="close a connection that sends nothing for S seconds (default: never)",
+    )
+    parser.add_argument(
+        "--ping-interval",
+        type=float,
+        metavar="S",
+        help="ping a joined connection that sent nothing for S seconds and close it when it "
+        "does not answer within S more: frees the session of a client whose link died "
+        "(default: never)",
     )
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     opts = parser.parse_args(argv)
