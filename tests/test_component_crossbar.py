@@ -368,6 +368,12 @@ async def slow_leave(session, details):
     await sleep(60)
 
 component.on_leave(slow_leave)
+
+async def slow_disconnect(session, was_clean):
+    sleep = importlib.import_module("asyncio" if sys.argv[2] == "asyncio" else "trio").sleep
+    await sleep(60)
+
+component.on_disconnect(slow_disconnect)
 """
 
 
@@ -403,7 +409,8 @@ def test_run_stops_cleanly_on_a_signal(
 @pytest.mark.parametrize("backend", ["asyncio", "trio", "wamp_trio"])
 def test_a_second_ctrl_c_stops_at_once(crossbar: CrossbarRouter, backend: str) -> None:
     """The first Ctrl-C stops cleanly and waits for the listeners; a second one used to be
-    swallowed while they ran."""
+    swallowed while they ran (it cancels this slow leave listener and the slow disconnect
+    listener after it)."""
     proc = _serve(crossbar, backend, _SLOW_LEAVE)
     try:
         assert proc.stdout is not None

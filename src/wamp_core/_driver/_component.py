@@ -117,6 +117,7 @@ class Component:
         #: What :meth:`_abort` cancels besides ``_scope``: the GOODBYE, listeners after it.
         self._leaving: CancelScope | None = None
         self._listening: CancelScope | None = None
+        self._aborted = False  # ... and the ones this run opens after
         self._run_task: int | None = None
         # Events are made inside the event loop (a component may be built at import time).
         self._stopped: Event | None = None
@@ -220,7 +221,7 @@ class Component:
         result: Any = None
         if self._stop_pending:  # stop() came before this task began
             lifecycle.stop()
-        self._starting = self._stop_pending = False
+        self._starting = self._stop_pending = self._aborted = False
         self._run_error = None
         try:
             while (attempt_to := lifecycle.next_attempt()) is not None:
@@ -457,6 +458,8 @@ class Component:
         if session.closed:
             return
         with self._rt.move_on_after(CLOSE_TIMEOUT, shield=True) as self._leaving:
+            if self._aborted:
+                self._leaving.cancel()
             try:
                 await session.leave()
             except wc.WampError as exc:
@@ -468,6 +471,7 @@ class Component:
         cancel of the task running :meth:`run`."""
         if self._lifecycle is not None:
             self._lifecycle.stop()
+        self._aborted = True
         for scope in (self._scope, self._leaving, self._listening):
             if scope is not None:
                 scope.cancel()
@@ -504,6 +508,8 @@ class Component:
         """Fire a hook outside the scope :meth:`stop` cancels (stop lets its listeners
         finish), inside one :meth:`_abort` cancels."""
         with self._rt.cancel_scope() as self._listening:
+            if self._aborted:
+                self._listening.cancel()  # (sync listeners still run)
             await self._fire(name, *args, **kwargs)
         self._listening = None
 
