@@ -143,10 +143,11 @@ class Lifecycle:
       is the previous session still held by the router (a link it has not seen die yet): the
       component reconnects, counted like a failed attempt, until the router lets it go.
     * The session ended otherwise (the router said GOODBYE or ABORT, the transport was lost):
-      a leave (or abort) the application asked for ends the run (done); a reason retrying
-      cannot fix (``is_fatal``, default :func:`~wamp_core.default_is_fatal`: the reasons in
+      a leave (or abort) the application asked for ends the run (done); without ``is_fatal``,
+      a reason retrying cannot fix (:func:`~wamp_core.default_is_fatal`: the reasons in
       :data:`~wamp_core._config._reconnect.FATAL_REASONS`) ends it with the error; anything
-      else reconnects, counted like a failed attempt.
+      else reconnects, counted like a failed attempt (the reconnect policy asks the user's
+      ``is_fatal``, when given, whether the transport may be tried again).
     * A failed attempt (connect, transport handshake, join) goes to the reconnect policy; when
       it has no transport left, :meth:`error` is its :class:`ReconnectExhausted`.
     """
@@ -226,9 +227,10 @@ class Lifecycle:
                 reason=reason,
             )
         )
-        if (self._user_is_fatal or default_is_fatal)(lost):  # e.g. kicked: not authorized
+        if self._user_is_fatal is None and default_is_fatal(lost):  # e.g. kicked: not authorized
             self.error = lost
             return Verdict.FAIL
+        # (the user's is_fatal decides in the policy: a fatal transport is not tried again)
         self.policy.failed(lost)
         return self._reconnect_or_fail()
 
