@@ -4,6 +4,7 @@ as a foreign client calling and subscribing through it."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -594,6 +595,45 @@ async def test_keepalive_keeps_an_idle_client_that_answers(anyio_backend: str, s
             await anyio.sleep(1.5)
             assert not session.closed
             assert await session.call("wamp.session.count") == 1
+
+
+async def test_the_router_program_closes_a_client_that_does_not_answer_pings(
+    anyio_backend: str,
+) -> None:
+    """``--ping-interval``: a joined RawSocket client (by hand, here) that ignores the
+    router's PING is closed; the PING came first."""
+    process = await anyio.open_process(
+        [sys.executable, "-m", "wamp_anyio.router", "--listen", "rs://127.0.0.1:0",
+         "--ping-interval", "0.2"],
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        with anyio.fail_after(TIMEOUT):
+            line = b""
+            while not line.endswith(b"\n"):
+                line += await process.stdout.receive(1)
+            port = int(line.decode().strip().rsplit(":", 1)[1])
+            async with await anyio.connect_tcp("127.0.0.1", port) as client:
+                await client.send(bytes([0x7F, 0xF1, 0, 0]))  # JSON, 16 MiB
+                hello = b'[1,"realm1",{"roles":{"caller":{}}}]'
+                await client.send(struct.pack(">I", len(hello)) + hello)  # type 0: message
+                received = b""
+                with contextlib.suppress(anyio.EndOfStream, anyio.BrokenResourceError):
+                    while True:
+                        received += await client.receive()
+        assert received[:4] == bytes([0x7F, 0xF1, 0, 0])
+        frames = []
+        rest = received[4:]
+        while rest:
+            kind, length = rest[0], int.from_bytes(rest[1:4], "big")
+            frames.append((kind, rest[4 : 4 + length]))
+            rest = rest[4 + length :]
+        assert frames[0][0] == 0 and frames[0][1].startswith(b"[2,")  # WELCOME
+        assert frames[1] == (1, b"wamp-router")  # PING, unanswered: then the close
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.aclose()
 
 
 def test_keepalive_settings_are_checked() -> None:
