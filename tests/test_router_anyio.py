@@ -13,6 +13,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -173,13 +174,13 @@ async def test_autobahn_is_a_peer_through_the_embedded_router(
                 await process.aclose()
 
 
-async def test_the_router_program_serves_and_shuts_down_cleanly(anyio_backend: str) -> None:
-    """``python -m wamp_anyio.router``: prints where it listens; SIGTERM says GOODBYE
-    system_shutdown to the joined session and exits 0."""
+@contextlib.asynccontextmanager
+async def _router_program(*options: str) -> AsyncIterator[tuple[anyio.abc.Process, str]]:
+    """``python -m wamp_anyio.router --listen rs://127.0.0.1:0 *options``, and the URL it
+    prints once it listens; killed after the block if it is still running."""
     process = await anyio.open_process(
-        [sys.executable, "-m", "wamp_anyio.router", "--listen", "rs://127.0.0.1:0",
-         "--realm", "realm1", "--realm", "other"],
-    )  # fmt: skip
+        [sys.executable, "-m", "wamp_anyio.router", "--listen", "rs://127.0.0.1:0", *options]
+    )
     try:
         assert process.stdout is not None
         with anyio.fail_after(TIMEOUT):
@@ -188,17 +189,26 @@ async def test_the_router_program_serves_and_shuts_down_cleanly(anyio_backend: s
                 line += await process.stdout.receive(1)
         url = line.decode().removeprefix("listening on ").strip()
         assert url.startswith("rs://127.0.0.1:")
-        async with wamp.connect(_transport(url, "cbor"), realm="other") as session:
-            process.terminate()
-            with anyio.fail_after(TIMEOUT):
-                await session.wait_closed()
-                assert await process.wait() == 0
-            assert session.close_details is not None
-            assert session.close_details.reason == "wamp.close.system_shutdown"
+        yield process, url
     finally:
         if process.returncode is None:
             process.kill()
         await process.aclose()
+
+
+async def test_the_router_program_serves_and_shuts_down_cleanly(anyio_backend: str) -> None:
+    """``python -m wamp_anyio.router``: prints where it listens; SIGTERM says GOODBYE
+    system_shutdown to the joined session and exits 0."""
+    async with (
+        _router_program("--realm", "realm1", "--realm", "other") as (process, url),
+        wamp.connect(_transport(url, "cbor"), realm="other") as session,
+    ):
+        process.terminate()
+        with anyio.fail_after(TIMEOUT):
+            await session.wait_closed()
+            assert await process.wait() == 0
+    assert session.close_details is not None
+    assert session.close_details.reason == "wamp.close.system_shutdown"
 
 
 def test_the_demo_runs_on_the_embedded_router() -> None:
@@ -602,17 +612,9 @@ async def test_the_router_program_closes_a_client_that_does_not_answer_pings(
 ) -> None:
     """``--ping-interval``: a joined RawSocket client (by hand, here) that ignores the
     router's PING is closed; the PING came first."""
-    process = await anyio.open_process(
-        [sys.executable, "-m", "wamp_anyio.router", "--listen", "rs://127.0.0.1:0",
-         "--ping-interval", "0.2"],
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
+    async with _router_program("--ping-interval", "0.2") as (_process, url):
+        port = int(url.rsplit(":", 1)[1])
         with anyio.fail_after(TIMEOUT):
-            line = b""
-            while not line.endswith(b"\n"):
-                line += await process.stdout.receive(1)
-            port = int(line.decode().strip().rsplit(":", 1)[1])
             async with await anyio.connect_tcp("127.0.0.1", port) as client:
                 await client.send(bytes([0x7F, 0xF1, 0, 0]))  # JSON, 16 MiB
                 hello = b'[1,"realm1",{"roles":{"caller":{}}}]'
@@ -621,19 +623,15 @@ async def test_the_router_program_closes_a_client_that_does_not_answer_pings(
                 with contextlib.suppress(anyio.EndOfStream, anyio.BrokenResourceError):
                     while True:
                         received += await client.receive()
-        assert received[:4] == bytes([0x7F, 0xF1, 0, 0])
-        frames = []
-        rest = received[4:]
-        while rest:
-            kind, length = rest[0], int.from_bytes(rest[1:4], "big")
-            frames.append((kind, rest[4 : 4 + length]))
-            rest = rest[4 + length :]
-        assert frames[0][0] == 0 and frames[0][1].startswith(b"[2,")  # WELCOME
-        assert frames[1] == (1, b"wamp-router")  # PING, unanswered: then the close
-    finally:
-        if process.returncode is None:
-            process.kill()
-        await process.aclose()
+    assert received[:4] == bytes([0x7F, 0xF1, 0, 0])
+    frames = []
+    rest = received[4:]
+    while rest:
+        kind, length = rest[0], int.from_bytes(rest[1:4], "big")
+        frames.append((kind, rest[4 : 4 + length]))
+        rest = rest[4 + length :]
+    assert frames[0][0] == 0 and frames[0][1].startswith(b"[2,")  # WELCOME
+    assert frames[1] == (1, b"wamp-router")  # PING, unanswered: then the close
 
 
 def test_keepalive_settings_are_checked() -> None:
