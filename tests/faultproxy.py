@@ -19,11 +19,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import ModuleType
+from typing import Any
 
 import anyio
 from anyio.abc import SocketStream, TaskGroup
 
-__all__ = ["FaultProxy", "fault_proxy"]
+__all__ = ["FaultProxy", "fault_proxy", "rejoined_after_a_half_open_link"]
 
 
 class FaultProxy:
@@ -129,3 +131,30 @@ async def fault_proxy(host: str, port: int) -> AsyncIterator[FaultProxy]:
         proxy.port = listener.extra(anyio.abc.SocketAttribute.local_port)
         yield proxy
         tg.cancel_scope.cancel()
+
+
+@asynccontextmanager
+async def rejoined_after_a_half_open_link(
+    wamp: ModuleType, url: str, proxy: FaultProxy, procedure: str, hold: float
+) -> AsyncIterator[Any]:
+    """A component of driver ``wamp`` connected to ``url`` through ``proxy``, registering
+    ``procedure`` (it answers ``"here"``): once ready, its link goes half-open (the router's
+    side stays open ``hold`` s more) and its keepalive gives it up; the block runs once it has
+    rejoined (ready a second time), the component still running."""
+    component = wamp.Component(
+        transports={
+            "url": url,
+            "options": {"auto_ping_interval": 0.3, "auto_ping_timeout": 0.3},
+            "initial_retry_delay": 0.1,
+            "max_retry_delay": 0.5,
+        }
+    )
+    readies: list[Any] = []
+    component.on_ready(readies.append)
+    component.register(procedure)(lambda: "here")
+    async with component:
+        await component.wait_ready()
+        proxy.stall(hold=hold)
+        while len(readies) < 2:
+            await anyio.sleep(0.05)
+        yield component

@@ -17,7 +17,7 @@ import pytest
 import wamp_anyio as wamp
 import wamp_core as wc
 from crossbar import CrossbarRouter
-from faultproxy import fault_proxy
+from faultproxy import fault_proxy, rejoined_after_a_half_open_link
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
 
@@ -221,30 +221,16 @@ async def test_a_restore_refused_for_the_previous_session_is_retried(
     until the router has dropped the old session."""
     caplog.set_level(logging.WARNING, logger="wamp_core")
     port = int(crossbar.ws_url.split(":")[2].split("/")[0])
-    async with fault_proxy("127.0.0.1", port) as proxy:
-        component = wamp.Component(
-            transports={
-                "url": f"ws://127.0.0.1:{proxy.port}/ws",
-                "options": {"auto_ping_interval": 0.3, "auto_ping_timeout": 0.3},
-                "initial_retry_delay": 0.2,
-                "max_retry_delay": 0.5,
-            }
-        )
-        readies: list[wamp.Session] = []
-        component.on_ready(readies.append)
-
-        @component.register(_uri(f"restore.{id(component)}"))
-        def procedure() -> str:
-            return "here"
-
-        with anyio.fail_after(TIMEOUT):
-            async with component:
-                await component.wait_ready()
-                proxy.stall(hold=2.0)  # the router sees the link close 2 s after the client
-                while len(readies) < 2:
-                    await anyio.sleep(0.05)
-                async with wamp.connect(crossbar.rs_url) as caller:
-                    assert await caller.call(_uri(f"restore.{id(component)}")) == "here"
+    procedure = _uri("restore.half_open")
+    url = "ws://127.0.0.1:{}/ws"
+    # the router sees the link close 2 s after the client gave it up
+    with anyio.fail_after(TIMEOUT):
+        async with (
+            fault_proxy("127.0.0.1", port) as proxy,
+            rejoined_after_a_half_open_link(wamp, url.format(proxy.port), proxy, procedure, 2.0),
+            wamp.connect(crossbar.rs_url) as caller,
+        ):
+            assert await caller.call(procedure) == "here"
     refused = [r for r in caplog.records if "still holds the previous session" in r.message]
     assert refused, "the rejoin was not refused: the test did not make a half-open link"
 

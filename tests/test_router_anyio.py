@@ -23,7 +23,7 @@ import pytest
 import wamp_anyio
 import wamp_anyio as wamp
 import wamp_core as wc
-from faultproxy import fault_proxy
+from faultproxy import fault_proxy, rejoined_after_a_half_open_link
 from wamp_anyio import _router
 from wamp_core import driver
 from wamp_core.events import MessageReceived
@@ -570,27 +570,18 @@ async def test_keepalive_frees_the_session_of_a_client_whose_link_died(
         [f"{scheme}://127.0.0.1:0{suffix}"], ping_interval=0.3
     ) as router:
         port = int(router.urls[0].split(":")[2].split("/")[0])
-        async with fault_proxy("127.0.0.1", port) as proxy:
-            component = wamp.Component(
-                transports={
-                    "url": f"{scheme}://127.0.0.1:{proxy.port}{suffix}",
-                    "options": {"auto_ping_interval": 0.3, "auto_ping_timeout": 0.3},
-                    "initial_retry_delay": 0.1,
-                    "max_retry_delay": 0.3,
-                }
-            )
-            readies: list[wamp.Session] = []
-            component.on_ready(readies.append)
-            component.register("com.keepalive.here")(lambda: "here")
-            with anyio.fail_after(20):
-                async with component:
-                    await component.wait_ready()
-                    proxy.stall(hold=60)  # the router never sees this link close
-                    while len(readies) < 2:
-                        await anyio.sleep(0.05)
-                    async with wamp.connect(router.urls[0]) as caller:
-                        assert await caller.call("com.keepalive.here") == "here"
-                        assert await caller.call("wamp.session.count") == 2
+        # the router's side stays open 60 s: only its pings find the link dead
+        url = f"{scheme}://127.0.0.1:{{}}{suffix}"
+        with anyio.fail_after(20):
+            async with (
+                fault_proxy("127.0.0.1", port) as proxy,
+                rejoined_after_a_half_open_link(
+                    wamp, url.format(proxy.port), proxy, "com.keepalive.here", 60
+                ),
+                wamp.connect(router.urls[0]) as caller,
+            ):
+                assert await caller.call("com.keepalive.here") == "here"
+                assert await caller.call("wamp.session.count") == 2
 
 
 @pytest.mark.parametrize("scheme", ["ws", "rs"])
