@@ -500,6 +500,40 @@ async def test_check_types_answers_invalid_argument(crossbar: CrossbarRouter) ->
                 assert info.value.error == wc.ApplicationError.INVALID_ARGUMENT
 
 
+async def test_options_of_another_type_are_refused_before_anything_is_sent(
+    crossbar: CrossbarRouter,
+) -> None:
+    """A porting user's ``autobahn.wamp.types`` options (or a dict) raise a TypeError naming
+    the import to change, and nothing reaches the router: the session goes on."""
+    ab = pytest.importorskip("autobahn.wamp.types")
+    proc, topic = _uri("typed_options"), _uri("typed_options_topic")
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(crossbar.rs_url) as session:
+            attempts: list[tuple[str, Callable[[Any], Awaitable[Any]]]] = [
+                ("RegisterOptions", lambda o: session.register(print, proc, options=o)),
+                ("SubscribeOptions", lambda o: session.subscribe(print, topic, options=o)),
+                ("PublishOptions", lambda o: session.publish(topic, options=o)),
+                ("CallOptions", lambda o: session.call(proc, options=o)),
+                ("CallOptions", lambda o: session.iter_call(proc, options=o).__aenter__()),
+                ("CallOptions", lambda o: session.open_call(proc, options=o).__aenter__()),
+            ]
+            for name, attempt in attempts:
+                with pytest.raises(TypeError) as info:
+                    await attempt(getattr(ab, name)())
+                assert str(info.value).endswith(
+                    f"options must be {name} (wamp_core.{name}), not autobahn.wamp.types.{name}: "
+                    f"Autobahn's options objects are not accepted, import {name} from "
+                    "wamp_anyio, wamp_trio or wamp_core instead"
+                )
+                with pytest.raises(TypeError, match=f"must be {name} .*, not builtins.dict$"):
+                    await attempt({})
+            with pytest.raises(wc.ApplicationError) as error:
+                await session.call(proc)  # nothing was registered
+            assert error.value.error == "wamp.error.no_such_procedure"
+            await session.register(lambda: "ok", proc, options=wamp.RegisterOptions())
+            assert await session.call(proc, options=wamp.CallOptions(timeout=5)) == "ok"
+
+
 async def test_pending_requests_fail_at_once_on_disconnect(crossbar: CrossbarRouter) -> None:
     proc = _uri("hang")
     with anyio.fail_after(TIMEOUT):

@@ -664,6 +664,15 @@ def test_publish_options_need_features(options: PublishOptions) -> None:
     assert wire(session) == []
 
 
+@pytest.mark.parametrize("command", ["call", "publish", "subscribe", "register"])
+def test_options_of_another_type_raise_type_error_and_send_nothing(command: str) -> None:
+    session = joined()
+    with pytest.raises(TypeError, match=r"^\w+: options must be \w+Options .*, not builtins.dict$"):
+        getattr(session, command)("com.example.t", options={"acknowledge": True})
+    assert wire(session) == []
+    assert session.state is SessionState.ESTABLISHED
+
+
 def test_publish_disclose_me_dropped_without_feature() -> None:
     session = joined(broker=(), dealer=())
     rid = session.publish("com.example.t", options=PublishOptions(disclose_me=True))

@@ -55,6 +55,7 @@ from ._types import (
     RouterFeatures,
     SessionDetails,
     SubscribeOptions,
+    check_options,
 )
 
 __all__ = ["ClientSession", "SessionState", "TRANSITIONS", "CLIENT_ROLES"]
@@ -242,7 +243,11 @@ class ClientSession:
             self._require_role("dealer")
         if procedure not in self._uris_ok:
             self._check_uri(procedure, "procedure")
-        wire = {} if options is None else options.to_options(features.dealer)
+        if options is None:
+            wire = {}
+        else:
+            check_options(CallOptions, options, "call")
+            wire = options.to_options(features.dealer)
         if progress:
             self._require_feature("dealer", "progressive_call_invocations")
             wire["progress"] = True
@@ -341,7 +346,11 @@ class ClientSession:
             self._require_role("broker")
         if topic not in self._uris_ok:
             self._check_uri(topic, "topic")
-        wire = {} if options is None else options.to_options(features.broker)
+        if options is None:
+            wire = {}
+        else:
+            check_options(PublishOptions, options, "publish")
+            wire = options.to_options(features.broker)
         record = self._s
         rid = record.next_id
         if payload is None:
@@ -362,6 +371,7 @@ class ClientSession:
     def subscribe(self, topic: str, options: SubscribeOptions | None = None) -> int:
         self._require_joined("subscribe")
         self._require_role("broker")
+        check_options(SubscribeOptions, options, "subscribe")
         opts = options or SubscribeOptions()
         topic = validate_uri(
             topic, "topic", strict=self.strict_uris, allow_empty=opts.match != "exact"
@@ -437,6 +447,7 @@ class ClientSession:
     def register(self, procedure: str, options: RegisterOptions | None = None) -> int:
         self._require_joined("register")
         self._require_role("dealer")
+        check_options(RegisterOptions, options, "register")
         opts = options or RegisterOptions()
         procedure = validate_uri(
             procedure, "procedure", strict=self.strict_uris, allow_empty=opts.match != "exact"

@@ -27,6 +27,8 @@ __all__ = [
     "CallResult",
     "RouterFeatures",
     "MAX_TIMEOUT",
+    "options_mismatch",
+    "check_options",
 ]
 
 Match = Literal["exact", "prefix", "wildcard"]
@@ -37,6 +39,29 @@ _MATCHES = ("exact", "prefix", "wildcard")
 #: Largest call timeout in seconds (the wire carries milliseconds; 2**32 - 1 ms, about 49 days).
 MAX_TIMEOUT = (2**32 - 1) / 1000
 _INVOKES = ("single", "roundrobin", "random", "first", "last")
+
+
+def options_mismatch(wanted: type, value: object) -> str:
+    """Why ``value`` is not a ``wanted`` options object (the text of the error raised).
+
+    A porting user's ``autobahn.wamp.types`` object is named as such, with the import to change:
+    a look-alike class from another library would otherwise read "must be X, not X".
+    """
+    kind = type(value)
+    name = wanted.__name__
+    text = f"must be {name} (wamp_core.{name}), not {kind.__module__}.{kind.__qualname__}"
+    if kind.__module__.split(".")[0] == "autobahn":
+        text += (
+            f": Autobahn's options objects are not accepted, import {name} from "
+            "wamp_anyio, wamp_trio or wamp_core instead"
+        )
+    return text
+
+
+def check_options(wanted: type, value: object, where: str) -> None:
+    """Raise :class:`TypeError` unless ``value`` is ``None`` or a ``wanted`` options object."""
+    if value is not None and not isinstance(value, wanted):
+        raise TypeError(f"{where}: options {options_mismatch(wanted, value)}")
 
 
 def _unsupported(what: str, feature: str) -> LocalProtocolError:

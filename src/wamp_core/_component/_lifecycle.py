@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeAlias, TypeVar
 
-from .._client._types import CloseDetails, RegisterOptions, SubscribeOptions
+from .._client._types import CloseDetails, RegisterOptions, SubscribeOptions, options_mismatch
 from .._config._reconnect import Attempt, ReconnectPolicy, default_is_fatal
 from .._config._transports import TransportConfig
 from .._errors import PROTOCOL_VIOLATION, ApplicationError, ConfigurationError, SessionClosed
@@ -112,8 +112,7 @@ class Declaration:
         wanted = RegisterOptions if self.kind == "register" else SubscribeOptions
         if self.options is not None and not isinstance(self.options, wanted):
             raise ConfigurationError(
-                f"the options of {self.kind} {self.uri!r} must be {wanted.__name__}, "
-                f"not {type(self.options).__name__}"
+                f"the options of {self.kind} {self.uri!r} {options_mismatch(wanted, self.options)}"
             )
 
 

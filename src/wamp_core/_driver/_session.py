@@ -34,6 +34,7 @@ from typing import Any, ClassVar, TypeAlias, TypeVar
 import wamp_core as wc
 from wamp_core import auth, events as ev
 
+from .._client._types import check_options as _check_options
 from ._calls import MAX_QUEUED_CHUNKS, Chunk, Chunks, OpenCall, ProgressiveCall
 from ._inbox import Inbox
 from ._link import Link
@@ -272,6 +273,7 @@ class Session:
             except self._rt.cancelled:
                 self._abandon_call(request_id, "kill")
                 raise
+        _check_options(wc.CallOptions, options, "call")
         request_id, waiter = self._issue_call(
             procedure, args, kwargs, options, progressive=options.on_progress is not None,
             whole_result=options.details,
@@ -305,6 +307,7 @@ class Session:
             async for result in results:  # CallResult; the last has progress=False
                 ...
         """
+        _check_options(wc.CallOptions, options, "iter_call")
         base = options if options is not None else wc.CallOptions()
         if not base.wants_progress:
             base = _with_progress(base)
@@ -323,6 +326,7 @@ class Session:
         See :class:`OpenCall`; the callee receives the chunks through its ``chunks``
         parameter (:class:`Chunks`).
         """
+        _check_options(wc.CallOptions, options, "open_call")
         return OpenCall(self, procedure, args, kwargs, options or wc.CallOptions())
 
     def _issue_call(
@@ -416,6 +420,7 @@ class Session:
         and return the publication ID (an error raises); otherwise return ``None`` once the
         bytes are handed to the transport (waiting only while :data:`HIGH_WATER` bytes are
         queued for a slow link)."""
+        _check_options(wc.PublishOptions, options, "publish")
         if options is None or not options.acknowledge:
             self._conn.session.publish(topic, args, kwargs or None, options)
             self._link.push()
@@ -449,6 +454,7 @@ class Session:
         another in one task of the session (arrival order, each in a copy of the context); a
         coroutine function's each get a task, which INTERRUPT cancels.
         """
+        _check_options(wc.RegisterOptions, options, "register")
         spec = wc.HandlerSpec(
             handler, details=_details_of(options), check_types=check_types, chunks=True
         )
@@ -490,6 +496,7 @@ class Session:
         happens when it falls behind. An exception in the handler is logged (``ERROR``, with
         its traceback, logger ``wamp_core.driver``) and the next event is handled.
         """
+        _check_options(wc.SubscribeOptions, options, "subscribe")
         opts = options if options is not None else wc.SubscribeOptions()
         spec = wc.HandlerSpec(handler, details=_details_of(opts), check_types=check_types)
         subscription = Subscription(self, topic, spec, opts)
