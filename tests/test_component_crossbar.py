@@ -426,6 +426,44 @@ def test_a_second_ctrl_c_stops_at_once(crossbar: CrossbarRouter, backend: str) -
     assert "Traceback" not in err
 
 
+_LOG_LEVEL = """
+import importlib
+import sys
+
+wamp = importlib.import_module("wamp_trio" if sys.argv[2] == "wamp_trio" else "wamp_anyio")
+component = wamp.Component(transports=sys.argv[1], main=lambda session: None)
+options = {} if sys.argv[2] == "wamp_trio" else {"backend": sys.argv[2]}
+wamp.run(component, log_level=sys.argv[3], **options)
+"""
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio", "wamp_trio"])
+def test_run_takes_autobahns_log_level(crossbar: CrossbarRouter, backend: str) -> None:
+    """``run(components, log_level="debug")`` (Autobahn's argument) sets up logging; "none"
+    silences it; an unknown level is refused before anything connects."""
+
+    def run(level: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", _LOG_LEVEL, crossbar.rs_url, backend, level],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+
+    debug = run("DEBUG")
+    assert debug.returncode == 0, debug.stderr
+    assert " DEBUG wamp_core._config._reconnect: attempt 1 on transport 0 " in debug.stderr
+    assert "Traceback" not in debug.stderr
+    for quiet in ("none", "warn"):
+        silent = run(quiet)
+        assert (silent.returncode, silent.stderr) == (0, "")
+    wrong = run("loud")
+    assert wrong.returncode == 1
+    assert wrong.stderr.splitlines()[-1] == (
+        "ValueError: log_level must be one of none, critical, error, warn, warning, info, "
+        "debug, trace: 'loud'"
+    )
+    assert "attempt 1" not in wrong.stderr
+
+
 async def test_async_with_whose_body_ends_at_once_returns(crossbar: CrossbarRouter) -> None:
     """The body ends before the run's task has begun: ``stop()`` found no run to stop and the
     exit waited for the run it started, for ever."""

@@ -20,11 +20,16 @@ def run(
     components: Component | Sequence[Component],
     *,
     backend: Literal["asyncio", "trio"] = "asyncio",
+    log_level: str | None = None,
 ) -> None:
     """Run ``components`` (one or several) until all are done, on ``backend``.
 
     Ctrl-C or SIGTERM stops them cleanly (each leaves its session and closes its connection),
     then raises :class:`SystemExit` with status 128 + the signal number. The first error that
-    ends a component stops the others and is raised as it is.
+    ends a component stops the others and is raised as it is. ``log_level`` (Autobahn's
+    argument: ``"info"``, ``"debug"``...) sets up :mod:`logging` first; without it logging is
+    left as the application configured it.
     """
-    driver.run(RUNTIME, components, functools.partial(anyio.run, backend=backend))
+    driver.run(
+        RUNTIME, components, functools.partial(anyio.run, backend=backend), log_level=log_level
+    )

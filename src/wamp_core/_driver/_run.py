@@ -9,11 +9,35 @@ from collections.abc import Callable, Sequence
 from ._component import Component
 from ._runtime import Runtime
 
-__all__ = ["run", "run_components"]
+__all__ = ["run", "run_components", "LOG_LEVELS", "configure_logging"]
 
 log = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+#: Autobahn's ``run(..., log_level=)`` names and the :mod:`logging` level each sets.
+LOG_LEVELS: dict[str, int] = {
+    "none": logging.CRITICAL + 1,  # nothing at all
+    "critical": logging.CRITICAL,
+    "error": logging.ERROR,
+    "warn": logging.WARNING,
+    "warning": logging.WARNING,
+    "info": logging.INFO,
+    "debug": logging.DEBUG,
+    "trace": logging.DEBUG,
+}
+
+
+def configure_logging(log_level: str) -> None:
+    """What ``run(..., log_level=)`` does: a stderr handler on the root logger unless it has
+    one already (:func:`logging.basicConfig`), and the root logger's level set to
+    ``log_level`` (one of :data:`LOG_LEVELS`, any case). Without ``log_level``, ``run`` leaves
+    logging alone."""
+    level = LOG_LEVELS.get(log_level.lower()) if isinstance(log_level, str) else None
+    if level is None:
+        raise ValueError(f"log_level must be one of {', '.join(LOG_LEVELS)}: {log_level!r}")
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(level)
 
 
 async def run_components(runtime: Runtime, components: Sequence[Component]) -> int | None:
@@ -65,6 +89,8 @@ def run(
     runtime: Runtime,
     components: Component | Sequence[Component],
     start: Callable[..., int | None],
+    *,
+    log_level: str | None = None,
 ) -> None:
     """Run ``components`` (one or several) until all are done: ``start(func, *args)`` runs
     ``func`` in a new event loop of ``runtime``'s library (``trio.run``, ``anyio.run``...).
@@ -72,8 +98,12 @@ def run(
     Ctrl-C or SIGTERM stops them cleanly (each leaves its session and closes its connection),
     then raises :class:`SystemExit` with status 128 + the signal number; a second one while
     they stop cancels what is left (listeners, the wait for the router's GOODBYE). The first
-    error that ends a component stops the others and is raised as it is.
+    error that ends a component stops the others and is raised as it is. ``log_level``
+    (Autobahn's argument, e.g. ``"info"``) configures :mod:`logging` first, see
+    :func:`configure_logging`; without it logging is left as the application set it.
     """
+    if log_level is not None:
+        configure_logging(log_level)
     items = [components] if isinstance(components, Component) else list(components)
     if not items:
         raise ValueError("run() needs at least one component")
