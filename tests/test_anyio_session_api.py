@@ -534,6 +534,33 @@ async def test_options_of_another_type_are_refused_before_anything_is_sent(
             assert await session.call(proc, options=wamp.CallOptions(timeout=5)) == "ok"
 
 
+async def test_a_ported_handler_may_return_or_raise_autobahns_objects(transport: Any) -> None:
+    """The caller gets what a handler still using ``autobahn.wamp.types.CallResult`` or
+    ``autobahn.wamp.exception.ApplicationError`` meant (it got ``runtime_error`` with the
+    object's repr, and an encoding error, before)."""
+    ab_types = pytest.importorskip("autobahn.wamp.types")
+    ab_exception = pytest.importorskip("autobahn.wamp.exception")
+    returns, raises = _uri("ab_result"), _uri("ab_error")
+
+    def result() -> Any:
+        return ab_types.CallResult("a", b"\x00", n=2)
+
+    def error() -> None:
+        raise ab_exception.ApplicationError("com.example.refused", "why", code=3)
+
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(transport) as callee, wamp.connect(transport) as caller:
+            await callee.register(result, returns)
+            await callee.register(error, raises)
+            answer = await caller.call(returns)
+            assert (answer.args, answer.kwargs) == (["a", b"\x00"], {"n": 2})
+            with pytest.raises(wc.ApplicationError) as info:
+                await caller.call(raises)
+            assert (info.value.error, info.value.args, info.value.kwargs) == (
+                "com.example.refused", ("why",), {"code": 3},
+            )  # fmt: skip
+
+
 async def test_pending_requests_fail_at_once_on_disconnect(crossbar: CrossbarRouter) -> None:
     proc = _uri("hang")
     with anyio.fail_after(TIMEOUT):

@@ -171,6 +171,36 @@ def test_invocation_error() -> None:
     )
 
 
+def test_autobahns_call_result_and_application_error_keep_their_meaning() -> None:
+    """A ported handler still returning ``autobahn.wamp.types.CallResult`` or raising
+    ``autobahn.wamp.exception.ApplicationError`` (or a subclass of it) is answered as it meant;
+    a look-alike class of another module is not."""
+    types = pytest.importorskip("autobahn.wamp.types")
+    exception = pytest.importorskip("autobahn.wamp.exception")
+    assert wc.invocation_result(types.CallResult(1, 2, x=3)) == ([1, 2], {"x": 3})
+    assert wc.invocation_result(types.CallResult()) == ([], {})
+
+    class Refused(exception.ApplicationError):  # type: ignore[misc,name-defined]
+        pass
+
+    for error in (
+        exception.ApplicationError("com.x.bad", 1, key=2),
+        Refused("com.x.bad", 1, key=2),
+    ):
+        assert wc.invocation_error(error) == ("com.x.bad", [1], {"key": 2})
+
+    class ApplicationError(Exception):
+        error = "com.x.bad"
+
+    assert wc.invocation_error(ApplicationError("m")) == ("wamp.error.runtime_error", ["m"], {})
+
+    class CallResult:
+        results = (1,)
+
+    look_alike = CallResult()
+    assert wc.invocation_result(look_alike) == ([look_alike], {})
+
+
 def _invoked(request_id: int = 7) -> wc.ClientSession:
     session = joined()
     session.register("com.x.proc")

@@ -187,27 +187,45 @@ class RequestTracker(Generic[W]):
 # Answering invocations
 
 
+def _autobahns(cls: type, module: str, name: str) -> bool:
+    """Whether ``cls`` is (or derives from) Autobahn|Python's ``module.name``: a porting
+    user's handler may still return or raise Autobahn's objects, whose meaning is plain."""
+    return any(c.__name__ == name and c.__module__ == module for c in cls.__mro__)
+
+
 def invocation_result(value: Any) -> tuple[list[Any], dict[str, Any]]:
     """YIELD args/kwargs for a handler's return value.
 
-    ``None`` -> no arguments; a :class:`CallResult` -> its args and kwargs; anything else -> one
-    positional result.
+    ``None`` -> no arguments; a :class:`CallResult` (or Autobahn's
+    ``autobahn.wamp.types.CallResult``) -> its args and kwargs; anything else -> one positional
+    result.
     """
     if value is None:
         return [], {}
     if isinstance(value, CallResult):
         return list(value.args), dict(value.kwargs)
+    if type(value).__name__ == "CallResult" and _autobahns(
+        type(value), "autobahn.wamp.types", "CallResult"
+    ):
+        return list(getattr(value, "results", ()) or ()), dict(
+            getattr(value, "kwresults", {}) or {}
+        )
     return [value], {}
 
 
 def invocation_error(exc: BaseException) -> tuple[str, list[Any], dict[str, Any]]:
     """ERROR URI, args and kwargs for an exception a handler raised.
 
-    An :class:`ApplicationError` goes out as it is (URI, args, kwargs); any other exception
-    becomes ``wamp.error.runtime_error`` with its message only (never a traceback or repr).
+    An :class:`ApplicationError` (or Autobahn's ``autobahn.wamp.exception.ApplicationError``)
+    goes out as it is (URI, args, kwargs); any other exception becomes
+    ``wamp.error.runtime_error`` with its message only (never a traceback or repr).
     """
     if isinstance(exc, ApplicationError):
         return exc.error, list(exc.args), dict(exc.kwargs)
+    if _autobahns(type(exc), "autobahn.wamp.exception", "ApplicationError"):
+        error = getattr(exc, "error", None)
+        if isinstance(error, str):
+            return error, list(exc.args), dict(getattr(exc, "kwargs", None) or {})
     return _RUNTIME_ERROR, [str(exc)], {}
 
 
