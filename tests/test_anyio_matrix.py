@@ -84,7 +84,7 @@ async def _roundtrip(
 
     @component.register("com.matrix.echo", wc.RegisterOptions(force_reregister=True))
     def echo(*args: Any, **kwargs: Any) -> wc.CallResult:
-        return wc.CallResult(args=list(args), kwargs=kwargs)
+        return wc.CallResult(*args, **kwargs)
 
     @component.subscribe("com.matrix.topic")
     def on_event(*args: Any) -> None:

@@ -63,7 +63,7 @@ async def test_details_args_kwargs_and_binary(transport: Any) -> None:
             def echo(*args: Any, details: wc.CallDetails, **kwargs: Any) -> wc.CallResult:
                 assert details.caller == caller.session_id  # realm1 discloses callers
                 assert details.procedure == proc
-                return wc.CallResult(args=list(args), kwargs=kwargs)
+                return wc.CallResult(*args, **kwargs)
 
             await callee.register(echo, proc, wc.RegisterOptions(details=True))
             result = await caller.call(proc, b"\x00\xffbin", 2, key="v", blob=b"\x01")
@@ -91,9 +91,15 @@ async def test_errors_both_ways(transport: Any) -> None:
     with anyio.fail_after(TIMEOUT):
         async with wamp.connect(transport) as session:
 
+            class Unprintable(Exception):
+                def __str__(self) -> str:
+                    raise RuntimeError("no text")
+
             async def fail(kind: str) -> None:
                 if kind == "app":
                     raise wc.ApplicationError("com.example.error.bad", "text", 2, code=42)
+                if kind == "unprintable":  # its __str__ raising used to end the session
+                    raise Unprintable
                 raise ValueError("plain failure")
 
             await session.register(fail, proc)
@@ -107,6 +113,12 @@ async def test_errors_both_ways(transport: Any) -> None:
             assert info.value.error == wc.ApplicationError.RUNTIME_ERROR
             assert "plain failure" in str(info.value)
             assert "Traceback" not in str(info.value)
+            with pytest.raises(wc.ApplicationError) as info:
+                await session.call(proc, "unprintable")
+            assert (info.value.error, info.value.args) == (
+                wc.ApplicationError.RUNTIME_ERROR,
+                ("Unprintable",),
+            )
             with pytest.raises(wc.ApplicationError) as info:
                 await session.call(_uri("nobody"))
             assert info.value.error == wc.ApplicationError.NO_SUCH_PROCEDURE
@@ -554,6 +566,9 @@ async def test_a_ported_handler_may_return_or_raise_autobahns_objects(transport:
             await callee.register(error, raises)
             answer = await caller.call(returns)
             assert (answer.args, answer.kwargs) == (["a", b"\x00"], {"n": 2})
+            # ... and the caller may read it with Autobahn's names (Crossbar discloses callees)
+            assert (answer.results, answer.kwresults) == (["a", b"\x00"], {"n": 2})
+            assert answer.callee == callee.session_id
             with pytest.raises(wc.ApplicationError) as info:
                 await caller.call(raises)
             assert (info.value.error, info.value.args, info.value.kwargs) == (

@@ -56,7 +56,7 @@ async def test_register_and_call(transport: Any) -> None:
                 return (a + b) * scale
 
             def pair(x: Any) -> wc.CallResult:
-                return wc.CallResult([x, x], {"n": 2})
+                return wc.CallResult(x, x, n=2)
 
             def fails_app(*args: Any, **kwargs: Any) -> None:
                 raise wc.ApplicationError("com.test.oops", "first", 2, detail="why")

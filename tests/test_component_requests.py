@@ -23,8 +23,8 @@ def test_success_events_resolve_their_request_only() -> None:
     ):
         tracker.add(rid, kind, f"w{rid}")  # type: ignore[arg-type]
     assert len(tracker) == 6
-    assert tracker.feed(ev.CallSucceeded(99, wc.CallResult([1]))) == []  # not ours: ignored
-    assert tracker.feed(ev.CallSucceeded(1, wc.CallResult([7]))) == [("w1", wc.Outcome(value=7))]
+    assert tracker.feed(ev.CallSucceeded(99, wc.CallResult(1))) == []  # not ours: ignored
+    assert tracker.feed(ev.CallSucceeded(1, wc.CallResult(7))) == [("w1", wc.Outcome(value=7))]
     assert tracker.feed(ev.Published(2, 1234)) == [("w2", wc.Outcome(value=1234))]
     assert tracker.feed(ev.Subscribed(3, 55, "t")) == [("w3", wc.Outcome(value=55))]
     assert tracker.feed(ev.Unsubscribed(4, 55)) == [("w4", wc.Outcome(value=55))]
@@ -40,9 +40,9 @@ def test_call_value_is_the_cores_choice() -> None:
     tracker.add(1, "call", "one")
     tracker.add(2, "call", "many")
     tracker.add(3, "call", "none")
-    [(_, one)] = tracker.feed(ev.CallSucceeded(1, wc.CallResult(["x"])))
+    [(_, one)] = tracker.feed(ev.CallSucceeded(1, wc.CallResult("x")))
     assert one.unwrap() == "x"
-    many_result = wc.CallResult([1, 2], {"k": 3})
+    many_result = wc.CallResult(1, 2, k=3)
     [(_, many)] = tracker.feed(ev.CallSucceeded(2, many_result))
     assert many.unwrap() is many_result
     [(_, none)] = tracker.feed(ev.CallSucceeded(3, wc.CallResult()))
@@ -54,7 +54,7 @@ def test_whole_result_and_get_for_progressive_calls() -> None:
     tracker.add(1, "call", "w1", whole_result=True)
     assert tracker.get(1) == "w1"
     assert tracker.get(2) is None
-    result = wc.CallResult([5])
+    result = wc.CallResult(5)
     assert tracker.feed(ev.CallSucceeded(1, result)) == [("w1", wc.Outcome(value=result))]
     assert tracker.get(1) is None
 
@@ -107,7 +107,7 @@ def test_close_without_error_and_discard() -> None:
     assert 1 in tracker
     assert tracker.discard(1) == "a"
     assert tracker.discard(1) is None
-    assert tracker.feed(ev.CallSucceeded(1, wc.CallResult([1]))) == []
+    assert tracker.feed(ev.CallSucceeded(1, wc.CallResult(1))) == []
     # Events that end no request resolve nothing.
     assert tracker.feed_all([ev.Joined(_details()), ev.PongReceived(b"")]) == []
     [(waiter, outcome)] = tracker.close()
@@ -126,9 +126,9 @@ def test_feed_all_keeps_the_order() -> None:
     tracker.add(2, "call", "b")
     resolved = tracker.feed_all(
         [
-            ev.CallSucceeded(2, wc.CallResult([2])),
+            ev.CallSucceeded(2, wc.CallResult(2)),
             ev.EventDelivered(9, [], {}, _event_details()),
-            ev.CallSucceeded(1, wc.CallResult([1])),
+            ev.CallSucceeded(1, wc.CallResult(1)),
         ]
     )
     assert resolved == [("b", wc.Outcome(value=2)), ("a", wc.Outcome(value=1))]
@@ -149,7 +149,7 @@ def _event_details() -> wc.EventDetails:
         (5, ([5], {})),
         ([1, 2], ([[1, 2]], {})),
         ((1, 2), ([(1, 2)], {})),
-        (wc.CallResult([1, 2], {"a": 1}), ([1, 2], {"a": 1})),
+        (wc.CallResult(1, 2, a=1), ([1, 2], {"a": 1})),
     ],
 )
 def test_invocation_result(value: Any, expected: tuple[list[Any], dict[str, Any]]) -> None:
@@ -169,6 +169,31 @@ def test_invocation_error() -> None:
         ["only this"],
         {},
     )
+
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no text")
+
+    # a broken __str__ used to escape and end the callee's session
+    assert wc.invocation_error(Unprintable()) == ("wamp.error.runtime_error", ["Unprintable"], {})
+
+
+def test_a_call_result_is_built_as_autobahn_builds_it() -> None:
+    """``CallResult(*results, **kwresults)`` (every keyword a keyword result, ``details``
+    too); ``build`` sets every field; Autobahn's attribute names read the same values."""
+    result = wc.CallResult(1, [2], details=3, unit="m")
+    assert (result.args, result.kwargs) == ([1, [2]], {"details": 3, "unit": "m"})
+    assert (result.progress, result.details, result.payload) == (False, {}, None)
+    assert (result.results, result.kwresults) == ([1, [2]], {"details": 3, "unit": "m"})
+    assert wc.CallResult([1, 2]).value == [1, 2]  # one result, which is a list
+    assert wc.invocation_result(wc.CallResult([1, 2])) == ([[1, 2]], {})
+    disclosed = {"callee": 7, "callee_authid": "a", "callee_authrole": "r"}
+    built = wc.CallResult.build((1,), {"k": 2}, progress=True, details=disclosed)
+    assert (built.args, built.kwargs, built.progress, built.details) == (
+        [1], {"k": 2}, True, disclosed,
+    )  # fmt: skip
+    assert (built.callee, built.callee_authid, built.callee_authrole) == (7, "a", "r")
+    assert wc.CallResult().callee is None
 
 
 def test_autobahns_call_result_and_application_error_keep_their_meaning() -> None:
@@ -214,7 +239,7 @@ def _invoked(request_id: int = 7) -> wc.ClientSession:
 
 def test_answer_invocation_with_a_value() -> None:
     session = _invoked()
-    assert wc.answer_invocation(session, 7, value=wc.CallResult([1], {"k": 2}))
+    assert wc.answer_invocation(session, 7, value=wc.CallResult(1, k=2))
     [msg] = session.messages_to_send()
     assert isinstance(msg, m.Yield)
     assert (msg.request_id, msg.args, msg.kwargs) == (7, [1], {"k": 2})

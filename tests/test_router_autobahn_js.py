@@ -333,7 +333,7 @@ async def _python_side(
     errors: list[bytes] = []
 
     def add(a: int, b: int, unit: str = "") -> wc.CallResult:
-        return wc.CallResult([a + b], {"by": "py", "unit": unit})
+        return wc.CallResult(a + b, by="py", unit=unit)
 
     def fail(n: int) -> None:
         raise wc.ApplicationError("com.mixed.py.failed", "py says no", n, code=7)

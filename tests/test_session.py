@@ -936,14 +936,18 @@ def test_call_succeeded_and_progress() -> None:
     rid = router.session.call("com.example.p", options=CallOptions(receive_progress=True))
     router.pump()
     assert router.result(rid, [1], {"a": 2}, progress=True) == [
-        ev.CallProgress(rid, CallResult([1], {"a": 2}, True, {"progress": True}))
+        ev.CallProgress(
+            rid, CallResult.build([1], {"a": 2}, progress=True, details={"progress": True})
+        )
     ]
     assert router.result(rid, progress=True) == [
-        ev.CallProgress(rid, CallResult([], {}, True, {"progress": True}))
+        ev.CallProgress(rid, CallResult.build(progress=True, details={"progress": True}))
     ]
     assert router.session.pending_requests == {rid: "call"}
     assert router.result(rid, ["done"], details={"callee": 99, "callee_authid": "c"}) == [
-        ev.CallSucceeded(rid, CallResult(["done"], {}, False, {"callee": 99, "callee_authid": "c"}))
+        ev.CallSucceeded(
+            rid, CallResult.build(["done"], details={"callee": 99, "callee_authid": "c"})
+        )
     ]
     assert router.session.pending_requests == {}
 
@@ -1315,9 +1319,7 @@ def test_cancel_kill_may_still_succeed() -> None:
     rid = router.session.call("com.example.slow")
     assert router.session.cancel(rid) is True  # default mode: kill
     assert router.take_sent()[-1] == [49, rid, {"mode": "kill"}]
-    assert router.result(rid, ["made it"]) == [
-        ev.CallSucceeded(rid, CallResult(["made it"], {}, False, {}))
-    ]
+    assert router.result(rid, ["made it"]) == [ev.CallSucceeded(rid, CallResult("made it"))]
 
 
 def test_cancel_without_call_canceling_abandons_locally(caplog: pytest.LogCaptureFixture) -> None:

@@ -429,7 +429,13 @@ class CallDetails(Record):
 
 
 class CallResult(Record):
-    """A call result: positional and keyword results plus the RESULT details."""
+    """A call result: positional and keyword results plus the RESULT details.
+
+    Built as Autobahn builds it, ``CallResult(*results, **kwresults)`` (what a procedure
+    returns for several or keyword results: ``return CallResult(1, 2, unit="m")``; every
+    keyword is a keyword result); :meth:`build` sets every field. Autobahn's attribute names
+    ``results``, ``kwresults`` and ``callee``... read the same values.
+    """
 
     __slots__ = ()
     _fields = ("args", "kwargs", "progress", "details", "payload")
@@ -440,24 +446,53 @@ class CallResult(Record):
     #: A transparent (passthru/E2E) payload, in place of args/kwargs.
     payload: bytes | str | None = field(4, "A transparent (passthru/E2E) payload")
 
-    def __new__(
+    def __new__(cls, *results: Any, **kwresults: Any) -> CallResult:
+        return new(cls, (list(results), kwresults, False, {}, None))
+
+    @classmethod
+    def build(
         cls,
-        args: list[Any] | None = None,
-        kwargs: dict[str, Any] | None = None,
+        args: Sequence[Any] | None = None,
+        kwargs: Mapping[str, Any] | None = None,
+        *,
         progress: bool = False,
-        details: dict[str, Any] | None = None,
+        details: Mapping[str, Any] | None = None,
         payload: bytes | str | None = None,
     ) -> CallResult:
+        """A result with every field given (as the session builds the ones it receives)."""
         return new(
             cls,
             (
-                [] if args is None else args,
-                {} if kwargs is None else kwargs,
+                [] if args is None else list(args),
+                {} if kwargs is None else dict(kwargs),
                 progress,
-                {} if details is None else details,
+                {} if details is None else dict(details),
                 payload,
             ),
         )
+
+    @property
+    def results(self) -> list[Any]:
+        """Autobahn's name for :attr:`args`."""
+        return self.args
+
+    @property
+    def kwresults(self) -> dict[str, Any]:
+        """Autobahn's name for :attr:`kwargs`."""
+        return self.kwargs
+
+    @property
+    def callee(self) -> int | None:
+        """The callee's session ID, when the router disclosed it (``details["callee"]``)."""
+        return self.details.get("callee")
+
+    @property
+    def callee_authid(self) -> str | None:
+        return self.details.get("callee_authid")
+
+    @property
+    def callee_authrole(self) -> str | None:
+        return self.details.get("callee_authrole")
 
     @property
     def value(self) -> Any:

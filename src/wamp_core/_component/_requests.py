@@ -226,7 +226,11 @@ def invocation_error(exc: BaseException) -> tuple[str, list[Any], dict[str, Any]
         error = getattr(exc, "error", None)
         if isinstance(error, str):
             return error, list(exc.args), dict(getattr(exc, "kwargs", None) or {})
-    return _RUNTIME_ERROR, [str(exc)], {}
+    try:
+        text = str(exc)
+    except Exception:  # a broken __str__ must not take the session down
+        text = type(exc).__name__
+    return _RUNTIME_ERROR, [text], {}
 
 
 def answer_invocation(
