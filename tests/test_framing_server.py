@@ -468,6 +468,27 @@ def test_websocket_server_paths(path: str, status: int) -> None:
         assert isinstance(opened, Opened) and opened.path == path
 
 
+def test_websocket_server_paths_match_an_absolute_form_target() -> None:
+    """RFC 9112 3.2.2: a server must accept ``GET http://host/path`` (it answered 404)."""
+    server = server_ws(paths=("/ws",))
+    [opened] = server.receive_data(
+        raw_request("Sec-WebSocket-Protocol: wamp.2.json", target="http://router.example/ws?t=1")
+    )
+    assert isinstance(opened, Opened) and opened.serializer == "json"
+    refused = server_ws(paths=("/ws",))
+    with pytest.raises(HandshakeError) as info:
+        refused.receive_data(raw_request(target="http://router.example/other"))
+    assert info.value.code == 404
+
+
+def test_a_content_length_of_zero_is_no_body() -> None:
+    server = server_ws()
+    [opened] = server.receive_data(
+        raw_request("Sec-WebSocket-Protocol: wamp.2.json", "Content-Length: 0")
+    )
+    assert isinstance(opened, Opened)
+
+
 def raw_request(*lines: str, method: str = "GET", target: str = "/ws") -> bytes:
     head = [
         f"{method} {target} HTTP/1.1",
@@ -524,6 +545,14 @@ def test_rfc6455_sample_handshake_is_answered_exactly() -> None:
         (raw_request("Connection: \xff"), 400, "invalid WebSocket upgrade"),
         (raw_request().replace(b"Host: router.example", b"Host: xn--a"), 400, "idna"),
         (raw_request().replace(b"Host: router.example", b"Host: \xff"), 400, "invalid"),
+        # RFC 6455 4.2.1: HTTP/1.1 or higher, a key of 16 bytes in base64 (one key)
+        (raw_request().replace(b"HTTP/1.1", b"HTTP/1.0"), 400, "HTTP/1.1 is needed"),
+        (raw_request().replace(b"dGhlIHNhbXBsZSBub25jZQ==", b"abc"), 400, "16-byte"),
+        (raw_request().replace(b"dGhlIHNhbXBsZSBub25jZQ==", b"dGhlIHNhbXBsZQ=="), 400, "16-byte"),
+        (raw_request("Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA=="), 400, "16-byte"),
+        # a body would be read as frames (RFC 9110 7.8: the new protocol starts after it)
+        (raw_request("Content-Length: 6") + b"\x81\x80abcd", 400, "must not have a body"),
+        (raw_request("Transfer-Encoding: chunked") + b"0\r\n\r\n", 400, "must not have a body"),
     ],
 )
 def test_bad_upgrade_requests_get_an_http_error_and_a_protocol_error(

@@ -227,12 +227,21 @@ def test_rawsocket_host_header_is_an_error() -> None:
         ),
         ({"type": "rawsocket"}, "needs a 'url' or an 'endpoint'"),
         ({"type": "udp", "url": "ws://h/"}, "'type' must be 'websocket' or 'rawsocket'"),
+        # refused when the component is built, not at the first connect (percent-encode)
+        ("ws://h/ws?token=\u00e9", "must be ASCII without spaces"),
+        ("ws://h/my path", "must be ASCII without spaces"),
+        ("ws://h/ws?a=\x7f", "must be ASCII without spaces"),
     ],
 )
 def test_url_errors(value: Any, fragment: str) -> None:
     message = error(value)
     assert message.startswith("transport 0: ")
     assert fragment in message
+
+
+def test_percent_encoded_paths_and_unix_paths_with_spaces_are_fine() -> None:
+    assert one("ws://h/my%20path?t=%C3%A9").resource == "/my%20path?t=%C3%A9"
+    assert one("rs://unix:/tmp/a b.sock").endpoint == UnixEndpoint(path="/tmp/a b.sock")
 
 
 def test_rawsocket_with_endpoint_only() -> None:

@@ -289,6 +289,19 @@ def test_subprotocol_not_offered() -> None:
     assert client.closed
 
 
+@pytest.mark.parametrize("whole", [True, False])
+def test_several_selected_subprotocols_fail_the_connection(whole: bool) -> None:
+    """RFC 6455 4.1/11.3.4: the header appears once; wsproto kept the last value, so the client
+    opened with cbor while the server might speak json."""
+    client = WebSocket(Role.CLIENT, serializers=["json", "cbor"], host="h")
+    response = handshake_response(
+        client, "Sec-WebSocket-Protocol: wamp.2.json", "sec-websocket-protocol: wamp.2.cbor"
+    )
+    with pytest.raises(HandshakeError, match="several subprotocols"):
+        feed(client, response, [] if whole else list(range(1, len(response))))
+    assert client.closed
+
+
 def test_bad_accept_token_is_a_protocol_error() -> None:
     client = WebSocket(Role.CLIENT, serializers=["cbor"], host="h")
     response = handshake_response(client, "Sec-WebSocket-Protocol: wamp.2.cbor")

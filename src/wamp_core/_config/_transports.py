@@ -333,6 +333,12 @@ def _parse_url(url: object, kind: str) -> _URLInfo:
     host = split.hostname
     if not host:
         raise ConfigurationError(f"URL {shown!r} has no host")
+    target = request_target(split) if kind == "websocket" else ""
+    if not target.isascii() or any(c <= " " or c == "\x7f" for c in target):
+        raise ConfigurationError(
+            f"the path and query of URL {shown!r} must be ASCII without spaces or control "
+            "characters: percent-encode them (RFC 3986 section 2.1)"
+        )
     if kind == "rawsocket":
         if split.query:
             raise ConfigurationError(f"a rawsocket URL must not have a query: {shown!r}")

@@ -8,6 +8,7 @@ tunnel is open: TLS, if any, and the WebSocket handshake then go through it), an
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Final
 
@@ -18,6 +19,8 @@ __all__ = ["MAX_PROXY_RESPONSE", "ProxyTunnel"]
 
 #: Largest proxy answer (status line and headers) accepted, in bytes.
 MAX_PROXY_RESPONSE: Final = 16 * 1024
+#: An HTTP status code: exactly three ASCII digits (RFC 9112 section 4).
+_STATUS: Final = re.compile("[0-9]{3}")
 
 
 class ProxyTunnel:
@@ -32,7 +35,13 @@ class ProxyTunnel:
 
     def request(self) -> bytes:
         """The ``CONNECT`` request to send to the proxy."""
-        authority = f"{host_header(self.host, None, secure=False)}:{self.port}"  # always the port
+        host = self.host
+        if not host.isascii():  # an internationalised name travels as its A-labels (punycode)
+            try:
+                host = host.encode("idna").decode("ascii")
+            except UnicodeError as exc:
+                raise LocalProtocolError(f"invalid host name {host!r}: {exc}") from None
+        authority = f"{host_header(host, None, secure=False)}:{self.port}"  # always the port
         lines = [f"CONNECT {authority} HTTP/1.1", f"Host: {authority}"]
         for name, value in self._headers.items():
             if any(c in f"{name}{value}" for c in "\r\n\0") or ":" in name:
@@ -59,12 +68,14 @@ class ProxyTunnel:
                     f"the proxy's answer exceeds {MAX_PROXY_RESPONSE} bytes without ending"
                 )
             return None
+        if end + 4 > MAX_PROXY_RESPONSE:
+            raise HandshakeError(f"the proxy's answer exceeds {MAX_PROXY_RESPONSE} bytes")
         head = bytes(self._buffer[:end])
         rest = bytes(self._buffer[end + 4 :])
         self._buffer.clear()
         status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
         parts = status_line.split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not _STATUS.fullmatch(parts[1]):
             raise HandshakeError(f"the proxy's answer is not HTTP: {status_line[:80]!r}")
         status = int(parts[1])
         if not 200 <= status < 300:

@@ -35,12 +35,14 @@ from ._events import Closed, FramingEvent, Opened, Role
 from ._websocket_handshake import (
     HANDSHAKE_ERRORS,
     HEAD_END,
+    MAX_REQUEST_HEAD,
     Refused,
     accept_request,
     check_client_request,
     check_paths,
     check_serializers,
     client_request_from_url,
+    count_header,
     describe_rejection,
     exported_headers,
     parse_request,
@@ -54,7 +56,6 @@ logger = logging.getLogger(__name__)
 
 _MAX_CONTROL_PAYLOAD: Final = 125
 _MAX_CLOSE_REASON: Final = 123  # bytes of UTF-8 after the 2-byte code
-_STATUS_LINE_LIMIT: Final = 1024
 _REJECT_BODY_LIMIT: Final = 1024
 
 # RFC 6455 close codes an endpoint may send (7.4.1 minus the reserved/local-only ones) ...
@@ -200,7 +201,7 @@ class WebSocket:
         self._error: WampError | None = None
         self._serializer: str | None = None
         self._text = False
-        self._head = bytearray()  # client: the status line; server: the request head
+        self._head = bytearray()  # the response head (client) or the request head (server)
         self._head_carry = b""  # client: the last bytes of the response head so far
         self._out: list[bytes] = []
         # The data path (rebuilt for the negotiated serializer once the upgrade succeeded).
@@ -415,15 +416,9 @@ class WebSocket:
 
     # -- client handshake -------------------------------------------------------------------
 
-    def _capture_status_line(self, data: bytes) -> None:
-        line = self._head
-        if b"\r\n" not in line and len(line) < _STATUS_LINE_LIMIT:
-            line += data[: _STATUS_LINE_LIMIT - len(line)]
-
     def _receive_response(self, data: bytes, out: list[FramingEvent]) -> bytes:
         """Feed the upgrade response to wsproto, up to the end of its head; once accepted,
         return what followed the head (frames, for us; ``b""`` while incomplete)."""
-        self._capture_status_line(data)
         carry = self._head_carry
         match = HEAD_END.search(carry + data)
         if match is None:
@@ -433,6 +428,8 @@ class WebSocket:
             cut = match.end() - len(carry)
             head, rest = data[:cut], data[cut:]
             self._head_carry = b""
+        if len(self._head) < MAX_REQUEST_HEAD:  # (h11 refuses a longer head)
+            self._head += head[: MAX_REQUEST_HEAD - len(self._head)]
         try:
             self._ws.receive_data(head)
             ws_events = list(self._ws.events())
@@ -466,7 +463,14 @@ class WebSocket:
                     "speaks none of our serializers",
                 ),
             )
-        # wsproto already rejected a subprotocol we did not offer.
+        # wsproto already rejected a subprotocol we did not offer; it keeps the last of several.
+        if count_header(self._head, b"sec-websocket-protocol") > 1:
+            self._fail(
+                HandshakeError(
+                    "the WebSocket server selected several subprotocols (RFC 6455 section "
+                    "4.1: the header must appear once)"
+                ),
+            )
         headers = tuple(
             (name.decode("latin-1"), value.decode("latin-1")) for name, value in event.extra_headers
         )

@@ -7,8 +7,9 @@ the request headers, and the bytes of a refusal. :mod:`._websocket` keeps the st
 
 from __future__ import annotations
 
+import base64
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from http import HTTPStatus
 from typing import Final
 from urllib.parse import urlsplit
@@ -46,6 +47,8 @@ __all__ = [
     "exported_headers",
     "rejection_response",
     "describe_rejection",
+    "count_header",
+    "header_fields",
     "request_head_end",
     "parse_request",
     "accept_request",
@@ -186,6 +189,18 @@ def describe_rejection(
     return message
 
 
+def header_fields(head: bytes | bytearray) -> Iterator[tuple[bytes, bytes]]:
+    """``(lower-case name, value)`` of every header line of an HTTP head h11 accepted."""
+    for line in bytes(head).split(b"\n")[1:]:
+        name, _, value = line.partition(b":")
+        yield name.strip().lower(), value.strip()
+
+
+def count_header(head: bytes | bytearray, name: bytes) -> int:
+    """How many header lines named ``name`` (lower case) an HTTP head holds."""
+    return sum(1 for field, _ in header_fields(head) if field == name)
+
+
 # -- server ------------------------------------------------------------------------------------
 
 
@@ -206,7 +221,10 @@ def check_paths(paths: object) -> frozenset[str] | None:
 
 
 def path_of(target: str) -> str:
-    """The path of a request target, without its query."""
+    """The path of a request target, without its query; of an absolute-form target
+    (``http://host/ws``, which a server must accept: RFC 9112 section 3.2.2) too."""
+    if not target.startswith("/"):
+        return urlsplit(target).path or "/"
     return target.split("?", 1)[0]
 
 
@@ -327,7 +345,33 @@ def parse_request(ws: WSConnection, request_head: bytes) -> Request:
     request = events[0] if len(events) == 1 else None
     if not isinstance(request, Request):  # pragma: no cover - defensive
         raise _bad_request(f"unexpected handshake events {events!r}")
+    _check_upgrade_head(request_head)
     return request
+
+
+def _check_upgrade_head(request_head: bytes) -> None:
+    """What RFC 6455 section 4.2.1 asks of an upgrade request beyond wsproto's checks:
+    HTTP/1.1 or higher, one ``Sec-WebSocket-Key`` that is 16 bytes in base64; and no body
+    (RFC 9110 section 7.8: the new protocol starts after the whole request, so a body would
+    be read as frames). The head is one h11 already accepted."""
+    version = request_head.split(b"\n", 1)[0].rstrip(b"\r").rpartition(b" ")[2]
+    if version[5:] < b"1.1":
+        raise _bad_request(f"{version.decode('latin-1')!r} cannot upgrade: HTTP/1.1 is needed")
+    keys: list[bytes] = []
+    for name, value in header_fields(request_head):
+        if name == b"sec-websocket-key":
+            keys.append(value)
+        elif name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
+            raise _bad_request("an upgrade request must not have a body")
+    if len(keys) != 1 or not _is_nonce(keys[0]):
+        raise _bad_request("Sec-WebSocket-Key must be one base64-encoded 16-byte value")
+
+
+def _is_nonce(value: bytes) -> bool:
+    try:
+        return len(base64.b64decode(value, validate=True)) == 16
+    except ValueError:
+        return False
 
 
 def accept_request(
