@@ -796,6 +796,44 @@ def test_authorization_by_role_default_deny_for_authenticated_roles() -> None:
         wc.Permission("x", actions=("delete",))
 
 
+@pytest.mark.parametrize("action", ["subscribe", "register"])
+def test_a_pattern_is_allowed_only_when_a_prefix_permission_covers_all_it_matches(
+    action: str,
+) -> None:
+    """An exact permission on ``com.a`` let a ``prefix`` pattern ``com.a`` reach
+    ``com.admin.reset`` (prefix matching is by string): a pattern needs one prefix permission
+    covering every URI it can match."""
+    permissions = {"user": [wc.Permission("com.a", match="exact"), wc.Permission("com.b.")]}
+    router = wc.Router(["realm1"], principals=[wc.Principal("u", role="user", ticket="t")],
+                       permissions=permissions)  # fmt: skip
+    client = Client(router)
+    client.send(m.Hello(realm="realm1", details={"roles": CLIENT_ROLES, "authid": "u",
+                                                 "authmethods": ["ticket"]}))  # fmt: skip
+    (welcome,) = client.send(m.Authenticate(signature="t"))
+    assert isinstance(welcome, m.Welcome)
+
+    def ask(uri: str, match: str) -> bool:
+        request = client.rid()
+        options = {} if match == "exact" else {"match": match}
+        if action == "subscribe":
+            (reply,) = client.send(m.Subscribe(request_id=request, topic=uri, options=options))
+        else:
+            (reply,) = client.send(m.Register(request_id=request, procedure=uri, options=options))
+        if isinstance(reply, m.Error):
+            assert reply.error == "wamp.error.not_authorized"
+            return False
+        return True
+
+    assert ask("com.a", "exact")
+    assert not ask("com.a", "prefix")  # would reach com.admin.*
+    assert ask("com.a", "wildcard")  # no empty component: only com.a itself
+    assert not ask("com..x", "wildcard")
+    assert ask("com.b.", "prefix") and ask("com.b.c", "prefix")
+    assert not ask("com.b", "prefix")  # also com.bank...
+    assert ask("com.b.c..e", "wildcard") and ask("com.b..d", "wildcard")
+    assert not ask("com..c", "wildcard")
+
+
 def test_registration_and_subscription_meta_events(router: wc.Router) -> None:
     watcher, a, b = joined(router, 3)
     for rid, topic in enumerate(("wamp.registration.", "wamp.subscription.on_"), 1):

@@ -276,11 +276,38 @@ class Permission:
 
 
 def authorized(
-    permissions: dict[str, tuple[Permission, ...]], role: str, action: str, uri: str
+    permissions: dict[str, tuple[Permission, ...]],
+    role: str,
+    action: str,
+    uri: str,
+    match: str = "exact",
 ) -> bool:
     """Whether ``role`` may ``action`` on ``uri``: a role without a permission list may do
-    anything if it is ``anonymous`` (the demo's role) and nothing otherwise (default deny)."""
+    anything if it is ``anonymous`` (the demo's role) and nothing otherwise (default deny).
+
+    A pattern (a ``prefix`` or ``wildcard`` subscription or registration) is allowed only when
+    one prefix permission covers every URI it can match: an exact permission on ``com.a`` does
+    not let ``com.a`` as a prefix pattern reach ``com.admin.reset``.
+    """
     rules = permissions.get(role)
     if rules is None:
         return role == "anonymous"
+    if match != "exact":
+        covered = _fixed_start(uri, match)
+        if covered is not None:
+            return any(
+                action in rule.actions and rule.match == "prefix" and covered.startswith(rule.uri)
+                for rule in rules
+            )
     return any(rule.allows(action, uri) for rule in rules)
+
+
+def _fixed_start(uri: str, match: str) -> str | None:
+    """What every URI a pattern matches starts with; ``None`` for a wildcard without empty
+    components (it matches ``uri`` alone)."""
+    if match == "prefix":
+        return uri
+    components = uri.split(".")
+    if "" not in components:
+        return None
+    return "".join(f"{component}." for component in components[: components.index("")])

@@ -427,9 +427,10 @@ class RouterSession:
     # ----------------------------------------------------------------------------------------
     # Broker
 
-    def may(self, action: str, uri: str) -> bool:
-        """Whether this session's role may ``action`` (call, register...) on ``uri``."""
-        return _auth.authorized(self.router.permissions, self.authrole, action, uri)
+    def may(self, action: str, uri: str, match: str = "exact") -> bool:
+        """Whether this session's role may ``action`` (call, register...) on ``uri`` (a
+        pattern with ``match``: every URI it can match)."""
+        return _auth.authorized(self.router.permissions, self.authrole, action, uri, match)
 
     def _publish_testaments(self, realm: Realm) -> None:
         """The session ended: its testaments, detached scope first, in the order added."""
@@ -443,10 +444,12 @@ class RouterSession:
                 _publish(self.router, realm, None, topic, options=options, disclosed=disclosed,
                          args=args, kwargs=kwargs)  # fmt: skip
 
-    def _allowed(self, action: str, uri: str, request: Any, *, answer: bool = True) -> bool:
+    def _allowed(
+        self, action: str, uri: str, request: Any, *, answer: bool = True, match: str = "exact"
+    ) -> bool:
         """Whether this session's role may ``action`` on ``uri``; if not, ERROR
         ``wamp.error.not_authorized`` answers ``request`` (when ``answer``)."""
-        if self.may(action, uri):
+        if self.may(action, uri, match):
             return True
         if answer:
             self.send(_error(request, "wamp.error.not_authorized",
@@ -455,9 +458,9 @@ class RouterSession:
 
     def _on_subscribe(self, msg: m.Subscribe) -> None:
         assert self.realm is not None
-        if not self._allowed("subscribe", msg.topic, msg):
-            return
         match = msg.options.get("match", "exact")  # (the parser allows only the known ones)
+        if not self._allowed("subscribe", msg.topic, msg, match=match):
+            return
         sub = self.realm.subscribe(self, msg.topic, match)
         self.send(m.Subscribed(request_id=msg.request_id, subscription_id=sub.id))
 
@@ -494,12 +497,12 @@ class RouterSession:
 
     def _on_register(self, msg: m.Register) -> None:
         assert self.realm is not None
-        if not self._allowed("register", msg.procedure, msg):
+        match = msg.options.get("match", "exact")
+        if not self._allowed("register", msg.procedure, msg, match=match):
             return
         if msg.procedure.startswith("wamp."):
             self.send(_error(msg, INVALID_URI, "wamp.* procedures belong to the router"))
             return
-        match = msg.options.get("match", "exact")
         invoke = msg.options.get("invoke", "single")  # (validated by the parser)
         try:
             reg = self.realm.register(self, msg.procedure, match, invoke)
