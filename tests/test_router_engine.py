@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import wamp_core as wc
 from wamp_core import messages as m
+from wamp_core._router import _engine
 from wamp_core._router._engine import MAX_OPEN_STREAMS
 from wamp_core.testing import MemoryRouter, connection_pair
 
@@ -239,12 +240,46 @@ def test_goodbye_is_answered_and_the_session_is_gone(router: wc.Router) -> None:
     assert not router.realms["realm1"].registrations
 
 
+@pytest.mark.parametrize("how", ["goodbye", "abort"])
+def test_nothing_follows_the_end_of_a_session_that_called_itself(
+    router: wc.Router, how: str
+) -> None:
+    """A call of its own procedure in progress: its INTERRUPT and canceled ERROR were sent
+    after the GOODBYE reply (or after the client's ABORT)."""
+    (client,) = joined(router, 1)
+    register(client, "com.self")
+    (invocation,) = client.send(m.Call(request_id=client.rid(), procedure="com.self"))
+    assert isinstance(invocation, m.Invocation)
+    if how == "goodbye":
+        (bye,) = client.send(m.Goodbye(details={}, reason="wamp.close.normal"))
+        assert isinstance(bye, m.Goodbye)
+    else:  # a client's ABORT is never answered (it was answered ABORT protocol_violation)
+        assert client.send(m.Abort(details={}, reason="wamp.error.canceled")) == []
+    assert client.closed and client.take() == [] and not router.sessions
+    realm = router.realms["realm1"]
+    assert not realm.registrations and not realm.calls and not realm.invocations
+
+
+def test_an_abort_before_joining_is_not_answered(router: wc.Router) -> None:
+    client = Client(router)
+    assert client.send(m.Abort(details={}, reason="wamp.close.normal")) == []
+    assert client.closed
+
+
 def test_shutdown_says_goodbye_to_everyone(router: wc.Router) -> None:
     a, b = joined(router, 2)
     router.shutdown()
+    assert not router.sessions  # gone at once: nothing more is routed to them
     for client in (a, b):
         (bye,) = client.take()
         assert isinstance(bye, m.Goodbye) and bye.reason == "wamp.close.system_shutdown"
+        assert not client.closed
+        assert (
+            client.send(
+                m.Publish(request_id=client.rid(), topic="a", options={"acknowledge": True})
+            )
+            == []
+        )
         assert client.send(m.Goodbye(details={}, reason="wamp.close.goodbye_and_out")) == []
         assert client.closed
 
@@ -384,6 +419,24 @@ def test_shared_registration_round_robin(router: wc.Router) -> None:
     assert served == ["a", "b", "a", "b"]
 
 
+def test_round_robin_goes_on_with_the_next_callee_when_one_leaves(router: wc.Router) -> None:
+    """A, B, C served A then B; A left: C is next (it was B again, then C)."""
+    caller, a, b, c = joined(router, 4)
+    for callee in (a, b, c):
+        register(callee, "com.rr", invoke="roundrobin")
+
+    def serve(n: int) -> list[str]:
+        served = []
+        for _ in range(n):
+            caller.send(m.Call(request_id=caller.rid(), procedure="com.rr"))
+            served += [name for name, x in (("a", a), ("b", b), ("c", c)) if x.take()]
+        return served
+
+    assert serve(2) == ["a", "b"]
+    a.send(m.Goodbye(details={}, reason="wamp.close.normal"))
+    assert serve(3) == ["c", "b", "c"]
+
+
 def test_registration_precedence_follows_the_spec(router: wc.Router) -> None:
     """Exact beats prefix, the longest prefix beats a shorter one, a prefix (a string prefix:
     ``a1.b2.c3`` matches ``a1.b2.c33...``) beats a wildcard."""
@@ -398,6 +451,51 @@ def test_registration_precedence_follows_the_spec(router: wc.Router) -> None:
         caller.send(m.Call(request_id=rid, procedure=procedure))
         receivers = [c for c in (exact, short, long_, wild) if c.take()]
         assert receivers == [who], procedure
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_wildcards_are_ranked_portion_by_portion(router: wc.Router, order: int) -> None:
+    """The spec's example: ``a1.b2..d4.e5..g7`` (portions 2, 2, 1) beats
+    ``a1.b2..d4..f6.g7`` (2, 1, 2); ``a1..c3...`` (1, 1, 0, 0) beats ``a1...d4.e5.f6``
+    (1, 0, 3). It went by registration order, or by the count of literal parts."""
+    caller, *callees = joined(router, 4)
+    winners = {"a1.b2..d4.e5..g7": "a1.b2.c88.d4.e5.f6.g7", "a1..c3...": "a1.b2.c3.d4.e5.f6"}
+    patterns = ["a1.b2..d4.e5..g7", "a1.b2..d4..f6.g7", "a1..c3...", "a1...d4.e5.f6"][::order]
+    by_pattern = dict(zip(patterns, [*callees, Client(router)], strict=False))
+    by_pattern[patterns[-1]].join()
+    for pattern, callee in by_pattern.items():
+        register(callee, pattern, match="wildcard")
+    for pattern, procedure in winners.items():
+        caller.send(m.Call(request_id=caller.rid(), procedure=procedure))
+        assert [p for p, c in by_pattern.items() if c.take()] == [pattern], procedure
+
+
+def test_calls_in_progress_are_bounded_per_caller_and_per_callee(
+    router: wc.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A callee that reads its INVOCATIONs and never answers grew the router's memory
+    without bound: one call beyond the limit is refused, and the count goes down as calls
+    end."""
+    monkeypatch.setattr(_engine, "MAX_CALLS_IN_PROGRESS", 3)
+    caller, other, callee, spare = joined(router, 4)
+    register(callee, "com.slow")
+    register(spare, "com.spare")
+    invocations = []
+    for _ in range(3):
+        assert caller.send(m.Call(request_id=caller.rid(), procedure="com.slow")) == []
+        invocations += callee.take()
+    (refused,) = caller.send(m.Call(request_id=caller.rid(), procedure="com.spare"))
+    assert refused.error == "wamp.error.unavailable" and "caller" in refused.args[0]
+    (refused,) = other.send(m.Call(request_id=other.rid(), procedure="com.slow"))
+    assert refused.error == "wamp.error.unavailable" and "callee" in refused.args[0]
+    callee.send(m.Yield(request_id=invocations[0].request_id, args=[1]))
+    assert isinstance(caller.take()[0], m.Result)
+    assert other.send(m.Call(request_id=other.rid(), procedure="com.slow")) == []
+    assert len(callee.take()) == 1
+    realm = router.realms["realm1"]
+    assert realm.made == {caller.session.session_id: 2, other.session.session_id: 1}
+    callee.send(m.Goodbye(details={}, reason="wamp.close.normal"))
+    assert realm.made == {} and realm.served == {} and not realm.calls
 
 
 @pytest.mark.parametrize("mode", ["skip", "kill", "killnowait"])
@@ -573,18 +671,28 @@ def test_session_meta_procedures_and_events(router: wc.Router) -> None:
     )  # fmt: skip
     assert meta(watcher, "wamp.session.kill", ids[1], reason=0) == "wamp.error.invalid_uri"
     assert meta(watcher, "wamp.session.kill", ids[1], message=3) == "wamp.error.invalid_argument"
-    assert meta(watcher, "wamp.session.kill", ids[1], reason="com.kicked", message="bye") is None
+    # a killed session leaves at once (nothing more is routed to or from it): the meta event
+    # comes before the kill's RESULT; its transport closes when its client answers
+    left, done = watcher.send(m.Call(request_id=watcher.rid(), procedure="wamp.session.kill",
+                                     args=[ids[1]], kwargs={"reason": "com.kicked",
+                                                            "message": "bye"}))  # fmt: skip
+    assert isinstance(done, m.Result) and not done.args
+    assert left.args[0] == ids[1] and left.details["topic"] == "wamp.session.on_leave"
     (bye,) = a.take()
     assert isinstance(bye, m.Goodbye) and (bye.reason, bye.details) == (
         "com.kicked", {"message": "bye"})  # fmt: skip
-    assert meta(watcher, "wamp.session.kill", b.session.session_id) is None
+    assert meta(watcher, "wamp.session.count") == 2
+    assert a.send(m.Call(request_id=a.rid(), procedure="wamp.session.count")) == []  # ignored
+    assert not a.closed
+    a.send(m.Goodbye(details={}, reason="wamp.close.goodbye_and_out"))
+    assert a.closed and a.take() == [] and watcher.take() == []
+    left, done = watcher.send(m.Call(request_id=watcher.rid(), procedure="wamp.session.kill",
+                                     args=[b.session.session_id]))  # fmt: skip
+    assert isinstance(done, m.Result) and left.args[0] == b.session.session_id
     (bye,) = b.take()
     assert isinstance(bye, m.Goodbye) and bye.reason == "wamp.close.killed"
-    b.send(m.Goodbye(details={}, reason="wamp.close.goodbye_and_out"))
-    (leave,) = watcher.take()
-    assert leave.args[0] == b.session.session_id and leave.details["topic"] == (
-        "wamp.session.on_leave"
-    )  # fmt: skip
+    b.send(m.Abort(details={}, reason="wamp.close.normal"))  # an ABORT ends it too, unanswered
+    assert b.closed and b.take() == []
 
 
 def test_registration_and_subscription_meta_procedures(router: wc.Router) -> None:
@@ -1012,6 +1120,39 @@ def test_a_progressive_call_with_an_invalid_uri_drops_its_chunks() -> None:
     assert say([48, 1, {"progress": True}, "bad uri", [2]], [48, 1, {}, "bad uri", [3]]) == []
     (subscribed,) = say([32, 2, {}, "com.t"])
     assert isinstance(subscribed, m.Subscribed) and not server.should_close
+
+
+def test_every_chunk_carries_the_first_invocations_details() -> None:
+    """The spec's freezing of options: later chunks lost the caller disclosure and the
+    ``procedure`` of a pattern registration (only ``progress`` may change)."""
+    router = wc.Router(["realm1"], rng=random.Random(3), disclose=True)
+    caller, callee = Client(router), Client(router)
+    caller.join(roles=STREAMING)
+    callee.join(roles=STREAMING)
+    callee.send(m.Register(request_id=1, procedure="com.", options={"match": "prefix"}))
+    caller.send(m.Call(request_id=1, procedure="com.sum", options={"progress": True}, args=[1]))
+    caller.send(m.Call(request_id=1, procedure="com.sum", options={"progress": True}, args=[2]))
+    caller.send(m.Call(request_id=1, procedure="com.sum", args=[3]))
+    first, second, last = callee.take()
+    frozen = {"procedure": "com.sum", "caller": caller.session.session_id,
+              "caller_authid": caller.session.authid, "caller_authrole": "anonymous"}  # fmt: skip
+    assert first.details == second.details == {**frozen, "progress": True}
+    assert last.details == frozen
+
+
+def test_a_callee_without_call_canceling_takes_no_progressive_invocations(
+    router: wc.Router,
+) -> None:
+    """It could not be told that the caller gave up, and would wait for chunks for ever: the
+    spec counts it as not supporting progressive call invocations."""
+    caller, callee = Client(router), Client(router)
+    caller.join(roles=STREAMING)
+    callee.join(roles={**CLIENT_ROLES,
+                       "callee": {"features": {"progressive_call_invocations": True}}})  # fmt: skip
+    callee.send(m.Register(request_id=1, procedure="com.sum"))
+    (error,) = caller.send(m.Call(request_id=1, procedure="com.sum", options={"progress": True}))
+    assert isinstance(error, m.Error) and error.error == "wamp.error.feature_not_supported"
+    assert callee.take() == []
 
 
 def test_progressive_invocations_need_the_features(router: wc.Router) -> None:

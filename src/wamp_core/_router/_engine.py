@@ -27,7 +27,7 @@ from . import _auth
 from ._meta import META_PROCEDURES, TESTAMENT_SCOPES, MetaError, session_details
 from ._realm import Call, Member, Realm
 
-__all__ = ["ROUTER_ROLES", "Router", "RouterSession"]
+__all__ = ["ROUTER_ROLES", "Router", "RouterSession", "MAX_CALLS_IN_PROGRESS"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,9 @@ ROUTER_ROLES: dict[str, Any] = {
             "subscriber_blackwhite_listing": True,
             "publisher_identification": True,
             "pattern_based_subscription": True,
+            "session_meta_api": True,
+            "subscription_meta_api": True,
+            "subscription_revocation": True,
         }
     },
     "dealer": {
@@ -51,9 +54,17 @@ ROUTER_ROLES: dict[str, Any] = {
             "call_timeout": True,
             "progressive_call_invocations": True,
             "testament_meta_api": True,
+            "session_meta_api": True,
+            "registration_meta_api": True,
+            "registration_revocation": True,
         }
     },
 }
+
+#: Calls a session may have in progress as caller, and as callee: the router's memory for
+#: calls is bounded even when a callee reads its INVOCATIONs and never answers (one more call
+#: is answered ERROR ``wamp.error.unavailable``).
+MAX_CALLS_IN_PROGRESS = 10_000
 
 #: Progressive call invocations a caller may leave open (their IDs are remembered until the
 #: caller's final chunk, so that late chunks are dropped rather than taken for new requests).
@@ -191,6 +202,7 @@ class RouterSession:
         self._joining: tuple[Realm, _auth.Challenge] | None = None
         self.ended = False
         self._goodbye_sent = False
+        self._left = False  # the realm has forgotten this session (GOODBYE sent, or ended)
         self._invocation_ids = 0
         #: The client's last request ID: each new request must be the next (spec: session
         #: scope IDs start at 1 and increase by 1, one counter for every request type).
@@ -220,20 +232,29 @@ class RouterSession:
             self.end()
 
     def goodbye(self, reason: str, message: str | None = None) -> None:
-        """Router-initiated GOODBYE (``message`` in its details); the session ends when the
-        client answers."""
+        """Router-initiated GOODBYE (``message`` in its details). The session leaves its
+        realm at once (nothing more is routed to or from it: its registrations,
+        subscriptions and calls end now); its transport closes when the client answers."""
         if not self.ended and self.realm is not None and not self._goodbye_sent:
             goodbye = m.Goodbye(details={"message": message} if message else {}, reason=reason)
             self._goodbye_sent = True
             self.send(goodbye)
+            self._leave_realm()
 
     def end(self) -> None:
         """The session is over (left, aborted, transport lost): clean up as if it left."""
         if self.ended:
             return
         self.ended = True
+        self._leave_realm()
+        self._close()
+
+    def _leave_realm(self) -> None:
+        """Everything leaving the realm means, once: registrations, subscriptions and calls
+        end, the meta events and testaments go out."""
         realm = self.realm
-        if realm is not None:
+        if realm is not None and not self._left:
+            self._left = True
             log.info("session %d left %s", self.session_id, realm.name)
             self.router.sessions.pop(self.session_id, None)
             made, served = realm.leave(self)
@@ -241,16 +262,18 @@ class RouterSession:
             self._publish_testaments(realm)
             _meta_event(self.router, realm, "wamp.session.on_leave", [self.session_id, self.authid,
                                                          self.authrole])  # fmt: skip
+            # (a call of its own procedure: nothing more goes to the session that left)
             for call in made:  # the caller left: the callee may stop working on it
+                if call.callee is self:
+                    continue
                 if not call.canceled and _feature(call.callee, "callee", "call_canceling"):
                     call.callee.send(m.Interrupt(request_id=call.invocation,
                                                  options={"mode": "killnowait"}))  # fmt: skip
             for call in served:  # the callee left: its callers get an answer
                 _input_over(call)
-                if not call.canceled:
+                if not call.canceled and call.caller is not self:
                     call.caller.send(_call_error(call.caller_request, CANCELED,
                                                  "the callee left"))  # fmt: skip
-        self._close()
 
     def revoked(self, subscription_id: int, reason: str) -> None:
         """The router removed this session from a subscription (meta API)."""
@@ -299,6 +322,14 @@ class RouterSession:
     def receive(self, message: m.Message) -> None:
         """One message from the client."""
         if self.ended:
+            return
+        if type(message) is m.Abort:  # the client gives up (any state): never answered
+            log.info("%r aborted: %s", self, message.reason)
+            self.end()
+            return
+        if self._goodbye_sent:  # shutting down: only the client's GOODBYE counts
+            if type(message) is m.Goodbye:
+                self.end()
             return
         if self.realm is None:
             if type(message) is m.Hello:
@@ -569,16 +600,29 @@ class RouterSession:
             return False
         callee = reg.pick(self.router._rng.randrange)
         assert isinstance(callee, RouterSession)
-        if streaming and not _feature(callee, "callee", "progressive_call_invocations"):
+        # (a callee that cannot be told the call was canceled must not wait for chunks that
+        # never come: the spec counts it as not supporting progressive call invocations)
+        if streaming and not (
+            _feature(callee, "callee", "progressive_call_invocations")
+            and _feature(callee, "callee", "call_canceling")
+        ):
             self.send(_error(msg, "wamp.error.feature_not_supported", "the callee does not "
                              "take progressive call invocations"))  # fmt: skip
+            return False
+        made = realm.made.get(self.session_id, 0)
+        if (
+            made >= MAX_CALLS_IN_PROGRESS
+            or realm.served.get(callee.session_id, 0) >= MAX_CALLS_IN_PROGRESS
+        ):
+            whom = "the caller" if made >= MAX_CALLS_IN_PROGRESS else "the callee"
+            self.send(_error(msg, "wamp.error.unavailable", f"{whom} has "
+                             f"{MAX_CALLS_IN_PROGRESS} calls in progress"))  # fmt: skip
             return False
         callee._invocation_ids = callee._invocation_ids % MAX_ID + 1
         progress = msg.options.get("receive_progress") is True
         call = Call(self, msg.request_id, callee, callee._invocation_ids, progress,
                     registration=reg.id, input_open=streaming)  # fmt: skip
-        realm.calls[self.session_id, msg.request_id] = call
-        realm.invocations[callee.session_id, call.invocation] = call
+        realm.start_call(call)
         timeout = msg.options.get("timeout")
         if type(timeout) is int and 0 < timeout <= MAX_CALL_TIMEOUT:  # milliseconds
             self.router._add_deadline(self.router.now + timeout / 1000, call, realm)
@@ -587,11 +631,12 @@ class RouterSession:
             details["procedure"] = msg.procedure
         if progress:
             details["receive_progress"] = True
-        if streaming:
-            details["progress"] = True
         if msg.options.get("disclose_me") or reg.disclose_caller or self.router.disclose:
             details.update(caller=self.session_id, caller_authid=self.authid,
                            caller_authrole=self.authrole)  # fmt: skip
+        if streaming:
+            call.details = dict(details)
+            details["progress"] = True
         # Routed messages are built from the checked parts of the one received (the keyword
         # constructors would copy and check them again: the router's hot path).
         callee.send(new(m.Invocation, (call.invocation, reg.id, details, msg.args, msg.kwargs,
@@ -608,7 +653,9 @@ class RouterSession:
         if call is None or call.canceled or not call.input_open:
             return
         call.input_open = more
-        details = {"progress": True} if more else {}
+        details = dict(call.details or {})
+        if more:
+            details["progress"] = True
         call.callee.send(new(m.Invocation, (call.invocation, call.registration, details,
                                             msg.args, msg.kwargs, msg.payload)))  # fmt: skip
 

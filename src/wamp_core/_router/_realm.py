@@ -38,16 +38,22 @@ def matches(match: str, pattern: str, uri: str) -> bool:
     )
 
 
-def _specificity(match: str, pattern: str) -> tuple[int, int, int]:
+def _specificity(match: str, pattern: str) -> tuple[int, int, tuple[int, ...]]:
     """Sort key of a matching registration, most specific first (the spec's precedence:
-    exact, then the longest prefix, then the wildcard with the most leading literal parts)."""
+    exact, then the longest prefix, then the wildcard whose first portion of literal
+    components is longest, then its second portion, and so on: ``a1.b2..d4.e5..g7`` before
+    ``a1.b2..d4..f6.g7``)."""
     if match == "exact":
-        return (0, 0, 0)
+        return (0, 0, ())
     if match == "prefix":
-        return (1, -len(pattern), 0)
-    parts = pattern.split(".")
-    leading = next((i for i, p in enumerate(parts) if not p), len(parts))
-    return (2, -leading, -sum(1 for p in parts if p))
+        return (1, -len(pattern), ())
+    runs = [0]
+    for part in pattern.split("."):
+        if part:
+            runs[-1] -= 1
+        else:
+            runs.append(0)
+    return (2, 0, tuple(runs))
 
 
 @dataclass(eq=False)
@@ -75,6 +81,15 @@ class Registration:
     def details(self) -> dict[str, Any]:
         """What the meta API tells of it (``wamp.registration.on_create``, ``.get``)."""
         return {"id": self.id, "uri": self.procedure, "match": self.match, "invoke": self.invoke}
+
+    def drop(self, member: Member) -> None:
+        """Remove a callee; round robin goes on with the one that was next."""
+        index = self.callees.index(member)
+        del self.callees[index]
+        if index < self.next_index:
+            self.next_index -= 1
+        if self.callees:
+            self.next_index %= len(self.callees)
 
     def pick(self, random_index: Callable[[int], int]) -> Member:
         callees = self.callees
@@ -104,6 +119,9 @@ class Call:
     input_open: bool = False
     #: The callee has the INVOCATION (it was sent, not refused by the callee's transport).
     invoked: bool = False
+    #: The first INVOCATION's details, repeated on every further chunk of a progressive call
+    #: invocation (the spec's freezing of options; only ``progress`` changes).
+    details: dict[str, Any] | None = None
 
 
 class Realm:
@@ -120,6 +138,9 @@ class Realm:
         #: (callee session, invocation request) -> call; (caller session, request) -> call.
         self.invocations: dict[tuple[int, int], Call] = {}
         self.calls: dict[tuple[int, int], Call] = {}
+        #: Calls in progress per session: made (as caller), served (as callee).
+        self.made: dict[int, int] = {}
+        self.served: dict[int, int] = {}
         #: Meta events (topic, args) the changes produced, for the engine to publish.
         self.meta: list[tuple[str, list[Any]]] = []
 
@@ -200,7 +221,7 @@ class Realm:
         reg = self._registrations_by_id.get(registration_id)
         if reg is None or member not in reg.callees:
             return False
-        reg.callees.remove(member)
+        reg.drop(member)
         self.meta.append(("wamp.registration.on_unregister", [member.session_id, reg.id]))
         if not reg.callees:
             del self.registrations[reg.match, reg.procedure]
@@ -240,9 +261,27 @@ class Realm:
             self.end_call(call)
         return made, served
 
+    def start_call(self, call: Call) -> None:
+        caller, callee = call.caller.session_id, call.callee.session_id
+        self.calls[caller, call.caller_request] = call
+        self.invocations[callee, call.invocation] = call
+        self.made[caller] = self.made.get(caller, 0) + 1
+        self.served[callee] = self.served.get(callee, 0) + 1
+
     def end_call(self, call: Call) -> None:
-        self.calls.pop((call.caller.session_id, call.caller_request), None)
-        self.invocations.pop((call.callee.session_id, call.invocation), None)
+        caller, callee = call.caller.session_id, call.callee.session_id
+        if self.calls.pop((caller, call.caller_request), None) is not None:
+            _decrement(self.made, caller)
+        if self.invocations.pop((callee, call.invocation), None) is not None:
+            _decrement(self.served, callee)
+
+
+def _decrement(counts: dict[int, int], key: int) -> None:
+    left = counts[key] - 1
+    if left:
+        counts[key] = left
+    else:
+        del counts[key]
 
 
 def _eligible(member: Member, lists: dict[str, set[Any]]) -> bool:
