@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -567,7 +568,7 @@ async def test_a_ported_handler_may_return_or_raise_autobahns_objects(transport:
             answer = await caller.call(returns)
             assert (answer.args, answer.kwargs) == (["a", b"\x00"], {"n": 2})
             # ... and the caller may read it with Autobahn's names
-            assert (answer.results, answer.kwresults) == (["a", b"\x00"], {"n": 2})
+            assert (answer.results, answer.kwresults) == (("a", b"\x00"), {"n": 2})
             assert answer.callee == answer.details.get("callee")
             if "callee" in answer.details:  # Crossbar discloses every callee (our router: asked)
                 assert answer.callee == callee.session_id
@@ -576,6 +577,76 @@ async def test_a_ported_handler_may_return_or_raise_autobahns_objects(transport:
             assert (info.value.error, info.value.args, info.value.kwargs) == (
                 "com.example.refused", ("why",), {"code": 3},
             )  # fmt: skip
+
+
+async def test_publish_and_leave_send_when_called_as_in_autobahn(transport: Any) -> None:
+    """A ported plain handler calls ``session.publish(...)`` and ``session.leave()`` without
+    ``await`` (Autobahn sends at call time): both used to do nothing (a coroutine never
+    awaited)."""
+    ping, pong = _uri("ping"), _uri("pong")
+    received: list[Any] = []
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(transport) as watcher, wamp.connect(transport) as relay:
+
+            def on_ping(n: int) -> None:  # a plain handler: no await possible
+                relay.publish(pong, n, options=wamp.PublishOptions(acknowledge=True))
+                relay.publish(pong, n + 1)
+                if n == 2:
+                    relay.leave()
+
+            await relay.subscribe(on_ping, ping)
+            await watcher.subscribe(received.append, pong)
+            publication = await watcher.publish(ping, 1, options=wamp.PublishOptions(
+                acknowledge=True, exclude_me=False))  # fmt: skip
+            assert isinstance(publication, int) and publication.id == publication > 0
+            assert await watcher.publish(ping, 2) is None
+            await relay.wait_closed()
+            await _until(lambda: len(received) == 4)
+            assert received == [1, 2, 2, 3] and not relay.is_attached()
+
+
+async def test_autobahns_session_attributes(transport: Any) -> None:
+    """Ported code reads ``session.realm``, ``authid``... (an AttributeError ended the run)."""
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(transport) as session:
+            details = session.details
+            assert details is not None and session.session_details is details
+            assert (session.realm, session.authid, session.authrole, session.authmethod) == (
+                "realm1", details.authid, details.authrole, details.authmethod,
+            )  # fmt: skip
+            assert session.authrole == "anonymous" and session.authid
+            assert session.authprovider == details.authprovider
+            assert session.authextra == details.authextra
+            assert session.is_connected() and session.is_attached()
+            await session.leave()
+            assert not session.is_connected() and not session.is_attached()
+            left: tuple[object, ...] = (session.realm, session.authid, session.session_details)
+            assert left == (None, None, None)
+
+
+async def test_a_procedure_that_raises_is_logged_with_its_traceback(
+    transport: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The caller gets the message only; the callee's side logged nothing at all."""
+    proc = _uri("buggy")
+
+    def buggy() -> None:
+        raise KeyError("missing")
+
+    def refuses() -> None:
+        raise wc.ApplicationError("com.example.no")
+
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(transport) as session:
+            await session.register(buggy, proc)
+            await session.register(refuses, proc + ".no")
+            with caplog.at_level(logging.ERROR, logger="wamp_core"):
+                for procedure in (proc, proc + ".no"):
+                    with pytest.raises(wc.ApplicationError):
+                        await session.call(procedure)
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert record.getMessage() == f"procedure {proc} failed"
+    assert record.exc_info is not None and record.exc_info[0] is KeyError
 
 
 async def test_pending_requests_fail_at_once_on_disconnect(crossbar: CrossbarRouter) -> None:

@@ -184,7 +184,7 @@ def test_a_call_result_is_built_as_autobahn_builds_it() -> None:
     result = wc.CallResult(1, [2], details=3, unit="m")
     assert (result.args, result.kwargs) == ([1, [2]], {"details": 3, "unit": "m"})
     assert (result.progress, result.details, result.payload) == (False, {}, None)
-    assert (result.results, result.kwresults) == ([1, [2]], {"details": 3, "unit": "m"})
+    assert (result.results, result.kwresults) == ((1, [2]), {"details": 3, "unit": "m"})
     assert wc.CallResult([1, 2]).value == [1, 2]  # one result, which is a list
     assert wc.invocation_result(wc.CallResult([1, 2])) == ([[1, 2]], {})
     disclosed = {"callee": 7, "callee_authid": "a", "callee_authrole": "r"}
@@ -194,6 +194,17 @@ def test_a_call_result_is_built_as_autobahn_builds_it() -> None:
     )  # fmt: skip
     assert (built.callee, built.callee_authid, built.callee_authrole) == (7, "a", "r")
     assert wc.CallResult().callee is None
+
+
+def test_application_error_has_autobahns_uri_constants() -> None:
+    """Ported ``is_fatal``/``on_leave`` code compares with them (13 were missing)."""
+    exception = pytest.importorskip("autobahn.wamp.exception")
+    theirs = {
+        name: value
+        for name, value in vars(exception.ApplicationError).items()
+        if name.isupper() and isinstance(value, str)
+    }
+    assert {name: getattr(wc.ApplicationError, name, None) for name in theirs} == theirs
 
 
 def test_autobahns_call_result_and_application_error_keep_their_meaning() -> None:

@@ -32,7 +32,9 @@ from wamp_core.driver import (
     Handler as Handler,
     OpenCall as OpenCall,
     ProgressiveCall as ProgressiveCall,
+    Publication as Publication,
     Registration as Registration,
+    Sent as Sent,
     Subscription as Subscription,
 )
 
@@ -69,7 +71,9 @@ __all__ = [
     "Handler",
     "OpenCall",
     "ProgressiveCall",
+    "Publication",
     "Registration",
+    "Sent",
     "RouterServer",
     "Session",
     "Subscription",

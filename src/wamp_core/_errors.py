@@ -156,6 +156,26 @@ class ApplicationError(WampError):
     RUNTIME_ERROR = "wamp.error.runtime_error"
     PAYLOAD_SIZE_EXCEEDED = "wamp.error.payload_size_exceeded"
     PROTOCOL_VIOLATION = PROTOCOL_VIOLATION
+    # Autobahn's other names, so that ported comparisons (``is_fatal``, ``on_leave``) work.
+    AUTHENTICATION_FAILED = "wamp.error.authentication_failed"
+    AUTHORIZATION_FAILED = "wamp.error.authorization_failed"
+    CLOSE_REALM = "wamp.error.close_realm"
+    ENC_DECRYPT_ERROR = "wamp.error.encryption.decrypt_error"
+    ENC_NO_PAYLOAD_CODEC = "wamp.error.no_payload_codec"
+    ENC_TRUSTED_URI_MISMATCH = "wamp.error.encryption.trusted_uri_mismatch"
+    GOODBYE_AND_OUT = "wamp.error.goodbye_and_out"
+    INVALID_PAYLOAD = "wamp.error.invalid_payload"
+    NO_AUTH_METHOD = "wamp.error.no_auth_method"
+    NO_ELIGIBLE_CALLEE = "wamp.error.no_eligible_callee"
+    NO_SUCH_PRINCIPAL = "wamp.error.no_such_principal"
+    NO_SUCH_REALM = "wamp.error.no_such_realm"
+    NO_SUCH_ROLE = "wamp.error.no_such_role"
+    NO_SUCH_SESSION = "wamp.error.no_such_session"
+    PROCEDURE_EXISTS_INVOCATION_POLICY_CONFLICT = (
+        "wamp.error.procedure_exists_with_different_invocation_policy"
+    )
+    SYSTEM_SHUTDOWN = "wamp.error.system_shutdown"
+    TYPE_CHECK_ERROR = "wamp.error.type_check_error"
 
     def __init__(self, error: str, *args: Any, **kwargs: Any) -> None:
         # As in Autobahn: positional error arguments are ``exc.args``, keyword arguments

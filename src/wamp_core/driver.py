@@ -55,11 +55,13 @@ from ._driver._runtime import (
     Stream as Stream,
     TaskGroup as TaskGroup,
 )
+from ._driver._sent import Sent as Sent
 from ._driver._session import (
     CLOSE_TIMEOUT as CLOSE_TIMEOUT,
     DEFAULT_WEBSOCKET_PING_INTERVAL as DEFAULT_WEBSOCKET_PING_INTERVAL,
     Authentication as Authentication,
     Handler as Handler,
+    Publication as Publication,
     Registration as Registration,
     Session as Session,
     Subscription as Subscription,
@@ -103,6 +105,8 @@ __all__ = [
     "Registration",
     "Runtime",
     "Session",
+    "Sent",
+    "Publication",
     "Stream",
     "Subscription",
     "TaskGroup",

@@ -34,7 +34,9 @@ from wamp_core.driver import (
     Handler as Handler,
     OpenCall as OpenCall,
     ProgressiveCall as ProgressiveCall,
+    Publication as Publication,
     Registration as Registration,
+    Sent as Sent,
     Subscription as Subscription,
 )
 
@@ -70,7 +72,9 @@ __all__ = [
     "Handler",
     "OpenCall",
     "ProgressiveCall",
+    "Publication",
     "Registration",
+    "Sent",
     "Session",
     "Subscription",
     "connect",

@@ -472,9 +472,9 @@ class CallResult(Record):
         )
 
     @property
-    def results(self) -> list[Any]:
-        """Autobahn's name for :attr:`args`."""
-        return self.args
+    def results(self) -> tuple[Any, ...]:
+        """Autobahn's name for :attr:`args` (a tuple there)."""
+        return tuple(self.args)
 
     @property
     def kwresults(self) -> dict[str, Any]:

@@ -110,6 +110,11 @@ class Link:
             self.lost(f"write failed: {exc or type(exc).__name__}")
             return None
 
+    @property
+    def congested(self) -> bool:
+        """Whether :meth:`backpressure` would wait."""
+        return len(self._out) >= HIGH_WATER and not self._broken
+
     async def backpressure(self) -> None:
         """Wait while :data:`HIGH_WATER` bytes or more are queued (returns if the link broke)."""
         while len(self._out) >= HIGH_WATER and not self._broken:

@@ -29,7 +29,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from contextvars import copy_context
-from typing import Any, ClassVar, TypeAlias, TypeVar
+from typing import Any, ClassVar, Generic, TypeAlias, TypeVar, cast, overload
 
 import wamp_core as wc
 from wamp_core import auth, events as ev
@@ -39,9 +39,10 @@ from ._calls import MAX_QUEUED_CHUNKS, Chunk, Chunks, OpenCall, ProgressiveCall
 from ._inbox import Inbox
 from ._link import Link
 from ._runtime import CancelScope, Event, Runtime, Stream, TaskGroup
+from ._sent import SENT, Sent
 from ._waiters import MAX_QUEUED_RESULTS, Waiter
 
-__all__ = ["Registration", "Session", "Subscription"]
+__all__ = ["Publication", "Registration", "Session", "Subscription"]
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,40 @@ _FAIR_EVENTS = 64
 #: Invocations of plain-function handlers queued for their task; beyond that each gets a task.
 MAX_QUEUED_INVOCATIONS = 1 << 16
 S = TypeVar("S", bound="Session")
+T = TypeVar("T")
 _Delivery: TypeAlias = tuple[list[Any], dict[str, Any], wc.EventDetails]
+
+
+class _Joined(Generic[T]):
+    """A session attribute Autobahn has, read from the join's details (``None`` unless
+    joined): ``session.realm`` is ``session.details.realm``."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, session: None, owner: type) -> _Joined[T]: ...
+    @overload
+    def __get__(self, session: Session, owner: type) -> T | None: ...
+    def __get__(self, session: Session | None, owner: type) -> _Joined[T] | T | None:
+        if session is None:
+            return self
+        details = session.session_details
+        return None if details is None else cast(T, getattr(details, self._name))
+
+
+class Publication(int):
+    """An acknowledged publication: its ID, an ``int`` (``.id`` too, as Autobahn's
+    ``Publication`` has it)."""
+
+    __slots__ = ()
+
+    @property
+    def id(self) -> int:
+        return int(self)
+
+    def __repr__(self) -> str:
+        return f"Publication(id={int(self)})"
 
 
 class Registration:
@@ -247,6 +281,24 @@ class Session:
         """True while the session is joined (Autobahn's name)."""
         return self.session_id is not None and self._conn.session.is_joined
 
+    def is_connected(self) -> bool:
+        """True while the transport is open (Autobahn's name)."""
+        return not self.closed
+
+    # Autobahn's session attributes, read from the join's details (``None`` unless joined).
+
+    @property
+    def session_details(self) -> wc.SessionDetails | None:
+        """The join's details (Autobahn's name for :attr:`details`), while joined."""
+        return self.details if self.session_id is not None else None
+
+    realm: _Joined[str] = _Joined()
+    authid: _Joined[str | None] = _Joined()
+    authrole: _Joined[str | None] = _Joined()
+    authmethod: _Joined[str | None] = _Joined()
+    authprovider: _Joined[str | None] = _Joined()
+    authextra: _Joined[dict[str, Any]] = _Joined()
+
     # ----------------------------------------------------------------------------------------
     # Calls
 
@@ -408,29 +460,31 @@ class Session:
     # ----------------------------------------------------------------------------------------
     # Publish, register, subscribe, leave
 
-    async def publish(
+    def publish(
         self,
         topic: str,
         /,
         *args: Any,
         options: wc.PublishOptions | None = None,
         **kwargs: Any,
-    ) -> int | None:
-        """Publish to ``topic``. With ``PublishOptions(acknowledge=True)`` wait for the broker
-        and return the publication ID (an error raises); otherwise return ``None`` once the
-        bytes are handed to the transport (waiting only while :data:`HIGH_WATER` bytes are
-        queued for a slow link)."""
+    ) -> Sent[Publication | None]:
+        """Publish to ``topic``: the PUBLISH goes out now, as in Autobahn (so a ported
+        ``session.publish(...)`` without ``await`` still publishes; an invalid one raises
+        here). Awaiting the result waits, with ``PublishOptions(acknowledge=True)``, for the
+        broker and returns the :class:`Publication` (its ID; an error raises); otherwise ``None``
+        at once, or once fewer than :data:`HIGH_WATER` bytes are queued for a slow link."""
         _check_options(wc.PublishOptions, options, "publish")
         if options is None or not options.acknowledge:
             self._conn.session.publish(topic, args, kwargs or None, options)
             self._link.push()
-            await self._link.backpressure()
-            return None
-        result = await self._request(
+            return Sent(self._link.backpressure) if self._link.congested else SENT
+        request_id, waiter = self._issue(
             "publish", lambda: self._conn.session.publish(topic, args, kwargs or None, options)
         )
-        assert isinstance(result, int)
-        return result
+        return Sent(lambda: self._publication(request_id, waiter))
+
+    async def _publication(self, request_id: int | None, waiter: Waiter) -> Publication:
+        return Publication(await self._outcome("publish", request_id, waiter))
 
     async def register(
         self,
@@ -524,13 +578,14 @@ class Session:
         )
         return subscription
 
-    async def leave(self, reason: str = "wamp.close.normal", message: str | None = None) -> None:
-        """Leave the session (GOODBYE) and wait until the router answered and the transport
-        closed."""
+    def leave(self, reason: str = "wamp.close.normal", message: str | None = None) -> Sent[None]:
+        """Leave the session: the GOODBYE goes out now, as in Autobahn (a ported
+        ``session.leave()`` without ``await`` still leaves); awaiting the result waits until
+        the router answered and the transport closed."""
         if self._conn.session.state is wc.SessionState.ESTABLISHED:
             self._conn.session.leave(reason, message)
             self._link.push()
-        await self._done.wait()
+        return Sent(self._done.wait)
 
     async def disconnect(self) -> None:
         """Close the transport at once, without leaving: pending requests fail with
@@ -557,13 +612,34 @@ class Session:
         (no subscription or registration left at the router without its handler). ``undo``
         (issuing what undoes it) runs when ``on_success`` had run already: the answer came
         just as the caller gave up."""
+        request_id, waiter = self._issue(kind, issue, on_success)
+        return await self._outcome(kind, request_id, waiter, undo)
+
+    def _issue(
+        self,
+        kind: ev.RequestKind,
+        issue: Callable[[], int | None],
+        on_success: Callable[[Any], None] | None = None,
+    ) -> tuple[int | None, Waiter]:
+        """Send a request now: its ID (``None``: it needs no answer) and its waiter."""
         waiter = self._waiter(on_success)
         # A command the transport cannot carry raises here, and nothing was sent.
         request_id = issue()
+        if request_id is not None:
+            self._tracker.add(request_id, kind, waiter)
+            self._link.push()
+        return request_id, waiter
+
+    async def _outcome(
+        self,
+        kind: ev.RequestKind,
+        request_id: int | None,
+        waiter: Waiter,
+        undo: Callable[[], int | None] | None = None,
+    ) -> Any:
+        """Wait for an issued request's value (see :meth:`_request`)."""
         if request_id is None:
             return None
-        self._tracker.add(request_id, kind, waiter)
-        self._link.push()
         try:
             return await waiter.wait()
         except self._rt.cancelled:
@@ -791,6 +867,7 @@ class Session:
                 # invocation sets does not leak into the next.
                 value = copy_context().run(spec.handler, *positional, **keywords)
             except Exception as exc:
+                _log_failure(registration, exc)
                 self._answer(event.request_id, None, exc)
                 continue
             if inspect.isawaitable(value):  # a plain function returning a coroutine: its task
@@ -972,6 +1049,7 @@ class Session:
                         if inspect.isawaitable(value):
                             value = await value
             except Exception as exc:
+                _log_failure(registration, exc)
                 error = exc
             finally:
                 self._invocations.pop(request_id, None)
@@ -1029,6 +1107,14 @@ class Session:
 
 async def _reraise(exc: BaseException) -> None:
     raise exc
+
+
+def _log_failure(registration: Registration | None, exc: Exception) -> None:
+    """A procedure raised: the caller gets ``wamp.error.runtime_error`` with the message only,
+    so whoever runs the callee sees the traceback here (an ApplicationError is an answer)."""
+    if not isinstance(exc, wc.ApplicationError):
+        procedure = registration.procedure if registration is not None else "?"
+        log.error("procedure %s failed", procedure, exc_info=exc)
 
 
 def _details_of(options: wc.RegisterOptions | wc.SubscribeOptions | None) -> bool | str:
