@@ -493,9 +493,10 @@ def test_calls_in_progress_are_bounded_per_caller_and_per_callee(
     assert other.send(m.Call(request_id=other.rid(), procedure="com.slow")) == []
     assert len(callee.take()) == 1
     realm = router.realms["realm1"]
-    assert realm.made == {caller.session.session_id: 2, other.session.session_id: 1}
+    assert (caller.session.made, other.session.made, callee.session.served) == (2, 1, 3)
     callee.send(m.Goodbye(details={}, reason="wamp.close.normal"))
-    assert realm.made == {} and realm.served == {} and not realm.calls
+    assert (caller.session.made, other.session.made, callee.session.served) == (0, 0, 0)
+    assert not realm.calls and not realm.invocations
 
 
 @pytest.mark.parametrize("mode", ["skip", "kill", "killnowait"])

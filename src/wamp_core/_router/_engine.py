@@ -203,6 +203,11 @@ class RouterSession:
         self.ended = False
         self._goodbye_sent = False
         self._left = False  # the realm has forgotten this session (GOODBYE sent, or ended)
+        #: What handles each message type once joined (fewer once the router said GOODBYE).
+        self._handlers = _HANDLERS
+        #: Calls in progress this session made (as caller) and serves (as callee).
+        self.made = 0
+        self.served = 0
         self._invocation_ids = 0
         #: The client's last request ID: each new request must be the next (spec: session
         #: scope IDs start at 1 and increase by 1, one counter for every request type).
@@ -238,6 +243,7 @@ class RouterSession:
         if not self.ended and self.realm is not None and not self._goodbye_sent:
             goodbye = m.Goodbye(details={"message": message} if message else {}, reason=reason)
             self._goodbye_sent = True
+            self._handlers = _SHUTTING_DOWN
             self.send(goodbye)
             self._leave_realm()
 
@@ -323,25 +329,20 @@ class RouterSession:
         """One message from the client."""
         if self.ended:
             return
-        if type(message) is m.Abort:  # the client gives up (any state): never answered
-            log.info("%r aborted: %s", self, message.reason)
-            self.end()
-            return
-        if self._goodbye_sent:  # shutting down: only the client's GOODBYE counts
-            if type(message) is m.Goodbye:
-                self.end()
-            return
         if self.realm is None:
             if type(message) is m.Hello:
                 self._hello(message)
             elif type(message) is m.Authenticate:
                 self._authenticate(message)
+            elif type(message) is m.Abort:
+                self._on_abort(message)
             else:
                 self.abort(PROTOCOL_VIOLATION, f"{message.NAME} before the session was joined")
             return
-        handler = _HANDLERS.get(type(message))
+        handler = self._handlers.get(type(message))
         if handler is None:
-            self.abort(PROTOCOL_VIOLATION, f"{message.NAME} is not sent by a client")
+            if not self._goodbye_sent:  # (shutting down: anything but GOODBYE is ignored)
+                self.abort(PROTOCOL_VIOLATION, f"{message.NAME} is not sent by a client")
             return
         if type(message) in _NEW_REQUESTS and not (
             type(message) is m.Call
@@ -449,6 +450,11 @@ class RouterSession:
 
     # ----------------------------------------------------------------------------------------
     # Session
+
+    def _on_abort(self, msg: m.Abort) -> None:
+        """The client gives up (in any state): never answered."""
+        log.info("%r aborted: %s", self, msg.reason)
+        self.end()
 
     def _on_goodbye(self, msg: m.Goodbye) -> None:
         if not self._goodbye_sent:
@@ -609,12 +615,8 @@ class RouterSession:
             self.send(_error(msg, "wamp.error.feature_not_supported", "the callee does not "
                              "take progressive call invocations"))  # fmt: skip
             return False
-        made = realm.made.get(self.session_id, 0)
-        if (
-            made >= MAX_CALLS_IN_PROGRESS
-            or realm.served.get(callee.session_id, 0) >= MAX_CALLS_IN_PROGRESS
-        ):
-            whom = "the caller" if made >= MAX_CALLS_IN_PROGRESS else "the callee"
+        if self.made >= MAX_CALLS_IN_PROGRESS or callee.served >= MAX_CALLS_IN_PROGRESS:
+            whom = "the caller" if self.made >= MAX_CALLS_IN_PROGRESS else "the callee"
             self.send(_error(msg, "wamp.error.unavailable", f"{whom} has "
                              f"{MAX_CALLS_IN_PROGRESS} calls in progress"))  # fmt: skip
             return False
@@ -733,6 +735,13 @@ _HANDLERS: dict[type[m.Message], Callable[[RouterSession, Any], None]] = {
     m.Cancel: RouterSession._on_cancel,
     m.Yield: RouterSession._on_yield,
     m.Error: RouterSession._on_error,
+    m.Abort: RouterSession._on_abort,
+}
+#: Once the router said GOODBYE: the client's GOODBYE or ABORT ends the session, the rest is
+#: ignored (the spec's shutting-down state).
+_SHUTTING_DOWN: dict[type[m.Message], Callable[[RouterSession, Any], None]] = {
+    m.Goodbye: RouterSession._on_goodbye,
+    m.Abort: RouterSession._on_abort,
 }
 
 

@@ -24,6 +24,9 @@ class Member(Protocol):
     authrole: str
     roles: dict[str, Any]
     send: Callable[[Any], None]
+    #: Calls in progress it made (as caller) and serves (as callee): the realm counts them.
+    made: int
+    served: int
 
 
 def matches(match: str, pattern: str, uri: str) -> bool:
@@ -138,9 +141,6 @@ class Realm:
         #: (callee session, invocation request) -> call; (caller session, request) -> call.
         self.invocations: dict[tuple[int, int], Call] = {}
         self.calls: dict[tuple[int, int], Call] = {}
-        #: Calls in progress per session: made (as caller), served (as callee).
-        self.made: dict[int, int] = {}
-        self.served: dict[int, int] = {}
         #: Meta events (topic, args) the changes produced, for the engine to publish.
         self.meta: list[tuple[str, list[Any]]] = []
 
@@ -262,26 +262,18 @@ class Realm:
         return made, served
 
     def start_call(self, call: Call) -> None:
-        caller, callee = call.caller.session_id, call.callee.session_id
-        self.calls[caller, call.caller_request] = call
-        self.invocations[callee, call.invocation] = call
-        self.made[caller] = self.made.get(caller, 0) + 1
-        self.served[callee] = self.served.get(callee, 0) + 1
+        caller, callee = call.caller, call.callee
+        self.calls[caller.session_id, call.caller_request] = call
+        self.invocations[callee.session_id, call.invocation] = call
+        caller.made += 1
+        callee.served += 1
 
     def end_call(self, call: Call) -> None:
-        caller, callee = call.caller.session_id, call.callee.session_id
-        if self.calls.pop((caller, call.caller_request), None) is not None:
-            _decrement(self.made, caller)
-        if self.invocations.pop((callee, call.invocation), None) is not None:
-            _decrement(self.served, callee)
-
-
-def _decrement(counts: dict[int, int], key: int) -> None:
-    left = counts[key] - 1
-    if left:
-        counts[key] = left
-    else:
-        del counts[key]
+        caller, callee = call.caller, call.callee
+        if self.calls.pop((caller.session_id, call.caller_request), None) is not None:
+            caller.made -= 1
+        if self.invocations.pop((callee.session_id, call.invocation), None) is not None:
+            callee.served -= 1
 
 
 def _eligible(member: Member, lists: dict[str, set[Any]]) -> bool:
