@@ -6,9 +6,10 @@ import importlib
 import inspect
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -128,3 +129,19 @@ def silent_server() -> Iterator[int]:
         yield server.getsockname()[1]
     finally:
         server.close()
+
+
+@pytest.fixture
+def silent_transport(silent_server: int) -> Callable[[int], dict[str, Any]]:
+    """``silent_transport(max_retries)``: a RawSocket transport to :func:`silent_server` whose
+    join times out after 0.3 s, retried after 0.01 s."""
+
+    def transport(max_retries: int) -> dict[str, Any]:
+        return {
+            "url": f"rs://127.0.0.1:{silent_server}",
+            "endpoint": {"type": "tcp", "host": "127.0.0.1", "port": silent_server, "timeout": 0.3},
+            "max_retries": max_retries,
+            "initial_retry_delay": 0.01,
+        }
+
+    return transport

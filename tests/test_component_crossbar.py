@@ -230,16 +230,10 @@ async def test_stop_during_the_join_returns_at_once(silent_server: int) -> None:
     assert disconnected == [False]
 
 
-async def test_join_timeout_is_a_connect_failure(silent_server: int) -> None:
-    component = wamp.Component(
-        transports={
-            "url": f"rs://127.0.0.1:{silent_server}",
-            "endpoint": {"type": "tcp", "host": "127.0.0.1", "port": silent_server, "timeout": 0.3},
-            "max_retries": 1,
-            "initial_retry_delay": 0.01,
-        },
-        main=lambda session: None,
-    )
+async def test_join_timeout_is_a_connect_failure(
+    silent_transport: Callable[[int], dict[str, Any]],
+) -> None:
+    component = wamp.Component(transports=silent_transport(1), main=lambda session: None)
     with anyio.fail_after(TIMEOUT), pytest.raises(wc.ReconnectExhausted) as info:
         await component.run()
     assert "no session within 0.3 s" in str(info.value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -92,17 +93,10 @@ async def test_a_connect_listener_error_is_retried_when_is_fatal_says_so(
 
 
 async def test_a_disconnect_listener_error_after_a_failed_join_ends_the_run(
-    silent_server: int,
+    silent_transport: Callable[[int], dict[str, Any]],
 ) -> None:
     """It used to be dropped for the attempt's connection error, and the attempt retried."""
-    component = wamp.Component(
-        transports={
-            "url": f"rs://127.0.0.1:{silent_server}",
-            "endpoint": {"type": "tcp", "host": "127.0.0.1", "port": silent_server, "timeout": 0.3},
-            "max_retries": 3,
-            "initial_retry_delay": 0.01,
-        },
-    )
+    component = wamp.Component(transports=silent_transport(3))
     calls: list[bool] = []
 
     @component.on_disconnect
