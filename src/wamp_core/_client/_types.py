@@ -60,7 +60,8 @@ def options_mismatch(wanted: type, value: object) -> str:
 
 def check_options(wanted: type, value: object, where: str) -> None:
     """Raise :class:`TypeError` unless ``value`` is ``None`` or a ``wanted`` options object."""
-    if value is not None and not isinstance(value, wanted):
+    # (the exact class first: the drivers check before the session does, on every call)
+    if value is not None and type(value) is not wanted and not isinstance(value, wanted):
         raise TypeError(f"{where}: options {options_mismatch(wanted, value)}")
 
 

@@ -202,7 +202,6 @@ class RouterSession:
         self._joining: tuple[Realm, _auth.Challenge] | None = None
         self.ended = False
         self._goodbye_sent = False
-        self._left = False  # the realm has forgotten this session (GOODBYE sent, or ended)
         #: What handles each message type once joined (fewer once the router said GOODBYE).
         self._handlers = _HANDLERS
         #: Calls in progress this session made (as caller) and serves (as callee).
@@ -252,15 +251,15 @@ class RouterSession:
         if self.ended:
             return
         self.ended = True
-        self._leave_realm()
+        if not self._goodbye_sent:  # (which left the realm already)
+            self._leave_realm()
         self._close()
 
     def _leave_realm(self) -> None:
-        """Everything leaving the realm means, once: registrations, subscriptions and calls
-        end, the meta events and testaments go out."""
+        """Everything leaving the realm means: registrations, subscriptions and calls end,
+        the meta events and testaments go out (once: at the router's GOODBYE or the end)."""
         realm = self.realm
-        if realm is not None and not self._left:
-            self._left = True
+        if realm is not None:
             log.info("session %d left %s", self.session_id, realm.name)
             self.router.sessions.pop(self.session_id, None)
             made, served = realm.leave(self)
