@@ -8,12 +8,15 @@ import contextlib
 import errno
 import logging
 import os
+import re
 import socket
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -729,3 +732,32 @@ async def test_the_router_keeps_accepting_when_an_accept_fails(
         "cannot accept a connection now": logging.WARNING,  # after which it paused
         "accepting a connection failed": logging.DEBUG,
     }
+
+
+@pytest.mark.parametrize("router_kind", ["embedded", "crossbar"])
+async def test_registrations_and_subscriptions_are_dated_as_crossbar_dates_them(
+    request: pytest.FixtureRequest, router_kind: str
+) -> None:
+    """The meta API's ``created``: ISO 8601 in UTC to the millisecond, from the router's wall
+    clock, in the same form through Crossbar and through the embedded router."""
+    url = request.getfixturevalue("crossbar").rs_url if router_kind == "crossbar" else ""
+    with anyio.fail_after(TIMEOUT):
+        async with contextlib.AsyncExitStack() as stack:
+            if not url:
+                server = await stack.enter_async_context(
+                    wamp_anyio.start_router(["rs://127.0.0.1:0"])
+                )
+                (url,) = server.urls
+            session = await stack.enter_async_context(wamp.connect(_transport(url, "json")))
+            before = time.time()
+            reg = await session.register(lambda: None, "com.dated.p")
+            sub = await session.subscribe(lambda: None, "com.dated.t")
+            after = time.time()
+            dates = [
+                (await session.call("wamp.registration.get", reg.id))["created"],
+                (await session.call("wamp.subscription.get", sub.id))["created"],
+            ]
+    for created in dates:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", created), created
+        stamp = datetime.strptime(created, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+        assert before - 1 <= stamp <= after + 1

@@ -1388,3 +1388,23 @@ def test_a_client_cannot_grow_the_router_without_bound(router: wc.Router) -> Non
             "authextra": {"nonce": nonce}}))  # fmt: skip
         assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.authentication_failed"
         scram = Client(scram.session.router)
+
+
+def test_registrations_and_subscriptions_are_dated_by_the_injected_wall_clock() -> None:
+    seconds = [1_800_000_000.25]
+    router = wc.Router(["realm1"], rng=random.Random(7), clock=lambda: seconds[0])
+    admin, callee = joined(router, 2)
+    reg = register(callee, "com.p")
+    seconds[0] += 61.0009
+    sid = subscribe(callee, "com.t")
+    assert meta(admin, "wamp.registration.get", reg) == {
+        "id": reg, "uri": "com.p", "match": "exact", "invoke": "single",
+        "created": "2027-01-15T08:00:00.250Z",
+    }  # fmt: skip
+    assert meta(admin, "wamp.subscription.get", sid) == {
+        "id": sid, "uri": "com.t", "match": "exact", "created": "2027-01-15T08:01:01.250Z",
+    }  # fmt: skip
+    # Without a clock (the engine reads none of its own) the details carry no date.
+    plain = wc.Router(["realm1"], rng=random.Random(7))
+    admin, callee = joined(plain, 2)
+    assert "created" not in meta(admin, "wamp.registration.get", register(callee, "com.p"))

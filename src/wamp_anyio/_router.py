@@ -17,6 +17,7 @@ import errno
 import logging
 import socket
 import ssl
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -384,7 +385,7 @@ async def start_router(
     the router seeing it close loses its session, so its procedures are free for its rejoin."""
     router = wc.Router(realms, auto_realms=auto_realms, disclose=disclose,
                        principals=principals, anonymous=anonymous,
-                       permissions=permissions)  # fmt: skip
+                       permissions=permissions, clock=time.time)  # fmt: skip
     for option, value in (("ping_interval", ping_interval), ("ping_timeout", ping_timeout)):
         if value is not None and not value > 0:
             raise wc.ConfigurationError(f"{option} must be a positive number of seconds: {value!r}")

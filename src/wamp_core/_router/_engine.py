@@ -3,10 +3,10 @@
 Sans-IO: a :class:`RouterSession` takes the messages its client sent (:meth:`receive`) and
 produces messages for itself and for other sessions through the ``send`` callable each session
 is created with; when a session must end, its ``close`` callable is called once. Randomness
-(session and publication IDs) is the injected :class:`random.Random`; there is no clock.
-
-This first slice authenticates anonymously only and authorizes everything; what it implements
-is exactly what WELCOME announces.
+(session and publication IDs, challenges) is the injected :class:`random.Random`; time is what
+the driver tells :meth:`Router.tick` (call timeouts) and, for dating registrations and
+subscriptions only, the wall clock it may inject. What the engine implements is exactly what
+WELCOME announces (:data:`ROUTER_ROLES`).
 """
 
 from __future__ import annotations
@@ -94,7 +94,10 @@ class Router:
     ``anonymous``: whether anonymous sessions are welcome; ``permissions``: per role, what it
     may call/register/publish/subscribe (:class:`Permission`); a role without an entry may do
     everything if it is ``anonymous`` and nothing otherwise;
-    ``rng``: the source of session and publication IDs and challenge nonces."""
+    ``rng``: the source of session and publication IDs and challenge nonces; ``clock``: a
+    wall clock (seconds since the epoch, such as ``time.time``), read only to date
+    registrations and subscriptions (``created`` in their meta API details, which have none
+    without it)."""
 
     def __init__(
         self,
@@ -106,8 +109,10 @@ class Router:
         anonymous: bool = True,
         permissions: Mapping[str, Iterable[_auth.Permission]] | None = None,
         rng: random.Random | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.disclose = disclose
+        self._clock = clock
         #: The time the driver last told (:meth:`tick`), in seconds on its own clock.
         self.now = 0.0
         self._deadlines: list[tuple[float, int, Call, Realm]] = []
@@ -119,7 +124,7 @@ class Router:
         self._rng = rng if rng is not None else random.SystemRandom()
         self._counter = 0
         self.auto_realms = auto_realms
-        self.realms: dict[str, Realm] = {name: Realm(name, self._next_id) for name in realms}
+        self.realms: dict[str, Realm] = {name: Realm(name, self._next_id, clock) for name in realms}
         self.sessions: dict[int, RouterSession] = {}
         #: Per serializer name, the last message encoded and its bytes (see RouterConnection).
         self.encoded: dict[str, tuple[m.Message, bytes]] = {}
@@ -134,7 +139,7 @@ class Router:
     def realm(self, name: str) -> Realm | None:
         realm = self.realms.get(name)
         if realm is None and self.auto_realms:
-            realm = self.realms[name] = Realm(name, self._next_id)
+            realm = self.realms[name] = Realm(name, self._next_id, self._clock)
         return realm
 
     def open_session(

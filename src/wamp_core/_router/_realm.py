@@ -1,17 +1,19 @@
 """One realm's broker and dealer state: subscriptions, registrations and calls in progress.
 
 Pure bookkeeping over :class:`Member` handles (the engine's sessions); the engine turns
-messages into calls on :class:`Realm` and sends what they return. No clock, no randomness:
-IDs come from the callable the engine injects.
+messages into calls on :class:`Realm` and sends what they return. No clock of its own, no
+randomness: IDs come from the callable the engine injects, and so does the wall clock that
+dates registrations and subscriptions, when there is one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
-__all__ = ["Call", "Member", "Realm", "Registration", "Subscription", "matches"]
+__all__ = ["Call", "Member", "Realm", "Registration", "Subscription", "iso_utc", "matches"]
 
 MATCHES = ("exact", "prefix", "wildcard")
 
@@ -59,16 +61,31 @@ def _specificity(match: str, pattern: str) -> tuple[int, int, tuple[int, ...]]:
     return (2, 0, tuple(runs))
 
 
+def _dated(details: dict[str, Any], created: str | None) -> dict[str, Any]:
+    if created is not None:
+        details["created"] = created
+    return details
+
+
+def iso_utc(seconds: float) -> str:
+    """``seconds`` since the epoch as the meta API dates things: ISO 8601 in UTC, to the
+    millisecond (``2026-12-05T21:36:21.123Z``, as Crossbar writes ``created``)."""
+    stamp = datetime.fromtimestamp(seconds, timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+
+
 @dataclass(eq=False)
 class Subscription:
     id: int
     topic: str
     match: str
     subscribers: dict[int, Member] = field(default_factory=dict)
+    #: When it was created (:func:`iso_utc`), if the router has a wall clock.
+    created: str | None = None
 
     def details(self) -> dict[str, Any]:
         """What the meta API tells of it (``wamp.subscription.on_create``, ``.get``)."""
-        return {"id": self.id, "uri": self.topic, "match": self.match}
+        return _dated({"id": self.id, "uri": self.topic, "match": self.match}, self.created)
 
 
 @dataclass(eq=False)
@@ -80,10 +97,13 @@ class Registration:
     callees: list[Member] = field(default_factory=list)
     next_index: int = 0
     disclose_caller: bool = False
+    #: When it was created (:func:`iso_utc`), if the router has a wall clock.
+    created: str | None = None
 
     def details(self) -> dict[str, Any]:
         """What the meta API tells of it (``wamp.registration.on_create``, ``.get``)."""
-        return {"id": self.id, "uri": self.procedure, "match": self.match, "invoke": self.invoke}
+        details = {"id": self.id, "uri": self.procedure, "match": self.match, "invoke": self.invoke}
+        return _dated(details, self.created)
 
     def drop(self, member: Member) -> None:
         """Remove a callee; round robin goes on with the one that was next."""
@@ -130,9 +150,15 @@ class Call:
 class Realm:
     """Subscriptions and registrations of one realm, and the calls in progress."""
 
-    def __init__(self, name: str, next_id: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        name: str,
+        next_id: Callable[[], int],
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.name = name
         self._next_id = next_id
+        self._clock = clock
         self.members: dict[int, Member] = {}
         self.subscriptions: dict[tuple[str, str], Subscription] = {}
         self._subscriptions_by_id: dict[int, Subscription] = {}
@@ -144,6 +170,9 @@ class Realm:
         #: Meta events (topic, args) the changes produced, for the engine to publish.
         self.meta: list[tuple[str, list[Any]]] = []
 
+    def _created(self) -> str | None:
+        return None if self._clock is None else iso_utc(self._clock())
+
     # ----------------------------------------------------------------------------------------
     # Broker
 
@@ -151,7 +180,7 @@ class Realm:
         key = (match, topic)
         sub = self.subscriptions.get(key)
         if sub is None:
-            sub = Subscription(self._next_id(), topic, match)
+            sub = Subscription(self._next_id(), topic, match, created=self._created())
             self.subscriptions[key] = sub
             self._subscriptions_by_id[sub.id] = sub
             self.meta.append(("wamp.subscription.on_create", [member.session_id, sub.details()]))
@@ -207,7 +236,7 @@ class Realm:
         key = (match, procedure)
         reg = self.registrations.get(key)
         if reg is None:
-            reg = Registration(self._next_id(), procedure, match, invoke)
+            reg = Registration(self._next_id(), procedure, match, invoke, created=self._created())
             self.registrations[key] = reg
             self._registrations_by_id[reg.id] = reg
             self.meta.append(("wamp.registration.on_create", [member.session_id, reg.details()]))
