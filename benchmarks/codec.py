@@ -11,7 +11,10 @@ in one interleaved run:
 * ``ours``: ``get_serializer(name).encode(message)`` / ``.decode(data)`` (decode validates and
   builds the typed message);
 * ``autobahn``: Autobahn's ``ISerializer.serialize``/``unserialize`` on its message objects;
-* ``wampproto``: wampproto's (xconn) ``serialize``/``deserialize`` on its message objects.
+* ``wampproto``: wampproto's (xconn) ``serialize``/``deserialize`` on its message objects;
+* ``unchecked`` (msgpack decode only): ``unpackb`` and the typed message built from the list
+  with no check at all (no type, range, URI or shape check; no dispatch on the message type):
+  the floor of a decode that returns our message objects, shown beside the msgpack target.
 
 Every codec round-trips each message once before it is timed. Times are microseconds per
 message (timeit, garbage collector off, N calibrated per cell). Run from the repository root::
@@ -301,6 +304,25 @@ def _wampproto_codec(serializer: str, sample: Sample, peers: Peers) -> Codec | N
     return Codec("r = enc(m)", "r = dec(d)", env)
 
 
+def _unchecked_decode(sample: Sample) -> Codec:
+    """msgpack ``unpackb`` plus the bare construction of the typed message: what a decode
+    returning our tuple-based messages costs before any validation."""
+    message = sample.ours()
+    wmsg = message.to_list()
+    env: dict[str, Any] = {
+        "m": wmsg,
+        "dumps": msgpack.packb,
+        "loads": msgpack.unpackb,
+        "new": tuple.__new__,
+        "cls": type(message),
+    }
+    # Each field read by its index (the cheapest build); the fields the wire leaves off (empty
+    # trailing elements) are None.
+    items = [f"w[{i}]" for i in range(1, len(wmsg))]
+    items += ["None"] * (len(message.FIELDS) - len(items))
+    return Codec("r = dumps(m)", f"w = loads(d); r = new(cls, ({', '.join(items)}))", env)
+
+
 def make_codec(impl: str, serializer: str, sample: Sample, peers: Peers) -> Codec | None:
     if impl == "raw":
         return _raw_codec(serializer, sample)
@@ -466,6 +488,17 @@ def notes(env: dict[str, Any], uncache_us: float | None, same: dict[str, list[st
     return [textwrap.fill(line, 100, subsequent_indent="  ") for line in out]
 
 
+UNCHECKED_NOTE = textwrap.wrap(
+    "unchecked: msgpack unpackb plus our typed message built from the list with no check at"
+    " all (tuple.__new__ on the fields): the least a decode returning these message objects"
+    " costs; ours adds the checks (types, ID ranges, URIs, Details) and the dispatch on the"
+    " message type.",
+    100,
+    initial_indent="  ",
+    subsequent_indent="  ",
+)
+
+
 def msgpack_verdict(results: Results) -> list[str]:
     out = [
         f"msgpack target: ours within {MSGPACK_TARGET}x of raw msgpack"
@@ -482,6 +515,10 @@ def msgpack_verdict(results: Results) -> list[str]:
                 continue
             verdict = "met" if best <= MSGPACK_TARGET else "MISSED"
             parts.append(f"{op} {best:.2f}x ({typical:.2f}x) {verdict}")
+            bare = (sample.name, "msgpack", "unchecked", op)
+            floor = results.ratio(bare, raw, "min")
+            if floor is not None:
+                parts.append(f"unchecked {floor:.2f}x")
         out.append(f"  {sample.name:<7} " + ", ".join(parts))
     return out
 
@@ -536,6 +573,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                     timer = timeit.Timer(stmt, globals=codec.env)
                     cells.append(Cell(sample.name, ser, impl, op, timer))
 
+    extra: list[Cell] = []
+    for sample in SAMPLES:
+        codec = _unchecked_decode(sample)
+        round_trip(codec, sample, f"unchecked msgpack {sample.name}")
+        timer = timeit.Timer(codec.decode_stmt, globals=codec.env)
+        extra.append(Cell(sample.name, "msgpack", "unchecked", "decode", timer))
+    cells += extra
+
     uncache: Cell | None = None
     if peers.autobahn_msg is not None:
         m = peers.autobahn_msg.Result(1, args=[1])
@@ -570,7 +615,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for op in OPS:
             title = f"{op.upper()} (us per message, {how.format(n=repeat)})"
             out += ["", *table(results, op, stat, title)]
-    out += ["", *msgpack_verdict(results), ""]
+    out += ["", *msgpack_verdict(results), *UNCHECKED_NOTE, ""]
     uncache_us = results.time(uncache.key, "min") if uncache is not None else None
     out += notes(env, uncache_us, same)
     print("\n".join(out))

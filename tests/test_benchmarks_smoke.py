@@ -6,6 +6,7 @@ Speed is never asserted here: only that the benchmark works end to end.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +57,10 @@ def test_codec_benchmark_quick_run(tmp_path: Path) -> None:
             # The floor exists for every serializer but flatbuffers.
             has_raw = (message, serializer, "raw", "encode") in cells
             assert has_raw == (serializer != "flatbuffers")
+        # The unchecked floor: msgpack decode only.
+        assert cells[message, "msgpack", "unchecked", "decode"]["min_us"] > 0
+        assert (message, "json", "unchecked", "decode") not in cells
+    assert re.search(r"RESULT/arg .* unchecked \d+\.\d\dx", proc.stdout), proc.stdout
 
 
 IDLE_GAP = ROOT / "benchmarks" / "idle_gap.py"
