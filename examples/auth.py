@@ -18,9 +18,12 @@ at URL must know the same principals; for the embedded router, this ``--config``
         {"authid": "dave", "scram": {"method": "scram", "kdf": "argon2id-13", "iterations": 16,
          "memory": 4096, "salt": "00112233445566778899aabbccddeeff",
          "password": "dave-password"}}],
-     "permissions": {"user": [{"uri": "com.example.", "match": "prefix"}]}}
+     "permissions": {"user": [{"uri": "com.example.", "match": "prefix"}],
+                     "anonymous": [{"uri": "", "match": "prefix"}]}}
 
-(``python -m wamp_anyio.router --listen rs://127.0.0.1:8081 --config auth.json``). Prints one
+(``python -m wamp_anyio.router --listen rs://127.0.0.1:8081 --config auth.json``; the
+``anonymous`` entry lets the other examples, which join anonymously, use that router too: on a
+router with principals an anonymous session may do only what such an entry allows). Prints one
 line per method with the authid and authrole the router assigned (an anonymous session's
 authid is the router's choice), then what a wrong password and a forbidden action raise.
 """
@@ -53,7 +56,8 @@ PRINCIPALS = [
     wc.Principal("carol", scram=CAROL_SCRAM),
     wc.Principal("dave", scram=DAVE_SCRAM),
 ]
-# Authenticated roles may do nothing unless allowed (the "anonymous" role may do anything).
+# Every role may do nothing unless allowed: "anonymous" too, as this router has principals (it
+# may do everything only on a router configured with neither principals nor permissions).
 PERMISSIONS = {"user": [wc.Permission("com.example.", match="prefix")]}
 
 # What each client says: Autobahn's ``authentication={method: config}``. WAMP-CRA's salt and

@@ -40,7 +40,8 @@ class EmbeddedRouter:
                 "method": "scram", "kdf": "argon2id-13", "iterations": cb.SCRAM_ITERATIONS,
                 "memory": cb.SCRAM_MEMORY, "salt": cb.SCRAM_SALT.hex(),
                 "stored_key": cb.SCRAM_STORED_KEY_HEX, "server_key": cb.SCRAM_SERVER_KEY_HEX}},
-        ], "permissions": {"user": [{"uri": "", "match": "prefix"}]}}),  # as Crossbar's config
+        ], "permissions": {"user": [{"uri": "", "match": "prefix"}],  # as Crossbar's config
+                           "anonymous": [{"uri": "", "match": "prefix"}]}}),
             encoding="utf-8")  # fmt: skip
         listen = ["rs://127.0.0.1:0", "ws://127.0.0.1:0/ws", f"rs://unix:{self.unix_path}",
                   "rss://127.0.0.1:0", "wss://127.0.0.1:0/ws"]  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import logging
 import os
 import re
@@ -761,3 +762,36 @@ async def test_registrations_and_subscriptions_are_dated_as_crossbar_dates_them(
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", created), created
         stamp = datetime.strptime(created, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
         assert before - 1 <= stamp <= after + 1
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"anonymous": "false"}, "anonymous must be true or false"),
+        ({"principals": [{"authid": "a", "pubkeys": "ab" * 32}]}, "pubkeys must be a list"),
+        ({"principals": [{"authid": "a", "pubkeys": ["ab"]}]}, "64 hex digits"),
+        ({"principals": [{"authid": "a", "ticket": 1234}]}, "ticket must be a string"),
+        ({"principals": [{"authid": "a", "tickets": "x"}]}, "unexpected keyword"),
+        ({"principals": {"authid": "a"}}, "principals must be a list"),
+        ({"permissions": {"user": [{"actions": ["call"]}]}}, "missing key 'uri'"),
+        ({"permissions": {"user": [{"uri": 5}]}}, "bad permission"),
+        ({"permissions": {"user": [{"uri": "", "actions": ["read"]}]}}, "bad permission"),
+        ([], "must be a JSON object"),
+    ],
+)
+def test_the_router_program_refuses_a_bad_config_file(
+    tmp_path: Path, config: Any, message: str
+) -> None:
+    """A mistake in ``--config`` stops the program with a message naming the file: never a
+    router that fails open (``"anonymous": "false"`` read as true) or one whose engine raises at
+    the first login (a numeric ticket, a public key given as a string)."""
+    path = tmp_path / "router.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "wamp_anyio.router", "--config", str(path),
+         "--listen", "rs://127.0.0.1:0"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert proc.stdout == ""  # it never listened
+    assert f"{path}: " in proc.stderr and message in proc.stderr, proc.stderr

@@ -864,7 +864,8 @@ def test_authorization_by_role_default_deny_for_authenticated_roles() -> None:
         "staff": [
             wc.Permission("com.staff.", actions=("call", "subscribe")),
             wc.Permission("com.pub", actions=("publish",), match="exact"),
-        ]
+        ],
+        "anonymous": [wc.Permission("com.staff.op", actions=("register",), match="exact")],
     }
     principals = [wc.Principal("alice", role="staff", ticket="a"),
                   wc.Principal("bob", role="user", ticket="b")]  # fmt: skip
@@ -881,7 +882,7 @@ def test_authorization_by_role_default_deny_for_authenticated_roles() -> None:
     alice, bob = login("alice", "a"), login("bob", "b")
     anon = Client(router)
     anon.join()
-    register(anon, "com.staff.op")  # anonymous (no entry): everything
+    register(anon, "com.staff.op")  # anonymous: its own entry
     denied = "wamp.error.not_authorized"
     (err,) = alice.send(m.Register(request_id=1, procedure="com.staff.x"))
     assert isinstance(err, m.Error) and err.error == denied
@@ -1408,3 +1409,128 @@ def test_registrations_and_subscriptions_are_dated_by_the_injected_wall_clock() 
     plain = wc.Router(["realm1"], rng=random.Random(7))
     admin, callee = joined(plain, 2)
     assert "created" not in meta(admin, "wamp.registration.get", register(callee, "com.p"))
+
+
+@pytest.mark.parametrize("configured", ["principals", "permissions"])
+def test_anonymous_may_do_nothing_on_a_router_with_users_or_rules(configured: str) -> None:
+    """Without an entry of its own, an anonymous session may do everything only on the
+    zero-configuration router: beside principals or permissions it could otherwise kill their
+    sessions through the meta API and answer calls meant for their procedures."""
+    settings: dict[str, dict[str, Any]] = {
+        "principals": {"principals": [wc.Principal("admin", role="admin", ticket="t")]},
+        "permissions": {"permissions": {"admin": [wc.Permission("com.admin.")]}},
+    }
+    router = wc.Router(["realm1"], rng=random.Random(3), **settings[configured])
+    victim, anon = joined(router, 2)
+    denied = "wamp.error.not_authorized"
+    for message in (
+        m.Call(request_id=1, procedure="wamp.session.kill", args=[victim.session.session_id]),
+        m.Call(request_id=2, procedure="wamp.registration.list"),
+        m.Register(request_id=3, procedure="com.admin.reset"),
+        m.Subscribe(request_id=4, topic="com.admin.news"),
+        m.Publish(request_id=5, topic="com.admin.news", options={"acknowledge": True}),
+    ):
+        (err,) = anon.send(message)
+        assert isinstance(err, m.Error) and err.error == denied, (message, err)
+    assert victim.take() == []
+    # The zero-configuration router: anonymous may do everything, the meta API included.
+    open_router = wc.Router(["realm1"], rng=random.Random(3))
+    victim, anon = joined(open_router, 2)
+    (result,) = anon.send(m.Call(request_id=1, procedure="wamp.session.count"))
+    assert isinstance(result, m.Result) and result.args == [2]
+
+
+def test_a_refused_hello_makes_no_realm_under_auto_realms() -> None:
+    router = wc.Router([], auto_realms=True, anonymous=False)
+    for i in range(50):
+        client = Client(router)
+        (abort,) = client.send(m.Hello(realm=f"r{i}", details={"roles": CLIENT_ROLES}))
+        assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.no_matching_auth_method"
+    assert router.realms == {}  # unauthenticated clients cannot grow the router's memory
+    router.anonymous = True
+    assert Client(router).join("made.on.join") > 0
+    assert list(router.realms) == ["made.on.join"]
+
+
+def test_challenges_come_from_the_csprng_whatever_rng_the_router_has() -> None:
+    """Two routers seeded alike give the same session IDs (repeatable tests) but never the
+    same cryptosign challenge, WAMP-CRA nonce or SCRAM server nonce."""
+    scram = wc.ScramCredential.from_password("pw", b"salt" * 4, iterations=10)
+    principals = [*PRINCIPALS, wc.Principal("dora", scram=scram)]
+    hellos = [
+        {"authmethods": ["cryptosign"], "authextra": {"pubkey": wc.auth.cryptosign_pubkey(SEED)}},
+        {"authmethods": ["wampcra"], "authid": "peter"},
+        {"authmethods": ["wamp-scram"], "authid": "dora", "authextra": {"nonce": "abc"}},
+    ]
+    seen: list[list[Any]] = []
+    for _ in range(2):
+        router = wc.Router(["realm1"], principals=principals, rng=random.Random(11))
+        challenges = []
+        for details in hellos:
+            (challenge,) = Client(router).send(
+                m.Hello(realm="realm1", details={"roles": CLIENT_ROLES, **details})
+            )
+            assert isinstance(challenge, m.Challenge), challenge
+            challenges.append(challenge.extra)
+        seen.append(challenges)
+    first, second = seen
+    assert first[0]["challenge"] != second[0]["challenge"]
+    assert json.loads(first[1]["challenge"])["nonce"] != json.loads(second[1]["challenge"])["nonce"]
+    assert first[2]["nonce"] != second[2]["nonce"]
+
+
+def test_salted_wampcra_derives_the_key_once_not_per_attempt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from wamp_core._router import _auth  # noqa: PLC0415
+
+    salty = wc.Principal("salty", secret="secret1", salt="salt123", iterations=1000, keylen=32)
+    router = wc.Router(["realm1"], principals=[salty])
+
+    def no_derivation(*_args: Any) -> bytes:
+        raise AssertionError("PBKDF2 run for an AUTHENTICATE")
+
+    monkeypatch.setattr(_auth, "derive_key", no_derivation)
+    for signature_of, joins in ((None, False), ("secret1", True)):
+        client = Client(router)
+        (challenge,) = client.send(m.Hello(realm="realm1", details={
+            "roles": CLIENT_ROLES, "authid": "salty", "authmethods": ["wampcra"]}))  # fmt: skip
+        key = wc.auth.derive_key("secret1", "salt123", 1000, 32) if signature_of else b"wrong"
+        signature = wc.auth.compute_wcs(key, challenge.extra["challenge"])
+        (reply,) = client.send(m.Authenticate(signature=signature))
+        assert isinstance(reply, m.Welcome if joins else m.Abort), reply
+
+
+def test_a_principal_may_require_cryptosign_channel_binding() -> None:
+    """A relay that terminates TLS and strips the client's ``channel_binding`` from HELLO gets
+    no unbound challenge for a principal that requires binding."""
+    carol = wc.Principal("carol", pubkeys=(wc.auth.cryptosign_pubkey(SEED),),
+                         channel_binding="tls-unique")  # fmt: skip
+    router = wc.Router(["realm1"], principals=[carol])
+    extra = {"pubkey": wc.auth.cryptosign_pubkey(SEED)}
+    for binding, answer in ((None, m.Abort), ("tls-unique", m.Challenge)):
+        client = Client(router)
+        client.session.channel_ids = {"tls-unique": bytes(range(32))}
+        authextra = {**extra, "channel_binding": binding} if binding else extra
+        (reply,) = client.send(m.Hello(realm="realm1", details={
+            "roles": CLIENT_ROLES, "authmethods": ["cryptosign"], "authextra": authextra}))  # fmt: skip
+        assert isinstance(reply, answer), reply
+        if isinstance(reply, m.Abort):
+            assert reply.reason == "wamp.error.authentication_failed"
+            assert "must bind to the channel" in str(reply.details)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"pubkeys": ("ab" * 32)}, "pubkeys must be a tuple"),
+        ({"pubkeys": ("zz" * 32,)}, "64 hex digits"),
+        ({"ticket": 1234}, "ticket must be a string"),
+        ({"secret": "s", "salt": "x", "iterations": 0}, "iterations must be a positive"),
+        ({"role": ""}, "role must be a non-empty string"),
+        ({"channel_binding": "tls-exporter"}, "channel_binding must be"),
+    ],
+)
+def test_principal_settings_are_checked(settings: dict[str, Any], message: str) -> None:
+    with pytest.raises(wc.ConfigurationError, match=message):
+        wc.Principal("joe", **settings)

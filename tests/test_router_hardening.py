@@ -184,6 +184,7 @@ def test_a_progressive_result_the_caller_cannot_take_ends_the_call(router: wc.Ro
 
 def test_an_anonymous_session_cannot_take_a_principals_authid() -> None:
     router = wc.Router(["realm1"], principals=[wc.Principal("joe", ticket="secret")],
+                       permissions={"anonymous": [wc.Permission("com.")]},
                        rng=random.Random(7))  # fmt: skip
     impostor, publisher = Client(router), Client(router)
     (welcome,) = impostor.send(m.Hello(realm="realm1", details={

@@ -14,8 +14,12 @@
                      "iterations": 4096, "salt": "<hex>", "stored_key": "<hex>",
                      "server_key": "<hex>"}}],
      "permissions": {"user": [{"uri": "com.example.", "match": "prefix",
-                               "actions": ["call", "subscribe"]}]},
+                               "actions": ["call", "subscribe"]}],
+                     "anonymous": [{"uri": "com.example.public.", "actions": ["call"]}]},
      "anonymous": true}
+
+On a router with principals or permissions, anonymous sessions may do only what an
+``anonymous`` entry allows (docs/router.md).
 
 Prints ``listening on URL`` for each bound address (port 0 picks a free port), logs at INFO,
 and on Ctrl-C or SIGTERM says GOODBYE ``wamp.close.system_shutdown`` to every session and exits
@@ -59,26 +63,46 @@ def _scram(raw: dict[str, Any]) -> wc.ScramCredential:
 
 
 def _load_config(path: str | None) -> dict[str, Any]:
-    """The keyword arguments of :func:`start_router` a ``--config`` file gives."""
+    """The keyword arguments of :func:`start_router` a ``--config`` file gives; a mistake in it
+    ends the program with a message naming the file (``SystemExit``)."""
     if path is None:
         return {}
     with open(path, encoding="utf-8") as f:
         raw = json.load(f)
+    try:
+        return _config(raw)
+    except (KeyError, TypeError, ValueError) as exc:  # ConfigurationError is a ValueError
+        what = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise SystemExit(f"{path}: {what}") from None
+
+
+def _config(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ValueError("the configuration must be a JSON object")
     unknown = set(raw) - {"principals", "permissions", "anonymous"}
     if unknown:
-        raise SystemExit(f"{path}: unknown keys {sorted(unknown)}")
-    principals = [
-        wc.Principal(**{**p, "pubkeys": tuple(p.get("pubkeys", ())),
-                        "scram": _scram(p["scram"]) if "scram" in p else None})
-        for p in raw.get("principals", [])
-    ]  # fmt: skip
+        raise ValueError(f"unknown keys {sorted(unknown)}")
+    anonymous = raw.get("anonymous", True)
+    if not isinstance(anonymous, bool):  # "false" is not false
+        raise ValueError(f"anonymous must be true or false, not {anonymous!r}")
+    entries, rules = raw.get("principals", []), raw.get("permissions", {})
+    if not isinstance(entries, list) or not all(isinstance(p, dict) for p in entries):
+        raise ValueError("principals must be a list of objects")
+    if not isinstance(rules, dict) or not all(isinstance(r, list) for r in rules.values()):
+        raise ValueError("permissions must map each role to a list of rules")
+    principals = []
+    for p in entries:
+        pubkeys = p.get("pubkeys", [])
+        if not isinstance(pubkeys, list):
+            raise ValueError(f"principal {p.get('authid')!r}: pubkeys must be a list")
+        scram = _scram(p["scram"]) if "scram" in p else None
+        principals.append(wc.Principal(**{**p, "pubkeys": tuple(pubkeys), "scram": scram}))
     permissions = {
         role: [wc.Permission(r["uri"], tuple(r.get("actions", wc.Permission.actions)),
-                             r.get("match", "prefix")) for r in rules]
-        for role, rules in raw.get("permissions", {}).items()
+                             r.get("match", "prefix")) for r in role_rules]
+        for role, role_rules in rules.items()
     }  # fmt: skip
-    return {"principals": principals, "permissions": permissions,
-            "anonymous": bool(raw.get("anonymous", True))}  # fmt: skip
+    return {"principals": principals, "permissions": permissions, "anonymous": anonymous}
 
 
 async def _serve(opts: argparse.Namespace) -> None:

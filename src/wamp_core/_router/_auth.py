@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._errors import ConfigurationError
 from ..auth import (
     compute_wcs,
     derive_key,
@@ -68,8 +69,12 @@ class ScramCredential:
 @dataclass(frozen=True)
 class Principal:
     """A user the router knows: ``authid``, its ``role``, and its ``ticket``, WAMP-CRA
-    ``secret`` (salted when ``salt`` is given: PBKDF2 with ``iterations`` and ``keylen``) and/or
-    WAMP-Cryptosign public keys (``pubkeys``, hex)."""
+    ``secret`` (salted when ``salt`` is given: PBKDF2 with ``iterations`` and ``keylen``, derived
+    once, here), WAMP-Cryptosign public keys (``pubkeys``, 64 hex digits each) and/or WAMP-SCRAM
+    credential (``scram``). ``channel_binding`` (``"tls-unique"``): a cryptosign HELLO for
+    this principal must bind its signature to the TLS channel, so that a relay that strips the
+    client's request for binding is refused. Invalid settings raise
+    :class:`~wamp_core.ConfigurationError`."""
 
     authid: str
     role: str = "user"
@@ -80,6 +85,44 @@ class Principal:
     keylen: int = 32
     pubkeys: tuple[str, ...] = ()
     scram: ScramCredential | None = None
+    channel_binding: str | None = None
+    #: The WAMP-CRA signing key: the secret, or the key derived from it when salted.
+    cra_key: bytes | str | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("authid", "role"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise ConfigurationError(f"principal {name} must be a non-empty string")
+        for name in ("ticket", "secret", "salt"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                raise ConfigurationError(f"principal {self.authid!r}: {name} must be a string")
+        for name in ("iterations", "keylen"):
+            value = getattr(self, name)
+            if type(value) is not int or value < 1:
+                raise ConfigurationError(
+                    f"principal {self.authid!r}: {name} must be a positive integer, not {value!r}"
+                )
+        if not isinstance(self.pubkeys, tuple) or not all(
+            isinstance(k, str) and len(k) == 64 and all(c in _HEX for c in k.lower())
+            for k in self.pubkeys
+        ):
+            raise ConfigurationError(
+                f"principal {self.authid!r}: pubkeys must be a tuple of Ed25519 public keys"
+                " (64 hex digits each)"
+            )
+        if self.scram is not None and not isinstance(self.scram, ScramCredential):
+            raise ConfigurationError(f"principal {self.authid!r}: scram must be a ScramCredential")
+        if self.channel_binding not in (None, "tls-unique"):
+            raise ConfigurationError(
+                f"principal {self.authid!r}: channel_binding must be None or 'tls-unique'"
+            )
+        key: bytes | str | None = self.secret
+        if self.secret is not None and self.salt is not None:
+            key = derive_key(self.secret, self.salt, self.iterations, self.keylen)
+        object.__setattr__(self, "cra_key", key)
+
+
+_HEX = frozenset("0123456789abcdef")
 
 
 @dataclass(frozen=True)
@@ -168,6 +211,11 @@ def _cryptosign(
         if pubkey and pubkey in (k.lower() for k in principal.pubkeys):
             message, challenge = random32, {"challenge": random32.hex()}
             binding = extra.get("channel_binding")
+            if principal.channel_binding is not None and binding != principal.channel_binding:
+                return Refusal(
+                    "wamp.error.authentication_failed",
+                    f"{principal.authid!r} must bind to the channel ({principal.channel_binding})",
+                )
             if binding is not None:
                 channel_id = channel_ids.get(binding) if isinstance(binding, str) else None
                 if channel_id is None:
@@ -239,11 +287,8 @@ def verify(challenge: Challenge, signature: str) -> bool:
     if challenge.method == "ticket":
         assert principal.ticket is not None
         return hmac.compare_digest(_utf8(signature), _utf8(principal.ticket))
-    assert principal.secret is not None
-    key: bytes | str = principal.secret
-    if principal.salt is not None:
-        key = derive_key(principal.secret, principal.salt, principal.iterations, principal.keylen)
-    expected = compute_wcs(key, challenge.challenge)
+    assert principal.cra_key is not None
+    expected = compute_wcs(principal.cra_key, challenge.challenge)
     return hmac.compare_digest(_utf8(signature), _utf8(expected))
 
 
@@ -265,6 +310,8 @@ class Permission:
     match: str = "prefix"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.uri, str) or not isinstance(self.actions, tuple):
+            raise ValueError(f"bad permission: uri {self.uri!r}, actions {self.actions!r}")
         unknown = set(self.actions) - set(ACTIONS)
         if unknown or self.match not in ("exact", "prefix"):
             raise ValueError(f"bad permission: actions {sorted(unknown)}, match {self.match!r}")
@@ -283,7 +330,8 @@ def authorized(
     match: str = "exact",
 ) -> bool:
     """Whether ``role`` may ``action`` on ``uri``: a role without a permission list may do
-    anything if it is ``anonymous`` (the demo's role) and nothing otherwise (default deny).
+    anything if it is ``anonymous`` and nothing otherwise (default deny); the :class:`Router`
+    gives ``anonymous`` an empty list when it has principals or permissions.
 
     A pattern (a ``prefix`` or ``wildcard`` subscription or registration) is allowed only when
     one prefix permission covers every URI it can match: an exact permission on ``com.a`` does

@@ -14,6 +14,7 @@ from __future__ import annotations
 import heapq
 import logging
 import random
+import secrets
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -87,14 +88,18 @@ _COMPACT_AT = 64
 
 class Router:
     """Realms and their sessions. ``realms``: the realm names served; ``auto_realms``: create a
-    realm on first use (for tests); ``disclose``: always tell callees who calls and subscribers
-    who publishes (as Crossbar's realm option ``disclose``); otherwise only when the caller or
-    publisher asks (``disclose_me``) or the callee registered with ``disclose_caller``;
-    ``principals``: who may authenticate with ticket or WAMP-CRA (:class:`Principal`);
-    ``anonymous``: whether anonymous sessions are welcome; ``permissions``: per role, what it
-    may call/register/publish/subscribe (:class:`Permission`); a role without an entry may do
-    everything if it is ``anonymous`` and nothing otherwise;
-    ``rng``: the source of session and publication IDs and challenge nonces; ``clock``: a
+    realm when a session joins it (for tests); ``disclose``: always tell callees who calls and
+    subscribers who publishes (as Crossbar's realm option ``disclose``); otherwise only when the
+    caller or publisher asks (``disclose_me``) or the callee registered with
+    ``disclose_caller``;
+    ``principals``: who may authenticate, and how (:class:`Principal`); ``anonymous``: whether
+    anonymous sessions are welcome; ``permissions``: per role, what it may
+    call/register/publish/subscribe (:class:`Permission`). A role without an entry may do
+    nothing, but for ``anonymous`` on a router given neither principals nor permissions (the
+    zero-configuration router of development and tests), which may do everything, the meta
+    API included; once either is given, anonymous sessions need their own entry.
+    ``rng``: the source of session and publication IDs (challenges and nonces always come
+    from the system's CSPRNG); ``clock``: a
     wall clock (seconds since the epoch, such as ``time.time``), read only to date
     registrations and subscriptions (``created`` in their meta API details, which have none
     without it)."""
@@ -121,6 +126,10 @@ class Router:
         self.principals = {p.authid: p for p in principals}
         self.anonymous = anonymous
         self.permissions = {role: tuple(rules) for role, rules in (permissions or {}).items()}
+        if (self.principals or self.permissions) and "anonymous" not in self.permissions:
+            # A router with users and rules does not hand its meta API and every URI their
+            # rules protect to whoever connects without credentials.
+            self.permissions["anonymous"] = ()
         self._rng = rng if rng is not None else random.SystemRandom()
         self._counter = 0
         self.auto_realms = auto_realms
@@ -135,6 +144,10 @@ class Router:
 
     def random_id(self) -> int:
         return self._rng.randint(1, MAX_ID)
+
+    def serves(self, name: str) -> bool:
+        """Whether a HELLO for realm ``name`` may join (without making it)."""
+        return self.auto_realms or name in self.realms
 
     def realm(self, name: str) -> Realm | None:
         realm = self.realms.get(name)
@@ -204,7 +217,8 @@ class RouterSession:
         self.roles: dict[str, Any] = {}
         #: The connection's TLS channel ids (``{"tls-unique": ...}``), set by the driver.
         self.channel_ids: dict[str, bytes] = {}
-        self._joining: tuple[Realm, _auth.Challenge] | None = None
+        #: The realm asked for and the CHALLENGE sent, until AUTHENTICATE.
+        self._joining: tuple[str, _auth.Challenge] | None = None
         self.ended = False
         self._goodbye_sent = False
         #: What handles each message type once joined (fewer once the router said GOODBYE).
@@ -396,8 +410,7 @@ class RouterSession:
         if self._joining is not None:
             self.abort(PROTOCOL_VIOLATION, "HELLO during the authentication")
             return
-        realm = self.router.realm(msg.realm)
-        if realm is None:
+        if not self.router.serves(msg.realm):
             self.abort(NO_SUCH_REALM, f"no realm {msg.realm!r} on this router")
             return
         roles = msg.details.get("roles")
@@ -408,18 +421,19 @@ class RouterSession:
         assert isinstance(roles, dict)
         self.session_id = self.router.new_session_id()
         self.roles = roles
-        rng = self.router._rng
+        # Challenges and nonces come from the system CSPRNG whatever ``rng`` is (a seeded one
+        # makes IDs repeatable in tests; it must not make challenges predictable).
         answer = _auth.choose(msg.details, self.router.principals, self.router.anonymous,
-                              self.session_id, nonce=f"{rng.getrandbits(64):016x}",
-                              random32=rng.getrandbits(256).to_bytes(32, "big"),
+                              self.session_id, nonce=secrets.token_hex(8),
+                              random32=secrets.token_bytes(32),
                               channel_ids=self.channel_ids)  # fmt: skip
         if isinstance(answer, _auth.Refusal):
             self.abort(answer.reason, answer.message)
         elif isinstance(answer, _auth.Challenge):
-            self._joining = (realm, answer)
+            self._joining = (msg.realm, answer)
             self.send(m.Challenge(method=answer.method, extra=answer.extra))
         else:
-            self._welcome(realm, answer)
+            self._welcome(msg.realm, answer)
 
     def _authenticate(self, msg: m.Authenticate) -> None:
         if self._joining is None:
@@ -434,8 +448,11 @@ class RouterSession:
         self._welcome(realm, _auth.Welcome(principal.authid, principal.role, challenge.method,
                                            _auth.welcome_extra(challenge)))  # fmt: skip
 
-    def _welcome(self, realm: Realm, who: _auth.Welcome) -> None:
+    def _welcome(self, realm_name: str, who: _auth.Welcome) -> None:
+        """Join: the realm is made now under ``auto_realms`` (a refused HELLO makes none)."""
         self._joining = None
+        realm = self.router.realm(realm_name)
+        assert realm is not None  # (served, checked at HELLO; realms are never removed)
         self.realm = realm
         self.authid, self.authrole, self.authmethod = who.authid, who.role, who.method
         realm.members[self.session_id] = self
