@@ -125,6 +125,35 @@ async def test_errors_both_ways(transport: Any) -> None:
             assert info.value.error == wc.ApplicationError.NO_SUCH_PROCEDURE
 
 
+@pytest.mark.parametrize("serializer", ["msgpack", "cbor"])
+async def test_arguments_no_peer_can_decode_are_refused_before_sending(
+    crossbar: CrossbarRouter, serializer: str
+) -> None:
+    """msgpack and CBOR encode an int dict key (CBOR a set of numbers too), but Crossbar's
+    decoders refuse them and end the session that sent one (every call in flight failing with
+    it; a procedure returning one cost the callee its session). They are refused before
+    anything is sent: the caller gets EncodingError, the callee's caller an ERROR, and both
+    sessions go on."""
+    transport = {"type": "rawsocket", "url": crossbar.rs_url, "serializer": serializer}
+    proc = _uri("undecodable")
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(transport) as callee, wamp.connect(transport) as caller:
+            await callee.register(lambda kind: {1: "one"} if kind == "bad" else kind, proc)
+            bad_values: list[Any] = [{1: "one"}, [{"nested": {2.5: "x"}}]]
+            if serializer == "cbor":
+                bad_values.append({1, 2})
+            for value in bad_values:
+                with pytest.raises(wc.EncodingError, match="WAMP peers decode only"):
+                    await caller.call(proc, value)
+                with pytest.raises(wc.EncodingError):
+                    await caller.publish(_uri("t"), kw=value)
+            with pytest.raises(wc.ApplicationError, match="string keys") as info:
+                await caller.call(proc, "bad")
+            assert info.value.error != "wamp.error.protocol_violation"
+            assert await caller.call(proc, "fine") == "fine"  # both sessions still joined
+            assert await caller.call(proc, {b"raw": {"s"}} if serializer == "cbor" else "x")
+
+
 async def test_plain_function_handlers_run_one_after_another_in_one_task(
     transport: Any,
 ) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from wamp_core import LocalProtocolError, ProtocolError, _messages
+from wamp_core import EncodingError, LocalProtocolError, ProtocolError, _messages
 from wamp_core._messages import _base, _validation
 from wamp_core._messages._validation import CHECKS, check_dict
 from wamp_core.messages import (
@@ -335,3 +335,23 @@ def test_details_uris_are_cached_only_without_empty_components() -> None:
     assert "com..wild" not in _validation.URI_OK  # but not a loose URI: never cached
     with pytest.raises(ProtocolError):
         check_dict({"procedure": "bad uri#"}, "INVOCATION.Details", rules)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{1: "x"}, [[{"k": {None: 1}}]], ({2.5: 1},), {"a": frozenset({1})}, [{1, 2}]],
+)
+def test_arguments_no_peer_can_decode_are_refused_when_built(value: Any) -> None:
+    """A dict key or set element that is not a string: msgpack/CBOR would encode it, their
+    decoders would refuse it (and end the sender's session)."""
+    with pytest.raises(EncodingError, match="WAMP peers decode only"):
+        Call(request_id=1, procedure="com.p", args=[value])
+    with pytest.raises(EncodingError, match="WAMP peers decode only"):
+        Publish(request_id=1, topic="com.t", kwargs={"v": value})
+    # What the decoders accept passes: string and bytes keys, sets of strings.
+    ok = [{"s": {b"b": [{"t"}, frozenset({b"u"})]}}]
+    assert Call(request_id=1, procedure="com.p", args=ok).args == ok
+    looped: list[Any] = []
+    looped.append(looped)
+    with pytest.raises(EncodingError, match="nested too deeply"):
+        Call(request_id=1, procedure="com.p", args=[looped])

@@ -1482,7 +1482,7 @@ def test_challenges_come_from_the_csprng_whatever_rng_the_router_has() -> None:
 def test_salted_wampcra_derives_the_key_once_not_per_attempt(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from wamp_core._router import _auth  # noqa: PLC0415
+    from wamp_core._router import _auth
 
     salty = wc.Principal("salty", secret="secret1", salt="salt123", iterations=1000, keylen=32)
     router = wc.Router(["realm1"], principals=[salty])
@@ -1512,8 +1512,8 @@ def test_a_principal_may_require_cryptosign_channel_binding() -> None:
         client = Client(router)
         client.session.channel_ids = {"tls-unique": bytes(range(32))}
         authextra = {**extra, "channel_binding": binding} if binding else extra
-        (reply,) = client.send(m.Hello(realm="realm1", details={
-            "roles": CLIENT_ROLES, "authmethods": ["cryptosign"], "authextra": authextra}))  # fmt: skip
+        details = {"roles": CLIENT_ROLES, "authmethods": ["cryptosign"], "authextra": authextra}
+        (reply,) = client.send(m.Hello(realm="realm1", details=details))
         assert isinstance(reply, answer), reply
         if isinstance(reply, m.Abort):
             assert reply.reason == "wamp.error.authentication_failed"

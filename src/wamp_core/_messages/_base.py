@@ -12,11 +12,11 @@ of the package, so there is no import cycle between the base class and the messa
 from __future__ import annotations
 
 import collections
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, ClassVar, NoReturn, TypeVar
 
-from .._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from .._errors import EncodingError, LocalProtocolError, ProtocolError, RemoteProtocolError
 from .._uri import MAX_ID, is_valid_uri
 from ._validation import (
     CHECKS,
@@ -220,7 +220,54 @@ def local_payload(
                 raise LocalProtocolError(f"{what} kwargs has a non-string key {brief(key)}")
         if not kwargs:
             kwargs = None
+        else:
+            check_values(kwargs.values(), what)
+    if args is not None:
+        check_values(args, what)
     return args, kwargs
+
+
+#: Types that hold nothing to check (the common arguments: one type test each).
+_PLAIN = frozenset({str, int, float, bool, type(None), bytes})
+
+
+def check_values(values: Iterable[Any], what: str) -> None:
+    """Refuse what no WAMP peer can decode although a codec would encode it: a dict key or a
+    set element that is not a string (``str`` or ``bytes``). msgpack and CBOR encode an
+    ``int`` key and CBOR a set of numbers, but their decoders (ours and Crossbar's) refuse
+    them and end the session that sent them, and JSON turns an ``int`` key into a string.
+    Raises :class:`EncodingError` before anything is sent."""
+    try:
+        for value in values:
+            if type(value) not in _PLAIN:
+                _check_nested(value, what)
+    except RecursionError:
+        raise EncodingError(
+            f"{what} arguments are nested too deeply (or hold themselves)"
+        ) from None
+
+
+def _check_nested(value: Any, what: str) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if type(key) is not str and type(key) is not bytes:
+                raise EncodingError(
+                    f"{what} arguments hold a dict with the key {brief(key)}: WAMP peers"
+                    " decode only string keys"
+                )
+            if type(item) not in _PLAIN:
+                _check_nested(item, what)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            if type(item) not in _PLAIN:
+                _check_nested(item, what)
+    elif isinstance(value, set | frozenset):
+        for item in value:
+            if type(item) is not str and type(item) is not bytes:
+                raise EncodingError(
+                    f"{what} arguments hold a {type(value).__name__} with {brief(item)}: WAMP"
+                    " peers decode only sets of strings (send a list)"
+                )
 
 
 def check_request_id(value: Any, what: str) -> int:
