@@ -1457,7 +1457,7 @@ def test_challenges_come_from_the_csprng_whatever_rng_the_router_has() -> None:
     same cryptosign challenge, WAMP-CRA nonce or SCRAM server nonce."""
     scram = wc.ScramCredential.from_password("pw", b"salt" * 4, iterations=10)
     principals = [*PRINCIPALS, wc.Principal("dora", scram=scram)]
-    hellos = [
+    hellos: list[dict[str, Any]] = [
         {"authmethods": ["cryptosign"], "authextra": {"pubkey": wc.auth.cryptosign_pubkey(SEED)}},
         {"authmethods": ["wampcra"], "authid": "peter"},
         {"authmethods": ["wamp-scram"], "authid": "dora", "authextra": {"nonce": "abc"}},
