@@ -1068,6 +1068,31 @@ def test_progressive_call_invocations_reach_one_invocation_in_order(router: wc.R
                       m.Subscribed)  # fmt: skip
 
 
+def test_a_skip_cancel_of_a_call_still_sending_chunks_interrupts_the_callee(
+    router: wc.Router,
+) -> None:
+    """The callee of an unfinished progressive call invocation waits for chunks that will never
+    come: a ``skip`` (let it run on) would leave it and the call at the router for ever."""
+    caller, callee, _ = _streaming_pair(router)
+    caller.send(m.Call(request_id=1, procedure="com.sum", options={"progress": True}, args=[1]))
+    (invocation,) = callee.take()
+    (error,) = caller.send(m.Cancel(request_id=1, options={"mode": "skip"}))
+    assert isinstance(error, m.Error) and error.error == "wamp.error.canceled"
+    (interrupt,) = callee.take()
+    assert isinstance(interrupt, m.Interrupt)
+    assert interrupt.request_id == invocation.request_id
+    assert interrupt.options == {"mode": "killnowait"}
+    realm = router.realms["realm1"]
+    assert realm.calls == {} and realm.invocations == {}
+    # A finished input is skipped as asked: the callee runs on and its answer is dropped.
+    caller.send(m.Call(request_id=2, procedure="com.sum", args=[1]))
+    (invocation,) = callee.take()
+    caller.send(m.Cancel(request_id=2, options={"mode": "skip"}))
+    assert callee.take() == []
+    assert callee.send(m.Yield(request_id=invocation.request_id, args=[1])) == []
+    assert caller.take() == [] and realm.calls == {}
+
+
 def test_chunks_after_the_call_ended_are_dropped_not_a_violation(router: wc.Router) -> None:
     caller, callee, _ = _streaming_pair(router)
     caller.send(m.Call(request_id=1, procedure="com.sum", options={"progress": True}, args=[1]))

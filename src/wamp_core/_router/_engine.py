@@ -689,6 +689,11 @@ class RouterSession:
         if call is None or call.canceled:
             return  # already answered: nothing to cancel
         mode = msg.options.get("mode", "killnowait")
+        if mode == "skip" and call.input_open:
+            # The callee still waits for chunks that will never come: it cannot finish, so
+            # skip (let it run to its end) would leave it, and the call here, for ever. (It
+            # has call_canceling: progressive call invocations go only to such callees.)
+            mode = "killnowait"
         if mode != "skip" and _feature(call.callee, "callee", "call_canceling"):
             call.callee.send(m.Interrupt(request_id=call.invocation, options={"mode": mode}))
             if mode == "kill":
