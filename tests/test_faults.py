@@ -182,3 +182,43 @@ async def test_a_frame_cut_in_half_fails_the_call_and_the_component_comes_back(
                 await session.call(ECHO, "x" * 5000)
             await _comes_back(component, session)
             assert proxy.injected == {"cut": 1}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_events_queued_for_a_slow_handler_are_handled_when_the_link_drops(
+    crossbar: CrossbarRouter, kind: str
+) -> None:
+    """docs/guarantees.md: events queued for a slow handler are still handled, in order, when
+    the connection ends; a Component's session ending used to cancel the handler and drop the
+    queue. The component then comes back."""
+    target = crossbar.rs_url if kind == "rawsocket" else crossbar.ws_url
+    topic = f"com.faults.queued.{kind}"
+    got: list[int] = []
+    with anyio.fail_after(TIMEOUT):
+        async with (
+            fault_proxy("127.0.0.1", _port(target)) as proxy,
+            wamp.connect(target) as publisher,
+        ):
+            component = wamp.Component(transports=_via(proxy, kind))
+
+            @component.subscribe(topic)
+            async def slow(i: int) -> None:
+                await anyio.sleep(0.02)
+                got.append(i)
+
+            async with component:
+                first = await component.wait_ready()
+                options = wc.PublishOptions(acknowledge=True)
+                for i in range(20):
+                    await publisher.publish(topic, i, options=options)
+                (subscription,) = next(iter(first._subscriptions.values()))
+                inbox = subscription._inbox
+                assert inbox is not None
+                # Wait until every event arrived (handled, in the handler or queued): cut.
+                while len(got) + 1 + len(inbox._items) < 20:
+                    await anyio.sleep(0.005)
+                assert len(got) < 10  # most of them still queued
+                proxy.drop()
+                while await component.wait_ready() is first:
+                    await anyio.sleep(0.02)
+                assert got == list(range(20))

@@ -93,8 +93,11 @@ async def open_session(
                     except BaseException as exc:  # re-raised below, not wrapped in a group
                         failure = exc
             finally:
-                await session._shutdown()
-                tg.cancel_scope.cancel()
+                try:
+                    await session._shutdown()
+                    await session._drain_events()  # events queued before the end: handled
+                finally:
+                    tg.cancel_scope.cancel()
     finally:
         await stream.aclose()
     if failure is not None:

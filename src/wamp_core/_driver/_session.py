@@ -220,6 +220,9 @@ class Session:
         #: first one).
         self._plain: Inbox[ev.InvocationReceived] | None = None
         self._subscriptions: dict[int, list[Subscription]] = {}
+        #: Event deliverer tasks running, and the event set when the last one returns.
+        self._delivering = 0
+        self._delivered: Event | None = None
         #: Why the reader stopped early (a refused transport handshake, a bug), if it did.
         self.failure: Exception | None = None
         #: The joined session's details (``None`` until joined).
@@ -917,6 +920,24 @@ class Session:
             self._join.resolve(wc.Outcome(error=error))
 
     async def _deliver_events(self, subscription: Subscription, inbox: Inbox[_Delivery]) -> None:
+        self._delivering += 1
+        try:
+            await self._deliver(subscription, inbox)
+        finally:
+            self._delivering -= 1
+            if not self._delivering and self._delivered is not None:
+                self._delivered.set()
+
+    async def _drain_events(self) -> None:
+        """Once the session ended: let the handlers take the events queued before the end
+        (their subscriptions are stopped, so the deliverers return when the queues are empty),
+        for at most :data:`CLOSE_TIMEOUT`; a cancel stops the wait at once."""
+        if self._delivering:
+            self._delivered = done = self._rt.event()
+            with self._rt.move_on_after(CLOSE_TIMEOUT):
+                await done.wait()
+
+    async def _deliver(self, subscription: Subscription, inbox: Inbox[_Delivery]) -> None:
         spec = subscription.spec
         ready = 0
         while True:
