@@ -4,7 +4,9 @@ install, no socket. Run it like any test file::
     pytest examples/test_my_component.py              # an in-process router, in memory
     pytest examples/test_my_component.py --wamp-router ws://127.0.0.1:8080/ws   # a real one
 
-It needs anyio's pytest plugin (installed with anyio) for the async tests.
+It needs anyio's pytest plugin (installed with anyio) for the async tests. From a checkout of
+wamp-py itself add ``-p wamp``: its own pytest configuration turns the plugin off for the
+library's suite (``.venv/bin/python -m pytest -p wamp examples/test_my_component.py``).
 """
 
 from __future__ import annotations

@@ -154,6 +154,26 @@ async def test_arguments_no_peer_can_decode_are_refused_before_sending(
             assert await caller.call(proc, {b"raw": {"s"}} if serializer == "cbor" else "x")
 
 
+async def test_a_result_above_the_limit_ends_the_session_with_payload_size_exceeded(
+    crossbar: CrossbarRouter,
+) -> None:
+    """docs/errors.md: a received message above ``max_message_size`` (PayloadTooLarge) ends the
+    session with ``wamp.error.payload_size_exceeded``, which the application sees on the
+    pending call's SessionClosed and in close_details (it said protocol_violation)."""
+    proc = _uri("big")
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(crossbar.ws_url) as callee:
+            await callee.register(lambda: "z" * 5000, proc)
+            small = {"url": crossbar.ws_url, "options": {"max_message_size": 1024}}
+            async with wamp.connect(small) as session:
+                with pytest.raises(wc.SessionClosed) as info:
+                    await session.call(proc)
+                assert info.value.reason == "wamp.error.payload_size_exceeded"
+                assert session.close_details is not None
+                assert session.close_details.reason == "wamp.error.payload_size_exceeded"
+                assert "1024" in (session.close_details.message or "")
+
+
 async def test_plain_function_handlers_run_one_after_another_in_one_task(
     transport: Any,
 ) -> None:
@@ -574,6 +594,12 @@ async def test_options_of_another_type_are_refused_before_anything_is_sent(
             assert error.value.error == "wamp.error.no_such_procedure"
             await session.register(lambda: "ok", proc, options=wamp.RegisterOptions())
             assert await session.call(proc, options=wamp.CallOptions(timeout=5)) == "ok"
+    # The component's decorators refuse them when the handler is declared (porting.md).
+    component = wamp.Component(transports=crossbar.rs_url)
+    for name, decorator in (("RegisterOptions", component.register),
+                            ("SubscribeOptions", component.subscribe)):  # fmt: skip
+        with pytest.raises(wc.ConfigurationError, match=f"import {name} from wamp_anyio"):
+            decorator("com.x", options=getattr(ab, name)())(print)
 
 
 async def test_a_ported_handler_may_return_or_raise_autobahns_objects(transport: Any) -> None:
@@ -665,15 +691,22 @@ async def test_a_procedure_that_raises_is_logged_with_its_traceback(
     def refuses() -> None:
         raise wc.ApplicationError("com.example.no")
 
+    exception = pytest.importorskip("autobahn.wamp.exception")
+
+    def refuses_as_ported() -> None:  # Autobahn's ApplicationError is an answer too
+        raise exception.ApplicationError("com.example.no")
+
     with anyio.fail_after(TIMEOUT):
         async with wamp.connect(transport) as session:
             await session.register(buggy, proc)
             await session.register(refuses, proc + ".no")
-            with caplog.at_level(logging.ERROR, logger="wamp_core"):
-                for procedure in (proc, proc + ".no"):
+            await session.register(refuses_as_ported, proc + ".ab")
+            with caplog.at_level(logging.ERROR, logger="wamp_core.driver"):  # the documented
+                for procedure in (proc, proc + ".no", proc + ".ab"):
                     with pytest.raises(wc.ApplicationError):
                         await session.call(procedure)
     [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert record.name == "wamp_core.driver"
     assert record.getMessage() == f"procedure {proc} failed"
     assert record.exc_info is not None and record.exc_info[0] is KeyError
 

@@ -75,6 +75,15 @@ def test_errors_have_exit_codes_and_say_what_went_wrong(urls: tuple[str, str, st
     assert done.returncode == 3 and "no_such_realm" in done.stderr
     assert run("call", rs).returncode == 2  # usage
     assert run("call", rs, "com.x", "--ticket", "t").returncode == 2  # --ticket needs --authid
+    for usage, says in (
+        (("call", "ftp://127.0.0.1:1", "com.x"), "ws:// or wss://"),
+        (("call", rs, "com.x", "--serializer", "nosuch"), "unknown serializer 'nosuch'"),
+        (("call", rs, "not a uri"), "invalid procedure"),
+        (("call", rs, "com.x", "--authid", "a", "--cryptosign-key", "/no/such/key"), "/no/such"),
+    ):
+        done = run(*usage)
+        assert done.returncode == 2 and says in done.stderr, (usage, done.stderr)
+        assert "Traceback" not in done.stderr
 
 
 def test_ticket_authentication(urls: tuple[str, str, str]) -> None:

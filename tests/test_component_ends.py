@@ -263,3 +263,13 @@ async def test_a_session_killed_for_good_ends_the_run_unless_is_fatal_says_retry
                 with pytest.raises(wc.SessionClosed, match="not_authorized"):
                     await component.run()
     assert len(readies) == (2 if insist else 1)
+
+
+def test_run_refuses_nothing_to_run_and_an_unknown_log_level_as_configuration_errors() -> None:
+    """docs/errors.md: what the library raises on purpose is a WampError."""
+    with pytest.raises(wc.ConfigurationError, match="at least one component"):
+        wamp.run([])
+    with pytest.raises(wc.ConfigurationError, match="log_level must be one of"):
+        wamp.run(wamp.Component(), log_level="loud")
+    with pytest.raises(wc.ConfigurationError, match="bad permission"):
+        wc.Permission("com.", match="regex")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from crossbar import CrossbarRouter
 from embedded import EmbeddedRouter
 
 REPO = Path(__file__).resolve().parent.parent
@@ -94,3 +95,24 @@ def test_every_shell_block_runs(
     )  # fmt: skip
     assert proc.returncode == 0, f"{page} sh block {index}:\n{proc.stdout}\n{proc.stderr}"
     assert proc.stdout.strip(), "a block that prints nothing shows nothing"
+
+
+QUICKSTART = [(index, code) for page, index, code in BLOCKS if page == "quickstart.md"]
+
+
+@pytest.mark.parametrize(("index", "code"), QUICKSTART, ids=[f"q-{i}" for i, _ in QUICKSTART])
+def test_the_quickstart_runs_on_crossbar_but_for_streaming_both_ways(
+    crossbar: CrossbarRouter, tmp_path: Path, index: int, code: str
+) -> None:
+    """quickstart.md: "the examples run unchanged against it, but for 'Streaming both ways'"."""
+    program = tmp_path / f"quickstart_{index}.py"
+    program.write_text(code.replace(RS_URL, crossbar.rs_url).replace(WS_URL, crossbar.ws_url))
+    proc = subprocess.run(
+        [sys.executable, str(program)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=90, check=False,
+    )  # fmt: skip
+    if "open_call" in code:  # the "Streaming both ways" section
+        assert proc.returncode != 0
+        assert "LocalProtocolError" in proc.stderr and "progressive_call_invocations" in proc.stderr
+    else:
+        assert proc.returncode == 0, f"quickstart block {index}:\n{proc.stdout}\n{proc.stderr}"

@@ -5,6 +5,8 @@ own (``pytester``, in a subprocess: the plugin comes from the installed entry po
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,3 +39,15 @@ def test_the_marker_and_the_option_are_documented(pytester: pytest.Pytester) -> 
     assert "--wamp-router=URL" in "".join(pytester.runpytest_subprocess("--help").outlines)
     markers = "\n".join(pytester.runpytest_subprocess("--markers").outlines)
     assert "@pytest.mark.wamp_router" in markers
+
+
+def test_the_example_runs_from_the_checkout_as_its_docstring_says() -> None:
+    """The checkout's pytest configuration turns the plugin off (``-p no:wamp``): the
+    example's docstring says to add ``-p wamp`` there, and that works."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "wamp",
+         str(EXAMPLE)],
+        cwd=EXAMPLE.parent.parent, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "-p wamp" in EXAMPLE.read_text(encoding="utf-8")

@@ -902,7 +902,7 @@ def test_authorization_by_role_default_deny_for_authenticated_roles() -> None:
                     m.Call(request_id=10, procedure="wamp.session.count")):  # fmt: skip
         (err,) = bob.send(message)  # a role without permissions: nothing
         assert err.error == denied
-    with pytest.raises(ValueError, match="bad permission"):
+    with pytest.raises(wc.ConfigurationError, match="bad permission"):
         wc.Permission("x", actions=("delete",))
 
 
@@ -1123,6 +1123,8 @@ def test_streams_that_end_early_do_not_count_as_open(router: wc.Router) -> None:
                 replies = caller.take()
             else:
                 replies = caller.send(m.Cancel(request_id=label, options={"mode": "skip"}))
+                (interrupt,) = callee.take()  # it could not finish: skip becomes killnowait
+                assert interrupt.options == {"mode": "killnowait"}
         early = procedure == "com.sum" and i % 2
         assert [type(r) for r in replies] == [m.Result if early else m.Error]
         # the caller still sends a chunk it had under way: dropped

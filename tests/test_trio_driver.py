@@ -323,3 +323,15 @@ def test_an_iter_call_timeout_is_the_whole_calls_in_virtual_time() -> None:
             await component.stop()
 
     _run(test)
+
+
+def test_both_drivers_export_the_same_api_and_the_common_errors() -> None:
+    """Porting between the drivers is an import change; docs/errors.md names the errors
+    importable from each."""
+    import wamp_anyio
+
+    assert set(wamp_anyio.__all__) - set(wamp_trio.__all__) == {"RouterServer", "start_router"}
+    assert set(wamp_trio.__all__) <= set(wamp_anyio.__all__)
+    for name in ("WampError", "ConfigurationError", "TransportError", "SessionClosed",
+                 "ApplicationError"):  # fmt: skip
+        assert getattr(wamp_anyio, name) is getattr(wamp_trio, name) is getattr(wc, name)

@@ -90,10 +90,17 @@ def _jsonable(value: Any) -> Any:
 
 
 async def _session_command(opts: argparse.Namespace) -> int:
-    transport, auth = _transport(opts), _authentication(opts)
+    try:
+        transport, auth = _transport(opts), _authentication(opts)
+    except OSError as exc:  # the key file
+        sys.stderr.write(f"wamp-py: {exc}\n")
+        return EXIT_USAGE
     try:
         async with Session.connect(transport, realm=opts.realm, authentication=auth) as session:
             return await _run(opts, session)
+    except (wc.ConfigurationError, wc.LocalProtocolError) as exc:  # the URL, a URI, an argument
+        sys.stderr.write(f"wamp-py: {exc}\n")
+        return EXIT_USAGE
     except wc.ApplicationError as exc:
         text = str(exc)
         sys.stderr.write(f"wamp-py: {text if text.startswith(exc.error) else exc.error}\n")

@@ -48,6 +48,7 @@ from ._component import (
     invocation_result as invocation_result,
 )
 from ._config._reconnect import (
+    FATAL_REASONS as FATAL_REASONS,
     Attempt as Attempt,
     ReconnectExhausted as ReconnectExhausted,
     ReconnectPolicy as ReconnectPolicy,
@@ -115,7 +116,8 @@ __version__ = _VERSION
 __all__ = [
     "auth", "events", "messages", "serializers", "Connection", "ConnectionEvent", "Framer",
     "RawSocket", "WebSocket", "Role", "Attempt", "ReconnectExhausted", "ReconnectPolicy",
-    "default_is_fatal", "CLIENT_ROLES", "TRANSITIONS", "ClientSession", "SessionCommand",
+    "default_is_fatal", "FATAL_REASONS", "CLIENT_ROLES", "TRANSITIONS", "ClientSession",
+    "SessionCommand",
     "SessionState", "Endpoint", "TcpEndpoint", "UnixEndpoint", "MemoryEndpoint", "Proxy",
     "TLSConfig",
     "TransportConfig", "TransportSpec", "parse_transports",

@@ -33,8 +33,10 @@ from collections.abc import Mapping, Sequence
 
 from .. import _messages as m
 from .._errors import (
+    PROTOCOL_VIOLATION,
     HandshakeError,
     LocalProtocolError,
+    PayloadTooLarge,
     RemoteProtocolError,
     WampError,
 )
@@ -283,7 +285,10 @@ class Connection:
         self.error = exc
         events: list[ConnectionEvent] = []
         if not self.session.has_ended:
-            events.extend(self.session.protocol_violation(exc.message))
+            # A message above the limit says so (the application may raise the limit); any
+            # other peer error is a protocol violation.
+            reason = exc.reason if isinstance(exc, PayloadTooLarge) else PROTOCOL_VIOLATION
+            events.extend(self.session.protocol_violation(exc.message, reason))
         if transport_ok:
             # The transport still works: ABORT went out, the close handshake follows.
             self.close(_CLOSE_PROTOCOL_ERROR, "protocol violation")

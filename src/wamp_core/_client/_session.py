@@ -554,23 +554,27 @@ class ClientSession:
         events, self._events = self._events, []
         return events
 
-    def protocol_violation(self, text: str) -> list[ev.SessionEvent]:
-        """Abort the session for a protocol violation (also for framing/decoding errors).
+    def protocol_violation(
+        self, text: str, reason: str = "wamp.error.protocol_violation"
+    ) -> list[ev.SessionEvent]:
+        """Abort the session for a protocol violation (also for framing/decoding errors;
+        ``reason``: a more precise URI, ``wamp.error.payload_size_exceeded`` for a message
+        above the limit).
 
-        Sends ``ABORT wamp.error.protocol_violation`` (if it can), fails all pending requests,
-        enters FAILED. Logged at DEBUG: the peer's misbehaviour is reported by the events.
+        Sends ``ABORT reason`` (if it can), fails all pending requests, enters FAILED. Logged at
+        DEBUG: the peer's misbehaviour is reported by the events.
         """
         log.debug("protocol violation: %s", text)
         if self.state is not S.FAILED:
             # Not before our first HELLO (it must open the conversation); after a session
             # the ABORT tells the router why the transport is being dropped.
             if self.state is not S.CLOSED or self._s.realm:
-                abort = m.Abort(reason="wamp.error.protocol_violation", details={"message": text})
+                abort = m.Abort(reason=reason, details={"message": text})
                 try:
                     self._send(abort)
                 except LocalProtocolError as exc:
                     log.debug("ABORT not sent: %s", exc)
-            details = CloseDetails("wamp.error.protocol_violation", text, local=True)
+            details = CloseDetails(reason, text, local=True)
             self._end(details, abort=True, failed=True)
         return self.take_events()
 

@@ -28,6 +28,7 @@ __all__ = [
     "answer_invocation",
     "invocation_error",
     "invocation_result",
+    "is_answer",
 ]
 
 W = TypeVar("W")
@@ -213,6 +214,16 @@ def invocation_result(value: Any) -> tuple[list[Any], dict[str, Any]]:
     return [value], {}
 
 
+def is_answer(exc: BaseException) -> bool:
+    """Whether a handler's exception is an answer (an :class:`ApplicationError`, ours or
+    Autobahn's, with its error URI) rather than a failure to report."""
+    if isinstance(exc, ApplicationError):
+        return True
+    return _autobahns(type(exc), "autobahn.wamp.exception", "ApplicationError") and isinstance(
+        getattr(exc, "error", None), str
+    )
+
+
 def invocation_error(exc: BaseException) -> tuple[str, list[Any], dict[str, Any]]:
     """ERROR URI, args and kwargs for an exception a handler raised.
 
@@ -222,10 +233,8 @@ def invocation_error(exc: BaseException) -> tuple[str, list[Any], dict[str, Any]
     """
     if isinstance(exc, ApplicationError):
         return exc.error, list(exc.args), dict(exc.kwargs)
-    if _autobahns(type(exc), "autobahn.wamp.exception", "ApplicationError"):
-        error = getattr(exc, "error", None)
-        if isinstance(error, str):
-            return error, list(exc.args), dict(getattr(exc, "kwargs", None) or {})
+    if is_answer(exc):  # Autobahn's
+        return exc.error, list(exc.args), dict(getattr(exc, "kwargs", None) or {})  # type: ignore[attr-defined]
     try:
         text = str(exc)
     except Exception:  # a broken __str__ must not take the session down

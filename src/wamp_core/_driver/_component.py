@@ -20,7 +20,7 @@ from ._session import CLOSE_TIMEOUT, Authentication, Session
 
 __all__ = ["DEFAULT_TRANSPORT", "Component"]
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("wamp_core.driver")  # the public name, stable to configure
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -18,7 +18,7 @@ S = TypeVar("S", bound=Session)
 
 __all__ = ["connect", "open_session"]
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("wamp_core.driver")  # the public name, stable to configure
 
 
 def authenticators(authentication: Authentication | None) -> list[auth.Authenticator]:

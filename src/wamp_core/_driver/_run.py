@@ -6,12 +6,14 @@ import logging
 import signal
 from collections.abc import Callable, Sequence
 
+import wamp_core as wc
+
 from ._component import Component
 from ._runtime import Runtime
 
 __all__ = ["run", "run_components", "LOG_LEVELS", "configure_logging"]
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("wamp_core.driver")  # the public name, stable to configure
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -35,7 +37,9 @@ def configure_logging(log_level: str) -> None:
     logging alone."""
     level = LOG_LEVELS.get(log_level.lower()) if isinstance(log_level, str) else None
     if level is None:
-        raise ValueError(f"log_level must be one of {', '.join(LOG_LEVELS)}: {log_level!r}")
+        raise wc.ConfigurationError(
+            f"log_level must be one of {', '.join(LOG_LEVELS)}: {log_level!r}"
+        )
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(level)
 
@@ -106,7 +110,7 @@ def run(
         configure_logging(log_level)
     items = [components] if isinstance(components, Component) else list(components)
     if not items:
-        raise ValueError("run() needs at least one component")
+        raise wc.ConfigurationError("run() needs at least one component")
     stopped_by = start(run_components, runtime, items)
     if stopped_by is not None:
         raise SystemExit(128 + stopped_by)

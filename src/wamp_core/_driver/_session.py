@@ -35,6 +35,7 @@ import wamp_core as wc
 from wamp_core import auth, events as ev
 
 from .._client._types import check_options as _check_options
+from .._component._requests import is_answer
 from ._calls import MAX_QUEUED_CHUNKS, Chunk, Chunks, OpenCall, ProgressiveCall
 from ._inbox import Inbox
 from ._link import Link
@@ -44,7 +45,7 @@ from ._waiters import MAX_QUEUED_RESULTS, Waiter
 
 __all__ = ["Publication", "Registration", "Session", "Subscription"]
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("wamp_core.driver")  # the public name, stable to configure
 
 #: A procedure or event handler: called with the WAMP args and kwargs; sync or async.
 Handler: TypeAlias = Callable[..., Any]
@@ -1132,8 +1133,9 @@ async def _reraise(exc: BaseException) -> None:
 
 def _log_failure(registration: Registration | None, exc: Exception) -> None:
     """A procedure raised: the caller gets ``wamp.error.runtime_error`` with the message only,
-    so whoever runs the callee sees the traceback here (an ApplicationError is an answer)."""
-    if not isinstance(exc, wc.ApplicationError):
+    so whoever runs the callee sees the traceback here (an ApplicationError, ours or
+    Autobahn's, is an answer)."""
+    if not is_answer(exc):
         procedure = registration.procedure if registration is not None else "?"
         log.error("procedure %s failed", procedure, exc_info=exc)
 

@@ -311,10 +311,12 @@ class Permission:
 
     def __post_init__(self) -> None:
         if not isinstance(self.uri, str) or not isinstance(self.actions, tuple):
-            raise ValueError(f"bad permission: uri {self.uri!r}, actions {self.actions!r}")
+            raise ConfigurationError(f"bad permission: uri {self.uri!r}, actions {self.actions!r}")
         unknown = set(self.actions) - set(ACTIONS)
         if unknown or self.match not in ("exact", "prefix"):
-            raise ValueError(f"bad permission: actions {sorted(unknown)}, match {self.match!r}")
+            raise ConfigurationError(
+                f"bad permission: actions {sorted(unknown)}, match {self.match!r}"
+            )
 
     def allows(self, action: str, uri: str) -> bool:
         if action not in self.actions:
