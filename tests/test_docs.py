@@ -72,13 +72,20 @@ def router() -> Iterator[EmbeddedRouter]:
 def test_every_python_block_runs(
     router: EmbeddedRouter, tmp_path: Path, page: str, index: int, code: str
 ) -> None:
-    program = tmp_path / f"test_{page.removesuffix('.md').replace('-', '_')}_{index}.py"
-    program.write_text(code.replace(RS_URL, router.rs_url).replace(WS_URL, router.ws_url))
-    proc = subprocess.run(
-        [sys.executable, str(program)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=90, check=False,
-    )  # fmt: skip
+    name = f"test_{page.removesuffix('.md').replace('-', '_')}_{index}.py"
+    proc = _run_python(code, router.rs_url, router.ws_url, tmp_path / name)
     assert proc.returncode == 0, f"{page} block {index}:\n{proc.stdout}\n{proc.stderr}"
+
+
+def _run_python(
+    code: str, rs_url: str, ws_url: str, program: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run a page's block as a program, aimed at the router at ``rs_url``/``ws_url``."""
+    program.write_text(code.replace(RS_URL, rs_url).replace(WS_URL, ws_url))
+    return subprocess.run(
+        [sys.executable, str(program)],
+        cwd=program.parent, capture_output=True, text=True, timeout=90, check=False,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -105,12 +112,7 @@ def test_the_quickstart_runs_on_crossbar_but_for_streaming_both_ways(
     crossbar: CrossbarRouter, tmp_path: Path, index: int, code: str
 ) -> None:
     """quickstart.md: "the examples run unchanged against it, but for 'Streaming both ways'"."""
-    program = tmp_path / f"quickstart_{index}.py"
-    program.write_text(code.replace(RS_URL, crossbar.rs_url).replace(WS_URL, crossbar.ws_url))
-    proc = subprocess.run(
-        [sys.executable, str(program)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=90, check=False,
-    )  # fmt: skip
+    proc = _run_python(code, crossbar.rs_url, crossbar.ws_url, tmp_path / f"quickstart_{index}.py")
     if "open_call" in code:  # the "Streaming both ways" section
         assert proc.returncode != 0
         assert "LocalProtocolError" in proc.stderr and "progressive_call_invocations" in proc.stderr
