@@ -222,3 +222,26 @@ async def test_events_queued_for_a_slow_handler_are_handled_when_the_link_drops(
                 while await component.wait_ready() is first:
                     await anyio.sleep(0.02)
                 assert got == list(range(20))
+
+
+async def test_leaving_does_not_wait_for_a_handler_that_never_returns(
+    crossbar: CrossbarRouter,
+) -> None:
+    """Only a session the router or the link ended waits (bounded) for its queued events:
+    leaving ``connect()``'s block with a handler stuck on an event returns at once."""
+    topic = "com.faults.stuck"
+    entered = anyio.Event()
+
+    async def stuck(_i: int) -> None:
+        entered.set()
+        await anyio.sleep_forever()
+
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(crossbar.rs_url) as publisher:
+            async with wamp.connect(crossbar.rs_url) as session:
+                await session.subscribe(stuck, topic)
+                for i in range(3):
+                    await publisher.publish(topic, i, options=wc.PublishOptions(acknowledge=True))
+                await entered.wait()
+                left = anyio.current_time()
+            assert anyio.current_time() - left < 2  # not CLOSE_TIMEOUT (5 s)

@@ -234,7 +234,8 @@ def invocation_error(exc: BaseException) -> tuple[str, list[Any], dict[str, Any]
     if isinstance(exc, ApplicationError):
         return exc.error, list(exc.args), dict(exc.kwargs)
     if is_answer(exc):  # Autobahn's
-        return exc.error, list(exc.args), dict(getattr(exc, "kwargs", None) or {})  # type: ignore[attr-defined]
+        ported: Any = exc
+        return ported.error, list(ported.args), dict(getattr(ported, "kwargs", None) or {})
     try:
         text = str(exc)
     except Exception:  # a broken __str__ must not take the session down

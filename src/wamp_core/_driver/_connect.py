@@ -93,9 +93,13 @@ async def open_session(
                     except BaseException as exc:  # re-raised below, not wrapped in a group
                         failure = exc
             finally:
+                # Ended by the router or the link (not by leaving): the events that arrived
+                # before the end are still handled. Leaving does not wait for them.
+                ended = session.closed or session.close_details is not None
                 try:
                     await session._shutdown()
-                    await session._drain_events()  # events queued before the end: handled
+                    if ended:
+                        await session._drain_events()
                 finally:
                     tg.cancel_scope.cancel()
     finally:
