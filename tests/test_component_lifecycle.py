@@ -14,9 +14,12 @@ def _lifecycle(**overrides: object) -> wc.Lifecycle:
     return wc.Lifecycle(transports, **overrides)  # type: ignore[arg-type]
 
 
-def _joined(lifecycle: wc.Lifecycle) -> wc.Lifecycle:
+def _joined(lifecycle: wc.Lifecycle, *, restored: bool = True) -> wc.Lifecycle:
+    """The next attempt joined (and, unless ``restored=False``, restored its declarations)."""
     assert lifecycle.next_attempt() is not None
     lifecycle.joined()
+    if restored:
+        lifecycle.restored()
     return lifecycle
 
 
@@ -112,15 +115,34 @@ def test_a_restore_refused_for_the_old_session_is_retried_on_a_rejoin_only() -> 
     first = _joined(_lifecycle())
     assert first.session_ended(error=held, restoring=True) is wc.Verdict.FAIL
     assert first.error is held  # another component holds it: a configuration error
-    rejoined = _joined(_lifecycle())
+    rejoined = _joined(_lifecycle(transport={"retry_delay_jitter": 0, "retry_delay_growth": 2}))
     assert rejoined.session_ended(close=LOST) is wc.Verdict.RECONNECT
-    _joined(rejoined)
-    assert rejoined.session_ended(error=held, restoring=True) is wc.Verdict.RECONNECT
-    attempt = rejoined.next_attempt()
-    assert attempt is not None
-    assert attempt.delay > 0  # backed off, counted like a failed attempt
+    # Refused restores count like failed attempts although each one joined (WELCOME): the
+    # delays grow and max_retries (2: the lost session was the first failure) ends the run.
+    delays = []
+    for verdict in (wc.Verdict.RECONNECT, wc.Verdict.FAIL):
+        attempt = rejoined.next_attempt()
+        assert attempt is not None
+        delays.append(attempt.delay)
+        rejoined.joined()
+        assert rejoined.session_ended(error=held, restoring=True) is verdict
+    assert delays == [1.0, 2.0]
+    assert isinstance(rejoined.error, wc.ReconnectExhausted)
+    assert rejoined.error.__cause__ is held
     # the same error from main (not a restore) is main's
-    assert rejoined.session_ended(error=held) is wc.Verdict.FAIL
+    again = _joined(_lifecycle())
+    assert again.session_ended(close=LOST) is wc.Verdict.RECONNECT
+    assert _joined(again).session_ended(error=held) is wc.Verdict.FAIL
+
+
+def test_a_message_above_the_size_limit_ends_the_session_not_the_run() -> None:
+    """We abort (locally) because of what the router sent: reconnect, as for a protocol
+    violation; only the application's own leave or abort is done."""
+    for reason in ("wamp.error.payload_size_exceeded", "wamp.error.protocol_violation"):
+        close = wc.CloseDetails(reason, "too big", local=True)
+        assert _joined(_lifecycle()).session_ended(close=close) is wc.Verdict.RECONNECT
+    left = wc.CloseDetails("wamp.close.normal", local=True)
+    assert _joined(_lifecycle()).session_ended(close=left) is wc.Verdict.DONE
 
 
 def test_a_listener_error_before_the_join_ends_the_run_unless_is_fatal_says_retry() -> None:

@@ -245,3 +245,66 @@ async def test_leaving_does_not_wait_for_a_handler_that_never_returns(
                 await entered.wait()
                 left = anyio.current_time()
             assert anyio.current_time() - left < 2  # not CLOSE_TIMEOUT (5 s)
+
+
+async def test_a_message_above_the_size_limit_reconnects_the_component(
+    crossbar: CrossbarRouter,
+) -> None:
+    """An event above ``max_message_size`` ends the session (payload_size_exceeded); the
+    component reconnects as after any peer error, instead of its run returning None as if
+    the application had left; and wait_ready never hands out the ended session."""
+    topic = "com.faults.big"
+    hooks: list[str] = []
+    with anyio.fail_after(TIMEOUT):
+        async with (
+            fault_proxy("127.0.0.1", _port(crossbar.ws_url)) as proxy,
+            wamp.connect(crossbar.ws_url) as publisher,
+        ):
+            component = wamp.Component(transports=_via(proxy, "websocket", max_message_size=1024))
+            component.subscribe(topic)(lambda _value: None)
+            component.on_leave(lambda _s, details: hooks.append(details.reason))
+            async with component:
+                first = await component.wait_ready()
+                await publisher.publish(topic, "x" * 4096)
+                await first.wait_closed()
+                second = await component.wait_ready()
+                assert second is not first and not second.closed
+                assert first.closed
+                assert hooks == ["wamp.error.payload_size_exceeded"]
+
+
+async def test_a_restore_refused_on_every_rejoin_ends_after_max_retries(
+    crossbar: CrossbarRouter,
+) -> None:
+    """The router refuses the restore (another session took the procedure while the link was
+    down): each rejoin is a failed attempt, so the delays grow and max_retries ends the run
+    with ReconnectExhausted naming the refusal (it rejoined every initial_retry_delay for
+    ever: the WELCOME reset the count)."""
+    procedure = "com.faults.taken"
+    with anyio.fail_after(TIMEOUT):
+        async with (
+            fault_proxy("127.0.0.1", _port(crossbar.rs_url)) as proxy,
+            wamp.connect(crossbar.rs_url) as thief,
+        ):
+            transport = {**_via(proxy, "rawsocket"), "max_retries": 2}
+            component = wamp.Component(transports=transport)
+            component.register(procedure)(lambda: "mine")
+            joins: list[float] = []
+            component.on_join(lambda _s, _d: joins.append(anyio.current_time()))
+            with pytest.raises(wc.ReconnectExhausted) as info:
+                async with component:
+                    await component.wait_ready()
+                    proxy.delay = 0.3  # the rejoin comes after the thief took the procedure
+                    proxy.drop()
+                    while True:  # once the router has seen the component's session go
+                        try:
+                            await thief.register(lambda: "theirs", procedure)
+                            break
+                        except wc.ApplicationError:
+                            await anyio.sleep(0.02)
+                    proxy.delay = 0.0
+                    await component.wait_ready()  # no session is ready again: the run's error
+            cause = info.value.__cause__
+            assert isinstance(cause, wc.ApplicationError)
+            assert cause.error == wc.ApplicationError.PROCEDURE_ALREADY_EXISTS
+            assert len(joins) == 1  # the refused rejoins never fired join

@@ -182,8 +182,14 @@ class Lifecycle:
         self.policy.failed(exc)
 
     def joined(self) -> None:
-        """The attempt's session joined: every failure counter starts again."""
+        """The attempt's session joined (WELCOME); its registrations and subscriptions are
+        restored next, then :meth:`restored`."""
         self.joins += 1
+
+    def restored(self) -> None:
+        """The joined session's registrations and subscriptions are back: the attempt
+        succeeded, every failure counter starts again. (A restore the router refuses is a
+        failed attempt: it counts towards ``max_retries`` and the delays grow.)"""
         self.policy.joined()
 
     def session_ended(
@@ -214,7 +220,7 @@ class Lifecycle:
             return self.application_failed(error)
         if main_returned:
             return Verdict.DONE
-        if close is not None and close.local and close.reason != PROTOCOL_VIOLATION:
+        if close is not None and close.local and close.reason not in _PEER_FAULTS:
             return Verdict.DONE  # the application left (or aborted) on purpose
         reason = close.reason if close is not None else CloseDetails.REASON_TRANSPORT_LOST
         lost = (
@@ -250,6 +256,11 @@ class Lifecycle:
             self.error = self.policy.exhausted_error()
             return Verdict.FAIL
         return Verdict.RECONNECT
+
+
+#: Reasons of the ABORTs we send because of the router (what it sent broke the protocol or the
+#: size limit): the session ended, the application did not leave.
+_PEER_FAULTS = frozenset({PROTOCOL_VIOLATION, "wamp.error.payload_size_exceeded"})
 
 
 def _held_by_old_session(error: BaseException) -> bool:

@@ -283,7 +283,7 @@ class Component:
         When the run ends first, the error that ended it is raised here (a run that was
         stopped or returned: :class:`wamp_core.SessionClosed`)."""
         ended = self._runs_ended
-        while self._ready_session is None:
+        while self._ready_session is None or self._ready_session.closed:
             if self._runs_ended != ended:
                 error = self._run_error
                 if isinstance(error, Exception):
@@ -302,6 +302,12 @@ class Component:
         if self._ready_changed is not None:
             self._ready_changed.set()
             self._ready_changed = None
+
+    def _unready(self, session: Session) -> None:
+        """``session`` ended: :meth:`wait_ready` waits for the next one (not for the end of
+        the attempt, which may take a while: leave listeners, queued events)."""
+        if self._ready_session is session:
+            self._set_ready(None)
 
     async def __aenter__(self) -> Component:
         manager = self._rt.task_group()
@@ -424,6 +430,7 @@ class Component:
                     check_types=declaration.check_types,
                 )  # fmt: skip
         attempt.restoring = False
+        lifecycle.restored()
         await self._fire("join", session, session.details)
         if lifecycle.stopping or session.closed:
             return
@@ -433,12 +440,14 @@ class Component:
         self._set_ready(session)
         if self._main is None:
             await session.wait_closed()
+            self._unready(session)
             return
         failure: Exception | None = None
         async with self._rt.task_group() as task_group:
 
             async def watch() -> None:
                 await session.wait_closed()  # the session ended under main: cancel it
+                self._unready(session)
                 task_group.cancel_scope.cancel()
 
             task_group.start_soon(watch)
