@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import os
 import socket
 import ssl
 import time
@@ -111,10 +112,14 @@ def _framer_factory(url: str) -> Callable[[], wc.RawSocket | wc.WebSocket]:
 
 def _raw_sockets(listener: Listener[ByteStream]) -> list[socket.socket] | None:
     """The listening sockets of a plain TCP or unix ``listener`` (``None`` for TLS)."""
-    if isinstance(listener, TLSListener):
+    parts = _parts(listener)
+    if any(isinstance(part, TLSListener) for part in parts):
         return None
-    parts = listener.listeners if isinstance(listener, MultiListener) else [listener]
     return [part.extra(anyio.abc.SocketAttribute.raw_socket) for part in parts]
+
+
+def _parts(listener: Listener[ByteStream]) -> list[Listener[ByteStream]]:
+    return list(listener.listeners) if isinstance(listener, MultiListener) else [listener]
 
 
 async def _accept(sock: socket.socket, handle: _Handler, tg: anyio.abc.TaskGroup) -> None:
@@ -140,23 +145,91 @@ async def _accept(sock: socket.socket, handle: _Handler, tg: anyio.abc.TaskGroup
             tg.start_soon(handle, AsyncioSocketStream(client, RUNTIME))
 
 
-async def _listen(url: str, ssl_context: ssl.SSLContext | None) -> tuple[Listener[ByteStream], str]:
+class _TLSListener(TLSListener):
+    """anyio's TLS listener, but a failed or abandoned TLS handshake (a port scan, a client
+    that gives up) is logged at DEBUG, not as an ERROR with a traceback."""
+
+    @staticmethod
+    async def handle_handshake_error(exc: BaseException, stream: anyio.abc.AnyByteStream) -> None:
+        await anyio.aclose_forcefully(stream)
+        if not isinstance(exc, Exception) or isinstance(exc, anyio.get_cancelled_exc_class()):
+            raise  # noqa: PLE0704 - (called from the except clause of anyio's handshake)
+        log.debug("closing a connection: TLS handshake failed: %r", exc)
+
+
+def _answers(path: str) -> bool:
+    """Whether a server accepts connections on the unix socket ``path`` (a file left by one
+    that is gone does not)."""
+    if not os.path.exists(path):
+        return False
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.settimeout(1.0)
+        probe.connect(path)
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
+def _unix_path(url: str) -> str | None:
+    """PATH of ``rs://unix:PATH`` (absolute or relative), else ``None``."""
+    _, sep, rest = url.partition("://")
+    if sep and rest.startswith("unix:"):
+        return rest[len("unix:") :]
+    return None
+
+
+async def _listen(
+    url: str, ssl_context: ssl.SSLContext | None, handshake_timeout: float
+) -> tuple[Listener[ByteStream], str]:
     parts = urlsplit(url)
-    if parts.netloc in ("unix", "unix:"):
-        listener: Listener[ByteStream] = await anyio.create_unix_listener(parts.path)
-        return listener, f"{parts.scheme}://unix:{parts.path}"
+    tls = parts.scheme in ("wss", "rss")
+    if (path := _unix_path(url)) is not None:
+        if tls:  # (a unix socket served in clear text to one who asked for TLS)
+            raise wc.ConfigurationError(f"cannot listen on {url!r}: no TLS on a unix socket")
+        if not path or path.endswith("/"):
+            raise wc.ConfigurationError(f"cannot listen on {url!r}: no socket path")
+        if _answers(path):  # (binding removes the file: the other server would be cut off)
+            raise OSError(errno.EADDRINUSE, f"another server listens on {path}")
+        listener: Listener[ByteStream] = await anyio.create_unix_listener(path)
+        return listener, f"{parts.scheme}://unix:{path}"
     host, port = parts.hostname or "127.0.0.1", parts.port or 0
+    if tls and ssl_context is None:
+        raise wc.ConfigurationError(f"{url!r} needs ssl_context (the server certificate)")
     tcp = await anyio.create_tcp_listener(local_host=host, local_port=port)
     bound = tcp.listeners[0].extra(anyio.abc.SocketAttribute.local_port)
     suffix = parts.path if parts.scheme in ("ws", "wss", "websocket") else ""
     listener = tcp
-    if parts.scheme in ("wss", "rss"):
-        if ssl_context is None:
-            await tcp.aclose()
-            raise wc.ConfigurationError(f"{url!r} needs ssl_context (the server certificate)")
-        # WAMP ends on its own close: a client's missing close_notify is not an error.
-        listener = TLSListener(tcp, ssl_context, standard_compatible=False)
-    return listener, f"{parts.scheme}://{host}:{bound}{suffix}"
+    if tls:
+        assert ssl_context is not None
+        # WAMP ends on its own close: a client's missing close_notify is not an error. The
+        # TLS handshake counts against the same deadline as the transport's and the join.
+        # One TLS listener per socket: an accept failure then reaches _serve_tls as itself.
+        listener = MultiListener([
+            _TLSListener(part, ssl_context, standard_compatible=False,
+                         handshake_timeout=handshake_timeout)
+            for part in tcp.listeners
+        ])  # fmt: skip
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
+    return listener, f"{parts.scheme}://{shown}:{bound}{suffix}"
+
+
+async def _serve_tls(
+    listener: Listener[ByteStream], handle: _Handler, tg: anyio.abc.TaskGroup
+) -> None:
+    """Serve a TLS ``listener``'s connections in ``tg`` (so that an accept failure ends none
+    of them); an ``accept()`` that fails for want of resources pauses, as :func:`_accept`."""
+    while True:
+        try:
+            await listener.serve(handle, tg)
+        except OSError as exc:
+            if exc.errno in _EXHAUSTED:
+                log.warning("cannot accept a connection now: %s", exc)
+                await anyio.sleep(_EXHAUSTED_PAUSE)
+            else:
+                log.debug("accepting a connection failed: %s", exc)
 
 
 async def _receive(stream: _Stream, limit: float | None) -> bytes | None:
@@ -199,6 +272,7 @@ async def _serve(
     direct = stream if isinstance(stream, driver.DirectSocketStream) else None
     backlog = bytearray()  # what the kernel did not take: the writer task sends it first
     writing = False  # the writer task is sending: what follows waits for it, in order
+    sent: driver.Event | None = None  # set when the writer's pending send is over
 
     def kick() -> None:
         """Wake the writer task, starting it the first time (output for a connection whose
@@ -235,7 +309,7 @@ async def _serve(
             pending[flush] = None
 
     async def write(event: driver.Event) -> None:
-        nonlocal wake, writing
+        nonlocal wake, writing, sent
         assert tg is not None
         while True:
             await event.wait()
@@ -257,6 +331,8 @@ async def _serve(
                     return
                 finally:
                     writing = False
+                    if sent is not None:
+                        sent.set()
                 if stalled.cancelled_caught:
                     log.info("closing a connection: a write stalled for %s s", driver.SEND_TIMEOUT)
                     conn.receive_eof()
@@ -279,6 +355,14 @@ async def _serve(
             # idle_timeout s per read, if set.
             join_by = anyio.current_time() + server.handshake_timeout
             while True:
+                while writing or backlog:
+                    # The client does not take what it is sent: read no more from it until it
+                    # does. What its requests and pings produce (PONGs are queued by the
+                    # framer, past the engine's max_queued) would pile up here; TCP holds the
+                    # client back instead (SEND_TIMEOUT ends a write that never completes).
+                    sent = RUNTIME.event()
+                    await sent.wait()
+                sent = None
                 joined = conn.session.realm is not None
                 limit = server.idle_timeout if joined else join_by - anyio.current_time()
                 try:
@@ -391,48 +475,88 @@ async def start_router(
             raise wc.ConfigurationError(f"{option} must be a positive number of seconds: {value!r}")
     server = RouterServer(router, handshake_timeout=handshake_timeout, idle_timeout=idle_timeout,
                           ping_interval=ping_interval, ping_timeout=ping_timeout)  # fmt: skip
-    listeners: list[Listener[ByteStream]] = []
+    listeners: list[tuple[Listener[ByteStream], _Handler]] = []
+    group: list[anyio.abc.TaskGroup] = []  # (the task group, once it runs)
+    owned: list[tuple[str, int]] = []  # unix socket files made: path, inode
+    failure: Exception | None = None
     try:
         with contextlib.ExitStack() as in_memory:
+            # Every address is bound before anything runs: a bad URL or a port in use raises
+            # as itself, not inside an exception group.
+            for url in listen:
+                make_framer = _framer_factory(url)
+
+                async def handle(stream: _Stream, make: Callable[..., wc.RawSocket
+                                 | wc.WebSocket] = make_framer) -> None:  # fmt: skip
+                    try:
+                        await _serve(server, stream, make)
+                    except Exception:  # one connection's failure must never stop the router
+                        log.exception("a router connection failed")
+
+                if (name := _memory_name(url)) is not None:
+
+                    def accept(stream: driver.MemoryStream, serve: _Handler = handle) -> None:
+                        if group:
+                            group[0].start_soon(serve, stream)
+
+                    bound = in_memory.enter_context(driver.listen_memory(name, accept, RUNTIME))
+                else:
+                    listener, bound = await _listen(url, ssl_context, handshake_timeout)
+                    listeners.append((listener, handle))
+                    if (path := _unix_path(url)) is not None:  # removed at the end if ours
+                        owned.append((path, os.stat(path).st_ino))
+                server.urls.append(bound)
+                log.info("router listening on %s", bound)
             async with anyio.create_task_group() as tg:
+                group.append(tg)
                 tg.start_soon(_tick, router)
                 if ping_interval is not None:
                     timeout = ping_timeout if ping_timeout is not None else ping_interval
                     tg.start_soon(_keepalive, server, ping_interval, timeout)
-                for url in listen:
-                    make_framer = _framer_factory(url)
+                accepting = anyio.CancelScope()  # the accept loops (connections: in tg)
 
-                    async def handle(stream: _Stream, make: Callable[..., wc.RawSocket
-                                     | wc.WebSocket] = make_framer) -> None:  # fmt: skip
-                        try:
-                            await _serve(server, stream, make)
-                        except Exception:  # one connection's failure must never stop the router
-                            log.exception("a router connection failed")
+                async def accept_all(connections: anyio.abc.TaskGroup = tg) -> None:
+                    with accepting:
+                        async with anyio.create_task_group() as acceptors:
+                            for listener, handle in listeners:
+                                plain = _raw_sockets(listener)
+                                for part in _parts(listener) if plain is None else ():
+                                    acceptors.start_soon(_serve_tls, part, handle, connections)
+                                for sock in plain or ():
+                                    acceptors.start_soon(_accept, sock, handle, connections)
 
-                    if (name := _memory_name(url)) is not None:
-
-                        def accept(stream: driver.MemoryStream, serve: _Handler = handle) -> None:
-                            tg.start_soon(serve, stream)
-
-                        bound = in_memory.enter_context(driver.listen_memory(name, accept, RUNTIME))
-                    else:
-                        listener, bound = await _listen(url, ssl_context)
-                        listeners.append(listener)
-                        plain = _raw_sockets(listener)
-                        if plain is None:
-                            tg.start_soon(listener.serve, handle)
-                        for sock in plain or ():
-                            tg.start_soon(_accept, sock, handle, tg)
-                    server.urls.append(bound)
-                    log.info("router listening on %s", bound)
+                tg.start_soon(accept_all)
                 try:
                     yield server
+                except Exception as exc:  # the application's: raised below, not in a group
+                    failure = exc
                 finally:
-                    server.router.shutdown()
-                    with anyio.move_on_after(CLOSE_TIMEOUT, shield=True):
-                        while server._connections:
-                            await anyio.sleep(0.01)
+                    await _shut_down(server, accepting, in_memory)
                     tg.cancel_scope.cancel()
     finally:
-        for listener in listeners:
+        for listener, _ in listeners:
             await anyio.aclose_forcefully(listener)
+        for path, inode in owned:  # our socket files (not one another server made since)
+            with contextlib.suppress(OSError):
+                if os.stat(path).st_ino == inode:
+                    os.unlink(path)
+    if failure is not None:
+        raise failure
+
+
+async def _shut_down(
+    server: RouterServer, accepting: anyio.CancelScope, in_memory: contextlib.ExitStack
+) -> None:
+    """Accept nothing more (a session must not join while the others are told GOODBYE), close
+    the connections that have not joined, say GOODBYE to every session and wait (at most
+    :data:`CLOSE_TIMEOUT`) for them to go."""
+    accepting.cancel()
+    in_memory.close()
+    server.router.shutdown()
+    for conn in list(server._connections):
+        if conn.session.realm is None:  # nobody to say GOODBYE to: closed at once
+            conn.receive_eof()
+            conn.on_output()
+    with anyio.move_on_after(CLOSE_TIMEOUT, shield=True):
+        while server._connections:
+            await anyio.sleep(0.01)

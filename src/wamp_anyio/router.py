@@ -167,7 +167,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if bool(opts.tls_cert) != bool(opts.tls_key):
         parser.error("--tls-cert and --tls-key go together")
-    anyio.run(_serve, opts, backend=opts.backend)
+    try:
+        anyio.run(_serve, opts, backend=opts.backend)
+    except (wc.ConfigurationError, OSError) as exc:  # a --listen URL, a port in use, a TLS file
+        sys.stderr.write(f"{parser.prog}: {exc}\n")
+        return 1
     return 0
 
 
