@@ -203,7 +203,7 @@ async def test_events_queued_for_a_slow_handler_are_handled_when_the_link_drops(
 
             @component.subscribe(topic)
             async def slow(i: int) -> None:
-                await anyio.sleep(0.02)
+                await anyio.sleep(0.05)
                 got.append(i)
 
             async with component:
@@ -217,7 +217,7 @@ async def test_events_queued_for_a_slow_handler_are_handled_when_the_link_drops(
                 # Wait until every event arrived (handled, in the handler or queued): cut.
                 while len(got) + 1 + len(inbox._items) < 20:
                     await anyio.sleep(0.005)
-                assert len(got) < 10  # most of them still queued
+                assert inbox._items  # some are still queued when the link drops
                 proxy.drop()
                 while await component.wait_ready() is first:
                     await anyio.sleep(0.02)
