@@ -126,6 +126,8 @@ class Connection:
         The one way to join on a connection. A HELLO the transport cannot carry raises
         :class:`~wamp_core.LocalProtocolError` here when the transport is open, and ends the
         connection (``Aborted``, ``Closed`` from :meth:`receive_data`) when it opens later.
+        A join queued that way is no session yet (``session.abort()`` refuses it): to give it
+        up, :meth:`close` the connection.
         """
         realm = validate_uri(realm, "realm")
         if self.serializer is None:
@@ -136,7 +138,10 @@ class Connection:
         self.session.join(realm, authenticators)
 
     def close(self, code: int = 1000, reason: str = "") -> None:
-        """Close the transport (WebSocket: start the close handshake)."""
+        """Close the transport. WebSocket: start the close handshake (``Closed`` comes from
+        :meth:`receive_data` when it is over). RawSocket has none: :attr:`closed` is true at
+        once and no ``Closed`` event follows; close the socket once :meth:`data_to_send` is
+        drained."""
         if not self.framer.closed:
             self.framer.close(code, reason)
 

@@ -113,8 +113,9 @@ class ConnectionPair:
         return events
 
     def leave(self, reason: str = "wamp.close.normal") -> list[ConnectionEvent]:
-        """Leave the session (GOODBYE), pump, and return the client's events (``Left``,
-        ``Closed``)."""
+        """Leave the session (GOODBYE), pump, and return the client's events: ``Left``, and
+        on WebSocket ``Closed`` once the close handshake is over (RawSocket has no close
+        handshake and no ``Closed`` for a close of our own: ``client.closed`` is true)."""
         self.session.leave(reason)
         return self.pump()
 
