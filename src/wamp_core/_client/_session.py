@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 
 from .. import _messages as m
 from .._errors import (
+    PROTOCOL_VIOLATION,
     ApplicationError,
     AuthenticationError,
     LocalProtocolError,
@@ -555,7 +556,7 @@ class ClientSession:
         return events
 
     def protocol_violation(
-        self, text: str, reason: str = "wamp.error.protocol_violation"
+        self, text: str, reason: str = PROTOCOL_VIOLATION
     ) -> list[ev.SessionEvent]:
         """Abort the session for a protocol violation (also for framing/decoding errors;
         ``reason``: a more precise URI, ``wamp.error.payload_size_exceeded`` for a message

@@ -26,7 +26,13 @@ from typing import Any, Final, Literal, TypeAlias, TypeVar
 from .._client._types import CloseDetails, RegisterOptions, SubscribeOptions, options_mismatch
 from .._config._reconnect import Attempt, ReconnectPolicy, default_is_fatal
 from .._config._transports import TransportConfig
-from .._errors import PROTOCOL_VIOLATION, ApplicationError, ConfigurationError, SessionClosed
+from .._errors import (
+    PROTOCOL_VIOLATION,
+    ApplicationError,
+    ConfigurationError,
+    PayloadTooLarge,
+    SessionClosed,
+)
 
 __all__ = [
     "HOOKS",
@@ -260,7 +266,7 @@ class Lifecycle:
 
 #: Reasons of the ABORTs we send because of the router (what it sent broke the protocol or the
 #: size limit): the session ended, the application did not leave.
-_PEER_FAULTS = frozenset({PROTOCOL_VIOLATION, "wamp.error.payload_size_exceeded"})
+_PEER_FAULTS = frozenset({PROTOCOL_VIOLATION, PayloadTooLarge.DEFAULT_REASON})
 
 
 def _held_by_old_session(error: BaseException) -> bool:
