@@ -510,6 +510,23 @@ def test_request_id_wraps_after_2_pow_53() -> None:
     assert [msg[1] for msg in wire(session)] == [MAX_ID, 1]
 
 
+def test_request_ids_after_the_wrap_skip_those_still_in_use() -> None:
+    session = joined()
+    assert session.call("com.example.slow") == 1  # never answered
+    assert session.subscribe("com.example.t") == 2  # never answered
+    assert session.call("com.example.given_up") == 3
+    session.cancel(3, "skip")  # its late answer may still come: 3 stays taken
+    assert session.call("com.example.done") == 4
+    session.receive_message(m.Result(request_id=4))
+    session._s.next_id = MAX_ID - 1
+    assert session.call("com.example.p") == MAX_ID - 1
+    assert session.call("com.example.p") == MAX_ID
+    assert session.publish("com.example.t") == 4
+    assert session.call("com.example.p") == 5
+    assert [msg[1] for msg in wire(session)][-4:] == [MAX_ID - 1, MAX_ID, 4, 5]
+    assert session.pending_requests.keys() >= {1, 2, MAX_ID - 1, MAX_ID, 5}
+
+
 def test_request_ids_restart_for_a_new_session() -> None:
     router = ScriptedRouter()
     router.join()

@@ -156,6 +156,36 @@ def test_abort_an_established_session_fails_pending_requests() -> None:
         session.call("com.example.p")
 
 
+def test_messages_of_an_aborted_session_do_not_fail_the_next_join() -> None:
+    session = joined()
+    call = session.call("com.example.p")
+    session.subscribe("com.example.t")
+    session.abort()
+    session.join(REALM)
+    session.take_events()
+    session.messages_to_send()
+    # Sent by the router before it read our ABORT: dropped, the new join goes on.
+    assert session.receive_message(m.Result(request_id=call)) == []
+    assert session.receive_message(m.Event(subscription_id=7, publication_id=8)) == []
+    assert session.receive_message(m.Goodbye(reason="wamp.close.system_shutdown")) == []
+    assert wire(session) == []
+    events = session.receive_message(welcome())
+    assert [type(e) for e in events] == [ev.Joined]
+    # The router has answered the new HELLO: from here on a stray message is a violation.
+    events = session.receive_message(m.Result(request_id=999))
+    assert isinstance(events[-1], ev.Aborted)
+    assert events[-1].details.reason == "wamp.error.protocol_violation"
+
+
+def test_no_join_after_aborting_a_join_on_the_same_transport() -> None:
+    session = ClientSession()
+    session.join(REALM)
+    session.abort()
+    # The router may still answer the first HELLO: that WELCOME would pass for the second's.
+    with pytest.raises(LocalProtocolError, match="new transport"):
+        session.join(REALM)
+
+
 @pytest.mark.parametrize("timeout", [float("inf"), float("nan"), 1e300, 0, -1.0, True])
 def test_call_timeout_must_be_finite_and_positive(timeout: Any) -> None:
     with pytest.raises(LocalProtocolError):

@@ -28,7 +28,7 @@ from .._errors import (
     SessionClosed,
 )
 from .._messages._base import local_payload, new
-from .._uri import MAX_ID, validate_uri
+from .._uri import validate_uri
 from ..auth import Authenticator, combine_authenticators
 from . import _events as ev
 from ._tables import (
@@ -188,6 +188,11 @@ class ClientSession:
             if self.state in (S.ESTABLISHING, S.CHALLENGING, S.ESTABLISHED, S.SHUTTING_DOWN):
                 raise LocalProtocolError(f"cannot join: a session is {self.state.value}")
             self._refuse("join")
+        if self._s.hello_given_up:
+            raise LocalProtocolError(
+                "cannot join on this transport: the router may still answer the join that was "
+                "aborted, and its answer would be taken for this one (open a new transport)"
+            )
         realm = validate_uri(realm, "realm")
         hello_auth = combine_authenticators(list(authenticators))
         details: dict[str, Any] = {"roles": CLIENT_ROLES, "agent": self.agent}
@@ -195,7 +200,11 @@ class ClientSession:
         self._send(m.Hello(realm=realm, details=details))
         # Everything of the previous session goes at once; request IDs are session-scoped, so
         # the new record starts again at 1 (spec, IDs).
-        self._s = SessionRecord(realm=realm, authenticators={a.method: a for a in authenticators})
+        self._s = SessionRecord(
+            realm=realm,
+            authenticators={a.method: a for a in authenticators},
+            draining=self._s.draining,
+        )
         self.details = None
         self.features = RouterFeatures()
         self.state = nxt
@@ -212,15 +221,21 @@ class ClientSession:
         """Give up the session (or a join in progress) at once: send ABORT, emit ``Aborted``.
 
         Unlike :meth:`leave` nothing is awaited: ABORT is never answered. Pending requests fail.
-        The session ends even if ABORT cannot be sent.
+        The session ends even if ABORT cannot be sent. The router's messages for it that are
+        still on their way are dropped, also once a new :meth:`join` on the same transport has
+        begun (until the router answers that HELLO). A join in progress given up this way
+        leaves the transport unusable for another session: the router may still answer its
+        HELLO, and that answer would pass for the next one's, so :meth:`join` refuses.
         """
         self._command(SessionCommand.ABORT, "abort")
         reason = validate_uri(reason, "abort reason")
+        joining = self.state in (S.ESTABLISHING, S.CHALLENGING)
         try:
             self._send(m.Abort(reason=reason, details={"message": message} if message else None))
         except LocalProtocolError as exc:
             log.debug("ABORT not sent: %s", exc)
         self._end(CloseDetails(reason, message, local=True), abort=True)
+        self._s.hello_given_up = joining
 
     def call(
         self,
@@ -264,7 +279,7 @@ class ClientSession:
                     payload=payload,
                 )
             )  # fmt: skip
-        record.next_id = 1 if rid >= MAX_ID else rid + 1
+        record.next_id = rid + 1 if rid < record.fresh_below else record.after(rid)
         # Positional (kind, uri, target, progress, canceled, streaming): keywords cost a
         # dataclass __init__ twice as much, on every call.
         record.pending[rid] = Pending(
@@ -364,7 +379,7 @@ class ClientSession:
                     payload=payload,
                 )
             )  # fmt: skip
-        record.next_id = 1 if rid >= MAX_ID else rid + 1
+        record.next_id = rid + 1 if rid < record.fresh_below else record.after(rid)
         if options is not None and options.acknowledge:
             record.pending[rid] = Pending("publish", topic)
         return rid
@@ -537,7 +552,7 @@ class ClientSession:
             return self.take_events()
         entry = self._dispatch.get((state, type(msg)))
         if entry is None:
-            if state is S.SHUTTING_DOWN or self._s.aborted_locally:
+            if state is S.SHUTTING_DOWN or self._s.draining:
                 log.debug("ignoring %s in state %s", msg.NAME, state.value)
                 return self.take_events()
             return self.protocol_violation(
@@ -601,6 +616,7 @@ class ClientSession:
     # Handlers (session)
 
     def _on_welcome(self, msg: m.Welcome) -> None:
+        self._s.draining = False  # the router has read our HELLO: nothing older comes now
         details = msg.details
         method = details.get("authmethod")
         auth = self._s.authenticators.get(method) if isinstance(method, str) else None
@@ -641,6 +657,7 @@ class ClientSession:
         self._events.append(ev.Joined(self.details))
 
     def _on_challenge(self, msg: m.Challenge) -> None:
+        self._s.draining = False  # the router has read our HELLO: nothing older comes now
         auth = self._s.authenticators.get(msg.method)
         if auth is None:
             raise RemoteProtocolError(
@@ -703,7 +720,7 @@ class ClientSession:
         record.registrations.clear()
         record.invocations.clear()
         record.leave_reason = None
-        record.aborted_locally = abort and details.local
+        record.draining = abort and details.local
         self.state = S.FAILED if failed else S.CLOSED
         if abort:
             self._events.append(ev.Aborted(details, args, kwargs))
@@ -920,8 +937,9 @@ class ClientSession:
 
     def _advance_id(self) -> None:
         """Consume the request ID just used (IDs are only taken by messages actually queued)."""
-        rid = self._s.next_id
-        self._s.next_id = 1 if rid >= MAX_ID else rid + 1
+        record = self._s
+        rid = record.next_id
+        record.next_id = rid + 1 if rid < record.fresh_below else record.after(rid)
 
     def take_events(self) -> list[ev.SessionEvent]:
         """Events produced by commands rather than by received messages: ``abort()``'s

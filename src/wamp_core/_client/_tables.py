@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Final, TypeAlias
 
 from .. import _messages as m
+from .._uri import MAX_ID
 from .._wire import RECENT_MAX, RecentIds
 from . import _events as ev
 from ._record import new
@@ -233,7 +234,10 @@ class SessionRecord:
 
     realm: str = ""
     authenticators: dict[str, Any] = field(default_factory=dict)
+    #: The next request ID: always one no pending or abandoned request holds.
     next_id: int = 1
+    #: IDs up to here are fresh; once they wrap past ``MAX_ID``, :meth:`after` checks each.
+    fresh_below: int = MAX_ID
     pending: dict[int, Pending] = field(default_factory=dict)
     subscriptions: dict[int, SubscriptionRecord] = field(default_factory=dict)
     #: Subscriptions whose last local use went while a SUBSCRIBE to the same topic was
@@ -246,4 +250,24 @@ class SessionRecord:
     recent_registrations: RecentIds = field(default_factory=RecentIds)
     recent_invocations: RecentIds = field(default_factory=RecentIds)
     leave_reason: str | None = None
-    aborted_locally: bool = False
+    #: We aborted a session on this transport: the router's messages for it may still be on
+    #: their way, and are dropped (also by the next join's record, until the router answers
+    #: its HELLO with WELCOME, CHALLENGE or ABORT).
+    draining: bool = False
+    #: We aborted while our HELLO was unanswered: its answer may yet come, and would be
+    #: taken for the next HELLO's, so this transport can carry no further session.
+    hello_given_up: bool = False
+
+    def after(self, rid: int) -> int:
+        """The request ID to use after ``rid``: ``rid + 1`` until IDs reach ``MAX_ID``, then
+        from 1 again, skipping IDs a pending request or a late answer may still use.
+
+        Callers take the fresh ID inline (``rid + 1 if rid < fresh_below``) and come here
+        only at the wrap and after it (2^53 requests: never in practice, but never wrong).
+        """
+        self.fresh_below = 0
+        pending, abandoned = self.pending, self.abandoned_calls
+        n = rid + 1 if rid < MAX_ID else 1
+        while n in pending or n in abandoned:  # ends: far fewer busy IDs than IDs
+            n = n + 1 if n < MAX_ID else 1
+        return n
