@@ -562,6 +562,8 @@ def test_call_wire() -> None:
         (FULL_DEALER, CallOptions(timeout=2.5), {"timeout": 2500}),
         (FULL_DEALER, CallOptions(timeout=0.0001), {"timeout": 1}),
         (FULL_DEALER, CallOptions(timeout=3), {"timeout": 3000}),
+        # skip leaves the callee alone: no dealer deadline, which would interrupt it
+        (FULL_DEALER, CallOptions(timeout=3, cancel_mode="skip"), {}),
         (CROSSBAR_DEALER, CallOptions(receive_progress=True), {"receive_progress": True}),
         (CROSSBAR_DEALER, CallOptions(on_progress=print), {"receive_progress": True}),
         ((), CallOptions(receive_progress=True), {}),
@@ -1093,6 +1095,32 @@ def test_pattern_subscription_gets_the_concrete_topic() -> None:
     assert event.details == EventDetails(
         sid, 3, "com.example.deep.topic", extra={"topic": "com.example.deep.topic"}
     )
+
+
+def test_a_second_register_answered_with_the_same_registration_fails_alone() -> None:
+    """Crossbar.io answers a shared registration's second REGISTER from one session with the
+    registration it already has: that request fails, the session and the first stay."""
+    session = joined(dealer=FULL_DEALER)
+    shared = RegisterOptions(invoke="roundrobin")
+    first = session.register("com.example.p", shared)
+    session.receive_message(m.Registered(request_id=first, registration_id=21))
+    second = session.register("com.example.p", shared)
+    (failed,) = session.receive_message(m.Registered(request_id=second, registration_id=21))
+    assert isinstance(failed, ev.RequestFailed) and failed.request_id == second
+    assert isinstance(failed.error, ApplicationError)
+    assert failed.error.error == ApplicationError.PROCEDURE_ALREADY_EXISTS
+    assert session.registrations == {21: "com.example.p"}
+    assert session.is_joined
+    # An abandoned second request: nothing to tell, and the registration is not undone.
+    third = session.register("com.example.p", shared)
+    session.abandon(third)
+    wire(session)
+    assert session.receive_message(m.Registered(request_id=third, registration_id=21)) == []
+    assert wire(session) == [] and session.registrations == {21: "com.example.p"}
+    # The same ID for another procedure is still a violation.
+    other = session.register("com.example.q", shared)
+    events = session.receive_message(m.Registered(request_id=other, registration_id=21))
+    assert isinstance(events[-1], ev.Aborted)
 
 
 def test_rpc_callee_events() -> None:

@@ -824,12 +824,26 @@ class ClientSession:
         self._events.append(new(ev.CallSucceeded, (rid, result)))
 
     def _on_registered(self, msg: m.Registered) -> None:
-        if msg.registration_id in self._s.registrations:
+        active = self._s.registrations.get(msg.registration_id)
+        pending = self._s.pending.get(msg.request_id)
+        if active is not None and not (pending and pending.kind == "register"
+                                       and pending.uri == active):  # fmt: skip
             raise RemoteProtocolError(
                 f"REGISTERED reuses active registration {msg.registration_id}"
             )
         pending = self._reply(msg.request_id, "register", "REGISTERED")
         assert pending is not None and pending.uri is not None
+        if active is not None:
+            # Crossbar.io answers a shared registration's second REGISTER from the same session
+            # with the registration it has: one callee entry, so one handler. This request
+            # fails as it does on a router that refuses it; the first one stays.
+            if not pending.abandoned:
+                error = ApplicationError(
+                    ApplicationError.PROCEDURE_ALREADY_EXISTS,
+                    f"{active!r} is already registered by this session",
+                )
+                self._events.append(ev.RequestFailed(msg.request_id, "register", error))
+            return
         self._s.registrations[msg.registration_id] = pending.uri
         if pending.abandoned:  # nobody to run it: undone, its INVOCATIONs meanwhile refused
             self.unregister(msg.registration_id)

@@ -123,9 +123,11 @@ class CallOptions:
     """Options of a call.
 
     ``timeout`` is in seconds (float). It goes on the wire as integer milliseconds only when the
-    dealer announces ``call_timeout``; drivers also enforce it locally. ``on_progress`` asks for
-    progressive results (``receive_progress``). ``cancel_mode`` is the CANCEL mode a driver uses
-    when the caller gives up (cancellation, local timeout); it is not sent with the CALL.
+    dealer announces ``call_timeout`` and ``cancel_mode`` is not ``skip`` (a dealer's deadline
+    interrupts the callee, which ``skip`` promises not to do); drivers also enforce it locally.
+    ``on_progress`` asks for progressive results (``receive_progress``). ``cancel_mode`` is the
+    CANCEL mode a driver uses when the caller gives up (cancellation, local timeout); it is not
+    sent with the CALL.
     """
 
     timeout: float | None = None
@@ -156,7 +158,7 @@ class CallOptions:
 
     def to_options(self, dealer: frozenset[str]) -> dict[str, Any]:
         options: dict[str, Any] = {}
-        if self.timeout is not None and "call_timeout" in dealer:
+        if self.timeout is not None and "call_timeout" in dealer and self.cancel_mode != "skip":
             options["timeout"] = max(1, round(self.timeout * 1000))
         if self.wants_progress and "progressive_call_results" in dealer:
             options["receive_progress"] = True

@@ -26,7 +26,7 @@ from .._uri import MAX_ID
 from .._wire import RecentIds
 from . import _auth
 from ._meta import META_PROCEDURES, TESTAMENT_SCOPES, MetaError, session_details
-from ._realm import Call, Member, Realm
+from ._realm import Call, Member, Realm, RegistrationRefused
 
 __all__ = ["ROUTER_ROLES", "Router", "RouterSession", "MAX_CALLS_IN_PROGRESS"]
 
@@ -562,14 +562,27 @@ class RouterSession:
             self.send(_error(msg, INVALID_URI, "wamp.* procedures belong to the router"))
             return
         invoke = msg.options.get("invoke", "single")  # (validated by the parser)
+        if msg.options.get("force_reregister") is True:
+            self._take_over(self.realm, msg.procedure, match)
         try:
             reg = self.realm.register(self, msg.procedure, match, invoke)
-            reg.disclose_caller = reg.disclose_caller or bool(msg.options.get("disclose_caller"))
-        except KeyError:
-            self.send(_error(msg, "wamp.error.procedure_already_exists",
-                             f"{msg.procedure!r} is already registered"))  # fmt: skip
+        except RegistrationRefused as exc:
+            self.send(_error(msg, exc.uri, str(exc)))
             return
+        reg.disclose_caller = reg.disclose_caller or bool(msg.options.get("disclose_caller"))
         self.send(m.Registered(request_id=msg.request_id, registration_id=reg.id))
+
+    def _take_over(self, realm: Realm, procedure: str, match: str) -> None:
+        """``force_reregister``: every other callee of the registration is removed from it (told
+        with UNREGISTERED, reason ``wamp.error.unregistered``), as Crossbar.io does; the calls
+        they are serving go on. For a rejoin whose old session is not gone yet."""
+        reg = realm.registrations.get((match, procedure))
+        if reg is None:
+            return
+        for callee in [c for c in reg.callees if c is not self]:
+            realm.unregister(callee, reg.id)
+            assert isinstance(callee, RouterSession)
+            callee.unregistered(reg.id, "wamp.error.unregistered")
 
     def _on_unregister(self, msg: m.Unregister) -> None:
         assert self.realm is not None

@@ -71,6 +71,13 @@ def _kill(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> lis
     target = _member(caller, _id(args))
     if target is caller:
         raise MetaError("wamp.error.no_such_session", "a session cannot kill itself")
+    reason, message = _close_reason(kwargs)
+    target.goodbye(reason, message)
+    return []
+
+
+def _close_reason(kwargs: dict[str, Any]) -> tuple[str, str | None]:
+    """The ``reason`` (default ``wamp.close.killed``) and ``message`` of a kill."""
     reason = kwargs.get("reason")
     if reason is None:
         reason = "wamp.close.killed"
@@ -79,8 +86,27 @@ def _kill(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> lis
     message = kwargs.get("message")
     if message is not None and not isinstance(message, str):
         raise MetaError("wamp.error.invalid_argument", "message must be a string")
-    target.goodbye(reason, message)
-    return []
+    return reason, message
+
+
+def _kill_by(attribute: str) -> Callable[[RouterSession, list[Any], dict[str, Any]], list[Any]]:
+    """``wamp.session.kill_by_authid(authid, reason=, message=)`` / ``kill_by_authrole``:
+    GOODBYE to every other session of the realm with that authid / authrole; returns their
+    IDs (the caller is spared: a session cannot kill itself here)."""
+
+    def kill_by(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+        assert caller.realm is not None
+        if not args or not isinstance(args[0], str):
+            raise MetaError("wamp.error.invalid_argument", f"argument 1 must be an {attribute}")
+        reason, message = _close_reason(kwargs)
+        killed = [session for session in caller.router.sessions.values()
+                  if session.realm is caller.realm and session is not caller
+                  and getattr(session, attribute) == args[0]]  # fmt: skip
+        for session in killed:
+            session.goodbye(reason, message)
+        return [[session.session_id for session in killed]]
+
+    return kill_by
 
 
 def _lookup(kind: str) -> Callable[[RouterSession, list[Any], dict[str, Any]], list[Any]]:
@@ -94,7 +120,7 @@ def _lookup(kind: str) -> Callable[[RouterSession, list[Any], dict[str, Any]], l
             raise MetaError("wamp.error.invalid_argument", f"unknown match {match!r}")
         table = caller.realm.registrations if kind == "r" else caller.realm.subscriptions
         entry = table.get((match, args[0]))
-        return [None if entry is None else entry.id]
+        return [None if entry is None or _protected(entry) else entry.id]
 
     return lookup
 
@@ -108,8 +134,9 @@ def _match_registration(caller: RouterSession, args: list[Any], kw: dict[str, An
 def _match_subscriptions(caller: RouterSession, args: list[Any], kw: dict[str, Any]) -> list[Any]:
     assert caller.realm is not None
     topic = str(args[0]) if args else ""
-    return [[s.id for s in caller.realm.subscriptions.values()
-             if matches(s.match, s.topic, topic)]]  # fmt: skip
+    found = [s.id for s in caller.realm.subscriptions.values()
+             if matches(s.match, s.topic, topic) and not s.protected]  # fmt: skip
+    return [found or None]  # (None when nothing matches, as Crossbar.io answers)
 
 
 def _registration(caller: RouterSession, args: list[Any]) -> Registration:
@@ -123,7 +150,7 @@ def _registration(caller: RouterSession, args: list[Any]) -> Registration:
 def _subscription(caller: RouterSession, args: list[Any]) -> Subscription:
     assert caller.realm is not None
     sub = caller.realm.subscription(_id(args))
-    if sub is None:
+    if sub is None or sub.protected:
         raise MetaError("wamp.error.no_such_subscription", "no such subscription")
     return sub
 
@@ -136,10 +163,16 @@ def _listing(kind: str) -> Callable[[RouterSession, list[Any], dict[str, Any]], 
         table = caller.realm.registrations if kind == "r" else caller.realm.subscriptions
         ids: dict[str, list[int]] = {match: [] for match in MATCHES}
         for (match, _), entry in table.items():
-            ids[match].append(entry.id)
+            if not _protected(entry):
+                ids[match].append(entry.id)
         return [ids]
 
     return listing
+
+
+def _protected(entry: Registration | Subscription) -> bool:
+    """A subscription to ``wamp.*`` (a meta API user's): not shown, as Crossbar.io hides it."""
+    return isinstance(entry, Subscription) and entry.protected
 
 
 def _callees(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
@@ -218,12 +251,15 @@ def _add_testament(caller: RouterSession, args: list[Any], kwargs: dict[str, Any
     except LocalProtocolError as exc:
         raise MetaError("wamp.error.invalid_argument", exc.message) from None
     bucket.append((topic, *payload, options))
-    return []
+    return [caller.router.random_id()]  # (an ID, as Crossbar.io answers; nothing refers to it)
 
 
 def _flush_testaments(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
-    caller.testaments[_scope(kwargs)].clear()
-    return []
+    """Drop the caller's testaments of the scope; returns how many there were."""
+    bucket = caller.testaments[_scope(kwargs)]
+    count = len(bucket)
+    bucket.clear()
+    return [count]
 
 
 META_PROCEDURES: dict[str, Callable[[RouterSession, list[Any], dict[str, Any]], list[Any]]] = {
@@ -233,6 +269,8 @@ META_PROCEDURES: dict[str, Callable[[RouterSession, list[Any], dict[str, Any]], 
     "wamp.session.list": _list,
     "wamp.session.get": _get,
     "wamp.session.kill": _kill,
+    "wamp.session.kill_by_authid": _kill_by("authid"),
+    "wamp.session.kill_by_authrole": _kill_by("authrole"),
     "wamp.registration.get": lambda c, a, k: [_registration(c, a).details()],
     "wamp.registration.list": _listing("r"),
     "wamp.registration.lookup": _lookup("r"),

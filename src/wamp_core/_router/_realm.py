@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-__all__ = ["Call", "Member", "Realm", "Registration", "Subscription", "iso_utc", "matches"]
+__all__ = [
+    "Call", "Member", "Realm", "Registration", "RegistrationRefused", "Subscription", "iso_utc",
+    "matches",
+]  # fmt: skip
 
 MATCHES = ("exact", "prefix", "wildcard")
 
@@ -83,6 +86,13 @@ class Subscription:
     #: When it was created (:func:`iso_utc`), if the router has a wall clock.
     created: str | None = None
 
+    @property
+    def protected(self) -> bool:
+        """A subscription to the router's own ``wamp.*`` topics (meta events): the meta API
+        neither announces nor lists it (as Crossbar.io: a monitor's subscriptions stay out of
+        what other monitors see)."""
+        return self.topic.startswith("wamp.")
+
     def details(self) -> dict[str, Any]:
         """What the meta API tells of it (``wamp.subscription.on_create``, ``.get``)."""
         return _dated({"id": self.id, "uri": self.topic, "match": self.match}, self.created)
@@ -147,6 +157,14 @@ class Call:
     details: dict[str, Any] | None = None
 
 
+class RegistrationRefused(Exception):
+    """A REGISTER the realm refuses: ``uri`` is the ERROR's."""
+
+    def __init__(self, uri: str, message: str) -> None:
+        super().__init__(message)
+        self.uri = uri
+
+
 class Realm:
     """Subscriptions and registrations of one realm, and the calls in progress."""
 
@@ -183,10 +201,14 @@ class Realm:
             sub = Subscription(self._next_id(), topic, match, created=self._created())
             self.subscriptions[key] = sub
             self._subscriptions_by_id[sub.id] = sub
-            self.meta.append(("wamp.subscription.on_create", [member.session_id, sub.details()]))
+            if not sub.protected:
+                self.meta.append(
+                    ("wamp.subscription.on_create", [member.session_id, sub.details()])
+                )
         if member.session_id not in sub.subscribers:
             sub.subscribers[member.session_id] = member
-            self.meta.append(("wamp.subscription.on_subscribe", [member.session_id, sub.id]))
+            if not sub.protected:
+                self.meta.append(("wamp.subscription.on_subscribe", [member.session_id, sub.id]))
         return sub
 
     def subscription(self, subscription_id: int) -> Subscription | None:
@@ -199,11 +221,13 @@ class Realm:
         sub = self._subscriptions_by_id.get(subscription_id)
         if sub is None or sub.subscribers.pop(member.session_id, None) is None:
             return False
-        self.meta.append(("wamp.subscription.on_unsubscribe", [member.session_id, sub.id]))
+        if not sub.protected:
+            self.meta.append(("wamp.subscription.on_unsubscribe", [member.session_id, sub.id]))
         if not sub.subscribers:
             del self.subscriptions[sub.match, sub.topic]
             del self._subscriptions_by_id[sub.id]
-            self.meta.append(("wamp.subscription.on_delete", [member.session_id, sub.id]))
+            if not sub.protected:
+                self.meta.append(("wamp.subscription.on_delete", [member.session_id, sub.id]))
         return True
 
     def receivers(
@@ -231,8 +255,9 @@ class Realm:
     # Dealer
 
     def register(self, member: Member, procedure: str, match: str, invoke: str) -> Registration:
-        """The registration ``member`` joins; raises ``KeyError`` if the procedure is taken
-        (by a single registration, or with another invocation policy)."""
+        """The registration ``member`` joins; raises :class:`RegistrationRefused` if the
+        procedure is taken (by a single registration or by ``member``), or shared with another
+        invocation policy."""
         key = (match, procedure)
         reg = self.registrations.get(key)
         if reg is None:
@@ -240,8 +265,15 @@ class Realm:
             self.registrations[key] = reg
             self._registrations_by_id[reg.id] = reg
             self.meta.append(("wamp.registration.on_create", [member.session_id, reg.details()]))
-        elif reg.invoke == "single" or reg.invoke != invoke or member in reg.callees:
-            raise KeyError(procedure)
+        elif reg.invoke not in (invoke, "single"):
+            raise RegistrationRefused(
+                "wamp.error.procedure_exists_with_different_invocation_policy",
+                f"{procedure!r} is registered with the invocation policy {reg.invoke!r}",
+            )
+        elif reg.invoke == "single" or member in reg.callees:
+            raise RegistrationRefused(
+                "wamp.error.procedure_already_exists", f"{procedure!r} is already registered"
+            )
         reg.callees.append(member)
         self.meta.append(("wamp.registration.on_register", [member.session_id, reg.id]))
         return reg

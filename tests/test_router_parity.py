@@ -1,0 +1,179 @@
+"""What clients see through the embedded router and through Crossbar.io, side by side.
+
+Each scenario runs with ``wamp_anyio`` clients (asyncio) once per router and returns what the
+clients observed; the test asserts the same observation on both, written out, so a change in
+either router fails here. These are the places where the embedded router once differed from
+Crossbar.io: shared registrations, ``force_reregister``, the meta API's view of ``wamp.*``
+subscriptions, the session meta procedures, and a call timeout with ``cancel_mode="skip"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import anyio
+import pytest
+
+import wamp_anyio
+import wamp_core as wc
+from crossbar import CrossbarRouter
+from embedded import EmbeddedRouter
+
+ROUTERS = ("crossbar", "embedded")
+
+
+@pytest.fixture(scope="module")
+def embedded() -> Iterator[EmbeddedRouter]:
+    with EmbeddedRouter() as router:
+        yield router
+
+
+@pytest.fixture(params=ROUTERS)
+def url(request: pytest.FixtureRequest) -> str:
+    router = request.getfixturevalue(request.param)
+    assert isinstance(router, CrossbarRouter | EmbeddedRouter)
+    return router.ws_url
+
+
+def run(scenario: Callable[[str], Awaitable[Any]], url: str) -> Any:
+    async def bounded() -> Any:
+        with anyio.fail_after(20):
+            return await scenario(url)
+
+    return anyio.run(bounded)
+
+
+async def _registers_twice(url: str) -> dict[str, Any]:
+    shared = wc.RegisterOptions(invoke="roundrobin")
+    async with wamp_anyio.connect(url) as callee, wamp_anyio.connect(url) as caller:
+        await callee.register(lambda: "first", "com.parity.shared", shared)
+        try:
+            await callee.register(lambda: "second", "com.parity.shared", shared)
+            second = "registered"
+        except wc.ApplicationError as exc:
+            second = exc.error
+        return {"second": second, "attached": callee.is_attached(),
+                "served by": await caller.call("com.parity.shared")}  # fmt: skip
+
+
+def test_a_session_registering_a_shared_procedure_twice_keeps_its_session(url: str) -> None:
+    # Crossbar.io answers REGISTERED with the registration the session has; the embedded
+    # router refuses. The client makes both the same error, and the first handler stays.
+    assert run(_registers_twice, url) == {
+        "second": wc.ApplicationError.PROCEDURE_ALREADY_EXISTS, "attached": True,
+        "served by": "first",
+    }  # fmt: skip
+
+
+async def _force_reregister(url: str) -> dict[str, Any]:
+    async with (
+        wamp_anyio.connect(url) as old,
+        wamp_anyio.connect(url) as new,
+        wamp_anyio.connect(url) as caller,
+    ):
+        registration = await old.register(lambda: "old", "com.parity.force")
+        await new.register(
+            lambda: "new", "com.parity.force", wc.RegisterOptions(force_reregister=True)
+        )
+        with anyio.fail_after(5):
+            while registration.active:  # the revocation is on its way to the old callee
+                await anyio.sleep(0.01)
+        return {"served by": await caller.call("com.parity.force"), "old": registration.active}
+
+
+def test_force_reregister_takes_the_procedure_over(url: str) -> None:
+    assert run(_force_reregister, url) == {"served by": "new", "old": False}
+
+
+async def _mixed_policies(url: str) -> list[str]:
+    async with wamp_anyio.connect(url) as a, wamp_anyio.connect(url) as b:
+        await a.register(lambda: 0, "com.parity.policy", wc.RegisterOptions(invoke="first"))
+        errors = []
+        for invoke in ("last", "single", "first"):
+            try:
+                await b.register(lambda: 0, "com.parity.policy", wc.RegisterOptions(invoke=invoke))
+                errors.append("registered")
+            except wc.ApplicationError as exc:
+                errors.append(exc.error)
+        return errors
+
+
+def test_another_invocation_policy_is_refused_with_its_own_error(url: str) -> None:
+    conflict = wc.ApplicationError.PROCEDURE_EXISTS_INVOCATION_POLICY_CONFLICT
+    assert run(_mixed_policies, url) == [conflict, conflict, "registered"]
+
+
+async def _meta_view_of_wamp_subscriptions(url: str) -> dict[str, Any]:
+    async with wamp_anyio.connect(url) as monitor, wamp_anyio.connect(url) as other:
+        seen: list[Any] = []
+        for topic in ("wamp.subscription.on_create", "wamp.subscription.on_subscribe"):
+            await monitor.subscribe(lambda *args: seen.append(args), topic)
+        await other.subscribe(lambda *args: None, "wamp.session.on_join")
+        await other.subscribe(lambda *args: None, "com.parity.topic")
+        with anyio.fail_after(5):
+            while len(seen) < 2:  # the ordinary subscription's on_create and on_subscribe
+                await anyio.sleep(0.01)
+        await anyio.sleep(0.2)  # (time for any event about the wamp.* one)
+        listed = await monitor.call("wamp.subscription.list")
+        return {
+            "meta events": len(seen),
+            "listed": len(listed["exact"]),
+            "lookup": await monitor.call("wamp.subscription.lookup", "wamp.session.on_join"),
+            "match": await monitor.call("wamp.subscription.match", "wamp.session.on_join"),
+        }
+
+
+def test_the_meta_api_does_not_show_subscriptions_to_wamp_topics(url: str) -> None:
+    assert run(_meta_view_of_wamp_subscriptions, url) == {
+        "meta events": 2, "listed": 1, "lookup": None, "match": None,
+    }  # fmt: skip
+
+
+async def _session_meta_procedures(url: str) -> dict[str, Any]:
+    async with wamp_anyio.connect(url) as admin:
+        async with wamp_anyio.connect(url) as victim:
+            killed = await admin.call("wamp.session.kill_by_authid", victim.authid)
+            expected = [victim.session_id]
+            with anyio.fail_after(5):
+                while victim.is_attached():
+                    await anyio.sleep(0.01)
+        nobody = await admin.call("wamp.session.kill_by_authrole", "com.parity.nobody")
+        testament = await admin.call("wamp.session.add_testament", "com.parity.t", [], {})
+        flushed = await admin.call("wamp.session.flush_testaments")
+        return {"killed": killed == expected, "by role": nobody,
+                "testament id": type(testament) is int, "flushed": flushed}  # fmt: skip
+
+
+def test_session_meta_procedures_answer_as_crossbar_does(url: str) -> None:
+    assert run(_session_meta_procedures, url) == {
+        "killed": True, "by role": [], "testament id": True, "flushed": 1,
+    }  # fmt: skip
+
+
+async def _timeout_with_skip(url: str) -> list[str]:
+    log: list[str] = []
+    async with wamp_anyio.connect(url) as callee, wamp_anyio.connect(url) as caller:
+
+        async def work() -> str:
+            try:
+                await anyio.sleep(0.6)
+            except BaseException:
+                log.append("interrupted")
+                raise
+            log.append("finished")
+            return "done"
+
+        await callee.register(work, "com.parity.work")
+        options = wc.CallOptions(timeout=0.2, cancel_mode="skip")
+        try:
+            await caller.call("com.parity.work", options=options)
+        except wc.ApplicationError as exc:
+            log.append(exc.error)
+        await anyio.sleep(0.8)
+    return log
+
+
+def test_a_timeout_with_skip_lets_the_callee_finish(url: str) -> None:
+    # The embedded router announces call_timeout; a dealer deadline would interrupt the callee.
+    assert run(_timeout_with_skip, url) == ["wamp.error.timeout", "finished"]
