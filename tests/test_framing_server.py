@@ -693,7 +693,7 @@ def provoke_failures() -> None:
             make().receive_data(data)
     client = WebSocket(Role.CLIENT, serializers=["cbor"], host="h")
     client.initiate()
-    with pytest.raises(ProtocolError):
+    with pytest.raises(HandshakeError):
         client.receive_data(b"HTTP/1.1 101 OK\r\nConnection: \xff\r\n\r\n")
 
 

@@ -196,15 +196,15 @@ _BAD_UPGRADE = "invalid WebSocket upgrade response"
     ("reply", "error", "says"),
     [
         (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
-         wc.SessionClosed, _BAD_UPGRADE),
+         wc.HandshakeError, _BAD_UPGRADE),
         (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
          b"Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n",
-         wc.SessionClosed, _BAD_UPGRADE),
+         wc.HandshakeError, _BAD_UPGRADE),
         (b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", wc.HandshakeError, "refused: HTTP 200"),
-        (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", wc.SessionClosed, _BAD_UPGRADE),
+        (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", wc.HandshakeError, _BAD_UPGRADE),
         # a header larger than the HTTP parser's bound: refused before it is all read
         (b"HTTP/1.1 101 Switching Protocols\r\nX-Filler: " + b"a" * 200_000 + b"\r\n\r\n",
-         wc.SessionClosed, _BAD_UPGRADE),
+         wc.HandshakeError, _BAD_UPGRADE),
     ],
     ids=["no-accept-key", "wrong-accept-key", "not-an-upgrade", "not-http", "huge-header"],
 )  # fmt: skip

@@ -33,7 +33,6 @@ from wamp_core import (
     MessageTooLarge,
     PayloadTooLarge,
     ProtocolError,
-    RemoteProtocolError,
     Role,
     WebSocket,
 )
@@ -302,11 +301,11 @@ def test_several_selected_subprotocols_fail_the_connection(whole: bool) -> None:
     assert client.closed
 
 
-def test_bad_accept_token_is_a_protocol_error() -> None:
+def test_bad_accept_token_is_a_handshake_error() -> None:
     client = WebSocket(Role.CLIENT, serializers=["cbor"], host="h")
     response = handshake_response(client, "Sec-WebSocket-Protocol: wamp.2.cbor")
     response = re.sub(rb"Accept: \S+", b"Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=", response)
-    with pytest.raises(ProtocolError, match="accept token"):
+    with pytest.raises(HandshakeError, match="accept token"):
         client.receive_data(response)
     assert client.closed
 
@@ -358,10 +357,10 @@ def test_rejected_upgrade_reason_phrase_and_location() -> None:
     assert info.value.code == 307
 
 
-def test_garbage_http_response_is_a_protocol_error() -> None:
+def test_garbage_http_response_is_a_handshake_error() -> None:
     client = WebSocket(Role.CLIENT, serializers=["cbor"], host="h")
     client.initiate()
-    with pytest.raises(ProtocolError, match="invalid WebSocket upgrade response"):
+    with pytest.raises(HandshakeError, match="invalid WebSocket upgrade response"):
         client.receive_data(b"\x7f\xf1\x00\x00 not http\r\n\r\n")
 
 
@@ -369,7 +368,7 @@ def test_endless_response_head_is_bounded() -> None:
     client = WebSocket(Role.CLIENT, serializers=["cbor"], host="h")
     client.initiate()
     client.receive_data(b"HTTP/1.1 101 Switching Protocols\r\n")
-    with pytest.raises(ProtocolError):
+    with pytest.raises(HandshakeError):
         for _ in range(100):
             client.receive_data(b"X-Filler: " + b"a" * 1000 + b"\r\n")
 
@@ -726,11 +725,11 @@ def test_garbage_handshake_response_raises_only_wamp_errors(garbage: bytes) -> N
         b"HTTP/1.1 101 Switching Protocols\r\nConnection: \xff, Upgrade\r\n\r\n",
     ],
 )
-def test_non_ascii_header_in_the_response_is_a_protocol_error(response: bytes) -> None:
+def test_non_ascii_header_in_the_response_is_a_handshake_error(response: bytes) -> None:
     client = WebSocket(Role.CLIENT, serializers=["cbor"], host="h")
     client.initiate()
     client.data_to_send()
-    with pytest.raises(RemoteProtocolError, match="invalid WebSocket upgrade response"):
+    with pytest.raises(HandshakeError, match="invalid WebSocket upgrade response"):
         client.receive_data(response)
     assert client.closed and not client.is_open
     assert client.data_to_send() == b""
@@ -751,7 +750,7 @@ def test_non_ascii_header_in_an_otherwise_valid_101(header: str) -> None:
     response = handshake_response(client, "Sec-WebSocket-Protocol: wamp.2.cbor")
     response = response.replace(b"Sec-WebSocket-Protocol: wamp.2.cbor", header.encode("latin-1"))
     data = response + bytes([0x82, 1]) + b"x"
-    with pytest.raises(RemoteProtocolError, match="non-ASCII"):
+    with pytest.raises(HandshakeError, match="non-ASCII"):
         feed(client, data, list(range(len(data))))
     assert client.closed
     assert client.data_to_send() == b""

@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from contextvars import copy_context
@@ -713,6 +714,12 @@ class Session:
         if interval:
             self._tg.start_soon(self._keepalive, interval, timeout)
 
+    @property
+    def _close_timeout(self) -> float:
+        """How long leaving may take: the transport's ``close_handshake_timeout`` option, else
+        :data:`CLOSE_TIMEOUT`."""
+        return float(self.transport.options.get("close_handshake_timeout", CLOSE_TIMEOUT))
+
     async def _write(self) -> None:
         with self._writer_scope:
             await self._link.write()
@@ -733,12 +740,16 @@ class Session:
     async def _keepalive(self, interval: float, timeout: float) -> None:
         """Ping every ``interval`` s; a peer that does not answer within ``timeout`` s is dead:
         the connection is given up (pending requests fail at once)."""
+        size = self.transport.options.get("auto_ping_size")
         while not self.closed:
             await self._rt.sleep(interval)
             self._pong = self._rt.event()
             if self.closed:
                 return
-            self._conn.ping(b"wamp-py")
+            try:
+                self._conn.ping(b"wamp-py" if size is None else os.urandom(size))
+            except wc.LocalProtocolError:  # closing (we left): the close wait is bounded
+                return
             self._link.push()
             with self._rt.move_on_after(timeout):
                 await self._pong.wait()
@@ -1112,9 +1123,9 @@ class Session:
         return previous
 
     async def _shutdown(self) -> None:
-        """Leave (bounded by :data:`CLOSE_TIMEOUT`, even when cancelled) and stop reading."""
+        """Leave (bounded by :attr:`_close_timeout`, even when cancelled) and stop reading."""
         try:
-            with self._rt.move_on_after(CLOSE_TIMEOUT, shield=True):
+            with self._rt.move_on_after(self._close_timeout, shield=True):
                 # Joined: say goodbye and wait for the answer. Not joined (the handshake or the
                 # join was interrupted): nothing to wait for, close at once.
                 if not self.closed and self._conn.session.is_joined:

@@ -501,7 +501,7 @@ class WebSocket:
         if isinstance(exc, UnicodeError):
             message = f"a header holds non-ASCII bytes ({exc})"
         self._fail(
-            RemoteProtocolError(f"invalid WebSocket upgrade response: {message}"), send_close=False
+            HandshakeError(f"invalid WebSocket upgrade response: {message}"), send_close=False
         )
 
     # -- server handshake -------------------------------------------------------------------
