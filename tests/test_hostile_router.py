@@ -19,6 +19,7 @@ from anyio.abc import SocketStream
 
 import wamp_anyio as wamp
 import wamp_core as wc
+from loopback import serving
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
 
@@ -50,12 +51,8 @@ async def hostile(script: Script) -> AsyncIterator[tuple[str, list[bytes]]]:
             except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
                 pass
 
-    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
-    async with listener, anyio.create_task_group() as tg:
-        tg.start_soon(listener.serve, handle)
-        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+    async with serving(handle) as port:
         yield f"rs://127.0.0.1:{port}", received
-        tg.cancel_scope.cancel()
 
 
 async def handshake(stream: SocketStream) -> None:

@@ -22,11 +22,12 @@ import pytest
 from anyio.abc import SocketStream
 
 import wamp_anyio as wamp
+from loopback import serving
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-_ROLES = {"roles": {"broker": {"features": {}}, "dealer": {"features": {}}}}
+_ROLES: dict[str, Any] = {"roles": {"broker": {"features": {}}, "dealer": {"features": {}}}}
 
 
 @dataclass
@@ -101,12 +102,8 @@ async def router() -> AsyncIterator[tuple[str, Seen]]:
             except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
                 pass
 
-    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
-    async with listener, anyio.create_task_group() as tg:
-        tg.start_soon(listener.serve, handle)
-        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+    async with serving(handle) as port:
         yield f"ws://127.0.0.1:{port}/ws", seen
-        tg.cancel_scope.cancel()
 
 
 def _answer(message: list[Any]) -> list[Any] | None:
