@@ -7,7 +7,9 @@ The second Ctrl-C: test_component_crossbar.py.
 
 from __future__ import annotations
 
+import importlib
 import logging
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -273,3 +275,34 @@ def test_run_refuses_nothing_to_run_and_an_unknown_log_level_as_configuration_er
         wamp.run(wamp.Component(), log_level="loud")
     with pytest.raises(wc.ConfigurationError, match="bad permission"):
         wc.Permission("com.", match="regex")
+
+
+@pytest.mark.parametrize("raised", [SystemExit(5), KeyboardInterrupt()], ids=type)
+async def test_main_raising_a_base_exception_ends_the_run_with_it_unwrapped(
+    crossbar: CrossbarRouter, raised: BaseException
+) -> None:
+    """``sys.exit()`` in ``main`` (and Ctrl-C, which trio raises in the main task): the run
+    used to raise it inside an exception group, so ``except SystemExit`` missed it."""
+    left: list[str] = []
+
+    def main(session: Any) -> None:
+        raise raised
+
+    component = wamp.Component(transports=crossbar.rs_url, main=main)
+    component.on_leave(lambda session, details: left.append(details.reason))
+    with anyio.fail_after(TIMEOUT), pytest.raises(type(raised)) as info:
+        await component.run()
+    assert info.value is raised
+    assert left == ["wamp.close.normal"]  # it left cleanly first
+
+
+@pytest.mark.parametrize("driver", ["wamp_anyio", "wamp_trio"])
+def test_sys_exit_in_main_is_the_exit_status_of_run(crossbar: CrossbarRouter, driver: str) -> None:
+    module = importlib.import_module(driver)
+
+    def main(session: Any) -> None:
+        sys.exit(5)
+
+    with pytest.raises(SystemExit) as info:
+        module.run(module.Component(transports=crossbar.rs_url, main=main))
+    assert info.value.code == 5

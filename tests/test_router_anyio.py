@@ -629,9 +629,16 @@ async def test_the_router_program_closes_a_client_that_does_not_answer_pings(
     assert frames[1] == (1, b"wamp-router")  # PING, unanswered: then the close
 
 
-def test_keepalive_settings_are_checked() -> None:
-    with pytest.raises(wc.ConfigurationError, match="ping_interval"):
-        anyio.run(_start_with, {"ping_interval": 0})
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("ping_interval", 0), ("ping_timeout", -1.0), ("handshake_timeout", -1.0),
+     ("handshake_timeout", float("nan")), ("idle_timeout", 0)],
+)  # fmt: skip
+def test_timeout_settings_are_checked(option: str, value: float) -> None:
+    """A negative handshake timeout closed every connection at once; NaN made each one fail
+    with a traceback in the log."""
+    with pytest.raises(wc.ConfigurationError, match=option):
+        anyio.run(_start_with, {option: value})
 
 
 async def _start_with(options: dict[str, Any]) -> None:
@@ -795,3 +802,16 @@ def test_the_router_program_refuses_a_bad_config_file(
     assert proc.returncode != 0
     assert proc.stdout == ""  # it never listened
     assert f"{path}: " in proc.stderr and message in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_the_router_program_names_a_config_file_that_is_not_json(tmp_path: Path) -> None:
+    path = tmp_path / "router.json"
+    path.write_text('{"anonymous": tru', encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "wamp_anyio.router", "--config", str(path),
+         "--listen", "rs://127.0.0.1:0"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode != 0 and proc.stdout == ""
+    assert proc.stderr.startswith(f"{path}: Expecting value"), proc.stderr

@@ -470,8 +470,10 @@ async def start_router(
     router = wc.Router(realms, auto_realms=auto_realms, disclose=disclose,
                        principals=principals, anonymous=anonymous,
                        permissions=permissions, clock=time.time)  # fmt: skip
-    for option, value in (("ping_interval", ping_interval), ("ping_timeout", ping_timeout)):
-        if value is not None and not value > 0:
+    for option, value in (("handshake_timeout", handshake_timeout),
+                          ("idle_timeout", idle_timeout), ("ping_interval", ping_interval),
+                          ("ping_timeout", ping_timeout)):  # fmt: skip
+        if value is not None and not value > 0:  # (NaN too)
             raise wc.ConfigurationError(f"{option} must be a positive number of seconds: {value!r}")
     server = RouterServer(router, handshake_timeout=handshake_timeout, idle_timeout=idle_timeout,
                           ping_interval=ping_interval, ping_timeout=ping_timeout)  # fmt: skip

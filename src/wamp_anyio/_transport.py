@@ -61,7 +61,8 @@ async def open_stream(transport: wc.TransportConfig) -> tuple[driver.Stream, dic
     except wc.HandshakeError:
         raise
     except (OSError, anyio.BrokenResourceError, anyio.EndOfStream) as exc:
-        raise wc.TransportError(f"cannot connect to {endpoint.describe()}: {exc}") from exc
+        error = driver.cannot_connect(endpoint, exc)
+        raise error from error.__cause__
     sock = stream.extra(SocketAttribute.raw_socket)  # the proxy's socket, through a proxy
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     binding = stream.extra(TLSAttribute.channel_binding_tls_unique, None)
@@ -77,8 +78,13 @@ async def _through_proxy(transport: wc.TransportConfig, context: ssl.SSLContext 
     try:
         tunnel = wc.ProxyTunnel(endpoint.host, endpoint.port)
         await stream.send(tunnel.request())
-        while (rest := tunnel.receive_data(await stream.receive())) is None:
-            pass
+        rest: bytes | None = None
+        while rest is None:
+            try:
+                data = await stream.receive()
+            except anyio.EndOfStream:
+                raise anyio.EndOfStream("the proxy closed the connection") from None
+            rest = tunnel.receive_data(data)
         if rest:
             raise wc.HandshakeError("the proxy sent data before the tunnel carried any")
         if context is not None:

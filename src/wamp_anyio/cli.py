@@ -52,7 +52,7 @@ def _kwargs(items: Sequence[str]) -> dict[str, Any]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise SystemExit(f"wamp-py: --kw takes KEY=VALUE, not {item!r}")
+            raise ValueError(f"--kw takes KEY=VALUE, not {item!r}")
         kwargs[key] = _value(value)
     return kwargs
 
@@ -112,7 +112,7 @@ async def _session_command(opts: argparse.Namespace) -> int:
 
 async def _run(opts: argparse.Namespace, session: Session) -> int:
     args = [_value(a) for a in getattr(opts, "args", [])]
-    kwargs = _kwargs(getattr(opts, "kw", None) or [])
+    kwargs = opts.kwargs
     if opts.command == "call":
         _print(await session.call(opts.procedure, *args, **kwargs))
     elif opts.command == "publish":
@@ -208,6 +208,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("register needs a command after --")
     if (opts.ticket or opts.wampcra_secret or opts.cryptosign_key) and not opts.authid:
         parser.error("--ticket, --wampcra-secret and --cryptosign-key need --authid")
+    try:  # checked before connecting: a usage error is one whether a router is up or not
+        opts.kwargs = _kwargs(getattr(opts, "kw", None) or [])
+    except ValueError as exc:
+        parser.error(str(exc))
     logging.basicConfig(level=logging.WARNING, format="wamp-py: %(message)s")
     try:
         return int(anyio.run(_session_command, opts))

@@ -67,11 +67,11 @@ def _load_config(path: str | None) -> dict[str, Any]:
     ends the program with a message naming the file (``SystemExit``)."""
     if path is None:
         return {}
-    with open(path, encoding="utf-8") as f:
-        raw = json.load(f)
     try:
+        with open(path, encoding="utf-8") as f:
+            raw = json.load(f)  # (JSONDecodeError is a ValueError)
         return _config(raw)
-    except (KeyError, TypeError, ValueError) as exc:  # ConfigurationError is a ValueError
+    except (KeyError, TypeError, ValueError, OSError) as exc:  # ConfigurationError: ValueError
         what = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
         raise SystemExit(f"{path}: {what}") from None
 

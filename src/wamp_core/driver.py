@@ -20,6 +20,7 @@ from ._driver._calls import (
 from ._driver._component import DEFAULT_TRANSPORT as DEFAULT_TRANSPORT, Component as Component
 from ._driver._connect import (
     authenticators as authenticators,
+    cannot_connect as cannot_connect,
     connect as connect,
     join_timeout as join_timeout,
     open_session as open_session,
@@ -113,6 +114,7 @@ __all__ = [
     "TrioWaiter",
     "Waiter",
     "authenticators",
+    "cannot_connect",
     "connect",
     "connect_memory",
     "connect_socket",

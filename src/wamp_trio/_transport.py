@@ -90,7 +90,8 @@ async def open_stream(transport: wc.TransportConfig) -> tuple[driver.Stream, dic
     except wc.HandshakeError:
         raise
     except (OSError, trio.BrokenResourceError, driver.EndOfStream) as exc:
-        raise wc.TransportError(f"cannot connect to {endpoint.describe()}: {exc}") from exc
+        error = driver.cannot_connect(endpoint, exc)
+        raise error from error.__cause__
 
 
 async def _tunnel(tcp: trio.SocketStream, host: str, port: int) -> None:

@@ -442,7 +442,7 @@ class Component:
             await session.wait_closed()
             self._unready(session)
             return
-        failure: Exception | None = None
+        failure: BaseException | None = None
         async with self._rt.task_group() as task_group:
 
             async def watch() -> None:
@@ -456,7 +456,9 @@ class Component:
                 attempt.main_returned = True
                 if not lifecycle.stopping:  # stopped first: run() returns None
                     attempt.result = result
-            except Exception as exc:  # raised below, not in a group
+            except self._rt.cancelled:
+                raise
+            except BaseException as exc:  # raised below, not in a group (SystemExit too)
                 failure = exc
             task_group.cancel_scope.cancel()
         if failure is not None:

@@ -16,7 +16,7 @@ from ._session import Authentication, Session
 
 S = TypeVar("S", bound=Session)
 
-__all__ = ["connect", "open_session"]
+__all__ = ["cannot_connect", "connect", "open_session"]
 
 log = logging.getLogger("wamp_core.driver")  # the public name, stable to configure
 
@@ -28,6 +28,37 @@ def authenticators(authentication: Authentication | None) -> list[auth.Authentic
     if isinstance(authentication, Mapping):
         return [auth.create_authenticator(name, cfg) for name, cfg in authentication.items()]
     return list(authentication)
+
+
+def cannot_connect(endpoint: wc.Endpoint, exc: BaseException) -> wc.TransportError:
+    """The error for a failed connect to ``endpoint``, naming the reason at the bottom of
+    ``exc``'s causes: the event loops wrap the socket's or TLS's own error in exceptions of
+    their own, some without a message (trio's ``BrokenResourceError``, its "all attempts to
+    connect failed"), so every driver reports e.g. ``[Errno 111] Connection refused`` or
+    ``[SSL: CERTIFICATE_VERIFY_FAILED] ...`` alike. Its ``__cause__`` is that reason: raise
+    it ``from`` its ``__cause__``."""
+    reason = exc
+    for _ in range(8):  # (causes can be chained on and on: a bound)
+        cause = reason.__cause__
+        inner = getattr(cause, "exceptions", None)  # an exception group: its first
+        if inner and isinstance(inner[0], BaseException):
+            cause = inner[0]
+        wrapper = not str(reason) or (isinstance(reason, OSError) and reason.errno is None)
+        if cause is None or not wrapper:
+            break
+        reason = cause
+    text = str(reason) or _WORDLESS.get(type(reason).__name__, type(reason).__name__)
+    error = wc.TransportError(f"cannot connect to {endpoint.describe()}: {text}")
+    error.__cause__ = reason
+    return error
+
+
+#: What an exception without a message means, by class name (the loops' own classes).
+_WORDLESS = {
+    "EndOfStream": "the peer closed the connection",
+    "BrokenResourceError": "the connection broke",
+    "ClosedResourceError": "the connection was closed",
+}
 
 
 def join_timeout(transport: wc.TransportConfig) -> float:

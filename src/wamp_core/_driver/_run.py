@@ -55,7 +55,9 @@ async def run_components(runtime: Runtime, components: Sequence[Component]) -> i
     async def one(component: Component) -> None:
         try:
             await component.run()
-        except Exception as exc:
+        except runtime.cancelled:
+            raise
+        except BaseException as exc:  # (SystemExit from main too) raised below, not in a group
             errors.append(exc)
             await stop_all()
 

@@ -1,0 +1,56 @@
+"""What a failed connect says, with each driver: the reason itself (the socket's or TLS's
+error), never an empty text or the event loop's wrapper, and the same on every driver."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from typing import Any
+
+import anyio
+import pytest
+from anyio.abc import SocketStream
+
+import wamp_anyio as wamp
+import wamp_core as wc
+from crossbar import CrossbarRouter
+from loopback import serving
+
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _failure(transport: str | dict[str, Any]) -> wc.TransportError:
+    with anyio.fail_after(10), pytest.raises(wc.TransportError) as info:
+        async with wamp.connect(transport):
+            raise AssertionError("connected")
+    return info.value
+
+
+async def test_a_refused_connection_says_so() -> None:
+    error = await _failure(f"rs://127.0.0.1:{_closed_port()}")
+    assert "Connection refused" in str(error), error
+    assert isinstance(error.__cause__, ConnectionRefusedError)
+
+
+async def test_an_untrusted_certificate_says_so(crossbar: CrossbarRouter) -> None:
+    error = await _failure({"url": crossbar.rss_url, "serializers": ["json"]})
+    assert "CERTIFICATE_VERIFY_FAILED" in str(error), error
+    assert isinstance(error.__cause__, ssl.SSLCertVerificationError)
+    assert wc.default_is_fatal(error)
+
+
+async def test_a_proxy_that_hangs_up_says_so() -> None:
+    async def hang_up(stream: SocketStream) -> None:
+        await stream.receive()  # the CONNECT request
+        await stream.aclose()
+
+    async with serving(hang_up) as port:
+        transport = {"url": "ws://127.0.0.1:9/ws", "proxy": {"host": "127.0.0.1", "port": port}}
+        error = await _failure(transport)
+    assert str(error).endswith(": the proxy closed the connection"), error
