@@ -353,5 +353,15 @@ def test_arguments_no_peer_can_decode_are_refused_when_built(value: Any) -> None
     assert Call(request_id=1, procedure="com.p", args=ok).args == ok
     looped: list[Any] = []
     looped.append(looped)
-    with pytest.raises(EncodingError, match="nested too deeply"):
+    with pytest.raises(EncodingError, match="nest deeper than"):
         Call(request_id=1, procedure="com.p", args=[looped])
+
+
+def test_memoryviews_in_arguments_are_sent_as_bytes() -> None:
+    """cbor2 would send a memoryview as a list of numbers; the caller's containers stay."""
+    view = memoryview(b"ab")
+    args: list[Any] = [view, [view, 1]]
+    kwargs = {"k": {"v": view}}
+    call = Call(request_id=1, procedure="com.p", args=args, kwargs=kwargs)
+    assert call.args == [b"ab", [b"ab", 1]] and call.kwargs == {"k": {"v": b"ab"}}
+    assert args[0] is view and kwargs["k"]["v"] is view

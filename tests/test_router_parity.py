@@ -9,6 +9,7 @@ subscriptions, the session meta procedures, and a call timeout with ``cancel_mod
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -177,3 +178,19 @@ async def _timeout_with_skip(url: str) -> list[str]:
 def test_a_timeout_with_skip_lets_the_callee_finish(url: str) -> None:
     # The embedded router announces call_timeout; a dealer deadline would interrupt the callee.
     assert run(_timeout_with_skip, url) == ["wamp.error.timeout", "finished"]
+
+
+async def _floats_to_a_ubjson_callee(url: str) -> list[str]:
+    received: list[Any] = []
+    async with (
+        wamp_anyio.connect({"url": url, "serializers": ["ubjson"]}) as callee,
+        wamp_anyio.connect({"url": url, "serializers": ["msgpack"]}) as caller,
+    ):
+        await callee.register(lambda *args: received.extend(args), "com.parity.floats")
+        await caller.call("com.parity.floats", math.nan, math.inf, -math.inf, 2.5)
+    return [repr(value) for value in received]
+
+
+def test_non_finite_floats_reach_a_ubjson_peer(url: str) -> None:
+    # Crossbar.io 26 speaks BJData; the embedded router spoke classic UBJSON (NaN as null).
+    assert run(_floats_to_a_ubjson_callee, url) == ["nan", "inf", "-inf", "2.5"]

@@ -649,12 +649,32 @@ def test_json_wire_format() -> None:
 
 
 @pytest.mark.parametrize(
-    "data",
-    [b"1e400", b"[1e400]", b"[-1e400]", b"[NaN]", b"[Infinity]", b"[-Infinity]", b"[1E309]"],
-)
-def test_json_rejects_non_finite_numbers_on_decode(data: bytes) -> None:
-    with pytest.raises(SerializationError, match="json"):
-        get_serializer("json").loads(data)
+    ("data", "value"),
+    [(b"1e400", math.inf), (b"[-1e400]", [-math.inf]), (b"[Infinity]", [math.inf]),
+     (b"[-Infinity]", [-math.inf]), (b"[1E309]", [math.inf])],
+)  # fmt: skip
+def test_json_takes_non_finite_numbers_on_decode(data: bytes, value: Any) -> None:
+    """As Python's json and Autobahn: Crossbar.io relays a binary peer's NaN as ``NaN``, and
+    refusing it ended the JSON receiver's session over another peer's payload."""
+    ser = get_serializer("json")
+    assert ser.loads(data) == value
+    (nan,) = ser.loads(b"[NaN]")
+    assert math.isnan(nan)
+    with pytest.raises(EncodingError, match="json"):  # never sent
+        ser.dumps(value)
+
+
+@pytest.mark.parametrize("text", ["\x00", "\x00hello", "\x00AAAA"])
+def test_json_refuses_text_that_would_read_as_binary(text: str) -> None:
+    ser = get_serializer("json")
+    with pytest.raises(EncodingError, match="starting with U\\+0000"):
+        ser.encode(Call(request_id=1, procedure="com.example.p", args=[1, {"k": [text]}]))
+    with pytest.raises(EncodingError, match="starting with U\\+0000"):
+        ser.dumps(text)
+    # inside a string, or as binary, U+0000 is fine
+    data = ser.encode(Call(request_id=1, procedure="com.example.p", args=["a\x00", b"\x00"]))
+    decoded = ser.decode(data)
+    assert isinstance(decoded, Call) and decoded.args == ["a\x00", b"\x00"]
 
 
 @pytest.mark.parametrize(

@@ -93,6 +93,7 @@ from ._framing import (
     Role as Role,
     WebSocket as WebSocket,
 )
+from ._messages._base import MAX_NESTING as MAX_NESTING
 from ._router import (
     ROUTER_ROLES as ROUTER_ROLES,
     Permission as Permission,
@@ -125,6 +126,7 @@ __all__ = [
     "make_connection", "make_framer", "CallDetails", "CallOptions", "CallResult", "CloseDetails",
     "EventDetails", "PublishOptions", "RegisterOptions", "RouterFeatures", "SessionDetails",
     "SubscribeOptions", "get_serializer", "Serializer", "SERIALIZER_NAMES", "MAX_ID",
+    "MAX_NESTING",
     "ApplicationError", "AuthenticationError", "ConfigurationError", "EncodingError",
     "HandshakeError", "LocalProtocolError", "MessageTooLarge", "PayloadTooLarge", "ProtocolError",
     "RemoteProtocolError", "SerializationError", "SessionClosed", "TransportError", "WampError",

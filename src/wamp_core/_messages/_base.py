@@ -220,40 +220,54 @@ def local_payload(
                 raise LocalProtocolError(f"{what} kwargs has a non-string key {brief(key)}")
         if not kwargs:
             kwargs = None
-        else:
-            check_values(kwargs.values(), what)
-    if args is not None:
-        check_values(args, what)
+        elif check_values(kwargs.values(), what):
+            kwargs = {key: _without_views(item) for key, item in kwargs.items()}
+    if args is not None and check_values(args, what):
+        args = [_without_views(item) for item in args]
     return args, kwargs
 
 
 #: Types that hold nothing to check (the common arguments: one type test each).
 _PLAIN = frozenset({str, int, float, bool, type(None), bytes})
+#: How deep arguments may nest: CBOR's decoders (cbor2's, so ours and Crossbar.io's) refuse
+#: more than 400 levels in a whole message, which holds the arguments two levels down.
+MAX_NESTING = 384
 
 
-def check_values(values: Iterable[Any], what: str) -> None:
+def check_values(values: Iterable[Any], what: str) -> bool:
     """Refuse what no WAMP peer can decode although a codec would encode it: a dict key or a
-    set element that is not a string (``str`` or ``bytes``). msgpack and CBOR encode an
-    ``int`` key and CBOR a set of numbers, but their decoders (ours and Crossbar's) refuse
-    them and end the session that sent them, and JSON turns an ``int`` key into a string.
-    Raises :class:`EncodingError` before anything is sent. (Hot: every call, publish and
+    set element that is not a string (``str`` or ``bytes``), or nesting deeper than
+    :data:`MAX_NESTING`. msgpack and CBOR encode an ``int`` key and CBOR a set of numbers, but
+    their decoders (ours and Crossbar's) refuse them and end the session that sent them, and
+    JSON turns an ``int`` key into a string. Raises :class:`EncodingError` before anything is
+    sent. Returns whether a ``memoryview`` is among the values (CBOR would send it as a list
+    of numbers: :func:`local_payload` sends it as ``bytes``). (Hot: every call, publish and
     yield; plain values cost one type test each.)"""
+    views = False
     for value in values:
         if type(value) not in _PLAIN:
             try:
-                _check_nested(value, what)
+                views = _check_nested(value, what, 1) or views
             except RecursionError:
                 raise EncodingError(
                     f"{what} arguments are nested too deeply (or hold themselves)"
                 ) from None
+    return views
 
 
-def _check_nested(value: Any, what: str) -> None:
+def _check_nested(value: Any, what: str, depth: int) -> bool:
+    """Check one argument value that is not plain (see :func:`check_values`); whether it is
+    or holds a ``memoryview``."""
+    if depth > MAX_NESTING:
+        raise EncodingError(
+            f"{what} arguments nest deeper than {MAX_NESTING} levels: CBOR peers refuse them"
+        )
     kind = type(value)
+    views = False
     if kind is list or kind is tuple or (kind is not dict and isinstance(value, list | tuple)):
         for item in value:
             if type(item) not in _PLAIN:
-                _check_nested(item, what)
+                views = _check_nested(item, what, depth + 1) or views
     elif kind is dict or isinstance(value, dict):
         for key, item in value.items():
             if type(key) is not str and type(key) is not bytes:
@@ -262,7 +276,7 @@ def _check_nested(value: Any, what: str) -> None:
                     " decode only string keys"
                 )
             if type(item) not in _PLAIN:
-                _check_nested(item, what)
+                views = _check_nested(item, what, depth + 1) or views
     elif isinstance(value, set | frozenset):
         for item in value:
             if type(item) is not str and type(item) is not bytes:
@@ -270,6 +284,21 @@ def _check_nested(value: Any, what: str) -> None:
                     f"{what} arguments hold a {type(value).__name__} with {brief(item)}: WAMP"
                     " peers decode only sets of strings (send a list)"
                 )
+    elif isinstance(value, memoryview):
+        return True
+    return views
+
+
+def _without_views(value: Any) -> Any:
+    """A copy of ``value`` with every ``memoryview`` in it turned into ``bytes`` (the caller's
+    containers are left as they are): rare, so not fast."""
+    if isinstance(value, memoryview):
+        return value.tobytes()
+    if isinstance(value, list | tuple):
+        return [_without_views(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _without_views(item) for key, item in value.items()}
+    return value
 
 
 def check_request_id(value: Any, what: str) -> int:

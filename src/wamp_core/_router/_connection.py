@@ -20,13 +20,27 @@ from collections.abc import Callable, Mapping
 from .. import _messages as m
 from .._errors import HandshakeError, LocalProtocolError, ProtocolError, RemoteProtocolError
 from .._framing import Closed, MessageReceived, Opened, RawSocket, WebSocket
-from ..serializers import Serializer, get_serializer
+from ..serializers import BatchedSerializer, Serializer, get_serializer
 from ._engine import PROTOCOL_VIOLATION, Router, RouterSession
 
 __all__ = ["MAX_QUEUED", "RouterConnection"]
 
 #: Bytes queued for one client, not yet taken by the driver, at which it is cut off.
 MAX_QUEUED = 16 << 20
+
+
+def _router_serializer(name: str) -> Serializer:
+    """The serializer the router speaks ``name`` with: ``ubjson`` as BJData, as Crossbar.io 26
+    does (classic UBJSON writes NaN and the infinities as null; a client's HELLO reads the same
+    in both, so an adaptive instance would never switch), which our clients and Autobahn 26
+    follow; every connection of one name the same, as the per-name encoded cache needs."""
+    if name.partition(".")[0] != "ubjson":
+        return get_serializer(name)
+    from ..serializers._ubjson import UbjsonSerializer  # noqa: PLC0415 - imported on demand
+
+    base = UbjsonSerializer(dialect="bjdata")
+    return BatchedSerializer(base) if name.endswith(".batched") else base
+
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +93,7 @@ class RouterConnection:
             if type(event) is MessageReceived:
                 self._message(event.data)
             elif type(event) is Opened:
-                self.serializer = get_serializer(event.serializer)
+                self.serializer = _router_serializer(event.serializer)
             elif type(event) is Closed:
                 self._lost()
             if self.should_close:

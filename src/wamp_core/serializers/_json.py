@@ -3,13 +3,16 @@
 Wire rules:
 
 * RFC 8259 JSON in UTF-8, compact separators, non-ASCII characters unescaped. ``NaN`` and
-  infinities are not JSON: encoding them raises, and decoding ``NaN``/``Infinity`` or a number
-  that overflows to infinity (``1e400``) is rejected. Invalid UTF-8 or a byte-order mark is
-  rejected.
+  infinities are not JSON: encoding them raises. Decoding accepts ``NaN``, ``Infinity`` and
+  ``-Infinity`` (and ``1e400`` as infinity), as Python's ``json`` and Autobahn do: a router
+  relays them to JSON peers when a peer on a binary serializer sent such a float, and refusing
+  them would end the receiver's session over another peer's payload. Invalid UTF-8 or a
+  byte-order mark is rejected.
 * Binary values (spec ``advanced/serialization_binary_json.md``): ``bytes`` anywhere in a
   message are sent as the string ``"\\u0000" + base64(bytes)`` (standard alphabet, padded), and
   every decoded string that starts with U+0000 is turned back into ``bytes`` (a malformed base64
-  rest is an error). Consequently a text string starting with U+0000 cannot be sent as text.
+  rest is an error). Consequently a text string starting with U+0000 cannot be sent as text:
+  encoding one raises (the receiver would take it for bytes, or fail on it).
 * Dict keys that are ``int``/``float``/``bool``/``None`` are turned into strings by the
   encoder (standard ``json`` behaviour); other non-string keys are an error.
 
@@ -37,6 +40,7 @@ __all__ = ["JsonSerializer"]
 # JSON can only carry U+0000 escaped, so the raw text of a message with binary values contains
 # this escape; without it no string can start with U+0000 and the bytes pass is skipped.
 _NUL_ESCAPE = "\\u0000"
+_NUL_BYTES = _NUL_ESCAPE.encode("ascii")
 _BUFFER_TYPES = (bytes, bytearray, memoryview)
 
 
@@ -47,15 +51,19 @@ def _default(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} values cannot be encoded in JSON")
 
 
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if value - value:  # inf - inf is nan, which is truthy; finite values give 0.0
-        raise ValueError(f"number out of range: {text[:40]}")
-    return value
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+def _check_text(container: Any) -> None:
+    """Refuse a text string starting with U+0000 inside an encoded list/dict: on the wire it
+    reads as binary (the encoded text holds ``\\u0000`` then: only such messages are walked)."""
+    items = container.values() if isinstance(container, dict) else container
+    for item in items:
+        if type(item) is str:
+            if item[:1] == "\x00":
+                raise ValueError(
+                    "a string starting with U+0000 cannot be sent in JSON: it reads as binary"
+                    " (send bytes, or text that does not start with U+0000)"
+                )
+        elif isinstance(item, list | tuple | dict):
+            _check_text(item)
 
 
 _c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
@@ -82,7 +90,7 @@ else:  # pragma: no cover - interpreters without the C accelerator
         return _encoder.encode(value).encode("utf-8")
 
 
-_decoder = json.JSONDecoder(parse_float=_finite_float, parse_constant=_reject_constant)
+_decoder = json.JSONDecoder()
 # The C scanner when available (typeshed does not declare the attribute).
 _scan_once: Any = _decoder.scan_once  # type: ignore[attr-defined]
 
@@ -129,7 +137,10 @@ class JsonSerializer(Serializer):
 
     def dumps(self, value: Any) -> bytes:
         try:
-            return _encode(value)
+            data = _encode(value)
+            if _NUL_BYTES in data:
+                _check_text([value])
+            return data
         except Exception as exc:
             raise encode_error("json", exc) from exc
 
@@ -142,7 +153,10 @@ class JsonSerializer(Serializer):
     def encode(self, message: Message) -> bytes:
         wmsg = message.to_list()
         try:
-            return _encode(wmsg)
+            data = _encode(wmsg)
+            if _NUL_BYTES in data:
+                _check_text(wmsg)
+            return data
         except Exception as exc:
             raise encode_error("json", exc, message) from exc
 
