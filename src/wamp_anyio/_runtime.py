@@ -182,8 +182,8 @@ class AnyioRuntime:
     def notify_closing(self, sock: socket.socket) -> None:
         anyio.notify_closing(sock)
 
-    async def getaddrinfo(self, host: str, port: int) -> list[tuple[Any, ...]]:
-        return list(await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+    async def getaddrinfo(self, host: str, port: int, family: int = 0) -> list[tuple[Any, ...]]:
+        return list(await anyio.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM))
 
     async def aclose_forcefully(self, stream: driver.Stream) -> None:
         await anyio.aclose_forcefully(cast(Any, stream))

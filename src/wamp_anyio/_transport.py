@@ -7,7 +7,7 @@ import ssl
 from typing import Any
 
 import anyio
-from anyio.abc import ByteStream, SocketAttribute
+from anyio.abc import ByteStream, SocketAttribute, SocketStream
 from anyio.streams.tls import TLSAttribute, TLSStream
 
 import wamp_core as wc
@@ -43,19 +43,20 @@ async def open_stream(transport: wc.TransportConfig) -> tuple[driver.Stream, dic
                 stream = await _through_proxy(transport, context)
             elif context is None:
                 tcp = await driver.connect_tcp(
-                    RUNTIME, endpoint.host, endpoint.port, AsyncioSocketStream
-                )
+                    RUNTIME, endpoint.host, endpoint.port, AsyncioSocketStream,
+                    version=endpoint.version,
+                )  # fmt: skip
                 return tcp, {}
             else:
-                stream = await anyio.connect_tcp(
-                    endpoint.host,
-                    endpoint.port,
-                    ssl_context=context,
-                    tls_hostname=wc.server_hostname_for(transport),
-                    # WAMP ends on its own close (GOODBYE, WebSocket close): a missing TLS
-                    # close_notify from the router is not an error.
-                    tls_standard_compatible=False,
+                sock = await driver.connect_tcp_socket(
+                    RUNTIME, endpoint.host, endpoint.port, version=endpoint.version
                 )
+                try:
+                    tcp_stream = await SocketStream.from_socket(sock)
+                except BaseException:
+                    sock.close()
+                    raise
+                stream = await _tls(tcp_stream, transport, context)
     except TimeoutError as exc:
         raise wc.TransportError(f"connecting to {endpoint.describe()} timed out") from exc
     except wc.HandshakeError:
@@ -88,13 +89,24 @@ async def _through_proxy(transport: wc.TransportConfig, context: ssl.SSLContext 
         if rest:
             raise wc.HandshakeError("the proxy sent data before the tunnel carried any")
         if context is not None:
-            stream = await TLSStream.wrap(
-                stream,
-                hostname=wc.server_hostname_for(transport),
-                ssl_context=context,
-                standard_compatible=False,
-            )
+            stream = await _tls(stream, transport, context)
     except BaseException:
         await anyio.aclose_forcefully(stream)
         raise
     return stream
+
+
+async def _tls(stream: Any, transport: wc.TransportConfig, context: ssl.SSLContext) -> Any:
+    """The TLS handshake over ``stream`` (closed if it fails)."""
+    try:
+        return await TLSStream.wrap(
+            stream,
+            hostname=wc.server_hostname_for(transport),
+            ssl_context=context,
+            # WAMP ends on its own close (GOODBYE, WebSocket close): a missing TLS
+            # close_notify from the router is not an error.
+            standard_compatible=False,
+        )
+    except BaseException:
+        await anyio.aclose_forcefully(stream)
+        raise

@@ -32,6 +32,7 @@ from ._driver._direct import (
     EndOfStream as EndOfStream,
     connect_socket as connect_socket,
     connect_tcp as connect_tcp,
+    connect_tcp_socket as connect_tcp_socket,
 )
 from ._driver._inbox import Inbox as Inbox
 from ._driver._link import (
@@ -119,6 +120,7 @@ __all__ = [
     "connect_memory",
     "connect_socket",
     "connect_tcp",
+    "connect_tcp_socket",
     "join_timeout",
     "listen_memory",
     "memory_pair",

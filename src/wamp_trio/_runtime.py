@@ -77,8 +77,8 @@ class TrioRuntime:
     def notify_closing(self, sock: socket.socket) -> None:
         trio.lowlevel.notify_closing(sock)
 
-    async def getaddrinfo(self, host: str, port: int) -> list[tuple[Any, ...]]:
-        return list(await trio.socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+    async def getaddrinfo(self, host: str, port: int, family: int = 0) -> list[tuple[Any, ...]]:
+        return list(await trio.socket.getaddrinfo(host, port, family, socket.SOCK_STREAM))
 
     async def aclose_forcefully(self, stream: driver.Stream) -> None:
         await trio.aclose_forcefully(cast(Any, stream))

@@ -65,7 +65,12 @@ async def open_stream(transport: wc.TransportConfig) -> tuple[driver.Stream, dic
                 tcp = await trio.open_tcp_stream(transport.proxy.host, transport.proxy.port)
                 await _tunnel(tcp, endpoint.host, endpoint.port)
             else:
-                tcp = await trio.open_tcp_stream(endpoint.host, endpoint.port)
+                sock = await driver.connect_tcp_socket(
+                    RUNTIME, endpoint.host, endpoint.port, version=endpoint.version
+                )
+                if context is None:
+                    return driver.DirectSocketStream(sock, RUNTIME), {}
+                tcp = trio.SocketStream(trio.socket.from_stdlib_socket(sock))
             if context is None:
                 return _direct(tcp), {}
             # WAMP ends on its own close (GOODBYE, WebSocket close): a missing TLS close_notify

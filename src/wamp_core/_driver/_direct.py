@@ -142,6 +142,10 @@ async def connect_socket(
     runtime: Runtime, family: int, address: Any, stream: type[DirectSocketStream]
 ) -> DirectSocketStream:
     """Connect a non-blocking socket of ``family`` to ``address`` (waiting, never blocking)."""
+    return stream(await _connected(runtime, family, address), runtime)
+
+
+async def _connected(runtime: Runtime, family: int, address: Any) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setblocking(False)
@@ -157,19 +161,69 @@ async def connect_socket(
     except BaseException:
         sock.close()
         raise
-    return stream(sock, runtime)
+    return sock
+
+
+#: Seconds before the next resolved address is tried while the one before is still
+#: connecting (RFC 8305's "Connection Attempt Delay").
+ATTEMPT_DELAY = 0.25
+#: The address family of an endpoint's ``version`` (none: any).
+FAMILIES = {None: socket.AF_UNSPEC, 4: socket.AF_INET, 6: socket.AF_INET6}
+
+
+async def connect_tcp_socket(
+    runtime: Runtime, host: str, port: int, *, version: int | None = None
+) -> socket.socket:
+    """A non-blocking TCP socket connected to ``host``:``port`` (``TCP_NODELAY`` set), over
+    IPv``version`` only when given. The resolved addresses are tried in order, each
+    :data:`ATTEMPT_DELAY` s after the one before unless that one failed first, the attempts
+    overlapping (RFC 8305): the first to connect wins and the others are given up, so an
+    address that never answers does not use up the whole connect timeout. If none connects,
+    the first address's error is raised."""
+    infos = await runtime.getaddrinfo(host, port, FAMILIES[version])
+    if not infos:
+        raise OSError(f"{host!r} has no IPv{version} address")
+    if len(infos) == 1:
+        family, _type, _proto, _name, address = infos[0]
+        return await _connected(runtime, family, address)
+    won: list[socket.socket] = []
+    errors: list[OSError] = []
+    try:
+        async with runtime.task_group() as attempts:
+
+            async def attempt(family: int, address: Any, failed: Any) -> None:
+                try:
+                    sock = await _connected(runtime, family, address)
+                except OSError as exc:
+                    errors.append(exc)
+                    failed.set()
+                    return
+                won.append(sock)
+                attempts.cancel_scope.cancel()
+
+            for family, _type, _proto, _name, address in infos:
+                failed = runtime.event()
+                attempts.start_soon(attempt, family, address, failed)
+                with runtime.move_on_after(ATTEMPT_DELAY):
+                    await failed.wait()
+    except BaseException:
+        for sock in won:
+            sock.close()
+        raise
+    for sock in won[1:]:  # (two connected in the same moment)
+        sock.close()
+    if won:
+        return won[0]
+    raise errors[0]
 
 
 async def connect_tcp(
-    runtime: Runtime, host: str, port: int, stream: type[DirectSocketStream] = DirectSocketStream
+    runtime: Runtime,
+    host: str,
+    port: int,
+    stream: type[DirectSocketStream] = DirectSocketStream,
+    *,
+    version: int | None = None,
 ) -> DirectSocketStream:
-    """A stream connected to ``host``:``port``: each resolved address in turn, the first
-    that accepts wins; if none does, the last address's error is raised."""
-    infos = await runtime.getaddrinfo(host, port)
-    error: OSError = OSError(f"{host!r} resolved to no address")
-    for family, _type, _proto, _name, address in infos:
-        try:
-            return await connect_socket(runtime, family, address, stream)
-        except OSError as exc:
-            error = exc
-    raise error
+    """A stream connected to ``host``:``port``: :func:`connect_tcp_socket`."""
+    return stream(await connect_tcp_socket(runtime, host, port, version=version), runtime)

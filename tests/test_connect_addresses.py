@@ -1,0 +1,101 @@
+"""Which addresses a driver connects to, with each driver, against the embedded router: a
+name that resolves to a dead address first still connects (the next attempt starts after
+``ATTEMPT_DELAY``, RFC 8305), and an endpoint's ``version`` restricts the address family.
+The names are made up (``.invalid``) and resolved by a patched ``socket.getaddrinfo``."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import anyio
+import pytest
+
+import wamp_anyio as wamp
+import wamp_core as wc
+from embedded import EmbeddedRouter
+
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
+
+Resolver = Callable[..., list[tuple[Any, ...]]]
+
+
+@pytest.fixture(scope="module")
+def router() -> Iterator[EmbeddedRouter]:
+    with EmbeddedRouter() as running:
+        yield running
+
+
+@pytest.fixture
+def blackhole() -> Iterator[tuple[str, int]]:
+    """An address whose SYNs are dropped: a listener with a full accept queue."""
+    dead = socket.socket()
+    dead.bind(("127.0.0.1", 0))
+    dead.listen(0)
+    fillers = []
+    for _ in range(4):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(dead.getsockname())
+        fillers.append(filler)
+    time.sleep(0.1)
+    try:
+        yield dead.getsockname()
+    finally:
+        for sock in [*fillers, dead]:
+            sock.close()
+
+
+def _resolve(monkeypatch: pytest.MonkeyPatch, name: str, answer: Callable[[int], Any]) -> None:
+    real: Resolver = socket.getaddrinfo
+
+    def fake(host: Any, port: Any, family: int = 0, *args: Any, **kwargs: Any) -> Any:
+        if host in (name, name.encode()):
+            return answer(family)
+        return real(host, port, family, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+
+
+def _info(address: tuple[str, int]) -> tuple[Any, ...]:
+    return (socket.AF_INET, socket.SOCK_STREAM, 6, "", address)
+
+
+async def test_a_dead_first_address_does_not_use_up_the_timeout(
+    router: EmbeddedRouter, blackhole: tuple[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = int(router.rs_url.rsplit(":", 1)[1])
+    _resolve(monkeypatch, "dual.invalid", lambda family: [
+        _info(blackhole), _info(("127.0.0.1", port))])  # fmt: skip
+    endpoint = {"type": "tcp", "host": "dual.invalid", "port": port, "timeout": 3}
+    transport = {"url": f"rs://dual.invalid:{port}", "endpoint": endpoint}
+    started = anyio.current_time()
+    with anyio.fail_after(10):
+        async with wamp.connect(transport) as session:
+            assert session.is_attached()
+    assert anyio.current_time() - started < 2  # not the 3 s timeout
+
+
+async def test_version_restricts_the_address_family(
+    router: EmbeddedRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = int(router.rs_url.rsplit(":", 1)[1])
+
+    def v4_only(family: int) -> list[tuple[Any, ...]]:
+        if family == socket.AF_INET6:
+            raise socket.gaierror(socket.EAI_NONAME, "no IPv6 address")
+        return [_info(("127.0.0.1", port))]
+
+    _resolve(monkeypatch, "v4.invalid", v4_only)
+    endpoint = {"type": "tcp", "host": "v4.invalid", "port": port, "timeout": 3}
+    with anyio.fail_after(10):
+        async with wamp.connect({"url": f"rs://v4.invalid:{port}", "endpoint": endpoint}):
+            pass
+        with pytest.raises(wc.TransportError, match="no IPv6 address"):
+            transport = {"url": f"rs://v4.invalid:{port}", "endpoint": {**endpoint, "version": 6}}
+            async with wamp.connect(transport):
+                raise AssertionError("connected over IPv4")
