@@ -419,6 +419,28 @@ def test_shared_registration_round_robin(router: wc.Router) -> None:
     assert served == ["a", "b", "a", "b"]
 
 
+def test_a_callee_at_its_concurrency_is_passed_over(router: wc.Router) -> None:
+    """REGISTER ``concurrency``: round robin skips a callee at its limit; with every callee at
+    it the call is refused as Crossbar.io refuses it; an answer frees the callee again."""
+    caller, a, b = joined(router, 3)
+    reg = register(a, "com.rr", invoke="roundrobin", concurrency=1)
+    register(b, "com.rr", invoke="roundrobin", concurrency=1)
+    invocations = []
+    for rid in (1, 2):
+        caller.send(m.Call(request_id=rid, procedure="com.rr"))
+        invocations += [(name, i) for name, x in (("a", a), ("b", b)) for i in x.take()]
+    assert [name for name, _ in invocations] == ["a", "b"]
+    (busy,) = caller.send(m.Call(request_id=3, procedure="com.rr"))
+    assert isinstance(busy, m.Error) and busy.error == "crossbar.error.max_concurrency_reached"
+    invocation = invocations[1][1]  # b answers: free again
+    assert isinstance(invocation, m.Invocation)
+    b.send(m.Yield(request_id=invocation.request_id))
+    assert [type(x) for x in caller.take()] == [m.Result]
+    caller.send(m.Call(request_id=4, procedure="com.rr"))
+    assert (a.take(), [type(x) for x in b.take()]) == ([], [m.Invocation])
+    assert reg
+
+
 def test_round_robin_goes_on_with_the_next_callee_when_one_leaves(router: wc.Router) -> None:
     """A, B, C served A then B; A left: C is next (it was B again, then C)."""
     caller, a, b, c = joined(router, 4)

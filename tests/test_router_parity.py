@@ -194,3 +194,38 @@ async def _floats_to_a_ubjson_callee(url: str) -> list[str]:
 def test_non_finite_floats_reach_a_ubjson_peer(url: str) -> None:
     # Crossbar.io 26 speaks BJData; the embedded router spoke classic UBJSON (NaN as null).
     assert run(_floats_to_a_ubjson_callee, url) == ["nan", "inf", "-inf", "2.5"]
+
+
+async def _concurrency_one(url: str) -> dict[str, Any]:
+    outcomes: list[str] = []
+    async with wamp_anyio.connect(url) as callee, wamp_anyio.connect(url) as caller:
+        running, peak = 0, 0
+
+        async def slow() -> str:
+            nonlocal running, peak
+            running += 1
+            peak = max(peak, running)
+            await anyio.sleep(0.3)
+            running -= 1
+            return "done"
+
+        await callee.register(slow, "com.parity.conc", wc.RegisterOptions(concurrency=1))
+
+        async def one() -> None:
+            try:
+                outcomes.append(await caller.call("com.parity.conc"))
+            except wc.ApplicationError as exc:
+                outcomes.append(exc.error)
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(3):
+                tg.start_soon(one)
+        outcomes.append(await caller.call("com.parity.conc"))  # free again
+    return {"peak": peak, "outcomes": sorted(outcomes)}
+
+
+def test_register_concurrency_bounds_the_invocations_at_a_callee(url: str) -> None:
+    busy = "crossbar.error.max_concurrency_reached"
+    assert run(_concurrency_one, url) == {
+        "peak": 1, "outcomes": [busy, busy, "done", "done"],
+    }  # fmt: skip

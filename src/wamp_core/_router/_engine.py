@@ -562,10 +562,11 @@ class RouterSession:
             self.send(_error(msg, INVALID_URI, "wamp.* procedures belong to the router"))
             return
         invoke = msg.options.get("invoke", "single")  # (validated by the parser)
+        concurrency = msg.options.get("concurrency")  # (validated by the parser: an int >= 1)
         if msg.options.get("force_reregister") is True:
             self._take_over(self.realm, msg.procedure, match)
         try:
-            reg = self.realm.register(self, msg.procedure, match, invoke)
+            reg = self.realm.register(self, msg.procedure, match, invoke, concurrency)
         except RegistrationRefused as exc:
             self.send(_error(msg, exc.uri, str(exc)))
             return
@@ -638,7 +639,11 @@ class RouterSession:
             self.send(_error(msg, "wamp.error.no_such_procedure",
                              f"no callee for {msg.procedure!r}"))  # fmt: skip
             return False
-        callee = reg.pick(self.router._rng.randrange)
+        callee = reg.pick_free(self.router._rng.randrange)
+        if callee is None:  # (as Crossbar.io answers)
+            text = f"every callee of {msg.procedure!r} is at its concurrency"
+            self.send(_error(msg, "crossbar.error.max_concurrency_reached", text))
+            return False
         assert isinstance(callee, RouterSession)
         # (a callee that cannot be told the call was canceled must not wait for chunks that
         # never come: the spec counts it as not supporting progressive call invocations)
@@ -658,7 +663,7 @@ class RouterSession:
         progress = msg.options.get("receive_progress") is True
         call = Call(self, msg.request_id, callee, callee._invocation_ids, progress,
                     registration=reg.id, input_open=streaming)  # fmt: skip
-        realm.start_call(call)
+        realm.start_call(call, reg)
         timeout = msg.options.get("timeout")
         if type(timeout) is int and 0 < timeout <= MAX_CALL_TIMEOUT:  # milliseconds
             self.router._add_deadline(self.router.now + timeout / 1000, call, realm)

@@ -109,14 +109,33 @@ class Registration:
     disclose_caller: bool = False
     #: When it was created (:func:`iso_utc`), if the router has a wall clock.
     created: str | None = None
+    #: Callee session -> the most invocations it takes at once (REGISTER's ``concurrency``,
+    #: as Crossbar.io reads it), and how many it has now (only for callees with a limit).
+    limits: dict[int, int] = field(default_factory=dict)
+    running: dict[int, int] = field(default_factory=dict)
 
     def details(self) -> dict[str, Any]:
         """What the meta API tells of it (``wamp.registration.on_create``, ``.get``)."""
         details = {"id": self.id, "uri": self.procedure, "match": self.match, "invoke": self.invoke}
         return _dated(details, self.created)
 
+    def free(self, member: Member) -> bool:
+        """Whether ``member`` may take one more invocation (below its ``concurrency``)."""
+        limit = self.limits.get(member.session_id)
+        return limit is None or self.running.get(member.session_id, 0) < limit
+
+    def pick_free(self, random_index: Callable[[int], int]) -> Member | None:
+        """The callee for the next call (:meth:`pick`); one below its ``concurrency`` when
+        the policy's choice is at it (shared registrations), none when every callee is."""
+        callee = self.pick(random_index)
+        if not self.limits or self.free(callee):
+            return callee
+        return next((c for c in self.callees if self.free(c)), None)
+
     def drop(self, member: Member) -> None:
         """Remove a callee; round robin goes on with the one that was next."""
+        self.limits.pop(member.session_id, None)
+        self.running.pop(member.session_id, None)
         index = self.callees.index(member)
         del self.callees[index]
         if index < self.next_index:
@@ -155,6 +174,8 @@ class Call:
     #: The first INVOCATION's details, repeated on every further chunk of a progressive call
     #: invocation (the spec's freezing of options; only ``progress`` changes).
     details: dict[str, Any] | None = None
+    #: The registration counting this call against its callee's ``concurrency``, if any.
+    limited: Registration | None = None
 
 
 class RegistrationRefused(Exception):
@@ -254,7 +275,9 @@ class Realm:
     # ----------------------------------------------------------------------------------------
     # Dealer
 
-    def register(self, member: Member, procedure: str, match: str, invoke: str) -> Registration:
+    def register(
+        self, member: Member, procedure: str, match: str, invoke: str, concurrency: int | None
+    ) -> Registration:
         """The registration ``member`` joins; raises :class:`RegistrationRefused` if the
         procedure is taken (by a single registration or by ``member``), or shared with another
         invocation policy."""
@@ -275,6 +298,8 @@ class Realm:
                 "wamp.error.procedure_already_exists", f"{procedure!r} is already registered"
             )
         reg.callees.append(member)
+        if concurrency is not None:
+            reg.limits[member.session_id] = concurrency
         self.meta.append(("wamp.registration.on_register", [member.session_id, reg.id]))
         return reg
 
@@ -322,12 +347,16 @@ class Realm:
             self.end_call(call)
         return made, served
 
-    def start_call(self, call: Call) -> None:
+    def start_call(self, call: Call, registration: Registration) -> None:
         caller, callee = call.caller, call.callee
         self.calls[caller.session_id, call.caller_request] = call
         self.invocations[callee.session_id, call.invocation] = call
         caller.made += 1
         callee.served += 1
+        if callee.session_id in registration.limits:
+            running = registration.running
+            running[callee.session_id] = running.get(callee.session_id, 0) + 1
+            call.limited = registration
 
     def end_call(self, call: Call) -> None:
         caller, callee = call.caller, call.callee
@@ -335,6 +364,9 @@ class Realm:
             caller.made -= 1
         if self.invocations.pop((callee.session_id, call.invocation), None) is not None:
             callee.served -= 1
+            limited = call.limited
+            if limited is not None and callee.session_id in limited.running:
+                limited.running[callee.session_id] -= 1
 
 
 def _eligible(member: Member, lists: dict[str, set[Any]]) -> bool:
