@@ -179,7 +179,7 @@ async def connect_tcp_socket(
     :data:`ATTEMPT_DELAY` s after the one before unless that one failed first, the attempts
     overlapping (RFC 8305): the first to connect wins and the others are given up, so an
     address that never answers does not use up the whole connect timeout. If none connects,
-    the first address's error is raised."""
+    the first error is raised."""
     infos = await runtime.getaddrinfo(host, port, FAMILIES[version])
     if not infos:
         raise OSError(f"{host!r} has no IPv{version} address")
