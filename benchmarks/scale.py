@@ -148,6 +148,9 @@ def embedded_router(backend: str, transport: str = "rawsocket") -> Any:
             "ws://127.0.0.1:0/ws" if transport == "websocket" else "rs://127.0.0.1:0",
             "--backend",
             backend,
+            # as Crossbar's test config: the publisher disclosed on every EVENT (about 80
+            # bytes of Details more per delivery, for the router and every subscriber)
+            "--disclose",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

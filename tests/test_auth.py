@@ -114,6 +114,7 @@ def test_cra_signs_challenge_byte_exactly() -> None:
         {"challenge": "{}", "salt": "s", "iterations": "1000"},
         {"challenge": "{}", "salt": "s", "iterations": 0},
         {"challenge": "{}", "salt": "s", "iterations": 10**9},
+        {"challenge": "{}", "salt": "s", "iterations": 1_000_001},  # seconds in the loop
         {"challenge": "{}", "salt": "s", "keylen": 10**6},
         {"challenge": "\ud800"},
     ],

@@ -197,6 +197,10 @@ def test_single_challenge_per_hello(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"kdf": "argon2id13", "iterations": 4, "memory": None}, "integer 'memory'"),
         ({"kdf": "argon2id13", "iterations": 4, "memory": 4}, "out of range"),
         ({"kdf": "argon2id13", "iterations": 4, "memory": 1 << 30}, "out of range"),
+        ({"kdf": "argon2id13", "iterations": 4, "memory": (1 << 18) + 1}, "out of range"),
+        # within each bound, hours of hashing together (in the event loop: no timeout fires)
+        ({"kdf": "argon2id13", "iterations": 256, "memory": 1 << 18}, "above the maximum"),
+        ({"iterations": 1_000_001}, "out of range"),
     ],
 )
 def test_bad_challenge_parameters(
@@ -224,6 +228,8 @@ def test_bad_min_parameters() -> None:
         ScramAuthenticator("pw", "u", min_iterations=0)
     with pytest.raises(ConfigurationError, match="min_argon2_cost"):
         ScramAuthenticator("pw", "u", min_argon2_cost=-1)
+    with pytest.raises(ConfigurationError, match="max_argon2_cost"):
+        ScramAuthenticator("pw", "u", max_argon2_cost=0)
     with pytest.raises(ConfigurationError, match="dialect"):
         ScramAuthenticator("pw", "u", dialect="autobahn")  # type: ignore[arg-type]
 

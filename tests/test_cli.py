@@ -81,6 +81,10 @@ def test_errors_have_exit_codes_and_say_what_went_wrong(urls: tuple[str, str, st
         (("call", rs, "not a uri"), "invalid procedure"),
         (("call", rs, "com.x", "--authid", "a", "--cryptosign-key", "/no/such/key"), "/no/such"),
         (("call", rs, "com.x", "--kw", "noequals"), "--kw takes KEY=VALUE"),
+        (
+            ("call", rs, "com.x", "--authid", "a", "--cryptosign-key", sys.executable),
+            "not a hex private key seed",
+        ),  # a binary file
         # checked before connecting: no router there, still a usage error
         (("call", "rs://127.0.0.1:9", "com.x", "--kw", "=1"), "--kw takes KEY=VALUE"),
     ):

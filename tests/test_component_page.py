@@ -23,6 +23,7 @@ import wamp_core as wc
 import wamp_trio
 from crossbar import CrossbarRouter
 from embedded import EmbeddedRouter
+from wamp_core import auth
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "component_page.py"
 
@@ -105,6 +106,14 @@ def test_the_other_keys_reach_the_session(driver: ModuleType) -> None:
         ("realm", "not a..uri", "'realm'"),
         ("authentication", {"nosuch": {}}, "nosuch"),
         ("authentication", {"ticket": {}}, "ticket"),
+        # these failed at the first connect, after TCP and the WebSocket upgrade
+        ("authentication", "ticket", "authentication must be"),
+        ("authentication", [{"ticket": "x"}], "not an Authenticator"),
+        (
+            "authentication",
+            [auth.TicketAuthenticator("t", authid="a"), auth.WampCraAuthenticator("s", authid="b")],
+            "authid",
+        ),
         ("session_factory", "Session", "'session_factory'"),
         ("is_fatal", True, "'is_fatal'"),
     ],
@@ -114,6 +123,13 @@ def test_a_wrong_value_names_its_key(
 ) -> None:
     with pytest.raises(wc.ConfigurationError, match=message):
         driver.Component(**{key: value})
+
+
+def test_authentication_values_may_be_authenticators(driver: ModuleType) -> None:
+    """Autobahn's Component takes ``{name: authenticator}`` as well as ``{name: config}``."""
+    ticket = auth.TicketAuthenticator("secret", authid="joe")
+    component = driver.Component(authentication={"ticket": ticket})
+    assert component._authentication == {"ticket": ticket}
 
 
 def test_the_decorators_and_hook_names(driver: ModuleType) -> None:

@@ -63,8 +63,11 @@ def _authentication(opts: argparse.Namespace) -> dict[str, dict[str, Any]] | Non
     if opts.wampcra_secret is not None:
         return {"wampcra": {"authid": opts.authid, "secret": opts.wampcra_secret}}
     if opts.cryptosign_key is not None:
-        with open(opts.cryptosign_key, encoding="ascii") as f:
-            seed = f.read().strip()
+        try:
+            with open(opts.cryptosign_key, encoding="ascii") as f:
+                seed = f.read().strip()
+        except UnicodeDecodeError:
+            raise OSError(f"{opts.cryptosign_key}: not a hex private key seed") from None
         return {"cryptosign": {"authid": opts.authid, "privkey": seed}}
     return None
 

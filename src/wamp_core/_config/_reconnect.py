@@ -63,6 +63,7 @@ FATAL_REASONS: Final = frozenset(
         "wamp.error.no_such_role",
         "wamp.error.no_such_principal",
         "wamp.error.no_matching_auth_method",
+        "wamp.error.no_auth_method",  # (Crossbar.io's and Autobahn's name for the same refusal)
         "wamp.error.authentication_denied",
         "wamp.error.cannot_authenticate",
     }

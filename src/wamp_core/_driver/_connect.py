@@ -5,7 +5,7 @@ The stream comes from the session's runtime (:meth:`~wamp_core.driver.Runtime.op
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
@@ -22,12 +22,26 @@ log = logging.getLogger("wamp_core.driver")  # the public name, stable to config
 
 
 def authenticators(authentication: Authentication | None) -> list[auth.Authenticator]:
-    """Autobahn-style ``{method: config}`` (or authenticators) as authenticators."""
+    """Autobahn-style ``{method: config}`` (a value may also be an authenticator, as
+    Autobahn takes it), or authenticators, as authenticators; checked to be offered together
+    (:func:`wamp_core.auth.check_authenticators`). Raises :class:`wamp_core.ConfigurationError`
+    for anything else."""
     if authentication is None:
         return []
     if isinstance(authentication, Mapping):
-        return [auth.create_authenticator(name, cfg) for name, cfg in authentication.items()]
-    return list(authentication)
+        auths = [
+            cfg if isinstance(cfg, auth.Authenticator) else auth.create_authenticator(name, cfg)
+            for name, cfg in authentication.items()
+        ]
+    elif isinstance(authentication, str | bytes) or not isinstance(authentication, Iterable):
+        raise wc.ConfigurationError(
+            "authentication must be {method: config} or a list of authenticators, not "
+            f"{type(authentication).__name__}"
+        )
+    else:
+        auths = list(authentication)
+    auth.check_authenticators(auths)
+    return auths
 
 
 def cannot_connect(endpoint: wc.Endpoint, exc: BaseException) -> wc.TransportError:

@@ -51,7 +51,9 @@ log = logging.getLogger("wamp_core.driver")  # the public name, stable to config
 #: A procedure or event handler: called with the WAMP args and kwargs; sync or async.
 Handler: TypeAlias = Callable[..., Any]
 #: Authentication settings: Autobahn-style ``{method: config}`` or authenticators.
-Authentication: TypeAlias = Mapping[str, Mapping[str, Any]] | Sequence[auth.Authenticator]
+Authentication: TypeAlias = (
+    Mapping[str, Mapping[str, Any] | auth.Authenticator] | Sequence[auth.Authenticator]
+)
 
 #: Seconds a session waits, when it is closed, for the leave and the transport's close.
 CLOSE_TIMEOUT = 5.0

@@ -20,6 +20,7 @@ from ._cryptosign import (
 )
 from ._factory import (
     HelloAuth as HelloAuth,
+    check_authenticators as check_authenticators,
     combine_authenticators as combine_authenticators,
     create_authenticator as create_authenticator,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "CryptosignAuthenticator",
     "ScramAuthenticator",
     "HelloAuth",
+    "check_authenticators",
     "combine_authenticators",
     "create_authenticator",
     "compute_wcs",

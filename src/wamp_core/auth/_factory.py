@@ -65,15 +65,7 @@ def combine_authenticators(auths: Sequence[Authenticator]) -> HelloAuth:
     """
     if not auths:
         return HelloAuth(authmethods=["anonymous"], authid=None, authrole=None, authextra={})
-    methods: list[str] = []
-    for auth in auths:
-        if not isinstance(auth, Authenticator):
-            raise ConfigurationError(f"not an Authenticator: {type(auth).__name__}")
-        if auth.method in methods:
-            raise ConfigurationError(f"two authenticators for method {auth.method!r}")
-        methods.append(auth.method)
-    authid = _at_most_one("authid", auths)
-    authrole = _at_most_one("authrole", auths)
+    methods, authid, authrole = check_authenticators(auths)
     extra: dict[str, Any] = {}
     owner: dict[str, str] = {}
     for auth in auths:
@@ -86,6 +78,21 @@ def combine_authenticators(auths: Sequence[Authenticator]) -> HelloAuth:
             extra.setdefault(key, value)
             owner.setdefault(key, auth.method)
     return HelloAuth(authmethods=methods, authid=authid, authrole=authrole, authextra=extra)
+
+
+def check_authenticators(auths: Sequence[Any]) -> tuple[list[str], str | None, str | None]:
+    """Check what can be offered together, without calling ``authextra()`` (which may make
+    a nonce): each an :class:`Authenticator`, one per method, at most one ``authid`` and one
+    ``authrole``; returns the methods, the ``authid`` and the ``authrole``. Raises
+    :class:`ConfigurationError`."""
+    methods: list[str] = []
+    for auth in auths:
+        if not isinstance(auth, Authenticator):
+            raise ConfigurationError(f"not an Authenticator: {type(auth).__name__}")
+        if auth.method in methods:
+            raise ConfigurationError(f"two authenticators for method {auth.method!r}")
+        methods.append(auth.method)
+    return methods, _at_most_one("authid", auths), _at_most_one("authrole", auths)
 
 
 _COMMON: Final = frozenset({"authid", "authrole", "authextra"})
@@ -117,7 +124,9 @@ def _scram_spec(cfg: dict[str, Any]) -> Authenticator:
     return ScramAuthenticator(cfg.pop("password"), cfg.pop("authid"), dialect="spec", **cfg)
 
 
-_SCRAM_KEYS: Final = _COMMON | {"password", "min_iterations", "min_argon2_cost"}
+_SCRAM_KEYS: Final = _COMMON | {
+    "password", "min_iterations", "min_argon2_cost", "max_argon2_cost",
+}  # fmt: skip
 
 # name -> (allowed keys, required keys, builder)
 _FACTORIES: Final[

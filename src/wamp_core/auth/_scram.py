@@ -49,10 +49,14 @@ CROSSBAR_KDF_ARGON2ID13: Final = "argon2id-13"
 #: weak hash): PBKDF2 iterations (RFC 7677 §4), Argon2 time cost x memory (KiB).
 DEFAULT_MIN_ITERATIONS: Final = 4096
 DEFAULT_MIN_ARGON2_COST: Final = 65536
-#: Upper bounds that keep a rogue router from making the client spin or allocate.
-MAX_PBKDF2_ITERATIONS: Final = 10_000_000
+#: Upper bounds that keep a rogue router from making the client spin or allocate: the KDF
+#: runs in the event loop, where no timeout can stop it. PBKDF2-SHA256 at the maximum takes
+#: about 0.25 s here; Argon2 at the default ``max_argon2_cost`` (time cost x memory in KiB,
+#: 2^24) about 7 s and at most 256 MiB (Crossbar's usual 4096 x 512 KiB: 0.9 s).
+MAX_PBKDF2_ITERATIONS: Final = 1_000_000
 MAX_ARGON2_ITERATIONS: Final = 65536
-MAX_ARGON2_MEMORY: Final = 1 << 20  # KiB = 1 GiB
+MAX_ARGON2_MEMORY: Final = 1 << 18  # KiB = 256 MiB
+DEFAULT_MAX_ARGON2_COST: Final = 1 << 24
 MIN_ARGON2_MEMORY: Final = 8  # KiB, the Argon2 minimum for parallelism 1
 
 _NONCE_BYTES: Final = 18  # >= 16 (spec), multiple of 3: the base64 text has no padding
@@ -169,7 +173,10 @@ class ScramAuthenticator(Authenticator):
     """WAMP-SCRAM password authentication (``dialect="spec"`` or ``"crossbar"``).
 
     The router's KDF parameters are checked: PBKDF2 below ``min_iterations`` and Argon2 with
-    ``iterations * memory`` below ``min_argon2_cost`` are refused as suspiciously cheap.
+    ``iterations * memory`` below ``min_argon2_cost`` are refused as suspiciously cheap, and
+    Argon2 above ``max_argon2_cost`` (or PBKDF2 above :data:`MAX_PBKDF2_ITERATIONS`) as too
+    costly: the hash runs in the event loop, where a router could otherwise hold it for
+    hours.
     """
 
     def __init__(
@@ -182,6 +189,7 @@ class ScramAuthenticator(Authenticator):
         dialect: Literal["spec", "crossbar"] = "spec",
         min_iterations: int = DEFAULT_MIN_ITERATIONS,
         min_argon2_cost: int = DEFAULT_MIN_ARGON2_COST,
+        max_argon2_cost: int = DEFAULT_MAX_ARGON2_COST,
     ) -> None:
         if dialect not in ("spec", "crossbar"):
             raise ConfigurationError(f"SCRAM dialect must be 'spec' or 'crossbar', not {dialect!r}")
@@ -197,6 +205,7 @@ class ScramAuthenticator(Authenticator):
         for name, value in (
             ("min_iterations", min_iterations),
             ("min_argon2_cost", min_argon2_cost),
+            ("max_argon2_cost", max_argon2_cost),
         ):
             if type(value) is not int or value < 1:
                 raise ConfigurationError(f"{name} must be a positive int")
@@ -208,6 +217,7 @@ class ScramAuthenticator(Authenticator):
         self.method = "wamp-scram" if dialect == "spec" else "scram"
         self.min_iterations = min_iterations
         self.min_argon2_cost = min_argon2_cost
+        self.max_argon2_cost = max_argon2_cost
         self._client_nonce: str | None = None
         self._answered = False
         self._server_signature: bytes | None = None
@@ -293,6 +303,11 @@ class ScramAuthenticator(Authenticator):
             raise AuthenticationError(f"SCRAM argon2 iterations {iterations} out of range")
         if not MIN_ARGON2_MEMORY <= memory <= MAX_ARGON2_MEMORY:
             raise AuthenticationError(f"SCRAM argon2 memory {memory} KiB out of range")
+        if iterations * memory > self.max_argon2_cost:
+            raise AuthenticationError(
+                f"SCRAM argon2 cost iterations={iterations} x memory={memory} KiB is above "
+                f"the maximum {self.max_argon2_cost} (raise max_argon2_cost to accept)"
+            )
         if iterations * memory < self.min_argon2_cost:
             raise AuthenticationError(
                 f"SCRAM argon2 cost iterations={iterations} x memory={memory} KiB is below "
