@@ -1416,6 +1416,13 @@ def test_a_client_cannot_grow_the_router_without_bound(router: wc.Router) -> Non
                  kwargs={"scope": "detached"})  # fmt: skip
     (error,) = client.send(big)
     assert isinstance(error, m.Error) and "limited to" in (error.args or [""])[0]
+    # the whole testament counts: a long topic or long publish options too
+    for topic, options in (("com." + "x" * 70_000, {}),
+                           ("com.will", {"exclude_authid": ["a" * 1000] * 70})):  # fmt: skip
+        big = m.Call(request_id=client.rid(), procedure=add, args=[topic, [], {}],
+                     kwargs={"scope": "detached", "publish_options": options})  # fmt: skip
+        (error,) = client.send(big)
+        assert isinstance(error, m.Error) and "limited to" in (error.args or [""])[0]
     streamer, sink = Client(router), Client(router)
     streamer.join(roles=STREAMING)
     sink.join(roles=STREAMING)
@@ -1499,6 +1506,24 @@ def test_a_refused_hello_makes_no_realm_under_auto_realms() -> None:
     router.anonymous = True
     assert Client(router).join("made.on.join") > 0
     assert list(router.realms) == ["made.on.join"]
+
+
+def test_a_realm_auto_realms_made_goes_when_its_last_session_leaves() -> None:
+    router = wc.Router(["realm1"], auto_realms=True)
+    for i in range(50):
+        client = Client(router)
+        client.join(f"made.{i}")
+        client.send(m.Goodbye(reason="wamp.close.normal"))
+    assert list(router.realms) == ["realm1"]  # made-up names do not grow the router
+    first, second = Client(router), Client(router)
+    first.join("shared")
+    second.join("shared")
+    first.send(m.Goodbye(reason="wamp.close.normal"))
+    assert "shared" in router.realms  # one session still in it
+    stay = Client(router)
+    stay.join("realm1")
+    stay.send(m.Goodbye(reason="wamp.close.normal"))
+    assert "realm1" in router.realms  # a configured realm stays
 
 
 def test_challenges_come_from_the_csprng_whatever_rng_the_router_has() -> None:

@@ -331,6 +331,7 @@ async def _serve(
                     return
                 finally:
                     writing = False
+                    data = b""  # not held while the connection is idle
                     if sent is not None:
                         sent.set()
                 if stalled.cancelled_caught:

@@ -160,6 +160,7 @@ class Link:
                 self.lost(f"write failed: {exc or type(exc).__name__}")
             finally:
                 self._sending = False
+                chunk = rest = b""  # not held while waiting for the next burst
             if scope.cancelled_caught:
                 self.lost(f"write timed out after {SEND_TIMEOUT} s")
             self._make_space()

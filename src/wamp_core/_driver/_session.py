@@ -854,10 +854,15 @@ class Session:
         invocation cost about three times the rest of it, and nothing in a plain function can
         wait or be interrupted."""
         ready = 0
+        value: Any = None
+        positional: Any = None
+        keywords: Any = None
         while True:
             event = inbox.get_nowait()
             if event is None:
                 ready = 0
+                # The last invocation and its answer are not held while none comes.
+                value = positional = keywords = None
                 self._link.push()
                 await self._link.backpressure()
                 event = await inbox.get()
@@ -954,12 +959,20 @@ class Session:
     async def _deliver(self, subscription: Subscription, inbox: Inbox[_Delivery]) -> None:
         spec = subscription.spec
         ready = 0
+        args: Any = None
+        kwargs: Any = None
+        details: Any = None
+        positional: Any = None
+        keywords: Any = None
+        result: Any = None
         while True:
             # Take what is queued without a scheduling round trip per event; yield every
             # _FAIR_EVENTS events so other tasks (the reader among them) keep running.
             delivery = inbox.get_nowait()
             if delivery is None:
                 ready = 0
+                # The last event's payload is not held while no event comes (it may be large).
+                args = kwargs = details = positional = keywords = result = None
                 delivery = await inbox.get()
                 if delivery is None:
                     return

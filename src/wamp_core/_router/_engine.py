@@ -134,6 +134,7 @@ class Router:
         self._counter = 0
         self.auto_realms = auto_realms
         self.realms: dict[str, Realm] = {name: Realm(name, self._next_id, clock) for name in realms}
+        self._configured = frozenset(self.realms)
         self.sessions: dict[int, RouterSession] = {}
         #: Per serializer name, the last message encoded and its bytes (see RouterConnection).
         self.encoded: dict[str, tuple[m.Message, bytes]] = {}
@@ -154,6 +155,13 @@ class Router:
         if realm is None and self.auto_realms:
             realm = self.realms[name] = Realm(name, self._next_id, self._clock)
         return realm
+
+    def forget_if_empty(self, realm: Realm) -> None:
+        """A realm ``auto_realms`` made goes once its last session left (it is made again at
+        the next join): names made up by clients do not grow the router."""
+        if (self.auto_realms and realm.name not in self._configured
+                and not realm.members and not realm.calls):  # fmt: skip
+            self.realms.pop(realm.name, None)
 
     def open_session(
         self, send: Callable[[m.Message], None], close: Callable[[], None]
@@ -298,6 +306,7 @@ class RouterSession:
                 if not call.canceled and call.caller is not self:
                     call.caller.send(_call_error(call.caller_request, CANCELED,
                                                  "the callee left"))  # fmt: skip
+            self.router.forget_if_empty(realm)
 
     def revoked(self, subscription_id: int, reason: str) -> None:
         """The router removed this session from a subscription (meta API)."""
@@ -452,7 +461,7 @@ class RouterSession:
         """Join: the realm is made now under ``auto_realms`` (a refused HELLO makes none)."""
         self._joining = None
         realm = self.router.realm(realm_name)
-        assert realm is not None  # (served, checked at HELLO; realms are never removed)
+        assert realm is not None  # (served, checked at HELLO; auto_realms makes it now)
         self.realm = realm
         self.authid, self.authrole, self.authmethod = who.authid, who.role, who.method
         realm.members[self.session_id] = self

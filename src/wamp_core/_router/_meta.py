@@ -243,7 +243,8 @@ def _add_testament(caller: RouterSession, args: list[Any], kwargs: dict[str, Any
     if len(bucket) >= MAX_TESTAMENTS:
         raise MetaError("wamp.error.invalid_argument",
                         f"at most {MAX_TESTAMENTS} testaments per scope")  # fmt: skip
-    if len(repr(args[1])) + len(repr(args[2])) > MAX_TESTAMENT_SIZE:
+    size = len(topic) + len(repr(options)) + len(repr(args[1])) + len(repr(args[2]))
+    if size > MAX_TESTAMENT_SIZE:  # the whole testament: its topic and options too
         limit = MAX_TESTAMENT_SIZE
         raise MetaError("wamp.error.invalid_argument", f"a testament is limited to {limit} bytes")
     try:  # the payload a PUBLISH could carry (ArgumentsKw keys are strings), empty ones None
