@@ -20,6 +20,7 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -202,3 +203,22 @@ def test_spec_dialect_is_not_what_crossbar_speaks(crossbar: CrossbarRouter) -> N
         assert isinstance(aborted, ev.Aborted), aborted
         assert not aborted.details.local
         assert not any(isinstance(e, ev.ChallengeAnswered) for e in client.events)
+
+
+def test_scram_join_by_hand_with_the_key_derived_in_a_thread(crossbar: CrossbarRouter) -> None:
+    """``defer_auth_work`` by hand: the CHALLENGE comes out as ``ChallengeWork``, nothing is
+    answered until ``answer_challenge()``; its work runs in a thread while the socket's owner
+    goes on; Crossbar then welcomes the session (its server signature checked)."""
+    with BlockingClient(
+        crossbar.ws_auth_url, authenticators=[RecordingScram(SCRAM_PASSWORD)]
+    ) as client:
+        client.session.defer_auth_work = True
+        work = client.wait_type(ev.ChallengeWork, method="scram")
+        assert not any(isinstance(e, ev.ChallengeAnswered) for e in client.events)
+        thread = threading.Thread(target=work.work)
+        thread.start()
+        assert client.step(0.05) == []  # nothing comes meanwhile; the owner is free
+        thread.join()
+        assert client._deliver(client.conn.answer_challenge()) == [ev.ChallengeAnswered("scram")]
+        joined = client.wait_type(ev.Joined)
+        assert joined.details.authid == SCRAM_AUTHID

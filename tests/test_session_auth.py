@@ -480,3 +480,96 @@ def test_connection_lost_while_challenging() -> None:
     with pytest.raises(SessionClosed) as exc_info:
         session.join(REALM)
     assert exc_info.value.reason == "wamp.close.transport_lost"
+
+
+# -- the key derivation handed out (defer_auth_work: what the drivers set) -------------------
+
+
+def _deferred(authenticator: Authenticator) -> ClientSession:
+    session = ClientSession()
+    session.defer_auth_work = True
+    session.join(REALM, [authenticator])
+    session.messages_to_send()
+    return session
+
+
+@pytest.mark.parametrize("run_work", [True, False], ids=["work-run", "work-skipped"])
+def test_scram_key_derivation_is_handed_out_then_answered(
+    monkeypatch: pytest.MonkeyPatch, run_work: bool
+) -> None:
+    """The CHALLENGE is not answered until answer_challenge(); the answer is the spec's
+    proof whether or not the work ran first (skipped: it runs there and then)."""
+    monkeypatch.setattr(_scram, "_new_nonce", lambda: SCRAM_CLIENT_NONCE)
+    session = _deferred(ScramAuthenticator("pencil", "user"))
+    events = session.receive_message(m.Challenge(method="wamp-scram", extra=SCRAM_CHALLENGE))
+    assert [type(e) for e in events] == [ev.ChallengeWork]
+    work = events[0]
+    assert isinstance(work, ev.ChallengeWork) and work.method == "wamp-scram"
+    assert wire(session) == []  # nothing answered yet
+    assert session.challenge_waiting and session.state is S.CHALLENGING
+    if run_work:
+        work.work()
+    session.answer_challenge()
+    assert session.take_events() == [ev.ChallengeAnswered("wamp-scram")]
+    assert wire(session) == [
+        [5, SCRAM_PROOF, {"nonce": SCRAM_NONCE, "channel_binding": None, "cbind_data": None}]
+    ]
+    assert not session.challenge_waiting
+    events = session.receive_message(
+        welcome(authmethod="wamp-scram", authid="user", authextra={"verifier": SCRAM_VERIFIER})
+    )
+    assert [type(e) for e in events] == [ev.Joined]
+
+
+def test_salted_wampcra_key_derivation_is_handed_out_once() -> None:
+    """Salted WAMP-CRA hands out its PBKDF2; the next join with the same salt has nothing
+    to hand out (the key is kept); unsalted has no work at all."""
+    authenticator = WampCraAuthenticator("secret1", "peter")
+    salted = {"challenge": CRA_CHALLENGE, "salt": "salt123", "iterations": 1000, "keylen": 32}
+    for expected in ([ev.ChallengeWork], [ev.ChallengeAnswered]):
+        session = _deferred(authenticator)
+        events = session.receive_message(m.Challenge(method="wampcra", extra=salted))
+        assert [type(e) for e in events] == expected
+        if expected == [ev.ChallengeWork]:
+            assert isinstance(events[0], ev.ChallengeWork)
+            events[0].work()
+            session.answer_challenge()
+        assert wire(session) == [[5, CRA_SALTED_SIGNATURE, {}]]
+    session = _deferred(WampCraAuthenticator("secret1", "peter"))
+    events = session.receive_message(m.Challenge(method="wampcra", extra={"challenge": "c"}))
+    assert events == [ev.ChallengeAnswered("wampcra")]
+
+
+def test_a_refused_challenge_aborts_before_any_work_is_handed_out() -> None:
+    """The checks run before the work: a CHALLENGE asking for too costly a KDF aborts at once."""
+    session = _deferred(ScramAuthenticator("pencil", "user"))
+    extra = dict(SCRAM_CHALLENGE, iterations=_scram.MAX_PBKDF2_ITERATIONS + 1)
+    extra["nonce"] = session._s.authenticators["wamp-scram"]._client_nonce + "x"
+    events = session.receive_message(m.Challenge(method="wamp-scram", extra=extra))
+    assert "out of range" in assert_auth_abort(session, events)
+
+
+def test_answer_challenge_misuse_and_races() -> None:
+    """No CHALLENGE waiting: LocalProtocolError while the session lives, nothing once it
+    ended (the work finished after an abort); a second CHALLENGE or a WELCOME before the
+    answer are protocol violations."""
+    session = _deferred(WampCraAuthenticator("secret1", "peter"))
+    with pytest.raises(wamp_core.LocalProtocolError, match="no CHALLENGE"):
+        session.answer_challenge()
+    salted = {"challenge": "c", "salt": "s", "iterations": 1000}
+    events = session.receive_message(m.Challenge(method="wampcra", extra=salted))
+    assert [type(e) for e in events] == [ev.ChallengeWork]
+    session.abort()
+    session.take_events()
+    session.messages_to_send()
+    session.answer_challenge()  # the session ended: nothing
+    assert session.take_events() == [] and wire(session) == []
+    for late in (m.Challenge(method="wampcra", extra=salted), welcome(authmethod="wampcra")):
+        session = _deferred(WampCraAuthenticator("secret1", "peter2"))
+        session.receive_message(m.Challenge(method="wampcra", extra=salted))
+        events = session.receive_message(late)
+        assert [type(e) for e in events] == [ev.Aborted]
+        assert session.state is S.FAILED
+        assert [msg[2] for msg in wire(session)] == [VIOLATION]
+        session.answer_challenge()  # (the work finishing later: nothing)
+        assert wire(session) == []

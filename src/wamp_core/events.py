@@ -8,6 +8,7 @@ from ._client._events import (
     CallProgress as CallProgress,
     CallSucceeded as CallSucceeded,
     ChallengeAnswered as ChallengeAnswered,
+    ChallengeWork as ChallengeWork,
     EventDelivered as EventDelivered,
     InterruptReceived as InterruptReceived,
     InvocationReceived as InvocationReceived,
@@ -33,8 +34,8 @@ from ._framing._events import (
 )
 
 __all__ = [
-    "Aborted", "CallProgress", "CallSucceeded", "ChallengeAnswered", "Closed", "EventDelivered",
-    "FramingEvent", "InterruptReceived", "InvocationReceived", "Joined", "Left",
+    "Aborted", "CallProgress", "CallSucceeded", "ChallengeAnswered", "ChallengeWork", "Closed",
+    "EventDelivered", "FramingEvent", "InterruptReceived", "InvocationReceived", "Joined", "Left",
     "MessageReceived", "Opened", "PongReceived", "Published", "Registered", "RegistrationRevoked",
     "RequestFailed", "RequestKind", "SessionEvent", "Subscribed", "SubscriptionRevoked",
     "Unregistered", "Unsubscribed",

@@ -65,6 +65,9 @@ class TrioRuntime:
     async def sleep(self, seconds: float) -> None:
         await trio.sleep(seconds)
 
+    async def run_in_thread(self, work: Callable[[], object]) -> object:
+        return await trio.to_thread.run_sync(work, abandon_on_cancel=True)
+
     async def checkpoint(self) -> None:
         await trio.lowlevel.checkpoint()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -13,6 +14,7 @@ __all__ = [
     "SessionEvent",
     "Joined",
     "ChallengeAnswered",
+    "ChallengeWork",
     "Left",
     "Aborted",
     "CallSucceeded",
@@ -52,6 +54,21 @@ class ChallengeAnswered(SessionEvent):
     """A CHALLENGE arrived and AUTHENTICATE was sent."""
 
     method: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengeWork(SessionEvent):
+    """A CHALLENGE whose answer needs expensive work first (a key derivation: SCRAM, salted
+    WAMP-CRA), on a session with :attr:`~wamp_core.ClientSession.defer_auth_work` set.
+
+    Call ``work()`` where it does not hold up the event loop (a worker thread: it touches only
+    its authenticator), then :meth:`Connection.answer_challenge
+    <wamp_core.Connection.answer_challenge>`. Answering without running it first runs it
+    there and then.
+    """
+
+    method: str
+    work: Callable[[], object]
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,6 +95,10 @@ class ClientSession:
         self.strict_uris = strict_uris
         self.agent = agent
         self.channel_ids: Mapping[str, bytes] = {}
+        #: Set by a driver with an event loop: a CHALLENGE whose answer needs expensive work
+        #: (:meth:`Authenticator.prepare <wamp_core.auth.Authenticator.prepare>`) emits
+        #: ``ChallengeWork`` instead of doing it here; :meth:`answer_challenge` answers later.
+        self.defer_auth_work = False
         self.details: SessionDetails | None = None
         self.features = RouterFeatures()
         self.serializer_name: str | None = None
@@ -617,6 +621,8 @@ class ClientSession:
 
     def _on_welcome(self, msg: m.Welcome) -> None:
         self._s.draining = False  # the router has read our HELLO: nothing older comes now
+        if self._s.challenge is not None:
+            raise RemoteProtocolError("WELCOME before the CHALLENGE was answered")
         details = msg.details
         method = details.get("authmethod")
         auth = self._s.authenticators.get(method) if isinstance(method, str) else None
@@ -658,12 +664,44 @@ class ClientSession:
 
     def _on_challenge(self, msg: m.Challenge) -> None:
         self._s.draining = False  # the router has read our HELLO: nothing older comes now
+        if self._s.challenge is not None:
+            raise RemoteProtocolError("a second CHALLENGE before the first was answered")
         auth = self._s.authenticators.get(msg.method)
         if auth is None:
             raise RemoteProtocolError(
                 f"CHALLENGE for authmethod {msg.method!r}, which we did not offer"
             )
+        self._authenticate(msg, auth, defer=self.defer_auth_work)
+
+    def answer_challenge(self) -> None:
+        """Answer the CHALLENGE announced by ``ChallengeWork`` (send AUTHENTICATE, emit
+        ``ChallengeAnswered``; or abort the join when the authenticator refuses it). Does
+        nothing once the session has ended meanwhile. On a
+        :class:`~wamp_core.Connection` use :meth:`Connection.answer_challenge
+        <wamp_core.Connection.answer_challenge>`."""
+        msg = self._s.challenge
+        if msg is None:
+            if self.state in (S.CLOSED, S.FAILED):
+                return
+            raise LocalProtocolError("no CHALLENGE is waiting for its answer")
+        self._s.challenge = None
+        self._authenticate(msg, self._s.authenticators[msg.method], defer=False)
+
+    @property
+    def challenge_waiting(self) -> bool:
+        """A CHALLENGE waits for :meth:`answer_challenge` (its ``ChallengeWork`` was emitted)."""
+        return self._s.challenge is not None
+
+    def _authenticate(self, msg: m.Challenge, auth: Authenticator, *, defer: bool) -> None:
+        """Answer ``msg`` with AUTHENTICATE; with ``defer``, first hand out its expensive work
+        (``ChallengeWork``) if it has any. A failing authenticator aborts the join."""
         try:
+            if defer:
+                work = auth.prepare(msg.extra)
+                if work is not None:
+                    self._s.challenge = msg
+                    self._events.append(ev.ChallengeWork(msg.method, work))
+                    return
             signature, extra = auth.on_challenge(msg.extra, self.channel_ids)
         except AuthenticationError as exc:
             self._auth_failed(exc)
@@ -721,6 +759,7 @@ class ClientSession:
         record.invocations.clear()
         record.leave_reason = None
         record.draining = abort and details.local
+        record.challenge = None
         self.state = S.FAILED if failed else S.CLOSED
         if abort:
             self._events.append(ev.Aborted(details, args, kwargs))

@@ -257,6 +257,9 @@ class SessionRecord:
     #: We aborted while our HELLO was unanswered: its answer may yet come, and would be
     #: taken for the next HELLO's, so this transport can carry no further session.
     hello_given_up: bool = False
+    #: The CHALLENGE whose expensive work (``ChallengeWork``) is being done elsewhere: it is
+    #: answered by ``answer_challenge()``.
+    challenge: Any = None
 
     def after(self, rid: int) -> int:
         """The request ID to use after ``rid``: ``rid + 1`` until IDs reach ``MAX_ID``, then

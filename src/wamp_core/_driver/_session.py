@@ -271,6 +271,7 @@ class Session:
         self._stream = stream
         self._tg = task_group
         self._link = Link(self._rt, conn, stream, self._dispatch, self._transport_lost)
+        conn.session.defer_auth_work = True  # a key derivation runs in a worker thread
         self._waiter = self._rt.plain_waiter()
         self._spawn = self._rt.detached_spawner()
 
@@ -929,6 +930,8 @@ class Session:
                 registration.active = False
         elif isinstance(event, ev.Joined):
             self._join.resolve(wc.Outcome(value=event.details))
+        elif isinstance(event, ev.ChallengeWork):
+            self._tg.start_soon(self._answer_challenge, event.work)
         elif isinstance(event, (ev.Aborted, ev.Left)):
             details = event.details
             self.close_details = details
@@ -937,6 +940,17 @@ class Session:
                 f"the session ended ({details.reason}){text}", reason=details.reason
             )
             self._join.resolve(wc.Outcome(error=error))
+
+    async def _answer_challenge(self, work: Callable[[], object]) -> None:
+        """Run a CHALLENGE's key derivation in a worker thread (seconds of CPU, at most as
+        long as the authenticator's bounds allow), the loop going on meanwhile; then answer.
+        The join's timeout abandons the thread."""
+        try:
+            await self._rt.run_in_thread(work)
+        except Exception as exc:  # answering runs it again and reports the error
+            log.debug("the challenge's work failed: %r", exc)
+        self._dispatch(self._conn.answer_challenge())
+        self._link.push()
 
     async def _deliver_events(self, subscription: Subscription, inbox: Inbox[_Delivery]) -> None:
         self._delivering += 1

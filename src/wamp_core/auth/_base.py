@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._errors import AuthenticationError, ConfigurationError
@@ -69,6 +69,16 @@ class Authenticator(abc.ABC):
         of the TLS connection (empty without TLS). Raises :class:`AuthenticationError` on
         anything wrong.
         """
+
+    def prepare(self, extra: dict[str, Any]) -> Callable[[], object] | None:
+        """The expensive part of answering this CHALLENGE (a key derivation), as a function
+        that may run in another thread before :meth:`on_challenge`, which then finds its
+        result; ``None`` when there is none (the default) or it is done already.
+
+        A driver runs it in a worker thread so that the event loop goes on meanwhile. Raises
+        :class:`AuthenticationError` for a CHALLENGE refused before any work.
+        """
+        return None
 
     def on_welcome(self, authextra: dict[str, Any]) -> None:  # noqa: B027 - optional hook
         """Verify the router's proof in ``WELCOME.Details.authextra`` (default: nothing).

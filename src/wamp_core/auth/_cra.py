@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from .._errors import AuthenticationError, ConfigurationError
@@ -19,8 +20,8 @@ logger = logging.getLogger(__name__)
 #: PBKDF2 parameters used when a salted CHALLENGE omits them (spec defaults).
 DEFAULT_ITERATIONS: Final = 1000
 DEFAULT_KEYLEN: Final = 32
-#: Upper bounds that keep a rogue router from making the client spin or allocate (the KDF
-#: runs in the event loop: 10^6 PBKDF2-SHA256 iterations take about 0.25 s here).
+#: Upper bounds that keep a rogue router from making the client spin or allocate (10^6
+#: PBKDF2-SHA256 iterations take about 0.25 s here; the drivers run the KDF in a worker thread).
 MAX_ITERATIONS: Final = 1_000_000
 MAX_KEYLEN: Final = 1024
 
@@ -83,18 +84,32 @@ class WampCraAuthenticator(Authenticator):
         self._secret = _utf8(secret)
         self._derived: tuple[tuple[str, int, int], bytes] | None = None
 
-    def _key(self, extra: Mapping[str, Any]) -> bytes:
+    def _params(self, extra: Mapping[str, Any]) -> tuple[str, int, int] | None:
+        """The key derivation's (salt, iterations, keylen); ``None``: the plain secret."""
         salt = extra.get("salt")
         if salt is None:
-            return self._secret
+            return None
         if not isinstance(salt, str):
             raise AuthenticationError("WAMP-CRA CHALLENGE has a non-string 'salt'")
         iterations = _int_param(extra, "iterations", DEFAULT_ITERATIONS, MAX_ITERATIONS)
         keylen = _int_param(extra, "keylen", DEFAULT_KEYLEN, MAX_KEYLEN)
-        params = (salt, iterations, keylen)
-        if self._derived is None or self._derived[0] != params:
-            self._derived = (params, derive_key(self._secret, salt, iterations, keylen))
-        return self._derived[1]
+        return salt, iterations, keylen
+
+    def _derive(self, params: tuple[str, int, int]) -> bytes:
+        derived = self._derived  # (one read: prepare() may run this in another thread)
+        if derived is None or derived[0] != params:
+            derived = self._derived = (params, derive_key(self._secret, *params))
+        return derived[1]
+
+    def prepare(self, extra: dict[str, Any]) -> Callable[[], object] | None:
+        params = self._params(extra)
+        if params is None or (self._derived is not None and self._derived[0] == params):
+            return None
+        return functools.partial(self._derive, params)
+
+    def _key(self, extra: Mapping[str, Any]) -> bytes:
+        params = self._params(extra)
+        return self._secret if params is None else self._derive(params)
 
     def on_challenge(
         self, extra: dict[str, Any], channel_ids: Mapping[str, bytes]

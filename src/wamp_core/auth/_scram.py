@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final, Literal
 
 from .._errors import AuthenticationError, ConfigurationError
@@ -49,10 +50,11 @@ CROSSBAR_KDF_ARGON2ID13: Final = "argon2id-13"
 #: weak hash): PBKDF2 iterations (RFC 7677 §4), Argon2 time cost x memory (KiB).
 DEFAULT_MIN_ITERATIONS: Final = 4096
 DEFAULT_MIN_ARGON2_COST: Final = 65536
-#: Upper bounds that keep a rogue router from making the client spin or allocate: the KDF
-#: runs in the event loop, where no timeout can stop it. PBKDF2-SHA256 at the maximum takes
-#: about 0.25 s here; Argon2 at the default ``max_argon2_cost`` (time cost x memory in KiB,
-#: 2^24) about 7 s and at most 256 MiB (Crossbar's usual 4096 x 512 KiB: 0.9 s).
+#: Upper bounds that keep a rogue router from making the client spin or allocate: nothing
+#: stops the KDF once it runs (the drivers run it in a worker thread, which a timeout abandons
+#: but does not stop). PBKDF2-SHA256 at the maximum takes about 0.25 s here; Argon2 at the
+#: default ``max_argon2_cost`` (time cost x memory in KiB, 2^24) about 7 s and at most 256 MiB
+#: (Crossbar's usual 4096 x 512 KiB: 0.9 s).
 MAX_PBKDF2_ITERATIONS: Final = 1_000_000
 MAX_ARGON2_ITERATIONS: Final = 65536
 MAX_ARGON2_MEMORY: Final = 1 << 18  # KiB = 256 MiB
@@ -175,8 +177,8 @@ class ScramAuthenticator(Authenticator):
     The router's KDF parameters are checked: PBKDF2 below ``min_iterations`` and Argon2 with
     ``iterations * memory`` below ``min_argon2_cost`` are refused as suspiciously cheap, and
     Argon2 above ``max_argon2_cost`` (or PBKDF2 above :data:`MAX_PBKDF2_ITERATIONS`) as too
-    costly: the hash runs in the event loop, where a router could otherwise hold it for
-    hours.
+    costly: nothing stops the hash once it runs (the drivers run it in a worker thread), so a
+    router could otherwise keep a core busy for hours.
     """
 
     def __init__(
@@ -318,8 +320,9 @@ class ScramAuthenticator(Authenticator):
 
     def _salted_password(self, kdf: str, salt: bytes, iterations: int, memory: int | None) -> bytes:
         params = (kdf, salt, iterations, memory)
-        if self._salted is not None and self._salted[0] == params:
-            return self._salted[1]
+        cached = self._salted  # (one read: prepare() may run this in another thread)
+        if cached is not None and cached[0] == params:
+            return cached[1]
         if kdf == KDF_PBKDF2:
             salted = hashlib.pbkdf2_hmac("sha256", self._password, salt, iterations, 32)
         else:
@@ -331,9 +334,9 @@ class ScramAuthenticator(Authenticator):
         self._salted = (params, salted)
         return salted
 
-    def on_challenge(
-        self, extra: dict[str, Any], channel_ids: Mapping[str, bytes]
-    ) -> tuple[str, dict[str, Any]]:
+    def _checked(self, extra: Mapping[str, Any]) -> tuple[str, str, bytes, str, int, int | None]:
+        """A CHALLENGE this authenticator answers: its nonce, salt (text and bytes), kdf,
+        iterations and memory."""
         if self._client_nonce is None:
             raise AuthenticationError("SCRAM CHALLENGE before a HELLO nonce was generated")
         if self._answered:
@@ -353,8 +356,22 @@ class ScramAuthenticator(Authenticator):
                 "SCRAM CHALLENGE asks for channel binding, which this client does not request"
             )
         kdf, iterations, memory = self._check_kdf(extra)
+        return nonce, salt_text, salt, kdf, iterations, memory
+
+    def prepare(self, extra: dict[str, Any]) -> Callable[[], object] | None:
+        _, _, salt, kdf, iterations, memory = self._checked(extra)
+        cached = self._salted
+        if cached is not None and cached[0] == (kdf, salt, iterations, memory):
+            return None
+        return functools.partial(self._salted_password, kdf, salt, iterations, memory)
+
+    def on_challenge(
+        self, extra: dict[str, Any], channel_ids: Mapping[str, bytes]
+    ) -> tuple[str, dict[str, Any]]:
+        nonce, salt_text, salt, kdf, iterations, memory = self._checked(extra)
         salted = self._salted_password(kdf, salt, iterations, memory)
         assert self.authid is not None
+        assert self._client_nonce is not None
         if self.dialect == "spec":
             auth_message = scram_auth_message(
                 self.authid, self._client_nonce, nonce, salt_text, iterations
