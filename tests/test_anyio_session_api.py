@@ -861,6 +861,71 @@ async def test_no_event_reaches_the_handler_after_unsubscribe(transport: Any) ->
             assert got == [0]
 
 
+async def test_no_event_reaches_the_handler_after_unsubscribe_from_another_task(
+    crossbar: CrossbarRouter,
+) -> None:
+    """The handler's deliverer yields every few dozen events; an unsubscribe() another task
+    makes then stops the next one already (it was taken before the yield, and handled)."""
+    topic = _uri("unsub_fair")
+    got: list[int] = []
+    gate, hit = anyio.Event(), anyio.Event()
+    counts: list[int] = []
+
+    async def handler(i: int) -> None:
+        got.append(i)
+        if i == 0:
+            await gate.wait()  # the rest queue up behind the first
+        if i == 10:
+            hit.set()  # the other task unsubscribes at the deliverer's next yield
+
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(crossbar.rs_url) as session, wamp.connect(crossbar.rs_url) as pub:
+            subscription = await session.subscribe(handler, topic)
+
+            async def unsubscriber() -> None:
+                await hit.wait()
+                counts.append(len(got))  # nothing runs between this and unsubscribe()
+                await subscription.unsubscribe()
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(unsubscriber)
+                for i in range(300):
+                    pub.publish(topic, i)
+                await pub.publish(topic, 300, options=wc.PublishOptions(acknowledge=True))
+                await _until(lambda: subscription.dropped == 0 and len(got) == 1)
+                await anyio.sleep(0.2)  # every event is queued
+                gate.set()
+            await anyio.sleep(0.2)
+    assert counts and len(got) == counts[0], f"{len(got)} handled, {counts} at unsubscribe()"
+
+
+async def test_a_retained_event_reaches_only_the_subscription_that_asked(
+    crossbar: CrossbarRouter,
+) -> None:
+    """Crossbar sends a retained event on the subscription ID that the session's handlers of
+    one topic share: only the handler whose subscribe asked for it gets it, once."""
+    topic = _uri("retained")
+    plain: list[str] = []
+    asked: list[str] = []
+    late: list[str] = []
+    retain = wc.SubscribeOptions(get_retained=True)
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(crossbar.rs_url) as session, wamp.connect(crossbar.rs_url) as pub:
+            ack = wc.PublishOptions(acknowledge=True)
+            await pub.publish(topic, "v1", options=wc.PublishOptions(acknowledge=True, retain=True))
+            await session.subscribe(plain.append, topic)
+            await session.subscribe(asked.append, topic, retain)
+            await _until(lambda: asked == ["v1"])
+            await pub.publish(topic, "v2", options=ack)
+            await _until(lambda: plain == ["v2"] and asked == ["v1", "v2"])
+            await session.subscribe(late.append, topic, retain)
+            await _until(lambda: late == ["v1"])
+            await pub.publish(topic, "v3", options=ack)
+            await _until(lambda: late == ["v1", "v3"])
+    assert plain == ["v2", "v3"]
+    assert asked == ["v1", "v2", "v3"]
+
+
 async def test_a_cancelled_unregister_still_ends_the_registration(transport: Any) -> None:
     """UNREGISTER went out, its caller was cancelled before UNREGISTERED: the router removed
     the registration, and the Registration says so (it stayed "active")."""

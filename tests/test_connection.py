@@ -675,6 +675,40 @@ def test_transport_loss_fails_pending_requests(kind: str, how: str) -> None:
         conn.session.call("com.example.proc")
 
 
+@pytest.mark.parametrize("kind", RS_KINDS)
+def test_closing_a_rawsocket_connection_ends_its_session(kind: str) -> None:
+    """RawSocket has no close handshake: close() ends the transport at once, and with it the
+    session (its pending requests fail, Left comes from take_events); no Closed follows."""
+    conn, router = join_connection(kind)
+    call = conn.session.call("com.example.proc")
+    router.receive(conn.data_to_send())
+    conn.close()
+    assert conn.closed and conn.data_to_send() == b""
+    events = conn.take_events()
+    assert types(events) == [RequestFailed, Left]
+    assert (events[0].request_id, events[0].kind) == (call, "call")  # type: ignore[union-attr]
+    assert conn.session.state is wc.SessionState.CLOSED and not conn.session.is_joined
+    assert conn.take_events() == [] and conn.receive_eof() == []
+    with pytest.raises(SessionClosed):
+        conn.session.call("com.example.proc")
+
+
+def test_closing_while_joining_aborts_the_join() -> None:
+    conn, _router, _ = open_connection("rs-cbor")
+    conn.close()
+    assert types(conn.take_events()) == [Aborted]
+
+
+@pytest.mark.parametrize(
+    "authenticators", [wc.auth.TicketAuthenticator("secret", "joe"), ["ticket"], "ticket"]
+)
+def test_authenticators_are_checked_when_the_join_is_queued(authenticators: Any) -> None:
+    """Not out of the receive_data() that opens the transport later."""
+    with pytest.raises(wc.ConfigurationError, match="Authenticator"):
+        make_connection(wc.parse_transports("rs://127.0.0.1:1")[0], realm=REALM,
+                        authenticators=authenticators)  # fmt: skip
+
+
 def test_eof_while_joining_aborts_the_join() -> None:
     conn, _router, _ = open_connection("rs-cbor")
     events = conn.receive_eof()

@@ -170,6 +170,18 @@ def test_validation_is_unchanged_by_the_cache() -> None:
         parse_message([48, 1, {}, wildcard])
 
 
+@pytest.mark.parametrize("kind", [32, 64], ids=["SUBSCRIBE", "REGISTER"])
+def test_a_prefix_may_end_empty_and_be_empty_but_has_no_empty_inner_component(kind: int) -> None:
+    """As Crossbar.io takes a prefix: ``""`` (every URI) and ``"com.example."`` are prefixes,
+    ``"com..x"`` is not."""
+    for good in ("", "com.example.", "com.example", "com"):
+        assert parse_message([kind, 1, {"match": "prefix"}, good])
+    for bad in ("com..x", ".com", "com.#", "com. x"):
+        with pytest.raises(ProtocolError, match="not a valid URI prefix") as info:
+            parse_message([kind, 1, {"match": "prefix"}, bad])
+        assert info.value.reason == "wamp.error.invalid_uri"
+
+
 # --------------------------------------------------------------------------------------------
 # Message basics and the parsers' error branches
 

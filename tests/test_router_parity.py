@@ -229,3 +229,32 @@ def test_register_concurrency_bounds_the_invocations_at_a_callee(url: str) -> No
     assert run(_concurrency_one, url) == {
         "peak": 1, "outcomes": [busy, busy, "done", "done"],
     }  # fmt: skip
+
+
+async def _prefixes(url: str) -> dict[str, Any]:
+    got: list[str] = []
+    async with wamp_anyio.connect(url) as subscriber, wamp_anyio.connect(url) as publisher:
+        await subscriber.subscribe(
+            lambda details: got.append(details.topic), "", wc.SubscribeOptions(
+                match="prefix", details=True
+            ),
+        )  # fmt: skip
+        ack = wc.PublishOptions(acknowledge=True)
+        await publisher.publish("com.parity.anything", options=ack)
+        await publisher.publish("org.other", options=ack)
+        with anyio.fail_after(5):
+            while len(got) < 2:
+                await anyio.sleep(0.01)
+        try:
+            await subscriber.subscribe(print, "com..x", wc.SubscribeOptions(match="prefix"))
+            inner = "subscribed"
+        except wc.LocalProtocolError as exc:
+            inner = exc.reason
+        return {"events": sorted(got), "inner empty component": inner}
+
+
+def test_the_empty_prefix_subscribes_to_every_topic(url: str) -> None:
+    assert run(_prefixes, url) == {
+        "events": ["com.parity.anything", "org.other"],
+        "inner empty component": "wamp.error.invalid_uri",
+    }

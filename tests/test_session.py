@@ -692,6 +692,31 @@ def test_options_of_another_type_raise_type_error_and_send_nothing(command: str)
     assert session.state is SessionState.ESTABLISHED
 
 
+@pytest.mark.parametrize(
+    ("make", "field"),
+    [
+        (lambda: PublishOptions(exclude_me="no"), "exclude_me"),  # type: ignore[arg-type]
+        (lambda: PublishOptions(retain=1), "retain"),  # type: ignore[arg-type]
+        (lambda: PublishOptions(disclose_me="yes"), "disclose_me"),  # type: ignore[arg-type]
+        (lambda: CallOptions(disclose_me=0), "disclose_me"),  # type: ignore[arg-type]
+        (lambda: SubscribeOptions(get_retained="x"), "get_retained"),  # type: ignore[arg-type]
+        (lambda: RegisterOptions(disclose_caller="x"), "disclose_caller"),  # type: ignore[arg-type]
+    ],
+)
+def test_flags_that_go_on_the_wire_must_be_bools(make: Callable[[], object], field: str) -> None:
+    """Sent as they are, anything else made Crossbar drop the whole connection."""
+    with pytest.raises(LocalProtocolError, match=f"{field} must be a bool or None"):
+        make()
+
+
+@pytest.mark.parametrize("value", [[2, 1, {}], None, "HELLO"])
+def test_receive_message_takes_a_message(value: Any) -> None:
+    session = joined()
+    with pytest.raises(TypeError, match=r"takes a wamp_core\.messages\.Message"):
+        session.receive_message(value)
+    assert session.state is SessionState.ESTABLISHED
+
+
 def test_publish_disclose_me_dropped_without_feature() -> None:
     session = joined(broker=(), dealer=())
     rid = session.publish("com.example.t", options=PublishOptions(disclose_me=True))

@@ -59,7 +59,8 @@ def test_uris_follow_the_loose_and_strict_rules(loose: str, strict: str) -> None
 @FAST
 @given(prefix=t.pattern_uris("prefix"), wildcard=t.pattern_uris("wildcard"))
 def test_pattern_uris(prefix: str, wildcard: str) -> None:
-    assert wc.is_valid_uri(prefix)
+    assert wc.is_valid_pattern(prefix, "prefix")
+    assert prefix == "" or wc.is_valid_uri(prefix.removesuffix("."))
     assert "" in wildcard.split(".")
     assert wc.is_valid_uri(wildcard, allow_empty=True) and not wc.is_valid_uri(wildcard)
     for match, uri in (("prefix", prefix), ("wildcard", wildcard)):

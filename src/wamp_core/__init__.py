@@ -106,7 +106,9 @@ from ._router import (
 from ._uri import (
     MAX_ID as MAX_ID,
     is_valid_id as is_valid_id,
+    is_valid_pattern as is_valid_pattern,
     is_valid_uri as is_valid_uri,
+    validate_pattern as validate_pattern,
     validate_uri as validate_uri,
 )
 from ._wire import SERIALIZER_NAMES as SERIALIZER_NAMES
@@ -130,7 +132,7 @@ __all__ = [
     "ApplicationError", "AuthenticationError", "ConfigurationError", "EncodingError",
     "HandshakeError", "LocalProtocolError", "MessageTooLarge", "PayloadTooLarge", "ProtocolError",
     "RemoteProtocolError", "SerializationError", "SessionClosed", "TransportError", "WampError",
-    "is_valid_id", "is_valid_uri", "validate_uri",
+    "is_valid_id", "is_valid_pattern", "is_valid_uri", "validate_pattern", "validate_uri",
     "ROUTER_ROLES", "Permission", "Principal", "Router", "RouterConnection", "RouterSession",
     "ScramCredential",
     "Outcome", "RequestTracker", "answer_invocation", "invocation_error", "invocation_result",

@@ -42,7 +42,7 @@ from .._errors import (
 )
 from .._framing._events import Closed, Framer, FramingEvent, MessageReceived, Opened
 from .._uri import validate_uri
-from ..auth import Authenticator
+from ..auth import Authenticator, check_authenticators
 from ..serializers import Serializer, get_serializer
 from ._events import Aborted, SessionEvent
 from ._session import ClientSession
@@ -88,6 +88,8 @@ class Connection:
         self.error: WampError | None = None
         self._join: tuple[str, Sequence[Authenticator]] | None = None
         self._transport_closed = False
+        # What close() ended (a RawSocket transport's session), for take_events().
+        self._ended: list[ConnectionEvent] = []
         # The session ended and close_on_leave closed the transport: later messages are moot.
         self._over = False
         # The close code reported when the transport ends without a close handshake: 1006 on
@@ -133,15 +135,23 @@ class Connection:
         if self.serializer is None:
             if self._join is not None or self.session.state is not States.CLOSED:
                 raise LocalProtocolError("join() was already called on this connection")
-            self._join = (realm, authenticators)
+            check_authenticators(authenticators)  # here, not out of receive_data later
+            self._join = (realm, tuple(authenticators))
             return
         self.session.join(realm, authenticators)
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Close the transport. WebSocket: start the close handshake (``Closed`` comes from
         :meth:`receive_data` when it is over). RawSocket has none: :attr:`closed` is true at
-        once and no ``Closed`` event follows; close the socket once :meth:`data_to_send` is
-        drained."""
+        once and no ``Closed`` event follows; a session still on ends there and then (its
+        ``Left`` or ``Aborted`` and the requests it failed come from :meth:`take_events`);
+        close the socket once :meth:`data_to_send` is drained."""
+        self._close(code, reason)
+        if self.framer.closed and not self._transport_closed:  # RawSocket: gone at once
+            self._transport_closed = True
+            self._ended.extend(self.session.connection_lost())
+
+    def _close(self, code: int = 1000, reason: str = "") -> None:
         if not self.framer.closed:
             self.framer.close(code, reason)
 
@@ -215,7 +225,11 @@ class Connection:
 
     def take_events(self) -> list[ConnectionEvent]:
         """Events caused by commands rather than by received data: ``abort()``'s ``Aborted``
-        (and the requests it failed), a ``cancel()`` that ended a call at once."""
+        (and the requests it failed), a ``cancel()`` that ended a call at once, the session's
+        end when :meth:`close` ended a RawSocket transport."""
+        if self._ended:
+            events, self._ended = self._ended, []
+            return events + self.session.take_events()
         return list(self.session.take_events())
 
     # ----------------------------------------------------------------------------------------
@@ -312,7 +326,7 @@ class Connection:
             events.extend(self.session.protocol_violation(exc.message, reason))
         if transport_ok:
             # The transport still works: ABORT went out, the close handshake follows.
-            self.close(_CLOSE_PROTOCOL_ERROR, "protocol violation")
+            self._close(_CLOSE_PROTOCOL_ERROR, "protocol violation")
         elif not self._transport_closed:
             self._transport_closed = True
             events.append(Closed(self._lost_code, exc.message, False))
@@ -323,7 +337,7 @@ class Connection:
         ERROR) cannot be sent: the session cannot go on over this transport."""
         self.error = exc
         log.debug("cannot send a required session message: %s", exc.message)
-        self.close(_CLOSE_INTERNAL_ERROR, "")
+        self._close(_CLOSE_INTERNAL_ERROR, "")
         return self._transport_lost(Closed(self._lost_code, exc.message, False))
 
     def _transport_lost(self, closed: Closed) -> list[ConnectionEvent]:
@@ -349,10 +363,10 @@ class Connection:
         if self._transport_closed:
             return
         if self.session.state is States.FAILED:
-            self.close(_CLOSE_PROTOCOL_ERROR, "protocol violation")
+            self._close(_CLOSE_PROTOCOL_ERROR, "protocol violation")
             self._over = True
         elif self.close_on_leave:
-            self.close()
+            self._close()
             self._over = True
 
 

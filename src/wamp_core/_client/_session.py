@@ -28,7 +28,7 @@ from .._errors import (
     SessionClosed,
 )
 from .._messages._base import local_payload, new
-from .._uri import validate_uri
+from .._uri import validate_pattern, validate_uri
 from ..auth import Authenticator, combine_authenticators
 from . import _events as ev
 from ._tables import (
@@ -198,7 +198,7 @@ class ClientSession:
                 "aborted, and its answer would be taken for this one (open a new transport)"
             )
         realm = validate_uri(realm, "realm")
-        hello_auth = combine_authenticators(list(authenticators))
+        hello_auth = combine_authenticators(authenticators)
         details: dict[str, Any] = {"roles": CLIENT_ROLES, "agent": self.agent}
         details.update(hello_auth.details())
         self._send(m.Hello(realm=realm, details=details))
@@ -393,9 +393,7 @@ class ClientSession:
         self._require_role("broker")
         check_options(SubscribeOptions, options, "subscribe")
         opts = options or SubscribeOptions()
-        topic = validate_uri(
-            topic, "topic", strict=self.strict_uris, allow_empty=opts.match != "exact"
-        )
+        topic = validate_pattern(topic, "topic", opts.match, strict=self.strict_uris)
         wire = opts.to_options(self.features.broker)
         rid = self._s.next_id
         self._send(m.Subscribe(request_id=rid, topic=topic, options=wire))
@@ -469,9 +467,7 @@ class ClientSession:
         self._require_role("dealer")
         check_options(RegisterOptions, options, "register")
         opts = options or RegisterOptions()
-        procedure = validate_uri(
-            procedure, "procedure", strict=self.strict_uris, allow_empty=opts.match != "exact"
-        )
+        procedure = validate_pattern(procedure, "procedure", opts.match, strict=self.strict_uris)
         wire = opts.to_options(self.features.dealer)
         rid = self._s.next_id
         self._send(m.Register(request_id=rid, procedure=procedure, options=wire))
@@ -551,11 +547,16 @@ class ClientSession:
     def receive_message(self, msg: m.Message) -> list[ev.SessionEvent]:
         """Process one message from the router; return the resulting events."""
         state = self.state
-        if state is S.FAILED:
-            log.debug("session failed; dropping %s", msg.NAME)
-            return self.take_events()
         entry = self._dispatch.get((state, type(msg)))
         if entry is None:
+            if not isinstance(msg, m.Message):
+                raise TypeError(
+                    f"receive_message() takes a wamp_core.messages.Message (see parse_message), "
+                    f"not {type(msg).__name__}"
+                )
+            if state is S.FAILED:
+                log.debug("session failed; dropping %s", msg.NAME)
+                return self.take_events()
             if state is S.SHUTTING_DOWN or self._s.draining:
                 log.debug("ignoring %s in state %s", msg.NAME, state.value)
                 return self.take_events()

@@ -77,6 +77,17 @@ def _check_details_arg(owner: str, name: str | None) -> None:
         raise LocalProtocolError(f"{owner}.details_arg must be a Python identifier: {name!r}")
 
 
+def _check_flags(options: object, *names: str) -> None:
+    """Each of ``names`` (options that go on the wire as they are) is a bool or None: a
+    router may drop the whole connection for anything else (Crossbar does)."""
+    for name in names:
+        value = getattr(options, name)
+        if value is not None and type(value) is not bool:
+            raise LocalProtocolError(
+                f"{type(options).__name__}.{name} must be a bool or None: {value!r}"
+            )
+
+
 @dataclass(frozen=True, slots=True)
 class RouterFeatures:
     """What the router announced in ``WELCOME.Details.roles``."""
@@ -139,6 +150,7 @@ class CallOptions:
     cancel_mode: CancelMode = "kill"
 
     def __post_init__(self) -> None:
+        _check_flags(self, "disclose_me")
         if self.cancel_mode not in ("skip", "kill", "killnowait"):
             raise LocalProtocolError(
                 f"CallOptions.cancel_mode must be skip, kill or killnowait: {self.cancel_mode!r}"
@@ -186,6 +198,7 @@ class RegisterOptions:
 
     def __post_init__(self) -> None:
         _check_details_arg("RegisterOptions", self.details_arg)
+        _check_flags(self, "disclose_caller")
         if self.match not in _MATCHES:
             raise LocalProtocolError(f"RegisterOptions.match must be one of {_MATCHES}")
         if self.invoke not in _INVOKES:
@@ -233,6 +246,7 @@ class SubscribeOptions:
 
     def __post_init__(self) -> None:
         _check_details_arg("SubscribeOptions", self.details_arg)
+        _check_flags(self, "get_retained")
         for name in ("queue_size", "concurrency"):
             value = getattr(self, name)
             if type(value) is not int or value < 1:
@@ -286,6 +300,9 @@ class PublishOptions:
     retain: bool | None = None
     disclose_me: bool | None = None
     ppt: Mapping[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        _check_flags(self, "exclude_me", "retain", "disclose_me")
 
     def to_options(self, broker: frozenset[str]) -> dict[str, Any]:
         options: dict[str, Any] = {}

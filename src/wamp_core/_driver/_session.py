@@ -149,6 +149,10 @@ class Subscription:
         #: Events dropped because the queue was full.
         self.dropped = 0
         self._inbox: Inbox[_Delivery] | None = None
+        # Retained events are this subscription's (get_retained, and the router's newest
+        # SUBSCRIBED on its ID): the router sends them after that SUBSCRIBED, on the ID other
+        # local subscriptions share.
+        self._retained_due = False
 
     @property
     def handler(self) -> Handler:
@@ -570,7 +574,11 @@ class Session:
             subscription._inbox = inbox
             for _ in range(opts.concurrency):
                 self._tg.start_soon(self._deliver_events, subscription, inbox)
-            self._subscriptions.setdefault(subscription_id, []).append(subscription)
+            sharing = self._subscriptions.setdefault(subscription_id, [])
+            for other in sharing:  # their retained events came before this SUBSCRIBED
+                other._retained_due = False
+            subscription._retained_due = bool(opts.get_retained)
+            sharing.append(subscription)
 
         def undo() -> int | None:
             if not subscription.active or subscription.id is None:
@@ -795,8 +803,14 @@ class Session:
         for event in events:
             if type(event) is ev.EventDelivered:
                 delivery = (event.args, event.kwargs, event.details)
-                for subscription in self._subscriptions.get(event.subscription_id, ()):
-                    subscription._deliver(delivery)
+                subscriptions = self._subscriptions.get(event.subscription_id, ())
+                if len(subscriptions) == 1:
+                    subscriptions[0]._deliver(delivery)
+                    continue
+                retained = event.details.retained  # only for the subscription that asked
+                for subscription in subscriptions:
+                    if not retained or subscription._retained_due:
+                        subscription._deliver(delivery)
                 continue
             if type(event) is ev.InvocationReceived:
                 if event.continuation:
@@ -981,7 +995,11 @@ class Session:
         result: Any = None
         while True:
             # Take what is queued without a scheduling round trip per event; yield every
-            # _FAIR_EVENTS events so other tasks (the reader among them) keep running.
+            # _FAIR_EVENTS events so other tasks (the reader among them) keep running, before
+            # taking the next (an unsubscribe meanwhile empties the queue).
+            if ready >= _FAIR_EVENTS:
+                ready = 0
+                await self._rt.checkpoint()
             delivery = inbox.get_nowait()
             if delivery is None:
                 ready = 0
@@ -992,9 +1010,6 @@ class Session:
                     return
             else:
                 ready += 1
-                if ready >= _FAIR_EVENTS:
-                    ready = 0
-                    await self._rt.checkpoint()
             args, kwargs, details = delivery
             try:
                 positional, keywords = spec.arguments(args, kwargs, details)

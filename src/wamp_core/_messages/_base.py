@@ -17,7 +17,7 @@ from operator import itemgetter
 from typing import Any, ClassVar, NoReturn, TypeVar
 
 from .._errors import EncodingError, LocalProtocolError, ProtocolError, RemoteProtocolError
-from .._uri import MAX_ID, is_valid_uri
+from .._uri import MAX_ID, is_valid_pattern, is_valid_uri
 from ._validation import (
     CHECKS,
     URI_CACHE_MAX_BYTES,
@@ -363,6 +363,12 @@ def two_ids(w: list[Any], name: str, second: str) -> tuple[int, int]:
 def pattern_uri(options: dict[str, Any], value: Any, what: str) -> str:
     """Procedure/topic of REGISTER/SUBSCRIBE: empty components allowed for pattern matching."""
     match = options.get("match", "exact")
+    if match == "prefix":  # only the last component may be empty (the whole URI too)
+        if type(value) is str and (value in URI_OK or is_valid_pattern(value, match)):
+            return value
+        raise RemoteProtocolError(
+            f"{what} is not a valid URI prefix: {brief(value)}", reason="wamp.error.invalid_uri"
+        )
     return check_uri(value, what, allow_empty=match != "exact")
 
 

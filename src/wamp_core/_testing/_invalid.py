@@ -85,7 +85,7 @@ _WRONG: dict[str, tuple[Any, ...]] = {
 }
 # URIs no rule allows, empty components or not.
 _NEVER_URIS = ("", " ", "a b", "com.example#x", "#", "com.\tx", "com.x\n", "a\u3000b", "\u00a0")
-# URIs only the wildcard patterns allow (empty components).
+# URIs only the wildcard patterns allow (empty components; a prefix only the last).
 _EMPTY_COMPONENT_URIS = ("a..b", ".a", "a.", ".", "..")
 # Candidates for an invalid known option; each draw keeps those its checker refuses.
 _OPTION_VALUES: tuple[Any, ...] = (
@@ -213,8 +213,13 @@ def _id_out_of_range(draw: st.DrawFn, message: Message) -> Drawn:
 def _invalid_uri(draw: st.DrawFn, message: Message) -> Drawn:
     cls, raw = type(message), message.to_list()
     index, _ = draw(st.sampled_from(_fields(raw, cls, "uri")))
-    pattern = cls.NAME in ("SUBSCRIBE", "REGISTER") and raw[2].get("match", "exact") != "exact"
-    choices = _NEVER_URIS if pattern else _NEVER_URIS + _EMPTY_COMPONENT_URIS
+    match = raw[2].get("match", "exact") if cls.NAME in ("SUBSCRIBE", "REGISTER") else "exact"
+    if match == "prefix":  # "" (every URI) and a last empty component are valid prefixes
+        choices = _NEVER_URIS[1:] + ("a..b", ".a", "..")
+    elif match == "exact":
+        choices = _NEVER_URIS + _EMPTY_COMPONENT_URIS
+    else:
+        choices = _NEVER_URIS
     raw[index] = draw(st.one_of(st.sampled_from(choices), uris().map(lambda uri: uri + " " + uri)))
     return raw, INVALID_URI
 

@@ -85,12 +85,12 @@ def _with_payload(
 def _pattern(
     draw: st.DrawFn, options: st.SearchStrategy[dict[str, Any]]
 ) -> tuple[dict[str, Any], str]:
-    """Options with ``match`` and a URI that suits it (the parser allows empty components for
-    any ``match`` but ``exact``)."""
+    """Options with ``match`` and a URI that suits it (a prefix may end empty, a wildcard may
+    have empty components anywhere)."""
     opts = draw(options)
     match = opts.get("match", "exact")
-    if match == "exact":
-        return opts, draw(uris())
+    if match in ("exact", "prefix", "wildcard"):
+        return opts, draw(pattern_uris(match))
     return opts, draw(st.one_of(pattern_uris("prefix"), pattern_uris("wildcard")))
 
 

@@ -83,12 +83,15 @@ def _wildcards(draw: st.DrawFn, strict: bool) -> str:
 def pattern_uris(match: Match, strict: bool = False) -> st.SearchStrategy[str]:
     """URIs for a subscription or registration with ``Options.match == match``.
 
-    ``"exact"``: the same as :func:`uris`. ``"prefix"``: a URI prefix (no empty components,
-    ``com.myapp`` matches ``com.myapp.topic``). ``"wildcard"``: at least two components, at
-    least one of them empty (``com..update`` matches ``com.user.update``).
+    ``"exact"``: the same as :func:`uris`. ``"prefix"``: a URI prefix (``com.myapp`` matches
+    ``com.myapp.topic``; the last component may be empty: ``com.myapp.``, and ``""`` matches
+    every URI). ``"wildcard"``: at least two components, at least one of them empty
+    (``com..update`` matches ``com.user.update``).
     """
-    if match in ("exact", "prefix"):
+    if match == "exact":
         return uris(strict)
+    if match == "prefix":
+        return st.one_of(uris(strict), uris(strict).map(lambda uri: uri + "."), st.just(""))
     if match == "wildcard":
         return _wildcards(strict).filter(
             lambda uri: is_valid_uri(uri, strict=strict, allow_empty=True)

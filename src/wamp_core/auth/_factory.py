@@ -63,9 +63,9 @@ def combine_authenticators(auths: Sequence[Authenticator]) -> HelloAuth:
     the one non-None value; differing values, duplicate methods or conflicting ``authextra``
     keys raise :class:`ConfigurationError`. No authenticators means ``["anonymous"]``.
     """
-    if not auths:
-        return HelloAuth(authmethods=["anonymous"], authid=None, authrole=None, authextra={})
     methods, authid, authrole = check_authenticators(auths)
+    if not methods:
+        return HelloAuth(authmethods=["anonymous"], authid=None, authrole=None, authextra={})
     extra: dict[str, Any] = {}
     owner: dict[str, str] = {}
     for auth in auths:
@@ -85,6 +85,10 @@ def check_authenticators(auths: Sequence[Any]) -> tuple[list[str], str | None, s
     a nonce): each an :class:`Authenticator`, one per method, at most one ``authid`` and one
     ``authrole``; returns the methods, the ``authid`` and the ``authrole``. Raises
     :class:`ConfigurationError`."""
+    if not isinstance(auths, Sequence) or isinstance(auths, (str, bytes)):
+        raise ConfigurationError(
+            f"authenticators must be a sequence of Authenticator, not a {type(auths).__name__}"
+        )
     methods: list[str] = []
     for auth in auths:
         if not isinstance(auth, Authenticator):
