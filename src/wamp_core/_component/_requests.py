@@ -12,6 +12,7 @@ or exception.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 
@@ -19,7 +20,7 @@ from .._client import _events as ev
 from .._client._record import Record, field, new
 from .._client._session import ClientSession
 from .._client._types import CallResult, CloseDetails
-from .._errors import ApplicationError, LocalProtocolError, SessionClosed
+from .._errors import ApplicationError, EncodingError, LocalProtocolError, SessionClosed
 from .._framing._events import Closed
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
 ]
 
 W = TypeVar("W")
+
+log = logging.getLogger(__name__)
 
 _RUNTIME_ERROR = ApplicationError.RUNTIME_ERROR
 
@@ -217,10 +220,10 @@ def invocation_result(value: Any) -> tuple[list[Any], dict[str, Any]]:
 def is_answer(exc: BaseException) -> bool:
     """Whether a handler's exception is an answer (an :class:`ApplicationError`, ours or
     Autobahn's, with its error URI) rather than a failure to report."""
-    if isinstance(exc, ApplicationError):
-        return True
-    return _autobahns(type(exc), "autobahn.wamp.exception", "ApplicationError") and isinstance(
-        getattr(exc, "error", None), str
+    if not isinstance(getattr(exc, "error", None), str):
+        return False  # (also a subclass whose __init__ skipped ours: it has no URI)
+    return isinstance(exc, ApplicationError) or _autobahns(
+        type(exc), "autobahn.wamp.exception", "ApplicationError"
     )
 
 
@@ -231,11 +234,9 @@ def invocation_error(exc: BaseException) -> tuple[str, list[Any], dict[str, Any]
     goes out as it is (URI, args, kwargs); any other exception becomes
     ``wamp.error.runtime_error`` with its message only (never a traceback or repr).
     """
-    if isinstance(exc, ApplicationError):
-        return exc.error, list(exc.args), dict(exc.kwargs)
-    if is_answer(exc):  # Autobahn's
-        ported: Any = exc
-        return ported.error, list(ported.args), dict(getattr(ported, "kwargs", None) or {})
+    if is_answer(exc):
+        answer: Any = exc
+        return answer.error, list(answer.args), dict(getattr(answer, "kwargs", None) or {})
     try:
         text = str(exc)
     except Exception:  # a broken __str__ must not take the session down
@@ -253,18 +254,34 @@ def answer_invocation(
     """Answer invocation ``request_id`` with a handler's return ``value`` or its ``error``.
 
     Returns True when an answer was queued, False when the invocation is already closed (the
-    session ended, or the caller's ``killnowait``). An answer the transport cannot carry (too
-    large, unencodable) is replaced by an ERROR with the refusal's reason URI and message; if
-    even that cannot go, nothing is sent and False is returned.
+    session ended, or the caller's ``killnowait``). An answer that cannot go is replaced by an
+    ERROR, logged here: too large, ``wamp.error.payload_size_exceeded``; not encodable,
+    ``wamp.error.invalid_payload`` (as Autobahn answers); an invalid error URI,
+    ``wamp.error.invalid_uri``; a value or error that fails while it is read (a broken
+    sequence, an exception without its attributes), ``wamp.error.runtime_error``. If even that
+    cannot go, nothing is sent and False is returned.
     """
+    failure: Exception
     try:
         if error is None:
             args, kwargs = invocation_result(value)
             return session.yield_result(request_id, args, kwargs)
         uri, args, kwargs = invocation_error(error)
         return session.yield_error(request_id, uri, args, kwargs)
+    except SessionClosed:
+        raise
+    except EncodingError as exc:
+        uri, text, failure = ApplicationError.INVALID_PAYLOAD, exc.message, exc
     except LocalProtocolError as exc:
-        try:
-            return session.yield_error(request_id, exc.reason or _RUNTIME_ERROR, [exc.message])
-        except LocalProtocolError:
-            return False
+        uri, text, failure = exc.reason or _RUNTIME_ERROR, exc.message, exc
+    except Exception as exc:
+        uri, text = _RUNTIME_ERROR, f"the procedure's answer failed: {type(exc).__name__}"
+        failure = exc
+    log.error(
+        "the answer to invocation %d could not go out; the caller gets %s", request_id, uri,
+        exc_info=failure,
+    )  # fmt: skip
+    try:
+        return session.yield_error(request_id, uri, [text])
+    except LocalProtocolError:
+        return False

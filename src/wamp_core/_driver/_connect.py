@@ -149,6 +149,8 @@ async def open_session(
                     tg.cancel_scope.cancel()
     finally:
         await stream.aclose()
+    if session.exit is not None:  # a handler's SystemExit or KeyboardInterrupt
+        raise session.exit
     if failure is not None:
         raise failure
 

@@ -27,7 +27,7 @@ import dataclasses
 import inspect
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from contextvars import copy_context
 from typing import Any, ClassVar, Generic, TypeAlias, TypeVar, cast, overload
@@ -233,6 +233,9 @@ class Session:
         self._delivered: Event | None = None
         #: Why the reader stopped early (a refused transport handshake, a bug), if it did.
         self.failure: Exception | None = None
+        #: The ``SystemExit`` or ``KeyboardInterrupt`` a handler raised: the session leaves,
+        #: then ``connect()`` (and a Component's ``run()``) raises it as itself.
+        self.exit: BaseException | None = None
         #: The joined session's details (``None`` until joined).
         self.details: wc.SessionDetails | None = None
         self._pong = rt.event()
@@ -907,7 +910,12 @@ class Session:
                 _log_failure(registration, exc)
                 self._answer(event.request_id, None, exc)
                 continue
-            if inspect.isawaitable(value):  # a plain function returning a coroutine: its task
+            except (KeyboardInterrupt, SystemExit) as exc:
+                self._answer(event.request_id, None, _STOPPING)
+                self._exit_with(exc)
+                continue
+            if inspect.isawaitable(value) or inspect.isasyncgen(value):
+                # A plain function returning a coroutine or an async generator: its task.
                 scope = self._invocations[event.request_id] = self._rt.cancel_scope()
                 self._start_invocation(event, scope, value)
                 continue
@@ -954,6 +962,23 @@ class Session:
                 f"the session ended ({details.reason}){text}", reason=details.reason
             )
             self._join.resolve(wc.Outcome(error=error))
+
+    def _exit_with(self, exc: BaseException) -> None:
+        """A handler raised ``SystemExit`` or ``KeyboardInterrupt``: the application is
+        stopping. Leave (bounded), then end the connection's task group, whose owner
+        (:func:`open_session`) raises ``exc`` as itself, not in an exception group."""
+        if self.exit is None:
+            self.exit = exc
+            self._tg.start_soon(self._leave_and_end)
+
+    async def _leave_and_end(self) -> None:
+        with self._rt.move_on_after(self._close_timeout):
+            if not self.closed and self._conn.session.is_joined:
+                try:
+                    await self.leave("wamp.close.system_shutdown")
+                except wc.WampError as exc:
+                    log.debug("could not leave: %s", exc)
+        self._tg.cancel_scope.cancel()
 
     async def _answer_challenge(self, work: Callable[[], object]) -> None:
         """Run a CHALLENGE's key derivation in a worker thread (seconds of CPU, at most as
@@ -1018,6 +1043,8 @@ class Session:
                     await result
             except Exception:
                 log.exception("event handler of %r failed", subscription)
+            except (KeyboardInterrupt, SystemExit) as exc:
+                self._exit_with(exc)
 
     def _open_chunks(self, event: ev.InvocationReceived) -> None:
         """Queue a progressive call invocation's further chunks for a handler that takes them."""
@@ -1043,7 +1070,7 @@ class Session:
 
     def _start_invocation(
         self, event: ev.InvocationReceived, scope: CancelScope,
-        started: Awaitable[Any] | None = None,
+        started: Any = None,
     ) -> None:  # fmt: skip
         """Start the task of an invocation (:meth:`_invoke`)."""
         spawn = self._spawn
@@ -1054,7 +1081,7 @@ class Session:
         spawn(self._invoke_detached(event, scope, started))
 
     async def _invoke_detached(
-        self, event: ev.InvocationReceived, scope: CancelScope, started: Awaitable[Any] | None
+        self, event: ev.InvocationReceived, scope: CancelScope, started: Any
     ) -> None:
         """:meth:`_invoke` in a task the runtime started outside the task group: what would
         escape it goes to the task group (which then ends the connection and raises it, as
@@ -1087,10 +1114,11 @@ class Session:
 
     async def _invoke(
         self, event: ev.InvocationReceived, scope: CancelScope,
-        started: Awaitable[Any] | None = None,
+        started: Any = None,
     ) -> None:  # fmt: skip
         """Run an invocation's handler under ``scope`` and answer it; ``started``: what a
-        plain function already returned for it, to await (see :meth:`_run_plain`)."""
+        plain function already returned for it (an awaitable or an async generator: see
+        :meth:`_run_plain`)."""
         registration = self._registrations.get(event.registration_id)
         request_id = event.request_id
         value: Any = None
@@ -1099,7 +1127,7 @@ class Session:
         with scope:
             try:
                 if started is not None:
-                    value = await started
+                    value = await self._settle(request_id, started, event.details)
                 else:
                     if registration is None:
                         raise wc.ApplicationError(wc.ApplicationError.NO_SUCH_REGISTRATION)
@@ -1123,11 +1151,14 @@ class Session:
                         )
                     else:
                         value = spec.handler(*positional, **keywords)
-                        if inspect.isawaitable(value):
-                            value = await value
+                        if inspect.isawaitable(value) or inspect.isasyncgen(value):
+                            value = await self._settle(request_id, value, event.details)
             except Exception as exc:
                 _log_failure(registration, exc)
                 error = exc
+            except (KeyboardInterrupt, SystemExit) as exc:
+                error = _STOPPING
+                self._exit_with(exc)
             finally:
                 self._invocations.pop(request_id, None)
                 self._chunks.pop(request_id, None)  # (also one made for a since-gone handler)
@@ -1142,6 +1173,13 @@ class Session:
         self._link.push(batch=bool(self._invocations))
         await self._link.backpressure()
 
+    async def _settle(self, request_id: int, value: Any, details: wc.CallDetails) -> Any:
+        """What a handler's return value comes to: awaited, or streamed when it is an async
+        generator (a handler that returns one, such as a decorated async generator)."""
+        if inspect.isasyncgen(value):
+            return await self._stream_results(request_id, value, details)
+        return await value
+
     async def _stream_results(
         self, request_id: int, results: AsyncIterator[Any], details: wc.CallDetails
     ) -> Any:
@@ -1155,7 +1193,19 @@ class Session:
             async for value in results:
                 if started and details.receive_progress:
                     args, kwargs = wc.invocation_result(previous)
-                    if not self._conn.session.yield_result(request_id, args, kwargs, progress=True):
+                    try:
+                        sent = self._conn.session.yield_result(
+                            request_id, args, kwargs, progress=True
+                        )
+                    except wc.LocalProtocolError as exc:  # as for a final result (too large,
+                        # not encodable): the caller gets that URI, the callee's log the cause
+                        uri = wc.ApplicationError.INVALID_PAYLOAD
+                        if not isinstance(exc, wc.EncodingError):
+                            uri = exc.reason or wc.ApplicationError.RUNTIME_ERROR
+                        log.error("a progressive result of invocation %d cannot go out",
+                                  request_id, exc_info=exc)  # fmt: skip
+                        raise wc.ApplicationError(uri, exc.message) from exc
+                    if not sent:
                         break  # the invocation is closed (killnowait, session ended)
                     self._link.push()
                     await self._link.backpressure()
@@ -1180,6 +1230,10 @@ class Session:
             self._reader_scope.cancel()
             self._writer_scope.cancel()
             self._finish()
+
+
+#: What the caller gets when the callee's handler stops the application.
+_STOPPING = wc.ApplicationError(wc.ApplicationError.RUNTIME_ERROR, "the callee is stopping")
 
 
 async def _reraise(exc: BaseException) -> None:

@@ -214,8 +214,9 @@ def _invalid_uri(draw: st.DrawFn, message: Message) -> Drawn:
     cls, raw = type(message), message.to_list()
     index, _ = draw(st.sampled_from(_fields(raw, cls, "uri")))
     match = raw[2].get("match", "exact") if cls.NAME in ("SUBSCRIBE", "REGISTER") else "exact"
+    choices: tuple[str, ...]
     if match == "prefix":  # "" (every URI) and a last empty component are valid prefixes
-        choices = _NEVER_URIS[1:] + ("a..b", ".a", "..")
+        choices = (*_NEVER_URIS[1:], "a..b", ".a", "..")
     elif match == "exact":
         choices = _NEVER_URIS + _EMPTY_COMPONENT_URIS
     else:

@@ -1,0 +1,157 @@
+"""What a caller gets for a procedure's odd answers, and what happens to the callee: every
+driver, through Crossbar.io and through the embedded router (from a review of the handler
+paths: each of these once ended the callee's session, or answered the wrong URI)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import anyio
+import pytest
+
+import wamp_anyio as wamp
+import wamp_core as wc
+from crossbar import CrossbarRouter
+from embedded import EmbeddedRouter
+
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
+
+TIMEOUT = 20
+_counter = iter(range(1_000_000))
+
+
+@pytest.fixture(scope="module")
+def embedded() -> Iterator[EmbeddedRouter]:
+    with EmbeddedRouter() as router:
+        yield router
+
+
+@pytest.fixture(params=["crossbar", "embedded"])
+def url(request: pytest.FixtureRequest) -> str:
+    router = request.getfixturevalue(request.param)
+    assert isinstance(router, CrossbarRouter | EmbeddedRouter)
+    return router.rs_url
+
+
+def _uri(name: str) -> str:
+    return f"com.test.answers.{name}.{next(_counter)}"
+
+
+async def _error_of(caller: Any, procedure: str, options: wc.CallOptions | None = None) -> str:
+    with pytest.raises(wc.ApplicationError) as info:
+        await caller.call(procedure, options=options)
+    return info.value.error
+
+
+class NoUri(wc.ApplicationError):
+    def __init__(self) -> None:  # forgets super().__init__(): no .error, .kwargs
+        pass
+
+
+class BrokenList(list[int]):
+    def __iter__(self) -> Iterator[int]:
+        raise RuntimeError("no")
+
+
+class Opaque:
+    pass
+
+
+def _raise(exc: BaseException) -> Any:
+    raise exc
+
+
+async def test_a_broken_answer_fails_the_call_not_the_callee(url: str) -> None:
+    broken_error, broken_result, fine = _uri("noerr"), _uri("nolist"), _uri("fine")
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(url) as callee, wamp.connect(url) as caller:
+            await callee.register(lambda: _raise(NoUri()), broken_error)
+            await callee.register(lambda: BrokenList([1]), broken_result)
+            await callee.register(lambda: "still here", fine)
+            assert await _error_of(caller, broken_error) == wc.ApplicationError.RUNTIME_ERROR
+            assert await _error_of(caller, broken_result) == wc.ApplicationError.RUNTIME_ERROR
+            assert await caller.call(fine) == "still here"
+            assert callee.is_attached()
+
+
+async def test_an_answer_that_cannot_be_encoded_is_invalid_payload_and_logged(
+    url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As an Autobahn callee answers (not invalid_argument: the caller's arguments were fine)."""
+    result, error, progressive = _uri("result"), _uri("error"), _uri("progressive")
+
+    async def stream() -> AsyncIterator[Any]:
+        yield 1
+        yield Opaque()
+        yield 3
+
+    with anyio.fail_after(TIMEOUT), caplog.at_level(logging.ERROR):
+        async with wamp.connect(url) as callee, wamp.connect(url) as caller:
+            await callee.register(Opaque, result)
+            await callee.register(lambda: _raise(wc.ApplicationError("com.x", Opaque())), error)
+            await callee.register(stream, progressive)
+            progress = wc.CallOptions(on_progress=lambda *a: None)
+            for procedure, options in ((result, None), (error, None), (progressive, progress)):
+                assert await _error_of(caller, procedure, options) == "wamp.error.invalid_payload"
+            assert callee.is_attached()
+    failures = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(failures) >= 3, [r.getMessage() for r in caplog.records]
+
+
+async def test_a_decorated_async_generator_streams(url: str) -> None:
+    procedure = _uri("decorated")
+
+    def logged(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    def undecorated_wrapper(n: int) -> Any:  # returns an async generator, no __wrapped__
+        return countdown(n)
+
+    @logged
+    async def countdown(n: int) -> AsyncIterator[int]:
+        for i in range(n, -1, -1):
+            yield i
+
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(url) as callee, wamp.connect(url) as caller:
+            await callee.register(countdown, procedure)
+            await callee.register(undecorated_wrapper, procedure + ".plain")
+            for name in (procedure, procedure + ".plain"):
+                got = [result.value async for result in caller.iter_call(name, 3)]
+                assert got == [3, 2, 1, 0], name
+                assert await caller.call(name, 2) == 0
+
+
+@pytest.mark.parametrize("where", ["procedure", "async procedure", "event handler"])
+async def test_system_exit_in_a_handler_ends_connect_with_it(url: str, where: str) -> None:
+    """Not wrapped in an exception group, on every driver; the caller is answered and the
+    session leaves."""
+    uri = _uri("exit")
+
+    def stop() -> None:
+        raise SystemExit(3)
+
+    async def stop_async() -> None:
+        raise SystemExit(3)
+
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(url) as caller:
+            with pytest.raises(SystemExit) as info:
+                async with wamp.connect(url) as callee:
+                    if where == "event handler":
+                        await callee.subscribe(stop, uri)
+                        await caller.publish(uri, options=wc.PublishOptions(acknowledge=True))
+                    else:
+                        await callee.register(stop if where == "procedure" else stop_async, uri)
+                        assert await _error_of(caller, uri) == wc.ApplicationError.RUNTIME_ERROR
+                    await anyio.sleep_forever()
+            assert info.value.code == 3
+            assert callee.close_details is not None
+            assert callee.close_details.reason == "wamp.close.system_shutdown"
