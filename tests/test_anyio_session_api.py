@@ -836,6 +836,27 @@ async def test_a_subscribe_made_while_an_abandoned_one_is_in_flight_gets_events(
             assert await publisher.call("wamp.subscription.lookup", topic) == subscription.id
 
 
+@pytest.mark.parametrize("invoke", ["single", "roundrobin"])
+async def test_a_register_retried_after_a_cancelled_one_is_registered(
+    transport: Any, invoke: str
+) -> None:
+    """Register under a deadline, retry: the retry takes the first REGISTER's answer over (a
+    second REGISTER was refused, or on Crossbar answered with the first's registration, and
+    the first's undoing left nothing registered)."""
+    proc = _uri("retry")
+    options = wc.RegisterOptions(invoke=invoke)  # type: ignore[arg-type]
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(transport) as callee, wamp.connect(transport) as caller:
+            with anyio.CancelScope() as scope:
+                scope.cancel()
+                await callee.register(lambda: "first", proc, options)
+            registration = await callee.register(lambda: "retry", proc, options)
+            assert registration.active
+            assert await caller.call(proc) == "retry"
+            await anyio.sleep(0.2)  # (an undo would have gone by now)
+            assert registration.active and await caller.call(proc) == "retry"
+
+
 async def test_no_event_reaches_the_handler_after_unsubscribe(transport: Any) -> None:
     """Events queued for a slow handler are dropped on unsubscribe(): the application said it
     wants no more (the one the handler is running finishes)."""

@@ -15,6 +15,7 @@ from wamp_core import (
     CallOptions,
     ClientSession,
     LocalProtocolError,
+    RegisterOptions,
     SessionClosed,
     SessionState,
     events as ev,
@@ -215,6 +216,23 @@ def test_an_abandoned_register_is_undone_when_it_succeeds_late() -> None:
     events = session.receive_message(m.Unregistered(request_id=unregister[1]))
     assert [type(e) for e in events] == [ev.Unregistered]  # (ends a request nobody made)
     assert session.registrations == {}
+
+
+def test_a_register_retried_while_the_abandoned_one_is_unanswered_takes_it_over() -> None:
+    """The same procedure and options: no second REGISTER (refused, or on Crossbar answered
+    with the first's registration, which the first's undoing then removed); the retry gets
+    the first's answer. Other options: a REGISTER of its own."""
+    session = joined()
+    rid = session.register("com.example.p")
+    session.messages_to_send()
+    session.abandon(rid)
+    assert session.register("com.example.p") == rid
+    assert wire(session) == []
+    other = session.register("com.example.p", RegisterOptions(invoke="roundrobin"))
+    assert other != rid and [msg[0] for msg in wire(session)] == [m.Register.MESSAGE_TYPE]
+    events = session.receive_message(m.Registered(request_id=rid, registration_id=77))
+    assert events == [ev.Registered(rid, 77, "com.example.p")]
+    assert wire(session) == [] and session.registrations == {77: "com.example.p"}
 
 
 def test_an_abandoned_subscribe_is_undone_when_it_succeeds_late() -> None:

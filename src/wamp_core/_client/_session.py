@@ -463,16 +463,28 @@ class ClientSession:
             pending.abandoned = True
 
     def register(self, procedure: str, options: RegisterOptions | None = None) -> int:
+        """Queue REGISTER and return its request ID (``Registered`` or ``RequestFailed``
+        ends it). A REGISTER of the same procedure and options that was abandoned and is
+        still unanswered is taken over instead: its request ID is returned, nothing is sent."""
         self._require_joined("register")
         self._require_role("dealer")
         check_options(RegisterOptions, options, "register")
         opts = options or RegisterOptions()
         procedure = validate_pattern(procedure, "procedure", opts.match, strict=self.strict_uris)
         wire = opts.to_options(self.features.dealer)
+        for rid, pending in self._s.pending.items():
+            if (pending.abandoned and pending.kind == "register" and pending.uri == procedure
+                    and pending.options == wire):  # fmt: skip
+                # The same REGISTER, still unanswered, whose caller gave up (abandon()): this
+                # one takes its answer over. A second REGISTER would be refused (or, shared on
+                # Crossbar, answered with the first's registration), and undoing the first
+                # would then leave nothing registered.
+                pending.abandoned = False
+                return rid
         rid = self._s.next_id
         self._send(m.Register(request_id=rid, procedure=procedure, options=wire))
         self._advance_id()
-        self._s.pending[rid] = Pending("register", procedure)
+        self._s.pending[rid] = Pending("register", procedure, options=wire)
         return rid
 
     def unregister(self, registration_id: int) -> int:

@@ -185,6 +185,8 @@ class Pending:
     continued: bool = False
     #: A subscribe or register nobody waits for any more: a success is undone at once.
     abandoned: bool = False
+    #: A register's wire options (a retry of an abandoned REGISTER takes it over).
+    options: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
