@@ -97,8 +97,10 @@ async def test_an_answer_that_cannot_be_encoded_is_invalid_payload_and_logged(
             for procedure, options in ((result, None), (error, None), (progressive, progress)):
                 assert await _error_of(caller, procedure, options) == "wamp.error.invalid_payload"
             assert callee.is_attached()
+    # Logged at ERROR on the documented logger, as a procedure's other failures are.
     failures = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(failures) >= 3, [r.getMessage() for r in caplog.records]
+    assert {r.name for r in failures} == {"wamp_core.driver"}
 
 
 async def test_a_decorated_async_generator_streams(url: str) -> None:

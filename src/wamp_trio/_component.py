@@ -9,7 +9,7 @@ from ._session import Session
 __all__ = ["Component"]
 
 
-class Component(driver.Component):
+class Component(driver.Component[Session]):
     """A WAMP application component on trio: Autobahn's
     ``Component`` with structured concurrency (see :class:`wamp_core.driver.Component`)."""
 

@@ -250,6 +250,7 @@ def answer_invocation(
     *,
     value: Any = None,
     error: BaseException | None = None,
+    logger: logging.Logger | None = None,
 ) -> bool:
     """Answer invocation ``request_id`` with a handler's return ``value`` or its ``error``.
 
@@ -259,7 +260,8 @@ def answer_invocation(
     ``wamp.error.invalid_payload`` (as Autobahn answers); an invalid error URI,
     ``wamp.error.invalid_uri``; a value or error that fails while it is read (a broken
     sequence, an exception without its attributes), ``wamp.error.runtime_error``. If even that
-    cannot go, nothing is sent and False is returned.
+    cannot go, nothing is sent and False is returned. The replacement is logged on
+    ``logger`` (the drivers pass ``wamp_core.driver``), at ERROR.
     """
     failure: Exception
     try:
@@ -277,7 +279,7 @@ def answer_invocation(
     except Exception as exc:
         uri, text = _RUNTIME_ERROR, f"the procedure's answer failed: {type(exc).__name__}"
         failure = exc
-    log.error(
+    (logger or log).error(
         "the answer to invocation %d could not go out; the caller gets %s", request_id, uri,
         exc_info=failure,
     )  # fmt: skip

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import wamp_core as wc
 
@@ -23,6 +23,9 @@ __all__ = ["DEFAULT_TRANSPORT", "Component"]
 log = logging.getLogger("wamp_core.driver")  # the public name, stable to configure
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: The driver's session class (or the ``session_factory``'s subclass of it).
+S = TypeVar("S", bound=Session)
+C = TypeVar("C", bound="Component[Any]")
 
 #: Where a component connects when given no ``transports`` (Autobahn's default).
 DEFAULT_TRANSPORT = "ws://127.0.0.1:8080/ws"
@@ -57,7 +60,7 @@ class _Attempt:
             self.ended_first = session is not None and session.close_details is not None
 
 
-class Component:
+class Component(Generic[S]):
     """A WAMP application component: Autobahn's ``Component``, with structured concurrency.
 
     ``await component.run()`` connects (trying ``transports`` round-robin with backoff), joins
@@ -67,7 +70,8 @@ class Component:
     runs until :meth:`stop`. ``async with component:`` runs it in the background and stops it
     on exit. See ``docs/component-lifecycle.md`` for the order, the errors and reconnects.
 
-    Each driver subclasses it with its :attr:`session_class` (which names the runtime).
+    Each driver subclasses it with its :attr:`session_class` (which names the runtime), as
+    ``Component[ItsSession]``: :attr:`session` and :meth:`wait_ready` are typed with it.
     """
 
     #: The driver's session class: what ``session_factory`` must build (or a subclass).
@@ -81,7 +85,7 @@ class Component:
         realm: str = "realm1",
         extra: Any = None,
         authentication: Authentication | None = None,
-        session_factory: Callable[[wc.ComponentConfig], Session] | None = None,
+        session_factory: Callable[[wc.ComponentConfig], S] | None = None,
         is_fatal: Callable[[BaseException], bool] | None = None,
     ) -> None:
         if main is not None and not callable(main):
@@ -104,14 +108,15 @@ class Component:
         self._authentication = authentication
         self._main = main
         self._rt: Runtime = self.session_class.runtime
-        self._session_factory = (
-            session_factory if session_factory is not None else self.session_class
-        )
+        self._session_factory: Callable[[wc.ComponentConfig], S] = (
+            session_factory if session_factory is not None
+            else cast("Callable[[wc.ComponentConfig], S]", self.session_class)
+        )  # fmt: skip
         self._is_fatal = is_fatal
         self._hooks = wc.Hooks()
         self._declarations: list[wc.Declaration] = []
         #: The current session while connected (``None`` otherwise).
-        self.session: Session | None = None
+        self.session: S | None = None
         self._lifecycle: wc.Lifecycle | None = None
         self._scope: CancelScope | None = None
         #: What :meth:`_abort` cancels besides ``_scope``: the GOODBYE, listeners after it.
@@ -121,7 +126,7 @@ class Component:
         self._run_task: int | None = None
         # Events are made inside the event loop (a component may be built at import time).
         self._stopped: Event | None = None
-        self._ready_session: Session | None = None
+        self._ready_session: S | None = None
         self._ready_changed: Event | None = None
         self._background: AbstractAsyncContextManager[TaskGroup] | None = None
         #: ``async with`` started the run, whose task has not begun yet; and a stop() for it.
@@ -277,7 +282,7 @@ class Component:
             assert self._stopped is not None
             await self._stopped.wait()
 
-    async def wait_ready(self) -> Session:
+    async def wait_ready(self) -> S:
         """The session once it is ready (``ready`` fired): the current one, or the next.
 
         When the run ends first, the error that ended it is raised here (a run that was
@@ -294,7 +299,7 @@ class Component:
             await self._ready_changed.wait()
         return self._ready_session
 
-    def _set_ready(self, session: Session | None) -> None:
+    def _set_ready(self, session: S | None) -> None:
         self._ready_session = session
         if session is not None and self._task_status is not None:
             task_status, self._task_status = self._task_status, None
@@ -309,7 +314,7 @@ class Component:
         if self._ready_session is session:
             self._set_ready(None)
 
-    async def __aenter__(self) -> Component:
+    async def __aenter__(self: C) -> C:
         manager = self._rt.task_group()
         task_group = await manager.__aenter__()
         self._background = manager
@@ -372,7 +377,10 @@ class Component:
                 if lifecycle.stopping:
                     scope.cancel()
                 if attempt_to.delay > 0:
-                    log.info("reconnecting in %.2f s (%s)", attempt_to.delay, attempt_to.transport)
+                    log.info(
+                        "reconnecting in %.2f s (%s)", attempt_to.delay,
+                        attempt_to.transport.describe(),
+                    )  # fmt: skip
                     await self._rt.sleep(attempt_to.delay)
                 try:
                     async with open_session(
@@ -413,7 +421,7 @@ class Component:
                     await self._fire_after("disconnect", attempt, session, was_clean=was_clean)
         return attempt
 
-    async def _serve(self, session: Session, attempt: _Attempt, lifecycle: wc.Lifecycle) -> None:
+    async def _serve(self, session: S, attempt: _Attempt, lifecycle: wc.Lifecycle) -> None:
         """Restore, fire ``join`` and ``ready``, run ``main`` (or wait for the session's end).
         A stop (sync listeners and ``main`` may call it without a checkpoint after) ends it
         between the steps."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import wamp_core as wc
 
@@ -44,7 +45,7 @@ def configure_logging(log_level: str) -> None:
     logging.getLogger().setLevel(level)
 
 
-async def run_components(runtime: Runtime, components: Sequence[Component]) -> int | None:
+async def run_components(runtime: Runtime, components: Sequence[Component[Any]]) -> int | None:
     """Run ``components`` concurrently; the signal number that stopped them, if one did.
 
     The first component error stops the others (each leaves cleanly) and is raised as it is.
@@ -52,7 +53,7 @@ async def run_components(runtime: Runtime, components: Sequence[Component]) -> i
     stopped_by: int | None = None
     errors: list[BaseException] = []
 
-    async def one(component: Component) -> None:
+    async def one(component: Component[Any]) -> None:
         try:
             await component.run()
         except runtime.cancelled:
@@ -93,7 +94,7 @@ async def run_components(runtime: Runtime, components: Sequence[Component]) -> i
 
 def run(
     runtime: Runtime,
-    components: Component | Sequence[Component],
+    components: Component[Any] | Sequence[Component[Any]],
     start: Callable[..., int | None],
     *,
     log_level: str | None = None,

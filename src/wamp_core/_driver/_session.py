@@ -924,7 +924,9 @@ class Session:
     def _answer(self, request_id: int, value: Any, error: Exception | None) -> bool:
         """Queue an invocation's answer; ``False`` when the session has ended."""
         try:
-            wc.answer_invocation(self._conn.session, request_id, value=value, error=error)
+            wc.answer_invocation(
+                self._conn.session, request_id, value=value, error=error, logger=log
+            )
         except wc.SessionClosed:
             return False
         return True

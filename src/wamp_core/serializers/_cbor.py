@@ -12,7 +12,8 @@ rules beyond its defaults (the first two need cbor2 >= 6, older versions decode 
 
 Other semantic tags decode as cbor2 decodes them (datetimes, big integers, decimals,
 ``CBORTag`` objects...): fine as payload values, while Options/Details and ArgumentsKw keys are
-still checked by :func:`~wamp_core.parse_message`. Nesting beyond cbor2's limit is rejected.
+still checked by :func:`~wamp_core.messages.parse_message`. Nesting beyond cbor2's limit is
+rejected.
 
 The encode/decode methods repeat the other codecs' shape on purpose (``duplicates`` lists
 them): each is a per-codec fast path that calls its library directly (``benchmarks/codec.py``).
