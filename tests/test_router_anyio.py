@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -230,8 +231,8 @@ def test_the_demo_runs_on_the_embedded_router() -> None:
 
 
 #: Client scenarios written for Crossbar that do not apply to this router: Crossbar's refusal
-#: of FlatBuffers (this router speaks it).
-NOT_APPLICABLE = "not refused_transport_handshake"
+#: of FlatBuffers (this router speaks it), event retention (this router has none: documented).
+NOT_APPLICABLE = "not refused_transport_handshake and not retained_event"
 
 
 def test_the_client_scenarios_pass_on_the_embedded_router() -> None:
@@ -815,3 +816,55 @@ def test_the_router_program_names_a_config_file_that_is_not_json(tmp_path: Path)
     )  # fmt: skip
     assert proc.returncode != 0 and proc.stdout == ""
     assert proc.stderr.startswith(f"{path}: Expecting value"), proc.stderr
+
+
+async def test_a_tls_context_no_client_could_connect_through_is_refused(tmp_path: Path) -> None:
+    """A client-side context, or a server one without its certificate, would fail every TLS
+    handshake (clients retrying for ever) behind a router that says it listens."""
+    from crossbar import write_test_pki
+
+    write_test_pki(tmp_path, tmp_path / "ca.crt")
+    client_side = ssl.create_default_context()
+    client_side.load_cert_chain(tmp_path / "server.crt", tmp_path / "server.key")
+    no_certificate = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    for context, says in ((client_side, "client-side"), (no_certificate, "no certificate")):
+        with pytest.raises(wc.ConfigurationError, match=says):
+            async with wamp_anyio.start_router(["wss://127.0.0.1:0/ws"], ssl_context=context):
+                raise AssertionError("listening")
+    good = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    good.load_cert_chain(tmp_path / "server.crt", tmp_path / "server.key")
+    good.verify_mode = ssl.CERT_REQUIRED  # (asking for client certificates is fine)
+    good.load_verify_locations(tmp_path / "ca.crt")
+    async with wamp_anyio.start_router(["rss://127.0.0.1:0"], ssl_context=good) as router:
+        assert router.urls[0].startswith("rss://127.0.0.1:")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        (
+            ["--tls-cert", "{tmp}/missing.crt", "--tls-key", "{tmp}/server.key"],
+            "--tls-cert '{tmp}/missing.crt' / --tls-key '{tmp}/server.key': No such file",
+        ),
+        (
+            ["--tls-cert", "{tmp}/server.crt", "--tls-key", "{tmp}/ca.crt"],
+            "--tls-cert '{tmp}/server.crt' / --tls-key '{tmp}/ca.crt': ",
+        ),
+        ([], "wss://127.0.0.1:0/ws needs --tls-cert and --tls-key"),
+    ],
+    ids=["missing-file", "no-key-in-key-file", "no-certificate"],
+)
+def test_the_router_program_names_the_tls_option_at_fault(
+    tmp_path: Path, arguments: list[str], says: str
+) -> None:
+    from crossbar import write_test_pki
+
+    write_test_pki(tmp_path, tmp_path / "ca.crt")
+    proc = subprocess.run(
+        [sys.executable, "-m", "wamp_anyio.router", "--listen", "wss://127.0.0.1:0/ws",
+         *(a.format(tmp=tmp_path) for a in arguments)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode != 0 and proc.stdout == ""
+    assert says.format(tmp=tmp_path) in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -220,6 +220,16 @@ def test_ssl_context_is_used_as_is() -> None:
     assert mine.verify_mode == ssl.CERT_NONE and not mine.check_hostname  # untouched
 
 
+def test_a_server_side_ssl_context_is_refused() -> None:
+    """Every connect would fail with it, and a Component would retry that for ever."""
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    with pytest.raises(wc.ConfigurationError, match=r"server-side ssl\.SSLContext"):
+        parse_transports({"url": "wss://h/", "endpoint": tcp(server_side)})
+    with pytest.raises(wc.ConfigurationError, match=r"server-side ssl\.SSLContext"):
+        parse_transports({"url": "wss://h/", "endpoint": {"host": "h", "port": 1,
+                                                         "tls": server_side}})  # fmt: skip
+
+
 def test_trust_root_verifies_the_router(pki: PKI) -> None:
     context = wc.ssl_context_for(TLSConfig(trust_root=str(pki.ca)))
     assert context is not None

@@ -157,6 +157,37 @@ class _TLSListener(TLSListener):
         log.debug("closing a connection: TLS handshake failed: %r", exc)
 
 
+def _check_server_context(url: str, context: ssl.SSLContext | None) -> None:
+    """Refuse a context no TLS client could connect through (every handshake would fail, and
+    clients would retry for ever): a client-side one, or one without a certificate (a TLS
+    handshake in memory against a client that checks nothing)."""
+    if context is None:
+        raise wc.ConfigurationError(f"{url!r} needs ssl_context (the server certificate)")
+    if context.protocol == ssl.PROTOCOL_TLS_CLIENT:
+        raise wc.ConfigurationError(
+            f"{url!r}: ssl_context is a client-side context; a server needs one from "
+            "ssl.create_default_context(ssl.Purpose.CLIENT_AUTH) with load_cert_chain()"
+        )
+    client_context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client_context.check_hostname = False
+    client_context.verify_mode = ssl.CERT_NONE
+    to_server, to_client = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = client_context.wrap_bio(ssl.MemoryBIO(), to_server)
+    server = context.wrap_bio(to_server, to_client, server_side=True)
+    with contextlib.suppress(ssl.SSLWantReadError):  # (the ClientHello went out)
+        client.do_handshake()
+    try:
+        server.do_handshake()
+    except ssl.SSLWantReadError:
+        return  # it answered (ServerHello, its certificate) and waits for the client
+    except ssl.SSLError as exc:
+        if exc.reason in ("NO_SHARED_CIPHER", "NO_CERTIFICATE_SET", "MISSING_RSA_CERTIFICATE"):
+            raise wc.ConfigurationError(
+                f"{url!r}: ssl_context has no certificate (load_cert_chain() it): {exc}"
+            ) from None
+        log.debug("the trial TLS handshake for %s failed: %r", url, exc)
+
+
 def _answers(path: str) -> bool:
     """Whether a server accepts connections on the unix socket ``path`` (a file left by one
     that is gone does not)."""
@@ -196,8 +227,8 @@ async def _listen(
         listener: Listener[ByteStream] = await anyio.create_unix_listener(path)
         return listener, f"{parts.scheme}://unix:{path}"
     host, port = parts.hostname or "127.0.0.1", parts.port or 0
-    if tls and ssl_context is None:
-        raise wc.ConfigurationError(f"{url!r} needs ssl_context (the server certificate)")
+    if tls:
+        _check_server_context(url, ssl_context)
     tcp = await anyio.create_tcp_listener(local_host=host, local_port=port)
     bound = tcp.listeners[0].extra(anyio.abc.SocketAttribute.local_port)
     suffix = parts.path if parts.scheme in ("ws", "wss", "websocket") else ""

@@ -110,7 +110,13 @@ async def _serve(opts: argparse.Namespace) -> None:
     context = None
     if opts.tls_cert:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(opts.tls_cert, opts.tls_key)
+        try:
+            context.load_cert_chain(opts.tls_cert, opts.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise wc.ConfigurationError(
+                f"--tls-cert {opts.tls_cert!r} / --tls-key {opts.tls_key!r}: {cause}"
+            ) from None
     listen = opts.listen or ["ws://127.0.0.1:8080/ws"]
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with start_router(listen, realms=opts.realm or ["realm1"],
@@ -167,6 +173,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if bool(opts.tls_cert) != bool(opts.tls_key):
         parser.error("--tls-cert and --tls-key go together")
+    secure = [url for url in opts.listen or () if url.startswith(("wss:", "rss:"))]
+    if secure and not opts.tls_cert:
+        parser.error(f"{secure[0]} needs --tls-cert and --tls-key")
     try:
         anyio.run(_serve, opts, backend=opts.backend)
     except (wc.ConfigurationError, OSError) as exc:  # a --listen URL, a port in use, a TLS file

@@ -425,6 +425,12 @@ class TcpEndpoint:
                 "endpoint 'tls' must be a bool, a dict, a TLSConfig or an ssl.SSLContext, "
                 f"not {_type_name(tls)}"
             )
+        if isinstance(tls, ssl.SSLContext) and tls.protocol == ssl.PROTOCOL_TLS_SERVER:
+            # (every connect would fail, and a Component would retry that for ever)
+            raise ConfigurationError(
+                "endpoint 'tls' is a server-side ssl.SSLContext: a client needs one from "
+                "ssl.create_default_context() (Purpose.SERVER_AUTH, the default)"
+            )
         if self.version is not None:
             if type(self.version) is not int or self.version not in (4, 6):
                 raise ConfigurationError(f"endpoint 'version' must be 4 or 6, not {self.version!r}")
