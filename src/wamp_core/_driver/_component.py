@@ -288,7 +288,8 @@ class Component(Generic[S]):
         When the run ends first, the error that ended it is raised here (a run that was
         stopped or returned: :class:`wamp_core.SessionClosed`)."""
         ended = self._runs_ended
-        while self._ready_session is None or self._ready_session.closed:
+        # (a session the router has ended is not ready, even while its transport closes)
+        while self._ready_session is None or not self._ready_session.is_attached():
             if self._runs_ended != ended:
                 error = self._run_error
                 if isinstance(error, Exception):

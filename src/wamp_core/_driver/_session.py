@@ -215,6 +215,9 @@ class Session:
         self._reader_scope = rt.cancel_scope(shield=True)
         self._writer_scope = rt.cancel_scope(shield=True)
         self._registrations: dict[int, Registration] = {}
+        # Registrations the router ended lately (UNREGISTERED, revoked): the invocations it
+        # sent before still run (their handler's turn may come after the end was read).
+        self._ended_registrations: dict[int, Registration] = {}
         #: Running invocations (request ID -> the handler's cancel scope), for INTERRUPT.
         self._invocations: dict[int, CancelScope] = {}
         #: The runtime's cheaper start for invocations' tasks (``None``: the task group's),
@@ -334,17 +337,25 @@ class Session:
         :class:`~wamp_core.SessionClosed` when the session ends first.
         """
         if options is None:
-            request_id, waiter = self._issue_call(procedure, args, kwargs, None)
+            try:
+                request_id, waiter = self._issue_call(procedure, args, kwargs, None)
+            except wc.SessionClosed:
+                await self._rt.checkpoint()  # (see _request)
+                raise
             try:
                 return await waiter.wait()
             except self._rt.cancelled:
                 self._abandon_call(request_id, "kill")
                 raise
         _check_options(wc.CallOptions, options, "call")
-        request_id, waiter = self._issue_call(
-            procedure, args, kwargs, options, progressive=options.on_progress is not None,
-            whole_result=options.details,
-        )  # fmt: skip
+        try:
+            request_id, waiter = self._issue_call(
+                procedure, args, kwargs, options, progressive=options.on_progress is not None,
+                whole_result=options.details,
+            )  # fmt: skip
+        except wc.SessionClosed:
+            await self._rt.checkpoint()  # (see _request)
+            raise
         return await self._await_call(request_id, waiter, options)
 
     async def _await_call(self, request_id: int, waiter: Waiter, options: wc.CallOptions) -> Any:
@@ -631,7 +642,13 @@ class Session:
         (no subscription or registration left at the router without its handler). ``undo``
         (issuing what undoes it) runs when ``on_success`` had run already: the answer came
         just as the caller gave up."""
-        request_id, waiter = self._issue(kind, issue, on_success)
+        try:
+            request_id, waiter = self._issue(kind, issue, on_success)
+        except wc.SessionClosed:
+            # Refused at once, it still yields (trio's rule for async calls): an application
+            # retrying in a loop lets the reader end the session and the Component reconnect.
+            await self._rt.checkpoint()
+            raise
         return await self._outcome(kind, request_id, waiter, undo)
 
     def _issue(
@@ -792,6 +809,7 @@ class Session:
         for registration in self._registrations.values():
             registration.active = False
         self._registrations.clear()
+        self._ended_registrations.clear()
         # A handler reading a caller's chunks would wait for chunks that can no longer come
         # (and its answer cannot go out): cancel it rather than let it see a short stream.
         for request_id in self._chunks:
@@ -894,8 +912,8 @@ class Session:
                     await self._rt.checkpoint()
             if self.closed:  # the answer could not go: skip the work, as a task is cancelled
                 continue
-            registration = self._registrations.get(event.registration_id)
-            if registration is None:  # unregistered meanwhile
+            registration = self._registration(event.registration_id)
+            if registration is None:  # (undone meanwhile: its caller gave up)
                 self._answer(event.request_id, None, wc.ApplicationError(
                     wc.ApplicationError.NO_SUCH_REGISTRATION
                 ))  # fmt: skip
@@ -944,14 +962,11 @@ class Session:
                 subscription._stop()
         elif isinstance(event, ev.Unregistered):
             # Also the answer to an unregister() whose caller was cancelled meanwhile.
-            registration = self._registrations.pop(event.registration_id, None)
-            if registration is not None:
-                registration.active = False
+            self._end_registration(event.registration_id)
         elif isinstance(event, ev.RegistrationRevoked):
-            registration = self._registrations.pop(event.registration_id, None)
+            registration = self._end_registration(event.registration_id)
             if registration is not None:
                 log.warning("%r revoked by the router: %s", registration, event.reason)
-                registration.active = False
         elif isinstance(event, ev.Joined):
             self._join.resolve(wc.Outcome(value=event.details))
         elif isinstance(event, ev.ChallengeWork):
@@ -992,6 +1007,25 @@ class Session:
             log.debug("the challenge's work failed: %r", exc)
         self._dispatch(self._conn.answer_challenge())
         self._link.push()
+
+    def _end_registration(self, registration_id: int) -> Registration | None:
+        """The router ended a registration: no more invocations come for it, and those that
+        came before are still run (:meth:`_registration`)."""
+        registration = self._registrations.pop(registration_id, None)
+        if registration is not None:
+            registration.active = False
+            ended = self._ended_registrations
+            ended[registration_id] = registration
+            if len(ended) > _ENDED_REGISTRATIONS:
+                del ended[next(iter(ended))]
+        return registration
+
+    def _registration(self, registration_id: int) -> Registration | None:
+        """The registration an invocation that arrived was for, even if it has ended since."""
+        registration = self._registrations.get(registration_id)
+        if registration is None:
+            return self._ended_registrations.get(registration_id)
+        return registration
 
     async def _deliver_events(self, subscription: Subscription, inbox: Inbox[_Delivery]) -> None:
         self._delivering += 1
@@ -1121,7 +1155,7 @@ class Session:
         """Run an invocation's handler under ``scope`` and answer it; ``started``: what a
         plain function already returned for it (an awaitable or an async generator: see
         :meth:`_run_plain`)."""
-        registration = self._registrations.get(event.registration_id)
+        registration = self._registration(event.registration_id)
         request_id = event.request_id
         value: Any = None
         error: Exception | None = None
@@ -1233,6 +1267,9 @@ class Session:
             self._writer_scope.cancel()
             self._finish()
 
+
+#: How many ended registrations a session remembers for the invocations still queued for them.
+_ENDED_REGISTRATIONS = 64
 
 #: What the caller gets when the callee's handler stops the application.
 _STOPPING = wc.ApplicationError(wc.ApplicationError.RUNTIME_ERROR, "the callee is stopping")
