@@ -110,16 +110,18 @@ async def _meta_view_of_wamp_subscriptions(url: str) -> dict[str, Any]:
         seen: list[Any] = []
         for topic in ("wamp.subscription.on_create", "wamp.subscription.on_subscribe"):
             await monitor.subscribe(lambda *args: seen.append(args), topic)
-        await other.subscribe(lambda *args: None, "wamp.session.on_join")
-        await other.subscribe(lambda *args: None, "com.parity.topic")
+        hidden = await other.subscribe(lambda *args: None, "wamp.session.on_join")
+        shown = await other.subscribe(lambda *args: None, "com.parity.topic")
         with anyio.fail_after(5):
             while len(seen) < 2:  # the ordinary subscription's on_create and on_subscribe
                 await anyio.sleep(0.01)
         await anyio.sleep(0.2)  # (time for any event about the wamp.* one)
         listed = await monitor.call("wamp.subscription.list")
+        # (of these two: the router may hold other tests' subscriptions too)
+        pair = (("wamp.session.on_join", hidden), ("com.parity.topic", shown))
         return {
             "meta events": len(seen),
-            "listed": len(listed["exact"]),
+            "listed": [name for name, sub in pair if sub.id in listed["exact"]],
             "lookup": await monitor.call("wamp.subscription.lookup", "wamp.session.on_join"),
             "match": await monitor.call("wamp.subscription.match", "wamp.session.on_join"),
         }
@@ -127,7 +129,7 @@ async def _meta_view_of_wamp_subscriptions(url: str) -> dict[str, Any]:
 
 def test_the_meta_api_does_not_show_subscriptions_to_wamp_topics(url: str) -> None:
     assert run(_meta_view_of_wamp_subscriptions, url) == {
-        "meta events": 2, "listed": 1, "lookup": None, "match": None,
+        "meta events": 2, "listed": ["com.parity.topic"], "lookup": None, "match": None,
     }  # fmt: skip
 
 
