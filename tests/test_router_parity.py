@@ -260,3 +260,53 @@ def test_the_empty_prefix_subscribes_to_every_topic(url: str) -> None:
         "events": ["com.parity.anything", "org.other"],
         "inner empty component": "wamp.error.invalid_uri",
     }
+
+
+async def _meta_arguments(url: str) -> dict[str, Any]:
+    async def error_of(session: Any, procedure: str, *args: Any, **kwargs: Any) -> str:
+        try:
+            await session.call(procedure, *args, **kwargs)
+        except wc.ApplicationError as exc:
+            return "not_authorized" if exc.error == "wamp.error.not_authorized" else "refused"
+        return "answered"
+
+    async with wamp_anyio.connect(url) as a, wamp_anyio.connect(url) as b:
+        mine = await a.register(lambda: None, "com.parity.meta.a")
+        theirs = await b.register(lambda: None, "com.parity.meta.b")
+        await a.subscribe(lambda: None, "com.parity.meta.topic")
+        watcher = await b.subscribe(lambda *args: None, "wamp.session.on_leave")
+        listed = await b.call("wamp.registration.list", a.session_id)
+        try:
+            await a.call("wamp.session.add_testament", "com.parity.t", [], {}, scope="soon")
+            scope = "accepted"
+        except wc.ApplicationError as exc:
+            scope = exc.error
+        return {
+            "lookup by keyword": await b.call(
+                "wamp.registration.lookup", procedure="com.parity.meta.a"
+            )
+            == mine.id,
+            "match by keyword": await b.call(
+                "wamp.subscription.match", topic="com.parity.meta.topic"
+            )
+            is not None,
+            "count with a role filter by keyword": await b.call(
+                "wamp.session.count", filter_authroles=["com.parity.nobody"]
+            ),
+            "a role name as filter": await error_of(b, "wamp.session.count", "anonymous"),
+            "listed for one session": (mine.id in listed["exact"], theirs.id in listed["exact"]),
+            "removing a meta API user's subscription": await error_of(
+                a, "wamp.subscription.remove_subscriber", watcher.id, b.session_id
+            ),
+            "unknown testament scope": scope,
+        }
+
+
+def test_meta_procedures_take_crossbars_arguments(url: str) -> None:
+    assert run(_meta_arguments, url) == {
+        "lookup by keyword": True, "match by keyword": True,
+        "count with a role filter by keyword": 0, "a role name as filter": "refused",
+        "listed for one session": (True, False),
+        "removing a meta API user's subscription": "not_authorized",
+        "unknown testament scope": "wamp.error.testament_error",
+    }  # fmt: skip

@@ -25,7 +25,7 @@ from .._messages._validation import brief
 from .._uri import MAX_ID
 from .._wire import RecentIds
 from . import _auth
-from ._meta import META_PROCEDURES, TESTAMENT_SCOPES, MetaError, session_details
+from ._meta import META_PROCEDURES, TESTAMENT_SCOPES, MetaError, positional, session_details
 from ._realm import Call, Member, Realm, RegistrationRefused
 
 __all__ = ["ROUTER_ROLES", "Router", "RouterSession", "MAX_CALLS_IN_PROGRESS"]
@@ -637,7 +637,8 @@ class RouterSession:
         meta = META_PROCEDURES.get(msg.procedure)
         if meta is not None:
             try:
-                args = meta(self, list(msg.args or []), dict(msg.kwargs or {}))
+                kwargs = dict(msg.kwargs or {})
+                args = meta(self, positional(msg.procedure, list(msg.args or []), kwargs), kwargs)
             except MetaError as exc:
                 self.send(_error(msg, exc.uri, str(exc)))
                 return False

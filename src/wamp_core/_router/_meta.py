@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from ._engine import RouterSession
 
 __all__ = [
-    "MAX_TESTAMENTS", "MAX_TESTAMENT_SIZE", "META_PROCEDURES", "TESTAMENT_SCOPES", "MetaError",
-    "session_details",
+    "MAX_TESTAMENTS", "MAX_TESTAMENT_SIZE", "META_PROCEDURES", "PARAMETERS", "TESTAMENT_SCOPES",
+    "MetaError", "positional", "session_details",
 ]  # fmt: skip
 
 
@@ -57,7 +57,9 @@ def _count(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> li
 
 def _list(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
     assert caller.realm is not None
-    roles = args[0] if args and isinstance(args[0], list) else None
+    roles = args[0] if args else None
+    if roles is not None and not isinstance(roles, list):  # (a role name: refused, as Crossbar)
+        raise MetaError("wamp.error.invalid_argument", "filter_authroles must be a list")
     return [[sid for sid, member in caller.realm.members.items()
              if roles is None or member.authrole in roles]]  # fmt: skip
 
@@ -150,8 +152,10 @@ def _registration(caller: RouterSession, args: list[Any]) -> Registration:
 def _subscription(caller: RouterSession, args: list[Any]) -> Subscription:
     assert caller.realm is not None
     sub = caller.realm.subscription(_id(args))
-    if sub is None or sub.protected:
+    if sub is None:
         raise MetaError("wamp.error.no_such_subscription", "no such subscription")
+    if sub.protected:  # (a meta API user's: as Crossbar.io answers)
+        raise MetaError("wamp.error.not_authorized", "protected URI")
     return sub
 
 
@@ -159,15 +163,23 @@ def _listing(kind: str) -> Callable[[RouterSession, list[Any], dict[str, Any]], 
     """``wamp.registration.list`` / ``wamp.subscription.list``: the IDs per match policy."""
 
     def listing(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+        """All of the realm's, or with a session ID only that session's."""
         assert caller.realm is not None
+        member = None if not args or args[0] is None else _member(caller, _id(args))
         table = caller.realm.registrations if kind == "r" else caller.realm.subscriptions
         ids: dict[str, list[int]] = {match: [] for match in MATCHES}
         for (match, _), entry in table.items():
-            if not _protected(entry):
+            if not _protected(entry) and (member is None or _uses(member, entry)):
                 ids[match].append(entry.id)
         return [ids]
 
     return listing
+
+
+def _uses(member: RouterSession, entry: Registration | Subscription) -> bool:
+    if isinstance(entry, Registration):
+        return member in entry.callees
+    return member.session_id in entry.subscribers
 
 
 def _protected(entry: Registration | Subscription) -> bool:
@@ -187,6 +199,9 @@ def _remove_subscriber(caller: RouterSession, args: list[Any], kw: dict[str, Any
     assert caller.realm is not None
     sub_id, session_id = _id(args), _id(args, 1)
     member = _member(caller, session_id)
+    sub = caller.realm.subscription(sub_id)
+    if sub is not None and sub.protected:  # a meta API user's: as Crossbar.io refuses
+        raise MetaError("wamp.error.not_authorized", "protected URI")
     if not caller.realm.unsubscribe(member, sub_id):
         raise MetaError("wamp.error.no_such_subscription", "not subscribed")
     member.revoked(sub_id, str(kw.get("reason") or "removed by the meta API"))
@@ -214,7 +229,7 @@ MAX_TESTAMENT_SIZE = 65536
 def _scope(kwargs: dict[str, Any]) -> str:
     scope = kwargs.get("scope", "destroyed")
     if scope not in TESTAMENT_SCOPES:
-        raise MetaError("wamp.error.invalid_argument",
+        raise MetaError("wamp.error.testament_error",  # (Crossbar.io's URI)
                         f"scope must be 'detached' or 'destroyed', not {scope!r}")  # fmt: skip
     return str(scope)
 
@@ -261,6 +276,44 @@ def _flush_testaments(caller: RouterSession, args: list[Any], kwargs: dict[str, 
     count = len(bucket)
     bucket.clear()
     return [count]
+
+
+#: Each procedure's parameters in order, by Crossbar.io's names: a caller may pass them by
+#: keyword (Crossbar's are Python functions); :func:`positional` puts them in place.
+PARAMETERS: dict[str, tuple[str, ...]] = {
+    "wamp.session.add_testament": ("topic", "args", "kwargs"),
+    "wamp.session.count": ("filter_authroles",),
+    "wamp.session.list": ("filter_authroles",),
+    "wamp.session.get": ("session_id",),
+    "wamp.session.kill": ("session_id",),
+    "wamp.session.kill_by_authid": ("authid",),
+    "wamp.session.kill_by_authrole": ("authrole",),
+    "wamp.registration.get": ("registration_id",),
+    "wamp.registration.list": ("session_id",),
+    "wamp.registration.lookup": ("procedure", "options"),
+    "wamp.registration.match": ("procedure",),
+    "wamp.registration.list_callees": ("registration_id",),
+    "wamp.registration.count_callees": ("registration_id",),
+    "wamp.registration.remove_callee": ("registration_id", "callee_id"),
+    "wamp.subscription.get": ("subscription_id",),
+    "wamp.subscription.list": ("session_id",),
+    "wamp.subscription.lookup": ("topic", "options"),
+    "wamp.subscription.match": ("topic",),
+    "wamp.subscription.list_subscribers": ("subscription_id",),
+    "wamp.subscription.count_subscribers": ("subscription_id",),
+    "wamp.subscription.remove_subscriber": ("subscription_id", "subscriber_id"),
+}
+
+
+def positional(procedure: str, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+    """``args`` with the parameters given by keyword put in their place (up to the first
+    that is given neither way)."""
+    names = PARAMETERS.get(procedure, ())
+    for name in names[len(args) :]:
+        if name not in kwargs:
+            break
+        args.append(kwargs[name])
+    return args
 
 
 META_PROCEDURES: dict[str, Callable[[RouterSession, list[Any], dict[str, Any]], list[Any]]] = {
