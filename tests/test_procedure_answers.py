@@ -131,6 +131,26 @@ async def test_a_decorated_async_generator_streams(url: str) -> None:
                 assert await caller.call(name, 2) == 0
 
 
+async def test_a_generator_that_fails_sends_its_last_value_first(url: str) -> None:
+    """Each value is held until the next comes (the last is the final result): one held when
+    the generator raises went nowhere. It goes out as progressive, then the error, as an
+    Autobahn callee's ``details.progress(2)`` before its ``raise``."""
+    procedure = _uri("fails")
+
+    async def stream() -> AsyncIterator[int]:
+        yield 1
+        yield 2
+        raise wc.ApplicationError("com.example.failed")
+
+    got: list[Any] = []
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(url) as callee, wamp.connect(url) as caller:
+            await callee.register(stream, procedure)
+            options = wc.CallOptions(on_progress=got.append)
+            assert await _error_of(caller, procedure, options) == "com.example.failed"
+    assert got == [1, 2]
+
+
 @pytest.mark.parametrize("where", ["procedure", "async procedure", "event handler"])
 async def test_system_exit_in_a_handler_ends_connect_with_it(url: str, where: str) -> None:
     """Not wrapped in an exception group, on every driver; the caller is answered and the

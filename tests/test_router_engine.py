@@ -373,6 +373,23 @@ def test_call_invocation_yield_result(router: wc.Router) -> None:
     assert isinstance(result, m.Result) and (result.request_id, result.args) == (5, [3])
 
 
+def test_a_transaction_hash_reaches_the_callee_and_the_subscribers(router: wc.Router) -> None:
+    """As Crossbar.io forwards it (Autobahn reads ``details.transaction_hash``)."""
+    caller, callee = joined(router, 2)
+    register(callee, "com.th")
+    (ack,) = callee.send(m.Subscribe(request_id=callee.rid(), topic="com.th.t"))
+    assert isinstance(ack, m.Subscribed)
+    caller.send(m.Call(request_id=5, procedure="com.th", options={"transaction_hash": "abc"}))
+    (inv,) = callee.take()
+    assert isinstance(inv, m.Invocation)
+    details = wc.CallDetails(inv.registration_id, extra=inv.details)
+    assert details.transaction_hash == "abc"
+    caller.send(m.Publish(request_id=6, topic="com.th.t", options={"transaction_hash": "def"}))
+    (event,) = callee.take()
+    assert isinstance(event, m.Event)
+    assert wc.EventDetails(event.subscription_id, 1, extra=event.details).transaction_hash == "def"
+
+
 def test_errors_both_ways(router: wc.Router) -> None:
     caller, callee = joined(router, 2)
     (err,) = caller.send(m.Call(request_id=1, procedure="com.none"))

@@ -365,6 +365,11 @@ class CloseDetails:
     local: bool = False
 
 
+def _transaction_hash(extra: dict[str, Any]) -> str | None:
+    value = extra.get("transaction_hash")
+    return value if isinstance(value, str) else None
+
+
 class EventDetails(Record):
     """Details of a received event; ``topic`` is the concrete topic (even for pattern matches).
 
@@ -402,6 +407,11 @@ class EventDetails(Record):
                 publisher_authrole, retained, {} if extra is None else extra,
             ),
         )  # fmt: skip
+
+    @property
+    def transaction_hash(self) -> str | None:
+        """Autobahn's ``details.transaction_hash``: the publisher's, as the router forwards it."""
+        return _transaction_hash(self.extra)
 
 
 class CallDetails(Record):
@@ -446,6 +456,11 @@ class CallDetails(Record):
                 receive_progress, progress, timeout, {} if extra is None else extra,
             ),
         )  # fmt: skip
+
+    @property
+    def transaction_hash(self) -> str | None:
+        """Autobahn's ``details.transaction_hash``: the caller's, as the router forwards it."""
+        return _transaction_hash(self.extra)
 
 
 class CallResult(Record):

@@ -1222,35 +1222,46 @@ class Session:
         """Send an async generator's values as progressive results; return the last (final).
 
         When the caller did not ask for progressive results, only the last value goes out.
+        When the generator raises, the value it yielded last still goes out (progressive)
+        before the error, as Autobahn's ``details.progress()`` had sent it.
         """
         previous: Any = None
-        started = False
+        held = False  # ``previous`` is a value yielded and not sent yet
+        progressive = details.receive_progress
         try:
             async for value in results:
-                if started and details.receive_progress:
-                    args, kwargs = wc.invocation_result(previous)
-                    try:
-                        sent = self._conn.session.yield_result(
-                            request_id, args, kwargs, progress=True
-                        )
-                    except wc.LocalProtocolError as exc:  # as for a final result (too large,
-                        # not encodable): the caller gets that URI, the callee's log the cause
-                        uri = wc.ApplicationError.INVALID_PAYLOAD
-                        if not isinstance(exc, wc.EncodingError):
-                            uri = exc.reason or wc.ApplicationError.RUNTIME_ERROR
-                        log.error("a progressive result of invocation %d cannot go out",
-                                  request_id, exc_info=exc)  # fmt: skip
-                        raise wc.ApplicationError(uri, exc.message) from exc
-                    if not sent:
+                if held and progressive:
+                    held = False
+                    if not await self._progress(request_id, previous):
                         break  # the invocation is closed (killnowait, session ended)
-                    self._link.push()
-                    await self._link.backpressure()
-                previous, started = value, True
+                previous, held = value, True
+        except Exception:
+            if held and progressive:  # (raised by the generator, not by sending)
+                await self._progress(request_id, previous)
+            raise
         finally:
             aclose = getattr(results, "aclose", None)
             if aclose is not None:
                 await aclose()
         return previous
+
+    async def _progress(self, request_id: int, value: Any) -> bool:
+        """Send ``value`` as a progressive result; ``False`` when the invocation is closed."""
+        args, kwargs = wc.invocation_result(value)
+        try:
+            sent = self._conn.session.yield_result(request_id, args, kwargs, progress=True)
+        except wc.LocalProtocolError as exc:  # as for a final result (too large, not
+            # encodable): the caller gets that URI, the callee's log the cause
+            uri = wc.ApplicationError.INVALID_PAYLOAD
+            if not isinstance(exc, wc.EncodingError):
+                uri = exc.reason or wc.ApplicationError.RUNTIME_ERROR
+            log.error("a progressive result of invocation %d cannot go out", request_id,
+                      exc_info=exc)  # fmt: skip
+            raise wc.ApplicationError(uri, exc.message) from exc
+        if sent:
+            self._link.push()
+            await self._link.backpressure()
+        return sent
 
     async def _shutdown(self) -> None:
         """Leave (bounded by :attr:`_close_timeout`, even when cancelled) and stop reading."""

@@ -553,6 +553,8 @@ class RouterSession:
         if options.get("disclose_me") or self.router.disclose:
             disclosed = {"publisher": self.session_id, "publisher_authid": self.authid,
                          "publisher_authrole": self.authrole}  # fmt: skip
+        if type(transaction := options.get("transaction_hash")) is str:  # (as Crossbar.io)
+            disclosed = {**disclosed, "transaction_hash": transaction}
         publication = _publish(self.router, self.realm, self, msg.topic, options=options,
                                disclosed=disclosed, args=msg.args, kwargs=msg.kwargs,
                                payload=msg.payload)  # fmt: skip
@@ -685,6 +687,8 @@ class RouterSession:
         if msg.options.get("disclose_me") or reg.disclose_caller or self.router.disclose:
             details.update(caller=self.session_id, caller_authid=self.authid,
                            caller_authrole=self.authrole)  # fmt: skip
+        if type(transaction := msg.options.get("transaction_hash")) is str:  # (as Crossbar.io)
+            details["transaction_hash"] = transaction
         if streaming:
             call.details = dict(details)
             details["progress"] = True
