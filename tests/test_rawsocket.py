@@ -267,21 +267,22 @@ def test_oversized_ping_rejected() -> None:
     assert client.data_to_send() == b""
 
 
-def test_exactly_2_24_uses_the_x_bit_both_ways() -> None:
+def test_exactly_2_24_is_received_with_the_x_bit_and_never_sent() -> None:
+    """The spec's 25th length bit is read; a frame that would need it is not sent: Crossbar.io
+    reads the bit as part of a 32-bit length and drops the connection (2**24 - 1 is the
+    largest sent; nothing goes out and the connection stays usable)."""
     client = opened_client()
     big = bytes(2**24)
-    client.send_message(big)
-    out = client.data_to_send()
-    assert out[:4] == bytes([0x08, 0, 0, 0])
-    assert len(out) == 4 + 2**24
-    events = client.receive_data(out[:1000])
-    assert events == []
-    events = client.receive_data(out[1000:])
+    framed = bytes([0x08, 0, 0, 0]) + big
+    assert client.receive_data(framed[:1000]) == []
+    events = client.receive_data(framed[1000:])
     assert len(events) == 1 and isinstance(events[0], MessageReceived)
     assert len(events[0].data) == 2**24
-    with pytest.raises(MessageTooLarge):
-        client.send_message(bytes(2**24 + 1))
-    assert client.data_to_send() == b""
+    for size in (2**24, 2**24 + 1):
+        with pytest.raises(MessageTooLarge):
+            client.send_message(bytes(size))
+        assert client.data_to_send() == b""
+    assert client.is_open
 
 
 def test_2_24_minus_1_uses_24_bits() -> None:
@@ -630,8 +631,8 @@ def test_server_enforces_its_limit_before_buffering_and_the_25th_bit() -> None:
     assert framer.receive_data(bytes([0x08, 0, 0, 0]) + b"a" * 2**24) == [
         MessageReceived(b"a" * 2**24)
     ]
-    framer.send_message(b"b" * 2**24)
-    assert framer.data_to_send()[:4] == bytes([0x08, 0, 0, 0])
+    with pytest.raises(MessageTooLarge, match="exactly 2"):
+        framer.send_message(b"b" * 2**24)  # (Crossbar.io misreads the 25th bit)
     small = server(max_receive_size=512)
     small.receive_data(request(15, 3))
     with pytest.raises(PayloadTooLarge, match="513 bytes"):

@@ -39,8 +39,10 @@ from ._driver._link import (
     BATCH_FIRST as BATCH_FIRST,
     BATCH_FLUSH as BATCH_FLUSH,
     HIGH_WATER as HIGH_WATER,
+    SEND_SLICE as SEND_SLICE,
     SEND_TIMEOUT as SEND_TIMEOUT,
     Link as Link,
+    send_sliced as send_sliced,
 )
 from ._driver._memory import (
     MEMORY_BUFFER as MEMORY_BUFFER,
@@ -86,6 +88,7 @@ __all__ = [
     "MAX_QUEUED_CHUNKS",
     "MAX_QUEUED_RESULTS",
     "MEMORY_BUFFER",
+    "SEND_SLICE",
     "SEND_TIMEOUT",
     "STOP_SIGNALS",
     "Authentication",
@@ -127,4 +130,5 @@ __all__ = [
     "open_session",
     "run",
     "run_components",
+    "send_sliced",
 ]

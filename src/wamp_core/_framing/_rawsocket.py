@@ -101,9 +101,7 @@ class _S:
 
 
 def _header(frame_type: int, length: int) -> bytes:
-    if length == RAWSOCKET_MAX_LENGTH:
-        return _pack_header((frame_type | _X_BIT) << 24)
-    return _pack_header(frame_type << 24 | length)
+    return _pack_header(frame_type << 24 | length)  # (length < 2**24: see _open)
 
 
 def _check_name(name: object) -> str:
@@ -289,6 +287,13 @@ class RawSocket:
             raise MessageTooLarge(
                 f"RawSocket {_FRAME_NAMES[frame_type]} of {size} bytes exceeds the peer's "
                 f"limit of {self._max_send} bytes"
+            )
+        if size == RAWSOCKET_MAX_LENGTH:
+            # Its length needs the spec's 25th bit (X), which Crossbar.io reads as part of a
+            # 32-bit length (and drops the connection): one byte less is the largest sent.
+            raise MessageTooLarge(
+                f"RawSocket {_FRAME_NAMES[frame_type]} of exactly 2**24 bytes: the largest "
+                f"sent is {RAWSOCKET_MAX_LENGTH - 1} (Crossbar.io misreads the 25th length bit)"
             )
         self._outbuf += _header(frame_type, size)
         self._outbuf += payload
