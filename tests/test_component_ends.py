@@ -306,3 +306,30 @@ def test_sys_exit_in_main_is_the_exit_status_of_run(crossbar: CrossbarRouter, dr
     with pytest.raises(SystemExit) as info:
         module.run(module.Component(transports=crossbar.rs_url, main=main))
     assert info.value.code == 5
+
+
+async def test_wait_ready_in_async_with_raises_once_its_run_has_ended(
+    crossbar: CrossbarRouter,
+) -> None:
+    """``async with component:`` whose run ended (here a fatal join error): wait_ready() in
+    its body raised nothing and waited for ever for a next run that never comes."""
+    component = wamp.Component(transports=crossbar.rs_url, realm="com.no.such.realm")
+    with anyio.fail_after(20), pytest.raises(wc.ReconnectExhausted, match="no_such_realm"):
+        async with component:
+            await anyio.sleep(0.5)  # the run fails at once
+            await component.wait_ready()
+
+
+async def test_async_with_a_running_component_is_refused_at_once(
+    crossbar: CrossbarRouter,
+) -> None:
+    """A second ``async with`` of the running component raises before anything (it stopped
+    the first block's run, then broke its exit: an AssertionError, or trio's nursery)."""
+    component = wamp.Component(transports=crossbar.rs_url)
+    with anyio.fail_after(20):
+        async with component:
+            first = await component.wait_ready()
+            with pytest.raises(RuntimeError, match="already running"):
+                async with component:
+                    raise AssertionError("entered twice")
+            assert await component.wait_ready() is first and first.is_attached()

@@ -290,6 +290,8 @@ class Component(Generic[S]):
         ended = self._runs_ended
         # (a session the router has ended is not ready, even while its transport closes)
         while self._ready_session is None or not self._ready_session.is_attached():
+            if self._background is not None and self._lifecycle is None and not self._starting:
+                ended = -1  # the run of ``async with component:`` is over: none comes next
             if self._runs_ended != ended:
                 error = self._run_error
                 if isinstance(error, Exception):
@@ -316,6 +318,8 @@ class Component(Generic[S]):
             self._set_ready(None)
 
     async def __aenter__(self: C) -> C:
+        if self._background is not None or self._lifecycle is not None or self._starting:
+            raise RuntimeError(f"{self!r} is already running")
         manager = self._rt.task_group()
         task_group = await manager.__aenter__()
         self._background = manager
