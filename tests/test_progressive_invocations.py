@@ -204,3 +204,44 @@ async def test_a_callee_that_loses_its_session_mid_stream_is_cancelled_at_once(u
                     await call.finish(4)
             assert info.value.error == wc.ApplicationError.CANCELED
             assert seen == [[2]]
+
+
+async def test_a_chunk_that_cannot_go_raises_and_the_call_stays_open(url: str) -> None:
+    """It was dropped with ``send() -> False`` (the callee then summed a stream with a chunk
+    missing), and ``finish()`` of one hung for ever."""
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(url) as callee, wamp.connect(url) as caller:
+            await callee.register(total, "com.chunks.strict")
+            async with caller.open_call("com.chunks.strict", 1) as call:
+                with pytest.raises(wc.EncodingError):
+                    await call.send(object())
+                assert await call.send(2)
+                with pytest.raises(wc.EncodingError):
+                    await call.finish(object())
+                assert await call.finish(3) == [6, 3]  # (sum, chunks: none lost)
+
+
+async def test_results_streamed_back_per_chunk_reach_on_progress_while_sending(url: str) -> None:
+    """A callee that answers every chunk with a running total: ``on_progress`` ran only in
+    ``finish()``, so past 1024 results the call was cancelled as if the caller fell behind."""
+
+    async def running(first: int, *, chunks: wamp.Chunks) -> AsyncIterator[int]:
+        so_far = first
+        yield so_far
+        async for chunk in chunks:
+            so_far += chunk.args[0]
+            yield so_far
+
+    seen: list[int] = []
+    count = 1500
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(url) as callee, wamp.connect(url) as caller:
+            await callee.register(running, "com.chunks.running")
+            options = wc.CallOptions(on_progress=seen.append)
+            async with caller.open_call("com.chunks.running", 1, options=options) as call:
+                for i in range(count - 2):
+                    assert await call.send(1), i
+                    if i % 100 == 0:
+                        await anyio.sleep(0.01)  # (the results come back meanwhile)
+                assert await call.finish(1) == count
+    assert seen == list(range(1, count))

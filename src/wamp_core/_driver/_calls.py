@@ -4,6 +4,7 @@ the chunks as the callee's handler receives them (:class:`Chunks`)."""
 
 from __future__ import annotations
 
+import inspect
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -16,10 +17,20 @@ if TYPE_CHECKING:
     from ._runtime import Runtime
     from ._session import Session
 
-__all__ = ["MAX_QUEUED_CHUNKS", "Chunk", "Chunks", "OpenCall", "ProgressiveCall"]
+__all__ = ["MAX_QUEUED_CHUNKS", "Chunk", "Chunks", "OpenCall", "ProgressiveCall", "to_on_progress"]
 
 #: Chunks of one invocation the handler may leave unread; one more cancels the invocation.
 MAX_QUEUED_CHUNKS = 1024
+
+
+async def to_on_progress(options: wc.CallOptions, result: wc.CallResult) -> None:
+    """Hand a progressive result to ``options.on_progress`` (its ``*args, **kwargs``, or the
+    whole result with ``details=True``; a coroutine it returns is awaited)."""
+    on_progress = options.on_progress
+    assert on_progress is not None
+    outcome = on_progress(result) if options.details else on_progress(*result.args, **result.kwargs)
+    if inspect.isawaitable(outcome):
+        await outcome
 
 
 class _OpenRequest:
@@ -142,9 +153,21 @@ class OpenCall(_OpenRequest):
     async def send(self, *args: Any, **kwargs: Any) -> bool:
         """Send a further chunk of arguments. ``False`` when the call has already ended (the
         callee answered early, the call failed or the session ended): nothing was sent and
-        :meth:`finish` returns the answer or raises the error."""
+        :meth:`finish` returns the answer or raises the error. A chunk that cannot be sent
+        (:class:`~wamp_core.EncodingError`, :class:`~wamp_core.MessageTooLarge`) raises, the
+        call still open. The progressive results that came meanwhile go to ``on_progress``
+        here (an exception it raises cancels the call and is raised here)."""
         request_id = self._open()
-        return await self._session._send_chunk(request_id, args, kwargs, final=False)
+        sent = await self._session._send_chunk(request_id, args, kwargs, final=False)
+        if self._options.on_progress is not None:
+            assert self._request is not None
+            try:
+                while (result := self._request[1].queued_chunk()) is not None:
+                    await to_on_progress(self._options, result)
+            except BaseException:
+                await self.aclose()
+                raise
+        return sent
 
     async def finish(self, *args: Any, **kwargs: Any) -> Any:
         """Send the last chunk (if the call is still open) and return the call's result, like

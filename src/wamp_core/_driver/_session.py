@@ -37,7 +37,7 @@ from wamp_core import auth, events as ev
 
 from .._client._types import check_options as _check_options
 from .._component._requests import is_answer
-from ._calls import MAX_QUEUED_CHUNKS, Chunk, Chunks, OpenCall, ProgressiveCall
+from ._calls import MAX_QUEUED_CHUNKS, Chunk, Chunks, OpenCall, ProgressiveCall, to_on_progress
 from ._inbox import Inbox
 from ._link import Link
 from ._runtime import CancelScope, Event, Runtime, Stream, TaskGroup
@@ -366,12 +366,7 @@ class Session:
 
         async def results() -> Any:
             while (chunk := await waiter.next_chunk()) is not None:
-                if options.details:
-                    outcome = on_progress(chunk)
-                else:
-                    outcome = on_progress(*chunk.args, **chunk.kwargs)
-                if inspect.isawaitable(outcome):
-                    await outcome
+                await to_on_progress(options, chunk)
             return waiter.unwrap()
 
         return await self._within_deadline(request_id, waiter, options, results)
@@ -434,6 +429,8 @@ class Session:
             return False
         try:
             self._conn.session.call_progress(request_id, args, kwargs or None, final=final)
+        except (wc.EncodingError, wc.MessageTooLarge):
+            raise  # this chunk cannot go (nothing was sent: the call is still open)
         except wc.LocalProtocolError:  # the core knows the call has ended
             return False
         self._link.push()
