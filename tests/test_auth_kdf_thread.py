@@ -96,3 +96,22 @@ async def test_the_join_timeout_holds_while_the_key_is_derived(
             raise AssertionError("joined")
     took = anyio.current_time() - started
     assert took < timeout + kdf_seconds / 2, f"{took:.3f} s for a {timeout:.3f} s timeout"
+
+
+async def test_a_component_keeps_the_key_an_abandoned_attempt_derived(
+    crossbar: CrossbarRouter, kdf_seconds: float
+) -> None:
+    """On a machine where the derivation outlasts the join timeout, every attempt timed out
+    (each derived the key anew); the abandoned thread's key now serves the next attempt."""
+    transport = {
+        "url": crossbar.ws_auth_url, "options": {"open_handshake_timeout": kdf_seconds / 3},
+        "initial_retry_delay": kdf_seconds * 1.5, "retry_delay_jitter": 0, "max_retries": 3,
+    }  # fmt: skip
+    failures: list[BaseException] = []
+    component = wamp.Component(
+        main=lambda session: session.authid, transports=transport, authentication=SCRAM
+    )
+    component.on_connectfailure(lambda component, error: failures.append(error))
+    with anyio.fail_after(30):
+        assert await component.run() == SCRAM_AUTHID
+    assert len(failures) >= 1  # (the first attempt timed out, as the test means it to)

@@ -121,14 +121,27 @@ async def test_a_decorated_async_generator_streams(url: str) -> None:
         for i in range(n, -1, -1):
             yield i
 
+    async def async_returning(n: int) -> Any:  # an async function returning the generator
+        return countdown(n)
+
+    def collected(fn: Callable[..., Any]) -> Callable[..., Any]:  # async wrapper: no stream
+        @functools.wraps(fn)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return [x async for x in fn(*args, **kwargs)]
+
+        return wrapper
+
     with anyio.fail_after(TIMEOUT):
         async with wamp.connect(url) as callee, wamp.connect(url) as caller:
             await callee.register(countdown, procedure)
             await callee.register(undecorated_wrapper, procedure + ".plain")
-            for name in (procedure, procedure + ".plain"):
+            await callee.register(async_returning, procedure + ".async")
+            await callee.register(collected(countdown), procedure + ".collected")
+            for name in (procedure, procedure + ".plain", procedure + ".async"):
                 got = [result.value async for result in caller.iter_call(name, 3)]
                 assert got == [3, 2, 1, 0], name
                 assert await caller.call(name, 2) == 0
+            assert await caller.call(procedure + ".collected", 2) == [2, 1, 0]
 
 
 async def test_a_generator_that_fails_sends_its_last_value_first(url: str) -> None:

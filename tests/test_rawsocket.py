@@ -285,6 +285,15 @@ def test_exactly_2_24_is_received_with_the_x_bit_and_never_sent() -> None:
     assert client.is_open
 
 
+def test_a_ping_of_exactly_2_24_is_not_answered_with_a_broken_pong() -> None:
+    """Its PONG would need the 25th length bit (never sent): the PING fails the connection
+    (it was echoed with frame type 3 and length 0, followed by 16 MiB)."""
+    client = opened_client()
+    with pytest.raises(ProtocolError, match="PONG would exceed"):
+        client.receive_data(bytes([0x09, 0, 0, 0]) + bytes(2**24))
+    assert client.data_to_send()[:4] != bytes([0x03, 0, 0, 0])
+
+
 def test_2_24_minus_1_uses_24_bits() -> None:
     client = opened_client()
     client.send_message(bytes(2**24 - 1))

@@ -573,3 +573,27 @@ def test_answer_challenge_misuse_and_races() -> None:
         assert [msg[2] for msg in wire(session)] == [VIOLATION]
         session.answer_challenge()  # (the work finishing later: nothing)
         assert wire(session) == []
+
+
+def test_a_failed_work_aborts_the_join_without_running_it_again() -> None:
+    """The work failed in its thread: answering with that failure aborts the join; the
+    authenticator's on_challenge is not called (it would run the work again, in the loop)."""
+
+    class Slow(WampCraAuthenticator):
+        answered = 0
+
+        def on_challenge(
+            self, extra: dict[str, Any], channel_ids: Mapping[str, bytes]
+        ) -> tuple[str, dict[str, Any]]:
+            Slow.answered += 1
+            return super().on_challenge(extra, channel_ids)
+
+    session = _deferred(Slow("secret1", "peter"))
+    salted = {"challenge": "c", "salt": "s", "iterations": 1000}
+    events = session.receive_message(m.Challenge(method="wampcra", extra=salted))
+    assert [type(e) for e in events] == [ev.ChallengeWork]
+    session.answer_challenge(MemoryError())
+    assert "MemoryError in wampcra authenticator" in assert_auth_abort(
+        session, session.take_events()
+    )
+    assert Slow.answered == 0

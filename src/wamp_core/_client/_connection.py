@@ -207,18 +207,19 @@ class Connection:
             return []
         return self._transport_lost(Closed(self._lost_code, reason, False))
 
-    def answer_challenge(self) -> list[ConnectionEvent]:
+    def answer_challenge(self, failure: Exception | None = None) -> list[ConnectionEvent]:
         """Answer the CHALLENGE a ``ChallengeWork`` event announced, once its work has run
         (see :attr:`ClientSession.defer_auth_work <wamp_core.ClientSession.defer_auth_work>`);
         return what happened: ``ChallengeAnswered``, or the join's end when the authenticator
-        refuses the challenge or AUTHENTICATE cannot be sent. Nothing once the session has
-        ended meanwhile; :class:`~wamp_core.LocalProtocolError` when no CHALLENGE waits."""
+        refuses the challenge or AUTHENTICATE cannot be sent; with ``failure`` (what the work
+        raised) the join's end. Nothing once the session has ended meanwhile;
+        :class:`~wamp_core.LocalProtocolError` when no CHALLENGE waits."""
         session = self.session
         if not session.challenge_waiting:
             session.answer_challenge()  # nothing, or the misuse error
             return []
         try:
-            session.answer_challenge()
+            session.answer_challenge(failure)
         except LocalProtocolError as exc:  # AUTHENTICATE cannot go
             return self._cannot_send(exc)  # (with the session's events)
         return list(session.take_events())

@@ -171,6 +171,10 @@ class ClientSession:
     def open_invocations(self) -> frozenset[int]:
         return frozenset(self._s.invocations)
 
+    def is_open_invocation(self, request_id: int) -> bool:
+        """Whether invocation ``request_id`` still waits for its answer."""
+        return request_id in self._s.invocations
+
     def messages_to_send(self) -> list[m.Message]:
         """Drain the outbox: the messages to serialize and send, in order (always empty for a
         session created with a ``sender``)."""
@@ -686,18 +690,21 @@ class ClientSession:
             )
         self._authenticate(msg, auth, defer=self.defer_auth_work)
 
-    def answer_challenge(self) -> None:
+    def answer_challenge(self, failure: Exception | None = None) -> None:
         """Answer the CHALLENGE announced by ``ChallengeWork`` (send AUTHENTICATE, emit
-        ``ChallengeAnswered``; or abort the join when the authenticator refuses it). Does
-        nothing once the session has ended meanwhile. On a
-        :class:`~wamp_core.Connection` use :meth:`Connection.answer_challenge
-        <wamp_core.Connection.answer_challenge>`."""
+        ``ChallengeAnswered``; or abort the join when the authenticator refuses it), or with
+        ``failure`` (what its work raised) abort the join with it. Does nothing once the
+        session has ended meanwhile. On a :class:`~wamp_core.Connection` use
+        :meth:`Connection.answer_challenge <wamp_core.Connection.answer_challenge>`."""
         msg = self._s.challenge
         if msg is None:
             if self.state in (S.CLOSED, S.FAILED):
                 return
             raise LocalProtocolError("no CHALLENGE is waiting for its answer")
         self._s.challenge = None
+        if failure is not None:
+            self._authenticator_failed(msg.method, failure)
+            return
         self._authenticate(msg, self._s.authenticators[msg.method], defer=False)
 
     @property
@@ -716,19 +723,20 @@ class ClientSession:
                     self._events.append(ev.ChallengeWork(msg.method, work))
                     return
             signature, extra = auth.on_challenge(msg.extra, self.channel_ids)
-        except AuthenticationError as exc:
-            self._auth_failed(exc)
-            return
-        except Exception as exc:  # a custom authenticator's bug: abort, never leak the text
-            log.warning("authenticator %r raised %s on CHALLENGE", msg.method,
-                        type(exc).__name__)  # fmt: skip
-            log.debug("authenticator failure", exc_info=True)
-            self._auth_failed(
-                AuthenticationError(f"{type(exc).__name__} in {msg.method} authenticator")
-            )
+        except Exception as exc:
+            self._authenticator_failed(msg.method, exc)
             return
         self._send(m.Authenticate(signature=signature, extra=extra))
         self._events.append(ev.ChallengeAnswered(msg.method))
+
+    def _authenticator_failed(self, method: str, exc: Exception) -> None:
+        """Abort the join: an :class:`AuthenticationError` as it is; anything else is a custom
+        authenticator's bug (its text never leaks to the router)."""
+        if not isinstance(exc, AuthenticationError):
+            log.warning("authenticator %r raised %s on CHALLENGE", method, type(exc).__name__)
+            log.debug("authenticator failure", exc_info=exc)
+            exc = AuthenticationError(f"{type(exc).__name__} in {method} authenticator")
+        self._auth_failed(exc)
 
     def _auth_failed(self, exc: AuthenticationError) -> None:
         log.debug("authentication failed: %s", exc.message)

@@ -165,7 +165,11 @@ def _is_async_generator(handler: Callable[..., Any]) -> bool:
     target: Any = handler
     while isinstance(target, functools.partial):
         target = target.func
-    if inspect.isasyncgenfunction(target) or inspect.isasyncgenfunction(inspect.unwrap(target)):
+    if inspect.isasyncgenfunction(target):
+        return True
+    if not inspect.iscoroutinefunction(target) and inspect.isasyncgenfunction(
+        inspect.unwrap(target)
+    ):  # a plain wrapper (functools.wraps) of one: it returns the generator
         return True
     call = getattr(type(target), "__call__", None)  # noqa: B004 - a callable object's method
     return call is not None and inspect.isasyncgenfunction(call)

@@ -275,6 +275,8 @@ def answer_invocation(
     except EncodingError as exc:
         uri, text, failure = ApplicationError.INVALID_PAYLOAD, exc.message, exc
     except LocalProtocolError as exc:
+        if not session.is_open_invocation(request_id):
+            return False  # closed (its ID long forgotten): nothing to answer, nothing wrong
         uri, text, failure = exc.reason or _RUNTIME_ERROR, exc.message, exc
     except Exception as exc:
         uri, text = _RUNTIME_ERROR, f"the procedure's answer failed: {type(exc).__name__}"

@@ -104,8 +104,10 @@ class Component(Generic[S]):
             DEFAULT_TRANSPORT if transports is None else transports
         )
         self.config = config if config is not None else wc.ComponentConfig(realm, extra)
-        authenticators(authentication)  # invalid settings fail here, not on each attempt
-        self._authentication = authentication
+        # Built once (invalid settings fail here, not on each attempt) and kept: a key that an
+        # attempt derived (SCRAM, salted WAMP-CRA; in a worker thread that a join timeout
+        # abandons) serves the next attempts, which would otherwise derive it again each time.
+        self._authenticators = authenticators(authentication)
         self._main = main
         self._rt: Runtime = self.session_class.runtime
         self._session_factory: Callable[[wc.ComponentConfig], S] = (
@@ -391,7 +393,7 @@ class Component(Generic[S]):
                     async with open_session(
                         attempt_to.transport,
                         session,
-                        authenticators=authenticators(self._authentication),
+                        authenticators=self._authenticators,
                         on_open=opened,
                     ):
                         attempt.joined = True

@@ -998,11 +998,12 @@ class Session:
         """Run a CHALLENGE's key derivation in a worker thread (seconds of CPU, at most as
         long as the authenticator's bounds allow), the loop going on meanwhile; then answer.
         The join's timeout abandons the thread."""
+        failure: Exception | None = None
         try:
             await self._rt.run_in_thread(work)
-        except Exception as exc:  # answering runs it again and reports the error
-            log.debug("the challenge's work failed: %r", exc)
-        self._dispatch(self._conn.answer_challenge())
+        except Exception as exc:  # the join fails with it (not run again in the loop)
+            failure = exc
+        self._dispatch(self._conn.answer_challenge(failure))
         self._link.push()
 
     def _end_registration(self, registration_id: int) -> Registration | None:
@@ -1209,9 +1210,11 @@ class Session:
     async def _settle(self, request_id: int, value: Any, details: wc.CallDetails) -> Any:
         """What a handler's return value comes to: awaited, or streamed when it is an async
         generator (a handler that returns one, such as a decorated async generator)."""
+        if inspect.isawaitable(value):
+            value = await value  # (an async function may return a generator too)
         if inspect.isasyncgen(value):
             return await self._stream_results(request_id, value, details)
-        return await value
+        return value
 
     async def _stream_results(
         self, request_id: int, results: AsyncIterator[Any], details: wc.CallDetails
@@ -1247,14 +1250,16 @@ class Session:
         args, kwargs = wc.invocation_result(value)
         try:
             sent = self._conn.session.yield_result(request_id, args, kwargs, progress=True)
-        except wc.LocalProtocolError as exc:  # as for a final result (too large, not
-            # encodable): the caller gets that URI, the callee's log the cause
+        except (wc.EncodingError, wc.MessageTooLarge) as exc:  # as for a final result: the
+            # caller gets that URI, the callee's log the cause
             uri = wc.ApplicationError.INVALID_PAYLOAD
             if not isinstance(exc, wc.EncodingError):
                 uri = exc.reason or wc.ApplicationError.RUNTIME_ERROR
             log.error("a progressive result of invocation %d cannot go out", request_id,
                       exc_info=exc)  # fmt: skip
             raise wc.ApplicationError(uri, exc.message) from exc
+        except wc.LocalProtocolError:  # the invocation is closed (its ID long forgotten)
+            return False
         if sent:
             self._link.push()
             await self._link.backpressure()

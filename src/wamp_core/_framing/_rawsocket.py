@@ -458,7 +458,9 @@ class RawSocket:
             elif frame_type == _FRAME_PING:
                 # Exactly one PONG echoing the payload, immediately; a PING whose echo would
                 # exceed the peer's own receive limit cannot be answered within the protocol.
-                if self._max_send is not None and length > self._max_send:
+                if self._max_send is not None and (
+                    length > self._max_send or length == RAWSOCKET_MAX_LENGTH
+                ):  # (2**24: see _queue_frame)
                     self._fail(
                         PayloadTooLarge(
                             f"RawSocket PING of {length} bytes: its PONG would exceed the "
