@@ -129,7 +129,7 @@ def test_authentication_values_may_be_authenticators(driver: ModuleType) -> None
     """Autobahn's Component takes ``{name: authenticator}`` as well as ``{name: config}``."""
     ticket = auth.TicketAuthenticator("secret", authid="joe")
     component = driver.Component(authentication={"ticket": ticket})
-    assert component._authentication == {"ticket": ticket}
+    assert component._authenticators == [ticket]  # (built once, kept for every attempt)
 
 
 def test_the_decorators_and_hook_names(driver: ModuleType) -> None:

@@ -355,7 +355,9 @@ async def _serve(
                     # A client that stops reading must not hold its connection for ever: the
                     # same deadline as the client's own writes (wamp_core.driver), on
                     # progress (a slow link that moves is not cut).
-                    moved = await driver.send_sliced(anyio.move_on_after, stream.send, data)
+                    moved = await driver.send_sliced(
+                        anyio.move_on_after, stream.send, data, driver.SEND_TIMEOUT
+                    )
                 except _GONE:
                     conn.receive_eof()  # the client went away: it left
                     tg.cancel_scope.cancel()

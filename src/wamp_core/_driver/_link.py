@@ -51,11 +51,14 @@ async def send_sliced(
     move_on_after: Callable[[float], CancelScope],
     send: Callable[[bytes], Awaitable[None]],
     data: bytes,
+    timeout: float | None = None,
 ) -> bool:
-    """``send(data)`` in slices of :data:`SEND_SLICE`, each bounded by :data:`SEND_TIMEOUT`;
-    ``False`` when one made no progress in time (the rest is not sent)."""
+    """``send(data)`` in slices of :data:`SEND_SLICE`, each bounded by ``timeout`` (default
+    :data:`SEND_TIMEOUT`); ``False`` when one made no progress in time (the rest is not
+    sent)."""
+    deadline = SEND_TIMEOUT if timeout is None else timeout
     for start in range(0, len(data), SEND_SLICE):
-        with move_on_after(SEND_TIMEOUT) as scope:
+        with move_on_after(deadline) as scope:
             await send(data[start : start + SEND_SLICE] if len(data) > SEND_SLICE else data)
         if scope.cancelled_caught:
             return False
