@@ -46,6 +46,7 @@ from ._component import (
     answer_invocation as answer_invocation,
     invocation_error as invocation_error,
     invocation_result as invocation_result,
+    refusal_uri as refusal_uri,
 )
 from ._config._reconnect import (
     FATAL_REASONS as FATAL_REASONS,
@@ -136,6 +137,7 @@ __all__ = [
     "ROUTER_ROLES", "Permission", "Principal", "Router", "RouterConnection", "RouterSession",
     "ScramCredential",
     "Outcome", "RequestTracker", "answer_invocation", "invocation_error", "invocation_result",
+    "refusal_uri",
     "HOOKS", "ORDER", "ComponentConfig", "Declaration", "HandlerSpec", "HookName", "Hooks",
     "Lifecycle", "Verdict", "CancelMode", "ProxyTunnel",
 ]  # fmt: skip

@@ -19,6 +19,7 @@ from ._requests import (
     answer_invocation as answer_invocation,
     invocation_error as invocation_error,
     invocation_result as invocation_result,
+    refusal_uri as refusal_uri,
 )
 
 __all__ = [
@@ -36,4 +37,5 @@ __all__ = [
     "answer_invocation",
     "invocation_error",
     "invocation_result",
+    "refusal_uri",
 ]

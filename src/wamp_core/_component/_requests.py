@@ -30,6 +30,7 @@ __all__ = [
     "invocation_error",
     "invocation_result",
     "is_answer",
+    "refusal_uri",
 ]
 
 W = TypeVar("W")
@@ -244,6 +245,15 @@ def invocation_error(exc: BaseException) -> tuple[str, list[Any], dict[str, Any]
     return _RUNTIME_ERROR, [text], {}
 
 
+def refusal_uri(exc: LocalProtocolError) -> str:
+    """The error URI a caller gets for an answer that could not go: ``invalid_payload`` when
+    it cannot be encoded (as Autobahn answers), else the refusal's own (``payload_size_exceeded``,
+    ``invalid_uri``)."""
+    if isinstance(exc, EncodingError):
+        return ApplicationError.INVALID_PAYLOAD
+    return exc.reason or _RUNTIME_ERROR
+
+
 def answer_invocation(
     session: ClientSession,
     request_id: int,
@@ -272,12 +282,10 @@ def answer_invocation(
         return session.yield_error(request_id, uri, args, kwargs)
     except SessionClosed:
         raise
-    except EncodingError as exc:
-        uri, text, failure = ApplicationError.INVALID_PAYLOAD, exc.message, exc
     except LocalProtocolError as exc:
         if not session.is_open_invocation(request_id):
             return False  # closed (its ID long forgotten): nothing to answer, nothing wrong
-        uri, text, failure = exc.reason or _RUNTIME_ERROR, exc.message, exc
+        uri, text, failure = refusal_uri(exc), exc.message, exc
     except Exception as exc:
         uri, text = _RUNTIME_ERROR, f"the procedure's answer failed: {type(exc).__name__}"
         failure = exc

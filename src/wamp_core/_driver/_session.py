@@ -909,7 +909,10 @@ class Session:
                     await self._rt.checkpoint()
             if self.closed:  # the answer could not go: skip the work, as a task is cancelled
                 continue
-            registration = self._registration(event.registration_id)
+            # (one that ended since still runs the invocations that came before its end)
+            registration = self._registrations.get(
+                event.registration_id
+            ) or self._ended_registrations.get(event.registration_id)
             if registration is None:  # (undone meanwhile: its caller gave up)
                 self._answer(event.request_id, None, wc.ApplicationError(
                     wc.ApplicationError.NO_SUCH_REGISTRATION
@@ -1008,7 +1011,7 @@ class Session:
 
     def _end_registration(self, registration_id: int) -> Registration | None:
         """The router ended a registration: no more invocations come for it, and those that
-        came before are still run (:meth:`_registration`)."""
+        came before are still run (:meth:`_run_plain`, :meth:`_invoke`)."""
         registration = self._registrations.pop(registration_id, None)
         if registration is not None:
             registration.active = False
@@ -1016,13 +1019,6 @@ class Session:
             ended[registration_id] = registration
             if len(ended) > _ENDED_REGISTRATIONS:
                 del ended[next(iter(ended))]
-        return registration
-
-    def _registration(self, registration_id: int) -> Registration | None:
-        """The registration an invocation that arrived was for, even if it has ended since."""
-        registration = self._registrations.get(registration_id)
-        if registration is None:
-            return self._ended_registrations.get(registration_id)
         return registration
 
     async def _deliver_events(self, subscription: Subscription, inbox: Inbox[_Delivery]) -> None:
@@ -1153,7 +1149,9 @@ class Session:
         """Run an invocation's handler under ``scope`` and answer it; ``started``: what a
         plain function already returned for it (an awaitable or an async generator: see
         :meth:`_run_plain`)."""
-        registration = self._registration(event.registration_id)
+        registration = self._registrations.get(
+            event.registration_id
+        ) or self._ended_registrations.get(event.registration_id)  # (see _run_plain)
         request_id = event.request_id
         value: Any = None
         error: Exception | None = None
@@ -1252,12 +1250,9 @@ class Session:
             sent = self._conn.session.yield_result(request_id, args, kwargs, progress=True)
         except (wc.EncodingError, wc.MessageTooLarge) as exc:  # as for a final result: the
             # caller gets that URI, the callee's log the cause
-            uri = wc.ApplicationError.INVALID_PAYLOAD
-            if not isinstance(exc, wc.EncodingError):
-                uri = exc.reason or wc.ApplicationError.RUNTIME_ERROR
             log.error("a progressive result of invocation %d cannot go out", request_id,
                       exc_info=exc)  # fmt: skip
-            raise wc.ApplicationError(uri, exc.message) from exc
+            raise wc.ApplicationError(wc.refusal_uri(exc), exc.message) from exc
         except wc.LocalProtocolError:  # the invocation is closed (its ID long forgotten)
             return False
         if sent:
