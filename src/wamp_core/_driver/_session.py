@@ -30,6 +30,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from contextvars import copy_context
+from types import AsyncGeneratorType
 from typing import Any, ClassVar, Generic, TypeAlias, TypeVar, cast, overload
 
 import wamp_core as wc
@@ -932,7 +933,7 @@ class Session:
                 self._answer(event.request_id, None, _STOPPING)
                 self._exit_with(exc)
                 continue
-            if inspect.isawaitable(value) or inspect.isasyncgen(value):
+            if inspect.isawaitable(value) or isinstance(value, AsyncGeneratorType):
                 # A plain function returning a coroutine or an async generator: its task.
                 scope = self._invocations[event.request_id] = self._rt.cancel_scope()
                 self._start_invocation(event, scope, value)
@@ -1159,7 +1160,7 @@ class Session:
         with scope:
             try:
                 if started is not None:
-                    value = await self._settle(request_id, started, event.details)
+                    value = started
                 else:
                     if registration is None:
                         raise wc.ApplicationError(wc.ApplicationError.NO_SUCH_REGISTRATION)
@@ -1177,14 +1178,13 @@ class Session:
                     positional, keywords = spec.arguments(
                         event.args, event.kwargs, event.details, chunks
                     )
-                    if spec.is_async_generator:
-                        value = await self._stream_results(
-                            request_id, spec.handler(*positional, **keywords), event.details
-                        )
-                    else:
-                        value = spec.handler(*positional, **keywords)
-                        if inspect.isawaitable(value) or inspect.isasyncgen(value):
-                            value = await self._settle(request_id, value, event.details)
+                    value = spec.handler(*positional, **keywords)
+                # Awaited, or streamed when it is an async generator (or a coroutine's result
+                # is one: a handler that returns one, such as a decorated async generator).
+                if inspect.isawaitable(value):
+                    value = await value
+                if isinstance(value, AsyncGeneratorType):
+                    value = await self._stream_results(request_id, value, event.details)
             except Exception as exc:
                 _log_failure(registration, exc)
                 error = exc
@@ -1204,15 +1204,6 @@ class Session:
             return
         self._link.push(batch=bool(self._invocations))
         await self._link.backpressure()
-
-    async def _settle(self, request_id: int, value: Any, details: wc.CallDetails) -> Any:
-        """What a handler's return value comes to: awaited, or streamed when it is an async
-        generator (a handler that returns one, such as a decorated async generator)."""
-        if inspect.isawaitable(value):
-            value = await value  # (an async function may return a generator too)
-        if inspect.isasyncgen(value):
-            return await self._stream_results(request_id, value, details)
-        return value
 
     async def _stream_results(
         self, request_id: int, results: AsyncIterator[Any], details: wc.CallDetails
