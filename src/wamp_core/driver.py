@@ -56,6 +56,7 @@ from ._driver._runtime import (
     CancelScope as CancelScope,
     Event as Event,
     Runtime as Runtime,
+    Spawner as Spawner,
     Stream as Stream,
     TaskGroup as TaskGroup,
 )
@@ -111,6 +112,7 @@ __all__ = [
     "Runtime",
     "Session",
     "Sent",
+    "Spawner",
     "Publication",
     "Stream",
     "Subscription",

@@ -27,7 +27,7 @@ import dataclasses
 import inspect
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from contextvars import copy_context
 from types import AsyncGeneratorType
@@ -41,7 +41,7 @@ from .._component._requests import is_answer
 from ._calls import MAX_QUEUED_CHUNKS, Chunk, Chunks, OpenCall, ProgressiveCall, to_on_progress
 from ._inbox import Inbox
 from ._link import Link
-from ._runtime import CancelScope, Event, Runtime, Stream, TaskGroup
+from ._runtime import CancelScope, Event, Runtime, Spawner, Stream, TaskGroup
 from ._sent import SENT, Sent
 from ._waiters import MAX_QUEUED_RESULTS, Waiter
 
@@ -222,9 +222,10 @@ class Session:
         #: Running invocations (request ID -> the handler's cancel scope), for INTERRUPT.
         self._invocations: dict[int, CancelScope] = {}
         #: The runtime's cheaper start for invocations' tasks (``None``: the task group's),
-        #: how many of the tasks it started still run, and the event that says none do.
-        self._spawn: Callable[[Coroutine[Any, Any, None]], object] | None = None
-        self._detached = 0
+        #: the scopes of the tasks it started that still run (each keeps its task alive), and
+        #: the event that says none do.
+        self._spawn: Spawner | None = None
+        self._detached: set[CancelScope] = set()
         self._idle: Event | None = None
         #: Running progressive call invocations' further chunks (request ID -> chunks).
         self._chunks: dict[int, Chunks] = {}
@@ -843,11 +844,10 @@ class Session:
                     and self._queue_plain(event)
                 ):
                     continue
-                # Before the handler's task runs: INTERRUPT or further chunks may come first.
-                scope = self._invocations[event.request_id] = self._rt.cancel_scope()
+                # Before the handler's task runs: further chunks (or INTERRUPT) may come first.
                 if event.details.progress:
                     self._open_chunks(event)
-                self._start_invocation(event, scope)
+                self._start_invocation(event)
                 continue
             if type(event) is ev.CallProgress:
                 waiter = self._tracker.get(event.request_id)
@@ -935,8 +935,7 @@ class Session:
                 continue
             if inspect.isawaitable(value) or isinstance(value, AsyncGeneratorType):
                 # A plain function returning a coroutine or an async generator: its task.
-                scope = self._invocations[event.request_id] = self._rt.cancel_scope()
-                self._start_invocation(event, scope, value)
+                self._start_invocation(event, value)
                 continue
             self._answer(event.request_id, value, None)
 
@@ -1099,32 +1098,31 @@ class Session:
             if scope is not None:
                 scope.cancel()
 
-    def _start_invocation(
-        self, event: ev.InvocationReceived, scope: CancelScope,
-        started: Any = None,
-    ) -> None:  # fmt: skip
-        """Start the task of an invocation (:meth:`_invoke`)."""
+    def _start_invocation(self, event: ev.InvocationReceived, started: Any = None) -> None:
+        """Start the task of an invocation (:meth:`_invoke`), its cancel scope registered
+        before it runs (for INTERRUPT)."""
         spawn = self._spawn
         if spawn is None:
-            self._tg.start_soon(self._invoke, event, scope, started)
+            scope = self._invocations[event.request_id] = self._rt.cancel_scope()
+            self._tg.start_soon(self._invoke, scope, event, started)
             return
-        self._detached += 1
-        spawn(self._invoke_detached(event, scope, started))
+        scope = self._invocations[event.request_id] = spawn(self._invoke_detached, event, started)
+        self._detached.add(scope)
 
     async def _invoke_detached(
-        self, event: ev.InvocationReceived, scope: CancelScope, started: Any
+        self, scope: CancelScope, event: ev.InvocationReceived, started: Any
     ) -> None:
         """:meth:`_invoke` in a task the runtime started outside the task group: what would
         escape it goes to the task group (which then ends the connection and raises it, as
         for its own tasks), and :meth:`_guard_detached` learns when the last one ends."""
         try:
-            await self._invoke(event, scope, started)
+            await self._invoke(scope, event, started)
         except self._rt.cancelled:
             raise  # not by its scope (that one _invoke catches): the loop is closing
         except BaseException as exc:
             self._tg.start_soon(_reraise, exc)
         finally:
-            self._detached -= 1
+            self._detached.discard(scope)
             if not self._detached and self._idle is not None:
                 self._idle.set()
 
@@ -1138,15 +1136,14 @@ class Session:
             self._spawn = None
             with self._rt.cancel_scope(shield=True):
                 while self._detached:
-                    for scope in list(self._invocations.values()):
+                    for scope in list(self._detached):
                         scope.cancel()
                     self._idle = self._rt.event()
                     await self._idle.wait()
 
     async def _invoke(
-        self, event: ev.InvocationReceived, scope: CancelScope,
-        started: Any = None,
-    ) -> None:  # fmt: skip
+        self, scope: CancelScope, event: ev.InvocationReceived, started: Any = None
+    ) -> None:
         """Run an invocation's handler under ``scope`` and answer it; ``started``: what a
         plain function already returned for it (an awaitable or an async generator: see
         :meth:`_run_plain`)."""

@@ -1,0 +1,190 @@
+"""What INTERRUPT does to an ``async def`` procedure, through Crossbar.io and the embedded
+router, on asyncio and trio (every driver): anyio's cancel scope meaning, whichever scope the
+driver runs the handler in (on asyncio a lighter one of its own than anyio's).
+
+* a shielded anyio scope in the handler defers the cancel until it ends;
+* once interrupted the handler is cancelled at each wait until it ends (level-triggered),
+  so a handler that catches the cancel and waits again does not run on;
+* a handler that swallows the cancel and returns answers with its value, and the session
+  (and the next invocation of the same procedure) goes on unharmed;
+* an INTERRUPT that arrives before the handler started: it is cancelled at its first wait.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import anyio
+import pytest
+
+import wamp_core as wc
+from crossbar import CrossbarRouter
+from embedded import EmbeddedRouter
+from wamp_anyio import start_router
+
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
+
+TIMEOUT = 20
+
+_counter = iter(range(1_000_000))
+
+
+def _uri(name: str) -> str:
+    return f"com.test.interrupt.{name}.{next(_counter)}"
+
+
+@pytest.fixture(scope="module")
+def embedded() -> Iterator[EmbeddedRouter]:
+    with EmbeddedRouter() as router:
+        yield router
+
+
+@pytest.fixture(params=["crossbar", "embedded"])
+def router(request: pytest.FixtureRequest, crossbar: CrossbarRouter) -> Any:
+    if request.param == "crossbar":
+        return crossbar
+    return request.getfixturevalue("embedded")
+
+
+async def _interrupt_after(caller: Any, proc: str, entered: anyio.Event, *args: Any) -> None:
+    """Call ``proc`` and cancel the call (mode ``kill``) once the handler has entered."""
+
+    async def call() -> None:
+        await caller.call(proc, *args, options=wc.CallOptions(cancel_mode="kill"))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(call)
+        await entered.wait()
+        tg.cancel_scope.cancel()
+
+
+async def test_a_shielded_scope_defers_the_interrupt(router: Any, wamp: Any) -> None:
+    proc = _uri("shielded")
+    entered, shielded_done, ended = anyio.Event(), [False], anyio.Event()
+    cancelled: list[float] = []
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(router.rs_url) as callee, wamp.connect(router.rs_url) as caller:
+
+            async def handler() -> str:
+                try:
+                    with anyio.CancelScope(shield=True):
+                        entered.set()
+                        await anyio.sleep(0.5)
+                        shielded_done[0] = True
+                    await anyio.sleep(10)
+                except anyio.get_cancelled_exc_class():
+                    cancelled.append(time.monotonic())
+                    raise
+                finally:
+                    ended.set()
+                return "late"
+
+            await callee.register(handler, proc)
+            started = time.monotonic()
+            await _interrupt_after(caller, proc, entered)
+            with anyio.fail_after(5):
+                await ended.wait()
+            assert shielded_done[0]  # the shielded sleep ran to its end
+            assert len(cancelled) == 1 and 0.4 < cancelled[0] - started < 3
+            assert callee.is_attached() and caller.is_attached()
+
+
+async def test_an_interrupted_handler_is_cancelled_at_each_wait(router: Any, wamp: Any) -> None:
+    proc = _uri("level")
+    entered, ended = anyio.Event(), anyio.Event()
+    cancels = [0]
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(router.rs_url) as callee, wamp.connect(router.rs_url) as caller:
+
+            async def handler() -> str:
+                entered.set()
+                try:
+                    for _ in range(3):
+                        try:
+                            await anyio.sleep(10)
+                        except anyio.get_cancelled_exc_class():
+                            cancels[0] += 1  # caught, and waits again: cancelled again
+                finally:
+                    ended.set()
+                return "ran on"
+
+            await callee.register(handler, proc)
+            started = time.monotonic()
+            await _interrupt_after(caller, proc, entered)
+            with anyio.fail_after(5):
+                await ended.wait()
+            assert cancels[0] == 3
+            assert time.monotonic() - started < 5
+
+
+async def test_a_handler_that_swallows_the_interrupt_answers_and_the_session_goes_on(
+    router: Any, wamp: Any
+) -> None:
+    proc = _uri("swallow")
+    entered = anyio.Event()
+    calls = [0]
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(router.rs_url) as callee, wamp.connect(router.rs_url) as caller:
+
+            async def handler(first: bool) -> str:
+                calls[0] += 1
+                if not first:
+                    await anyio.sleep(0.05)  # waits: no cancel left over from the first
+                    return "second"
+                entered.set()
+                try:
+                    await anyio.sleep(10)
+                except anyio.get_cancelled_exc_class():
+                    return "swallowed"
+                return "slept"
+
+            await callee.register(handler, proc)
+            await _interrupt_after(caller, proc, entered, True)
+            for _ in range(3):
+                assert await caller.call(proc, False) == "second"
+            assert calls[0] == 4
+            assert callee.is_attached()
+
+
+async def test_an_interrupt_before_the_handler_started_cancels_it_at_its_first_wait(
+    wamp: Any,
+) -> None:
+    """CALL and CANCEL leave the caller in one write (its session driven by hand); the
+    embedded router, in this event loop through memory, reads them together and sends
+    INVOCATION and INTERRUPT together: the callee reads both before the handler's task runs.
+    As in a cancelled anyio scope, the handler runs up to its first wait and is cancelled
+    there (it does not sleep on)."""
+    proc = _uri("early")
+    ran: list[int] = []
+    cancelled: list[int] = []
+    with anyio.fail_after(TIMEOUT):
+        async with start_router([f"rs://memory/{proc}"], realms=["realm1"]) as server:
+            url = server.urls[0]
+            async with wamp.connect(url) as callee, wamp.connect(url) as caller:
+
+                async def handler(i: int) -> int:
+                    ran.append(i)
+                    try:
+                        await anyio.sleep(5)
+                    except anyio.get_cancelled_exc_class():
+                        cancelled.append(i)
+                        raise
+                    return i
+
+                await callee.register(handler, proc)
+                session = caller._conn.session
+                requests = [session.call(proc, [i]) for i in range(5)]
+                for request_id in requests:
+                    session.cancel(request_id, "kill")
+                caller._link.push()
+                await _until(lambda: len(cancelled) == 5)
+                assert sorted(ran) == sorted(cancelled) == list(range(5))
+                assert caller.is_attached() and callee.is_attached()
+
+
+async def _until(condition: Any, timeout: float = 5) -> None:
+    with anyio.fail_after(timeout):
+        while not condition():
+            await anyio.sleep(0.01)
