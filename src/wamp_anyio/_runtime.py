@@ -7,7 +7,7 @@ import asyncio
 import importlib
 import socket
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, Literal, cast
 
@@ -81,102 +81,6 @@ class _TrioWaiter(driver.TrioWaiter):
     __slots__ = ()
 
 
-_anyio_task_states: Mapping[Any, Any]
-try:  # anyio's record of the cancel scopes each task is in: a shielded one defers a cancel
-    from anyio._backends._asyncio import _task_states as _anyio_task_states
-except ImportError:  # pragma: no cover - an anyio without it: shields are not seen
-    _anyio_task_states = {}
-
-
-def _shielded(task: asyncio.Task[Any]) -> bool:
-    """Whether ``task`` runs inside a shielded anyio cancel scope."""
-    scope = getattr(_anyio_task_states.get(task), "cancel_scope", None)
-    while scope is not None:
-        if getattr(scope, "_shield", False):
-            return True
-        scope = getattr(scope, "_parent_scope", None)
-    return False
-
-
-class _TaskScope:
-    """The cancel scope of an invocation's task on asyncio (see
-    :meth:`AnyioRuntime.detached_spawner`), with anyio's meaning: once cancelled, the task is
-    cancelled at each wait until it leaves the scope (asyncio's ``task.cancel()``, delivered
-    again each loop iteration as anyio does), not while it is inside a shielded anyio scope;
-    the scope swallows the cancellation it caused. Entering an anyio ``CancelScope`` in a new
-    task costs ~7 us (anyio records the task, and forgets it when the task is collected),
-    about half of a whole invocation; this one costs next to nothing until cancelled."""
-
-    __slots__ = (
-        "_active", "_baseline", "_delivered", "_retry", "_task",
-        "cancel_called", "cancelled_caught",
-    )  # fmt: skip
-
-    def __init__(self) -> None:
-        self._task: asyncio.Task[None] | None = None  # (set by the spawner)
-        self._active = False
-        self._delivered = 0  # task.cancel() calls made, undone on exit (Python >= 3.11)
-        self._baseline = 0  # the task's cancel requests before the first of them
-        self._retry: asyncio.Handle | None = None
-        self.cancel_called = False
-        self.cancelled_caught = False
-
-    def __enter__(self) -> _TaskScope:
-        self._active = True
-        if self.cancel_called:  # (INTERRUPT came first: cancelled at the handler's first wait)
-            self._deliver()
-        return self
-
-    def cancel(self) -> None:
-        if not self.cancel_called:
-            self.cancel_called = True
-            if self._active:
-                self._deliver()
-
-    def _deliver(self) -> None:
-        self._retry = None
-        task = self._task
-        if not self._active or task is None:
-            return
-        # As anyio delivers: not to the running task (it gets it at its next wait), not
-        # twice before the task saw it, not when the future it waits for is already done
-        # (it is about to resume), not inside a shielded scope.
-        if (
-            not task._must_cancel  # type: ignore[attr-defined]
-            and task is not asyncio.current_task()
-            and not _shielded(task)
-        ):
-            waiter = task._fut_waiter  # type: ignore[attr-defined]
-            if waiter is None or not waiter.done():
-                if not self._delivered and sys.version_info >= (3, 11):
-                    self._baseline = task.cancelling()
-                task.cancel()
-                self._delivered += 1
-        self._retry = task.get_loop().call_soon(self._deliver)
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
-    ) -> bool:
-        self._active = False
-        if not self.cancel_called:
-            return False
-        if self._retry is not None:
-            self._retry.cancel()
-            self._retry = None
-        task = self._task
-        if not self._delivered or task is None:
-            return False
-        ours = True
-        if sys.version_info >= (3, 11):
-            for _ in range(self._delivered):
-                task.uncancel()
-            ours = task.cancelling() <= self._baseline  # no one else cancelled it meanwhile
-        if ours and exc_type is not None and issubclass(exc_type, asyncio.CancelledError):
-            self.cancelled_caught = True
-            return True
-        return False
-
-
 class AnyioRuntime:
     """:class:`wamp_core.driver.Runtime` with anyio."""
 
@@ -197,21 +101,23 @@ class AnyioRuntime:
         _TrioWaiter.lowlevel = importlib.import_module("trio.lowlevel")
         return _TrioWaiter
 
-    def detached_spawner(self) -> driver.Spawner | None:
-        # On asyncio a bare task in a _TaskScope: anyio 4.16's start_soon builds a task handle,
-        # its cancel scope and an event per task, ~25 us more per invocation of an async
-        # handler. trio's nursery (this runtime's task group on trio) is already the bare thing.
+    def detached_spawner(self) -> Callable[[Coroutine[Any, Any, None]], object] | None:
+        # On asyncio a bare task: anyio 4.16's start_soon builds a task handle, its cancel scope
+        # and an event per task, ~25 us more per invocation of an async handler. trio's
+        # nursery (this runtime's task group on trio) is already the bare thing.
         if on_trio() or (loop := running_asyncio_loop()) is None:
             return None
-        create_task = loop.create_task
+        # (The session holds the tasks until they end: no done callback per task.) The task
+        # keeps its anyio cancel scope: only a real one is seen by anyio's own code in the
+        # handler (its checkpoints, its deadlines, its delivery to the handler's task groups,
+        # its shields); a native task.cancel() pierces shields.
+        return loop.create_task
 
-        def spawn(func: Callable[..., Coroutine[Any, Any, None]], /, *args: Any) -> _TaskScope:
-            scope = _TaskScope()
-            # The scope holds its task (the loop holds tasks weakly), the session its scope.
-            scope._task = create_task(func(scope, *args))
-            return scope
-
-        return spawn
+    def cancelling(self) -> bool:
+        if on_trio() or sys.version_info < (3, 11):
+            return True  # (trio's Cancelled comes from scopes only; 3.10 keeps no count)
+        task = asyncio.current_task()
+        return task is None or task.cancelling() > 0
 
     def event(self) -> driver.Event:
         # The running library's own event: anyio.Event() finds the library on every call

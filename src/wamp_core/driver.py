@@ -56,7 +56,6 @@ from ._driver._runtime import (
     CancelScope as CancelScope,
     Event as Event,
     Runtime as Runtime,
-    Spawner as Spawner,
     Stream as Stream,
     TaskGroup as TaskGroup,
 )
@@ -112,7 +111,6 @@ __all__ = [
     "Runtime",
     "Session",
     "Sent",
-    "Spawner",
     "Publication",
     "Stream",
     "Subscription",

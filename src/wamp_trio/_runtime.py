@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, ClassVar, cast
 
@@ -41,8 +41,11 @@ class TrioRuntime:
     def plain_waiter(self) -> type[driver.Waiter]:
         return _PlainWaiter
 
-    def detached_spawner(self) -> driver.Spawner | None:
+    def detached_spawner(self) -> Callable[[Coroutine[Any, Any, None]], object] | None:
         return None  # the nursery's start_soon is trio's own: nothing cheaper to use
+
+    def cancelling(self) -> bool:
+        return True  # trio's Cancelled comes from cancel scopes only
 
     def event(self) -> driver.Event:
         return trio.Event()

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .._config._transports import TransportConfig
     from ._waiters import Waiter
 
-__all__ = ["CancelScope", "Event", "Runtime", "Spawner", "Stream", "TaskGroup"]
+__all__ = ["CancelScope", "Event", "Runtime", "Stream", "TaskGroup"]
 
 
 class Event(Protocol):
@@ -44,15 +44,6 @@ class TaskGroup(Protocol):
     @property
     def cancel_scope(self) -> Any: ...
     def start_soon(self, func: Callable[..., Awaitable[Any]], *args: Any) -> None: ...
-
-
-class Spawner(Protocol):
-    """Starts ``func(scope, *args)`` in a task of its own, outside any task group, with a new
-    cancel scope made for that task (returned; the task enters it)."""
-
-    def __call__(
-        self, func: Callable[..., Coroutine[Any, Any, None]], /, *args: Any
-    ) -> CancelScope: ...
 
 
 class Stream(Protocol):
@@ -97,13 +88,19 @@ class Runtime(Protocol):
         its event loop (the class may be bound to that loop)."""
         ...
 
-    def detached_spawner(self) -> Spawner | None:
-        """A cheaper start than a task group's (and a cheaper cancel scope) for the tasks of
-        invocation handlers, on the running loop (asked once per connection, in its loop), or
-        ``None``: the session's task group starts them, in :meth:`cancel_scope` scopes. The
-        session tracks such tasks itself: it holds their scopes (a scope keeps its task
-        alive), cancels them through their scopes and waits for them before its task group
-        ends (see :meth:`Session._guard_detached`)."""
+    def detached_spawner(self) -> Callable[[Coroutine[Any, Any, None]], object] | None:
+        """A cheaper start than a task group's for the tasks of invocation handlers, on the
+        running loop (asked once per connection, in its loop), or ``None``: the session's task
+        group starts them. The session tracks such tasks itself: it holds what the spawner
+        returns until the task ends (the loop may hold tasks weakly), cancels them through
+        their cancel scopes and waits for them before its task group ends (see
+        :meth:`Session._guard_detached`)."""
+        ...
+
+    def cancelling(self) -> bool:
+        """Whether the running task is being cancelled (a cancel scope, or a cancel of the
+        task), as against a cancellation exception that something it awaited raised (asyncio:
+        a future another library cancelled). ``True`` when the library cannot tell."""
         ...
 
     def event(self) -> Event: ...

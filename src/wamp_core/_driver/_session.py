@@ -27,7 +27,7 @@ import dataclasses
 import inspect
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from contextvars import copy_context
 from types import AsyncGeneratorType
@@ -41,7 +41,7 @@ from .._component._requests import is_answer
 from ._calls import MAX_QUEUED_CHUNKS, Chunk, Chunks, OpenCall, ProgressiveCall, to_on_progress
 from ._inbox import Inbox
 from ._link import Link
-from ._runtime import CancelScope, Event, Runtime, Spawner, Stream, TaskGroup
+from ._runtime import CancelScope, Event, Runtime, Stream, TaskGroup
 from ._sent import SENT, Sent
 from ._waiters import MAX_QUEUED_RESULTS, Waiter
 
@@ -222,10 +222,10 @@ class Session:
         #: Running invocations (request ID -> the handler's cancel scope), for INTERRUPT.
         self._invocations: dict[int, CancelScope] = {}
         #: The runtime's cheaper start for invocations' tasks (``None``: the task group's),
-        #: the scopes of the tasks it started that still run (each keeps its task alive), and
-        #: the event that says none do.
-        self._spawn: Spawner | None = None
-        self._detached: set[CancelScope] = set()
+        #: the tasks it started that still run (their cancel scope -> the task: held here, as
+        #: the loop holds its tasks weakly), and the event that says none do.
+        self._spawn: Callable[[Coroutine[Any, Any, None]], object] | None = None
+        self._detached: dict[CancelScope, object] = {}
         self._idle: Event | None = None
         #: Running progressive call invocations' further chunks (request ID -> chunks).
         self._chunks: dict[int, Chunks] = {}
@@ -844,10 +844,11 @@ class Session:
                     and self._queue_plain(event)
                 ):
                     continue
-                # Before the handler's task runs: further chunks (or INTERRUPT) may come first.
+                # Before the handler's task runs: INTERRUPT or further chunks may come first.
+                scope = self._invocations[event.request_id] = self._rt.cancel_scope()
                 if event.details.progress:
                     self._open_chunks(event)
-                self._start_invocation(event)
+                self._start_invocation(event, scope)
                 continue
             if type(event) is ev.CallProgress:
                 waiter = self._tracker.get(event.request_id)
@@ -933,9 +934,17 @@ class Session:
                 self._answer(event.request_id, None, _STOPPING)
                 self._exit_with(exc)
                 continue
+            except BaseException as exc:  # (a cancellation exception the function raised: it
+                # cannot wait, so nothing cancelled it; it must not end this task)
+                log.error("procedure %s failed", registration.procedure, exc_info=exc)
+                self._answer(event.request_id, None, wc.ApplicationError(
+                    wc.ApplicationError.RUNTIME_ERROR, f"{type(exc).__name__}: {exc}"
+                ))  # fmt: skip
+                continue
             if inspect.isawaitable(value) or isinstance(value, AsyncGeneratorType):
                 # A plain function returning a coroutine or an async generator: its task.
-                self._start_invocation(event, value)
+                scope = self._invocations[event.request_id] = self._rt.cancel_scope()
+                self._start_invocation(event, scope, value)
                 continue
             self._answer(event.request_id, value, None)
 
@@ -1098,31 +1107,31 @@ class Session:
             if scope is not None:
                 scope.cancel()
 
-    def _start_invocation(self, event: ev.InvocationReceived, started: Any = None) -> None:
-        """Start the task of an invocation (:meth:`_invoke`), its cancel scope registered
-        before it runs (for INTERRUPT)."""
+    def _start_invocation(
+        self, event: ev.InvocationReceived, scope: CancelScope,
+        started: Any = None,
+    ) -> None:  # fmt: skip
+        """Start the task of an invocation (:meth:`_invoke`)."""
         spawn = self._spawn
         if spawn is None:
-            scope = self._invocations[event.request_id] = self._rt.cancel_scope()
-            self._tg.start_soon(self._invoke, scope, event, started)
+            self._tg.start_soon(self._invoke, event, scope, started)
             return
-        scope = self._invocations[event.request_id] = spawn(self._invoke_detached, event, started)
-        self._detached.add(scope)
+        self._detached[scope] = spawn(self._invoke_detached(event, scope, started))
 
     async def _invoke_detached(
-        self, scope: CancelScope, event: ev.InvocationReceived, started: Any
+        self, event: ev.InvocationReceived, scope: CancelScope, started: Any
     ) -> None:
         """:meth:`_invoke` in a task the runtime started outside the task group: what would
         escape it goes to the task group (which then ends the connection and raises it, as
         for its own tasks), and :meth:`_guard_detached` learns when the last one ends."""
         try:
-            await self._invoke(scope, event, started)
+            await self._invoke(event, scope, started)
         except self._rt.cancelled:
             raise  # not by its scope (that one _invoke catches): the loop is closing
         except BaseException as exc:
             self._tg.start_soon(_reraise, exc)
         finally:
-            self._detached.discard(scope)
+            del self._detached[scope]
             if not self._detached and self._idle is not None:
                 self._idle.set()
 
@@ -1136,14 +1145,15 @@ class Session:
             self._spawn = None
             with self._rt.cancel_scope(shield=True):
                 while self._detached:
-                    for scope in list(self._detached):
+                    for scope in list(self._invocations.values()):
                         scope.cancel()
                     self._idle = self._rt.event()
                     await self._idle.wait()
 
     async def _invoke(
-        self, scope: CancelScope, event: ev.InvocationReceived, started: Any = None
-    ) -> None:
+        self, event: ev.InvocationReceived, scope: CancelScope,
+        started: Any = None,
+    ) -> None:  # fmt: skip
         """Run an invocation's handler under ``scope`` and answer it; ``started``: what a
         plain function already returned for it (an awaitable or an async generator: see
         :meth:`_run_plain`)."""
@@ -1188,6 +1198,20 @@ class Session:
             except (KeyboardInterrupt, SystemExit) as exc:
                 error = _STOPPING
                 self._exit_with(exc)
+            except self._rt.cancelled as exc:
+                if self._rt.cancelling():
+                    raise  # INTERRUPT (this scope catches it), or the session is ending
+                # Raised by something the handler awaited (asyncio: a future another
+                # library cancelled): a failure of the procedure, answered as one.
+                log.error(
+                    "procedure %s was cancelled by what it awaited",
+                    registration.procedure if registration else "?",
+                    exc_info=exc,
+                )
+                error = wc.ApplicationError(
+                    wc.ApplicationError.RUNTIME_ERROR,
+                    "the procedure was cancelled by what it awaited (not by its caller)",
+                )  # fmt: skip
             finally:
                 self._invocations.pop(request_id, None)
                 self._chunks.pop(request_id, None)  # (also one made for a since-gone handler)
