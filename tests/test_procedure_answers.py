@@ -4,6 +4,7 @@ paths: each of these once ended the callee's session, or answered the wrong URI)
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -190,3 +191,70 @@ async def test_system_exit_in_a_handler_ends_connect_with_it(url: str, where: st
             assert info.value.code == 3
             assert callee.close_details is not None
             assert callee.close_details.reason == "wamp.close.system_shutdown"
+
+
+async def test_system_exit_in_a_handler_ends_an_async_with_component_with_it(url: str) -> None:
+    """``async with component:`` raises it as ``component.run()`` does: itself, not in an
+    exception group (it came out of the block's task group wrapped), and at once (the block
+    is interrupted)."""
+    uri = _uri("exit")
+
+    async def main(session: Any) -> None:
+        with pytest.raises(wc.ApplicationError):
+            await session.call(uri)
+
+    component = wamp.Component(main=main, transports=url, realm="realm1")
+
+    @component.register(uri)
+    def stop() -> None:
+        raise SystemExit(3)
+
+    with anyio.fail_after(TIMEOUT):
+        with pytest.raises(SystemExit) as info:
+            async with component:
+                await anyio.sleep_forever()
+    assert info.value.code == 3
+
+
+class _Odd(BaseException):
+    pass
+
+
+async def test_a_cancellation_the_handler_met_is_a_failure_not_a_lost_call(
+    url: str, anyio_backend_name: str
+) -> None:
+    """A cancellation exception that no cancel of the invocation caused (asyncio: a future
+    another library cancelled; a plain function raising a BaseException) fails the call with
+    ``runtime_error``: the caller waited for ever (the async case), or the task running plain
+    functions ended and later invocations were never run (the plain case)."""
+    uri = _uri("stray")
+
+    async def awaits_a_cancelled_future() -> str:
+        future = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_later(0.01, future.cancel)
+        await future
+        return "unreachable"
+
+    def raises(kind: str) -> str:
+        if kind == "odd":
+            raise _Odd("odd")
+        if kind == "cancelled":
+            raise asyncio.CancelledError
+        return kind
+
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(url) as callee, wamp.connect(url) as caller:
+            await callee.register(raises, uri + ".plain")
+            kinds = ["odd", "cancelled"] if anyio_backend_name == "asyncio" else ["odd"]
+            for kind in kinds:
+                with pytest.raises(wc.ApplicationError) as info:
+                    await caller.call(uri + ".plain", kind)
+                assert info.value.error == wc.ApplicationError.RUNTIME_ERROR
+                assert await caller.call(uri + ".plain", "fine") == "fine"
+            if anyio_backend_name == "asyncio":
+                await callee.register(awaits_a_cancelled_future, uri + ".async")
+                with pytest.raises(wc.ApplicationError) as info:
+                    await caller.call(uri + ".async")
+                assert info.value.error == wc.ApplicationError.RUNTIME_ERROR
+                assert "cancelled by what it awaited" in str(info.value)
+            assert callee.is_attached()

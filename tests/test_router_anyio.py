@@ -781,6 +781,20 @@ async def test_registrations_and_subscriptions_are_dated_as_crossbar_dates_them(
         ({"principals": [{"authid": "a", "ticket": 1234}]}, "ticket must be a string"),
         ({"principals": [{"authid": "a", "tickets": "x"}]}, "unexpected keyword"),
         ({"principals": {"authid": "a"}}, "principals must be a list"),
+        ({"principals": [{"authid": "a"}]}, "has no credential"),
+        (
+            {"principals": [{"authid": "a", "ticket": "x"}, {"authid": "a", "secret": "y"}]},
+            "principal 'a' given twice",
+        ),
+        (
+            {"permissions": {"user": [{"uri": "com.", "action": ["call"]}]}},
+            "unknown rule keys ['action']",
+        ),
+        (
+            {"permissions": {"user": [{"uri": "com.", "matches": "exact"}]}},
+            "unknown rule keys ['matches']",
+        ),
+        ({"permissions": {"user": [{"uri": "com.", "actions": "call"}]}}, "must be a list"),
         ({"permissions": {"user": [{"actions": ["call"]}]}}, "missing key 'uri'"),
         ({"permissions": {"user": [{"uri": 5}]}}, "bad permission"),
         ({"permissions": {"user": [{"uri": "", "actions": ["read"]}]}}, "bad permission"),

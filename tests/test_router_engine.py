@@ -1620,8 +1620,16 @@ def test_a_principal_may_require_cryptosign_channel_binding() -> None:
         ({"secret": "s", "salt": "x", "iterations": 0}, "iterations must be a positive"),
         ({"role": ""}, "role must be a non-empty string"),
         ({"channel_binding": "tls-exporter"}, "channel_binding must be"),
+        ({"role": "user"}, "has no credential"),
     ],
 )
 def test_principal_settings_are_checked(settings: dict[str, Any], message: str) -> None:
     with pytest.raises(wc.ConfigurationError, match=message):
         wc.Principal("joe", **settings)
+
+
+def test_a_principal_given_twice_is_refused() -> None:
+    """The later one replaced the earlier silently: a ticket login of the first failed."""
+    joe = wc.Principal("joe", ticket="t")
+    with pytest.raises(wc.ConfigurationError, match=r"principals given twice: \['joe'\]"):
+        wc.Router(principals=iter([joe, wc.Principal("joe", secret="s")]))

@@ -90,19 +90,32 @@ def _config(raw: Any) -> dict[str, Any]:
         raise ValueError("principals must be a list of objects")
     if not isinstance(rules, dict) or not all(isinstance(r, list) for r in rules.values()):
         raise ValueError("permissions must map each role to a list of rules")
-    principals = []
+    principals: list[wc.Principal] = []
     for p in entries:
         pubkeys = p.get("pubkeys", [])
         if not isinstance(pubkeys, list):
             raise ValueError(f"principal {p.get('authid')!r}: pubkeys must be a list")
         scram = _scram(p["scram"]) if "scram" in p else None
-        principals.append(wc.Principal(**{**p, "pubkeys": tuple(pubkeys), "scram": scram}))
-    permissions = {
-        role: [wc.Permission(r["uri"], tuple(r.get("actions", wc.Permission.actions)),
-                             r.get("match", "prefix")) for r in role_rules]
-        for role, role_rules in rules.items()
-    }  # fmt: skip
+        principal = wc.Principal(**{**p, "pubkeys": tuple(pubkeys), "scram": scram})
+        if any(known.authid == principal.authid for known in principals):
+            raise ValueError(f"principal {principal.authid!r} given twice")
+        principals.append(principal)
+    permissions = {role: [_rule(role, r) for r in role_rules] for role, role_rules in rules.items()}
     return {"principals": principals, "permissions": permissions, "anonymous": anonymous}
+
+
+def _rule(role: str, raw: Any) -> wc.Permission:
+    """One permission rule of ``role``: a misspelt key would widen it (to every action, or to
+    prefix matching), so an unknown one is refused."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"role {role!r}: each rule must be an object")
+    unknown = set(raw) - {"uri", "actions", "match"}
+    if unknown:
+        raise ValueError(f"role {role!r}: unknown rule keys {sorted(unknown)}")
+    actions = raw.get("actions", wc.Permission.actions)
+    if not isinstance(actions, list | tuple):
+        raise ValueError(f"role {role!r}: actions must be a list, not {actions!r}")
+    return wc.Permission(raw["uri"], tuple(actions), raw.get("match", "prefix"))
 
 
 async def _serve(opts: argparse.Namespace) -> None:

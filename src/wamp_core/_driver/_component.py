@@ -131,6 +131,7 @@ class Component(Generic[S]):
         self._ready_session: S | None = None
         self._ready_changed: Event | None = None
         self._background: AbstractAsyncContextManager[TaskGroup] | None = None
+        self._background_scope: Any = None  # (the background task group's cancel scope)
         #: ``async with`` started the run, whose task has not begun yet; and a stop() for it.
         self._starting = False
         self._stop_pending = False
@@ -325,6 +326,7 @@ class Component(Generic[S]):
         manager = self._rt.task_group()
         task_group = await manager.__aenter__()
         self._background = manager
+        self._background_scope = task_group.cancel_scope
         self._starting = True
         self._background_error = None
         task_group.start_soon(self._run_in_background)
@@ -336,23 +338,33 @@ class Component(Generic[S]):
     ) -> None:  # fmt: skip
         assert self._background is not None
         manager, self._background = self._background, None
+        error = self._background_error
         try:
-            await self.stop()
+            if error is None or isinstance(error, Exception):  # (else the run has ended and
+                await self.stop()  # this block's scope is cancelled: see _run_in_background)
         finally:
             try:
                 await manager.__aexit__(None, None, None)
             finally:
                 self._starting = self._stop_pending = False
-        error = self._background_error
+        error = self._background_error  # (an error stop() met is the run's too)
         self._background_error = None
-        if error is not None and exc is None:
+        if error is not None and (exc is None or (
+            not isinstance(error, Exception) and isinstance(exc, self._rt.cancelled)
+        )):  # fmt: skip
             raise error
 
     async def _run_in_background(self) -> None:
+        # What ends the run is raised from __aexit__, itself, not in an exception group.
         try:
             await self.run()
-        except Exception as exc:  # raised from __aexit__, not as a group
+        except self._rt.cancelled:
+            raise
+        except Exception as exc:
             self._background_error = exc
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt: the block ends now
+            self._background_error = exc
+            self._background_scope.cancel()
 
     # ----------------------------------------------------------------------------------------
     # One connection

@@ -116,6 +116,11 @@ class Principal:
             raise ConfigurationError(
                 f"principal {self.authid!r}: channel_binding must be None or 'tls-unique'"
             )
+        if self.ticket is None and self.secret is None and not self.pubkeys and not self.scram:
+            raise ConfigurationError(
+                f"principal {self.authid!r} has no credential (ticket, secret, pubkeys or "
+                "scram): it could never log in"
+            )
         key: bytes | str | None = self.secret
         if self.secret is not None and self.salt is not None:
             key = derive_key(self.secret, self.salt, self.iterations, self.keylen)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .. import _messages as m
-from .._errors import ProtocolError
+from .._errors import ConfigurationError, ProtocolError
 from .._messages._base import new
 from .._messages._validation import brief
 from .._uri import MAX_ID
@@ -123,7 +123,12 @@ class Router:
         self._deadlines: list[tuple[float, int, Call, Realm]] = []
         self._deadline_seq = 0
         self._compact_at = _COMPACT_AT
-        self.principals = {p.authid: p for p in principals}
+        given = list(principals)
+        self.principals = {p.authid: p for p in given}
+        if len(self.principals) != len(given):  # (a later one replaced an earlier one)
+            authids = [p.authid for p in given]
+            twice = sorted({authid for authid in authids if authids.count(authid) > 1})
+            raise ConfigurationError(f"principals given twice: {twice}")
         self.anonymous = anonymous
         self.permissions = {role: tuple(rules) for role, rules in (permissions or {}).items()}
         if (self.principals or self.permissions) and "anonymous" not in self.permissions:
