@@ -343,7 +343,7 @@ class Connection:
 
     def _transport_lost(self, closed: Closed) -> list[ConnectionEvent]:
         self._transport_closed = True
-        events: list[ConnectionEvent] = list(self.session.connection_lost())
+        events: list[ConnectionEvent] = list(self.session.connection_lost(closed.reason))
         events.append(closed)
         return events
 

@@ -615,8 +615,9 @@ class ClientSession:
             self._end(details, abort=True, failed=True)
         return self.take_events()
 
-    def connection_lost(self) -> list[ev.SessionEvent]:
-        """The transport is gone: end the session and fail everything pending.
+    def connection_lost(self, message: str = "transport lost") -> list[ev.SessionEvent]:
+        """The transport is gone: end the session and fail everything pending; ``message``
+        (why it is gone) becomes the :class:`CloseDetails` message.
 
         On a :class:`~wamp_core.Connection` report it with :meth:`Connection.receive_eof
         <wamp_core.Connection.receive_eof>` or :meth:`Connection.connection_lost
@@ -626,9 +627,7 @@ class ClientSession:
         self._outbox.clear()
         if (self.state, SessionCommand.TRANSPORT_LOST) in TRANSITIONS:
             joined = self.state in (S.ESTABLISHED, S.SHUTTING_DOWN)
-            details = CloseDetails(
-                CloseDetails.REASON_TRANSPORT_LOST, "transport lost", local=not joined
-            )
+            details = CloseDetails(CloseDetails.REASON_TRANSPORT_LOST, message, local=not joined)
             # A session that was up ends (Left); a join in progress fails (Aborted).
             self._end(details, abort=not joined)
         return self.take_events()
@@ -771,7 +770,8 @@ class ClientSession:
         """End the session (CLOSED, or FAILED for a violation): fail pending requests, drop the
         session's live state, emit the end event, tell ``on_end``."""
         record = self._s
-        error = SessionClosed(f"session ended: {details.reason}", reason=details.reason)
+        why = f" ({details.message})" if details.message else ""
+        error = SessionClosed(f"session ended: {details.reason}{why}", reason=details.reason)
         for rid, pending in record.pending.items():
             self._events.append(ev.RequestFailed(rid, pending.kind, error))
         record.pending.clear()

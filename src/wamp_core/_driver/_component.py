@@ -16,7 +16,7 @@ import wamp_core as wc
 
 from ._connect import authenticators, open_session
 from ._runtime import CancelScope, Event, Runtime, TaskGroup
-from ._session import CLOSE_TIMEOUT, Authentication, Session
+from ._session import Authentication, Session
 
 __all__ = ["DEFAULT_TRANSPORT", "Component"]
 
@@ -495,7 +495,7 @@ class Component(Generic[S]):
         """Leave, bounded and shielded: a stop or a cancel still says GOODBYE."""
         if session.closed:
             return
-        with self._rt.move_on_after(CLOSE_TIMEOUT, shield=True) as self._leaving:
+        with self._rt.move_on_after(session._close_timeout, shield=True) as self._leaving:
             if self._aborted:
                 self._leaving.cancel()
             try:

@@ -90,6 +90,9 @@ class Link:
         self._wakeup = runtime.event()
         self._space: Event | None = None
         self._flush_at = BATCH_FIRST  # queued bytes at which the burst's next slice goes out
+        #: Counts reads and the slices of awaited writes: the peer is alive while it moves
+        #: (a keepalive's pong may wait behind a large message on a slow link).
+        self.activity = 0
 
     # ----------------------------------------------------------------------------------------
     # Writing
@@ -179,7 +182,7 @@ class Link:
             self._sending = True
             moved = True
             try:
-                moved = await send_sliced(self._rt.move_on_after, self.stream.send, chunk)
+                moved = await send_sliced(self._rt.move_on_after, self._send_slice, chunk)
             except self._broken_errors as exc:
                 self.lost(f"write failed: {exc or type(exc).__name__}")
             finally:
@@ -188,6 +191,10 @@ class Link:
             if not moved:
                 self.lost(f"write made no progress for {SEND_TIMEOUT} s")
             self._make_space()
+
+    async def _send_slice(self, data: bytes) -> None:
+        await self.stream.send(data)
+        self.activity += 1
 
     def _make_space(self) -> None:
         if self._space is not None and (len(self._out) < HIGH_WATER or self._broken):
@@ -208,6 +215,7 @@ class Link:
     # Reading
 
     def _received(self, data: bytes) -> None:
+        self.activity += 1
         events = self._conn.receive_data(data)
         self.push()
         self._on_events(events)

@@ -610,11 +610,22 @@ class Session:
     def leave(self, reason: str = "wamp.close.normal", message: str | None = None) -> Sent[None]:
         """Leave the session: the GOODBYE goes out now, as in Autobahn (a ported
         ``session.leave()`` without ``await`` still leaves); awaiting the result waits until
-        the router answered and the transport closed."""
+        the router answered and the transport closed, at most the close timeout (the
+        transport's ``close_handshake_timeout``, else :data:`CLOSE_TIMEOUT`): then the
+        transport is given up."""
         if self._conn.session.state is wc.SessionState.ESTABLISHED:
             self._conn.session.leave(reason, message)
             self._link.push()
-        return Sent(self._done.wait)
+        return Sent(self._left)
+
+    async def _left(self) -> None:
+        timeout = self._close_timeout
+        with self._rt.move_on_after(timeout):
+            await self._done.wait()
+            return
+        log.warning("no answer to GOODBYE within %s s: closing the connection", timeout)
+        self._lost(f"no answer to GOODBYE within {timeout} s")
+        await self._rt.aclose_forcefully(self._stream)
 
     async def disconnect(self) -> None:
         """Close the transport at once, without leaving: pending requests fail with
@@ -768,8 +779,10 @@ class Session:
                 self._finish()
 
     async def _keepalive(self, interval: float, timeout: float) -> None:
-        """Ping every ``interval`` s; a peer that does not answer within ``timeout`` s is dead:
-        the connection is given up (pending requests fail at once)."""
+        """Ping every ``interval`` s; a peer that does not answer within ``timeout`` s, while
+        no bytes moved either way, is dead: the connection is given up (pending requests fail
+        at once). Bytes moving are a sign of life: on a slow link the pong (or the ping)
+        waits behind a large message."""
         size = self.transport.options.get("auto_ping_size")
         while not self.closed:
             await self._rt.sleep(interval)
@@ -781,10 +794,11 @@ class Session:
             except wc.LocalProtocolError:  # closing (we left): the close wait is bounded
                 return
             self._link.push()
+            moved = self._link.activity
             with self._rt.move_on_after(timeout):
                 await self._pong.wait()
                 continue
-            if not self.closed:
+            if not self.closed and self._link.activity == moved:
                 log.warning("no answer to a ping within %s s: the connection is dead", timeout)
                 self._lost(f"keepalive: no pong within {timeout} s")
                 await self._rt.aclose_forcefully(self._stream)

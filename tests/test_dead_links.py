@@ -1,0 +1,178 @@
+"""A link that dies without a word (a relay that stops forwarding: no FIN, no RST), and one
+that is slow but moves, through Crossbar.io and the embedded router, every driver (from a
+review with a blackholing relay):
+
+* ``await session.leave()`` returns within the close timeout (it waited for ever on
+  RawSocket, 20 s on WebSocket until the keepalive noticed), and so does ``Component.stop()``
+  with the transport's ``close_handshake_timeout`` (it always took 5 s);
+* the keepalive does not cut a slow link that is moving a large message (its pong waits
+  behind it: any bytes moving are a sign of life), and when it does give a link up, the
+  application is told why (every loss read "transport lost").
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import anyio
+import pytest
+
+import wamp_core as wc
+from crossbar import CrossbarRouter
+from embedded import EmbeddedRouter
+from wamp_core._driver import _session
+
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
+
+TIMEOUT = 30
+
+
+class Relay:
+    """Forwards 127.0.0.1:``port`` to the router's port; ``blackhole()`` stops forwarding
+    both ways, the sockets left open; ``rate`` (bytes/s) throttles router -> client."""
+
+    def __init__(self, target: int, rate: float | None = None) -> None:
+        self._target, self._rate = target, rate
+        self._stop = threading.Event()
+        self._silent = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def blackhole(self) -> None:
+        self._silent.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        for sock in [self._listener, *self._sockets]:
+            sock.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            router = socket.create_connection(("127.0.0.1", self._target))
+            self._sockets += [client, router]
+            threading.Thread(target=self._pipe, args=(client, router, None), daemon=True).start()
+            threading.Thread(
+                target=self._pipe, args=(router, client, self._rate), daemon=True
+            ).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, rate: float | None) -> None:
+        try:
+            while not self._stop.is_set() and (data := src.recv(8192 if rate else 65536)):
+                while self._silent.is_set() and not self._stop.is_set():
+                    time.sleep(0.05)  # holds the bytes: neither side hears anything more
+                if self._silent.is_set():
+                    return
+                dst.sendall(data)
+                if rate:
+                    time.sleep(len(data) / rate)
+        except OSError:
+            pass
+
+
+@pytest.fixture(scope="module")
+def embedded() -> Iterator[EmbeddedRouter]:
+    with EmbeddedRouter() as router:
+        yield router
+
+
+@pytest.fixture(params=["crossbar", "embedded"])
+def router(request: pytest.FixtureRequest, crossbar: CrossbarRouter) -> Any:
+    return crossbar if request.param == "crossbar" else request.getfixturevalue("embedded")
+
+
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1].split("/", maxsplit=1)[0])
+
+
+@pytest.fixture
+def relay_to(router: Any) -> Iterator[Any]:
+    relays: list[Relay] = []
+
+    def make(url: str, rate: float | None = None) -> tuple[Relay, str]:
+        relay = Relay(_port(url), rate)
+        relays.append(relay)
+        scheme, _, rest = url.partition("://")
+        path = rest.partition("/")[2]
+        return relay, f"{scheme}://127.0.0.1:{relay.port}" + (f"/{path}" if path else "")
+
+    yield make
+    for relay in relays:
+        relay.close()
+
+
+@pytest.mark.parametrize("kind", ["rs", "ws"])
+async def test_leave_on_a_dead_link_returns_within_the_close_timeout(
+    router: Any, relay_to: Any, wamp: Any, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WebSocket: its ``close_handshake_timeout``; RawSocket (no such option, no keepalive
+    against Crossbar): CLOSE_TIMEOUT, scaled down here."""
+    relay, url = relay_to(router.rs_url if kind == "rs" else router.ws_url)
+    options: dict[str, Any] = {"auto_ping_interval": 0}
+    if kind == "ws":
+        options["close_handshake_timeout"] = 1.0
+    else:
+        monkeypatch.setattr(_session, "CLOSE_TIMEOUT", 1.0)
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect({"url": url, "options": options}) as session:
+            relay.blackhole()
+            started = time.monotonic()
+            await session.leave()
+            assert time.monotonic() - started < 2.5
+            assert session.closed
+
+
+async def test_a_component_stop_on_a_dead_link_takes_the_close_timeout(
+    router: Any, relay_to: Any, wamp: Any
+) -> None:
+    relay, url = relay_to(router.ws_url)
+    options = {"close_handshake_timeout": 1.0, "auto_ping_interval": 0}
+    component = wamp.Component(transports={"url": url, "options": options}, realm="realm1")
+    with anyio.fail_after(TIMEOUT):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(component.run)
+            await component.wait_ready()
+            relay.blackhole()
+            started = time.monotonic()
+            await component.stop()
+            elapsed = time.monotonic() - started
+    assert 0.8 < elapsed < 2.5  # (it was CLOSE_TIMEOUT, 5 s, whatever the option said)
+
+
+async def test_the_keepalive_does_not_cut_a_slow_link_that_moves(
+    router: Any, relay_to: Any, wamp: Any
+) -> None:
+    """A 384 KiB result at 128 KiB/s takes 3 s: three times the ping's timeout."""
+    _, url = relay_to(router.ws_url, rate=128 * 1024)
+    options = {"auto_ping_interval": 0.5, "auto_ping_timeout": 0.5}
+    blob = b"x" * (384 * 1024)
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(router.rs_url) as callee:
+            procedure = f"com.test.dead.blob.{time.monotonic_ns()}"
+            await callee.register(lambda: blob, procedure)
+            async with wamp.connect({"url": url, "options": options}) as caller:
+                started = time.monotonic()
+                assert await caller.call(procedure) == blob
+                assert time.monotonic() - started > 1.5  # (the relay did slow it down)
+
+
+async def test_a_link_the_keepalive_gives_up_says_so(router: Any, relay_to: Any, wamp: Any) -> None:
+    relay, url = relay_to(router.ws_url)
+    options = {"auto_ping_interval": 0.3, "auto_ping_timeout": 0.5}
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect({"url": url, "options": options}) as session:
+            relay.blackhole()
+            with pytest.raises(wc.SessionClosed) as info:
+                await session.call("wamp.session.count")
+            assert "keepalive: no pong within 0.5 s" in str(info.value)
+            assert session.close_details is not None
+            assert session.close_details.message == "keepalive: no pong within 0.5 s"
