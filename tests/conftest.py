@@ -26,7 +26,8 @@ CROSSBAR_FIXTURE = "crossbar"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test that uses the ``crossbar`` fixture with ``@pytest.mark.crossbar``;
+    """Mark every test that uses the ``crossbar`` fixture (or ``router`` as Crossbar) with
+    ``@pytest.mark.crossbar``;
     deselect the trio-native driver on asyncio (it is trio only), and a plain (not async)
     test in a driver module runs once, not once per driver and backend."""
     kept: list[pytest.Item] = []
@@ -41,7 +42,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             dropped.append(item)
             continue
         kept.append(item)
-        if CROSSBAR_FIXTURE in getattr(item, "fixturenames", ()):
+        if CROSSBAR_FIXTURE in getattr(item, "fixturenames", ()) or params.get("router") == (
+            CROSSBAR_FIXTURE  # (the ``router`` fixture's Crossbar half)
+        ):
             item.add_marker(pytest.mark.crossbar)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
@@ -104,6 +107,21 @@ def crossbar() -> Iterator[CrossbarRouter]:
         yield router
     finally:
         router.stop()
+
+
+@pytest.fixture(scope="session")
+def embedded() -> Iterator[Any]:
+    """One embedded router (its own process, as Crossbar runs) shared by the test session."""
+    from embedded import EmbeddedRouter
+
+    with EmbeddedRouter() as router:
+        yield router
+
+
+@pytest.fixture(params=["crossbar", "embedded"])
+def router(request: pytest.FixtureRequest) -> Any:
+    """Crossbar.io, then the embedded router: a client scenario run against both."""
+    return request.getfixturevalue(request.param)
 
 
 @pytest.fixture(scope="session")

@@ -22,8 +22,6 @@ import anyio
 import pytest
 
 import wamp_core as wc
-from crossbar import CrossbarRouter
-from embedded import EmbeddedRouter
 from wamp_core._driver import _session
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
@@ -77,17 +75,6 @@ class Relay:
                     time.sleep(len(data) / rate)
         except OSError:
             pass
-
-
-@pytest.fixture(scope="module")
-def embedded() -> Iterator[EmbeddedRouter]:
-    with EmbeddedRouter() as router:
-        yield router
-
-
-@pytest.fixture(params=["crossbar", "embedded"])
-def router(request: pytest.FixtureRequest, crossbar: CrossbarRouter) -> Any:
-    return crossbar if request.param == "crossbar" else request.getfixturevalue("embedded")
 
 
 def _port(url: str) -> int:

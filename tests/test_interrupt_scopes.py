@@ -16,15 +16,12 @@ tried for speed: anyio's own code in the handler never saw it, see the anyio cas
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import anyio
 import pytest
 
 import wamp_core as wc
-from crossbar import CrossbarRouter
-from embedded import EmbeddedRouter
 from wamp_anyio import start_router
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
@@ -36,19 +33,6 @@ _counter = iter(range(1_000_000))
 
 def _uri(name: str) -> str:
     return f"com.test.interrupt.{name}.{next(_counter)}"
-
-
-@pytest.fixture(scope="module")
-def embedded() -> Iterator[EmbeddedRouter]:
-    with EmbeddedRouter() as router:
-        yield router
-
-
-@pytest.fixture(params=["crossbar", "embedded"])
-def router(request: pytest.FixtureRequest, crossbar: CrossbarRouter) -> Any:
-    if request.param == "crossbar":
-        return crossbar
-    return request.getfixturevalue("embedded")
 
 
 async def _interrupt_after(caller: Any, proc: str, entered: anyio.Event, *args: Any) -> None:

@@ -24,17 +24,10 @@ TIMEOUT = 20
 _counter = iter(range(1_000_000))
 
 
-@pytest.fixture(scope="module")
-def embedded() -> Iterator[EmbeddedRouter]:
-    with EmbeddedRouter() as router:
-        yield router
-
-
-@pytest.fixture(params=["crossbar", "embedded"])
-def url(request: pytest.FixtureRequest) -> str:
-    router = request.getfixturevalue(request.param)
+@pytest.fixture
+def url(router: Any) -> str:
     assert isinstance(router, CrossbarRouter | EmbeddedRouter)
-    return router.rs_url
+    return str(router.rs_url)
 
 
 def _uri(name: str) -> str:
