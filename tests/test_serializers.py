@@ -858,7 +858,8 @@ def _empty_nested(depth: int) -> list[Any]:
 @pytest.mark.parametrize("name", CORE)
 def test_nesting_limits(name: str) -> None:
     """Moderate nesting decodes; absurd nesting (codec limits: cbor2 400, msgpack 1024, JSON the
-    interpreter's recursion limit) is a SerializationError, never a RecursionError."""
+    interpreter's recursion limit, or its scanner's own from 3.12) is a SerializationError,
+    never a RecursionError."""
     ser = get_serializer(name)
     ok = Call(request_id=1, procedure="p", args=[_nested(200)])
     assert ser.decode(ser.encode(ok)) == ok
@@ -868,6 +869,7 @@ def test_nesting_limits(name: str) -> None:
         "cbor": lambda d: b"\x85\x18\x30\x01\xa0\x61p\x81" + b"\x81" * (d - 1) + b"\x80",
     }
     assert ser.decode(raw[name](200)).args == [_empty_nested(200)]  # type: ignore[attr-defined]
-    for depth in (2000, 100_000):
+    # (JSON's C scanner has its own limit from Python 3.12 on: 2000 levels decode on 3.13)
+    for depth in (2000, 100_000) if name != "json" else (100_000,):
         with pytest.raises(SerializationError):
             ser.decode(raw[name](depth))

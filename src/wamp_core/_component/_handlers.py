@@ -200,7 +200,7 @@ def _type_hints(handler: Callable[..., Any]) -> dict[str, Any]:
 
 
 def _describe(hint: Any) -> str:
-    if isinstance(hint, type):
+    if isinstance(hint, type) and typing.get_origin(hint) is None:  # (set[int] is a type on 3.10)
         return hint.__name__
     return str(hint).replace("typing.", "")
 

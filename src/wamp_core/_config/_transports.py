@@ -317,6 +317,8 @@ def _parse_url(url: object, kind: str) -> _URLInfo:
     try:
         split = urlsplit(url)
         port = split.port
+        if "[" in split.netloc:  # (Python 3.10's urlsplit takes any text in brackets)
+            ipaddress.IPv6Address(split.hostname or "")
     except ValueError as exc:
         raise ConfigurationError(f"invalid URL {shown!r}: {exc}") from None
     scheme = split.scheme.lower()

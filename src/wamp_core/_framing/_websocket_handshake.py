@@ -341,6 +341,9 @@ def parse_request(ws: WSConnection, request_head: bytes) -> Request:
             raise _bad_request(detail, hint.status_code, hint.headers) from None
         raise _bad_request(detail) from None
     except HANDSHAKE_ERRORS as exc:
+        if isinstance(exc, UnicodeError):  # (Python's own text differs by version)
+            detail = f"a header cannot be decoded (a Host is an IDNA name): {exc}"
+            raise _bad_request(detail) from None
         raise _bad_request(exc) from None
     request = events[0] if len(events) == 1 else None
     if not isinstance(request, Request):  # pragma: no cover - defensive
