@@ -163,3 +163,29 @@ async def test_a_link_the_keepalive_gives_up_says_so(router: Any, relay_to: Any,
             assert "keepalive: no pong within 0.5 s" in str(info.value)
             assert session.close_details is not None
             assert session.close_details.message == "keepalive: no pong within 0.5 s"
+
+
+@pytest.mark.parametrize("kind", ["wss", "rss"])
+async def test_the_keepalive_finds_a_dead_tls_link(
+    router: Any, relay_to: Any, wamp: Any, kind: str
+) -> None:
+    """Over TLS the ping goes through the writer task: its own write is no sign of life (the
+    keepalive counted it, and never gave a dead TLS link up)."""
+    relay, url = relay_to(router.wss_url if kind == "wss" else router.rss_url)
+    transport = {
+        "url": url,
+        "options": {"auto_ping_interval": 0.3, "auto_ping_timeout": 0.5},
+        "endpoint": {
+            "type": "tcp",
+            "host": "127.0.0.1",
+            "port": relay.port,
+            "tls": {"hostname": "localhost", "trust_root": str(router.ca_path)},
+        },
+    }
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(transport) as session:
+            relay.blackhole()
+            started = time.monotonic()
+            with pytest.raises(wc.SessionClosed, match="keepalive: no pong"):
+                await session.call("wamp.session.count")
+            assert time.monotonic() - started < 3

@@ -90,8 +90,9 @@ class Link:
         self._wakeup = runtime.event()
         self._space: Event | None = None
         self._flush_at = BATCH_FIRST  # queued bytes at which the burst's next slice goes out
-        #: Counts reads and the slices of awaited writes: the peer is alive while it moves
-        #: (a keepalive's pong may wait behind a large message on a slow link).
+        #: Counts reads: the peer is alive while its bytes arrive (a keepalive's pong may
+        #: wait behind a large message on a slow link). Not writes: bytes the kernel takes
+        #: prove nothing of the peer (over TLS the ping's own write would count).
         self.activity = 0
 
     # ----------------------------------------------------------------------------------------
@@ -182,7 +183,7 @@ class Link:
             self._sending = True
             moved = True
             try:
-                moved = await send_sliced(self._rt.move_on_after, self._send_slice, chunk)
+                moved = await send_sliced(self._rt.move_on_after, self.stream.send, chunk)
             except self._broken_errors as exc:
                 self.lost(f"write failed: {exc or type(exc).__name__}")
             finally:
@@ -191,10 +192,6 @@ class Link:
             if not moved:
                 self.lost(f"write made no progress for {SEND_TIMEOUT} s")
             self._make_space()
-
-    async def _send_slice(self, data: bytes) -> None:
-        await self.stream.send(data)
-        self.activity += 1
 
     def _make_space(self) -> None:
         if self._space is not None and (len(self._out) < HIGH_WATER or self._broken):

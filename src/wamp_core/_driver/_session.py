@@ -779,10 +779,11 @@ class Session:
                 self._finish()
 
     async def _keepalive(self, interval: float, timeout: float) -> None:
-        """Ping every ``interval`` s; a peer that does not answer within ``timeout`` s, while
-        no bytes moved either way, is dead: the connection is given up (pending requests fail
-        at once). Bytes moving are a sign of life: on a slow link the pong (or the ping)
-        waits behind a large message."""
+        """Ping every ``interval`` s; a peer that does not answer within ``timeout`` s, and
+        sent no bytes meanwhile, is dead: the connection is given up (pending requests fail
+        at once). Bytes arriving are a sign of life: on a slow link the pong waits behind a
+        large message. (Our own large write on a link slower than it: the ping waits behind
+        it, and only a longer ``auto_ping_timeout`` helps.)"""
         size = self.transport.options.get("auto_ping_size")
         while not self.closed:
             await self._rt.sleep(interval)
