@@ -47,63 +47,65 @@ async def _interrupt_after(caller: Any, proc: str, entered: anyio.Event, *args: 
         tg.cancel_scope.cancel()
 
 
-async def test_a_shielded_scope_defers_the_interrupt(router: Any, wamp: Any) -> None:
-    proc = _uri("shielded")
-    entered, shielded_done, ended = anyio.Event(), [False], anyio.Event()
-    cancelled: list[float] = []
+async def _interrupted(
+    router: Any, wamp: Any, handler: Any, entered: anyio.Event, ended: Any
+) -> float:
+    """Register ``handler`` (a callee session), call it from another session and cancel the
+    call once it has ``entered``; wait until ``ended()``: the seconds from the call to then."""
+    proc = _uri("p")
     with anyio.fail_after(TIMEOUT):
         async with wamp.connect(router.rs_url) as callee, wamp.connect(router.rs_url) as caller:
-
-            async def handler() -> str:
-                try:
-                    with anyio.CancelScope(shield=True):
-                        entered.set()
-                        await anyio.sleep(0.5)
-                        shielded_done[0] = True
-                    await anyio.sleep(10)
-                except anyio.get_cancelled_exc_class():
-                    cancelled.append(time.monotonic())
-                    raise
-                finally:
-                    ended.set()
-                return "late"
-
             await callee.register(handler, proc)
             started = time.monotonic()
             await _interrupt_after(caller, proc, entered)
-            with anyio.fail_after(5):
-                await ended.wait()
-            assert shielded_done[0]  # the shielded sleep ran to its end
-            assert len(cancelled) == 1 and 0.4 < cancelled[0] - started < 3
+            await _until(ended)
             assert callee.is_attached() and caller.is_attached()
+            return time.monotonic() - started
+
+
+async def test_a_shielded_scope_defers_the_interrupt(router: Any, wamp: Any) -> None:
+    entered, shielded_done = anyio.Event(), [False]
+    cancelled: list[float] = []
+    ended: list[float] = []
+
+    async def handler() -> str:
+        try:
+            with anyio.CancelScope(shield=True):
+                entered.set()
+                await anyio.sleep(0.5)
+                shielded_done[0] = True
+            await anyio.sleep(10)
+        except anyio.get_cancelled_exc_class():
+            cancelled.append(time.monotonic())
+            raise
+        finally:
+            ended.append(time.monotonic())
+        return "late"
+
+    elapsed = await _interrupted(router, wamp, handler, entered, lambda: bool(ended))
+    assert shielded_done[0]  # the shielded sleep ran to its end
+    assert len(cancelled) == 1 and 0.4 < elapsed < 3
 
 
 async def test_an_interrupted_handler_is_cancelled_at_each_wait(router: Any, wamp: Any) -> None:
-    proc = _uri("level")
-    entered, ended = anyio.Event(), anyio.Event()
+    entered, ended = anyio.Event(), [False]
     cancels = [0]
-    with anyio.fail_after(TIMEOUT):
-        async with wamp.connect(router.rs_url) as callee, wamp.connect(router.rs_url) as caller:
 
-            async def handler() -> str:
-                entered.set()
+    async def handler() -> str:
+        entered.set()
+        try:
+            for _ in range(3):
                 try:
-                    for _ in range(3):
-                        try:
-                            await anyio.sleep(10)
-                        except anyio.get_cancelled_exc_class():
-                            cancels[0] += 1  # caught, and waits again: cancelled again
-                finally:
-                    ended.set()
-                return "ran on"
+                    await anyio.sleep(10)
+                except anyio.get_cancelled_exc_class():
+                    cancels[0] += 1  # caught, and waits again: cancelled again
+        finally:
+            ended[0] = True
+        return "ran on"
 
-            await callee.register(handler, proc)
-            started = time.monotonic()
-            await _interrupt_after(caller, proc, entered)
-            with anyio.fail_after(5):
-                await ended.wait()
-            assert cancels[0] == 3
-            assert time.monotonic() - started < 5
+    elapsed = await _interrupted(router, wamp, handler, entered, lambda: ended[0])
+    assert cancels[0] == 3
+    assert elapsed < 5
 
 
 async def test_an_interrupt_reaches_a_handler_whose_only_waits_are_anyio_checkpoints(
@@ -112,30 +114,25 @@ async def test_an_interrupt_reaches_a_handler_whose_only_waits_are_anyio_checkpo
     """An uncontended anyio.Lock yields only in a shielded checkpoint, after checking the
     task's anyio cancel scopes: the handler's scope must be one anyio sees (a scope built on
     asyncio's ``task.cancel()`` was never seen there, the loop ran on)."""
-    proc = _uri("lock")
     entered = anyio.Event()
     outcome: list[str] = []
-    with anyio.fail_after(TIMEOUT):
-        async with wamp.connect(router.rs_url) as callee, wamp.connect(router.rs_url) as caller:
-            lock = anyio.Lock()
+    lock = anyio.Lock()
 
-            async def handler() -> str:
-                entered.set()
-                started = time.monotonic()
-                try:
-                    while time.monotonic() - started < 10:
-                        async with lock:
-                            pass
-                except anyio.get_cancelled_exc_class():
-                    outcome.append("cancelled")
-                    raise
-                outcome.append("ran on")
-                return "ran on"
+    async def handler() -> str:
+        entered.set()
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < 10:
+                async with lock:
+                    pass
+        except anyio.get_cancelled_exc_class():
+            outcome.append("cancelled")
+            raise
+        outcome.append("ran on")
+        return "ran on"
 
-            await callee.register(handler, proc)
-            await _interrupt_after(caller, proc, entered)
-            await _until(lambda: bool(outcome))
-            assert outcome == ["cancelled"]
+    await _interrupted(router, wamp, handler, entered, lambda: bool(outcome))
+    assert outcome == ["cancelled"]
 
 
 async def test_an_interrupt_reaches_the_handlers_own_tasks_while_it_waits_shielded(
@@ -143,36 +140,31 @@ async def test_an_interrupt_reaches_the_handlers_own_tasks_while_it_waits_shield
 ) -> None:
     """A handler waits for its task group's worker in a shielded scope: the INTERRUPT cancels
     the worker at once (anyio delivers a scope's cancel to the task groups inside it)."""
-    proc = _uri("workers")
     entered = anyio.Event()
     worker: list[str] = []
-    with anyio.fail_after(TIMEOUT):
-        async with wamp.connect(router.rs_url) as callee, wamp.connect(router.rs_url) as caller:
 
-            async def handler() -> str:
-                done = anyio.Event()
+    async def handler() -> str:
+        done = anyio.Event()
 
-                async def work() -> None:
-                    try:
-                        await anyio.sleep(10)
-                        worker.append("ran on")
-                    except anyio.get_cancelled_exc_class():
-                        worker.append("cancelled")
-                        raise
-                    finally:
-                        done.set()
+        async def work() -> None:
+            try:
+                await anyio.sleep(10)
+                worker.append("ran on")
+            except anyio.get_cancelled_exc_class():
+                worker.append("cancelled")
+                raise
+            finally:
+                done.set()
 
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(work)
-                    entered.set()
-                    with anyio.CancelScope(shield=True):
-                        await done.wait()
-                return "done"
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(work)
+            entered.set()
+            with anyio.CancelScope(shield=True):
+                await done.wait()
+        return "done"
 
-            await callee.register(handler, proc)
-            await _interrupt_after(caller, proc, entered)
-            await _until(lambda: bool(worker))
-            assert worker == ["cancelled"]
+    await _interrupted(router, wamp, handler, entered, lambda: bool(worker))
+    assert worker == ["cancelled"]
 
 
 async def test_a_handler_that_swallows_the_interrupt_answers_and_the_session_goes_on(

@@ -784,7 +784,7 @@ async def test_registrations_and_subscriptions_are_dated_as_crossbar_dates_them(
         ({"principals": [{"authid": "a"}]}, "has no credential"),
         (
             {"principals": [{"authid": "a", "ticket": "x"}, {"authid": "a", "secret": "y"}]},
-            "principal 'a' given twice",
+            "principals given twice: ['a']",
         ),
         (
             {"permissions": {"user": [{"uri": "com.", "action": ["call"]}]}},

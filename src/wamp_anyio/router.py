@@ -96,11 +96,10 @@ def _config(raw: Any) -> dict[str, Any]:
         if not isinstance(pubkeys, list):
             raise ValueError(f"principal {p.get('authid')!r}: pubkeys must be a list")
         scram = _scram(p["scram"]) if "scram" in p else None
-        principal = wc.Principal(**{**p, "pubkeys": tuple(pubkeys), "scram": scram})
-        if any(known.authid == principal.authid for known in principals):
-            raise ValueError(f"principal {principal.authid!r} given twice")
-        principals.append(principal)
+        principals.append(wc.Principal(**{**p, "pubkeys": tuple(pubkeys), "scram": scram}))
     permissions = {role: [_rule(role, r) for r in role_rules] for role, role_rules in rules.items()}
+    # What the engine refuses of the whole (an authid given twice), named with the file:
+    wc.Router(principals=principals, permissions=permissions, anonymous=anonymous)
     return {"principals": principals, "permissions": permissions, "anonymous": anonymous}
 
 
