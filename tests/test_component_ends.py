@@ -333,3 +333,37 @@ async def test_async_with_a_running_component_is_refused_at_once(
                 async with component:
                     raise AssertionError("entered twice")
             assert await component.wait_ready() is first and first.is_attached()
+
+
+async def test_a_long_router_message_is_cut_in_the_error_text(router: Any) -> None:
+    """The router's GOODBYE message (here a 100 kB ``wamp.session.kill`` message) reaches
+    ``close_details`` whole, and the error of every pending request quotes it cut short (it
+    quoted all of it: an exception text, and every log line naming it, of any size)."""
+    message = "m" * 100_000
+    procedure = _uri("stall_for_a_long_message")
+    invoked = anyio.Event()
+
+    async def stall() -> None:
+        invoked.set()
+        await anyio.sleep_forever()
+
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(router.rs_url) as callee, wamp.connect(router.rs_url) as session:
+            await callee.register(stall, procedure)
+
+            async def kill() -> None:
+                await invoked.wait()
+                await callee.call(
+                    "wamp.session.kill", session.session_id,
+                    reason="com.test.revoked", message=message,
+                )  # fmt: skip
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(kill)
+                with pytest.raises(wc.SessionClosed) as info:
+                    await session.call(procedure)
+            assert session.close_details is not None
+            assert session.close_details.message == message
+    text = str(info.value)
+    assert "com.test.revoked" in text and "mmmm" in text
+    assert len(text) < 400, len(text)

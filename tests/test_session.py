@@ -1551,6 +1551,21 @@ def test_router_goodbye_is_answered_with_goodbye_and_out() -> None:
     assert session.yield_result(77) is False
 
 
+def test_a_long_goodbye_message_is_kept_whole_and_quoted_cut() -> None:
+    session, _ = make_session(S.ESTABLISHED)
+    message = "m" * 100_000
+    events = session.receive_message(
+        m.Goodbye(reason="wamp.close.system_shutdown", details={"message": message})
+    )
+    assert events[-1] == ev.Left(CloseDetails("wamp.close.system_shutdown", message))
+    failed = [e for e in events if isinstance(e, ev.RequestFailed)]
+    assert failed
+    for e in failed:
+        text = str(e.error)
+        assert text.startswith("the session ended (wamp.close.system_shutdown): mmm")
+        assert text.endswith("m...") and len(text) < 300
+
+
 @pytest.mark.parametrize("state", [S.ESTABLISHING, S.CHALLENGING, S.ESTABLISHED, S.SHUTTING_DOWN])
 def test_abort_received(state: SessionState) -> None:
     session, info = make_session(state)

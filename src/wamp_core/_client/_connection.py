@@ -47,7 +47,7 @@ from ..serializers import Serializer, get_serializer
 from ._events import Aborted, SessionEvent
 from ._session import ClientSession
 from ._tables import States
-from ._types import CloseDetails
+from ._types import CloseDetails, quote
 
 __all__ = ["Connection", "ConnectionEvent"]
 
@@ -374,5 +374,5 @@ class Connection:
 def _violation_text(events: list[SessionEvent]) -> str:
     for event in events:
         if isinstance(event, Aborted) and event.details.message:
-            return event.details.message
+            return quote(event.details.message, CloseDetails.QUOTE_LIMIT)
     return "protocol violation"

@@ -770,8 +770,7 @@ class ClientSession:
         """End the session (CLOSED, or FAILED for a violation): fail pending requests, drop the
         session's live state, emit the end event, tell ``on_end``."""
         record = self._s
-        why = f" ({details.message})" if details.message else ""
-        error = SessionClosed(f"session ended: {details.reason}{why}", reason=details.reason)
+        error = details.error()
         for rid, pending in record.pending.items():
             self._events.append(ev.RequestFailed(rid, pending.kind, error))
         record.pending.clear()

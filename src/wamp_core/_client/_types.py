@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field as dc_field
 from typing import Any, Literal
 
-from .._errors import LocalProtocolError
+from .._errors import LocalProtocolError, SessionClosed
 from .._uri import is_valid_id
 from ._record import Record, field, new
 
@@ -363,6 +363,21 @@ class CloseDetails:
     reason: str
     message: str | None = None
     local: bool = False
+
+    #: Characters of the peer's message quoted in an error's text (an ABORT or GOODBYE
+    #: message can be as large as a message may be); ``message`` itself is kept whole.
+    QUOTE_LIMIT = 200
+
+    def error(self) -> SessionClosed:
+        """The error every request and waiter of the ended session gets: the reason, and the
+        message cut to :attr:`QUOTE_LIMIT` characters."""
+        text = f": {quote(self.message, self.QUOTE_LIMIT)}" if self.message else ""
+        return SessionClosed(f"the session ended ({self.reason}){text}", reason=self.reason)
+
+
+def quote(text: str, limit: int) -> str:
+    """``text``, cut to ``limit`` characters (a peer's text in one of our messages)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _transaction_hash(extra: dict[str, Any]) -> str | None:

@@ -228,16 +228,10 @@ class Lifecycle:
             return Verdict.DONE
         if close is not None and close.local and close.reason not in _PEER_FAULTS:
             return Verdict.DONE  # the application left (or aborted) on purpose
-        reason = close.reason if close is not None else CloseDetails.REASON_TRANSPORT_LOST
-        lost = (
-            error
-            if error is not None
-            else SessionClosed(
-                f"the session ended ({reason})"
-                + (f": {close.message}" if close is not None and close.message else ""),
-                reason=reason,
-            )
-        )
+        if error is not None:
+            lost = error
+        else:
+            lost = (close or CloseDetails(CloseDetails.REASON_TRANSPORT_LOST)).error()
         if self._user_is_fatal is None and default_is_fatal(lost):  # e.g. kicked: not authorized
             self.error = lost
             return Verdict.FAIL

@@ -96,8 +96,7 @@ def _close_error(event: object) -> SessionClosed | None:
         )
     else:
         return None
-    text = f": {details.message}" if details.message else ""
-    return SessionClosed(f"the session ended ({details.reason}){text}", reason=details.reason)
+    return details.error()
 
 
 class RequestTracker(Generic[W]):

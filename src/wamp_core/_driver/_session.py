@@ -998,11 +998,7 @@ class Session:
         elif isinstance(event, (ev.Aborted, ev.Left)):
             details = event.details
             self.close_details = details
-            text = f": {details.message}" if details.message else ""
-            error = wc.SessionClosed(
-                f"the session ended ({details.reason}){text}", reason=details.reason
-            )
-            self._join.resolve(wc.Outcome(error=error))
+            self._join.resolve(wc.Outcome(error=details.error()))
 
     def _exit_with(self, exc: BaseException) -> None:
         """A handler raised ``SystemExit`` or ``KeyboardInterrupt``: the application is
