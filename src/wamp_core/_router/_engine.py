@@ -811,7 +811,7 @@ _SHUTTING_DOWN: dict[type[m.Message], Callable[[RouterSession, Any], None]] = {
 def _flush_meta(router: Router, realm: Realm) -> None:
     """Publish the meta events the realm's changes produced, in order."""
     while realm.meta:
-        topic, args = realm.meta.pop(0)
+        topic, args = realm.meta.popleft()
         _meta_event(router, realm, topic, args)
 
 

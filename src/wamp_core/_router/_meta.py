@@ -14,7 +14,7 @@ from .. import _messages as m
 from .._errors import LocalProtocolError, ProtocolError
 from .._messages._base import local_payload
 from .._uri import is_valid_uri
-from ._realm import MATCHES, Registration, Subscription, matches
+from ._realm import MATCHES, Registration, Subscription
 
 if TYPE_CHECKING:
     from ._engine import RouterSession
@@ -136,8 +136,7 @@ def _match_registration(caller: RouterSession, args: list[Any], kw: dict[str, An
 def _match_subscriptions(caller: RouterSession, args: list[Any], kw: dict[str, Any]) -> list[Any]:
     assert caller.realm is not None
     topic = str(args[0]) if args else ""
-    found = [s.id for s in caller.realm.subscriptions.values()
-             if matches(s.match, s.topic, topic) and not s.protected]  # fmt: skip
+    found = [s.id for _, _, s in caller.realm.subscriptions.matching(topic) if not s.protected]
     return [found or None]  # (None when nothing matches, as Crossbar.io answers)
 
 

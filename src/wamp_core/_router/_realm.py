@@ -8,14 +8,16 @@ dates registrations and subscriptions, when there is one.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
+from ._index import UriIndex
+
 __all__ = [
     "Call", "Member", "Realm", "Registration", "RegistrationRefused", "Subscription", "iso_utc",
-    "matches",
 ]  # fmt: skip
 
 MATCHES = ("exact", "prefix", "wildcard")
@@ -32,36 +34,6 @@ class Member(Protocol):
     #: Calls in progress it made (as caller) and serves (as callee): the realm counts them.
     made: int
     served: int
-
-
-def matches(match: str, pattern: str, uri: str) -> bool:
-    """Whether ``uri`` matches ``pattern`` under the match policy."""
-    if match == "exact":
-        return uri == pattern
-    if match == "prefix":
-        return uri.startswith(pattern)
-    parts, uri_parts = pattern.split("."), uri.split(".")
-    return len(parts) == len(uri_parts) and all(
-        not p or p == u for p, u in zip(parts, uri_parts, strict=True)
-    )
-
-
-def _specificity(match: str, pattern: str) -> tuple[int, int, tuple[int, ...]]:
-    """Sort key of a matching registration, most specific first (the spec's precedence:
-    exact, then the longest prefix, then the wildcard whose first portion of literal
-    components is longest, then its second portion, and so on: ``a1.b2..d4.e5..g7`` before
-    ``a1.b2..d4..f6.g7``)."""
-    if match == "exact":
-        return (0, 0, ())
-    if match == "prefix":
-        return (1, -len(pattern), ())
-    runs = [0]
-    for part in pattern.split("."):
-        if part:
-            runs[-1] -= 1
-        else:
-            runs.append(0)
-    return (2, 0, tuple(runs))
 
 
 def _dated(details: dict[str, Any], created: str | None) -> dict[str, Any]:
@@ -199,15 +171,17 @@ class Realm:
         self._next_id = next_id
         self._clock = clock
         self.members: dict[int, Member] = {}
-        self.subscriptions: dict[tuple[str, str], Subscription] = {}
+        self.subscriptions: UriIndex[Subscription] = UriIndex()
         self._subscriptions_by_id: dict[int, Subscription] = {}
-        self.registrations: dict[tuple[str, str], Registration] = {}
+        self.registrations: UriIndex[Registration] = UriIndex()
         self._registrations_by_id: dict[int, Registration] = {}
+        #: Session -> its subscriptions and registrations (what leaving undoes).
+        self._held: dict[int, dict[Subscription | Registration, None]] = {}
         #: (callee session, invocation request) -> call; (caller session, request) -> call.
         self.invocations: dict[tuple[int, int], Call] = {}
         self.calls: dict[tuple[int, int], Call] = {}
         #: Meta events (topic, args) the changes produced, for the engine to publish.
-        self.meta: list[tuple[str, list[Any]]] = []
+        self.meta: deque[tuple[str, list[Any]]] = deque()
 
     def _created(self) -> str | None:
         return None if self._clock is None else iso_utc(self._clock())
@@ -220,7 +194,7 @@ class Realm:
         sub = self.subscriptions.get(key)
         if sub is None:
             sub = Subscription(self._next_id(), topic, match, created=self._created())
-            self.subscriptions[key] = sub
+            self.subscriptions.add(match, topic, sub)
             self._subscriptions_by_id[sub.id] = sub
             if not sub.protected:
                 self.meta.append(
@@ -228,6 +202,7 @@ class Realm:
                 )
         if member.session_id not in sub.subscribers:
             sub.subscribers[member.session_id] = member
+            self._held.setdefault(member.session_id, {})[sub] = None
             if not sub.protected:
                 self.meta.append(("wamp.subscription.on_subscribe", [member.session_id, sub.id]))
         return sub
@@ -242,10 +217,11 @@ class Realm:
         sub = self._subscriptions_by_id.get(subscription_id)
         if sub is None or sub.subscribers.pop(member.session_id, None) is None:
             return False
+        self._let_go(member, sub)
         if not sub.protected:
             self.meta.append(("wamp.subscription.on_unsubscribe", [member.session_id, sub.id]))
         if not sub.subscribers:
-            del self.subscriptions[sub.match, sub.topic]
+            self.subscriptions.remove(sub.match, sub.topic)
             del self._subscriptions_by_id[sub.id]
             if not sub.protected:
                 self.meta.append(("wamp.subscription.on_delete", [member.session_id, sub.id]))
@@ -262,9 +238,7 @@ class Realm:
                          "eligible_authid", "eligible_authrole")
             if name in options
         }  # fmt: skip
-        for sub in list(self.subscriptions.values()):
-            if not matches(sub.match, sub.topic, topic):
-                continue
+        for _, _, sub in self.subscriptions.matching(topic):
             for member in list(sub.subscribers.values()):
                 if exclude_me and member is publisher:
                     continue
@@ -285,7 +259,7 @@ class Realm:
         reg = self.registrations.get(key)
         if reg is None:
             reg = Registration(self._next_id(), procedure, match, invoke, created=self._created())
-            self.registrations[key] = reg
+            self.registrations.add(match, procedure, reg)
             self._registrations_by_id[reg.id] = reg
             self.meta.append(("wamp.registration.on_create", [member.session_id, reg.details()]))
         elif reg.invoke not in (invoke, "single"):
@@ -298,6 +272,7 @@ class Realm:
                 "wamp.error.procedure_already_exists", f"{procedure!r} is already registered"
             )
         reg.callees.append(member)
+        self._held.setdefault(member.session_id, {})[reg] = None
         if concurrency is not None:
             reg.limits[member.session_id] = concurrency
         self.meta.append(("wamp.registration.on_register", [member.session_id, reg.id]))
@@ -308,9 +283,10 @@ class Realm:
         if reg is None or member not in reg.callees:
             return False
         reg.drop(member)
+        self._let_go(member, reg)
         self.meta.append(("wamp.registration.on_unregister", [member.session_id, reg.id]))
         if not reg.callees:
-            del self.registrations[reg.match, reg.procedure]
+            self.registrations.remove(reg.match, reg.procedure)
             del self._registrations_by_id[reg.id]
             self.meta.append(("wamp.registration.on_delete", [member.session_id, reg.id]))
         return True
@@ -320,32 +296,34 @@ class Realm:
         ``wamp.*``: those procedures are the router's, whatever patterns clients registered)."""
         if procedure.startswith("wamp."):
             return None
-        exact = self.registrations.get(("exact", procedure))
-        if exact is not None:
-            return exact
-        found = [
-            reg
-            for (match, pattern), reg in self.registrations.items()
-            if match != "exact" and matches(match, pattern, procedure)
-        ]
-        if not found:
-            return None
-        return min(found, key=lambda r: _specificity(r.match, r.procedure))
+        return self.registrations.best(procedure)
 
     def leave(self, member: Member) -> tuple[list[Call], list[Call]]:
         """Forget ``member``: its subscriptions and registrations go; returns the calls it made
         (their callees must be interrupted) and the calls made to it (their callers get an
         error)."""
         self.members.pop(member.session_id, None)
-        for sub in list(self.subscriptions.values()):
-            self.unsubscribe(member, sub.id)
-        for reg in list(self.registrations.values()):
-            self.unregister(member, reg.id)
-        made = [c for c in self.calls.values() if c.caller is member]
-        served = [c for c in self.calls.values() if c.callee is member]
+        held = list(self._held.get(member.session_id, ()))
+        for entry in held:  # (subscriptions first, as they were made; then registrations)
+            if isinstance(entry, Subscription):
+                self.unsubscribe(member, entry.id)
+        for entry in held:
+            if isinstance(entry, Registration):
+                self.unregister(member, entry.id)
+        made: list[Call] = []
+        served: list[Call] = []
+        if member.made or member.served:  # (the calls it is in: none when both are 0)
+            made = [c for c in self.calls.values() if c.caller is member]
+            served = [c for c in self.calls.values() if c.callee is member]
         for call in (*made, *served):
             self.end_call(call)
         return made, served
+
+    def _let_go(self, member: Member, entry: Subscription | Registration) -> None:
+        held = self._held[member.session_id]
+        del held[entry]
+        if not held:
+            del self._held[member.session_id]
 
     def start_call(self, call: Call, registration: Registration) -> None:
         caller, callee = call.caller, call.callee

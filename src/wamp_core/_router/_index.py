@@ -1,0 +1,129 @@
+"""Subscriptions or registrations by URI, found without walking all of them.
+
+A publication or call must cost the same however many unrelated subscriptions and
+registrations the realm holds (one client with 10,000 exact topics made every publication
+walk them, and its own subscribing quadratic). Exact URIs are one dict lookup; prefixes one
+lookup per distinct prefix length in use; wildcards are compared only with those of as many
+components as the URI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import ItemsView, Iterator, ValuesView
+from typing import Generic, TypeVar
+
+__all__ = ["UriIndex", "specificity"]
+
+T = TypeVar("T")
+
+
+def specificity(match: str, pattern: str) -> tuple[int, int, tuple[int, ...]]:
+    """Sort key of a matching registration, most specific first (the spec's precedence:
+    exact, then the longest prefix, then the wildcard whose first portion of literal
+    components is longest, then its second portion, and so on: ``a1.b2..d4.e5..g7`` before
+    ``a1.b2..d4..f6.g7``)."""
+    if match == "exact":
+        return (0, 0, ())
+    if match == "prefix":
+        return (1, -len(pattern), ())
+    runs = [0]
+    for part in pattern.split("."):
+        if part:
+            runs[-1] -= 1
+        else:
+            runs.append(0)
+    return (2, 0, tuple(runs))
+
+
+class UriIndex(Generic[T]):
+    """Entries by ``(match, uri)`` (iterated in the order they were added), and which of
+    them match a concrete URI."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str], T] = {}
+        self._prefixes: dict[str, T] = {}
+        #: Prefix length -> how many prefixes of that length there are; the lengths, longest
+        #: first.
+        self._lengths: dict[int, int] = {}
+        self._longest_first: tuple[int, ...] = ()
+        #: Components -> wildcard pattern (split) -> entry.
+        self._wildcards: dict[int, dict[str, tuple[list[str], T]]] = {}
+
+    def get(self, key: tuple[str, str]) -> T | None:
+        return self._entries.get(key)
+
+    def items(self) -> ItemsView[tuple[str, str], T]:
+        return self._entries.items()
+
+    def values(self) -> ValuesView[T]:
+        return self._entries.values()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._entries)
+
+    def add(self, match: str, uri: str, entry: T) -> None:
+        self._entries[match, uri] = entry
+        if match == "prefix":
+            self._prefixes[uri] = entry
+            self._lengths[len(uri)] = self._lengths.get(len(uri), 0) + 1
+            self._longest_first = tuple(sorted(self._lengths, reverse=True))
+        elif match == "wildcard":
+            parts = uri.split(".")
+            self._wildcards.setdefault(len(parts), {})[uri] = (parts, entry)
+
+    def remove(self, match: str, uri: str) -> None:
+        del self._entries[match, uri]
+        if match == "prefix":
+            del self._prefixes[uri]
+            left = self._lengths.pop(len(uri)) - 1
+            if left:
+                self._lengths[len(uri)] = left
+            self._longest_first = tuple(sorted(self._lengths, reverse=True))
+        elif match == "wildcard":
+            count = uri.count(".") + 1
+            group = self._wildcards[count]
+            del group[uri]
+            if not group:
+                del self._wildcards[count]
+
+    def matching(self, uri: str) -> list[tuple[str, str, T]]:
+        """``(match, pattern, entry)`` of every entry matching ``uri``: the exact one, the
+        prefixes from the longest, then the wildcards."""
+        found: list[tuple[str, str, T]] = []
+        exact = self._entries.get(("exact", uri))
+        if exact is not None:
+            found.append(("exact", uri, exact))
+        for length in self._longest_first:
+            if length <= len(uri):
+                entry = self._prefixes.get(uri[:length])
+                if entry is not None:
+                    found.append(("prefix", uri[:length], entry))
+        if self._wildcards:
+            found += [("wildcard", pattern, entry) for pattern, entry in self._wildcard(uri)]
+        return found
+
+    def best(self, uri: str) -> T | None:
+        """The entry a call to ``uri`` goes to: the most specific match (:func:`specificity`)."""
+        exact = self._entries.get(("exact", uri))
+        if exact is not None:
+            return exact
+        for length in self._longest_first:  # (a prefix comes before any wildcard)
+            if length <= len(uri):
+                entry = self._prefixes.get(uri[:length])
+                if entry is not None:
+                    return entry
+        wildcards = self._wildcard(uri) if self._wildcards else []
+        if not wildcards:
+            return None
+        return min(wildcards, key=lambda found: specificity("wildcard", found[0]))[1]
+
+    def _wildcard(self, uri: str) -> list[tuple[str, T]]:
+        parts = uri.split(".")
+        return [
+            (pattern, entry)
+            for pattern, (pattern_parts, entry) in self._wildcards.get(len(parts), {}).items()
+            if all(not p or p == u for p, u in zip(pattern_parts, parts, strict=True))
+        ]
