@@ -92,6 +92,7 @@ class FaultProxy:
     async def _handle(self, client: SocketStream, host: str, port: int) -> None:
         self.connections += 1
         upstream: SocketStream | None = None
+        scope: anyio.CancelScope | None = None
         try:
             try:
                 upstream = await anyio.connect_tcp(host, port)
@@ -110,6 +111,8 @@ class FaultProxy:
             if id(scope) in self._stalled and self._hold:
                 await anyio.sleep(self._hold)  # the router's side of the half-open link
         finally:  # also when the proxy closes (cancelled) meanwhile: both, shielded
+            if scope is not None:  # (forgotten: a later link's scope may get its id())
+                self._stalled.discard(id(scope))
             with anyio.CancelScope(shield=True):
                 await anyio.aclose_forcefully(client)
                 if upstream is not None:
