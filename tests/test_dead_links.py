@@ -13,6 +13,7 @@ review with a blackholing relay):
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -31,14 +32,20 @@ TIMEOUT = 30
 
 class Relay:
     """Forwards 127.0.0.1:``port`` to the router's port; ``blackhole()`` stops forwarding
-    both ways, the sockets left open; ``rate`` (bytes/s) throttles router -> client."""
+    both ways, the sockets left open; ``rate`` (bytes/s) throttles router -> client,
+    ``upload_rate`` client -> router."""
 
-    def __init__(self, target: int, rate: float | None = None) -> None:
-        self._target, self._rate = target, rate
+    def __init__(
+        self, target: int, rate: float | None = None, upload_rate: float | None = None
+    ) -> None:
+        self._target, self._rate, self._upload_rate = target, rate, upload_rate
         self._stop = threading.Event()
         self._silent = threading.Event()
         self._sockets: list[socket.socket] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
+        if upload_rate:  # (a small window: the client's bytes are acknowledged at that rate,
+            # as over a slow link, not all at once into the relay's buffer)
+            self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
         self.port = self._listener.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -58,7 +65,9 @@ class Relay:
                 return
             router = socket.create_connection(("127.0.0.1", self._target))
             self._sockets += [client, router]
-            threading.Thread(target=self._pipe, args=(client, router, None), daemon=True).start()
+            threading.Thread(
+                target=self._pipe, args=(client, router, self._upload_rate), daemon=True
+            ).start()
             threading.Thread(
                 target=self._pipe, args=(router, client, self._rate), daemon=True
             ).start()
@@ -85,8 +94,10 @@ def _port(url: str) -> int:
 def relay_to(router: Any) -> Iterator[Any]:
     relays: list[Relay] = []
 
-    def make(url: str, rate: float | None = None) -> tuple[Relay, str]:
-        relay = Relay(_port(url), rate)
+    def make(
+        url: str, rate: float | None = None, upload_rate: float | None = None
+    ) -> tuple[Relay, str]:
+        relay = Relay(_port(url), rate, upload_rate)
         relays.append(relay)
         scheme, _, rest = url.partition("://")
         path = rest.partition("/")[2]
@@ -135,20 +146,35 @@ async def test_a_component_stop_on_a_dead_link_takes_the_close_timeout(
     assert 0.8 < elapsed < 2.5  # (it was CLOSE_TIMEOUT, 5 s, whatever the option said)
 
 
+@pytest.mark.parametrize(
+    "direction",
+    [
+        "download",
+        pytest.param("upload", marks=pytest.mark.skipif(
+            sys.platform != "linux", reason="only Linux tells what the peer took")),
+    ],
+)  # fmt: skip
 async def test_the_keepalive_does_not_cut_a_slow_link_that_moves(
-    router: Any, relay_to: Any, wamp: Any
+    router: Any, relay_to: Any, wamp: Any, direction: str
 ) -> None:
-    """A 384 KiB result at 128 KiB/s takes 3 s: three times the ping's timeout."""
-    _, url = relay_to(router.ws_url, rate=128 * 1024)
+    """384 KiB at 128 KiB/s takes 3 s, three times the ping's timeout. Download: a result
+    (the pong waits behind it; bytes arriving show the router alive). Upload: an argument
+    (our ping waits behind it; the bytes the router acknowledges show it alive: the link was
+    given up after the ping's timeout)."""
+    throttle = "rate" if direction == "download" else "upload_rate"
+    _, url = relay_to(router.ws_url, **{throttle: 128 * 1024})
     options = {"auto_ping_interval": 0.5, "auto_ping_timeout": 0.5}
     blob = b"x" * (384 * 1024)
     with anyio.fail_after(TIMEOUT):
         async with wamp.connect(router.rs_url) as callee:
             procedure = f"com.test.dead.blob.{time.monotonic_ns()}"
-            await callee.register(lambda: blob, procedure)
+            await callee.register(lambda arg=None: blob if arg is None else len(arg), procedure)
             async with wamp.connect({"url": url, "options": options}) as caller:
                 started = time.monotonic()
-                assert await caller.call(procedure) == blob
+                if direction == "download":
+                    assert await caller.call(procedure) == blob
+                else:
+                    assert await caller.call(procedure, blob) == len(blob)
                 assert time.monotonic() - started > 1.5  # (the relay did slow it down)
 
 

@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -29,6 +30,7 @@ import wamp_anyio
 import wamp_anyio as wamp
 import wamp_core as wc
 from faultproxy import fault_proxy, rejoined_after_a_half_open_link
+from raw_client import RawClient
 from wamp_anyio import _router
 from wamp_core import driver
 from wamp_core.events import MessageReceived
@@ -601,6 +603,87 @@ async def test_keepalive_keeps_an_idle_client_that_answers(anyio_backend: str, s
             await anyio.sleep(1.5)
             assert not session.closed
             assert await session.call("wamp.session.count") == 1
+
+
+async def _burst_to_a_raw_subscriber(
+    url: str, events: int, read: Any, size: int = 50_000
+) -> list[Any]:
+    """A hand-written subscriber (small receive buffer) subscribes to ``com.burst``; then a
+    publisher sends it ``events`` events of ``size`` bytes, acknowledged; ``read(client,
+    messages)`` is what the subscriber does next (in a thread). What it returned."""
+    port = int(url.rsplit(":", 1)[1])
+    subscribed = threading.Event()
+    returned: list[Any] = []
+
+    def subscriber() -> Any:
+        client = RawClient(port, rcvbuf=16384)
+        try:
+            client.join()
+            client.send([32, client.request_id(), {}, "com.burst"])
+            messages = client.messages()
+            assert next(messages)[0] == 33
+            subscribed.set()
+            return read(client, messages)
+        finally:
+            client.close()
+
+    async def run_subscriber() -> None:
+        returned.append(await anyio.to_thread.run_sync(subscriber))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(run_subscriber)
+        assert await anyio.to_thread.run_sync(subscribed.wait, 10)
+        async with wamp.connect(url) as publisher:
+            for _ in range(events):
+                await publisher.publish(
+                    "com.burst", "x" * size, options=wc.PublishOptions(acknowledge=True)
+                )
+    return returned
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="only Linux tells what the client took")
+async def test_keepalive_keeps_a_client_that_takes_a_large_burst(anyio_backend: str) -> None:
+    """A subscriber reading a 2 MB burst at about 1 MB/s and answering each PING when it
+    comes to it: the PING waits behind the burst (in the kernel's buffers), and so does its
+    PONG. The router cut it after ``ping_interval + ping_timeout`` (a review); the bytes the
+    client acknowledges meanwhile show it alive."""
+
+    def read_slowly(client: RawClient, messages: Any) -> Any:
+        for _ in range(40):
+            assert next(messages)[0] == 36
+            time.sleep(0.05)
+        client.send([32, client.request_id(), {}, "com.after"])
+        return next(messages)
+
+    async with wamp_anyio.start_router(
+        ["rs://127.0.0.1:0"], ping_interval=0.3, ping_timeout=0.3
+    ) as router:
+        with anyio.fail_after(TIMEOUT):
+            (answer,) = await _burst_to_a_raw_subscriber(router.urls[0], 40, read_slowly)
+    assert answer[0] == 33, answer  # SUBSCRIBED: its session is still there
+
+
+async def test_keepalive_cuts_a_client_that_stops_reading_a_burst(anyio_backend: str) -> None:
+    """The converse: a subscriber that takes nothing more (its kernel acknowledges what fits
+    in its receive buffer, then nothing) is closed by the keepalive, not only after
+    SEND_TIMEOUT (30 s)."""
+    gone = threading.Event()
+
+    def stop_reading(client: RawClient, messages: Any) -> None:
+        gone.wait(10)  # (the socket stays open, unread, until the router closed the session)
+
+    async with wamp_anyio.start_router(
+        ["rs://127.0.0.1:0"], ping_interval=0.3, ping_timeout=0.3
+    ) as router:
+        with anyio.fail_after(TIMEOUT):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_burst_to_a_raw_subscriber, router.urls[0], 40, stop_reading)
+                started = time.monotonic()
+                async with wamp.connect(router.urls[0]) as observer:
+                    while await observer.call("wamp.session.count") > 1:
+                        await anyio.sleep(0.1)
+                gone.set()
+    assert time.monotonic() - started < 5
 
 
 async def test_the_router_program_closes_a_client_that_does_not_answer_pings(

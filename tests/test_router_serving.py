@@ -1,7 +1,8 @@
 """The embedded router's serving layer (``wamp_anyio.start_router`` and the router program)
-under hostile or unlucky clients and operators: a client flooding PINGs without reading, TLS
-handshakes that never finish, running out of file descriptors on a TLS listener, unix socket
-paths, shutdown with connections that never joined, and errors raised as themselves."""
+under hostile or unlucky clients and operators: a client flooding PINGs without reading, one
+that never joins but reads a large PONG slowly, one cut off for not reading, TLS handshakes
+that never finish, running out of file descriptors on a TLS listener, unix socket paths,
+shutdown with connections that never joined, and errors raised as themselves."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -23,6 +25,7 @@ import pytest
 import wamp_anyio
 import wamp_core as wc
 from crossbar import write_test_pki
+from raw_client import PING, RawClient
 
 pytestmark = pytest.mark.anyio
 
@@ -71,6 +74,79 @@ async def test_a_client_flooding_pings_without_reading_is_held_back(anyio_backen
         with anyio.fail_after(TIMEOUT):
             sent = await anyio.to_thread.run_sync(flood)
     assert sent < 64 * 2**20, f"the router took {sent >> 20} MiB of PINGs it could not answer"
+
+
+def _read_until_closed(client: RawClient, pause: float, limit: float) -> float | None:
+    """Read what the router sends, ``pause`` s between reads, until it closes the connection
+    (the seconds that took) or ``limit`` s passed (``None``)."""
+    started = time.monotonic()
+    client.sock.settimeout(1)
+    while time.monotonic() - started < limit:
+        try:
+            if not client.sock.recv(4096):
+                return time.monotonic() - started
+        except ConnectionError:
+            return time.monotonic() - started
+        except TimeoutError:
+            pass
+        time.sleep(pause)
+    return None
+
+
+async def test_a_connection_that_never_joins_is_closed_while_its_pong_waits(
+    anyio_backend: str,
+) -> None:
+    """A client that opens RawSocket, sends an 8 MiB PING and reads its PONG slowly, never
+    joining: the handshake timeout was not checked while the router waited for the client to
+    take the PONG, so the connection (and ~20 MB of the router's memory) stayed as long as
+    the client kept reading a little."""
+    async with wamp_anyio.start_router(["rs://127.0.0.1:0"], handshake_timeout=1) as server:
+        port = _port(server.urls[0])
+
+        def ping_and_read_slowly() -> float | None:
+            client = RawClient(port, rcvbuf=4096)
+            try:
+                client.send_frame(b"p" * (8 << 20), PING)
+                return _read_until_closed(client, pause=0.2, limit=6)
+            finally:
+                client.close()
+
+        with anyio.fail_after(TIMEOUT):
+            closed_after = await anyio.to_thread.run_sync(ping_and_read_slowly)
+    assert closed_after is not None and closed_after < 3, closed_after
+
+
+async def test_a_client_cut_off_for_not_reading_is_reset(anyio_backend: str) -> None:
+    """A subscriber that reads nothing while more than ``MAX_QUEUED`` (16 MiB) is published
+    to it is cut off; its connection is reset, so what the router had queued for it is
+    dropped (the router went on sending it, at the client's pace, after the cut)."""
+    async with wamp_anyio.start_router(["rs://127.0.0.1:0"]) as server:
+        port = _port(server.urls[0])
+        client = await anyio.to_thread.run_sync(lambda: RawClient(port, rcvbuf=4096))
+        try:
+            await anyio.to_thread.run_sync(client.join)
+            client.send([32, client.request_id(), {}, "com.flood"])  # (one small send)
+            with anyio.fail_after(TIMEOUT):
+                async with wamp_anyio.connect(server.urls[0]) as publisher:
+                    while await publisher.call("wamp.subscription.count_subscribers",
+                                               await _subscription(publisher)) != 1:  # fmt: skip
+                        await anyio.sleep(0.05)
+                    while await publisher.call("wamp.session.count") > 1:
+                        await publisher.publish(
+                            "com.flood", "x" * (1 << 20),
+                            options=wc.PublishOptions(acknowledge=True),
+                        )  # fmt: skip
+                closed_after = await anyio.to_thread.run_sync(
+                    lambda: _read_until_closed(client, pause=0.1, limit=5)
+                )
+        finally:
+            client.close()
+    assert closed_after is not None and closed_after < 1, closed_after
+
+
+async def _subscription(session: Any) -> int | None:
+    found = await session.call("wamp.subscription.lookup", "com.flood")
+    return found if isinstance(found, int) else None
 
 
 #: Runs the router program with the open-file limit given first (no preexec_fn: unsafe with

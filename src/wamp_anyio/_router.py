@@ -18,6 +18,7 @@ import logging
 import os
 import socket
 import ssl
+import struct
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -68,12 +69,26 @@ class RouterServer:
     ping_interval: float | None = None
     ping_timeout: float | None = None
     _connections: set[wc.RouterConnection] = field(default_factory=set)
-    #: When each connection last sent something, and when it was last pinged.
-    _seen: dict[wc.RouterConnection, float] = field(default_factory=dict)
-    _pinged: dict[wc.RouterConnection, float] = field(default_factory=dict)
+    #: What the keepalive knows of each connection.
+    _watched: dict[wc.RouterConnection, _Watch] = field(default_factory=dict)
     #: While a connection's bytes are processed: the connections that got output, each sent
     #: once the processing is over (one system call each, no writer task woken).
     _pending: dict[Callable[[], None], None] | None = None
+
+
+@dataclass(eq=False)
+class _Watch:
+    """What the keepalive knows of one connection."""
+
+    #: Gives the connection up (why): its session ends, its socket is reset.
+    cut: Callable[[str], None]
+    sock: driver.SocketLike | None
+    #: When it last sent something.
+    seen: float
+    #: When the ping it has not answered yet went out, and how many bytes of ours it had
+    #: acknowledged then (driver.acknowledged: it may be taking a burst the ping waits behind).
+    pinged: float | None = None
+    acked: int | None = None
 
 
 def _available_serializers() -> tuple[str, ...]:
@@ -285,7 +300,6 @@ async def _serve(
         server.router, make_framer(), channel_ids=wc.channel_ids(binding) if binding else None
     )
     server._connections.add(conn)
-    server._seen[conn] = anyio.current_time()
     # The output side looks like the client's wamp_core.driver.Link (send at once, the rest
     # in order by a writer task, the same SEND_TIMEOUT) but bounds memory the other way: a
     # client's producers wait on Link's buffer (backpressure), while the router may make no
@@ -304,6 +318,18 @@ async def _serve(
     backlog = bytearray()  # what the kernel did not take: the writer task sends it first
     writing = False  # the writer task is sending: what follows waits for it, in order
     sent: driver.Event | None = None  # set when the writer's pending send is over
+    reset = False  # given up: the socket is reset, what the client has not taken dropped
+
+    def cut(why: str) -> None:
+        """Give the connection up (its session ends as if it left) and reset its socket: a
+        client that is cut off keeps nothing of the router's, not even the kernel's buffer
+        (a graceful close went on sending it, at the client's pace)."""
+        nonlocal reset
+        log.info("closing a connection: %s", why)
+        reset = True
+        conn.receive_eof()
+        if tg is not None:
+            tg.cancel_scope.cancel()
 
     def kick() -> None:
         """Wake the writer task, starting it the first time (output for a connection whose
@@ -333,6 +359,9 @@ async def _serve(
                 kick()
 
     def on_output() -> None:
+        if conn.cut_off and not reset:
+            cut("it does not read what it is sent")
+            return
         pending = server._pending
         if pending is None:  # output not caused by a read (timeouts, shutdown)
             kick()
@@ -368,15 +397,29 @@ async def _serve(
                     if sent is not None:
                         sent.set()
                 if not moved:
-                    log.info("closing a connection: a write stalled for %s s", driver.SEND_TIMEOUT)
-                    conn.receive_eof()
-                    tg.cancel_scope.cancel()
+                    cut(f"a write stalled for {driver.SEND_TIMEOUT} s")
                     return
             if conn.should_close and not event.is_set():
                 tg.cancel_scope.cancel()
                 return
 
+    async def drained(deadline: float | None) -> bool:
+        """Wait until the writer task has sent what is pending (``False``: ``deadline`` came
+        first)."""
+        nonlocal sent
+        try:
+            left = None if deadline is None else deadline - anyio.current_time()
+            with anyio.move_on_after(left):
+                while writing or backlog:
+                    sent = RUNTIME.event()
+                    await sent.wait()
+                return True
+            return False
+        finally:
+            sent = None
+
     conn.on_output = on_output
+    watch = server._watched[conn] = _Watch(cut, RUNTIME.raw_socket(stream), anyio.current_time())
     try:
         if isinstance(stream, ByteStream):
             with contextlib.suppress(OSError, anyio.TypedAttributeLookupError):
@@ -388,15 +431,16 @@ async def _serve(
             # connects and says nothing, or trickles, must not hold a slot); once joined,
             # idle_timeout s per read, if set.
             join_by = anyio.current_time() + server.handshake_timeout
+            joined = False
             while True:
-                while writing or backlog:
-                    # The client does not take what it is sent: read no more from it until it
-                    # does. What its requests and pings produce (PONGs are queued by the
-                    # framer, past the engine's max_queued) would pile up here; TCP holds the
-                    # client back instead (SEND_TIMEOUT ends a write that never completes).
-                    sent = RUNTIME.event()
-                    await sent.wait()
-                sent = None
+                # The client does not take what it is sent: read no more from it until it
+                # does. What its requests and pings produce (PONGs are queued by the framer,
+                # past the engine's max_queued) would pile up here; TCP holds the client back
+                # instead (SEND_TIMEOUT ends a write that never completes, and the handshake
+                # timeout still holds before the session joined).
+                if (writing or backlog) and not await drained(None if joined else join_by):
+                    cut(f"not joined within {server.handshake_timeout} s")
+                    return
                 joined = conn.session.realm is not None
                 limit = server.idle_timeout if joined else join_by - anyio.current_time()
                 try:
@@ -406,15 +450,13 @@ async def _serve(
                     tg.cancel_scope.cancel()
                     return
                 if data is None:
-                    why = f"no data for {limit} s" if joined else (
+                    cut(f"no data for {limit} s" if joined else
                         f"not joined within {server.handshake_timeout} s")  # fmt: skip
-                    log.info("closing a connection: %s", why)
-                    conn.receive_eof()
-                    tg.cancel_scope.cancel()
                     return
                 pending = server._pending = {}
                 try:
-                    server._seen[conn] = _tick_now(server.router)  # timed from now
+                    watch.seen = _tick_now(server.router)  # timed from now
+                    watch.pinged = None  # (anything counts as an answer)
                     conn.receive_data(data)
                 finally:  # (what was produced goes out even if processing failed)
                     server._pending = None
@@ -427,9 +469,19 @@ async def _serve(
         ended = True
         conn.receive_eof()  # however serving ended, the session ends too (no zombie in a realm)
         server._connections.discard(conn)
-        server._seen.pop(conn, None)
-        server._pinged.pop(conn, None)
+        server._watched.pop(conn, None)
+        if reset:
+            _reset(stream)
         await anyio.aclose_forcefully(stream)  # type: ignore[arg-type]
+
+
+def _reset(stream: _Stream) -> None:
+    """Make closing ``stream`` a reset (``SO_LINGER`` 0): the kernel drops what the client
+    has not taken instead of going on sending it."""
+    sock = RUNTIME.raw_socket(stream)  # (none in process: nothing is buffered but ours)
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
 #: Seconds between checks of call deadlines (dealer-side timeouts are this late at most).
@@ -455,24 +507,27 @@ async def _tick(router: wc.Router) -> None:
 
 async def _keepalive(server: RouterServer, interval: float, timeout: float) -> None:
     """Ping each joined connection that sent nothing for ``interval`` s; close one that then
-    sends nothing for ``timeout`` s (a client whose link died without a FIN: its session,
-    registrations and subscriptions would otherwise stay for ever)."""
+    sends nothing for ``timeout`` s and takes nothing either (a client whose link died
+    without a FIN: its session, registrations and subscriptions would otherwise stay for
+    ever)."""
     while True:
         await anyio.sleep(min(interval, timeout) / 4)
         now = anyio.current_time()
-        for conn, seen in list(server._seen.items()):
+        for conn, watch in list(server._watched.items()):
             if conn.session.realm is None or conn.should_close:
                 continue  # (the handshake timeout governs a connection that has not joined)
-            pinged = server._pinged.get(conn)
-            if pinged is not None and seen < pinged:
-                if now - pinged >= timeout:
-                    log.info("closing a connection: no answer to a ping within %s s", timeout)
-                    conn.receive_eof()
-                    conn.on_output()  # wakes its serving, which ends
-            elif now - seen >= interval:
-                server._pinged[conn] = now
-                conn.framer.send_ping(b"wamp-router")
-                conn.on_output()
+            if watch.pinged is None:
+                if now - watch.seen >= interval:
+                    watch.pinged, watch.acked = now, driver.acknowledged(watch.sock)
+                    conn.framer.send_ping(b"wamp-router")
+                    conn.on_output()
+            elif now - watch.pinged >= timeout:
+                if driver.taking(watch.sock, watch.acked):
+                    # It is taking what was sent before the ping (a burst larger than it
+                    # reads in the timeout): the ping, and its PONG, wait behind that.
+                    watch.pinged, watch.acked = now, driver.acknowledged(watch.sock)
+                else:
+                    watch.cut(f"no answer to a ping within {timeout} s")
 
 
 @contextlib.asynccontextmanager

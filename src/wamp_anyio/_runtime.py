@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, Literal, cast
 
 import anyio
+import anyio.abc
 import anyio.lowlevel
 import anyio.to_thread
 
@@ -192,6 +193,14 @@ class AnyioRuntime:
 
     async def aclose_forcefully(self, stream: driver.Stream) -> None:
         await anyio.aclose_forcefully(cast(Any, stream))
+
+    def raw_socket(self, stream: driver.Stream) -> driver.SocketLike | None:
+        if isinstance(stream, driver.DirectSocketStream):
+            return stream.socket
+        if isinstance(stream, anyio.abc.ByteStream):
+            sock = stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
+            return sock if isinstance(sock, socket.socket) else None
+        return None  # (an in-process stream)
 
     def open_signal_receiver(self, *signals: int) -> AbstractContextManager[AsyncIterator[int]]:
         receiver = anyio.open_signal_receiver(*signals)  # type: ignore[arg-type]

@@ -27,12 +27,15 @@ from ._driver._connect import (
 )
 from ._driver._direct import (
     FAIR as FAIR,
+    TAKING as TAKING,
     BrokenStream as BrokenStream,
     DirectSocketStream as DirectSocketStream,
     EndOfStream as EndOfStream,
+    acknowledged as acknowledged,
     connect_socket as connect_socket,
     connect_tcp as connect_tcp,
     connect_tcp_socket as connect_tcp_socket,
+    taking as taking,
 )
 from ._driver._inbox import Inbox as Inbox
 from ._driver._link import (
@@ -56,6 +59,7 @@ from ._driver._runtime import (
     CancelScope as CancelScope,
     Event as Event,
     Runtime as Runtime,
+    SocketLike as SocketLike,
     Stream as Stream,
     TaskGroup as TaskGroup,
 )
@@ -91,6 +95,7 @@ __all__ = [
     "SEND_SLICE",
     "SEND_TIMEOUT",
     "STOP_SIGNALS",
+    "TAKING",
     "Authentication",
     "BrokenStream",
     "CancelScope",
@@ -111,6 +116,7 @@ __all__ = [
     "Runtime",
     "Session",
     "Sent",
+    "SocketLike",
     "Publication",
     "Stream",
     "Subscription",
@@ -130,5 +136,7 @@ __all__ = [
     "open_session",
     "run",
     "run_components",
+    "acknowledged",
     "send_sliced",
+    "taking",
 ]

@@ -89,6 +89,14 @@ class TrioRuntime:
     async def aclose_forcefully(self, stream: driver.Stream) -> None:
         await trio.aclose_forcefully(cast(Any, stream))
 
+    def raw_socket(self, stream: driver.Stream) -> driver.SocketLike | None:
+        if isinstance(stream, driver.DirectSocketStream):
+            return stream.socket
+        transport = getattr(stream, "transport_stream", None)  # (trio.SSLStream)
+        if isinstance(transport, trio.SocketStream):
+            return transport.socket
+        return None  # (an in-process stream)
+
     def open_signal_receiver(self, *signals: int) -> AbstractContextManager[AsyncIterator[int]]:
         return trio.open_signal_receiver(*signals)
 

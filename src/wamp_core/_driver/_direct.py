@@ -12,23 +12,63 @@ from __future__ import annotations
 
 import os
 import socket
+import struct
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ._runtime import Runtime
+from ._runtime import Runtime, SocketLike
 
 __all__ = [
     "FAIR",
+    "TAKING",
     "BrokenStream",
     "DirectSocketStream",
     "EndOfStream",
     "connect_socket",
     "connect_tcp",
+    "acknowledged",
+    "taking",
 ]
 
 #: Consecutive operations completed without waiting before one yields to the scheduler.
 FAIR = 16
+
+
+#: ``struct tcp_info``'s ``tcpi_bytes_acked`` (Linux 4.1+): where it is, and what it is.
+_BYTES_ACKED = struct.Struct("=Q")
+_BYTES_ACKED_AT = 120
+
+
+def acknowledged(sock: SocketLike | None) -> int | None:
+    """How many bytes of ours the peer has acknowledged on ``sock`` so far, or ``None``
+    where the system does not tell (not Linux, not TCP, closed)."""
+    if sock is None or sys.platform != "linux":
+        return None
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+    except (OSError, AttributeError):  # (a unix socket; a closed one)
+        return None
+    if len(info) < _BYTES_ACKED_AT + _BYTES_ACKED.size:
+        return None
+    return int(_BYTES_ACKED.unpack_from(info, _BYTES_ACKED_AT)[0])
+
+
+#: Bytes of ours the peer must acknowledge, since a keepalive's ping, to count as taking what
+#: it is sent (:func:`taking`): more than a ping, so that a peer whose kernel acknowledges
+#: but whose program reads nothing (hung, or a relay that stopped forwarding) is not alive.
+TAKING = 4096
+
+
+def taking(sock: SocketLike | None, acked: int | None) -> bool:
+    """Whether the peer acknowledged :data:`TAKING` bytes or more of ours since
+    :func:`acknowledged` said ``acked`` (``False`` where the system does not tell): it is
+    taking what it is sent, say a large message its keepalive ping waits behind."""
+    if acked is None:
+        return False
+    now = acknowledged(sock)
+    return now is not None and now >= acked + TAKING
 
 
 class EndOfStream(Exception):

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 
 import wamp_core as wc
 
-from ._direct import BrokenStream, DirectSocketStream, EndOfStream
+from ._direct import BrokenStream, DirectSocketStream, EndOfStream, acknowledged, taking
 from ._runtime import CancelScope, Event, Runtime, Stream
 
 __all__ = [
@@ -92,8 +92,10 @@ class Link:
         self._flush_at = BATCH_FIRST  # queued bytes at which the burst's next slice goes out
         #: Counts reads: the peer is alive while its bytes arrive (a keepalive's pong may
         #: wait behind a large message on a slow link). Not writes: bytes the kernel takes
-        #: prove nothing of the peer (over TLS the ping's own write would count).
+        #: prove nothing of the peer (over TLS the ping's own write would count); bytes the
+        #: peer acknowledges do (see moved_since()).
         self.activity = 0
+        self._socket = runtime.raw_socket(stream)
 
     # ----------------------------------------------------------------------------------------
     # Writing
@@ -207,6 +209,18 @@ class Link:
         self._wakeup.set()
         self._make_space()
         self._on_lost(reason)
+
+    def mark(self) -> tuple[int, int | None]:
+        """Where the peer's signs of life stand now, for :meth:`moved_since`."""
+        return self.activity, acknowledged(self._socket)
+
+    def moved_since(self, mark: tuple[int, int | None]) -> bool:
+        """Whether the peer showed life since ``mark``: bytes from it arrived, or it
+        acknowledged :data:`~wamp_core.driver.TAKING` bytes of ours (it is taking a large
+        message, and the keepalive's ping waits behind it; where the system tells, see
+        :func:`~wamp_core.driver.taking`)."""
+        reads, acked = mark
+        return self.activity != reads or taking(self._socket, acked)
 
     # ----------------------------------------------------------------------------------------
     # Reading

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .._config._transports import TransportConfig
     from ._waiters import Waiter
 
-__all__ = ["CancelScope", "Event", "Runtime", "Stream", "TaskGroup"]
+__all__ = ["CancelScope", "Event", "Runtime", "SocketLike", "Stream", "TaskGroup"]
 
 
 class Event(Protocol):
@@ -53,6 +53,13 @@ class Stream(Protocol):
     async def send(self, item: bytes, /) -> None: ...
     async def receive(self, max_bytes: int = 65536, /) -> bytes: ...
     async def aclose(self) -> None: ...
+
+
+class SocketLike(Protocol):
+    """A socket, as the standard library's and trio's are."""
+
+    def fileno(self) -> int: ...
+    def getsockopt(self, level: int, option: int, size: int, /) -> bytes: ...
 
 
 class Runtime(Protocol):
@@ -121,6 +128,10 @@ class Runtime(Protocol):
     def notify_closing(self, sock: socket.socket) -> None: ...
     async def getaddrinfo(self, host: str, port: int, family: int = 0) -> list[tuple[Any, ...]]: ...
     async def aclose_forcefully(self, stream: Stream) -> None: ...
+    def raw_socket(self, stream: Stream) -> SocketLike | None:
+        """The socket under ``stream`` (TLS included), if it has one."""
+        ...
+
     def open_signal_receiver(self, *signals: int) -> AbstractContextManager[AsyncIterator[int]]: ...
 
     async def open_stream(self, transport: TransportConfig) -> tuple[Stream, dict[str, bytes]]:

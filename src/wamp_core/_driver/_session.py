@@ -780,10 +780,10 @@ class Session:
 
     async def _keepalive(self, interval: float, timeout: float) -> None:
         """Ping every ``interval`` s; a peer that does not answer within ``timeout`` s, and
-        sent no bytes meanwhile, is dead: the connection is given up (pending requests fail
-        at once). Bytes arriving are a sign of life: on a slow link the pong waits behind a
-        large message. (Our own large write on a link slower than it: the ping waits behind
-        it, and only a longer ``auto_ping_timeout`` helps.)"""
+        showed no other life meanwhile, is dead: the connection is given up (pending requests
+        fail at once). Bytes arriving are a sign of life (on a slow link the pong waits
+        behind a large message), and so are bytes of ours it acknowledges (our ping waits
+        behind a large message we send; where the system tells, see :meth:`Link.moved_since`)."""
         size = self.transport.options.get("auto_ping_size")
         while not self.closed:
             await self._rt.sleep(interval)
@@ -795,11 +795,11 @@ class Session:
             except wc.LocalProtocolError:  # closing (we left): the close wait is bounded
                 return
             self._link.push()
-            moved = self._link.activity
+            mark = self._link.mark()
             with self._rt.move_on_after(timeout):
                 await self._pong.wait()
                 continue
-            if not self.closed and self._link.activity == moved:
+            if not self.closed and not self._link.moved_since(mark):
                 log.warning("no answer to a ping within %s s: the connection is dead", timeout)
                 self._lost(f"keepalive: no pong within {timeout} s")
                 await self._rt.aclose_forcefully(self._stream)

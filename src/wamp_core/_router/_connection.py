@@ -70,6 +70,9 @@ class RouterConnection:
         self._encoded = router.encoded
         self.serializer: Serializer | None = None
         self.should_close = False
+        #: Cut off for not reading (``max_queued``): the driver may drop what is queued and
+        #: reset the connection instead of sending it.
+        self.cut_off = False
         self._refusing = False  # telling the session of a message it could not send
         #: Called (synchronously) when bytes were queued or the connection should close.
         self.on_output: Callable[[], None] = lambda: None
@@ -151,7 +154,7 @@ class RouterConnection:
         if self._queued > self.max_queued:
             log.warning("%r does not read what it is sent (%d bytes queued): cut off",
                         self.session, self._queued)  # fmt: skip
-            self.should_close = True  # nothing more for it, not even ABORT
+            self.should_close = self.cut_off = True  # nothing more for it, not even ABORT
             self.session.end()
         self.on_output()
 
