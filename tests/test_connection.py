@@ -24,6 +24,7 @@ from connection_helpers import (
 )
 from session_helpers import SESSION_ID
 from wamp_core import (
+    CloseDetails,
     Connection,
     EncodingError,
     HandshakeError,
@@ -753,6 +754,44 @@ def test_router_goodbye_websocket_reply_then_close_frame(kind: str) -> None:
     assert types(events) == [Closed]
     assert events[0].clean  # type: ignore[union-attr]
     assert conn.closed
+
+
+@pytest.mark.parametrize("kind", WS_KINDS)
+def test_router_goodbye_and_close_frame_in_one_read_keep_the_routers_reason(kind: str) -> None:
+    """A router that says GOODBYE and closes at once, both read together: the session ends
+    with the router's reason (the reply GOODBYE is moot), then the close with its code. The
+    reply could not be sent, and the session ended as a lost transport: a kick for
+    ``not_authorized`` read as a network failure (a Component reconnected for ever)."""
+    conn, router = join_connection(kind)
+    assert isinstance(router, WebSocketRouter)
+    conn.session.call("com.example.proc")
+    router.receive(conn.data_to_send())
+    kicked = m.Goodbye(reason="wamp.error.not_authorized", details={"message": "kicked"})
+    events = conn.receive_data(router.send(kicked) + router.close(1008, "policy"))
+    assert types(events) == [RequestFailed, Left, Closed]
+    assert "wamp.error.not_authorized" in str(events[0].error)  # type: ignore[union-attr]
+    left = events[1]
+    assert isinstance(left, Left)
+    assert left.details == CloseDetails("wamp.error.not_authorized", "kicked")
+    closed = events[2]
+    assert isinstance(closed, Closed) and (closed.code, closed.reason) == (1008, "policy")
+    assert conn.error is None and conn.closed
+
+
+@pytest.mark.parametrize("kind", WS_KINDS)
+def test_a_close_right_after_the_upgrade_reports_the_routers_close(kind: str) -> None:
+    """The 101 and a close frame in one read: the session (not joined yet) ends with the
+    close's reason, not "cannot send HELLO" (which read as a local error)."""
+    conn, router = make_pair(kind)
+    conn.initiate()
+    assert isinstance(router, WebSocketRouter)
+    events = conn.receive_data(router.accept(conn.data_to_send()) + router.close(1013, "later"))
+    assert types(events)[0] is Opened and types(events)[-1] is Closed
+    aborted = [e for e in events if isinstance(e, Aborted)]
+    assert [e.details.message for e in aborted] == ["later"]
+    closed = events[-1]
+    assert isinstance(closed, Closed) and (closed.code, closed.reason) == (1013, "later")
+    assert conn.error is None
 
 
 @pytest.mark.parametrize("kind", ["rs-json", "ws-json"])

@@ -88,6 +88,9 @@ class Connection:
         self.error: WampError | None = None
         self._join: tuple[str, Sequence[Authenticator]] | None = None
         self._transport_closed = False
+        #: The framing events being processed (a reply to one of them is moot when a later
+        #: one is the transport's end: see _send).
+        self._batch: Sequence[FramingEvent] = ()
         # What close() ended (a RawSocket transport's session), for take_events().
         self._ended: list[ConnectionEvent] = []
         # The session ended and close_on_leave closed the transport: later messages are moot.
@@ -238,23 +241,27 @@ class Connection:
 
     def _process(self, framing_events: list[FramingEvent]) -> list[ConnectionEvent]:
         events: list[ConnectionEvent] = []
-        for fev in framing_events:
-            if self._transport_closed:
-                break
-            if type(fev) is MessageReceived:
-                if self._over:
-                    log.debug("dropping a message received after the session ended")
-                    continue
-                self._on_message(fev.data, events)
-                if self.error is not None:
+        self._batch = framing_events
+        try:
+            for fev in framing_events:
+                if self._transport_closed:
                     break
-            elif isinstance(fev, Opened):
-                events.append(fev)
-                self._on_open(fev, events)
-            elif isinstance(fev, Closed):
-                events.extend(self._transport_lost(fev))
-            else:
-                events.append(fev)
+                if type(fev) is MessageReceived:
+                    if self._over:
+                        log.debug("dropping a message received after the session ended")
+                        continue
+                    self._on_message(fev.data, events)
+                    if self.error is not None:
+                        break
+                elif isinstance(fev, Opened):
+                    events.append(fev)
+                    self._on_open(fev, events)
+                elif isinstance(fev, Closed):
+                    events.extend(self._transport_lost(fev))
+                else:
+                    events.append(fev)
+        finally:
+            self._batch = ()  # (not held while idle: it may hold a large message)
         return events
 
     def _on_open(self, opened: Opened, events: list[ConnectionEvent]) -> None:
@@ -354,11 +361,21 @@ class Connection:
         """Serialize and frame one message now; raise LocalProtocolError if it cannot go."""
         serializer = self.serializer
         if serializer is None or self._transport_closed or not self.framer.is_open:
+            if serializer is not None and not self._transport_closed and self._closing_next():
+                # The peer closed in the same read (a router's GOODBYE and its close frame,
+                # or a close right after the upgrade): the reply (GOODBYE, HELLO) is moot,
+                # and the session ends with the peer's reason, then the close's.
+                log.debug("not sending %s: the peer closed the transport", msg.NAME)
+                return
             raise LocalProtocolError(f"cannot send {msg.NAME}: the transport is not open")
         try:
             self.framer.send_message(serializer.encode(msg))
         except LocalProtocolError as exc:  # EncodingError, MessageTooLarge: say which message
             raise type(exc)(f"cannot send {msg.NAME}: {exc.message}", reason=exc.reason) from exc
+
+    def _closing_next(self) -> bool:
+        """Whether the framing events being processed end with the transport's end."""
+        return any(type(fev) is Closed for fev in self._batch)
 
     def _session_ended(self) -> None:
         if self._transport_closed:
