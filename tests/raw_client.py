@@ -1,10 +1,12 @@
-"""A WAMP client written out by hand over a blocking socket (RawSocket + msgpack), for the
-router's tests that need a client no library would be: one that stops reading, reads slowly,
-or answers pings and nothing else. Run it in a thread (``anyio.to_thread.run_sync``)."""
+"""A WAMP client written out by hand over a blocking socket (RawSocket + msgpack, TLS if
+asked), for the router's tests that need a client no library would be: one that stops
+reading, reads slowly, or answers pings and nothing else. Run it in a thread
+(``anyio.to_thread.run_sync``)."""
 
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 from collections.abc import Iterator
 from typing import Any
@@ -20,13 +22,22 @@ class RawClient:
     """``port``'s RawSocket listener, with ``rcvbuf`` bytes of kernel receive buffer (small:
     what the client does not read holds the router back at once)."""
 
-    def __init__(self, port: int, *, rcvbuf: int | None = None, timeout: float = 10) -> None:
+    def __init__(
+        self,
+        port: int,
+        *,
+        rcvbuf: int | None = None,
+        timeout: float = 10,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.sock = socket.socket()
         if rcvbuf is not None:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(timeout)
         try:
             self.sock.connect(("127.0.0.1", port))
+            if tls is not None:
+                self.sock = tls.wrap_socket(self.sock, server_hostname="localhost")
             self.sock.sendall(HANDSHAKE)
             assert self._exactly(4)[:2] == HANDSHAKE[:2], "the router refused the handshake"
         except BaseException:

@@ -146,13 +146,20 @@ async def test_a_component_stop_on_a_dead_link_takes_the_close_timeout(
     assert 0.8 < elapsed < 2.5  # (it was CLOSE_TIMEOUT, 5 s, whatever the option said)
 
 
+def _tls_transport(router: Any, relay: Relay, url: str, options: dict[str, Any]) -> Any:
+    """``url`` through ``relay`` over TLS, trusting the router's test CA."""
+    tls = {"hostname": "localhost", "trust_root": str(router.ca_path)}
+    endpoint = {"type": "tcp", "host": "127.0.0.1", "port": relay.port, "tls": tls}
+    return {"url": url, "options": options, "endpoint": endpoint}
+
+
+_LINUX_ONLY = pytest.mark.skipif(sys.platform != "linux", reason="only Linux tells what was taken")
+
+
 @pytest.mark.parametrize(
     "direction",
-    [
-        "download",
-        pytest.param("upload", marks=pytest.mark.skipif(
-            sys.platform != "linux", reason="only Linux tells what the peer took")),
-    ],
+    ["download", pytest.param("upload", marks=_LINUX_ONLY),
+     pytest.param("upload-tls", marks=_LINUX_ONLY)],
 )  # fmt: skip
 async def test_the_keepalive_does_not_cut_a_slow_link_that_moves(
     router: Any, relay_to: Any, wamp: Any, direction: str
@@ -160,16 +167,20 @@ async def test_the_keepalive_does_not_cut_a_slow_link_that_moves(
     """384 KiB at 128 KiB/s takes 3 s, three times the ping's timeout. Download: a result
     (the pong waits behind it; bytes arriving show the router alive). Upload: an argument
     (our ping waits behind it; the bytes the router acknowledges show it alive: the link was
-    given up after the ping's timeout)."""
+    given up after the ping's timeout; over TLS the first fix found no socket to ask)."""
     throttle = "rate" if direction == "download" else "upload_rate"
-    _, url = relay_to(router.ws_url, **{throttle: 128 * 1024})
+    tls = direction.endswith("tls")
+    relay, url = relay_to(router.wss_url if tls else router.ws_url, **{throttle: 128 * 1024})
     options = {"auto_ping_interval": 0.5, "auto_ping_timeout": 0.5}
+    transport = (
+        _tls_transport(router, relay, url, options) if tls else {"url": url, "options": options}
+    )
     blob = b"x" * (384 * 1024)
     with anyio.fail_after(TIMEOUT):
         async with wamp.connect(router.rs_url) as callee:
             procedure = f"com.test.dead.blob.{time.monotonic_ns()}"
             await callee.register(lambda arg=None: blob if arg is None else len(arg), procedure)
-            async with wamp.connect({"url": url, "options": options}) as caller:
+            async with wamp.connect(transport) as caller:
                 started = time.monotonic()
                 if direction == "download":
                     assert await caller.call(procedure) == blob
@@ -198,16 +209,8 @@ async def test_the_keepalive_finds_a_dead_tls_link(
     """Over TLS the ping goes through the writer task: its own write is no sign of life (the
     keepalive counted it, and never gave a dead TLS link up)."""
     relay, url = relay_to(router.wss_url if kind == "wss" else router.rss_url)
-    transport = {
-        "url": url,
-        "options": {"auto_ping_interval": 0.3, "auto_ping_timeout": 0.5},
-        "endpoint": {
-            "type": "tcp",
-            "host": "127.0.0.1",
-            "port": relay.port,
-            "tls": {"hostname": "localhost", "trust_root": str(router.ca_path)},
-        },
-    }
+    options = {"auto_ping_interval": 0.3, "auto_ping_timeout": 0.5}
+    transport = _tls_transport(router, relay, url, options)
     with anyio.fail_after(TIMEOUT):
         async with wamp.connect(transport) as session:
             relay.blackhole()

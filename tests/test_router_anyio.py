@@ -606,7 +606,7 @@ async def test_keepalive_keeps_an_idle_client_that_answers(anyio_backend: str, s
 
 
 async def _burst_to_a_raw_subscriber(
-    url: str, events: int, read: Any, size: int = 50_000
+    url: str, events: int, read: Any, size: int = 50_000, tls: ssl.SSLContext | None = None
 ) -> list[Any]:
     """A hand-written subscriber (small receive buffer) subscribes to ``com.burst``; then a
     publisher sends it ``events`` events of ``size`` bytes, acknowledged; ``read(client,
@@ -614,9 +614,11 @@ async def _burst_to_a_raw_subscriber(
     port = int(url.rsplit(":", 1)[1])
     subscribed = threading.Event()
     returned: list[Any] = []
+    clients: list[RawClient] = []
 
     def subscriber() -> Any:
-        client = RawClient(port, rcvbuf=16384)
+        client = RawClient(port, rcvbuf=16384, tls=tls)
+        clients.append(client)
         try:
             client.join()
             client.send([32, client.request_id(), {}, "com.burst"])
@@ -630,23 +632,48 @@ async def _burst_to_a_raw_subscriber(
     async def run_subscriber() -> None:
         returned.append(await anyio.to_thread.run_sync(subscriber))
 
+    endpoint = {"type": "tcp", "host": "127.0.0.1", "port": port, "tls": tls}
     async with anyio.create_task_group() as tg:
         tg.start_soon(run_subscriber)
-        assert await anyio.to_thread.run_sync(subscribed.wait, 10)
-        async with wamp.connect(url) as publisher:
-            for _ in range(events):
-                await publisher.publish(
-                    "com.burst", "x" * size, options=wc.PublishOptions(acknowledge=True)
-                )
+        try:
+            assert await anyio.to_thread.run_sync(subscribed.wait, 10)
+            async with wamp.connect({"url": url, "endpoint": endpoint} if tls else url) as pub:
+                for _ in range(events):
+                    await pub.publish(
+                        "com.burst", "x" * size, options=wc.PublishOptions(acknowledge=True)
+                    )
+        except BaseException:
+            for client in clients:  # (its thread would read the router's pings for ever)
+                with contextlib.suppress(OSError):
+                    client.sock.shutdown(socket.SHUT_RDWR)
+            raise
     return returned
 
 
+@pytest.fixture(params=["rs", "rss"])
+def burst_router(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    """``start_router`` arguments for one listener, plain or TLS, and the client's context."""
+    if request.param == "rs":
+        return {"listen": ["rs://127.0.0.1:0"], "tls": None}
+    from crossbar import write_test_pki
+
+    write_test_pki(tmp_path, tmp_path / "ca.crt")
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(tmp_path / "server.crt", tmp_path / "server.key")
+    client = ssl.create_default_context(cafile=str(tmp_path / "ca.crt"))
+    return {"listen": ["rss://127.0.0.1:0"], "ssl_context": server, "tls": client}
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="only Linux tells what the client took")
-async def test_keepalive_keeps_a_client_that_takes_a_large_burst(anyio_backend: str) -> None:
+async def test_keepalive_keeps_a_client_that_takes_a_large_burst(
+    anyio_backend: str, burst_router: dict[str, Any]
+) -> None:
     """A subscriber reading a 2 MB burst at about 1 MB/s and answering each PING when it
     comes to it: the PING waits behind the burst (in the kernel's buffers), and so does its
     PONG. The router cut it after ``ping_interval + ping_timeout`` (a review); the bytes the
-    client acknowledges meanwhile show it alive."""
+    client acknowledges meanwhile show it alive (over TLS too: the first fix saw no socket
+    under asyncio's TLS streams)."""
+    tls = burst_router.pop("tls")
 
     def read_slowly(client: RawClient, messages: Any) -> Any:
         for _ in range(40):
@@ -656,10 +683,10 @@ async def test_keepalive_keeps_a_client_that_takes_a_large_burst(anyio_backend: 
         return next(messages)
 
     async with wamp_anyio.start_router(
-        ["rs://127.0.0.1:0"], ping_interval=0.3, ping_timeout=0.3
+        **burst_router, ping_interval=0.3, ping_timeout=0.3
     ) as router:
         with anyio.fail_after(TIMEOUT):
-            (answer,) = await _burst_to_a_raw_subscriber(router.urls[0], 40, read_slowly)
+            (answer,) = await _burst_to_a_raw_subscriber(router.urls[0], 40, read_slowly, tls=tls)
     assert answer[0] == 33, answer  # SUBSCRIBED: its session is still there
 
 

@@ -468,6 +468,8 @@ async def _serve(
     finally:
         ended = True
         conn.receive_eof()  # however serving ended, the session ends too (no zombie in a realm)
+        conn.on_output = _nothing  # (no cycle through this frame's closures: freed at once)
+        backlog.clear()
         server._connections.discard(conn)
         server._watched.pop(conn, None)
         if reset:
@@ -475,11 +477,15 @@ async def _serve(
         await anyio.aclose_forcefully(stream)  # type: ignore[arg-type]
 
 
+def _nothing() -> None:
+    pass
+
+
 def _reset(stream: _Stream) -> None:
     """Make closing ``stream`` a reset (``SO_LINGER`` 0): the kernel drops what the client
     has not taken instead of going on sending it."""
     sock = RUNTIME.raw_socket(stream)  # (none in process: nothing is buffered but ours)
-    if isinstance(sock, socket.socket):
+    if sock is not None and hasattr(sock, "setsockopt"):
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 

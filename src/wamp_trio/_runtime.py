@@ -92,7 +92,10 @@ class TrioRuntime:
     def raw_socket(self, stream: driver.Stream) -> driver.SocketLike | None:
         if isinstance(stream, driver.DirectSocketStream):
             return stream.socket
-        transport = getattr(stream, "transport_stream", None)  # (trio.SSLStream)
+        inner = getattr(stream, "stream", None)  # (a trio stream as ours: TrioStream)
+        transport = getattr(inner, "transport_stream", None)  # (trio.SSLStream)
+        while isinstance(transport, trio.SSLStream):  # (TLS through a TLS proxy tunnel)
+            transport = transport.transport_stream
         if isinstance(transport, trio.SocketStream):
             return transport.socket
         return None  # (an in-process stream)

@@ -14,11 +14,18 @@ queued for it, and the transport closes. Others never wait for it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
 
 from .. import _messages as m
-from .._errors import HandshakeError, LocalProtocolError, ProtocolError, RemoteProtocolError
+from .._errors import (
+    HandshakeError,
+    LocalProtocolError,
+    ProtocolError,
+    RemoteProtocolError,
+    WampError,
+)  # fmt: skip
 from .._framing import Closed, MessageReceived, Opened, RawSocket, WebSocket
 from ..serializers import BatchedSerializer, Serializer, get_serializer
 from ._engine import PROTOCOL_VIOLATION, Router, RouterSession
@@ -104,8 +111,15 @@ class RouterConnection:
         self.on_output()
 
     def receive_eof(self) -> None:
-        """The client closed the connection (or it broke)."""
+        """The client closed the connection (or it broke), or the driver gave it up: the
+        session ends, and what the connection holds is let go at once (a partial message up
+        to the size limit, output never to be sent), not when the garbage collector finds the
+        connection."""
         self._lost()
+        with contextlib.suppress(WampError):  # (a handshake that never completed)
+            self.framer.receive_eof()
+        self.framer.data_to_send()  # (dropped)
+        self._queued = 0
 
     def _message(self, data: bytes) -> None:
         assert self.serializer is not None

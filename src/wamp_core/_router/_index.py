@@ -3,8 +3,8 @@
 A publication or call must cost the same however many unrelated subscriptions and
 registrations the realm holds (one client with 10,000 exact topics made every publication
 walk them, and its own subscribing quadratic). Exact URIs are one dict lookup; prefixes one
-lookup per distinct prefix length in use; wildcards are compared only with those of as many
-components as the URI.
+lookup per distinct prefix length in use; wildcards are found by walking a tree of their
+components (each level: the URI's component, and an empty one), as Crossbar.io does.
 """
 
 from __future__ import annotations
@@ -15,6 +15,17 @@ from typing import Generic, TypeVar
 __all__ = ["UriIndex", "specificity"]
 
 T = TypeVar("T")
+
+
+class _Node(Generic[T]):
+    """One level of the wildcard tree: children by component ("" for any), and the patterns
+    that end here."""
+
+    __slots__ = ("children", "ends")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node[T]] = {}
+        self.ends: dict[str, T] = {}
 
 
 def specificity(match: str, pattern: str) -> tuple[int, int, tuple[int, ...]]:
@@ -46,8 +57,8 @@ class UriIndex(Generic[T]):
         #: first.
         self._lengths: dict[int, int] = {}
         self._longest_first: tuple[int, ...] = ()
-        #: Components -> wildcard pattern (split) -> entry.
-        self._wildcards: dict[int, dict[str, tuple[list[str], T]]] = {}
+        #: Wildcard patterns, by component.
+        self._wildcards: _Node[T] = _Node()
 
     def get(self, key: tuple[str, str]) -> T | None:
         return self._entries.get(key)
@@ -71,8 +82,10 @@ class UriIndex(Generic[T]):
             self._lengths[len(uri)] = self._lengths.get(len(uri), 0) + 1
             self._longest_first = tuple(sorted(self._lengths, reverse=True))
         elif match == "wildcard":
-            parts = uri.split(".")
-            self._wildcards.setdefault(len(parts), {})[uri] = (parts, entry)
+            node = self._wildcards
+            for part in uri.split("."):
+                node = node.children.setdefault(part, _Node())
+            node.ends[uri] = entry
 
     def remove(self, match: str, uri: str) -> None:
         del self._entries[match, uri]
@@ -83,25 +96,31 @@ class UriIndex(Generic[T]):
                 self._lengths[len(uri)] = left
             self._longest_first = tuple(sorted(self._lengths, reverse=True))
         elif match == "wildcard":
-            count = uri.count(".") + 1
-            group = self._wildcards[count]
-            del group[uri]
-            if not group:
-                del self._wildcards[count]
+            parts = uri.split(".")
+            path = [self._wildcards]
+            for part in parts:
+                path.append(path[-1].children[part])
+            del path[-1].ends[uri]
+            for depth in range(len(parts), 0, -1):  # (the branch left empty: pruned)
+                node = path[depth]
+                if node.ends or node.children:
+                    break
+                del path[depth - 1].children[parts[depth - 1]]
 
     def matching(self, uri: str) -> list[tuple[str, str, T]]:
         """``(match, pattern, entry)`` of every entry matching ``uri``: the exact one, the
-        prefixes from the longest, then the wildcards."""
+        prefixes from the shortest, then the wildcards (the order Crossbar.io delivers and
+        lists them in)."""
         found: list[tuple[str, str, T]] = []
         exact = self._entries.get(("exact", uri))
         if exact is not None:
             found.append(("exact", uri, exact))
-        for length in self._longest_first:
+        for length in reversed(self._longest_first):
             if length <= len(uri):
                 entry = self._prefixes.get(uri[:length])
                 if entry is not None:
                     found.append(("prefix", uri[:length], entry))
-        if self._wildcards:
+        if self._wildcards.children:
             found += [("wildcard", pattern, entry) for pattern, entry in self._wildcard(uri)]
         return found
 
@@ -115,15 +134,27 @@ class UriIndex(Generic[T]):
                 entry = self._prefixes.get(uri[:length])
                 if entry is not None:
                     return entry
-        wildcards = self._wildcard(uri) if self._wildcards else []
+        wildcards = self._wildcard(uri) if self._wildcards.children else []
         if not wildcards:
             return None
         return min(wildcards, key=lambda found: specificity("wildcard", found[0]))[1]
 
     def _wildcard(self, uri: str) -> list[tuple[str, T]]:
+        """The wildcard patterns matching ``uri``: at each component its own branch first,
+        then the empty one's (Crossbar.io's order)."""
         parts = uri.split(".")
-        return [
-            (pattern, entry)
-            for pattern, (pattern_parts, entry) in self._wildcards.get(len(parts), {}).items()
-            if all(not p or p == u for p, u in zip(pattern_parts, parts, strict=True))
-        ]
+        found: list[tuple[str, T]] = []
+        level = [self._wildcards]
+        for part in parts:
+            keys = (part, "") if part else ("",)
+            level = [
+                child
+                for node in level
+                for child in (node.children.get(key) for key in keys)
+                if child is not None
+            ]
+            if not level:
+                return found
+        for node in level:
+            found += node.ends.items()
+        return found

@@ -180,6 +180,8 @@ class Realm:
         #: (callee session, invocation request) -> call; (caller session, request) -> call.
         self.invocations: dict[tuple[int, int], Call] = {}
         self.calls: dict[tuple[int, int], Call] = {}
+        #: Session -> the calls in progress it is in, as caller or callee (what leaving ends).
+        self._calls_of: dict[int, dict[Call, None]] = {}
         #: Meta events (topic, args) the changes produced, for the engine to publish.
         self.meta: deque[tuple[str, list[Any]]] = deque()
 
@@ -310,11 +312,9 @@ class Realm:
         for entry in held:
             if isinstance(entry, Registration):
                 self.unregister(member, entry.id)
-        made: list[Call] = []
-        served: list[Call] = []
-        if member.made or member.served:  # (the calls it is in: none when both are 0)
-            made = [c for c in self.calls.values() if c.caller is member]
-            served = [c for c in self.calls.values() if c.callee is member]
+        calls = list(self._calls_of.get(member.session_id, ()))
+        made = [c for c in calls if c.caller is member]
+        served = [c for c in calls if c.callee is member]
         for call in (*made, *served):
             self.end_call(call)
         return made, served
@@ -331,6 +331,8 @@ class Realm:
         self.invocations[callee.session_id, call.invocation] = call
         caller.made += 1
         callee.served += 1
+        self._calls_of.setdefault(caller.session_id, {})[call] = None
+        self._calls_of.setdefault(callee.session_id, {})[call] = None
         if callee.session_id in registration.limits:
             running = registration.running
             running[callee.session_id] = running.get(callee.session_id, 0) + 1
@@ -338,6 +340,12 @@ class Realm:
 
     def end_call(self, call: Call) -> None:
         caller, callee = call.caller, call.callee
+        for member in (caller, callee):
+            calls = self._calls_of.get(member.session_id)
+            if calls is not None:
+                calls.pop(call, None)
+                if not calls:
+                    del self._calls_of[member.session_id]
         if self.calls.pop((caller.session_id, call.caller_request), None) is not None:
             caller.made -= 1
         if self.invocations.pop((callee.session_id, call.invocation), None) is not None:
