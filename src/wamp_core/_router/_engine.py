@@ -239,6 +239,7 @@ class RouterSession:
         #: Calls in progress this session made (as caller) and serves (as callee).
         self.made = 0
         self.served = 0
+        self.calls: dict[Call, None] = {}
         self._invocation_ids = 0
         #: The client's last request ID: each new request must be the next (spec: session
         #: scope IDs start at 1 and increase by 1, one counter for every request type).

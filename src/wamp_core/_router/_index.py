@@ -107,21 +107,20 @@ class UriIndex(Generic[T]):
                     break
                 del path[depth - 1].children[parts[depth - 1]]
 
-    def matching(self, uri: str) -> list[tuple[str, str, T]]:
-        """``(match, pattern, entry)`` of every entry matching ``uri``: the exact one, the
-        prefixes from the shortest, then the wildcards (the order Crossbar.io delivers and
-        lists them in)."""
-        found: list[tuple[str, str, T]] = []
+    def matching(self, uri: str) -> list[T]:
+        """Every entry matching ``uri``: the exact one, the prefixes from the shortest, then
+        the wildcards (the order Crossbar.io delivers and lists them in)."""
         exact = self._entries.get(("exact", uri))
-        if exact is not None:
-            found.append(("exact", uri, exact))
+        if not self._longest_first and not self._wildcards.children:  # (the common realm)
+            return [] if exact is None else [exact]
+        found = [] if exact is None else [exact]
         for length in reversed(self._longest_first):
             if length <= len(uri):
                 entry = self._prefixes.get(uri[:length])
                 if entry is not None:
-                    found.append(("prefix", uri[:length], entry))
+                    found.append(entry)
         if self._wildcards.children:
-            found += [("wildcard", pattern, entry) for pattern, entry in self._wildcard(uri)]
+            found += [entry for _, entry in self._wildcard(uri)]
         return found
 
     def best(self, uri: str) -> T | None:

@@ -136,7 +136,7 @@ def _match_registration(caller: RouterSession, args: list[Any], kw: dict[str, An
 def _match_subscriptions(caller: RouterSession, args: list[Any], kw: dict[str, Any]) -> list[Any]:
     assert caller.realm is not None
     topic = str(args[0]) if args else ""
-    found = [s.id for _, _, s in caller.realm.subscriptions.matching(topic) if not s.protected]
+    found = [s.id for s in caller.realm.subscriptions.matching(topic) if not s.protected]
     return [found or None]  # (None when nothing matches, as Crossbar.io answers)
 
 

@@ -31,9 +31,11 @@ class Member(Protocol):
     authrole: str
     roles: dict[str, Any]
     send: Callable[[Any], None]
-    #: Calls in progress it made (as caller) and serves (as callee): the realm counts them.
+    #: Calls in progress it made (as caller) and serves (as callee): the realm counts them,
+    #: and keeps them (what its leaving ends).
     made: int
     served: int
+    calls: dict[Call, None]
 
 
 def _dated(details: dict[str, Any], created: str | None) -> dict[str, Any]:
@@ -180,8 +182,6 @@ class Realm:
         #: (callee session, invocation request) -> call; (caller session, request) -> call.
         self.invocations: dict[tuple[int, int], Call] = {}
         self.calls: dict[tuple[int, int], Call] = {}
-        #: Session -> the calls in progress it is in, as caller or callee (what leaving ends).
-        self._calls_of: dict[int, dict[Call, None]] = {}
         #: Meta events (topic, args) the changes produced, for the engine to publish.
         self.meta: deque[tuple[str, list[Any]]] = deque()
 
@@ -240,7 +240,7 @@ class Realm:
                          "eligible_authid", "eligible_authrole")
             if name in options
         }  # fmt: skip
-        for _, _, sub in self.subscriptions.matching(topic):
+        for sub in self.subscriptions.matching(topic):
             for member in list(sub.subscribers.values()):
                 if exclude_me and member is publisher:
                     continue
@@ -312,7 +312,7 @@ class Realm:
         for entry in held:
             if isinstance(entry, Registration):
                 self.unregister(member, entry.id)
-        calls = list(self._calls_of.get(member.session_id, ()))
+        calls = list(member.calls)
         made = [c for c in calls if c.caller is member]
         served = [c for c in calls if c.callee is member]
         for call in (*made, *served):
@@ -331,8 +331,8 @@ class Realm:
         self.invocations[callee.session_id, call.invocation] = call
         caller.made += 1
         callee.served += 1
-        self._calls_of.setdefault(caller.session_id, {})[call] = None
-        self._calls_of.setdefault(callee.session_id, {})[call] = None
+        caller.calls[call] = None
+        callee.calls[call] = None
         if callee.session_id in registration.limits:
             running = registration.running
             running[callee.session_id] = running.get(callee.session_id, 0) + 1
@@ -340,12 +340,8 @@ class Realm:
 
     def end_call(self, call: Call) -> None:
         caller, callee = call.caller, call.callee
-        for member in (caller, callee):
-            calls = self._calls_of.get(member.session_id)
-            if calls is not None:
-                calls.pop(call, None)
-                if not calls:
-                    del self._calls_of[member.session_id]
+        caller.calls.pop(call, None)
+        callee.calls.pop(call, None)
         if self.calls.pop((caller.session_id, call.caller_request), None) is not None:
             caller.made -= 1
         if self.invocations.pop((callee.session_id, call.invocation), None) is not None:
