@@ -472,8 +472,8 @@ async def _serve(
         backlog.clear()
         server._connections.discard(conn)
         server._watched.pop(conn, None)
-        if reset:
-            _reset(stream)
+        if reset and watch.sock is not None:
+            _reset(watch.sock)
         await anyio.aclose_forcefully(stream)  # type: ignore[arg-type]
 
 
@@ -481,13 +481,11 @@ def _nothing() -> None:
     pass
 
 
-def _reset(stream: _Stream) -> None:
-    """Make closing ``stream`` a reset (``SO_LINGER`` 0): the kernel drops what the client
-    has not taken instead of going on sending it."""
-    sock = RUNTIME.raw_socket(stream)  # (none in process: nothing is buffered but ours)
-    if sock is not None and hasattr(sock, "setsockopt"):
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+def _reset(sock: driver.SocketLike) -> None:
+    """Make closing ``sock`` a reset (``SO_LINGER`` 0): the kernel drops what the client has
+    not taken instead of going on sending it."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
 #: Seconds between checks of call deadlines (dealer-side timeouts are this late at most).

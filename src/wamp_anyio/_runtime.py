@@ -201,7 +201,7 @@ class AnyioRuntime:
             # (on asyncio a TLS stream's is the transport's socket view: not a socket.socket,
             # but it has fileno, getsockopt and setsockopt)
             sock = stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
-            return sock if hasattr(sock, "getsockopt") else None
+            return sock if hasattr(sock, "setsockopt") else None
         return None  # (an in-process stream)
 
     def open_signal_receiver(self, *signals: int) -> AbstractContextManager[AsyncIterator[int]]:
