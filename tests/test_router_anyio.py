@@ -892,6 +892,44 @@ async def test_registrations_and_subscriptions_are_dated_as_crossbar_dates_them(
         ({"principals": [{"authid": "a", "tickets": "x"}]}, "unexpected keyword"),
         ({"principals": {"authid": "a"}}, "principals must be a list"),
         ({"principals": [{"authid": "a"}]}, "has no credential"),
+        ({"principals": [{"authid": "a", "ticket": ""}]}, "an empty ticket"),
+        ({"principals": [{"authid": "a", "ticket": "x", "realms": "r"}]}, "realms must be a list"),
+        ({"principals": [{"authid": "a", "scram": "pw"}]}, "scram must be an object"),
+        (
+            {
+                "principals": [
+                    {
+                        "authid": "a",
+                        "scram": {"salt": "00ff", "password": "pw", "iteratons": 600000},
+                    }
+                ]
+            },
+            "unknown scram keys ['iteratons']",
+        ),
+        (
+            {
+                "principals": [
+                    {"authid": "a", "scram": {"salt": "00ff", "password": "pw", "iterations": True}}
+                ]
+            },
+            "iterations must be an integer",
+        ),
+        (
+            {
+                "principals": [
+                    {
+                        "authid": "a",
+                        "scram": {
+                            "salt": "00ff",
+                            "password": "pw",
+                            "method": "scram",
+                            "memory": "x",
+                        },
+                    }
+                ]
+            },
+            "memory must be an integer",
+        ),
         (
             {"principals": [{"authid": "a", "ticket": "x"}, {"authid": "a", "secret": "y"}]},
             "principals given twice: ['a']",

@@ -566,7 +566,9 @@ async def start_router(
     for option, value in (("handshake_timeout", handshake_timeout),
                           ("idle_timeout", idle_timeout), ("ping_interval", ping_interval),
                           ("ping_timeout", ping_timeout)):  # fmt: skip
-        if value is not None and not value > 0:  # (NaN too)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not value > 0
+        ):  # (NaN too)
             raise wc.ConfigurationError(f"{option} must be a positive number of seconds: {value!r}")
     server = RouterServer(router, handshake_timeout=handshake_timeout, idle_timeout=idle_timeout,
                           ping_interval=ping_interval, ping_timeout=ping_timeout)  # fmt: skip

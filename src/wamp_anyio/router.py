@@ -46,17 +46,31 @@ from ._router import start_router
 __all__ = ["main"]
 
 
-def _scram(raw: dict[str, Any]) -> wc.ScramCredential:
+_SCRAM_KEYS = {"method", "kdf", "iterations", "memory", "salt", "password", "stored_key",
+               "server_key"}  # fmt: skip
+
+
+def _scram(authid: Any, raw: Any) -> wc.ScramCredential:
     """A principal's ``scram`` entry: the derived keys (hex), or a ``password`` to derive
-    them from at start."""
-    iterations, memory = int(raw.get("iterations", 4096)), raw.get("memory")
+    them from at start. A misspelt key is refused (``"iteratons"`` would have meant the
+    default cost); the values are checked by :class:`wamp_core.ScramCredential`."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"principal {authid!r}: scram must be an object")
+    unknown = set(raw) - _SCRAM_KEYS
+    if unknown:
+        raise ValueError(f"principal {authid!r}: unknown scram keys {sorted(unknown)}")
+    keys = ("password",) if "password" in raw else ("stored_key", "server_key")
+    for key in ("salt", *keys):
+        if not isinstance(raw.get(key), str):
+            raise ValueError(f"principal {authid!r}: scram {key} must be a string")
+    iterations, memory = raw.get("iterations", 4096), raw.get("memory")
     method = raw.get("method", "wamp-scram")
     salt = bytes.fromhex(raw["salt"])
+    kdf = raw.get("kdf") or ("pbkdf2" if method == "wamp-scram" else "argon2id-13")
     if "password" in raw:
         return wc.ScramCredential.from_password(raw["password"], salt, method=method,
-                                                kdf=raw.get("kdf"), iterations=iterations,
+                                                kdf=kdf, iterations=iterations,
                                                 memory=memory)  # fmt: skip
-    kdf = raw.get("kdf") or ("pbkdf2" if method == "wamp-scram" else "argon2id-13")
     return wc.ScramCredential(salt, bytes.fromhex(raw["stored_key"]),
                               bytes.fromhex(raw["server_key"]), kdf, iterations, memory,
                               method)  # fmt: skip
@@ -95,8 +109,12 @@ def _config(raw: Any) -> dict[str, Any]:
         pubkeys = p.get("pubkeys", [])
         if not isinstance(pubkeys, list):
             raise ValueError(f"principal {p.get('authid')!r}: pubkeys must be a list")
-        scram = _scram(p["scram"]) if "scram" in p else None
-        principals.append(wc.Principal(**{**p, "pubkeys": tuple(pubkeys), "scram": scram}))
+        realms = p.get("realms", [])
+        if not isinstance(realms, list):
+            raise ValueError(f"principal {p.get('authid')!r}: realms must be a list")
+        scram = _scram(p.get("authid"), p["scram"]) if "scram" in p else None
+        principals.append(wc.Principal(**{**p, "pubkeys": tuple(pubkeys), "realms": tuple(realms),
+                                          "scram": scram}))  # fmt: skip
     permissions = {role: [_rule(role, r) for r in role_rules] for role, role_rules in rules.items()}
     # What the engine refuses of the whole (an authid given twice), named with the file:
     wc.Router(principals=principals, permissions=permissions, anonymous=anonymous)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,15 @@ from ..auth import (
     scram_verify_proof,
     verify_challenge_signature,
 )
+from ..auth._scram import (
+    CROSSBAR_KDF_ARGON2ID13,
+    KDF_ARGON2ID13,
+    KDF_PBKDF2,
+    MAX_ARGON2_ITERATIONS,
+    MAX_ARGON2_MEMORY,
+    MAX_PBKDF2_ITERATIONS,
+    MIN_ARGON2_MEMORY,
+)
 
 __all__ = [
     "ACTIONS", "Challenge", "Permission", "Principal", "Refusal", "ScramCredential", "Welcome",
@@ -37,6 +46,8 @@ __all__ = [
 
 #: WAMP-SCRAM's authmethods: the spec's and Crossbar's dialect.
 SCRAM_METHODS = ("wamp-scram", "scram")
+#: The key derivation functions of each.
+_SCRAM_KDFS = {"wamp-scram": (KDF_PBKDF2, KDF_ARGON2ID13), "scram": (CROSSBAR_KDF_ARGON2ID13,)}
 
 
 @dataclass(frozen=True)
@@ -55,12 +66,44 @@ class ScramCredential:
     memory: int | None = None
     method: str = "wamp-scram"
 
+    def __post_init__(self) -> None:
+        kdfs = _SCRAM_KDFS.get(self.method)
+        if kdfs is None:
+            raise ConfigurationError(
+                f"SCRAM method must be one of {list(_SCRAM_KDFS)}, not {self.method!r}"
+            )
+        if self.kdf not in kdfs:
+            raise ConfigurationError(
+                f"SCRAM method {self.method!r} takes kdf {' or '.join(kdfs)}, not {self.kdf!r}"
+            )
+        argon = self.kdf != KDF_PBKDF2
+        top = MAX_ARGON2_ITERATIONS if argon else MAX_PBKDF2_ITERATIONS
+        if type(self.iterations) is not int or not 1 <= self.iterations <= top:
+            raise ConfigurationError(
+                f"SCRAM iterations must be an integer from 1 to {top}, not {self.iterations!r}"
+            )
+        if argon and (type(self.memory) is not int
+                      or not MIN_ARGON2_MEMORY <= self.memory <= MAX_ARGON2_MEMORY):  # fmt: skip
+            raise ConfigurationError(
+                f"SCRAM {self.kdf} memory must be an integer from {MIN_ARGON2_MEMORY} to "
+                f"{MAX_ARGON2_MEMORY} (KiB), not {self.memory!r}"
+            )
+        if not argon and self.memory is not None:
+            raise ConfigurationError("SCRAM pbkdf2 takes no memory")
+        if not isinstance(self.salt, bytes) or not self.salt:
+            raise ConfigurationError("SCRAM salt must be non-empty bytes")
+        for name in ("stored_key", "server_key"):
+            key = getattr(self, name)
+            if not isinstance(key, bytes) or len(key) != 32:
+                raise ConfigurationError(f"SCRAM {name} must be 32 bytes (SHA-256)")
+
     @classmethod
     def from_password(
         cls, password: str, salt: bytes, *, method: str = "wamp-scram", kdf: str | None = None,
         iterations: int = 4096, memory: int | None = None,
     ) -> ScramCredential:  # fmt: skip
         kdf = kdf or ("pbkdf2" if method == "wamp-scram" else "argon2id-13")
+        cls(salt, bytes(32), bytes(32), kdf, iterations, memory, method)  # (checked first)
         stored, server = scram_server_keys(password, salt, kdf=kdf, iterations=iterations,
                                            memory=memory)  # fmt: skip
         return cls(salt, stored, server, kdf, iterations, memory, method)
@@ -71,7 +114,8 @@ class Principal:
     """A user the router knows: ``authid``, its ``role``, and its ``ticket``, WAMP-CRA
     ``secret`` (salted when ``salt`` is given: PBKDF2 with ``iterations`` and ``keylen``, derived
     once, here), WAMP-Cryptosign public keys (``pubkeys``, 64 hex digits each) and/or WAMP-SCRAM
-    credential (``scram``). ``channel_binding`` (``"tls-unique"``): a cryptosign HELLO for
+    credential (``scram``); ``realms``: the only realms it may join (default: any).
+    ``channel_binding`` (``"tls-unique"``): a cryptosign HELLO for
     this principal must bind its signature to the TLS channel, so that a relay that strips the
     client's request for binding is refused. Invalid settings raise
     :class:`~wamp_core.ConfigurationError`."""
@@ -86,6 +130,8 @@ class Principal:
     pubkeys: tuple[str, ...] = ()
     scram: ScramCredential | None = None
     channel_binding: str | None = None
+    #: The realms this principal may join (empty: every realm the router serves).
+    realms: tuple[str, ...] = ()
     #: The WAMP-CRA signing key: the secret, or the key derived from it when salted.
     cra_key: bytes | str | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -110,11 +156,25 @@ class Principal:
                 f"principal {self.authid!r}: pubkeys must be a tuple of Ed25519 public keys"
                 " (64 hex digits each)"
             )
+        if not isinstance(self.realms, tuple) or not all(
+            isinstance(r, str) and r for r in self.realms
+        ):
+            raise ConfigurationError(
+                f"principal {self.authid!r}: realms must be a tuple of realm names"
+            )
         if self.scram is not None and not isinstance(self.scram, ScramCredential):
             raise ConfigurationError(f"principal {self.authid!r}: scram must be a ScramCredential")
         if self.channel_binding not in (None, "tls-unique"):
             raise ConfigurationError(
                 f"principal {self.authid!r}: channel_binding must be None or 'tls-unique'"
+            )
+        for name in ("ticket", "secret"):
+            if getattr(self, name) == "":  # (AUTHENTICATE "" would log in)
+                raise ConfigurationError(f"principal {self.authid!r}: an empty {name}")
+        if self.channel_binding is not None and not self.pubkeys:
+            raise ConfigurationError(
+                f"principal {self.authid!r}: channel_binding binds cryptosign signatures, and "
+                "the principal has no pubkeys"
             )
         if self.ticket is None and self.secret is None and not self.pubkeys and not self.scram:
             raise ConfigurationError(
@@ -323,9 +383,8 @@ class Permission:
                 f"bad permission: actions {sorted(unknown)}, match {self.match!r}"
             )
 
-    def allows(self, action: str, uri: str) -> bool:
-        if action not in self.actions:
-            return False
+    def covers(self, uri: str) -> bool:
+        """Whether this rule is about ``uri`` (whatever it allows there)."""
         return uri == self.uri if self.match == "exact" else uri.startswith(self.uri)
 
 
@@ -340,9 +399,14 @@ def authorized(
     anything if it is ``anonymous`` and nothing otherwise (default deny); the :class:`Router`
     gives ``anonymous`` an empty list when it has principals or permissions.
 
+    The most specific rule matching ``uri`` decides, as in Crossbar.io: an exact rule, else
+    the longest prefix; so a narrower rule restricts a broader one (``com.app.`` with every
+    action and ``com.app.admin.`` with none keep the role out of ``com.app.admin.*``).
+
     A pattern (a ``prefix`` or ``wildcard`` subscription or registration) is allowed only when
-    one prefix permission covers every URI it can match: an exact permission on ``com.a`` does
-    not let ``com.a`` as a prefix pattern reach ``com.admin.reset``.
+    every URI it can match is: the most specific prefix rule covering its fixed start allows
+    ``action`` and no narrower rule inside its reach refuses it (an exact permission on
+    ``com.a`` does not let ``com.a`` as a prefix pattern reach ``com.admin.reset``).
     """
     rules = permissions.get(role)
     if rules is None:
@@ -350,11 +414,27 @@ def authorized(
     if match != "exact":
         covered = _fixed_start(uri, match)
         if covered is not None:
-            return any(
-                action in rule.actions and rule.match == "prefix" and covered.startswith(rule.uri)
-                for rule in rules
+            base = _most_specific(
+                rule for rule in rules if rule.match == "prefix" and covered.startswith(rule.uri)
             )
-    return any(rule.allows(action, uri) for rule in rules)
+            return (base is not None and action in base.actions and all(
+                action in rule.actions for rule in rules
+                if rule.uri.startswith(covered)
+                and (len(rule.uri) > len(covered) or rule.match == "exact")
+            ))  # fmt: skip
+    decisive = _most_specific(rule for rule in rules if rule.covers(uri))
+    return decisive is not None and action in decisive.actions
+
+
+def _most_specific(rules: Iterable[Permission]) -> Permission | None:
+    """The exact rule, else the longest prefix rule, of ``rules`` (all matching one URI)."""
+    best: Permission | None = None
+    for rule in rules:
+        if rule.match == "exact":
+            return rule
+        if best is None or len(rule.uri) > len(best.uri):
+            best = rule
+    return best
 
 
 def _fixed_start(uri: str, match: str) -> str | None:

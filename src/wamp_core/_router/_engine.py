@@ -16,13 +16,13 @@ import logging
 import random
 import secrets
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import _messages as m
 from .._errors import ConfigurationError, ProtocolError
 from .._messages._base import new
 from .._messages._validation import brief
-from .._uri import MAX_ID
+from .._uri import MAX_ID, is_valid_uri
 from .._wire import RecentIds
 from . import _auth
 from ._meta import META_PROCEDURES, TESTAMENT_SCOPES, MetaError, positional, session_details
@@ -31,6 +31,7 @@ from ._realm import Call, Member, Realm, RegistrationRefused
 __all__ = ["ROUTER_ROLES", "Router", "RouterSession", "MAX_CALLS_IN_PROGRESS"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: The roles and features WELCOME announces: what this engine implements.
 ROUTER_ROLES: dict[str, Any] = {
@@ -90,8 +91,9 @@ class Router:
     """Realms and their sessions. ``realms``: the realm names served; ``auto_realms``: create a
     realm when a session joins it (for tests); ``disclose``: always tell callees who calls and
     subscribers who publishes (as Crossbar's realm option ``disclose``); otherwise only when the
-    caller or publisher asks (``disclose_me``) or the callee registered with
-    ``disclose_caller``;
+    caller or publisher asks (``disclose_me``): a callee's ``disclose_caller`` is ignored
+    (a callee cannot make the router reveal callers that did not ask, as on Crossbar.io,
+    where only the caller's role can);
     ``principals``: who may authenticate, and how (:class:`Principal`); ``anonymous``: whether
     anonymous sessions are welcome; ``permissions``: per role, what it may
     call/register/publish/subscribe (:class:`Permission`). A role without an entry may do
@@ -123,33 +125,48 @@ class Router:
         self._deadlines: list[tuple[float, int, Call, Realm]] = []
         self._deadline_seq = 0
         self._compact_at = _COMPACT_AT
-        given = list(principals)
+        given = _sequence(principals, "principals", _auth.Principal)
         self.principals = {p.authid: p for p in given}
         if len(self.principals) != len(given):  # (a later one replaced an earlier one)
             authids = [p.authid for p in given]
             twice = sorted({authid for authid in authids if authids.count(authid) > 1})
             raise ConfigurationError(f"principals given twice: {twice}")
+        self._pinned = any(p.realms for p in given)
+        if not isinstance(anonymous, bool):  # ("no" is not False)
+            raise ConfigurationError(f"anonymous must be True or False, not {anonymous!r}")
         self.anonymous = anonymous
-        self.permissions = {role: tuple(rules) for role, rules in (permissions or {}).items()}
+        if permissions is not None and not isinstance(permissions, Mapping):
+            raise ConfigurationError(
+                f"permissions must map each role to its Permissions, not {brief(permissions)}"
+            )
+        self.permissions = {
+            _role(role): _sequence(rules, f"permissions of role {role!r}", _auth.Permission)
+            for role, rules in (permissions or {}).items()
+        }
         if (self.principals or self.permissions) and "anonymous" not in self.permissions:
             # A router with users and rules does not hand its meta API and every URI their
             # rules protect to whoever connects without credentials.
             self.permissions["anonymous"] = ()
         self._rng = rng if rng is not None else random.SystemRandom()
-        self._counter = 0
         self.auto_realms = auto_realms
-        self.realms: dict[str, Realm] = {name: Realm(name, self._next_id, clock) for name in realms}
+        self.realms: dict[str, Realm] = {
+            _realm_name(name): Realm(name, _counter(), clock)
+            for name in _sequence(realms, "realms", str)
+        }
         self._configured = frozenset(self.realms)
         self.sessions: dict[int, RouterSession] = {}
         #: Per serializer name, the last message encoded and its bytes (see RouterConnection).
         self.encoded: dict[str, tuple[m.Message, bytes]] = {}
 
-    def _next_id(self) -> int:
-        self._counter = 1 if self._counter >= MAX_ID else self._counter + 1
-        return self._counter
-
     def random_id(self) -> int:
         return self._rng.randint(1, MAX_ID)
+
+    def principals_of(self, realm: str) -> dict[str, _auth.Principal]:
+        """The principals that may join ``realm`` (each one's ``realms``, if any, name it)."""
+        if not self._pinned:
+            return self.principals
+        return {authid: p for authid, p in self.principals.items()
+                if not p.realms or realm in p.realms}  # fmt: skip
 
     def serves(self, name: str) -> bool:
         """Whether a HELLO for realm ``name`` may join (without making it)."""
@@ -158,7 +175,7 @@ class Router:
     def realm(self, name: str) -> Realm | None:
         realm = self.realms.get(name)
         if realm is None and self.auto_realms:
-            realm = self.realms[name] = Realm(name, self._next_id, self._clock)
+            realm = self.realms[name] = Realm(name, _counter(), self._clock)
         return realm
 
     def forget_if_empty(self, realm: Realm) -> None:
@@ -438,7 +455,8 @@ class RouterSession:
         self.roles = roles
         # Challenges and nonces come from the system CSPRNG whatever ``rng`` is (a seeded one
         # makes IDs repeatable in tests; it must not make challenges predictable).
-        answer = _auth.choose(msg.details, self.router.principals, self.router.anonymous,
+        answer = _auth.choose(msg.details, self.router.principals_of(msg.realm),
+                              self.router.anonymous,
                               self.session_id, nonce=secrets.token_hex(8),
                               random32=secrets.token_bytes(32),
                               channel_ids=self.channel_ids)  # fmt: skip
@@ -587,7 +605,6 @@ class RouterSession:
         except RegistrationRefused as exc:
             self.send(_error(msg, exc.uri, str(exc)))
             return
-        reg.disclose_caller = reg.disclose_caller or bool(msg.options.get("disclose_caller"))
         self.send(m.Registered(request_id=msg.request_id, registration_id=reg.id))
 
     def _take_over(self, realm: Realm, procedure: str, match: str) -> None:
@@ -690,7 +707,7 @@ class RouterSession:
             details["procedure"] = msg.procedure
         if progress:
             details["receive_progress"] = True
-        if msg.options.get("disclose_me") or reg.disclose_caller or self.router.disclose:
+        if msg.options.get("disclose_me") or self.router.disclose:
             details.update(caller=self.session_id, caller_authid=self.authid,
                            caller_authrole=self.authrole)  # fmt: skip
         if type(transaction := msg.options.get("transaction_hash")) is str:  # (as Crossbar.io)
@@ -901,3 +918,39 @@ def _error(request: Any, uri: str, message: str | None = None) -> m.Error:
 def _call_error(request_id: int, uri: str, message: str) -> m.Error:
     return m.Error(request_type=m.Call.MESSAGE_TYPE, request_id=request_id, details={},
                    error=uri, args=[message])  # fmt: skip
+
+
+def _sequence(value: Any, what: str, kind: type[T]) -> tuple[T, ...]:
+    """``value`` as a tuple of ``kind``: a collection of them (not a string, which would be
+    taken character by character, nor a single one)."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ConfigurationError(f"{what} must be a list of {kind.__name__}, not {brief(value)}")
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, kind):
+            raise ConfigurationError(f"{what} must be {kind.__name__}s, not {brief(item)}")
+    return items
+
+
+def _role(role: Any) -> str:
+    if not isinstance(role, str) or not role:
+        raise ConfigurationError(f"a role must be a non-empty string, not {brief(role)}")
+    return role
+
+
+def _realm_name(name: str) -> str:
+    if not is_valid_uri(name):
+        raise ConfigurationError(f"realm {name!r} is not a valid URI")
+    return name
+
+
+def _counter() -> Callable[[], int]:
+    """A realm's own source of subscription and registration IDs: 1, 2, 3... (one shared by
+    every realm would tell a session how many were made in the others)."""
+    state = [0]
+
+    def next_id() -> int:
+        state[0] = 1 if state[0] >= MAX_ID else state[0] + 1
+        return state[0]
+
+    return next_id

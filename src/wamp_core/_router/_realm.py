@@ -80,7 +80,6 @@ class Registration:
     invoke: str
     callees: list[Member] = field(default_factory=list)
     next_index: int = 0
-    disclose_caller: bool = False
     #: When it was created (:func:`iso_utc`), if the router has a wall clock.
     created: str | None = None
     #: Callee session -> the most invocations it takes at once (REGISTER's ``concurrency``,

@@ -1,0 +1,193 @@
+"""The embedded router's authorization as an attacker tests it: realms kept apart, rules that
+narrow broader ones, callers disclosed only when they or the router say so, and a router API
+that refuses a configuration it would misread (each case was a finding of a review: it failed
+before its fix). Caller disclosure is compared with Crossbar.io's."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import anyio
+import pytest
+
+import wamp_anyio
+import wamp_core as wc
+from crossbar import CrossbarRouter
+
+pytestmark = pytest.mark.anyio
+
+TIMEOUT = 10
+TICKET = {"ticket": {"authid": "a-admin", "ticket": "secret-a"}}
+
+
+async def test_a_principal_pinned_to_a_realm_cannot_join_another() -> None:
+    """Tenant A's admin, allowed the meta API, must not join tenant B's realm and kill its
+    sessions (principals were router-wide: it joined with its full rights)."""
+    principals = [wc.Principal("a-admin", role="admin", ticket="secret-a", realms=("tenant-a",))]
+    rules = {"admin": [wc.Permission("")], "anonymous": [wc.Permission("com.")]}
+    async with wamp_anyio.start_router(
+        ["rs://memory/authz-realms"], realms=["tenant-a", "tenant-b"], principals=principals,
+        permissions=rules,
+    ) as router:  # fmt: skip
+        url = router.urls[0]
+        with anyio.fail_after(TIMEOUT):
+            async with wamp_anyio.connect(url, realm="tenant-a", authentication=TICKET) as a:
+                assert a.details is not None and a.details.authrole == "admin"
+            async with wamp_anyio.connect(url, realm="tenant-b") as b:
+                with pytest.raises(wc.SessionClosed, match="no_such_principal"):
+                    async with wamp_anyio.connect(url, realm="tenant-b", authentication=TICKET):
+                        raise AssertionError("tenant A's admin joined tenant B")
+                assert b.is_attached()
+
+
+async def test_a_narrower_rule_restricts_a_broader_one() -> None:
+    """``com.app.`` with every action and ``com.app.admin.`` with none: the most specific rule
+    decides, as on Crossbar.io (the rules were a union: the second did nothing)."""
+    principals = [wc.Principal("joe", ticket="pw")]
+    rules = {"user": [
+        wc.Permission("com.app."), wc.Permission("com.app.admin.", ()),
+        wc.Permission("com.app.admin.status", ("call", "register"), "exact"),
+    ]}  # fmt: skip
+    auth = {"ticket": {"authid": "joe", "ticket": "pw"}}
+    async with wamp_anyio.start_router(
+        ["rs://memory/authz-narrow"], principals=principals, permissions=rules
+    ) as router:  # fmt: skip
+        with anyio.fail_after(TIMEOUT):
+            async with wamp_anyio.connect(router.urls[0], authentication=auth) as joe:
+                await joe.register(lambda: "ok", "com.app.hello")
+                assert await joe.call("com.app.hello") == "ok"
+                await joe.register(lambda: "up", "com.app.admin.status")  # (exact: narrower)
+                assert await joe.call("com.app.admin.status") == "up"
+                refused: list[tuple[str, Any]] = [
+                    ("register com.app.admin.reset",
+                     joe.register(lambda: "pwned", "com.app.admin.reset")),
+                    ("call com.app.admin.reset", joe.call("com.app.admin.reset")),
+                    ("subscribe com.app.admin.news", joe.subscribe(print, "com.app.admin.news")),
+                    # a pattern reaching into the narrower rule's URIs
+                    ("register prefix com.app.",
+                     joe.register(lambda: "x", "com.app.", wc.RegisterOptions(match="prefix"))),
+                    ("subscribe wildcard com.app..reset",
+                     joe.subscribe(print, "com.app..reset",
+                                   wc.SubscribeOptions(match="wildcard"))),
+                ]  # fmt: skip
+                for what, attempt in refused:
+                    with pytest.raises(wc.ApplicationError) as caught:
+                        await attempt
+                    assert caught.value.error == "wamp.error.not_authorized", what
+                # a pattern inside the broad rule, clear of the narrow one, is allowed
+                await joe.subscribe(print, "com.app.news.", wc.SubscribeOptions(match="prefix"))
+
+
+async def _caller_seen(url: str, realm: str, caller_asks: bool) -> int | None:
+    """The caller session ID a callee that registered with ``disclose_caller`` is told."""
+    procedure = f"com.authz.who.{caller_asks}"
+
+    def who(details: wc.CallDetails) -> int | None:
+        return details.caller
+
+    async with (
+        wamp_anyio.connect(url, realm=realm) as callee,
+        wamp_anyio.connect(url, realm=realm) as caller,
+    ):
+        await callee.register(who, procedure, wc.RegisterOptions(details=True,
+                                                                 disclose_caller=True))  # fmt: skip
+        seen = await caller.call(procedure, options=wc.CallOptions(disclose_me=caller_asks))
+        assert seen in (None, caller.session_id)
+        return cast("int | None", seen)
+
+
+async def test_a_callee_cannot_make_the_router_disclose_callers(crossbar: CrossbarRouter) -> None:
+    """``RegisterOptions(disclose_caller=True)`` on a router that does not disclose: callers
+    that did not ask stay unknown to the callee, as on Crossbar.io (the embedded router told
+    every callee of the registration who called)."""
+    with anyio.fail_after(TIMEOUT):
+        async with wamp_anyio.start_router(["rs://memory/authz-disclose"]) as router:
+            assert await _caller_seen(router.urls[0], "realm1", caller_asks=False) is None
+            assert await _caller_seen(router.urls[0], "realm1", caller_asks=True) is not None
+        # Crossbar's test config: realm2 does not disclose (realm1 does, as --disclose)
+        assert await _caller_seen(crossbar.rs_url, crossbar.realm2, caller_asks=False) is None
+
+
+async def test_registration_ids_tell_nothing_of_other_realms() -> None:
+    """Subscription and registration IDs come from a counter per realm: a session could read
+    how busy the other realms are from the gaps between its own (one counter served all)."""
+    async with wamp_anyio.start_router(
+        ["rs://memory/authz-ids"], realms=["public", "private"]
+    ) as router:  # fmt: skip
+        url = router.urls[0]
+        with anyio.fail_after(TIMEOUT):
+            async with (
+                wamp_anyio.connect(url, realm="public") as spy,
+                wamp_anyio.connect(url, realm="private") as busy,
+            ):
+                first = await spy.subscribe(print, "com.spy.one")
+                for i in range(5):
+                    await busy.subscribe(print, f"com.busy.t{i}")
+                    await busy.register(lambda: None, f"com.busy.p{i}")
+                second = await spy.subscribe(print, "com.spy.two")
+                assert first.id is not None and second.id is not None
+                assert second.id - first.id == 1
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"anonymous": "no"}, "anonymous must be True or False"),
+        ({"realms": "realm1"}, "realms must be a list of str"),
+        ({"realms": ["a b"]}, "is not a valid URI"),
+        ({"principals": [{"authid": "joe", "ticket": "x"}]}, "principals must be Principals"),
+        ({"principals": wc.Principal("joe", ticket="x")}, "principals must be a list"),
+        ({"permissions": {"user": [{"uri": "com."}]}}, "permissions of role 'user' must be"),
+        ({"permissions": {"user": wc.Permission("com.")}}, "permissions of role 'user' must be"),
+        ({"permissions": [wc.Permission("com.")]}, "permissions must map each role"),
+        ({"handshake_timeout": "5"}, "handshake_timeout must be a positive number"),
+        ({"ping_interval": True}, "ping_interval must be a positive number"),
+    ],
+)
+async def test_the_router_api_refuses_what_it_would_misread(
+    settings: dict[str, Any], message: str
+) -> None:
+    """A configuration the router would misread is refused when it is built: ``"no"`` read as
+    true let anonymous sessions in, a realm name taken letter by letter, rules given as the
+    config file's dicts failed every client of the role at its first request."""
+    with pytest.raises(wc.ConfigurationError, match=message):
+        async with wamp_anyio.start_router(["rs://memory/authz-config"], **settings):
+            raise AssertionError("the router started")
+
+
+@pytest.mark.parametrize(
+    ("principal", "message"),
+    [
+        ({"ticket": ""}, "an empty ticket"),
+        ({"secret": ""}, "an empty secret"),
+        ({"ticket": "x", "channel_binding": "tls-unique"}, "has no pubkeys"),
+        ({"ticket": "x", "realms": "realm1"}, "realms must be a tuple"),
+    ],
+)
+def test_a_principal_that_would_let_anyone_in_is_refused(
+    principal: dict[str, Any], message: str
+) -> None:
+    """``AUTHENTICATE ""`` logged in as a principal with an empty ticket or secret."""
+    with pytest.raises(wc.ConfigurationError, match=message):
+        wc.Principal("joe", **principal)
+
+
+@pytest.mark.parametrize(
+    ("scram", "message"),
+    [
+        ({"method": "wamp_scram"}, "SCRAM method must be one of"),
+        ({"kdf": "md5"}, "takes kdf pbkdf2 or argon2id13"),
+        ({"iterations": 0}, "iterations must be an integer"),
+        ({"iterations": True}, "iterations must be an integer"),
+        ({"method": "scram", "kdf": "argon2id-13", "memory": "x"}, "memory must be an integer"),
+        ({"memory": 1024}, "pbkdf2 takes no memory"),
+        ({"salt": b""}, "salt must be non-empty"),
+        ({"stored_key": b"\x01"}, "stored_key must be 32 bytes"),
+    ],
+)
+def test_a_scram_credential_no_client_could_use_is_refused(
+    scram: dict[str, Any], message: str
+) -> None:
+    good: dict[str, Any] = {"salt": b"salt" * 4, "stored_key": bytes(32), "server_key": bytes(32)}
+    with pytest.raises(wc.ConfigurationError, match=message):
+        wc.ScramCredential(**{**good, **scram})
