@@ -882,6 +882,37 @@ async def test_no_event_reaches_the_handler_after_unsubscribe(transport: Any) ->
             assert got == [0]
 
 
+async def test_unsubscribe_and_unregister_send_without_await(transport: Any) -> None:
+    """Autobahn's one-shot idiom, ported: a plain event handler calls ``unsubscribe()`` and
+    ``unregister()`` without ``await``. The requests go at once (they were coroutines: nothing
+    was sent, a RuntimeWarning, and the handler kept getting events)."""
+    topic, proc = _uri("oneshot"), _uri("oneshot_proc")
+    got: list[int] = []
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(transport) as session, wamp.connect(transport) as publisher:
+            registration = await session.register(lambda: "once", proc)
+
+            def once(i: int) -> None:
+                got.append(i)
+                subscription.unsubscribe()
+                registration.unregister()
+
+            subscription = await session.subscribe(once, topic)
+            await publisher.publish(topic, 0, options=wc.PublishOptions(acknowledge=True))
+            await _until(lambda: got == [0])
+            await _until_none(publisher, "wamp.subscription.lookup", topic)
+            await _until_none(publisher, "wamp.registration.lookup", proc)
+            for i in (1, 2):
+                await publisher.publish(topic, i, options=wc.PublishOptions(acknowledge=True))
+            with pytest.raises(wc.ApplicationError, match="no_such_procedure"):
+                await publisher.call(proc)
+            assert got == [0] and not subscription.active and not registration.active
+            # awaited, the result waits for the router's answer
+            again = await session.subscribe(got.append, topic)
+            await again.unsubscribe()
+            assert not again.active
+
+
 async def test_no_event_reaches_the_handler_after_unsubscribe_from_another_task(
     crossbar: CrossbarRouter,
 ) -> None:

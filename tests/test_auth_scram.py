@@ -230,6 +230,8 @@ def test_bad_min_parameters() -> None:
         ScramAuthenticator("pw", "u", min_argon2_cost=-1)
     with pytest.raises(ConfigurationError, match="max_argon2_cost"):
         ScramAuthenticator("pw", "u", max_argon2_cost=0)
+    with pytest.raises(ConfigurationError, match="above max_argon2_cost"):  # refuses all
+        ScramAuthenticator("pw", "u", min_argon2_cost=1 << 20, max_argon2_cost=1 << 10)
     with pytest.raises(ConfigurationError, match="dialect"):
         ScramAuthenticator("pw", "u", dialect="autobahn")  # type: ignore[arg-type]
 

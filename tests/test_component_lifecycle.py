@@ -29,10 +29,10 @@ LOST = wc.CloseDetails(wc.CloseDetails.REASON_TRANSPORT_LOST)
 def test_hooks_keep_order_and_refuse_unknown_names() -> None:
     hooks = wc.Hooks()
     calls: list[str] = []
-    first = hooks.on("join", lambda: calls.append("first"))
-    hooks.on("join", lambda: calls.append("second"))
+    first = hooks.on("join", lambda session, details: calls.append("first"))
+    hooks.on("join", lambda *_: calls.append("second"))
     for listener in hooks.listeners("join"):
-        listener()
+        listener(None, None)
     assert calls == ["first", "second"]
     hooks.off("join", first)
     assert len(hooks.listeners("join")) == 1
@@ -44,6 +44,15 @@ def test_hooks_keep_order_and_refuse_unknown_names() -> None:
         hooks.off("nope")
     with pytest.raises(wc.ConfigurationError, match="must be callable"):
         hooks.on("ready", 3)  # type: ignore[type-var]
+    # a listener that cannot take its hook's arguments: here, not at the first join
+    with pytest.raises(
+        wc.ConfigurationError, match=r"'join' listener is called with \(session, details\)"
+    ):
+        hooks.on("join", lambda: None)
+    with pytest.raises(wc.ConfigurationError, match="was_clean"):
+        hooks.on("disconnect", lambda session, details: None)
+    hooks.on("disconnect", lambda session, was_clean: None)
+    hooks.on("connectfailure", print)  # (a builtin: no signature to read, trusted)
     assert set(wc.HOOKS) == {"connect", "join", "ready", "leave", "disconnect", "connectfailure"}
     assert wc.ORDER.index("restore") < wc.ORDER.index("on_join") < wc.ORDER.index("main")
 

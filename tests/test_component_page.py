@@ -116,6 +116,10 @@ def test_the_other_keys_reach_the_session(driver: ModuleType) -> None:
         ),
         ("session_factory", "Session", "'session_factory'"),
         ("is_fatal", True, "'is_fatal'"),
+        # these failed after joining, or at the first failure (hours later, ending the run)
+        ("main", lambda: None, r"'main' is called with \(session\)"),
+        ("main", lambda a, b, c: None, r"'main' is called with \(session\)"),
+        ("is_fatal", lambda: True, r"'is_fatal' is called with \(exception\)"),
     ],
 )
 def test_a_wrong_value_names_its_key(
@@ -130,6 +134,30 @@ def test_authentication_values_may_be_authenticators(driver: ModuleType) -> None
     ticket = auth.TicketAuthenticator("secret", authid="joe")
     component = driver.Component(authentication={"ticket": ticket})
     assert component._authenticators == [ticket]  # (built once, kept for every attempt)
+
+
+def test_a_ported_session_class_with_autobahn_hooks_is_refused(driver: ModuleType) -> None:
+    """An ``ApplicationSession``-style subclass given as ``session_factory``: nothing calls its
+    ``onJoin``/``onChallenge``/``on_join``... (it joined without them: an ``onChallenge``
+    skipped meant an anonymous session, a ``main``-less component waited for ever)."""
+
+    class Ported(driver.Session):  # type: ignore[misc,name-defined]
+        async def onJoin(self, details: Any) -> None:  # (Autobahn's names)
+            pass
+
+        def onChallenge(self, challenge: Any) -> str:
+            return "secret"
+
+    with pytest.raises(wc.ConfigurationError, match="defines onChallenge, onJoin"):
+        driver.Component(session_factory=Ported)
+
+    # a factory function: the session it builds is checked before it connects
+    def factory(config: wc.ComponentConfig) -> Any:
+        return Ported(config)
+
+    component = driver.Component(transports="rs://127.0.0.1:9", session_factory=factory)
+    with pytest.raises(wc.ConfigurationError, match="defines onChallenge, onJoin"):
+        anyio.run(component.run, backend="trio" if driver is wamp_trio else "asyncio")
 
 
 def test_the_decorators_and_hook_names(driver: ModuleType) -> None:
@@ -147,6 +175,17 @@ def test_the_decorators_and_hook_names(driver: ModuleType) -> None:
         component.register("a.b", driver.SubscribeOptions())(print)
     with pytest.raises(wc.ConfigurationError, match="unknown hook"):
         component.on("joined", listener)
+    # a URI the router would refuse, and a decorator used without its URI: here, not after
+    # connecting (the bare one put the decorator in the function's place and registered nothing)
+    with pytest.raises(wc.ConfigurationError, match="not a valid procedure URI"):
+        component.register("com.example.add two")(print)
+    with pytest.raises(wc.ConfigurationError, match="not a valid procedure URI"):
+        component.register(123)(print)
+    with pytest.raises(wc.ConfigurationError, match="not a valid topic URI"):
+        component.subscribe("com..x")(print)  # (valid only as a wildcard)
+    component.subscribe("com..x", driver.SubscribeOptions(match="wildcard"))(print)
+    with pytest.raises(wc.ConfigurationError, match="takes the URI first"):
+        component.subscribe(print)
     for name in ("CallOptions", "PublishOptions", "ApplicationError", "CallResult"):
         assert getattr(driver, name) is getattr(wc, name)
 

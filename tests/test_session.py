@@ -709,6 +709,27 @@ def test_flags_that_go_on_the_wire_must_be_bools(make: Callable[[], object], fie
         make()
 
 
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: PublishOptions(acknowledge="no"), "acknowledge must be a bool"),  # type: ignore[arg-type]
+        (lambda: CallOptions(receive_progress=1), "receive_progress must be a bool"),  # type: ignore[arg-type]
+        (lambda: CallOptions(details="yes"), "details must be a bool"),  # type: ignore[arg-type]
+        (lambda: CallOptions(on_progress=5), "on_progress must be callable"),  # type: ignore[arg-type]
+        (lambda: PublishOptions(exclude=5.0), "exclude must be session IDs"),  # type: ignore[arg-type]
+        (lambda: PublishOptions(eligible={1, 2}), "eligible must be session IDs"),  # type: ignore[arg-type]
+        (lambda: PublishOptions(exclude_authid=5), "exclude_authid must be strings"),  # type: ignore[arg-type]
+        (lambda: PublishOptions(eligible_authrole=["a", 1]), "eligible_authrole must be strings"),  # type: ignore[list-item]
+    ],
+)
+def test_options_are_checked_when_they_are_made(make: Callable[[], object], message: str) -> None:
+    """Not at publish() or when progress arrives, and never read loosely: ``acknowledge="no"``
+    asked for an acknowledgement, ``exclude=5.0`` failed inside publish() with a bare
+    TypeError, a non-callable ``on_progress`` only when the first progressive result came."""
+    with pytest.raises(LocalProtocolError, match=message):
+        make()
+
+
 @pytest.mark.parametrize("value", [[2, 1, {}], None, "HELLO"])
 def test_receive_message_takes_a_message(value: Any) -> None:
     session = joined()

@@ -703,6 +703,10 @@ def test_option_with_none_value_is_absent() -> None:
             {"url": "ws://h/", "options": {"tcpNoDelay": True}},
             "'tcpNoDelay' (an Autobahn option wamp-py does not support)",
         ),
+        (
+            {"url": "ws://h/", "options": {"auto_fragment_size": 100}},
+            "'auto_fragment_size' (an Autobahn option wamp-py does not support)",
+        ),
         ({"url": "ws://h/", "options": {"headers": {}}}, "unknown websocket option 'headers'"),
         (
             {"url": "rs://h:1", "options": {"open_handshake_timeout": 1}},
@@ -1113,6 +1117,12 @@ TRANSPORT_KEYS: tuple[Key, ...] = (
         (
             ({"auto_ping_interval": 10}, {"auto_ping_interval": 10.0}),
             ({"maxMessagePayloadSize": 4096}, {"max_message_size": 4096}),
+            # Autobahn's snake_case spelling of its camelCase names
+            ({"max_message_payload_size": 4096}, {"max_message_size": 4096}),
+            (
+                {"auto_ping_interval": 5, "open_handshake_timeout": 2},
+                {"auto_ping_interval": 5.0, "open_handshake_timeout": 2.0},
+            ),
         ),
         frozenset({"dict"}),
         "'options'",

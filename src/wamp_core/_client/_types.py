@@ -88,6 +88,14 @@ def _check_flags(options: object, *names: str) -> None:
             )
 
 
+def _check_bools(options: object, *names: str) -> None:
+    """Each of ``names`` is a bool (a truthy string would have read as true)."""
+    for name in names:
+        value = getattr(options, name)
+        if type(value) is not bool:
+            raise LocalProtocolError(f"{type(options).__name__}.{name} must be a bool: {value!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class RouterFeatures:
     """What the router announced in ``WELCOME.Details.roles``."""
@@ -151,6 +159,11 @@ class CallOptions:
 
     def __post_init__(self) -> None:
         _check_flags(self, "disclose_me")
+        _check_bools(self, "receive_progress", "details")
+        if self.on_progress is not None and not callable(self.on_progress):
+            raise LocalProtocolError(
+                f"CallOptions.on_progress must be callable: {self.on_progress!r}"
+            )
         if self.cancel_mode not in ("skip", "kill", "killnowait"):
             raise LocalProtocolError(
                 f"CallOptions.cancel_mode must be skip, kill or killnowait: {self.cancel_mode!r}"
@@ -270,8 +283,8 @@ class SubscribeOptions:
 def _ids(name: str, value: int | Sequence[int] | None) -> list[int] | None:
     if value is None:
         return None
-    items = [value] if isinstance(value, int) else list(value)
-    if not all(is_valid_id(i) for i in items):
+    items = [value] if isinstance(value, int) else _listed(value)
+    if items is None or not all(is_valid_id(i) for i in items):
         raise LocalProtocolError(f"PublishOptions.{name} must be session IDs: {value!r}")
     return items
 
@@ -279,10 +292,19 @@ def _ids(name: str, value: int | Sequence[int] | None) -> list[int] | None:
 def _strs(name: str, value: str | Sequence[str] | None) -> list[str] | None:
     if value is None:
         return None
-    items = [value] if isinstance(value, str) else list(value)
-    if not all(isinstance(i, str) for i in items):
+    items = [value] if isinstance(value, str) else _listed(value)
+    if items is None or not all(isinstance(i, str) for i in items):
         raise LocalProtocolError(f"PublishOptions.{name} must be strings: {value!r}")
     return items
+
+
+def _listed(value: object) -> list[Any] | None:
+    """A list or tuple's items; ``None`` for anything else (a float, a set, a dict)."""
+    return list(value) if isinstance(value, list | tuple) else None
+
+
+_LISTS = ("exclude", "eligible")
+_STR_LISTS = ("exclude_authid", "exclude_authrole", "eligible_authid", "eligible_authrole")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -303,6 +325,11 @@ class PublishOptions:
 
     def __post_init__(self) -> None:
         _check_flags(self, "exclude_me", "retain", "disclose_me")
+        _check_bools(self, "acknowledge")  # ("no" would have asked for an acknowledgement)
+        for name in _LISTS:  # here, not at publish()
+            _ids(name, getattr(self, name))
+        for name in _STR_LISTS:
+            _strs(name, getattr(self, name))
 
     def to_options(self, broker: frozenset[str]) -> dict[str, Any]:
         options: dict[str, Any] = {}

@@ -18,6 +18,7 @@ drivers only do the I/O:
 from __future__ import annotations
 
 import enum
+import inspect
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from .._errors import (
     PayloadTooLarge,
     SessionClosed,
 )
+from .._uri import is_valid_pattern
 
 __all__ = [
     "HOOKS",
@@ -85,6 +87,9 @@ class Hooks:
             raise ConfigurationError(f"unknown hook {name!r}: one of {', '.join(HOOKS)}")
         if not callable(listener):
             raise ConfigurationError(f"a {name!r} listener must be callable: {listener!r}")
+        args, keywords, text = _HOOK_ARGUMENTS[name]
+        if not accepts(listener, *args, **keywords):  # (not at the first join, hours later)
+            raise ConfigurationError(f"a {name!r} listener is called with {text}: {listener!r}")
         self._listeners[name].append(listener)
         return listener
 
@@ -100,6 +105,31 @@ class Hooks:
     def listeners(self, name: HookName) -> tuple[Callable[..., Any], ...]:
         """The listeners of hook ``name`` (a snapshot: adding during a fire is safe)."""
         return tuple(self._listeners[name])
+
+
+#: What each hook's listeners are called with (stand-ins, for :func:`accepts`), and its text.
+_HOOK_ARGUMENTS: Final[dict[str, tuple[tuple[None, ...], dict[str, bool], str]]] = {
+    "connect": ((None, None), {}, "(session, transport)"),
+    "join": ((None, None), {}, "(session, details)"),
+    "ready": ((None,), {}, "(session)"),
+    "leave": ((None, None), {}, "(session, details)"),
+    "disconnect": ((None,), {"was_clean": True}, "(session, was_clean=...)"),
+    "connectfailure": ((None, None), {}, "(component, error)"),
+}
+
+
+def accepts(function: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
+    """Whether ``function`` can be called with these arguments (``True`` when its signature
+    cannot be read: some builtins)."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return True
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +149,12 @@ class Declaration:
         if self.options is not None and not isinstance(self.options, wanted):
             raise ConfigurationError(
                 f"the options of {self.kind} {self.uri!r} {options_mismatch(wanted, self.options)}"
+            )
+        match = "exact" if self.options is None else self.options.match
+        if not is_valid_pattern(self.uri, match):  # (not after connecting, at every join)
+            what = "procedure" if self.kind == "register" else "topic"
+            raise ConfigurationError(
+                f"{self.kind}: {self.uri!r} is not a valid {what} URI for match {match!r}"
             )
 
 

@@ -688,6 +688,12 @@ def _check_option_value(kind: str, name: str, value: object) -> object:
     return _check_number(value, what)
 
 
+def _camel(key: str) -> str:
+    """``auto_fragment_size`` -> ``autoFragmentSize``, as Autobahn reads snake_case options."""
+    first, *rest = key.split("_")
+    return first + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 def _check_options(kind: str, value: object) -> Mapping[str, Any]:
     options = _check_mapping(value, "'options'")
     known = _OPTIONS[kind]
@@ -695,11 +701,13 @@ def _check_options(kind: str, value: object) -> Mapping[str, Any]:
     for key, raw in options.items():
         if raw is None:
             continue
-        name = _OPTION_ALIASES.get(key, key) if isinstance(key, str) else key
+        # Autobahn's camelCase, and its snake_case spelling of that (max_message_payload_size)
+        camel = _camel(key) if isinstance(key, str) else key
+        name = _OPTION_ALIASES.get(key, _OPTION_ALIASES.get(camel, key))
         if name not in known:
             hint = (
                 " (an Autobahn option wamp-py does not support)"
-                if key in _AUTOBAHN_ONLY_OPTIONS
+                if key in _AUTOBAHN_ONLY_OPTIONS or camel in _AUTOBAHN_ONLY_OPTIONS
                 else ""
             )
             raise ConfigurationError(

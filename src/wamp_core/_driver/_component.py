@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import wamp_core as wc
 
+from .._component._lifecycle import accepts
 from ._connect import authenticators, open_session
 from ._runtime import CancelScope, Event, Runtime, TaskGroup
 from ._session import Authentication, Session
@@ -90,10 +91,18 @@ class Component(Generic[S]):
     ) -> None:
         if main is not None and not callable(main):
             raise wc.ConfigurationError(f"'main' must be callable: {main!r}")
+        if main is not None and not (accepts(main, None) or accepts(main, None, None)):
+            raise wc.ConfigurationError(
+                f"'main' is called with (session) or (reactor, session): {main!r}"
+            )
         if is_fatal is not None and not callable(is_fatal):
             raise wc.ConfigurationError(f"'is_fatal' must be callable: {is_fatal!r}")
+        if is_fatal is not None and not accepts(is_fatal, None):  # (not at the first failure)
+            raise wc.ConfigurationError(f"'is_fatal' is called with (exception): {is_fatal!r}")
         if session_factory is not None and not callable(session_factory):
             raise wc.ConfigurationError(f"'session_factory' must be callable: {session_factory!r}")
+        if isinstance(session_factory, type):  # (a factory function is checked per session)
+            _no_session_hooks(session_factory)
         if not isinstance(realm, str) or not wc.is_valid_uri(realm):
             raise wc.ConfigurationError(f"'realm' must be a WAMP URI string: {realm!r}")
         if config is not None and not isinstance(config, wc.ComponentConfig):
@@ -184,6 +193,8 @@ class Component(Generic[S]):
     ) -> Callable[[F], F]:
         """Decorator: register the function as ``uri`` on every join, before ``join`` fires."""
 
+        _not_bare("register", uri)
+
         def decorate(handler: F) -> F:
             self._declarations.append(
                 wc.Declaration("register", uri, handler, options, check_types)
@@ -196,6 +207,8 @@ class Component(Generic[S]):
         self, topic: str, options: wc.SubscribeOptions | None = None, check_types: bool = False
     ) -> Callable[[F], F]:
         """Decorator: subscribe the function to ``topic`` on every join, before ``join``."""
+
+        _not_bare("subscribe", topic)
 
         def decorate(handler: F) -> F:
             self._declarations.append(
@@ -381,6 +394,7 @@ class Component(Generic[S]):
                 f"session_factory must return a {expected.__module__.split('.')[0]}."
                 f"{expected.__name__}, not {type(session).__name__}"
             )
+        _no_session_hooks(type(session))
 
         async def opened() -> None:
             attempt.connected = True
@@ -557,6 +571,35 @@ class Component(Generic[S]):
             result = listener(*args, **kwargs)
             if inspect.isawaitable(result):
                 await result
+
+
+#: Autobahn's session methods a subclass overrides to hook in (``ApplicationSession`` and the
+#: ``Session`` shim); no session of ours calls them.
+_AUTOBAHN_SESSION_HOOKS = (
+    "onConnect", "onChallenge", "onJoin", "onLeave", "onDisconnect", "onUserError",
+    "on_connect", "on_challenge", "on_join", "on_ready", "on_leave", "on_disconnect",
+)  # fmt: skip
+
+
+def _no_session_hooks(session_class: type) -> None:
+    """A ported session class overriding Autobahn's hook methods would join with none of them
+    run (an ``onChallenge`` skipped: an anonymous session instead of the user's)."""
+    defined = [name for name in _AUTOBAHN_SESSION_HOOKS if hasattr(session_class, name)]
+    if defined:
+        raise wc.ConfigurationError(
+            f"session_factory {session_class.__name__} defines {', '.join(defined)}, which no "
+            "session here calls: use the component's decorators (@component.on_join...) and "
+            "its 'authentication' (see docs/porting.md, ApplicationSession)"
+        )
+
+
+def _not_bare(kind: str, uri: object) -> None:
+    """``@component.register`` without its URI would hand the function over as the URI and
+    put the decorator in the function's place."""
+    if callable(uri):
+        raise wc.ConfigurationError(
+            f"@component.{kind} takes the URI first: @component.{kind}('com.example.name')"
+        )
 
 
 def _was_clean(session: Session) -> bool:

@@ -124,10 +124,12 @@ class Registration:
     def __repr__(self) -> str:
         return f"<Registration {self.procedure!r} id={self.id}>"
 
-    async def unregister(self) -> None:
-        """End the registration once the router confirms (invocations that arrive meanwhile
-        still run)."""
-        await self.session._unregister(self)
+    def unregister(self) -> Sent[None]:
+        """End the registration: the UNREGISTER goes out now, as in Autobahn (a ported
+        ``registration.unregister()`` without ``await`` still unregisters); awaiting the
+        result waits until the router confirms (invocations that arrive meanwhile still
+        run)."""
+        return self.session._unregister(self)
 
 
 class Subscription:
@@ -162,10 +164,12 @@ class Subscription:
     def __repr__(self) -> str:
         return f"<Subscription {self.topic!r} id={self.id}>"
 
-    async def unsubscribe(self) -> None:
+    def unsubscribe(self) -> Sent[None]:
         """End the subscription: from the call on, its handler is not called again (events
-        queued for it are dropped; one it is handling finishes)."""
-        await self.session._unsubscribe(self)
+        queued for it are dropped; one it is handling finishes). The UNSUBSCRIBE goes out
+        now, as in Autobahn (a ported ``subscription.unsubscribe()`` without ``await`` still
+        unsubscribes); awaiting the result waits until the router confirms."""
+        return self.session._unsubscribe(self)
 
     def _deliver(self, delivery: _Delivery) -> None:
         inbox = self._inbox
@@ -699,16 +703,16 @@ class Session:
                 self._link.push()
             raise
 
-    async def _unregister(self, registration: Registration) -> None:
+    def _unregister(self, registration: Registration) -> Sent[None]:
         self._conn.session._require_joined("unregister")  # (ended: SessionClosed, as call())
         registration_id = registration.id
         if registration_id is None or self._registrations.get(registration_id) is not registration:
             raise wc.LocalProtocolError(f"{registration!r} is not registered")
         # UNREGISTERED ends the registration here (_route_other), even when this caller is
         # cancelled before it comes; until then its invocations are still answered.
-        await self._request("unregister", lambda: self._conn.session.unregister(registration_id))
+        return self._sent("unregister", lambda: self._conn.session.unregister(registration_id))
 
-    async def _unsubscribe(self, subscription: Subscription) -> None:
+    def _unsubscribe(self, subscription: Subscription) -> Sent[None]:
         self._conn.session._require_joined("unsubscribe")  # (ended: SessionClosed, as call())
         subscription_id = subscription.id
         if subscription_id is None or not subscription.active:
@@ -716,7 +720,12 @@ class Session:
         # The handler is not called again from now on (events queued for it are dropped; one
         # it is handling finishes), whatever the router answers.
         self._detach(subscription, subscription_id)
-        await self._request("unsubscribe", lambda: self._conn.session.unsubscribe(subscription_id))
+        return self._sent("unsubscribe", lambda: self._conn.session.unsubscribe(subscription_id))
+
+    def _sent(self, kind: ev.RequestKind, issue: Callable[[], int | None]) -> Sent[None]:
+        """Send a request now; the result awaits its answer (see :meth:`_request`)."""
+        request_id, waiter = self._issue(kind, issue)
+        return Sent(lambda: self._outcome(kind, request_id, waiter))
 
     def _detach(self, subscription: Subscription, subscription_id: int) -> None:
         """No more events for ``subscription``'s handler, nor the ones queued for it."""

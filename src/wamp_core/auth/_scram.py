@@ -211,6 +211,10 @@ class ScramAuthenticator(Authenticator):
         ):
             if type(value) is not int or value < 1:
                 raise ConfigurationError(f"{name} must be a positive int")
+        if min_argon2_cost > max_argon2_cost:  # (every Argon2 challenge would be refused)
+            raise ConfigurationError(
+                f"min_argon2_cost {min_argon2_cost} is above max_argon2_cost {max_argon2_cost}"
+            )
         super().__init__(authid=authid, authrole=authrole, authextra=authextra)
         for key in ("nonce", "channel_binding"):
             if key in self._authextra:
