@@ -367,3 +367,24 @@ async def test_a_long_router_message_is_cut_in_the_error_text(router: Any) -> No
     text = str(info.value)
     assert "com.test.revoked" in text and "mmmm" in text
     assert len(text) < 400, len(text)
+
+
+async def test_a_join_that_cannot_fit_the_size_limits_is_not_retried(router: Any) -> None:
+    """A ``max_message_size`` our own HELLO does not fit: the transport is given up at the
+    first attempt (it was retried for ever: a configuration that can never work). A user's
+    ``is_fatal`` still decides when given."""
+    transport = {"type": "websocket", "url": router.ws_url, "options": {"max_message_size": 200},
+                 "initial_retry_delay": 0.05, "max_retry_delay": 0.05}  # fmt: skip
+    failures: list[BaseException] = []
+    component = wamp.Component(transports=[transport], main=lambda session: "joined")
+    component.on_connectfailure(lambda _component, error: failures.append(error))
+    with anyio.fail_after(TIMEOUT), pytest.raises(wc.ReconnectExhausted) as info:
+        await component.run()
+    assert len(failures) == 1, failures
+    assert "payload_size_exceeded" in str(info.value) and "HELLO" in str(info.value)
+
+    retried = wamp.Component(
+        transports=[{**transport, "max_retries": 2}], is_fatal=lambda error: False
+    )
+    with anyio.fail_after(TIMEOUT), pytest.raises(wc.ReconnectExhausted, match="3 attempts"):
+        await retried.run()

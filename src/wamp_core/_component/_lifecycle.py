@@ -220,8 +220,11 @@ class Lifecycle:
         return attempt
 
     def attempt_failed(self, exc: BaseException) -> None:
-        """The attempt failed before the session was joined."""
-        self.policy.failed(exc)
+        """The attempt failed before the session was joined. Without a user's ``is_fatal``, a
+        join that exceeded a size limit is fatal: our HELLO larger than the transport may
+        carry, the router's WELCOME or CHALLENGE larger than our ``max_message_size``
+        (a configuration that can never work was retried for ever)."""
+        self.policy.failed(exc, fatal=self._user_is_fatal is None and _too_large(exc))
 
     def joined(self) -> None:
         """The attempt's session joined (WELCOME); its registrations and subscriptions are
@@ -297,6 +300,18 @@ class Lifecycle:
 #: Reasons of the ABORTs we send because of the router (what it sent broke the protocol or the
 #: size limit): the session ended, the application did not leave.
 _PEER_FAULTS = frozenset({PROTOCOL_VIOLATION, PayloadTooLarge.DEFAULT_REASON})
+
+
+def _too_large(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) is a size limit's."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, "reason", None) == PayloadTooLarge.DEFAULT_REASON:
+            return True
+        current = current.__cause__
+    return False
 
 
 def _held_by_old_session(error: BaseException) -> bool:

@@ -283,8 +283,9 @@ class ReconnectPolicy:
         )
         return attempt
 
-    def failed(self, exc: BaseException) -> None:
-        """The last attempt (or the session it established) failed with ``exc``."""
+    def failed(self, exc: BaseException, *, fatal: bool = False) -> None:
+        """The last attempt (or the session it established) failed with ``exc``; ``fatal``:
+        whatever ``is_fatal`` says, retrying this transport cannot help."""
         index = self._current
         if index is None or self._outcome == "failed":
             raise LocalProtocolError("failed() called without an attempt to report")
@@ -293,7 +294,7 @@ class ReconnectPolicy:
         state.consecutive_failures += 1
         state.last_error = exc
         self._last_failed = index
-        if self._is_fatal(exc):
+        if fatal or self._is_fatal(exc):
             state.fatal = True
             logger.info(
                 "transport %d (%s) failed permanently: %r",
