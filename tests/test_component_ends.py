@@ -388,3 +388,17 @@ async def test_a_join_that_cannot_fit_the_size_limits_is_not_retried(router: Any
     )
     with anyio.fail_after(TIMEOUT), pytest.raises(wc.ReconnectExhausted, match="3 attempts"):
         await retried.run()
+
+
+async def test_a_join_timeout_names_a_small_max_message_size(
+    silent_transport: Callable[[int], dict[str, Any]],
+) -> None:
+    """Crossbar.io drops a WELCOME larger than a RawSocket client's limit: the join times out,
+    and the error says which setting to look at (it said only "no session within")."""
+    small = {**silent_transport(0), "options": {"max_message_size": 512}}
+    with anyio.fail_after(TIMEOUT), pytest.raises(wc.ReconnectExhausted) as info:
+        await wamp.Component(transports=[small]).run()
+    assert "max_message_size 512 may be too small" in str(info.value)
+    with anyio.fail_after(TIMEOUT), pytest.raises(wc.ReconnectExhausted) as info:
+        await wamp.Component(transports=[silent_transport(0)]).run()
+    assert "no session within" in str(info.value) and "max_message_size" not in str(info.value)

@@ -75,6 +75,11 @@ _WORDLESS = {
 }
 
 
+#: A ``max_message_size`` below this is named when a join times out: a WELCOME with the
+#: router's roles and an authentication's extra takes 1-2 KB.
+_SMALL_LIMIT = 4096
+
+
 def join_timeout(transport: wc.TransportConfig) -> float:
     """Seconds for the WAMP transport handshake plus the join: the transport's
     ``open_handshake_timeout`` option, else its endpoint's ``timeout``."""
@@ -87,8 +92,14 @@ def _join_failure(session: Session, exc: Exception, transport: wc.TransportConfi
     if session.failure is not None:
         return session.failure  # a refused transport handshake (or a bug) says more
     if isinstance(exc, TimeoutError):
+        limit = transport.options.get("max_message_size")
+        hint = (  # (Crossbar.io drops a WELCOME larger than a RawSocket client's limit)
+            f" (max_message_size {limit} may be too small for the router's answer)"
+            if isinstance(limit, int) and limit < _SMALL_LIMIT
+            else ""
+        )
         error = wc.TransportError(
-            f"no session within {join_timeout(transport)} s on {transport.describe()}"
+            f"no session within {join_timeout(transport)} s on {transport.describe()}{hint}"
         )
         error.__cause__ = exc
         return error
