@@ -909,8 +909,10 @@ async def test_unsubscribe_and_unregister_send_without_await(transport: Any) -> 
             assert got == [0] and not subscription.active and not registration.active
             # awaited, the result waits for the router's answer
             again = await session.subscribe(got.append, topic)
-            await again.unsubscribe()
+            assert await again.unsubscribe() is None  # type: ignore[func-returns-value]
             assert not again.active
+            registered = await session.register(lambda: None, proc)
+            assert await registered.unregister() is None  # type: ignore[func-returns-value]
 
 
 async def test_no_event_reaches_the_handler_after_unsubscribe_from_another_task(

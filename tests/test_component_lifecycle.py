@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 import wamp_core as wc
@@ -53,6 +57,24 @@ def test_hooks_keep_order_and_refuse_unknown_names() -> None:
         hooks.on("disconnect", lambda session, details: None)
     hooks.on("disconnect", lambda session, was_clean: None)
     hooks.on("connectfailure", print)  # (a builtin: no signature to read, trusted)
+
+
+def test_a_decorated_listener_counts_by_its_wrapper_too() -> None:
+    """``functools.wraps`` shows the wrapped function's signature; a decorator that supplies
+    an argument makes a listener that takes ``(session, details)`` (it was refused)."""
+
+    def with_db(listener: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(listener)
+        def wrapper(session: Any, details: Any) -> Any:
+            return listener(session, details, "db")
+
+        return wrapper
+
+    @with_db
+    def joined(session: Any, details: Any, db: str) -> None:
+        pass
+
+    assert wc.Hooks().on("join", joined) is joined
     assert set(wc.HOOKS) == {"connect", "join", "ready", "leave", "disconnect", "connectfailure"}
     assert wc.ORDER.index("restore") < wc.ORDER.index("on_join") < wc.ORDER.index("main")
 

@@ -5,14 +5,18 @@ before its fix). Caller disclosure is compared with Crossbar.io's."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, cast
 
 import anyio
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import wamp_anyio
 import wamp_core as wc
 from crossbar import CrossbarRouter
+from wamp_core import Permission
+from wamp_core._router._auth import authorized
 
 pytestmark = pytest.mark.anyio
 
@@ -191,3 +195,84 @@ def test_a_scram_credential_no_client_could_use_is_refused(
     good: dict[str, Any] = {"salt": b"salt" * 4, "stored_key": bytes(32), "server_key": bytes(32)}
     with pytest.raises(wc.ConfigurationError, match=message):
         wc.ScramCredential(**{**good, **scram})
+
+
+# -- authorized(): never looser than the rules, by brute force over a small URI world ---------
+
+COMPONENTS = ("a", "b", "ab")
+WORLD = [
+    ".".join(parts) for n in range(1, 5) for parts in itertools.product(COMPONENTS, repeat=n)
+]  # every URI of up to 4 components (rules have up to 3, and a prefix's reach goes one further)
+RULE_URIS = sorted({u[:cut] for u in WORLD if u.count(".") < 3 for cut in range(len(u) + 1)}
+                   | {u + "." for u in WORLD if u.count(".") < 2})  # fmt: skip
+
+
+def _decides(rules: list[Permission], uri: str, action: str) -> bool:
+    """The most specific rule about ``uri`` (exact, else the longest prefix), written anew."""
+    exact = [r for r in rules if r.match == "exact" and r.uri == uri]
+    if exact:
+        return action in exact[0].actions
+    prefixes = sorted((r for r in rules if r.match == "prefix" and uri.startswith(r.uri)),
+                      key=lambda r: len(r.uri))  # fmt: skip
+    return bool(prefixes) and action in prefixes[-1].actions
+
+
+def _matched(pattern: str, match: str) -> list[str]:
+    if match == "prefix":
+        return [u for u in WORLD if u.startswith(pattern)]
+    wanted = pattern.split(".")
+    return [u for u in WORLD if len(u.split(".")) == len(wanted)
+            and all(w in ("", c) for w, c in zip(wanted, u.split("."), strict=True))]  # fmt: skip
+
+
+@st.composite
+def _rules(draw: st.DrawFn) -> list[Permission]:
+    kinds = st.sampled_from(["exact", "prefix"])
+    chosen = draw(st.lists(st.tuples(st.sampled_from(RULE_URIS), kinds), max_size=6, unique=True))
+    return [
+        Permission(uri, tuple(draw(st.sets(st.sampled_from(["call", "subscribe"])))), match)
+        for uri, match in chosen
+        if match == "prefix" or uri in WORLD
+    ]
+
+
+_WILDCARDS = st.lists(st.sampled_from([*COMPONENTS, ""]), min_size=1, max_size=4).map(".".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    rules=_rules(),
+    uri=st.sampled_from(WORLD),
+    prefix=st.sampled_from(RULE_URIS),
+    wildcard=_WILDCARDS.filter(lambda p: "" in p.split(".")),
+)
+def test_authorization_is_the_most_specific_rule_and_patterns_are_never_looser(
+    rules: list[Permission], uri: str, prefix: str, wildcard: str
+) -> None:
+    permissions = {"user": tuple(rules)}
+    for action in ("call", "subscribe"):
+        assert authorized(permissions, "user", action, uri) == _decides(rules, uri, action)
+        for pattern, match in ((prefix, "prefix"), (wildcard, "wildcard")):
+            if authorized(permissions, "user", action, pattern, match):
+                reached = _matched(pattern, match)
+                assert all(_decides(rules, u, action) for u in reached), (pattern, match)
+                if match == "prefix":  # (beyond the world too: what starts with the pattern)
+                    assert _decides(rules, pattern + "zz", action)
+
+
+def test_a_wildcard_is_not_refused_for_a_rule_it_cannot_reach() -> None:
+    """``com..status`` never matches ``com.app.secret``: the rule keeping the role off that
+    one topic does not refuse the wildcard (it did: every rule under ``com.`` counted)."""
+    rules: dict[str, tuple[Permission, ...]] = {"user": (Permission("com.", ("subscribe",)),
+                      Permission("com.app.secret", (), "exact"))}  # fmt: skip
+    assert authorized(rules, "user", "subscribe", "com..status", "wildcard")
+    assert not authorized(rules, "user", "subscribe", "com..secret", "wildcard")
+    assert not authorized(rules, "user", "subscribe", "com.app.", "prefix")
+
+
+def test_two_rules_for_one_uri_are_refused() -> None:
+    """Which of them decided hung on their order (and on the hash seed, for a set)."""
+    with pytest.raises(wc.ConfigurationError, match=r"two rules for prefix 'com\.app\.'"):
+        wc.Router(permissions={"user": [Permission("com.app.", ("call",)),
+                                        Permission("com.app.", ("register",))]})  # fmt: skip
+    wc.Router(permissions={"user": [Permission("com.app."), Permission("com.app.", (), "exact")]})

@@ -120,16 +120,19 @@ _HOOK_ARGUMENTS: Final[dict[str, tuple[tuple[None, ...], dict[str, bool], str]]]
 
 def accepts(function: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
     """Whether ``function`` can be called with these arguments (``True`` when its signature
-    cannot be read: some builtins)."""
-    try:
-        signature = inspect.signature(function)
-    except (TypeError, ValueError):
+    cannot be read: some builtins). A decorated function counts by its wrapper's signature
+    or its own (``functools.wraps`` shows the wrapped one, whose arguments may differ)."""
+    for follow_wrapped in (True, False):
+        try:
+            signature = inspect.signature(function, follow_wrapped=follow_wrapped)
+        except (TypeError, ValueError):  # no signature to read
+            return True
+        try:
+            signature.bind(*args, **kwargs)
+        except TypeError:
+            continue
         return True
-    try:
-        signature.bind(*args, **kwargs)
-    except TypeError:
-        return False
-    return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -728,7 +728,11 @@ class Session:
     def _sent(self, kind: ev.RequestKind, issue: Callable[[], int | None]) -> Sent[None]:
         """Send a request now; the result awaits its answer (see :meth:`_request`)."""
         request_id, waiter = self._issue(kind, issue)
-        return Sent(lambda: self._outcome(kind, request_id, waiter))
+
+        async def answered() -> None:  # (the router's answer carries nothing for the caller)
+            await self._outcome(kind, request_id, waiter)
+
+        return Sent(answered)
 
     def _detach(self, subscription: Subscription, subscription_id: int) -> None:
         """No more events for ``subscription``'s handler, nor the ones queued for it."""

@@ -421,9 +421,28 @@ def authorized(
                 action in rule.actions for rule in rules
                 if rule.uri.startswith(covered)
                 and (len(rule.uri) > len(covered) or rule.match == "exact")
+                and (match == "prefix" or _reaches(uri, rule))
             ))  # fmt: skip
     decisive = _most_specific(rule for rule in rules if rule.covers(uri))
     return decisive is not None and action in decisive.actions
+
+
+def _reaches(pattern: str, rule: Permission) -> bool:
+    """Whether a URI the wildcard ``pattern`` matches is one ``rule`` is about: its exact URI,
+    or a URI starting with its prefix (``com..status`` never reaches ``com.app.secret``)."""
+    wanted = pattern.split(".")
+    given = rule.uri.split(".")
+    if rule.match == "exact" and len(given) != len(wanted):
+        return False
+    if len(given) > len(wanted):
+        return False
+    *whole, last = given  # (a prefix's last component may be cut short, or empty)
+    if not all(w in ("", g) for g, w in zip(whole, wanted, strict=False)):
+        return False
+    at = wanted[len(whole)]
+    if rule.match == "exact":
+        return at in ("", last)
+    return at == "" or at.startswith(last)
 
 
 def _most_specific(rules: Iterable[Permission]) -> Permission | None:

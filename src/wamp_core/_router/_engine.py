@@ -140,8 +140,7 @@ class Router:
                 f"permissions must map each role to its Permissions, not {brief(permissions)}"
             )
         self.permissions = {
-            _role(role): _sequence(rules, f"permissions of role {role!r}", _auth.Permission)
-            for role, rules in (permissions or {}).items()
+            _role(role): _rules(role, rules) for role, rules in (permissions or {}).items()
         }
         if (self.principals or self.permissions) and "anonymous" not in self.permissions:
             # A router with users and rules does not hand its meta API and every URI their
@@ -930,6 +929,21 @@ def _sequence(value: Any, what: str, kind: type[T]) -> tuple[T, ...]:
         if not isinstance(item, kind):
             raise ConfigurationError(f"{what} must be {kind.__name__}s, not {brief(item)}")
     return items
+
+
+def _rules(role: str, value: Any) -> tuple[_auth.Permission, ...]:
+    """A role's rules; two for one URI and match are refused (which one decides would hang
+    on their order: Crossbar.io keeps the last, a union would keep both)."""
+    rules = _sequence(value, f"permissions of role {role!r}", _auth.Permission)
+    seen: set[tuple[str, str]] = set()
+    for rule in rules:
+        if (rule.uri, rule.match) in seen:
+            raise ConfigurationError(
+                f"permissions of role {role!r}: two rules for {rule.match} {rule.uri!r} "
+                "(give one with every action it allows)"
+            )
+        seen.add((rule.uri, rule.match))
+    return rules
 
 
 def _role(role: Any) -> str:
