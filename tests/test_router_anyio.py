@@ -943,6 +943,8 @@ async def test_registrations_and_subscriptions_are_dated_as_crossbar_dates_them(
             "unknown rule keys ['matches']",
         ),
         ({"permissions": {"user": [{"uri": "com.", "actions": "call"}]}}, "must be a list"),
+        # without "match", "com.add" would also have covered "com.addUser" (Crossbar: exact)
+        ({"permissions": {"user": [{"uri": "com.add", "actions": ["call"]}]}}, 'needs "match"'),
         ({"permissions": {"user": [{"actions": ["call"]}]}}, "missing key 'uri'"),
         ({"permissions": {"user": [{"uri": 5}]}}, "bad permission"),
         ({"permissions": {"user": [{"uri": "", "actions": ["read"]}]}}, "bad permission"),

@@ -132,7 +132,15 @@ def _rule(role: str, raw: Any) -> wc.Permission:
     actions = raw.get("actions", wc.Permission.actions)
     if not isinstance(actions, list | tuple):
         raise ValueError(f"role {role!r}: actions must be a list, not {actions!r}")
-    return wc.Permission(raw["uri"], tuple(actions), raw.get("match", "prefix"))
+    uri = raw["uri"]
+    if "match" not in raw and isinstance(uri, str) and uri and not uri.endswith("."):
+        # Crossbar.io reads such a rule as exact, a default of prefix would widen it
+        # ("com.example.add" would also cover "com.example.addUser"): say which one.
+        raise ValueError(
+            f'role {role!r}: rule {uri!r} needs "match": "exact" or "prefix" (without'
+            " it, only a URI ending in '.' or \"\" is a prefix)"
+        )
+    return wc.Permission(uri, tuple(actions), raw.get("match", "prefix"))
 
 
 async def _serve(opts: argparse.Namespace) -> None:

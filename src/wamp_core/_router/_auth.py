@@ -399,9 +399,10 @@ def authorized(
     anything if it is ``anonymous`` and nothing otherwise (default deny); the :class:`Router`
     gives ``anonymous`` an empty list when it has principals or permissions.
 
-    The most specific rule matching ``uri`` decides, as in Crossbar.io: an exact rule, else
-    the longest prefix; so a narrower rule restricts a broader one (``com.app.`` with every
-    action and ``com.app.admin.`` with none keep the role out of ``com.app.admin.*``).
+    The most specific rule matching ``uri`` decides (Crossbar.io's longest match, without its
+    quirks: docs/router.md): an exact rule, else the longest prefix; so a narrower rule
+    restricts a broader one (``com.app.`` with every action and ``com.app.admin.`` with none
+    keep the role out of ``com.app.admin.*``).
 
     A pattern (a ``prefix`` or ``wildcard`` subscription or registration) is allowed only when
     every URI it can match is: the most specific prefix rule covering its fixed start allows
