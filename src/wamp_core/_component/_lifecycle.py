@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeAlias, TypeVar
 
 from .._client._types import CloseDetails, RegisterOptions, SubscribeOptions, options_mismatch
-from .._config._reconnect import Attempt, ReconnectPolicy, default_is_fatal
+from .._config._reconnect import Attempt, ReconnectPolicy, causes, default_is_fatal
 from .._config._transports import TransportConfig
 from .._errors import (
     PROTOCOL_VIOLATION,
@@ -307,14 +307,9 @@ _PEER_FAULTS = frozenset({PROTOCOL_VIOLATION, PayloadTooLarge.DEFAULT_REASON})
 
 def _too_large(error: BaseException) -> bool:
     """Whether ``error`` (or what caused it) is a size limit's."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if getattr(current, "reason", None) == PayloadTooLarge.DEFAULT_REASON:
-            return True
-        current = current.__cause__
-    return False
+    return any(
+        getattr(cause, "reason", None) == PayloadTooLarge.DEFAULT_REASON for cause in causes(error)
+    )
 
 
 def _held_by_old_session(error: BaseException) -> bool:

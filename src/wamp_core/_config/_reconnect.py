@@ -34,7 +34,7 @@ from __future__ import annotations
 import logging
 import math
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -80,10 +80,7 @@ def default_is_fatal(exc: BaseException) -> bool:
     reserved bits refused; a WebSocket upgrade answered 4xx other than 408/429), also when they
     are the explicit ``__cause__`` of the exception. Everything else is transient.
     """
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
+    for current in causes(exc):
         if isinstance(current, (ConfigurationError, ssl.SSLCertVerificationError)):
             return True
         if isinstance(current, HandshakeError) and _refusal_is_final(current.code):
@@ -92,8 +89,17 @@ def default_is_fatal(exc: BaseException) -> bool:
             value = getattr(current, attribute, None)
             if isinstance(value, str) and value in FATAL_REASONS:
                 return True
-        current = current.__cause__
     return False
+
+
+def causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc``, then its explicit ``__cause__``, and so on (each once: a chain may loop)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__
 
 
 def _refusal_is_final(code: int | None) -> bool:
