@@ -22,7 +22,7 @@ within a layer are always allowed. The rules, as :data:`CORE_RULES` states them:
   ``_driver`` (nor ``driver``, which loads it); only the public namespace ``testing`` imports it,
   and no other layer imports ``testing`` (``import wamp_core`` never loads either: hypothesis is
   an optional dependency);
-* the public namespaces (``wamp_core/__init__.py``, ``events``, ``messages``, ``driver``,
+* the public namespaces (``wamp_core/__init__.py``, ``events``, ``messages``, ``driver``, ``wamp``,
   ``testing``): anything, within the two "only ... imports it" rules above
   (:data:`IMPORTED_ONLY_BY`).
 
@@ -51,7 +51,7 @@ DRIVERS = ("wamp_anyio", "wamp_trio")
 
 LEAVES = frozenset({"_errors", "_uri", "_wire"})
 #: The public namespace modules; ``""`` is ``wamp_core`` itself (its ``__init__.py``).
-PUBLIC = frozenset({"", "events", "messages", "driver", "testing"})
+PUBLIC = frozenset({"", "events", "messages", "driver", "testing", "wamp"})
 
 
 @dataclass(frozen=True)

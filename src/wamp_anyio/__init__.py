@@ -43,6 +43,7 @@ from wamp_core.driver import (
     Subscription as Subscription,
 )
 
+from . import wamp as wamp
 from ._component import Component as Component
 from ._router import RouterServer as RouterServer, start_router as start_router
 from ._run import run as run
@@ -91,4 +92,5 @@ __all__ = [
     "open_stream",
     "run",
     "start_router",
+    "wamp",
 ]

@@ -45,6 +45,7 @@ from wamp_core.driver import (
     Subscription as Subscription,
 )
 
+from . import wamp as wamp
 from ._component import Component as Component
 from ._run import run as run
 from ._session import Session as Session
@@ -90,4 +91,5 @@ __all__ = [
     "connect",
     "open_stream",
     "run",
+    "wamp",
 ]

@@ -31,12 +31,13 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequenc
 from contextlib import AbstractAsyncContextManager
 from contextvars import copy_context
 from types import AsyncGeneratorType
-from typing import Any, ClassVar, Generic, TypeAlias, TypeVar, cast, overload
+from typing import Any, ClassVar, Generic, Literal, TypeAlias, TypeVar, cast, overload
 
 import wamp_core as wc
 from wamp_core import auth, events as ev
 
 from .._client._types import check_options as _check_options
+from .._component._marks import marked
 from .._component._requests import is_answer
 from ._calls import MAX_QUEUED_CHUNKS, Chunk, Chunks, OpenCall, ProgressiveCall, to_on_progress
 from ._inbox import Inbox
@@ -518,16 +519,45 @@ class Session:
     async def _publication(self, request_id: int | None, waiter: Waiter) -> Publication:
         return Publication(await self._outcome("publish", request_id, waiter))
 
+    @overload
     async def register(
         self,
         handler: Handler,
         procedure: str,
         options: wc.RegisterOptions | None = None,
         *,
+        prefix: str | None = None,
         check_types: bool = False,
-    ) -> Registration:
+    ) -> Registration: ...
+
+    @overload
+    async def register(
+        self,
+        handler: object,
+        procedure: None = None,
+        options: wc.RegisterOptions | None = None,
+        *,
+        prefix: str | None = None,
+        check_types: bool = False,
+    ) -> list[Registration]: ...
+
+    async def register(
+        self,
+        handler: Any,
+        procedure: str | None = None,
+        options: wc.RegisterOptions | None = None,
+        *,
+        prefix: str | None = None,
+        check_types: bool = False,
+    ) -> Registration | list[Registration]:
         """Register ``handler`` (sync or async function, or async generator for progressive
-        results) as ``procedure``.
+        results) as ``procedure`` (after ``prefix``, when given).
+
+        Without ``procedure``: register every method of the object ``handler`` marked with
+        ``@wamp.register(uri)`` (:mod:`wamp_core.wamp`, or Autobahn's), each bound to it and
+        with its own options (else ``options``), and return the list of registrations (in
+        the order of the methods' names). They are made one after another; when one fails,
+        those made are unregistered and the error is raised.
 
         It is called with the call's args and kwargs (and :class:`wamp_core.CallDetails` when
         asked, see :class:`wamp_core.HandlerSpec`). Its return value is the result (a
@@ -541,6 +571,10 @@ class Session:
         coroutine function's each get a task, which INTERRUPT cancels.
         """
         _check_options(wc.RegisterOptions, options, "register")
+        if procedure is None:
+            return await self._marked("register", handler, prefix, options, check_types)
+        if prefix is not None:
+            procedure = prefix + procedure
         spec = wc.HandlerSpec(
             handler, details=_details_of(options), check_types=check_types, chunks=True
         )
@@ -566,16 +600,43 @@ class Session:
         )
         return registration
 
+    @overload
     async def subscribe(
         self,
         handler: Handler,
         topic: str,
         options: wc.SubscribeOptions | None = None,
         *,
+        prefix: str | None = None,
         check_types: bool = False,
-    ) -> Subscription:
+    ) -> Subscription: ...
+
+    @overload
+    async def subscribe(
+        self,
+        handler: object,
+        topic: None = None,
+        options: wc.SubscribeOptions | None = None,
+        *,
+        prefix: str | None = None,
+        check_types: bool = False,
+    ) -> list[Subscription]: ...
+
+    async def subscribe(
+        self,
+        handler: Any,
+        topic: str | None = None,
+        options: wc.SubscribeOptions | None = None,
+        *,
+        prefix: str | None = None,
+        check_types: bool = False,
+    ) -> Subscription | list[Subscription]:
         """Subscribe ``handler`` (sync or async, called with the event's args and kwargs, and
-        :class:`wamp_core.EventDetails` when asked) to ``topic``.
+        :class:`wamp_core.EventDetails` when asked) to ``topic`` (after ``prefix``, when
+        given).
+
+        Without ``topic``: subscribe every method of the object ``handler`` marked with
+        ``@wamp.subscribe(topic)``, as :meth:`register` does with its marks.
 
         Events reach the handler in publication order, one at a time
         (``SubscribeOptions.concurrency`` allows more); see :class:`Subscription` for what
@@ -583,6 +644,10 @@ class Session:
         its traceback, logger ``wamp_core.driver``) and the next event is handled.
         """
         _check_options(wc.SubscribeOptions, options, "subscribe")
+        if topic is None:
+            return await self._marked("subscribe", handler, prefix, options, check_types)
+        if prefix is not None:
+            topic = prefix + topic
         opts = options if options is not None else wc.SubscribeOptions()
         spec = wc.HandlerSpec(handler, details=_details_of(opts), check_types=check_types)
         subscription = Subscription(self, topic, spec, opts)
@@ -613,6 +678,39 @@ class Session:
             undo=undo,
         )
         return subscription
+
+    async def _marked(
+        self,
+        kind: Literal["register", "subscribe"],
+        target: object,
+        prefix: str | None,
+        options: wc.RegisterOptions | wc.SubscribeOptions | None,
+        check_types: bool,
+    ) -> list[Any]:
+        """Register or subscribe every ``kind`` mark of ``target``: all or nothing (on any
+        error, cancellation too, those made are ended again and the error is raised)."""
+        make = cast(
+            "Callable[..., Coroutine[Any, Any, Registration | Subscription]]",
+            self.register if kind == "register" else self.subscribe,
+        )
+        marks = marked(target, kind, prefix=prefix, options=options, check_types=check_types)
+        made: list[Registration | Subscription] = []
+        try:
+            for mark in marks:
+                made.append(
+                    await make(mark.handler, mark.uri, mark.options, check_types=mark.check_types)
+                )
+        except BaseException:
+            for request in made:
+                try:  # (sent at once; the answer is not awaited)
+                    if isinstance(request, Registration):
+                        request.unregister()
+                    else:
+                        request.unsubscribe()
+                except wc.WampError as exc:  # the session ended: nothing is left to end
+                    log.debug("%r not ended: %s", request, exc)
+            raise
+        return made
 
     def leave(self, reason: str = "wamp.close.normal", message: str | None = None) -> Sent[None]:
         """Leave the session: the GOODBYE goes out now, as in Autobahn (a ported

@@ -1,0 +1,191 @@
+"""``session.register(obj)`` / ``session.subscribe(obj)`` with ``@wamp.register`` /
+``@wamp.subscribe`` marked methods (ours, and Autobahn's markers on a class ported without
+changing them), through Crossbar.io on every driver; the marks' checks without a router."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+
+import wamp_anyio as wamp
+import wamp_core as wc
+from crossbar import CrossbarRouter
+
+TIMEOUT = 20
+
+_counter = iter(range(1_000_000))
+
+
+def _prefix() -> str:
+    return f"com.test.marks{next(_counter)}."
+
+
+class Calculator:
+    """A ported Autobahn service object: marked methods, one unmarked."""
+
+    def __init__(self) -> None:
+        self.seen: list[Any] = []
+
+    @wamp.wamp.register("add")
+    def add(self, a: int, b: int) -> int:
+        return a + b
+
+    @wamp.wamp.register(None)  # the method's name, as in Autobahn
+    async def mul(self, a: int, b: int) -> int:
+        return a * b
+
+    @wamp.wamp.register("checked", check_types=True)
+    def checked(self, a: int) -> int:
+        return a
+
+    @wamp.wamp.register("both")
+    @wamp.wamp.subscribe("news")
+    def both(self, value: Any) -> Any:
+        self.seen.append(("both", value))
+        return value
+
+    @wamp.wamp.subscribe("status..changed")  # an empty component: a wildcard
+    def any_status(self, value: Any) -> None:
+        self.seen.append(("status", value))
+
+    @wamp.wamp.subscribe("disk.", wc.SubscribeOptions(match="prefix", details=True))
+    def disk(self, value: Any, details: wc.EventDetails) -> None:
+        self.seen.append(("disk", value, details.topic))
+
+    @staticmethod
+    @wamp.wamp.register("version")
+    def version() -> str:
+        return "1.0"
+
+    def helper(self) -> None:  # not marked: neither registered nor subscribed
+        raise AssertionError
+
+
+async def _until(condition: Any) -> None:
+    while not condition():
+        await anyio.sleep(0.01)
+
+
+@pytest.mark.anyio
+@pytest.mark.usefixtures("wamp")
+async def test_marked_methods_are_registered_and_subscribed(crossbar: CrossbarRouter) -> None:
+    prefix = _prefix()
+    service = Calculator()
+    transport = {"type": "rawsocket", "url": crossbar.rs_url, "serializer": "msgpack"}
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(transport) as callee, wamp.connect(transport) as caller:
+            registrations = await callee.register(service, prefix=prefix)
+            assert [r.procedure for r in registrations] == [  # by the methods' names
+                prefix + name for name in ("add", "both", "checked", "mul", "version")
+            ]
+            assert await caller.call(prefix + "add", 2, 3) == 5
+            assert await caller.call(prefix + "mul", 4, 5) == 20
+            assert await caller.call(prefix + "version") == "1.0"
+            assert await caller.call(prefix + "both", "x") == "x"
+            with pytest.raises(wc.ApplicationError) as info:
+                await caller.call(prefix + "checked", "not an int")
+            assert info.value.error == "wamp.error.invalid_argument"
+            with pytest.raises(wc.ApplicationError, match="no_such_procedure"):
+                await caller.call(prefix + "helper")
+
+            one = await callee.register(lambda: 1, "one", prefix=prefix)  # a function too
+            assert one.procedure == prefix + "one" and await caller.call(prefix + "one") == 1
+
+            subscriptions = await callee.subscribe(service, prefix=prefix)
+            assert [s.topic for s in subscriptions] == [
+                prefix + topic for topic in ("status..changed", "news", "disk.")
+            ]
+            acked = wc.PublishOptions(acknowledge=True)
+            await caller.publish(prefix + "news", 1, options=acked)
+            await caller.publish(prefix + "status.disk.changed", 2, options=acked)
+            await caller.publish(prefix + "disk.sda", 3, options=acked)
+            await _until(lambda: len(service.seen) == 4)
+            assert ("both", 1) in service.seen
+            assert ("status", 2) in service.seen
+            assert ("disk", 3, prefix + "disk.sda") in service.seen
+
+            # each comes back as one object: unregister/unsubscribe work on them
+            for registration in registrations:
+                await registration.unregister()
+            with pytest.raises(wc.ApplicationError, match="no_such_procedure"):
+                await caller.call(prefix + "add", 2, 3)
+            for subscription in subscriptions:
+                await subscription.unsubscribe()
+
+
+@pytest.mark.anyio
+@pytest.mark.usefixtures("wamp")
+async def test_a_failed_registration_undoes_the_others(crossbar: CrossbarRouter) -> None:
+    """All or nothing: when the router refuses one (another session holds ``both``), the ones
+    already made are unregistered and the refusal is raised."""
+    prefix = _prefix()
+    transport = {"type": "rawsocket", "url": crossbar.rs_url, "serializer": "msgpack"}
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(transport) as other, wamp.connect(transport) as session:
+            await other.register(lambda value: "other", prefix + "mul")
+            with pytest.raises(wc.ApplicationError, match="procedure_already_exists"):
+                await session.register(Calculator(), prefix=prefix)
+            # "add", "both" and "checked" (before "mul" by name) were made, then undone
+            for name in ("add", "both", "checked"):
+                with pytest.raises(wc.ApplicationError, match="no_such_procedure"):
+                    await other.call(prefix + name, 1)
+            assert await other.call(prefix + "mul", 1) == "other"
+
+
+@pytest.mark.anyio
+@pytest.mark.usefixtures("wamp")
+async def test_autobahn_markers_are_read(crossbar: CrossbarRouter) -> None:
+    """A class ported with its ``from autobahn import wamp`` decorators left as they were."""
+    autobahn_wamp = pytest.importorskip("autobahn.wamp")
+    prefix = _prefix()
+
+    class Ported:
+        @autobahn_wamp.register(prefix + "echo")  # type: ignore[untyped-decorator]
+        def echo(self, value: Any) -> Any:
+            return ["echo", value]
+
+        @autobahn_wamp.subscribe(prefix + "topic")  # type: ignore[untyped-decorator]
+        def on_topic(self, value: Any) -> None:
+            got.append(value)
+
+    got: list[Any] = []
+    transport = {"type": "websocket", "url": crossbar.ws_url, "serializers": ["json"]}
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(transport) as callee, wamp.connect(transport) as caller:
+            ported = Ported()
+            assert len(await callee.register(ported)) == 1
+            assert len(await callee.subscribe(ported)) == 1
+            assert await caller.call(prefix + "echo", 7) == ["echo", 7]
+            await caller.publish(prefix + "topic", 8, options=wc.PublishOptions(acknowledge=True))
+            await _until(lambda: got == [8])
+
+
+def test_marks_are_checked_when_made() -> None:
+    with pytest.raises(wc.ConfigurationError, match="not a valid procedure URI"):
+        wamp.wamp.register("com.example..bad", wc.RegisterOptions(match="exact"))(lambda: 0)
+    with pytest.raises(wc.ConfigurationError, match="takes the URI first"):
+        wamp.wamp.subscribe(lambda: 0)  # type: ignore[arg-type]
+    with pytest.raises(wc.ConfigurationError, match="must be SubscribeOptions"):
+        wamp.wamp.subscribe("com.example", wc.RegisterOptions())(lambda: 0)  # type: ignore[arg-type]
+    autobahn_types = pytest.importorskip("autobahn.wamp.types")
+    with pytest.raises(wc.ConfigurationError, match="Autobahn's options objects"):
+        wc.Declaration("register", "com.x", lambda: 0, autobahn_types.RegisterOptions())
+
+
+def test_a_function_without_a_mark_needs_its_uri() -> None:
+    """``register(fn)`` without a procedure is a mistake, said before anything is sent (an
+    object without marks gives an empty list, as in Autobahn)."""
+    from wamp_core._component._marks import marked
+
+    with pytest.raises(wc.ConfigurationError, match="give the procedure URI"):
+        marked(lambda: 0, "register")
+    assert marked(object(), "subscribe") == []
+
+    @wamp.wamp.register("com.example.marked")
+    def alone() -> int:
+        return 1
+
+    [declaration] = marked(alone, "register", prefix="x.")
+    assert declaration.uri == "x.com.example.marked" and declaration.handler is alone
