@@ -4,6 +4,7 @@ changing them), through Crossbar.io on every driver; the marks' checks without a
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import anyio
@@ -189,3 +190,103 @@ def test_a_function_without_a_mark_needs_its_uri() -> None:
 
     [declaration] = marked(alone, "register", prefix="x.")
     assert declaration.uri == "x.com.example.marked" and declaration.handler is alone
+
+
+@wamp.wamp.error("com.example.error.not_found")
+class NotFound(Exception):
+    def __init__(self, key: str, *, hint: str = "") -> None:
+        super().__init__(key)
+        self.key = key
+        self.hint = hint
+        self.kwargs = {"hint": hint} if hint else {}
+
+
+class GoneForGood(NotFound):
+    """A subclass answers with its base's URI."""
+
+
+class Unbuildable(Exception):
+    def __init__(self) -> None:  # cannot take the error's args
+        super().__init__()
+
+
+@pytest.mark.anyio
+@pytest.mark.usefixtures("wamp")
+async def test_defined_exceptions_cross_the_wire_both_ways(
+    crossbar: CrossbarRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``session.define``: the callee's exception goes out as its URI with its args and
+    kwargs (no ERROR log: it is an answer), the caller gets the class back, built from them."""
+    prefix = _prefix()
+    transport = {"type": "rawsocket", "url": crossbar.rs_url, "serializer": "cbor"}
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(transport) as callee, wamp.connect(transport) as caller:
+            callee.define(NotFound)  # by its mark
+            callee.define(Unbuildable, "com.example.error.unbuildable")
+
+            def find(key: str) -> None:
+                if key == "gone":
+                    raise GoneForGood(key, hint="deleted")
+                if key == "odd":
+                    raise Unbuildable
+                raise NotFound(key, hint="try another")
+
+            await callee.register(find, prefix + "find")
+
+            # the caller has not defined it: the ApplicationError, with the args and kwargs
+            with pytest.raises(wc.ApplicationError) as plain:
+                await caller.call(prefix + "find", "k1")
+            assert plain.value.error == "com.example.error.not_found"
+            assert plain.value.args == ("k1",) and plain.value.kwargs == {"hint": "try another"}
+
+            caller.define(NotFound)
+            caller.define(Unbuildable, "com.example.error.unbuildable")
+            with pytest.raises(NotFound) as mapped:
+                await caller.call(prefix + "find", "k2")
+            assert type(mapped.value) is NotFound
+            assert (mapped.value.key, mapped.value.hint) == ("k2", "try another")
+            assert isinstance(mapped.value.__cause__, wc.ApplicationError)
+            with pytest.raises(NotFound) as sub:
+                await caller.call(prefix + "find", "gone")
+            assert sub.value.hint == "deleted"
+            with pytest.raises(Unbuildable):
+                await caller.call(prefix + "find", "odd")
+            failures = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+            assert failures == []  # answers, not failures of the procedure
+            # a class that cannot be built from the error's args: the ApplicationError
+            await callee.register(lambda: _raise(wc.ApplicationError(
+                "com.example.error.unbuildable", 1, 2)), prefix + "odd2")  # fmt: skip
+            with caplog.at_level(logging.WARNING), pytest.raises(wc.ApplicationError) as odd2:
+                await caller.call(prefix + "odd2")
+            assert odd2.value.args == (1, 2)
+            assert "could not be built" in caplog.text
+
+
+def _raise(exc: BaseException) -> None:
+    raise exc
+
+
+def test_define_checks_what_it_is_given() -> None:
+    from wamp_core._component._defined import DefinedErrors
+
+    defined = DefinedErrors()
+    with pytest.raises(wc.ConfigurationError, match="not an exception class"):
+        defined.define(NotFound("x"))  # type: ignore[arg-type]
+    with pytest.raises(wc.ConfigurationError, match=r"has no @wamp\.error mark"):
+        defined.define(GoneForGood)  # the mark is its base's: give the URI
+    with pytest.raises(wc.ConfigurationError, match="not a valid error URI"):
+        defined.define(Unbuildable, "not a uri")
+    with pytest.raises(wc.ConfigurationError, match="not a valid error URI"):
+        wamp.wamp.error("bad uri")
+    # redefining moves the URI: one class per URI and back
+    defined.define(Unbuildable, "com.example.e")
+    defined.define(NotFound, "com.example.e")
+    assert defined.answer(Unbuildable()) is None
+    assert defined.answer(GoneForGood("k")) == ("com.example.e", ["k"], {})
+    autobahn_wamp = pytest.importorskip("autobahn.wamp")
+
+    @autobahn_wamp.error("com.example.autobahn")
+    class Ported(Exception):
+        pass
+
+    assert defined.define(Ported) == "com.example.autobahn"

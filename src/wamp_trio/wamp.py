@@ -1,6 +1,6 @@
 """Autobahn's ``autobahn.wamp`` method decorators (``from autobahn import wamp`` becomes this
 package's ``wamp``): see :mod:`wamp_core.wamp`."""
 
-from wamp_core.wamp import register as register, subscribe as subscribe
+from wamp_core.wamp import error as error, register as register, subscribe as subscribe
 
-__all__ = ["register", "subscribe"]
+__all__ = ["error", "register", "subscribe"]

@@ -22,6 +22,7 @@ from .._client._session import ClientSession
 from .._client._types import CallResult, CloseDetails
 from .._errors import ApplicationError, EncodingError, LocalProtocolError, SessionClosed
 from .._framing._events import Closed
+from ._defined import DefinedErrors
 
 __all__ = [
     "Outcome",
@@ -52,11 +53,13 @@ class Outcome(Record):
     __slots__ = ()
     _fields = ("value", "error")
     value: Any = field(0, "The request's value (on success)")
-    error: ApplicationError | SessionClosed | None = field(1, "What ended it otherwise")
+    error: BaseException | None = field(
+        1,
+        "What ended it otherwise: an ApplicationError (or the class defined for its URI), "
+        "SessionClosed",
+    )
 
-    def __new__(
-        cls, value: Any = None, error: ApplicationError | SessionClosed | None = None
-    ) -> Outcome:
+    def __new__(cls, value: Any = None, error: BaseException | None = None) -> Outcome:
         return new(cls, (value, error))
 
     @property
@@ -111,6 +114,9 @@ class RequestTracker(Generic[W]):
     def __init__(self) -> None:
         self._pending: dict[int, tuple[ev.RequestKind, W, bool]] = {}
         self.closed: SessionClosed | None = None
+        #: The session's exception classes defined for error URIs: an error with such a URI
+        #: ends its request with the class instead of the ApplicationError.
+        self.defined: DefinedErrors | None = None
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -153,7 +159,12 @@ class RequestTracker(Generic[W]):
             return [(entry[1], new(Outcome, (result if entry[2] else result.value, None)))]
         if isinstance(event, ev.RequestFailed):
             entry = self._pending.pop(event.request_id, None)
-            return [] if entry is None else [(entry[1], Outcome(error=event.error))]
+            if entry is None:
+                return []
+            failure: BaseException = event.error
+            if self.defined and isinstance(failure, ApplicationError):
+                failure = self.defined.exception(failure)
+            return [(entry[1], Outcome(error=failure))]
         if isinstance(event, ev.SessionEvent):
             done = _success_value(event)
             if done is not None:
@@ -227,16 +238,23 @@ def is_answer(exc: BaseException) -> bool:
     )
 
 
-def invocation_error(exc: BaseException) -> tuple[str, list[Any], dict[str, Any]]:
+def invocation_error(
+    exc: BaseException, defined: DefinedErrors | None = None
+) -> tuple[str, list[Any], dict[str, Any]]:
     """ERROR URI, args and kwargs for an exception a handler raised.
 
     An :class:`ApplicationError` (or Autobahn's ``autobahn.wamp.exception.ApplicationError``)
-    goes out as it is (URI, args, kwargs); any other exception becomes
+    goes out as it is (URI, args, kwargs); an exception of a class ``defined`` for an error URI
+    as that URI with its args (and ``kwargs`` attribute); any other exception becomes
     ``wamp.error.runtime_error`` with its message only (never a traceback or repr).
     """
     if is_answer(exc):
         answer: Any = exc
         return answer.error, list(answer.args), dict(getattr(answer, "kwargs", None) or {})
+    if defined:
+        mapped = defined.answer(exc)
+        if mapped is not None:
+            return mapped
     try:
         text = str(exc)
     except Exception:  # a broken __str__ must not take the session down
@@ -260,6 +278,7 @@ def answer_invocation(
     value: Any = None,
     error: BaseException | None = None,
     logger: logging.Logger | None = None,
+    defined: DefinedErrors | None = None,
 ) -> bool:
     """Answer invocation ``request_id`` with a handler's return ``value`` or its ``error``.
 
@@ -277,7 +296,7 @@ def answer_invocation(
         if error is None:
             args, kwargs = invocation_result(value)
             return session.yield_result(request_id, args, kwargs)
-        uri, args, kwargs = invocation_error(error)
+        uri, args, kwargs = invocation_error(error, defined)
         return session.yield_error(request_id, uri, args, kwargs)
     except SessionClosed:
         raise

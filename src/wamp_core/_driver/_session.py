@@ -37,6 +37,7 @@ import wamp_core as wc
 from wamp_core import auth, events as ev
 
 from .._client._types import check_options as _check_options
+from .._component._defined import DefinedErrors
 from .._component._marks import marked
 from .._component._requests import is_answer
 from ._calls import MAX_QUEUED_CHUNKS, Chunk, Chunks, OpenCall, ProgressiveCall, to_on_progress
@@ -215,6 +216,7 @@ class Session:
         rt = self._rt = self.runtime
         self.config = config if config is not None else wc.ComponentConfig()
         self._tracker: wc.RequestTracker[Waiter] = wc.RequestTracker()
+        self._defined = self._tracker.defined = DefinedErrors()
         self._join = rt.progressive_waiter()
         self._waiter: type[Waiter] = rt.progressive_waiter
         self._done = rt.event()
@@ -679,6 +681,17 @@ class Session:
         )
         return subscription
 
+    def define(self, exception: type[Exception], error: str | None = None) -> None:
+        """Map the exception class ``exception`` to the error URI ``error`` (or to its
+        ``@wamp.error(uri)`` mark, ours from :mod:`wamp_core.wamp` or Autobahn's), both ways,
+        for this session: a handler raising it (or a subclass) answers with that URI, its
+        ``args`` and its ``kwargs`` attribute (a dict) when it has one, and is not logged as a
+        failure; a call (or other request) failing with that URI raises the class built from
+        the error's args and kwargs (the :class:`~wamp_core.ApplicationError` as its
+        ``__cause__``; when the class cannot be built from them, the ApplicationError, with a
+        warning logged). A class or URI defined again is redefined."""
+        self._defined.define(exception, error)
+
     async def _marked(
         self,
         kind: Literal["register", "subscribe"],
@@ -1056,7 +1069,7 @@ class Session:
                 # invocation sets does not leak into the next.
                 value = copy_context().run(spec.handler, *positional, **keywords)
             except Exception as exc:
-                _log_failure(registration, exc)
+                _log_failure(registration, exc, self._defined)
                 self._answer(event.request_id, None, exc)
                 continue
             except (KeyboardInterrupt, SystemExit) as exc:
@@ -1083,8 +1096,9 @@ class Session:
         """Queue an invocation's answer; ``False`` when the session has ended."""
         try:
             wc.answer_invocation(
-                self._conn.session, request_id, value=value, error=error, logger=log
-            )
+                self._conn.session, request_id, value=value, error=error, logger=log,
+                defined=self._defined,
+            )  # fmt: skip
         except wc.SessionClosed:
             return False
         return True
@@ -1320,7 +1334,7 @@ class Session:
                 if isinstance(value, AsyncGeneratorType):
                     value = await self._stream_results(request_id, value, event.details)
             except Exception as exc:
-                _log_failure(registration, exc)
+                _log_failure(registration, exc, self._defined)
                 error = exc
             except (KeyboardInterrupt, SystemExit) as exc:
                 error = _STOPPING
@@ -1426,11 +1440,11 @@ async def _reraise(exc: BaseException) -> None:
     raise exc
 
 
-def _log_failure(registration: Registration | None, exc: Exception) -> None:
+def _log_failure(registration: Registration | None, exc: Exception, defined: DefinedErrors) -> None:
     """A procedure raised: the caller gets ``wamp.error.runtime_error`` with the message only,
     so whoever runs the callee sees the traceback here (an ApplicationError, ours or
-    Autobahn's, is an answer)."""
-    if not is_answer(exc):
+    Autobahn's, or an exception of a class defined for an error URI, is an answer)."""
+    if not is_answer(exc) and not (defined and defined.answer(exc)):
         procedure = registration.procedure if registration is not None else "?"
         log.error("procedure %s failed", procedure, exc_info=exc)
 
