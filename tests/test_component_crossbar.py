@@ -94,6 +94,43 @@ async def test_lifecycle_order_restore_and_main_result(transport: Any) -> None:
     assert component.session is None
 
 
+async def test_autobahn_start_event_fires_once_per_run_before_connecting(
+    transport: Any, anyio_backend: str
+) -> None:
+    """``component.on("start", ...)``: Autobahn's event, ``(reactor, component)``, once per
+    run before the first connect (not on a reconnect); its error ends the run unconnected."""
+    seen: list[str] = []
+    component = wamp.Component(main=lambda session: seen.append("main"), transports=transport)
+    _record(component, seen)
+
+    async def started(reactor: object, which: wamp.Component) -> None:
+        assert which is component
+        if anyio_backend == "asyncio":
+            assert reactor is asyncio.get_running_loop()
+        await anyio.sleep(0)
+        seen.append("start")
+
+    assert component.on("start", started) is started
+    with anyio.fail_after(TIMEOUT):
+        await component.run()
+        await component.run()
+    assert seen == 2 * [
+        "start", "connect", "join", "ready", "main", "leave:wamp.close.normal", "disconnect:clean"
+    ]  # fmt: skip
+
+    def refuse(reactor: object, which: wamp.Component) -> None:
+        raise RuntimeError("not today")
+
+    seen.clear()
+    component.off("start")
+    component.on("start", refuse)
+    with anyio.fail_after(TIMEOUT), pytest.raises(RuntimeError, match="not today"):
+        await component.run()
+    assert seen == []
+    with pytest.raises(wc.ConfigurationError, match="called with"):
+        component.on("start", lambda reactor: None)
+
+
 async def test_autobahn_main_signature_config_extra_and_session_factory(
     crossbar: CrossbarRouter, anyio_backend: str
 ) -> None:

@@ -75,7 +75,9 @@ def test_a_decorated_listener_counts_by_its_wrapper_too() -> None:
         pass
 
     assert wc.Hooks().on("join", joined) is joined
-    assert set(wc.HOOKS) == {"connect", "join", "ready", "leave", "disconnect", "connectfailure"}
+    assert set(wc.HOOKS) == {
+        "start", "connect", "join", "ready", "leave", "disconnect", "connectfailure"
+    }  # fmt: skip
     assert wc.ORDER.index("restore") < wc.ORDER.index("on_join") < wc.ORDER.index("main")
 
 

@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: The hooks a component fires, in lifecycle order (``connectfailure`` for a failed attempt).
-HOOKS: Final = ("connect", "join", "ready", "leave", "disconnect", "connectfailure")
+HOOKS: Final = ("start", "connect", "join", "ready", "leave", "disconnect", "connectfailure")
 #: One connection's steps, in the order every driver runs them.
 ORDER: Final = (
     "connect",  # the transport (TCP/TLS/unix) is up; hook `connect`
@@ -64,7 +64,9 @@ ORDER: Final = (
     "disconnect",  # hook `disconnect`
 )
 
-HookName: TypeAlias = Literal["connect", "join", "ready", "leave", "disconnect", "connectfailure"]
+HookName: TypeAlias = Literal[
+    "start", "connect", "join", "ready", "leave", "disconnect", "connectfailure"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,7 @@ class Hooks:
 
 #: What each hook's listeners are called with (stand-ins, for :func:`accepts`), and its text.
 _HOOK_ARGUMENTS: Final[dict[str, tuple[tuple[None, ...], dict[str, bool], str]]] = {
+    "start": ((None, None), {}, "(reactor, component)"),
     "connect": ((None, None), {}, "(session, transport)"),
     "join": ((None, None), {}, "(session, details)"),
     "ready": ((None,), {}, "(session)"),

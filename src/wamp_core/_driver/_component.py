@@ -245,6 +245,9 @@ class Component(Generic[S]):
         self._starting = self._stop_pending = self._aborted = False
         self._run_error = None
         try:
+            # Autobahn's "start" (component.on("start", ...)): once per run, before connecting;
+            # its error ends the run (stop() meanwhile lets it finish).
+            await self._fire("start", self._rt.reactor(), self)
             while (attempt_to := lifecycle.next_attempt()) is not None:
                 attempt = await self._connection(attempt_to, lifecycle)
                 verdict = await self._verdict(attempt, lifecycle)
