@@ -188,6 +188,8 @@ def test_a_function_without_a_mark_needs_its_uri() -> None:
     def alone() -> int:
         return 1
 
+    with pytest.raises(wc.ConfigurationError, match="give the topic URI"):
+        marked(alone, "subscribe")  # marked, but for the other kind
     [declaration] = marked(alone, "register", prefix="x.")
     assert declaration.uri == "x.com.example.marked" and declaration.handler is alone
 

@@ -20,7 +20,7 @@ from ._lifecycle import Declaration
 F = TypeVar("F", bound=Callable[..., Any])
 Kind = Literal["register", "subscribe"]
 
-#: The attribute of a marked function that holds its marks (a list of :class:`Declaration`).
+#: The attribute of a marked function that holds its marks (a list of :class:`Mark`).
 MARKS = "_wamp_declarations"
 #: Autobahn's attribute for the same (a list of ``autobahn.wamp.uri.Pattern``).
 _AUTOBAHN_MARKS = "_wampuris"
@@ -107,12 +107,6 @@ def marked(
             function = getattr(raw, "__func__", raw)  # staticmethod, classmethod
             if callable(function) and _marks(function):
                 sources.append((function, getattr(target, name)))
-    if not sources and callable(target):
-        what = "procedure" if kind == "register" else "topic"
-        raise ConfigurationError(
-            f"{kind}: {target!r} has no @wamp.{kind} mark: give the {what} URI, "
-            f"session.{kind}(handler, 'com.example.name')"
-        )
     found = []
     for function, bound in sources:
         for mark in _marks(function):
@@ -125,6 +119,12 @@ def marked(
                     mark.check_types or check_types,
                 )
                 found.append(_declaration(made, bound))
+    if not found and callable(target):  # (an object without marks: none, as in Autobahn)
+        what = "procedure" if kind == "register" else "topic"
+        raise ConfigurationError(
+            f"{kind}: {target!r} has no @wamp.{kind} mark: give the {what} URI, "
+            f"session.{kind}(handler, 'com.example.name')"
+        )
     return found
 
 
