@@ -44,6 +44,10 @@ from wamp_core.driver import (
 )
 
 from . import wamp as wamp
+from ._application import (
+    ApplicationRunner as ApplicationRunner,
+    ApplicationSession as ApplicationSession,
+)
 from ._component import Component as Component
 from ._router import RouterServer as RouterServer, start_router as start_router
 from ._run import run as run
@@ -75,6 +79,8 @@ __all__ = [
     "HIGH_WATER",
     "SEND_SLICE",
     "SEND_TIMEOUT",
+    "ApplicationRunner",
+    "ApplicationSession",
     "Authentication",
     "Component",
     "Chunk",

@@ -10,6 +10,7 @@ protocol and every lifecycle decision below them are :mod:`wamp_core`'s sans-IO 
 ``import wamp_core`` does not load this module; a driver imports it.
 """
 
+from ._driver._application import ApplicationSession as ApplicationSession
 from ._driver._calls import (
     MAX_QUEUED_CHUNKS as MAX_QUEUED_CHUNKS,
     Chunk as Chunk,
@@ -55,6 +56,7 @@ from ._driver._memory import (
     memory_pair as memory_pair,
 )
 from ._driver._run import STOP_SIGNALS as STOP_SIGNALS, run as run, run_components as run_components
+from ._driver._runner import ApplicationRunner as ApplicationRunner
 from ._driver._runtime import (
     CancelScope as CancelScope,
     Event as Event,
@@ -96,6 +98,8 @@ __all__ = [
     "SEND_TIMEOUT",
     "STOP_SIGNALS",
     "TAKING",
+    "ApplicationRunner",
+    "ApplicationSession",
     "Authentication",
     "BrokenStream",
     "CancelScope",

@@ -46,6 +46,10 @@ from wamp_core.driver import (
 )
 
 from . import wamp as wamp
+from ._application import (
+    ApplicationRunner as ApplicationRunner,
+    ApplicationSession as ApplicationSession,
+)
 from ._component import Component as Component
 from ._run import run as run
 from ._session import Session as Session
@@ -76,6 +80,8 @@ __all__ = [
     "HIGH_WATER",
     "SEND_SLICE",
     "SEND_TIMEOUT",
+    "ApplicationRunner",
+    "ApplicationSession",
     "Authentication",
     "Component",
     "Chunk",

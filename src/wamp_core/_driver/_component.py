@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 import wamp_core as wc
 
 from .._component._lifecycle import accepts
+from ._application import ApplicationSession, after_hook, run_application
 from ._connect import authenticators, open_session
 from ._runtime import CancelScope, Event, Runtime, TaskGroup
 from ._session import Authentication, Session
@@ -103,6 +104,11 @@ class Component(Generic[S]):
             raise wc.ConfigurationError(f"'session_factory' must be callable: {session_factory!r}")
         if isinstance(session_factory, type):  # (a factory function is checked per session)
             _no_session_hooks(session_factory)
+            if main is not None and issubclass(session_factory, ApplicationSession):
+                raise wc.ConfigurationError(
+                    f"main and {session_factory.__name__}.onJoin would both be the "
+                    "application: give one of them"
+                )
         if not isinstance(realm, str) or not wc.is_valid_uri(realm):
             raise wc.ConfigurationError(f"'realm' must be a WAMP URI string: {realm!r}")
         if config is not None and not isinstance(config, wc.ComponentConfig):
@@ -482,7 +488,10 @@ class Component(Generic[S]):
         if lifecycle.stopping or session.closed:
             return
         self._set_ready(session)
-        if self._main is None:
+        main = self._main
+        if main is None and isinstance(session, ApplicationSession):
+            main = run_application  # (onJoin, then joined until the session ends)
+        if main is None:
             await session.wait_closed()
             self._unready(session)
             return
@@ -496,7 +505,7 @@ class Component(Generic[S]):
 
             task_group.start_soon(watch)
             try:
-                result = await _call_main(self._main, session, self._rt)
+                result = await _call_main(main, session, self._rt)
                 attempt.main_returned = True
                 if not lifecycle.stopping:  # stopped first: run() returns None
                     attempt.result = result
@@ -553,7 +562,8 @@ class Component(Generic[S]):
 
     async def _fire_after(self, name: wc.HookName, attempt: _Attempt, *args: Any,
                           **kwargs: Any) -> None:  # fmt: skip
-        """Fire ``leave`` or ``disconnect``: an error is the attempt's (the first one wins)."""
+        """Fire ``leave`` or ``disconnect`` (then an :class:`ApplicationSession`'s
+        ``onLeave``/``onDisconnect``): an error is the attempt's (the first one wins)."""
         try:
             await self._fire_abortable(name, *args, **kwargs)
         except Exception as exc:
@@ -569,11 +579,14 @@ class Component(Generic[S]):
         self._listening = None
 
     async def _fire(self, name: wc.HookName, *args: Any, **kwargs: Any) -> None:
-        """Run hook ``name``'s listeners in order; the first error is raised, not swallowed."""
+        """Run hook ``name``'s listeners in order; the first error is raised, not swallowed.
+        Then an :class:`ApplicationSession`'s own ``onLeave`` / ``onDisconnect``."""
         for listener in self._hooks.listeners(name):
             result = listener(*args, **kwargs)
             if inspect.isawaitable(result):
                 await result
+        if name in {"leave", "disconnect"}:
+            await after_hook(name, *args)
 
 
 #: Autobahn's session methods a subclass overrides to hook in (``ApplicationSession`` and the
@@ -584,10 +597,18 @@ _AUTOBAHN_SESSION_HOOKS = (
 )  # fmt: skip
 
 
+#: The hooks an :class:`ApplicationSession` has run (``onJoin`` as ``main``).
+_APPLICATION_HOOKS = ("onJoin", "onLeave", "onDisconnect")
+
+
 def _no_session_hooks(session_class: type) -> None:
     """A ported session class overriding Autobahn's hook methods would join with none of them
     run (an ``onChallenge`` skipped: an anonymous session instead of the user's)."""
-    defined = [name for name in _AUTOBAHN_SESSION_HOOKS if hasattr(session_class, name)]
+    run_here = _APPLICATION_HOOKS if issubclass(session_class, ApplicationSession) else ()
+    defined = [
+        name for name in _AUTOBAHN_SESSION_HOOKS
+        if hasattr(session_class, name) and name not in run_here
+    ]  # fmt: skip
     if defined:
         raise wc.ConfigurationError(
             f"session_factory {session_class.__name__} defines {', '.join(defined)}, which no "

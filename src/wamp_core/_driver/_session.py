@@ -745,10 +745,15 @@ class Session:
         self._lost(f"no answer to GOODBYE within {timeout} s")
         await self._rt.aclose_forcefully(self._stream)
 
-    async def disconnect(self) -> None:
+    def disconnect(self) -> Sent[None]:
         """Close the transport at once, without leaving: pending requests fail with
-        :class:`wamp_core.SessionClosed`."""
+        :class:`wamp_core.SessionClosed`. It is given up now, as in Autobahn (a ported
+        ``self.disconnect()`` in ``onLeave`` needs no ``await``); awaiting the result waits
+        until the socket is closed."""
         self._lost("disconnected")
+        return Sent(self._close_stream)
+
+    async def _close_stream(self) -> None:
         await self._rt.aclose_forcefully(self._stream)
 
     async def wait_closed(self) -> None:
