@@ -5,6 +5,7 @@ over in Autobahn is refused with what to use instead."""
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 import anyio
@@ -118,6 +119,14 @@ def test_what_took_the_join_over_is_refused() -> None:
 
     with pytest.raises(wc.ConfigurationError, match="both be the application"):
         wamp.Component(main=lambda session: None, session_factory=Fine)
+    context = ssl.create_default_context()
+    runner = wamp.ApplicationRunner(
+        "wss://127.0.0.1:8443/ws", "realm1", ssl=context, headers={"X-App": "1"}
+    )
+    [transport] = runner.transports
+    assert transport.endpoint.tls is context and transport.headers == {"X-App": "1"}
+    assert isinstance(transport.endpoint, wc.TcpEndpoint) and transport.endpoint.port == 8443
+    assert transport.max_retries == 0
     with pytest.raises(wc.ConfigurationError, match="serializers are names"):
         wamp.ApplicationRunner("ws://127.0.0.1:8080/ws", "realm1", serializers="json")
 

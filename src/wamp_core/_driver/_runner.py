@@ -48,8 +48,6 @@ class ApplicationRunner:
                     f"serializers are names ('json', 'msgpack', 'cbor'...): {serializers!r}"
                 )
             transport["serializers"] = list(serializers)
-        if ssl is not None:
-            transport["endpoint"] = {"tls": ssl}
         if proxy is not None:
             transport["proxy"] = dict(proxy)
         if headers is not None:
@@ -57,6 +55,11 @@ class ApplicationRunner:
         self.url = url
         self.realm = realm if realm is not None else "realm1"
         self.extra = extra
+        if ssl is not None:  # the endpoint the URL gives, with this TLS
+            endpoint = wc.parse_transports(transport)[0].endpoint
+            if not isinstance(endpoint, wc.TcpEndpoint):
+                raise wc.ConfigurationError(f"ssl is for a TCP URL: {url!r}")
+            transport["endpoint"] = {"host": endpoint.host, "port": endpoint.port, "tls": ssl}
         self.transports = wc.parse_transports(transport)  # (checked here, not at run())
         self._authentication = authentication
 
