@@ -271,6 +271,14 @@ def test_run_refuses_nothing_to_run_and_an_unknown_log_level_as_configuration_er
     """docs/errors.md: what the library raises on purpose is a WampError."""
     with pytest.raises(wc.ConfigurationError, match="at least one component"):
         wamp.run([])
+    # not a component: it was a TypeError, or an ExceptionGroup of AttributeErrors
+    for wrong in (5, [5], ["rs://127.0.0.1:8081"]):
+        with pytest.raises(wc.ConfigurationError, match="component"):
+            wamp.run(wrong)  # type: ignore[arg-type]
+    other = "wamp_trio" if wamp.__name__ == "wamp_anyio" else "wamp_anyio"
+    foreign = importlib.import_module(other).Component()
+    with pytest.raises(wc.ConfigurationError, match="this driver's components"):
+        wamp.run(foreign)
     with pytest.raises(wc.ConfigurationError, match="log_level must be one of"):
         wamp.run(wamp.Component(), log_level="loud")
     with pytest.raises(wc.ConfigurationError, match="bad permission"):

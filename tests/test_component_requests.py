@@ -196,6 +196,14 @@ def test_a_call_result_is_built_as_autobahn_builds_it() -> None:
     assert wc.CallResult().callee is None
 
 
+def test_an_application_error_with_a_uri_that_is_no_string_still_prints() -> None:
+    """``str()`` raised TypeError, so a callee raising one logged ``<exception str() failed>``
+    (a review of the docs: errors.md says a TypeError from the library is a bug)."""
+    assert str(wc.ApplicationError(5, "x")) == "5: x"  # type: ignore[arg-type]
+    uri, args, _ = wc.invocation_error(wc.ApplicationError(5))  # type: ignore[arg-type]
+    assert (uri, args) == ("wamp.error.runtime_error", ["5"])  # (no URI: not an answer)
+
+
 def test_application_error_has_autobahns_uri_constants() -> None:
     """Ported ``is_fatal``/``on_leave`` code compares with them (13 were missing)."""
     exception = pytest.importorskip("autobahn.wamp.exception")

@@ -311,3 +311,27 @@ def test_abandoning_other_requests_changes_nothing() -> None:
     session.abandon(12345)
     events = session.receive_message(m.Result(request_id=rid, details={}, args=[1]))
     assert [type(e) for e in events] == [ev.CallSucceeded]
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        m.Goodbye(reason="wamp.close.system_shutdown"),
+        m.Abort(reason="wamp.error.not_authorized"),
+    ],
+)
+def test_a_request_after_the_router_ended_the_session_gets_its_reason(ending: m.Message) -> None:
+    """The requests pending when the session ended got the router's reason; one made after
+    got ``reason=None`` (a review: ``session.close_details.reason`` knew it)."""
+    session = joined()
+    pending = session.call("com.example.slow")
+    session.messages_to_send()
+    events = session.receive_message(ending)
+    [failed] = [e for e in events if isinstance(e, ev.RequestFailed)]
+    assert failed.request_id == pending
+    expected = ending.reason  # type: ignore[attr-defined]
+    assert isinstance(failed.error, SessionClosed) and failed.error.reason == expected
+    with pytest.raises(SessionClosed) as later:
+        session.call("com.example.later")
+    assert later.value.reason == expected
+    assert expected in str(later.value)

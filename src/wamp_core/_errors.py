@@ -193,7 +193,7 @@ class ApplicationError(WampError):
         return f"{self.error}: {' '.join(str(a) for a in self.args)}"
 
     def __str__(self) -> str:
-        text = self.error
+        text = str(self.error)  # (a URI that is no string is refused when sent, not here)
         if self.args:
             text += ": " + " ".join(str(a) for a in self.args)
         if self.kwargs:

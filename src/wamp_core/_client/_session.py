@@ -108,6 +108,8 @@ class ClientSession:
         self._send: Callable[[m.Message], None] = sender or self._outbox.append
         self._on_end = on_end
         self._transport_gone = False
+        #: How the last session ended (its reason goes to requests refused after it).
+        self._ended: CloseDetails | None = None
         # URIs this session already validated for sending (bounded: count x length).
         self._uris_ok: set[str] = set()
         handlers: dict[type[m.Message], Callable[[Any], None]] = {
@@ -771,6 +773,7 @@ class ClientSession:
         session's live state, emit the end event, tell ``on_end``."""
         record = self._s
         error = details.error()
+        self._ended = details
         for rid, pending in record.pending.items():
             self._events.append(ev.RequestFailed(rid, pending.kind, error))
         record.pending.clear()
@@ -1041,6 +1044,11 @@ class ClientSession:
             raise SessionClosed(
                 f"cannot {what}: the session failed (protocol violation)",
                 reason="wamp.error.protocol_violation",
+            )
+        ended = self._ended
+        if self.state is S.CLOSED and ended is not None:  # the reason the requests before got
+            raise SessionClosed(
+                f"cannot {what}: the session ended ({ended.reason})", reason=ended.reason
             )
         if self._transport_gone:
             raise SessionClosed(f"cannot {what}: the transport is closed",

@@ -111,9 +111,19 @@ def run(
     """
     if log_level is not None:
         configure_logging(log_level)
-    items = [components] if isinstance(components, Component) else list(components)
+    if isinstance(components, Component):
+        items: list[Component[Any]] = [components]
+    elif isinstance(components, (list, tuple)):
+        items = list(components)
+    else:
+        raise wc.ConfigurationError(f"run() takes a component or a list of them: {components!r}")
     if not items:
         raise wc.ConfigurationError("run() needs at least one component")
+    for item in items:
+        if not isinstance(item, Component) or item._rt is not runtime:
+            raise wc.ConfigurationError(
+                f"run() runs this driver's components (Component of the same package): {item!r}"
+            )
     stopped_by = start(run_components, runtime, items)
     if stopped_by is not None:
         raise SystemExit(128 + stopped_by)
