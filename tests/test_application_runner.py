@@ -51,7 +51,7 @@ async def test_an_autobahn_application_session_runs_as_ported(crossbar: Crossbar
         crossbar.ws_url, "realm1", extra={"k": 1}, serializers=["msgpack"]
     )
     with anyio.fail_after(TIMEOUT):
-        await runner.run(_program(seen, "com.test.runner1."), start_loop=False)  # type: ignore[misc]
+        await runner.run(_program(seen, "com.test.runner1."), start_loop=False)
     assert seen == [
         ("join", "realm1", {"k": 1}), 5, ("leave", "wamp.close.normal"), "disconnect"
     ]  # fmt: skip
@@ -88,7 +88,7 @@ async def test_the_session_stays_joined_after_onjoin_returns(crossbar: CrossbarR
 
             async def run() -> None:
                 try:
-                    await runner.run(Callee, start_loop=False)  # type: ignore[misc]
+                    await runner.run(Callee, start_loop=False)
                 except wc.ReconnectExhausted as exc:
                     ended.append(exc)
 
@@ -169,3 +169,81 @@ async def test_as_a_components_session_factory_it_rejoins(crossbar: CrossbarRout
     assert seen == [
         "join", "com.test.killed", "disconnect", "join", "wamp.close.normal", "disconnect"
     ]  # fmt: skip
+
+
+@pytest.mark.anyio
+@pytest.mark.usefixtures("wamp")
+async def test_hooks_order_a_refused_join_and_disconnect_without_await(
+    crossbar: CrossbarRouter,
+) -> None:
+    """(An own-diff review.) The session's onLeave/onDisconnect run before the component's
+    listeners, as in Autobahn; a refused join reaches onLeave with its reason (Autobahn's
+    session hears of an ABORT there); ``self.disconnect()`` without ``await`` closes the
+    socket at once (the router kept the session, and calls to it hung, until the run ended)."""
+    seen: list[Any] = []
+    prefix = "com.test.runner4."
+
+    class App(wamp.ApplicationSession):
+        async def onJoin(self, details: wc.SessionDetails) -> None:
+            await self.register(lambda: "here", prefix + "ping")
+            seen.append("join")
+
+        def onLeave(self, details: wc.CloseDetails) -> None:
+            seen.append(("onLeave", details.reason))
+
+        def onDisconnect(self) -> None:
+            seen.append("onDisconnect")
+
+    runner = wamp.ApplicationRunner(crossbar.rs_url, "com.no.such.realm")
+    component = runner.component(App)
+    component.on_leave(lambda session, details: seen.append("leave listener"))
+    component.on_disconnect(lambda session, was_clean: seen.append("disconnect listener"))
+    with anyio.fail_after(TIMEOUT), pytest.raises(wc.ReconnectExhausted, match="no_such_realm"):
+        await component.run()
+    assert seen == [("onLeave", "wamp.error.no_such_realm"), "onDisconnect", "disconnect listener"]
+
+    seen.clear()
+    component = wamp.ApplicationRunner(crossbar.rs_url, "realm1").component(App)
+    component.on_leave(lambda session, details: seen.append("leave listener"))
+    component.on_disconnect(lambda session, was_clean: seen.append("disconnect listener"))
+    transport = {"type": "rawsocket", "url": crossbar.rs_url}
+    with anyio.fail_after(TIMEOUT):
+        async with component, wamp.connect(transport) as other:
+            session = await component.wait_ready()
+            while "join" not in seen:
+                await anyio.sleep(0.01)
+            assert await other.call(prefix + "ping") == "here"
+            session.disconnect()  # not awaited, as in Autobahn's code
+            with anyio.fail_after(5):  # the router sees the session go, at once
+                while session.session_id in await other.call("wamp.session.list"):
+                    await anyio.sleep(0.02)
+            with pytest.raises(wc.ApplicationError, match="no_such_procedure"):
+                await other.call(prefix + "ping")
+            await component.stop()
+    assert seen[:5] == [
+        "join", ("onLeave", "wamp.close.transport_lost"), "leave listener", "onDisconnect",
+        "disconnect listener",
+    ]  # fmt: skip
+
+
+@pytest.mark.anyio
+@pytest.mark.usefixtures("wamp")
+async def test_a_factory_function_with_main_and_onjoin_is_refused(
+    crossbar: CrossbarRouter,
+) -> None:
+    """The class form is refused when the component is made; a factory function's session
+    had its onJoin silently skipped for main."""
+    ran: list[str] = []
+
+    class App(wamp.ApplicationSession):
+        def onJoin(self, details: wc.SessionDetails) -> None:
+            ran.append("onJoin")
+
+    component = wamp.Component(
+        main=lambda session: ran.append("main"),
+        transports={"type": "rawsocket", "url": crossbar.rs_url},
+        session_factory=lambda config: App(config),  # noqa: PLW0108 - a function, not the class
+    )
+    with anyio.fail_after(TIMEOUT), pytest.raises(wc.ConfigurationError, match="both be"):
+        await component.run()
+    assert ran == []

@@ -292,3 +292,27 @@ def test_define_checks_what_it_is_given() -> None:
         pass
 
     assert defined.define(Ported) == "com.example.autobahn"
+
+
+def test_autobahn_marks_with_autobahn_options_are_taken() -> None:
+    """(An own-diff review.) A class ported with ``@autobahn.wamp.subscribe(topic,
+    options=SubscribeOptions(match="prefix"))`` was refused for Autobahn's options object."""
+    autobahn_wamp = pytest.importorskip("autobahn.wamp")
+    types = pytest.importorskip("autobahn.wamp.types")
+    from wamp_core._component._marks import marked
+
+    class Ported:
+        @autobahn_wamp.subscribe("com.example.", options=types.SubscribeOptions(match="prefix"))  # type: ignore[untyped-decorator]
+        def on_any(self, value: Any) -> None:
+            pass
+
+        @autobahn_wamp.register(  # type: ignore[untyped-decorator]
+            "com.example.add", options=types.RegisterOptions(invoke="roundrobin")
+        )
+        def add(self, a: int, b: int) -> int:
+            return a + b
+
+    [subscription] = marked(Ported(), "subscribe")
+    assert subscription.options == wc.SubscribeOptions(match="prefix")
+    [registration] = marked(Ported(), "register")
+    assert registration.options == wc.RegisterOptions(invoke="roundrobin")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from wamp_core import ComponentConfig, driver
 
@@ -24,6 +24,26 @@ class ApplicationRunner(driver.ApplicationRunner):
 
     component_class = Component
 
+    @overload
+    def run(
+        self,
+        make: Callable[[ComponentConfig], driver.Session] | type[driver.Session],
+        start_loop: Literal[True] = True,
+        log_level: str | None = None,
+        *,
+        backend: Literal["asyncio", "trio"] = "asyncio",
+    ) -> None: ...
+
+    @overload
+    def run(
+        self,
+        make: Callable[[ComponentConfig], driver.Session] | type[driver.Session],
+        start_loop: Literal[False],
+        log_level: str | None = None,
+        *,
+        backend: Literal["asyncio", "trio"] = "asyncio",
+    ) -> Coroutine[Any, Any, Any]: ...
+
     def run(
         self,
         make: Callable[[ComponentConfig], driver.Session] | type[driver.Session],
@@ -32,8 +52,12 @@ class ApplicationRunner(driver.ApplicationRunner):
         *,
         backend: Literal["asyncio", "trio"] = "asyncio",
     ) -> Coroutine[Any, Any, Any] | None:
+        """As Autobahn's; ``backend="trio"`` runs it on trio (``start_loop=True``)."""
         self._backend = backend
-        return super().run(make, start_loop, log_level)
+        if start_loop:
+            super().run(make, True, log_level)
+            return None
+        return super().run(make, False, log_level)
 
     def _start(self, component: driver.Component[Any], log_level: str | None) -> None:
         assert isinstance(component, Component)

@@ -204,11 +204,14 @@ class Connection:
             events.extend(self._transport_lost(Closed(self._lost_code, "connection closed", False)))
         return events
 
-    def connection_lost(self, reason: str = "connection lost") -> list[ConnectionEvent]:
-        """The socket failed (reset, timeout...): end everything."""
+    def connection_lost(
+        self, reason: str = "connection lost", *, local: bool = False
+    ) -> list[ConnectionEvent]:
+        """The socket failed (reset, timeout...): end everything. ``local``: the application
+        dropped it on purpose (``CloseDetails.local`` of the session's end)."""
         if self._transport_closed:
             return []
-        return self._transport_lost(Closed(self._lost_code, reason, False))
+        return self._transport_lost(Closed(self._lost_code, reason, False), local=local)
 
     def answer_challenge(self, failure: Exception | None = None) -> list[ConnectionEvent]:
         """Answer the CHALLENGE a ``ChallengeWork`` event announced, once its work has run
@@ -348,9 +351,11 @@ class Connection:
         self._close(_CLOSE_INTERNAL_ERROR, "")
         return self._transport_lost(Closed(self._lost_code, exc.message, False))
 
-    def _transport_lost(self, closed: Closed) -> list[ConnectionEvent]:
+    def _transport_lost(self, closed: Closed, *, local: bool = False) -> list[ConnectionEvent]:
         self._transport_closed = True
-        events: list[ConnectionEvent] = list(self.session.connection_lost(closed.reason))
+        events: list[ConnectionEvent] = list(
+            self.session.connection_lost(closed.reason, local=local or None)
+        )
         events.append(closed)
         return events
 

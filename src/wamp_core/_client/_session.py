@@ -617,9 +617,12 @@ class ClientSession:
             self._end(details, abort=True, failed=True)
         return self.take_events()
 
-    def connection_lost(self, message: str = "transport lost") -> list[ev.SessionEvent]:
+    def connection_lost(
+        self, message: str = "transport lost", *, local: bool | None = None
+    ) -> list[ev.SessionEvent]:
         """The transport is gone: end the session and fail everything pending; ``message``
-        (why it is gone) becomes the :class:`CloseDetails` message.
+        (why it is gone) becomes the :class:`CloseDetails` message. ``local=True``: the
+        application dropped it on purpose (a joined session's end is otherwise not local).
 
         On a :class:`~wamp_core.Connection` report it with :meth:`Connection.receive_eof
         <wamp_core.Connection.receive_eof>` or :meth:`Connection.connection_lost
@@ -629,7 +632,9 @@ class ClientSession:
         self._outbox.clear()
         if (self.state, SessionCommand.TRANSPORT_LOST) in TRANSITIONS:
             joined = self.state in (S.ESTABLISHED, S.SHUTTING_DOWN)
-            details = CloseDetails(CloseDetails.REASON_TRANSPORT_LOST, message, local=not joined)
+            details = CloseDetails(
+                CloseDetails.REASON_TRANSPORT_LOST, message, local=not joined or bool(local)
+            )
             # A session that was up ends (Left); a join in progress fails (Aborted).
             self._end(details, abort=not joined)
         return self.take_events()
@@ -1046,7 +1051,11 @@ class ClientSession:
                 reason="wamp.error.protocol_violation",
             )
         ended = self._ended
-        if self.state is S.CLOSED and ended is not None:  # the reason the requests before got
+        if (
+            self.state is S.CLOSED and ended is not None
+            and ended.reason != CloseDetails.REASON_TRANSPORT_LOST
+        ):  # fmt: skip
+            # the reason the requests pending then got (a router's GOODBYE or ABORT)
             raise SessionClosed(
                 f"cannot {what}: the session ended ({ended.reason})", reason=ended.reason
             )

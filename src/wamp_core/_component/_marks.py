@@ -148,5 +148,31 @@ def _marks(function: object) -> list[Mark]:
             kind = "subscribe"
         else:  # @wamp.error on a class
             continue
-        marks.append(Mark(kind, pattern.uri(), pattern.options, bool(pattern._check_types)))
+        options = _from_autobahn(kind, pattern.options)
+        marks.append(Mark(kind, pattern.uri(), options, bool(pattern._check_types)))
     return marks
+
+
+#: The options of Autobahn's ``RegisterOptions`` / ``SubscribeOptions`` ours take as they are
+#: (its others, e.g. ``forward_for``, have no meaning for a client here).
+_AUTOBAHN_OPTIONS = {
+    "register": ("match", "invoke", "concurrency", "force_reregister", "details", "details_arg"),
+    "subscribe": ("match", "get_retained", "details", "details_arg"),
+}
+
+
+def _from_autobahn(kind: Kind, options: Any) -> RegisterOptions | SubscribeOptions | None:
+    """Autobahn's options object of a mark, as ours (a class ported with its decorators and
+    their options unchanged)."""
+    if options is None:
+        return None
+    values = {
+        name: value
+        for name in _AUTOBAHN_OPTIONS[kind]
+        if (value := getattr(options, name, None)) is not None
+    }
+    ours = RegisterOptions if kind == "register" else SubscribeOptions
+    try:
+        return ours(**values)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"@wamp.{kind}: {options!r}: {exc}") from exc

@@ -16,7 +16,7 @@ import wamp_core as wc
 
 from ._session import Session
 
-__all__ = ["ApplicationSession", "after_hook", "run_application"]
+__all__ = ["ApplicationSession", "run_application", "session_hook"]
 
 #: Autobahn's methods that took the join over; a subclass defining one is refused.
 _JOIN_METHODS = ("onConnect", "onChallenge", "onWelcome")
@@ -47,11 +47,12 @@ class ApplicationSession(Session):
         return None
 
     def onLeave(self, details: wc.CloseDetails) -> Any:
-        """The session has ended (after the component's ``leave`` listeners)."""
+        """The session has ended, or its join was refused (before the component's ``leave``
+        listeners)."""
         return None
 
     def onDisconnect(self) -> Any:
-        """The connection has closed (after the component's ``disconnect`` listeners)."""
+        """The connection has closed (before the component's ``disconnect`` listeners)."""
         return None
 
 
@@ -69,9 +70,9 @@ async def _maybe(result: Any) -> Any:
     return await result if inspect.isawaitable(result) else result
 
 
-async def after_hook(name: str, session: Session, *args: Any) -> None:
-    """Call ``onLeave``/``onDisconnect`` of an :class:`ApplicationSession` after the
-    component's ``leave``/``disconnect`` listeners."""
+async def session_hook(name: str, session: Session, *args: Any) -> None:
+    """Call ``onLeave``/``onDisconnect`` of an :class:`ApplicationSession` (before the
+    component's ``leave``/``disconnect`` listeners, as Autobahn's session fires them)."""
     if isinstance(session, ApplicationSession):
         if name == "leave":
             await _maybe(session.onLeave(*args))

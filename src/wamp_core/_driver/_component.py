@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 import wamp_core as wc
 
 from .._component._lifecycle import accepts
-from ._application import ApplicationSession, after_hook, run_application
+from ._application import ApplicationSession, run_application, session_hook
 from ._connect import authenticators, open_session
 from ._runtime import CancelScope, Event, Runtime, TaskGroup
 from ._session import Authentication, Session
@@ -404,6 +404,11 @@ class Component(Generic[S]):
                 f"{expected.__name__}, not {type(session).__name__}"
             )
         _no_session_hooks(type(session))
+        if self._main is not None and _overrides_on_join(session):
+            raise wc.ConfigurationError(
+                f"main and {type(session).__name__}.onJoin would both be the application: "
+                "give one of them"
+            )
 
         async def opened() -> None:
             attempt.connected = True
@@ -457,6 +462,13 @@ class Component(Generic[S]):
                         wc.CloseDetails.REASON_TRANSPORT_LOST
                     )
                     await self._fire_after("leave", attempt, session, details)
+                elif attempt.close is not None and isinstance(session, ApplicationSession):
+                    # A refused join (ABORT): Autobahn's session hears of it in onLeave; the
+                    # component's ``leave`` fires only after a join.
+                    try:
+                        await session_hook("leave", session, attempt.close)
+                    except Exception as exc:
+                        attempt.failed(exc)
             finally:
                 if attempt.connected:
                     was_clean = _was_clean(session)
@@ -580,13 +592,13 @@ class Component(Generic[S]):
 
     async def _fire(self, name: wc.HookName, *args: Any, **kwargs: Any) -> None:
         """Run hook ``name``'s listeners in order; the first error is raised, not swallowed.
-        Then an :class:`ApplicationSession`'s own ``onLeave`` / ``onDisconnect``."""
+        An :class:`ApplicationSession`'s own ``onLeave`` / ``onDisconnect`` run first."""
+        if name in {"leave", "disconnect"}:  # (first, as Autobahn's session fires them)
+            await session_hook(name, *args)
         for listener in self._hooks.listeners(name):
             result = listener(*args, **kwargs)
             if inspect.isawaitable(result):
                 await result
-        if name in {"leave", "disconnect"}:
-            await after_hook(name, *args)
 
 
 #: Autobahn's session methods a subclass overrides to hook in (``ApplicationSession`` and the
@@ -599,6 +611,14 @@ _AUTOBAHN_SESSION_HOOKS = (
 
 #: The hooks an :class:`ApplicationSession` has run (``onJoin`` as ``main``).
 _APPLICATION_HOOKS = ("onJoin", "onLeave", "onDisconnect")
+
+
+def _overrides_on_join(session: Session) -> bool:
+    """Whether ``session`` is an :class:`ApplicationSession` with an ``onJoin`` of its own."""
+    return (
+        isinstance(session, ApplicationSession)
+        and type(session).onJoin is not ApplicationSession.onJoin
+    )
 
 
 def _no_session_hooks(session_class: type) -> None:

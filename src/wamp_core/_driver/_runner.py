@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, overload
 
 import wamp_core as wc
 
@@ -71,6 +71,22 @@ class ApplicationRunner:
             transports=list(self.transports), realm=self.realm, extra=self.extra,
             authentication=self._authentication, session_factory=make,
         )  # fmt: skip
+
+    @overload
+    def run(
+        self,
+        make: Callable[[wc.ComponentConfig], Session] | type[Session],
+        start_loop: Literal[True] = True,
+        log_level: str | None = None,
+    ) -> None: ...
+
+    @overload
+    def run(
+        self,
+        make: Callable[[wc.ComponentConfig], Session] | type[Session],
+        start_loop: Literal[False],
+        log_level: str | None = None,
+    ) -> Coroutine[Any, Any, Any]: ...
 
     def run(
         self,

@@ -23,6 +23,7 @@ request fails at once with :class:`wamp_core.SessionClosed`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import logging
@@ -221,6 +222,7 @@ class Session:
         self._waiter: type[Waiter] = rt.progressive_waiter
         self._done = rt.event()
         self._broken = False
+        self._disconnecting = False
         # Shielded: only the session stops its reader and writer (they must outlive an outer
         # cancellation long enough to say and read GOODBYE while leaving).
         self._reader_scope = rt.cancel_scope(shield=True)
@@ -747,10 +749,18 @@ class Session:
 
     def disconnect(self) -> Sent[None]:
         """Close the transport at once, without leaving: pending requests fail with
-        :class:`wamp_core.SessionClosed`. It is given up now, as in Autobahn (a ported
+        :class:`wamp_core.SessionClosed` (``wamp.close.transport_lost``); a component's run is
+        then done, as after :meth:`leave`. It is given up now, as in Autobahn (a ported
         ``self.disconnect()`` in ``onLeave`` needs no ``await``); awaiting the result waits
         until the socket is closed."""
+        self._disconnecting = True  # (a local end: the run is done, as after leave())
         self._lost("disconnected")
+        task_group = getattr(self, "_tg", None)
+        if task_group is not None:
+            # The socket closes now, whether or not the result is awaited (a RuntimeError: the
+            # session's tasks have ended, it is closed already).
+            with contextlib.suppress(RuntimeError):
+                task_group.start_soon(self._close_stream)
         return Sent(self._close_stream)
 
     async def _close_stream(self) -> None:
@@ -866,7 +876,7 @@ class Session:
     def _transport_lost(self, reason: str) -> None:
         """The transport is unusable: end the connection, fail everything, stop reading."""
         self._broken = True
-        self._dispatch(self._conn.connection_lost(reason))
+        self._dispatch(self._conn.connection_lost(reason, local=self._disconnecting))
         self._finish()
         self._reader_scope.cancel()
 
