@@ -8,6 +8,7 @@ import contextlib
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -101,6 +102,17 @@ def test_ticket_authentication(urls: tuple[str, str, str]) -> None:
     done = run("call", url, "wamp.session.count", "--authid", cb.TICKET_AUTHID,
                "--ticket", "wrong")  # fmt: skip
     assert done.returncode == 3
+
+
+def test_secrets_can_come_from_files(urls: tuple[str, str, str], tmp_path: Path) -> None:
+    """--ticket is visible to every local user in ps; --ticket-file is not (a review)."""
+    ticket = tmp_path / "ticket"
+    ticket.write_text(cb.TICKET_SECRET + "\n")
+    done = run("call", urls[2], "wamp.session.count", "--authid", cb.TICKET_AUTHID,
+               "--ticket-file", str(ticket))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    done = run("call", urls[2], "wamp.session.count", "--ticket-file", str(ticket))
+    assert done.returncode == 2 and "need --authid" in done.stderr
 
 
 def test_help_reads_well() -> None:

@@ -54,3 +54,30 @@ async def test_a_proxy_that_hangs_up_says_so() -> None:
         transport = {"url": "ws://127.0.0.1:9/ws", "proxy": {"host": "127.0.0.1", "port": port}}
         error = await _failure(transport)
     assert str(error).endswith(": the proxy closed the connection"), error
+
+
+@pytest.mark.anyio
+@pytest.mark.usefixtures("wamp")
+async def test_a_challenge_we_cannot_answer_raises_authentication_error(
+    crossbar: CrossbarRouter,
+) -> None:
+    """docs/errors.md: ``AuthenticationError`` when the client cannot answer a challenge. It
+    came out as ``SessionClosed(reason="wamp.error.cannot_authenticate")``, and what the ticket
+    source raised was lost (a review); a component's run names it as its reason."""
+    from wamp_core import auth
+
+    def vault() -> str:
+        raise RuntimeError("vault unreachable")
+
+    transport = {"type": "rawsocket", "url": crossbar.rs_url}
+    authenticators = [auth.TicketAuthenticator(vault, authid="joe")]
+    with anyio.fail_after(20), pytest.raises(wc.AuthenticationError) as info:
+        async with wamp.connect(transport, authentication=authenticators):
+            raise AssertionError("joined")
+    assert info.value.reason == "wamp.error.cannot_authenticate"
+    assert isinstance(info.value.__cause__, RuntimeError)  # (the router got none of it)
+    component = wamp.Component(transports=transport, authentication=authenticators)
+    with anyio.fail_after(20), pytest.raises(wc.ReconnectExhausted) as ended:
+        await component.run()
+    assert ended.value.reason == "wamp.error.cannot_authenticate"
+    assert isinstance(ended.value.__cause__, wc.AuthenticationError)

@@ -896,6 +896,10 @@ async def test_registrations_and_subscriptions_are_dated_as_crossbar_dates_them(
         ({"principals": [{"authid": "a", "ticket": "x", "realms": "r"}]}, "realms must be a list"),
         ({"principals": [{"authid": "a", "scram": "pw"}]}, "scram must be an object"),
         (
+            {"principals": [{"authid": "a", "scram": {"salt": "zz", "password": "pw"}}]},
+            "principal 'a': scram salt must be hex",
+        ),
+        (
             {
                 "principals": [
                     {
@@ -1015,15 +1019,29 @@ async def test_a_tls_context_no_client_could_connect_through_is_refused(tmp_path
             "--tls-cert '{tmp}/server.crt' / --tls-key '{tmp}/ca.crt': ",
         ),
         ([], "wss://127.0.0.1:0/ws needs --tls-cert and --tls-key"),
+        (  # (it prompted for a passphrase on a terminal, or failed with "Invalid argument")
+            ["--tls-cert", "{tmp}/server.crt", "--tls-key", "{tmp}/encrypted.key"],
+            "the key is encrypted: give an unencrypted --tls-key",
+        ),
     ],
-    ids=["missing-file", "no-key-in-key-file", "no-certificate"],
+    ids=["missing-file", "no-key-in-key-file", "no-certificate", "encrypted-key"],
 )
 def test_the_router_program_names_the_tls_option_at_fault(
     tmp_path: Path, arguments: list[str], says: str
 ) -> None:
+    from cryptography.hazmat.primitives import serialization
+
     from crossbar import write_test_pki
 
     write_test_pki(tmp_path, tmp_path / "ca.crt")
+    key = serialization.load_pem_private_key((tmp_path / "server.key").read_bytes(), None)
+    (tmp_path / "encrypted.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"passphrase"),
+        )
+    )
     proc = subprocess.run(
         [sys.executable, "-m", "wamp_anyio.router", "--listen", "wss://127.0.0.1:0/ws",
          *(a.format(tmp=tmp_path) for a in arguments)],

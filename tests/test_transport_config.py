@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings, strategies as st
 
+import wamp_core as wc
 from wamp_core import (
     ConfigurationError,
     Proxy,
@@ -1460,3 +1461,24 @@ def test_every_key_wrong_type(key: Key, kind: str) -> None:
     message = error(key.build(JUNK[kind]))
     assert message.startswith("transport 0: ")
     assert key.names in message
+
+
+def test_a_token_in_the_url_query_stays_out_of_reprs_and_errors() -> None:
+    """``describe()`` hid it; ``repr(TransportConfig)`` (what a ``connect`` hook or a log of
+    the transport shows) and the URL errors printed it (a review)."""
+    [transport] = wc.parse_transports({"url": "wss://example.com:8443/ws?token=s3cret"})
+    assert "s3cret" not in repr(transport) and "?..." in repr(transport)
+    assert transport.resource == "/ws?token=s3cret"  # (still sent to the router)
+    for url in ("ws://example.com:99999/ws?token=s3cret", "ws://example.com/ws?token=s3cret#f"):
+        with pytest.raises(wc.ConfigurationError) as info:
+            wc.parse_transports({"url": url})
+        assert "s3cret" not in str(info.value)
+
+
+def test_reconnect_exhausted_carries_the_last_failures_reason() -> None:
+    closed = wc.SessionClosed("refused", reason="wamp.error.not_authorized")
+    exhausted = wc.ReconnectExhausted("done", [(0, closed)])
+    assert exhausted.reason == "wamp.error.not_authorized"
+    exhausted.__cause__ = wc.AuthenticationError("no ticket")
+    assert exhausted.reason == "wamp.error.cannot_authenticate"
+    assert wc.ReconnectExhausted("done", [(0, OSError("refused"))]).reason is None

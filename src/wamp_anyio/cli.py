@@ -58,18 +58,29 @@ def _kwargs(items: Sequence[str]) -> dict[str, Any]:
 
 
 def _authentication(opts: argparse.Namespace) -> dict[str, dict[str, Any]] | None:
-    if opts.ticket is not None:
-        return {"ticket": {"authid": opts.authid, "ticket": opts.ticket}}
-    if opts.wampcra_secret is not None:
-        return {"wampcra": {"authid": opts.authid, "secret": opts.wampcra_secret}}
+    ticket, secret = opts.ticket, opts.wampcra_secret
+    if opts.ticket_file is not None:
+        ticket = _secret_file(opts.ticket_file, "a ticket")
+    if opts.wampcra_secret_file is not None:
+        secret = _secret_file(opts.wampcra_secret_file, "a WAMP-CRA secret")
+    if ticket is not None:
+        return {"ticket": {"authid": opts.authid, "ticket": ticket}}
+    if secret is not None:
+        return {"wampcra": {"authid": opts.authid, "secret": secret}}
     if opts.cryptosign_key is not None:
-        try:
-            with open(opts.cryptosign_key, encoding="ascii") as f:
-                seed = f.read().strip()
-        except UnicodeDecodeError:
-            raise OSError(f"{opts.cryptosign_key}: not a hex private key seed") from None
+        seed = _secret_file(opts.cryptosign_key, "a hex private key seed", key=True)
         return {"cryptosign": {"authid": opts.authid, "privkey": seed}}
     return None
+
+
+def _secret_file(path: str, what: str, *, key: bool = False) -> str:
+    """A secret read from ``path``: its first line without the line break (a key file: the
+    whole file, stripped)."""
+    try:
+        with open(path, encoding="ascii" if key else "utf-8") as f:
+            return f.read().strip() if key else f.readline().rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise OSError(f"{path}: not {what}") from None
 
 
 def _transport(opts: argparse.Namespace) -> Any:
@@ -169,8 +180,19 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--serializer", help="json, msgpack, cbor, ... (default: the URL's)")
         sub.add_argument("--authid", help="who to authenticate as")
         auth = sub.add_mutually_exclusive_group()
-        auth.add_argument("--ticket", help="authenticate with this ticket")
-        auth.add_argument("--wampcra-secret", metavar="SECRET", help="authenticate with WAMP-CRA")
+        auth.add_argument(
+            "--ticket", help="authenticate with this ticket (other users see it in ps)"
+        )
+        auth.add_argument(
+            "--ticket-file", metavar="FILE", help="authenticate with the ticket in FILE"
+        )
+        auth.add_argument(
+            "--wampcra-secret", metavar="SECRET",
+            help="authenticate with WAMP-CRA (other users see it in ps)",
+        )  # fmt: skip
+        auth.add_argument(
+            "--wampcra-secret-file", metavar="FILE", help="WAMP-CRA with the secret in FILE"
+        )
         auth.add_argument(
             "--cryptosign-key",
             metavar="FILE",
@@ -209,8 +231,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         opts.run = opts.run[1:] if opts.run[:1] == ["--"] else opts.run
         if not opts.run:
             parser.error("register needs a command after --")
-    if (opts.ticket or opts.wampcra_secret or opts.cryptosign_key) and not opts.authid:
-        parser.error("--ticket, --wampcra-secret and --cryptosign-key need --authid")
+    secrets = (opts.ticket, opts.ticket_file, opts.wampcra_secret, opts.wampcra_secret_file,
+               opts.cryptosign_key)  # fmt: skip
+    if any(secret is not None for secret in secrets) and not opts.authid:
+        parser.error("--ticket, --wampcra-secret and --cryptosign-key (and their files) "
+                     "need --authid")  # fmt: skip
     try:  # checked before connecting: a usage error is one whether a router is up or not
         opts.kwargs = _kwargs(getattr(opts, "kw", None) or [])
     except ValueError as exc:

@@ -65,15 +65,21 @@ def _scram(authid: Any, raw: Any) -> wc.ScramCredential:
             raise ValueError(f"principal {authid!r}: scram {key} must be a string")
     iterations, memory = raw.get("iterations", 4096), raw.get("memory")
     method = raw.get("method", "wamp-scram")
-    salt = bytes.fromhex(raw["salt"])
+
+    def hex_bytes(key: str) -> bytes:
+        try:
+            return bytes.fromhex(raw[key])
+        except ValueError:
+            raise ValueError(f"principal {authid!r}: scram {key} must be hex") from None
+
+    salt = hex_bytes("salt")
     kdf = raw.get("kdf") or ("pbkdf2" if method == "wamp-scram" else "argon2id-13")
     if "password" in raw:
         return wc.ScramCredential.from_password(raw["password"], salt, method=method,
                                                 kdf=kdf, iterations=iterations,
                                                 memory=memory)  # fmt: skip
-    return wc.ScramCredential(salt, bytes.fromhex(raw["stored_key"]),
-                              bytes.fromhex(raw["server_key"]), kdf, iterations, memory,
-                              method)  # fmt: skip
+    return wc.ScramCredential(salt, hex_bytes("stored_key"), hex_bytes("server_key"), kdf,
+                              iterations, memory, method)  # fmt: skip
 
 
 def _load_config(path: str | None) -> dict[str, Any]:
@@ -143,13 +149,19 @@ def _rule(role: str, raw: Any) -> wc.Permission:
     return wc.Permission(uri, tuple(actions), raw.get("match", "prefix"))
 
 
+def _no_passphrase() -> str:
+    """An encrypted --tls-key: refused with a message (OpenSSL would prompt on a terminal,
+    or fail with "Invalid argument" under a service manager)."""
+    raise wc.ConfigurationError("the key is encrypted: give an unencrypted --tls-key")
+
+
 async def _serve(opts: argparse.Namespace) -> None:
     config = _load_config(opts.config)
     context = None
     if opts.tls_cert:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         try:
-            context.load_cert_chain(opts.tls_cert, opts.tls_key)
+            context.load_cert_chain(opts.tls_cert, opts.tls_key, password=_no_passphrase)
         except (OSError, ssl.SSLError) as exc:
             cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             raise wc.ConfigurationError(

@@ -110,6 +110,9 @@ class ClientSession:
         self._transport_gone = False
         #: How the last session ended (its reason goes to requests refused after it).
         self._ended: CloseDetails | None = None
+        #: Why we gave the last join up ourselves: a challenge we could not answer, or a
+        #: router that failed to prove itself (what a driver raises for that join).
+        self.auth_error: AuthenticationError | None = None
         # URIs this session already validated for sending (bounded: count x length).
         self._uris_ok: set[str] = set()
         handlers: dict[type[m.Message], Callable[[Any], None]] = {
@@ -741,11 +744,14 @@ class ClientSession:
         if not isinstance(exc, AuthenticationError):
             log.warning("authenticator %r raised %s on CHALLENGE", method, type(exc).__name__)
             log.debug("authenticator failure", exc_info=exc)
-            exc = AuthenticationError(f"{type(exc).__name__} in {method} authenticator")
+            error = AuthenticationError(f"{type(exc).__name__} in {method} authenticator")
+            error.__cause__ = exc  # (for the application only: the router gets the text above)
+            exc = error
         self._auth_failed(exc)
 
     def _auth_failed(self, exc: AuthenticationError) -> None:
         log.debug("authentication failed: %s", exc.message)
+        self.auth_error = exc
         try:
             self._send(m.Abort(reason=exc.reason, details={"message": exc.message}))
         except LocalProtocolError as send_exc:

@@ -171,13 +171,29 @@ class Attempt:
 class ReconnectExhausted(TransportError):
     """No transport may be tried any more.
 
-    ``failures`` holds ``(index, exception)``: the last failure of each transport.
+    ``failures`` holds ``(index, exception)``: the last failure of each transport; the last
+    failure of all is the ``__cause__`` (an :class:`AuthenticationError`, a refused join's
+    :class:`SessionClosed`, a :class:`TransportError`...), and its ``reason``, when it has one,
+    is :attr:`reason`.
     """
 
     def __init__(self, message: str, failures: list[tuple[int, BaseException]]) -> None:
         super().__init__(message)
         self.message = message
         self.failures = failures
+
+    @property
+    def reason(self) -> str | None:
+        """The WAMP reason URI of the last failure (``wamp.error.not_authorized``,
+        ``wamp.error.cannot_authenticate``...), ``None`` when it had none (a refused
+        connection)."""
+        for error in (self.__cause__, *(e for _, e in reversed(self.failures))):
+            reason = getattr(error, "reason", None)
+            if isinstance(reason, str):
+                return reason
+            if error is not None:
+                return None
+        return None
 
 
 @dataclass(slots=True)

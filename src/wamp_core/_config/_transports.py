@@ -13,6 +13,7 @@ A key whose value is ``None`` is treated as absent. Every error is a
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import ipaddress
 import logging
@@ -300,14 +301,17 @@ class _URLInfo:
 
 
 def _redact(url: str) -> str:
-    """``url`` without user info (credentials never go into error messages)."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    netloc, slash, tail = rest.partition("/")
-    if "@" in netloc:
-        netloc = "<credentials removed>@" + netloc.rpartition("@")[2]
-    return f"{scheme}://{netloc}{slash}{tail}"
+    """``url`` without user info, its query shown as ``?...`` (it often carries a token), and
+    no fragment: credentials never go into error messages, logs or reprs."""
+    base, query, _ = url.partition("?")
+    base = base.partition("#")[0]
+    scheme, sep, rest = base.partition("://")
+    if sep:
+        netloc, slash, tail = rest.partition("/")
+        if "@" in netloc:
+            netloc = "<credentials removed>@" + netloc.rpartition("@")[2]
+        base = f"{scheme}://{netloc}{slash}{tail}"
+    return base + ("?..." if query else "")
 
 
 def _parse_url(url: object, kind: str) -> _URLInfo:
@@ -631,8 +635,17 @@ class TransportConfig:
         """
         if self.url is None:
             return self.endpoint.describe()
-        base, sep, _query = self.url.partition("?")
-        return base + ("?..." if sep else "")
+        return _redact(self.url)
+
+    def __repr__(self) -> str:  # (the URL as describe() shows it: a token stays out of logs)
+        shown = []
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            if item.name == "url" and value is not None:
+                value = _redact(value)
+            if item.repr:
+                shown.append(f"{item.name}={value!r}")
+        return f"TransportConfig({', '.join(shown)})"
 
     def _websocket_url(self) -> SplitResult:
         if self.type != "websocket" or self.url is None:

@@ -91,6 +91,9 @@ def _join_failure(session: Session, exc: Exception, transport: wc.TransportConfi
     """What is raised when the session could not be joined."""
     if session.failure is not None:
         return session.failure  # a refused transport handshake (or a bug) says more
+    auth_error = session._conn.session.auth_error
+    if auth_error is not None and isinstance(exc, wc.SessionClosed):
+        return auth_error  # we gave the join up: no answer to the challenge, or an impostor
     if isinstance(exc, TimeoutError):
         limit = transport.options.get("max_message_size")
         hint = (  # (Crossbar.io drops a WELCOME larger than a RawSocket client's limit)
