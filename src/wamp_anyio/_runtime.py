@@ -7,7 +7,7 @@ import asyncio
 import importlib
 import socket
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, Literal, cast
 
@@ -173,6 +173,12 @@ class AnyioRuntime:
         else:
             await anyio.lowlevel.checkpoint()
 
+    async def checkpoint_if_cancelled(self) -> None:
+        if on_trio():
+            await sys.modules["trio"].lowlevel.checkpoint_if_cancelled()
+        else:  # (before every call: the backend's own, without anyio's backend lookup)
+            await _asyncio_checkpoint_if_cancelled()
+
     async def wait_readable(self, sock: socket.socket) -> None:
         if on_trio():
             await _trio_wait(sys.modules["trio"].lowlevel.wait_readable, sock, "reading from")
@@ -219,6 +225,17 @@ class AnyioRuntime:
         """On asyncio the running event loop; on trio (no loop object) the ``trio`` module."""
         loop = None if on_trio() else running_asyncio_loop()
         return loop if loop is not None else importlib.import_module("trio")
+
+
+def _backend_checkpoint_if_cancelled() -> Callable[[], Awaitable[None]]:
+    try:  # anyio 4's asyncio backend: 0.7 us against 1.3 through anyio.lowlevel
+        from anyio._backends._asyncio import AsyncIOBackend  # noqa: PLC0415 - private, guarded
+    except ImportError:  # pragma: no cover - another anyio layout
+        return anyio.lowlevel.checkpoint_if_cancelled
+    return AsyncIOBackend.checkpoint_if_cancelled
+
+
+_asyncio_checkpoint_if_cancelled = _backend_checkpoint_if_cancelled()
 
 
 #: The one instance every anyio session uses.

@@ -74,6 +74,9 @@ class TrioRuntime:
     async def checkpoint(self) -> None:
         await trio.lowlevel.checkpoint()
 
+    async def checkpoint_if_cancelled(self) -> None:
+        await trio.lowlevel.checkpoint_if_cancelled()
+
     async def wait_readable(self, sock: socket.socket) -> None:
         await trio.lowlevel.wait_readable(sock)
 

@@ -90,8 +90,10 @@ async def open_stream(transport: wc.TransportConfig) -> tuple[driver.Stream, dic
                 raise
             binding = tls.get_channel_binding("tls-unique")
             return TrioStream(tls), wc.channel_ids(binding) if binding else {}
-    except trio.TooSlowError as exc:
-        raise wc.TransportError(f"connecting to {endpoint.describe()} timed out") from exc
+    except trio.TooSlowError:  # (a TimeoutError as the cause, as from wamp_anyio)
+        raise wc.TransportError(f"connecting to {endpoint.describe()} timed out") from (
+            TimeoutError(f"no connection within {endpoint.timeout} s")
+        )
     except wc.HandshakeError:
         raise
     except (OSError, trio.BrokenResourceError, driver.EndOfStream) as exc:

@@ -87,6 +87,7 @@ class ProgressiveCall(_OpenRequest):
 
     async def _start(self) -> tuple[int, Waiter]:
         if self._request is None:
+            await self._session._rt.checkpoint_if_cancelled()  # (cancelled: nothing is sent)
             self._request = self._session._issue_call(
                 self._procedure, self._args, self._kwargs, self._options, progressive=True,
                 whole_result=True,
@@ -99,6 +100,8 @@ class ProgressiveCall(_OpenRequest):
         if self._done:
             raise StopAsyncIteration
         request_id, waiter = await self._start()
+        if waiter.ready():  # (trio's rule: an await yields, even when a result is here)
+            await self._session._rt.checkpoint()
         try:
             chunk = await self._session._within_deadline(
                 request_id, waiter, self._options, waiter.next_chunk, self._deadline
@@ -136,6 +139,7 @@ class OpenCall(_OpenRequest):
     """
 
     async def __aenter__(self) -> OpenCall:
+        await self._session._rt.checkpoint_if_cancelled()  # (a cancelled caller sends nothing)
         self._request = self._session._issue_call(
             self._procedure, self._args, self._kwargs, self._options,
             progressive=self._options.on_progress is not None, whole_result=self._options.details,

@@ -45,7 +45,7 @@ from ._calls import MAX_QUEUED_CHUNKS, Chunk, Chunks, OpenCall, ProgressiveCall,
 from ._inbox import Inbox
 from ._link import Link
 from ._runtime import CancelScope, Event, Runtime, Stream, TaskGroup
-from ._sent import SENT, Sent
+from ._sent import Sent
 from ._waiters import MAX_QUEUED_RESULTS, Waiter
 
 __all__ = ["Publication", "Registration", "Session", "Subscription"]
@@ -223,6 +223,7 @@ class Session:
         self._done = rt.event()
         self._broken = False
         self._disconnecting = False
+        self._yielded: Sent[None] = Sent(rt.checkpoint)
         # Shielded: only the session stops its reader and writer (they must outlive an outer
         # cancellation long enough to say and read GOODBYE while leaving).
         self._reader_scope = rt.cancel_scope(shield=True)
@@ -350,6 +351,9 @@ class Session:
         Raises :class:`~wamp_core.ApplicationError` for the callee's (or router's) error and
         :class:`~wamp_core.SessionClosed` when the session ends first.
         """
+        # A caller cancelled already sends nothing (trio's rule: a cancelled operation did
+        # not happen; the callee would have run, whatever CANCEL followed).
+        await self._rt.checkpoint_if_cancelled()
         if options is None:
             try:
                 request_id, waiter = self._issue_call(procedure, args, kwargs, None)
@@ -509,12 +513,15 @@ class Session:
         ``session.publish(...)`` without ``await`` still publishes; an invalid one raises
         here). Awaiting the result waits, with ``PublishOptions(acknowledge=True)``, for the
         broker and returns the :class:`Publication` (its ID; an error raises); otherwise ``None``
-        at once, or once fewer than :data:`HIGH_WATER` bytes are queued for a slow link."""
+        after one scheduling point (other tasks run), or once fewer than :data:`HIGH_WATER`
+        bytes are queued for a slow link."""
         _check_options(wc.PublishOptions, options, "publish")
         if options is None or not options.acknowledge:
             self._conn.session.publish(topic, args, kwargs or None, options)
             self._link.push()
-            return Sent(self._link.backpressure) if self._link.congested else SENT
+            # Awaited, it yields once (trio's rule: a loop of awaited publishes lets the other
+            # tasks run, its cancel scope too); not awaited, it has been sent all the same.
+            return Sent(self._link.backpressure) if self._link.congested else self._yielded
         request_id, waiter = self._issue(
             "publish", lambda: self._conn.session.publish(topic, args, kwargs or None, options)
         )

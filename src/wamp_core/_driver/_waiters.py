@@ -60,6 +60,10 @@ class Waiter:
         """The next intermediate result; ``None`` once the request has ended."""
         raise NotImplementedError
 
+    def ready(self) -> bool:
+        """Whether :meth:`next_chunk` would return without waiting."""
+        return bool(self._chunks) or self._outcome is not None
+
     def queued_chunk(self) -> CallResult | None:
         """The next intermediate result already here, without waiting (``None``: none)."""
         return self._chunks.popleft() if self._chunks else None

@@ -1,0 +1,105 @@
+"""trio's rule for async calls, on every driver through Crossbar.io: an await yields to the
+scheduler (an awaited plain publish, a progressive result already here), and a caller whose
+scope is already cancelled sends nothing (its callee ran, whatever CANCEL followed). From a
+review of wamp_trio against wamp_anyio."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+
+import wamp_anyio as wamp
+from crossbar import CrossbarRouter
+
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
+
+TIMEOUT = 20
+
+
+def _transport(crossbar: CrossbarRouter) -> Any:
+    return {"type": "rawsocket", "url": crossbar.rs_url, "serializer": "msgpack"}
+
+
+async def test_a_loop_of_awaited_publishes_lets_other_tasks_run(crossbar: CrossbarRouter) -> None:
+    ticks = 0
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(_transport(crossbar)) as session:
+
+            async def ticker() -> None:
+                nonlocal ticks
+                while True:
+                    ticks += 1
+                    await anyio.sleep(0)
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(ticker)
+                await anyio.sleep(0)
+                before = ticks
+                for i in range(200):
+                    await session.publish("com.test.checkpoints.topic", i)
+                assert ticks - before >= 100  # (it ran 0 times: the loop never yielded)
+                with anyio.move_on_after(0.05) as scope:  # a deadline is seen too
+                    while True:
+                        await session.publish("com.test.checkpoints.topic", 0)
+                assert scope.cancelled_caught
+                tg.cancel_scope.cancel()
+
+
+async def test_a_call_in_a_cancelled_scope_sends_nothing(crossbar: CrossbarRouter) -> None:
+    ran: list[str] = []
+    proc = "com.test.checkpoints.pay"
+    with anyio.fail_after(TIMEOUT):
+        async with (
+            wamp.connect(_transport(crossbar)) as callee,
+            wamp.connect(_transport(crossbar)) as caller,
+        ):
+            await callee.register(ran.append, proc)
+            with anyio.CancelScope() as scope:
+                scope.cancel()
+                await caller.call(proc, "100 EUR")
+            with anyio.CancelScope() as scope:
+                scope.cancel()
+                async with caller.iter_call(proc, "200 EUR") as results:
+                    async for _ in results:
+                        pass
+            assert await caller.call(proc, "check") is None  # (the one that should run)
+            assert ran == ["check"]
+
+
+async def test_progressive_results_already_here_still_yield(crossbar: CrossbarRouter) -> None:
+    proc = "com.test.checkpoints.count"
+    ticks = 0
+
+    async def count(n: int) -> Any:
+        for i in range(n):
+            yield i
+
+    with anyio.fail_after(TIMEOUT):
+        async with (
+            wamp.connect(_transport(crossbar)) as callee,
+            wamp.connect(_transport(crossbar)) as caller,
+        ):
+            await callee.register(count, proc)
+
+            async def ticker() -> None:
+                nonlocal ticks
+                while True:
+                    ticks += 1
+                    await anyio.sleep(0)
+
+            got = []
+            async with caller.iter_call(proc, 50) as results:
+                # let every result arrive first
+                await anyio.sleep(0.5)
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(ticker)
+                    await anyio.sleep(0)
+                    before = ticks
+                    async for result in results:
+                        got.append(result.args)
+                    assert ticks - before >= 25
+                    tg.cancel_scope.cancel()
+            assert len(got) == 50 and got[-1] == [49]
+            assert all(isinstance(x, list) for x in got)
