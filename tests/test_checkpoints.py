@@ -5,12 +5,14 @@ review of wamp_trio against wamp_anyio."""
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import anyio
 import pytest
 
 import wamp_anyio as wamp
+import wamp_core as wc
 from crossbar import CrossbarRouter
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
@@ -103,3 +105,19 @@ async def test_progressive_results_already_here_still_yield(crossbar: CrossbarRo
                     tg.cancel_scope.cancel()
             assert len(got) == 50 and got[-1] == [49]
             assert all(isinstance(x, list) for x in got)
+
+
+async def test_a_tls_connect_timeout_chains_a_timeout_error() -> None:
+    """The same cause on every driver (``wamp_trio`` chained ``trio.TooSlowError``)."""
+    with socket.socket() as mute:
+        mute.bind(("127.0.0.1", 0))
+        mute.listen(8)
+        port = mute.getsockname()[1]
+        transport = {
+            "url": f"rss://127.0.0.1:{port}",
+            "endpoint": {"type": "tcp", "host": "127.0.0.1", "port": port, "timeout": 0.3},
+        }
+        with anyio.fail_after(TIMEOUT), pytest.raises(wc.TransportError, match="timed out") as info:
+            async with wamp.connect(transport):
+                raise AssertionError("connected")
+        assert isinstance(info.value.__cause__, TimeoutError)
