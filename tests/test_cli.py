@@ -5,6 +5,7 @@ codes and error messages."""
 from __future__ import annotations
 
 import contextlib
+import io
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import crossbar as cb
+import wamp_anyio.cli as cli_module
 from embedded import EmbeddedRouter
 
 CLI = [sys.executable, "-m", "wamp_anyio.cli"]
@@ -123,3 +125,52 @@ def test_help_reads_well() -> None:
     assert "Exit status" in done.stdout
     router = run("router", "--help")
     assert router.returncode == 0 and "--listen" in router.stdout
+
+
+def test_a_command_that_does_not_read_its_input_still_answers() -> None:
+    """(A review.) ``echo`` exits before reading the request: the broken pipe failed the call
+    with "unhandled errors in a TaskGroup", and a non-zero exit lost its message."""
+    with EmbeddedRouter() as router:
+        rs = router.rs_url
+        big = "x" * 100_000  # (larger than a pipe buffer: the write fails every time)
+        with (
+            background("register", rs, "com.cli.echo", "--", "echo", '"pong"',
+                       ready="registered"),
+            background("register", rs, "com.cli.exit3", "--", "sh", "-c", "exit 3",
+                       ready="registered"),
+        ):  # fmt: skip
+            for arg in ("1", big):
+                done = run("call", rs, "com.cli.echo", arg)
+                assert (done.returncode, done.stdout) == (0, '"pong"\n'), done.stderr
+                done = run("call", rs, "com.cli.exit3", arg)
+                assert done.returncode == 1 and "sh exited with status 3" in done.stderr
+
+
+def test_subscribe_ends_with_status_3_when_the_router_goes() -> None:
+    """It returned 0, silently, as if stopped on purpose (a review)."""
+    with EmbeddedRouter() as router:
+        proc = subprocess.Popen(
+            [*CLI, "subscribe", router.rs_url, "com.cli.t"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert proc.stderr is not None
+        assert "subscribed" in proc.stderr.readline()
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 3 and "the session ended" in err, err
+
+
+def test_output_is_strict_json_and_nan_is_a_string_argument() -> None:
+    """NaN was printed bare (``jq`` refuses it) and parsed from the command line as a float."""
+    with EmbeddedRouter() as router, background(
+        "register", router.rs_url, "com.cli.same", "--", sys.executable, "-c",
+        "import json, sys; print(json.dumps(json.load(sys.stdin)['args'][0]))",
+        ready="registered",
+    ):  # fmt: skip
+        done = run("call", router.rs_url, "com.cli.same", "NaN")
+        assert (done.returncode, done.stdout) == (0, '"NaN"\n'), done.stderr
+    assert cli_module._value("Infinity") == "Infinity" and cli_module._value("1e400") == "1e400"
+    assert cli_module._value("1.5") == 1.5
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        cli_module._print([float("nan"), float("-inf"), {"k": float("inf")}])
+    assert out.getvalue() == '["NaN", "-Infinity", {"k": "Infinity"}]\n'

@@ -21,8 +21,11 @@ Exit status: 0 done, 1 the call or publication failed (the error URI on standard
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import math
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -41,10 +44,23 @@ EXIT_CONNECTION = 3
 
 
 def _value(text: str) -> Any:
+    """JSON when ``text`` parses as JSON (``NaN``, ``Infinity`` and numbers too large for a
+    float excepted: JSON has none of them), else the string."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_json, parse_float=_finite)
     except ValueError:
         return text
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} does not fit a float")
+    return value
 
 
 def _kwargs(items: Sequence[str]) -> dict[str, Any]:
@@ -91,16 +107,41 @@ def _transport(opts: argparse.Namespace) -> Any:
 
 
 def _print(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, default=_jsonable) + "\n")
+    """One line of strict JSON (what ``jq`` reads): NaN and the infinities, which JSON has
+    not, as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``."""
+    try:
+        text = json.dumps(value, default=_jsonable, allow_nan=False)
+    except ValueError:
+        text = json.dumps(_finite_only(value), default=_jsonable, allow_nan=False)
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()
 
 
+def _finite_only(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: _finite_only(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_only(item) for item in value]
+    if isinstance(value, wc.CallResult):
+        return _finite_only(_jsonable(value))
+    return value
+
+
 def _jsonable(value: Any) -> Any:
+    """A value JSON has no form for: bytes as hex, a result as its args and kwargs, a date or
+    time (CBOR) in ISO 8601, anything else as its ``str()``."""
     if isinstance(value, bytes):
         return value.hex()
     if isinstance(value, wc.CallResult):
         return {"args": list(value.args), "kwargs": dict(value.kwargs)}
-    raise TypeError(f"{type(value).__name__} is not JSON")
+    isoformat = getattr(value, "isoformat", None)
+    if callable(isoformat):
+        return isoformat()
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    return str(value)
 
 
 async def _session_command(opts: argparse.Namespace) -> int:
@@ -134,32 +175,74 @@ async def _run(opts: argparse.Namespace, session: Session) -> int:
                               **kwargs)  # fmt: skip
     elif opts.command == "subscribe":
         options = wc.SubscribeOptions(match=opts.match, details=True)
+        reader_gone = False
 
         def event(*a: Any, details: wc.EventDetails, **k: Any) -> None:
-            _print({"topic": details.topic, "args": list(a), "kwargs": k})
+            nonlocal reader_gone
+            if reader_gone:
+                return
+            try:
+                _print({"topic": details.topic, "args": list(a), "kwargs": k})
+            except BrokenPipeError:  # (``| head -1``: the reader is done, so are we)
+                reader_gone = True
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())  # (the interpreter's last flush)
+                os.close(devnull)
+                session.leave()
 
         await session.subscribe(event, opts.topic, options)
         sys.stderr.write(f"wamp-py: subscribed to {opts.topic}\n")
         sys.stderr.flush()
         await session.wait_closed()
+        if reader_gone:
+            return 0
+        return _ended(session)
     else:
         await session.register(_runner(opts.run), opts.procedure)
         sys.stderr.write(f"wamp-py: registered {opts.procedure}\n")
         sys.stderr.flush()
         await session.wait_closed()
+        return _ended(session)
     return 0
+
+
+def _ended(session: Session) -> int:
+    """``subscribe`` and ``register`` run until stopped: a session that ended otherwise (the
+    router went away, or ended it) is a lost connection, said on stderr (status 3)."""
+    details = session.close_details
+    reason = details.reason if details is not None else "the connection ended"
+    message = f": {details.message}" if details is not None and details.message else ""
+    sys.stderr.write(f"wamp-py: the session ended ({reason}){message}\n")
+    return EXIT_CONNECTION
 
 
 def _runner(command: Sequence[str]) -> Any:
     async def answer(*args: Any, **kwargs: Any) -> Any:
         request = json.dumps({"args": list(args), "kwargs": kwargs}, default=_jsonable) + "\n"
-        done = await anyio.run_process(list(command), input=request.encode(), check=False)
-        if done.returncode != 0:
+        output = bytearray()
+        # (stderr is the command's own: it goes where wamp-py's goes)
+        async with await anyio.open_process(list(command), stderr=None) as process:
+            assert process.stdin is not None and process.stdout is not None
+            stdin, stdout = process.stdin, process.stdout
+
+            async def feed() -> None:
+                # A command that does not read its input (echo, date) may exit first: a broken
+                # pipe is not its failure (its exit status says that).
+                with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+                    await stdin.send(request.encode())
+                with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+                    await stdin.aclose()
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(feed)
+                async for chunk in stdout:
+                    output += chunk
+            returncode = await process.wait()
+        if returncode != 0:
             raise wc.ApplicationError(
-                wc.ApplicationError.RUNTIME_ERROR,
-                f"{command[0]} exited with status {done.returncode}",
+                wc.ApplicationError.RUNTIME_ERROR, f"{command[0]} exited with status {returncode}"
             )
-        return _value(done.stdout.decode(errors="replace").strip())
+        return _value(output.decode(errors="replace").strip())
 
     return answer
 
