@@ -118,6 +118,8 @@ def test_secrets_can_come_from_files(urls: tuple[str, str, str], tmp_path: Path)
 
 
 def test_help_reads_well() -> None:
+    done = run("router", "--help")
+    assert done.returncode == 0 and done.stdout.startswith("usage: wamp-py router")
     done = run("--help")
     assert done.returncode == 0
     for command in ("call", "publish", "subscribe", "register", "router"):

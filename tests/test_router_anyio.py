@@ -889,7 +889,10 @@ async def test_registrations_and_subscriptions_are_dated_as_crossbar_dates_them(
         ({"principals": [{"authid": "a", "pubkeys": "ab" * 32}]}, "pubkeys must be a list"),
         ({"principals": [{"authid": "a", "pubkeys": ["ab"]}]}, "64 hex digits"),
         ({"principals": [{"authid": "a", "ticket": 1234}]}, "ticket must be a string"),
-        ({"principals": [{"authid": "a", "tickets": "x"}]}, "unexpected keyword"),
+        (
+            {"principals": [{"authid": "a", "tickets": "x"}]},
+            "principal 'a': unknown keys ['tickets']",
+        ),
         ({"principals": {"authid": "a"}}, "principals must be a list"),
         ({"principals": [{"authid": "a"}]}, "has no credential"),
         ({"principals": [{"authid": "a", "ticket": ""}]}, "an empty ticket"),

@@ -307,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["router"]:
         from .router import main as router_main  # noqa: PLC0415 - its own parser
 
-        return router_main(argv[1:])
+        return router_main(argv[1:], prog="wamp-py router")
     parser = _parser()
     opts = parser.parse_args(argv)
     if opts.command == "register":

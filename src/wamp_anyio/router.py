@@ -29,6 +29,7 @@ and on Ctrl-C or SIGTERM says GOODBYE ``wamp.close.system_shutdown`` to every se
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import signal
@@ -96,6 +97,10 @@ def _load_config(path: str | None) -> dict[str, Any]:
         raise SystemExit(f"{path}: {what}") from None
 
 
+#: The keys of a principal in a --config file: :class:`wamp_core.Principal`'s fields.
+_PRINCIPAL_KEYS = frozenset(f.name for f in dataclasses.fields(wc.Principal))
+
+
 def _config(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ValueError("the configuration must be a JSON object")
@@ -112,6 +117,9 @@ def _config(raw: Any) -> dict[str, Any]:
         raise ValueError("permissions must map each role to a list of rules")
     principals: list[wc.Principal] = []
     for p in entries:
+        unknown_keys = set(p) - _PRINCIPAL_KEYS
+        if unknown_keys:  # (it said: Principal.__init__() got an unexpected keyword argument)
+            raise ValueError(f"principal {p.get('authid')!r}: unknown keys {sorted(unknown_keys)}")
         pubkeys = p.get("pubkeys", [])
         if not isinstance(pubkeys, list):
             raise ValueError(f"principal {p.get('authid')!r}: pubkeys must be a list")
@@ -182,8 +190,8 @@ async def _serve(opts: argparse.Namespace) -> None:
                 return
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m wamp_anyio.router",
+def main(argv: Sequence[str] | None = None, prog: str = "python -m wamp_anyio.router") -> int:
+    parser = argparse.ArgumentParser(prog=prog,
                                      description="A WAMP router (embedded engine).")  # fmt: skip
     parser.add_argument("--listen", action="append", metavar="URL",
                         help="ws://host:port/path, rs://host:port or rs://unix:/path "
