@@ -51,3 +51,36 @@ def test_the_example_runs_from_the_checkout_as_its_docstring_says() -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "-p wamp" in EXAMPLE.read_text(encoding="utf-8")
+
+
+def test_a_test_without_the_anyio_mark_fails_alone_and_says_why(
+    pytester: pytest.Pytester,
+) -> None:
+    """(A review.) pytest's own refusal of one such test made every later user of the
+    fixtures fail at setup with a bare AssertionError, in every module."""
+    pytester.makepyfile(
+        test_forgot="""
+import pytest
+
+async def test_forgot_the_mark(wamp_session):
+    pass
+
+def test_sync(wamp_router):
+    pass
+
+@pytest.mark.anyio
+async def test_good(wamp_session):
+    await wamp_session.register(lambda: 1, "com.example.x")
+    assert await wamp_session.call("com.example.x") == 1
+""",
+        test_later="""
+import pytest
+
+@pytest.mark.anyio
+async def test_good_elsewhere(wamp_router):
+    pass
+""",
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4, errors=2)  # the good ones on asyncio and trio
+    result.stdout.fnmatch_lines(["*test_forgot_the_mark uses *make it an async def test*"])

@@ -21,6 +21,7 @@ Mark tests that need a router with ``@pytest.mark.wamp_router`` to find them wit
 
 from __future__ import annotations
 
+import inspect
 import itertools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -59,6 +60,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--wamp-realm", metavar="URI", default="realm1", help="the realm (default realm1)"
     )
+
+
+#: The fixtures that need the test's event loop (``wamp_component`` through ``wamp_router``).
+_LOOP_FIXTURES = frozenset({"wamp_router", "wamp_session", "wamp_component"})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test asking for the fixtures outside anyio fails here, saying what to do, before any
+    fixture is set up: pytest's own refusal left the fixtures broken for every later test
+    (pytest 9: a bare ``AssertionError`` at their setup)."""
+    wanted = _LOOP_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+    if not wanted:
+        return
+    function = getattr(item, "obj", None)
+    if not inspect.iscoroutinefunction(function) or item.get_closest_marker("anyio") is None:
+        pytest.fail(
+            f"{item.name} uses {', '.join(sorted(wanted))}: make it an async def test marked "
+            "@pytest.mark.anyio (docs/testing.md)",
+            pytrace=False,
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:
