@@ -462,9 +462,13 @@ class Component(Generic[S]):
                         wc.CloseDetails.REASON_TRANSPORT_LOST
                     )
                     await self._fire_after("leave", attempt, session, details)
-                elif attempt.close is not None and isinstance(session, ApplicationSession):
+                elif (
+                    attempt.close is not None and isinstance(session, ApplicationSession)
+                    and attempt.close.reason != wc.CloseDetails.REASON_TRANSPORT_LOST
+                ):  # fmt: skip
                     # A refused join (ABORT): Autobahn's session hears of it in onLeave; the
-                    # component's ``leave`` fires only after a join.
+                    # component's ``leave`` fires only after a join (and a connection lost
+                    # before the join reaches onDisconnect only, as in Autobahn).
                     try:
                         await session_hook("leave", session, attempt.close)
                     except Exception as exc:
@@ -574,8 +578,8 @@ class Component(Generic[S]):
 
     async def _fire_after(self, name: wc.HookName, attempt: _Attempt, *args: Any,
                           **kwargs: Any) -> None:  # fmt: skip
-        """Fire ``leave`` or ``disconnect`` (then an :class:`ApplicationSession`'s
-        ``onLeave``/``onDisconnect``): an error is the attempt's (the first one wins)."""
+        """Fire ``leave`` or ``disconnect`` (an :class:`ApplicationSession`'s ``onLeave`` /
+        ``onDisconnect`` first): an error is the attempt's (the first one wins)."""
         try:
             await self._fire_abortable(name, *args, **kwargs)
         except Exception as exc:
