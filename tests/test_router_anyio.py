@@ -955,6 +955,10 @@ async def test_registrations_and_subscriptions_are_dated_as_crossbar_dates_them(
         ({"permissions": {"user": [{"actions": ["call"]}]}}, "missing key 'uri'"),
         ({"permissions": {"user": [{"uri": 5}]}}, "bad permission"),
         ({"permissions": {"user": [{"uri": "", "actions": ["read"]}]}}, "bad permission"),
+        (  # (it said "actions [], match 'prefx'", for a rule that gave no actions)
+            {"permissions": {"user": [{"uri": "com.", "match": "prefx"}]}},
+            "bad permission 'com.': match 'prefx' (exact or prefix)",
+        ),
         ([], "must be a JSON object"),
     ],
 )

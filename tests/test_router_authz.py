@@ -276,3 +276,15 @@ def test_two_rules_for_one_uri_are_refused() -> None:
         wc.Router(permissions={"user": [Permission("com.app.", ("call",)),
                                         Permission("com.app.", ("register",))]})  # fmt: skip
     wc.Router(permissions={"user": [Permission("com.app."), Permission("com.app.", (), "exact")]})
+
+
+def test_a_principal_pinned_to_a_realm_not_served_is_refused() -> None:
+    """(A review of the router program.) It was accepted silently: that user could never
+    join. A router creating realms on demand may serve it later."""
+    pinned = wc.Principal("a", ticket="x", realms=("realm2",))
+    with pytest.raises(wc.ConfigurationError, match=r"pinned to realms .* \['realm2'\]"):
+        wc.Router(realms=["realm1"], principals=[pinned])
+    wc.Router(realms=["realm1", "realm2"], principals=[pinned])
+    wc.Router(realms=["realm1"], principals=[pinned], auto_realms=True)
+    with pytest.raises(wc.ConfigurationError, match="match 'prefx' \\(exact or prefix\\)"):
+        wc.Permission("com.", match="prefx")

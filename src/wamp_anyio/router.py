@@ -130,8 +130,10 @@ def _config(raw: Any) -> dict[str, Any]:
         principals.append(wc.Principal(**{**p, "pubkeys": tuple(pubkeys), "realms": tuple(realms),
                                           "scram": scram}))  # fmt: skip
     permissions = {role: [_rule(role, r) for r in role_rules] for role, role_rules in rules.items()}
-    # What the engine refuses of the whole (an authid given twice), named with the file:
-    wc.Router(principals=principals, permissions=permissions, anonymous=anonymous)
+    # What the engine refuses of the whole (an authid given twice), named with the file (the
+    # realms come from --realm: a principal pinned to another is refused when the router starts)
+    wc.Router(principals=principals, permissions=permissions, anonymous=anonymous,
+              auto_realms=True)  # fmt: skip
     return {"principals": principals, "permissions": permissions, "anonymous": anonymous}
 
 

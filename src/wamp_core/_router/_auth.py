@@ -378,9 +378,14 @@ class Permission:
         if not isinstance(self.uri, str) or not isinstance(self.actions, tuple):
             raise ConfigurationError(f"bad permission: uri {self.uri!r}, actions {self.actions!r}")
         unknown = set(self.actions) - set(ACTIONS)
-        if unknown or self.match not in ("exact", "prefix"):
+        if unknown:
             raise ConfigurationError(
-                f"bad permission: actions {sorted(unknown)}, match {self.match!r}"
+                f"bad permission {self.uri!r}: unknown actions {sorted(unknown)} "
+                f"(of {', '.join(ACTIONS)})"
+            )
+        if self.match not in ("exact", "prefix"):
+            raise ConfigurationError(
+                f"bad permission {self.uri!r}: match {self.match!r} (exact or prefix)"
             )
 
     def covers(self, uri: str) -> bool:

@@ -153,6 +153,14 @@ class Router:
             for name in _sequence(realms, "realms", str)
         }
         self._configured = frozenset(self.realms)
+        if not auto_realms:  # (a principal pinned to a realm not served could never join)
+            for principal in given:
+                unserved = sorted(set(principal.realms) - self._configured)
+                if unserved:
+                    raise ConfigurationError(
+                        f"principal {principal.authid!r} is pinned to realms the router does "
+                        f"not serve: {unserved} (it serves {sorted(self._configured)})"
+                    )
         self.sessions: dict[int, RouterSession] = {}
         #: Per serializer name, the last message encoded and its bytes (see RouterConnection).
         self.encoded: dict[str, tuple[m.Message, bytes]] = {}
