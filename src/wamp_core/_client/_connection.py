@@ -354,7 +354,7 @@ class Connection:
     def _transport_lost(self, closed: Closed, *, local: bool = False) -> list[ConnectionEvent]:
         self._transport_closed = True
         events: list[ConnectionEvent] = list(
-            self.session.connection_lost(closed.reason, local=local or None)
+            self.session.connection_lost(closed.reason, local=local)
         )
         events.append(closed)
         return events

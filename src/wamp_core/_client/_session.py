@@ -220,6 +220,7 @@ class ClientSession:
         )
         self.details = None
         self.features = RouterFeatures()
+        self.auth_error = None  # (the last join's: a later join's failure is its own)
         self.state = nxt
 
     def leave(self, reason: str = CloseDetails.REASON_DEFAULT, message: str | None = None) -> None:
@@ -621,7 +622,7 @@ class ClientSession:
         return self.take_events()
 
     def connection_lost(
-        self, message: str = "transport lost", *, local: bool | None = None
+        self, message: str = "transport lost", *, local: bool = False
     ) -> list[ev.SessionEvent]:
         """The transport is gone: end the session and fail everything pending; ``message``
         (why it is gone) becomes the :class:`CloseDetails` message. ``local=True``: the
@@ -636,7 +637,7 @@ class ClientSession:
         if (self.state, SessionCommand.TRANSPORT_LOST) in TRANSITIONS:
             joined = self.state in (S.ESTABLISHED, S.SHUTTING_DOWN)
             details = CloseDetails(
-                CloseDetails.REASON_TRANSPORT_LOST, message, local=not joined or bool(local)
+                CloseDetails.REASON_TRANSPORT_LOST, message, local=not joined or local
             )
             # A session that was up ends (Left); a join in progress fails (Aborted).
             self._end(details, abort=not joined)
