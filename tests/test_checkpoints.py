@@ -66,8 +66,18 @@ async def test_a_call_in_a_cancelled_scope_sends_nothing(crossbar: CrossbarRoute
                 async with caller.iter_call(proc, "200 EUR") as results:
                     async for _ in results:
                         pass
+            with anyio.CancelScope() as outer:
+                outer.cancel()
+                with anyio.CancelScope():  # (an inner scope of a cancelled one)
+                    await caller.call(proc, "300 EUR")
+            with anyio.move_on_after(0):  # (a deadline already past)
+                await caller.call(proc, "400 EUR")
             assert await caller.call(proc, "check") is None  # (the one that should run)
-            assert ran == ["check"]
+            with anyio.CancelScope() as outer:
+                outer.cancel()
+                with anyio.CancelScope(shield=True):  # (the shield: this one goes)
+                    await caller.call(proc, "shielded")
+            assert ran == ["check", "shielded"]
 
 
 async def test_progressive_results_already_here_still_yield(crossbar: CrossbarRouter) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import socket
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, ClassVar, cast
 
@@ -76,6 +76,9 @@ class TrioRuntime:
 
     async def checkpoint_if_cancelled(self) -> None:
         await trio.lowlevel.checkpoint_if_cancelled()
+
+    def cancel_point(self) -> Callable[[], Awaitable[None] | None]:
+        return trio.lowlevel.checkpoint_if_cancelled  # (0.2 us: already the cheapest)
 
     async def wait_readable(self, sock: socket.socket) -> None:
         await trio.lowlevel.wait_readable(sock)

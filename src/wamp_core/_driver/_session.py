@@ -28,7 +28,7 @@ import dataclasses
 import inspect
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from contextvars import copy_context
 from types import AsyncGeneratorType
@@ -238,6 +238,8 @@ class Session:
         #: the tasks it started that still run (their cancel scope -> the task: held here, as
         #: the loop holds its tasks weakly), and the event that says none do.
         self._spawn: Callable[[Coroutine[Any, Any, None]], object] | None = None
+        #: Before a call: ``None``, or what raises the caller's cancellation (see _attach).
+        self._cancel_point: Callable[[], Awaitable[None] | None] = rt.checkpoint_if_cancelled
         self._detached: dict[CancelScope, object] = {}
         self._idle: Event | None = None
         #: Running progressive call invocations' further chunks (request ID -> chunks).
@@ -299,6 +301,7 @@ class Session:
         conn.session.defer_auth_work = True  # a key derivation runs in a worker thread
         self._waiter = self._rt.plain_waiter()
         self._spawn = self._rt.detached_spawner()
+        self._cancel_point = self._rt.cancel_point()
 
     @property
     def closed(self) -> bool:
@@ -353,7 +356,8 @@ class Session:
         """
         # A caller cancelled already sends nothing (trio's rule: a cancelled operation did
         # not happen; the callee would have run, whatever CANCEL followed).
-        await self._rt.checkpoint_if_cancelled()
+        if (cancelled := self._cancel_point()) is not None:
+            await cancelled
         if options is None:
             try:
                 request_id, waiter = self._issue_call(procedure, args, kwargs, None)
