@@ -60,7 +60,7 @@ def test_register_call_publish_subscribe(urls: tuple[str, str, str]) -> None:
     ):  # fmt: skip
         done = run("call", rs, "com.cli.add", "2", "3")
         assert (done.returncode, done.stdout) == (0, "5\n"), done.stderr
-        done = run("publish", ws, "com.cli.news", '"hi"', "[1, 2]", "--kw", "n=3")
+        done = run("publish", ws, "com.cli.news", '"hi"', "--kw", "n=3", "[1, 2]")  # intermixed
         assert done.returncode == 0, done.stderr
         assert sub.stdout is not None
         line = sub.stdout.readline()
@@ -76,8 +76,18 @@ def test_errors_have_exit_codes_and_say_what_went_wrong(urls: tuple[str, str, st
     assert done.returncode == 3 and "cannot connect" in done.stderr
     done = run("call", rs, "com.x", "--realm", "no.such.realm")
     assert done.returncode == 3 and "no_such_realm" in done.stderr
-    assert run("call", rs).returncode == 2  # usage
-    assert run("call", rs, "com.x", "--ticket", "t").returncode == 2  # --ticket needs --authid
+    commands: tuple[tuple[str, ...], ...] = (
+        ("call", rs),
+        ("call", rs, "com.x", "--ticket", "t"),  # (needs --authid)
+        ("call", rs, "com.x", "--kw", "noequals"),
+        ("register", rs, "com.x"),  # (no command)
+    )
+    for command in commands:
+        done = run(*command)  # the command's own usage, not the top level's
+        assert done.returncode == 2, (command, done.stderr)
+        assert done.stderr.startswith(f"usage: wamp-py {command[0]} "), (command, done.stderr)
+        assert f"wamp-py {command[0]}: error: " in done.stderr, (command, done.stderr)
+    assert "ARG" not in run("call", rs).stderr.splitlines()[-1]  # (ARG is not required)
     for usage, says in (
         (("call", "ftp://127.0.0.1:1", "com.x"), "ws:// or wss://"),
         (("call", rs, "com.x", "--serializer", "nosuch"), "unknown serializer 'nosuch'"),

@@ -247,7 +247,8 @@ def _runner(command: Sequence[str]) -> Any:
     return answer
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The command line's parser, and its commands' own parsers by name."""
     parser = argparse.ArgumentParser(
         prog="wamp-py", description="WAMP from the shell: call, publish, subscribe, register, "
         "or run the embedded router.", epilog="Arguments are JSON when they parse as JSON, "
@@ -257,6 +258,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def session_command(name: str, help: str, target: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(command=name, usage_of=sub)  # (usage errors print this command's)
         sub.add_argument("url", metavar="URL", help="router URL (ws://, wss://, rs://, rss://)")
         sub.add_argument(target, metavar=target.upper(), help=f"the {target} URI")
         sub.add_argument("--realm", default="realm1", help="realm (default realm1)")
@@ -286,7 +288,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, help in (("call", "call a procedure and print its result as JSON"),
                        ("publish", "publish an event (acknowledged)")):  # fmt: skip
         sub = session_command(name, help, "procedure" if name == "call" else "topic")
-        sub.add_argument("args", nargs="*", metavar="ARG", help="positional arguments")
+        sub.add_argument("args", nargs="*", default=[], metavar="ARG", help="positional arguments")
         sub.add_argument("--kw", action="append", metavar="KEY=VALUE", help="keyword argument")
     sub = session_command("subscribe", "print each event as a JSON line until stopped", "topic")
     sub.add_argument("--match", choices=("exact", "prefix", "wildcard"), default="exact")
@@ -299,7 +301,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("router", help="run the embedded router (see: wamp-py router --help)",
                         add_help=False)  # fmt: skip
-    return parser
+    return parser, commands.choices
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -308,8 +310,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .router import main as router_main  # noqa: PLC0415 - its own parser
 
         return router_main(argv[1:], prog="wamp-py router")
-    parser = _parser()
-    opts = parser.parse_args(argv)
+    parser, commands = _parser()
+    if argv[:1] in (["call"], ["publish"]):  # --kw among the arguments: "--kw a=1 2"
+        opts = commands[argv[0]].parse_intermixed_args(argv[1:])
+    else:  # (register's "-- COMMAND" cannot be parsed intermixed)
+        opts = parser.parse_args(argv)
+    parser = opts.usage_of
     if opts.command == "register":
         opts.run = opts.run[1:] if opts.run[:1] == ["--"] else opts.run
         if not opts.run:
