@@ -289,6 +289,25 @@ async def test_ticket_wampcra_cryptosign_through_the_embedded_router(
                     pass
 
 
+@pytest.mark.parametrize("scheme", ["rs", "ws"])
+async def test_a_refused_login_is_logged_with_the_peer_address(
+    anyio_backend: str, caplog: pytest.LogCaptureFixture, scheme: str
+) -> None:
+    """The log line of a refused login names the client's address (an operator may block it),
+    never the ticket it tried."""
+    principals = [wc.Principal("alice", ticket="open sesame")]
+    caplog.set_level(logging.INFO, logger="wamp_core._router")
+    async with wamp_anyio.start_router([f"{scheme}://127.0.0.1:0"], principals=principals,
+                                       anonymous=False) as router:  # fmt: skip
+        with anyio.fail_after(TIMEOUT), pytest.raises(wc.WampError, match="authentication_fail"):
+            wrong = {"ticket": {"authid": "alice", "ticket": "a-guessed-one"}}
+            async with wamp.connect(router.urls[0], authentication=wrong):
+                pass
+    (line,) = [r.getMessage() for r in caplog.records if "login refused" in r.getMessage()]
+    assert r"authmethod 'ticket', authid 'alice', peer 127.0.0.1:" in line, line
+    assert "a-guessed-one" not in caplog.text
+
+
 async def test_the_dealer_times_out_a_call_the_callee_does_not_answer(anyio_backend: str) -> None:
     interrupted = anyio.Event()
 
@@ -958,6 +977,15 @@ async def test_registrations_and_subscriptions_are_dated_as_crossbar_dates_them(
         (  # (it said "actions [], match 'prefx'", for a rule that gave no actions)
             {"permissions": {"user": [{"uri": "com.", "match": "prefx"}]}},
             "bad permission 'com.': match 'prefx' (exact or prefix)",
+        ),
+        # an exact rule on a URI no client may send never matched (a prefix may end in ".")
+        (
+            {"permissions": {"user": [{"uri": "com..x", "match": "exact"}]}},
+            "role 'user': bad permission 'com..x': match exact needs a valid URI",
+        ),
+        (
+            {"permissions": {"user": [{"uri": "com."}, {"uri": "com.app.", "match": "exact"}]}},
+            "role 'user': bad permission 'com.app.': match exact needs a valid URI",
         ),
         ([], "must be a JSON object"),
     ],

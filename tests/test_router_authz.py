@@ -6,6 +6,7 @@ before its fix). Caller disclosure is compared with Crossbar.io's."""
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any, cast
 
 import anyio
@@ -275,7 +276,23 @@ def test_two_rules_for_one_uri_are_refused() -> None:
     with pytest.raises(wc.ConfigurationError, match=r"two rules for prefix 'com\.app\.'"):
         wc.Router(permissions={"user": [Permission("com.app.", ("call",)),
                                         Permission("com.app.", ("register",))]})  # fmt: skip
-    wc.Router(permissions={"user": [Permission("com.app."), Permission("com.app.", (), "exact")]})
+    wc.Router(permissions={"user": [Permission("com.app"), Permission("com.app", (), "exact")]})
+
+
+@pytest.mark.parametrize("uri", ["com..x", "com.app.", ".com", "", "com.a b", "com.#"])
+def test_an_exact_rule_on_a_uri_no_client_may_send_is_refused(uri: str) -> None:
+    """It was accepted silently and never matched anything: the URI a client may call or
+    subscribe to has no empty component (a prefix may end in '.')."""
+    says = f"bad permission {re.escape(repr(uri))}: match exact needs a valid URI"
+    with pytest.raises(wc.ConfigurationError, match=says):
+        Permission(uri, ("call",), "exact")
+    assert issubclass(wc.ConfigurationError, ValueError)
+
+
+def test_a_prefix_rule_may_end_in_a_dot_or_be_empty() -> None:
+    for uri in ("", "com.", "com.app", "com.app."):
+        wc.Router(permissions={"user": [Permission(uri, match="prefix")]})
+    wc.Router(permissions={"user": [Permission("com.app.status", match="exact")]})
 
 
 def test_a_principal_pinned_to_a_realm_not_served_is_refused() -> None:

@@ -1364,6 +1364,54 @@ def test_secrets_stay_out_of_reprs_logs_and_errors(caplog: pytest.LogCaptureFixt
     assert credential.stored_key.hex() not in " ".join(texts)
 
 
+def _refusals(caplog: pytest.LogCaptureFixture) -> list[str]:
+    lines = [r.getMessage() for r in caplog.records if r.name == _engine.__name__]
+    return [line for line in lines if line.startswith("login refused")]
+
+
+def test_a_refused_login_is_logged_without_its_secret(caplog: pytest.LogCaptureFixture) -> None:
+    """One INFO line per refused login (an operator sees guessing): the realm, the method, the
+    authid as the client gave it (repr'd and cut short: it cannot forge a log line) and why,
+    never what the client sent as its secret."""
+    credential = wc.ScramCredential.from_password("pässword", b"salt-salt-salt!!")
+    router = wc.Router(["realm1"], principals=[*PRINCIPALS, wc.Principal("dave", scram=credential)])
+    forged = "x\nINFO session 1 joined realm1 as admin" + "y" * 500
+    attempts = [("alice", "ticket", "a-guessed-ticket"), ("peter", "wampcra", "a-forged-sig"),
+                ("carol", "cryptosign", "00" * 96), ("dave", "wamp-scram", "a-scram-proof"),
+                (forged, "ticket", None)]  # fmt: skip
+    with caplog.at_level("INFO", logger=_engine.__name__):
+        for authid, method, signature in attempts:
+            client = Client(router)
+            extra = {"pubkey": wc.auth.cryptosign_pubkey(SEED), "nonce": "abc"}
+            answer = client.send(m.Hello(realm="realm1", details={
+                "roles": CLIENT_ROLES, "authid": authid, "authmethods": [method],
+                "authextra": extra}))  # fmt: skip
+            if signature is not None:
+                assert isinstance(answer[0], m.Challenge), answer
+                answer = client.send(m.Authenticate(signature=signature))
+            assert isinstance(answer[0], m.Abort) and client.closed, answer
+    lines = _refusals(caplog)
+    assert len(lines) == len(attempts), lines
+    assert all(r.levelname == "INFO" for r in caplog.records if r.getMessage() in lines)
+    for line, (authid, method, signature) in zip(lines, attempts, strict=True):
+        assert "realm 'realm1'" in line and method in line, line
+        assert "\n" not in line and len(line) < 400, line
+        if signature is not None:
+            assert f"authid {authid!r}" in line and "authentication_failed" in line, line
+            assert signature not in line
+    assert "no_such_principal" in lines[-1] and "'x\\nINFO session 1" in lines[-1]
+    assert "pässword" not in caplog.text and "open sesame" not in caplog.text
+
+
+def test_a_login_refused_at_hello_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    closed = Client(wc.Router(["realm1"], anonymous=False))
+    with caplog.at_level("INFO", logger=_engine.__name__):
+        closed.send(m.Hello(realm="realm1", details={"roles": CLIENT_ROLES}))
+    (line,) = _refusals(caplog)
+    assert "authmethods None" in line and "no_matching_auth_method" in line, line
+    assert "authid None" in line and "peer unknown" in line, line
+
+
 # ---------------------------------------------------------------------------------------------
 # Fuzzing: whatever a client sends, nothing raises out of the router
 

@@ -288,6 +288,23 @@ async def _receive(stream: _Stream, limit: float | None) -> bytes | None:
     return None
 
 
+def _peer(stream: _Stream) -> str | None:
+    """The client's address as the log shows it (``host:port``), if ``stream`` has one."""
+    try:
+        if isinstance(stream, driver.DirectSocketStream):
+            address: Any = stream.socket.getpeername()
+        elif isinstance(stream, ByteStream):
+            address = stream.extra(anyio.abc.SocketAttribute.remote_address, None)
+        else:
+            return None  # (an in-process stream)
+    except OSError:
+        return None
+    if isinstance(address, tuple) and len(address) >= 2:
+        host = str(address[0])
+        return f"[{host}]:{address[1]}" if ":" in host else f"{host}:{address[1]}"
+    return address if isinstance(address, str) and address else None
+
+
 async def _serve(
     server: RouterServer, stream: _Stream, make_framer: Callable[[], wc.RawSocket | wc.WebSocket]
 ) -> None:
@@ -299,6 +316,7 @@ async def _serve(
     conn = wc.RouterConnection(
         server.router, make_framer(), channel_ids=wc.channel_ids(binding) if binding else None
     )
+    conn.session.peer = _peer(stream)
     server._connections.add(conn)
     # The output side looks like the client's wamp_core.driver.Link (send at once, the rest
     # in order by a writer task, the same SEND_TIMEOUT) but bounds memory the other way: a

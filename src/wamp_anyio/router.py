@@ -156,7 +156,10 @@ def _rule(role: str, raw: Any) -> wc.Permission:
             f'role {role!r}: rule {uri!r} needs "match": "exact" or "prefix" (without'
             " it, only a URI ending in '.' or \"\" is a prefix)"
         )
-    return wc.Permission(uri, tuple(actions), raw.get("match", "prefix"))
+    try:
+        return wc.Permission(uri, tuple(actions), raw.get("match", "prefix"))
+    except wc.ConfigurationError as exc:
+        raise ValueError(f"role {role!r}: {exc}") from None
 
 
 def _no_passphrase() -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import ConfigurationError
+from .._uri import is_valid_uri
 from ..auth import (
     compute_wcs,
     derive_key,
@@ -386,6 +387,12 @@ class Permission:
         if self.match not in ("exact", "prefix"):
             raise ConfigurationError(
                 f"bad permission {self.uri!r}: match {self.match!r} (exact or prefix)"
+            )
+        if self.match == "exact" and not is_valid_uri(self.uri):
+            # (it never matched: no client may call or subscribe to such a URI)
+            raise ConfigurationError(
+                f"bad permission {self.uri!r}: match exact needs a valid URI (no empty "
+                "component, whitespace or '#'; a prefix may end in '.')"
             )
 
     def covers(self, uri: str) -> bool:

@@ -254,8 +254,10 @@ class RouterSession:
         self.roles: dict[str, Any] = {}
         #: The connection's TLS channel ids (``{"tls-unique": ...}``), set by the driver.
         self.channel_ids: dict[str, bytes] = {}
-        #: The realm asked for and the CHALLENGE sent, until AUTHENTICATE.
-        self._joining: tuple[str, _auth.Challenge] | None = None
+        #: The client's address (``"host:port"``), for the log, set by the driver if known.
+        self.peer: str | None = None
+        #: The realm asked for, the CHALLENGE sent and HELLO's authid, until AUTHENTICATE.
+        self._joining: tuple[str, _auth.Challenge, Any] | None = None
         self.ended = False
         self._goodbye_sent = False
         #: What handles each message type once joined (fewer once the router said GOODBYE).
@@ -468,9 +470,10 @@ class RouterSession:
                               random32=secrets.token_bytes(32),
                               channel_ids=self.channel_ids)  # fmt: skip
         if isinstance(answer, _auth.Refusal):
-            self.abort(answer.reason, answer.message)
+            self._refuse_login(msg.realm, f"authmethods {_shown(msg.details.get('authmethods'))}",
+                               msg.details.get("authid"), answer)  # fmt: skip
         elif isinstance(answer, _auth.Challenge):
-            self._joining = (msg.realm, answer)
+            self._joining = (msg.realm, answer, msg.details.get("authid"))
             self.send(m.Challenge(method=answer.method, extra=answer.extra))
         else:
             self._welcome(msg.realm, answer)
@@ -479,14 +482,23 @@ class RouterSession:
         if self._joining is None:
             self.abort(PROTOCOL_VIOLATION, "AUTHENTICATE without a CHALLENGE")
             return
-        realm, challenge = self._joining
+        realm, challenge, authid = self._joining
         if not _auth.verify(challenge, msg.signature):
-            self.abort("wamp.error.authentication_failed",
-                       f"{challenge.method} authentication failed")  # fmt: skip
+            failed = _auth.Refusal("wamp.error.authentication_failed",
+                                   f"{challenge.method} authentication failed")  # fmt: skip
+            self._refuse_login(realm, f"authmethod {challenge.method!r}", authid, failed)
             return
         principal = challenge.principal
         self._welcome(realm, _auth.Welcome(principal.authid, principal.role, challenge.method,
                                            _auth.welcome_extra(challenge)))  # fmt: skip
+
+    def _refuse_login(self, realm: str, method: str, authid: Any, refusal: _auth.Refusal) -> None:
+        """ABORT a login, logged: what the client gave, cut short (it cannot forge a log line;
+        never its ticket or signature), and why."""
+        log.info("login refused: realm %s, %s, authid %s, peer %s: %s (%s)", _shown(realm),
+                 method, _shown(authid), self.peer or "unknown", refusal.reason,
+                 _shown(refusal.message))  # fmt: skip
+        self.abort(refusal.reason, refusal.message)
 
     def _welcome(self, realm_name: str, who: _auth.Welcome) -> None:
         """Join: the realm is made now under ``auto_realms`` (a refused HELLO makes none)."""
@@ -952,6 +964,12 @@ def _rules(role: str, value: Any) -> tuple[_auth.Permission, ...]:
             )
         seen.add((rule.uri, rule.match))
     return rules
+
+
+def _shown(value: Any, limit: int = 100) -> str:
+    """``value`` as a client's text goes into a log line: repr'd, at most ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def _role(role: Any) -> str:
