@@ -978,14 +978,14 @@ async def test_registrations_and_subscriptions_are_dated_as_crossbar_dates_them(
             {"permissions": {"user": [{"uri": "com.", "match": "prefx"}]}},
             "bad permission 'com.': match 'prefx' (exact or prefix)",
         ),
-        # an exact rule on a URI no client may send never matched (a prefix may end in ".")
+        # an exact rule on a URI no client may send, as URI or wildcard pattern, never matched
         (
-            {"permissions": {"user": [{"uri": "com..x", "match": "exact"}]}},
-            "role 'user': bad permission 'com..x': match exact needs a valid URI",
+            {"permissions": {"user": [{"uri": "com.a b", "match": "exact"}]}},
+            "role 'user': bad permission 'com.a b': match exact needs a URI or a wildcard",
         ),
         (
-            {"permissions": {"user": [{"uri": "com."}, {"uri": "com.app.", "match": "exact"}]}},
-            "role 'user': bad permission 'com.app.': match exact needs a valid URI",
+            {"permissions": {"user": [{"uri": "com."}, {"uri": "com.#", "match": "exact"}]}},
+            "role 'user': bad permission 'com.#': match exact needs a URI or a wildcard",
         ),
         ([], "must be a JSON object"),
     ],

@@ -1410,6 +1410,27 @@ def test_a_login_refused_at_hello_is_logged(caplog: pytest.LogCaptureFixture) ->
     (line,) = _refusals(caplog)
     assert "authmethods None" in line and "no_matching_auth_method" in line, line
     assert "authid None" in line and "peer unknown" in line, line
+    other = Client(wc.Router(["realm1"]))
+    with caplog.at_level("INFO", logger=_engine.__name__):
+        other.send(m.Hello(realm="no.such", details={"roles": CLIENT_ROLES, "authid": "joe"}))
+    assert any("realm 'no.such'" in line and "authid 'joe'" in line
+               and "no_such_realm" in line for line in _refusals(caplog)), caplog.text  # fmt: skip
+
+
+def test_client_text_in_the_log_cannot_drive_a_terminal(caplog: pytest.LogCaptureFixture) -> None:
+    """(A review.) A URI may hold ESC, BEL or backspace: an ABORT's reason and a realm made on
+    demand went into the log as they came (clearing or recolouring an operator's terminal)."""
+    escape = "com.\x1b[2J\x1b[31mFAKE\x07"
+    router = wc.Router(["realm1"], auto_realms=True)
+    with caplog.at_level("INFO", logger=_engine.__name__):
+        client = Client(router)
+        client.send(m.Hello(realm=escape, details={"roles": CLIENT_ROLES}))
+        client.send(m.Goodbye(details={}, reason="wamp.close.normal"))
+        Client(router).send(m.Abort(details={}, reason=escape))
+    lines = [r.getMessage() for r in caplog.records]
+    assert any("joined" in line for line in lines) and any("aborted" in line for line in lines)
+    assert any(" left " in line for line in lines), lines
+    assert not any("\x1b" in line or "\x07" in line for line in lines), lines
 
 
 # ---------------------------------------------------------------------------------------------

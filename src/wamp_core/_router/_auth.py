@@ -388,11 +388,11 @@ class Permission:
             raise ConfigurationError(
                 f"bad permission {self.uri!r}: match {self.match!r} (exact or prefix)"
             )
-        if self.match == "exact" and not is_valid_uri(self.uri):
-            # (it never matched: no client may call or subscribe to such a URI)
+        if self.match == "exact" and not is_valid_uri(self.uri, allow_empty=True):
+            # (it never matched: no client may send such a URI, nor such a wildcard pattern)
             raise ConfigurationError(
-                f"bad permission {self.uri!r}: match exact needs a valid URI (no empty "
-                "component, whitespace or '#'; a prefix may end in '.')"
+                f"bad permission {self.uri!r}: match exact needs a URI or a wildcard pattern "
+                "(no whitespace or '#', not empty)"
             )
 
     def covers(self, uri: str) -> bool:

@@ -319,7 +319,7 @@ class RouterSession:
         the meta events and testaments go out (once: at the router's GOODBYE or the end)."""
         realm = self.realm
         if realm is not None:
-            log.info("session %d left %s", self.session_id, realm.name)
+            log.info("session %d left %s", self.session_id, _shown(realm.name))
             self.router.sessions.pop(self.session_id, None)
             made, served = realm.leave(self)
             _flush_meta(self.router, realm)  # what leaving removed
@@ -452,7 +452,8 @@ class RouterSession:
             self.abort(PROTOCOL_VIOLATION, "HELLO during the authentication")
             return
         if not self.router.serves(msg.realm):
-            self.abort(NO_SUCH_REALM, f"no realm {msg.realm!r} on this router")
+            unknown = _auth.Refusal(NO_SUCH_REALM, f"no realm {msg.realm!r} on this router")
+            self._refuse_hello(msg, unknown)
             return
         roles = msg.details.get("roles")
         problem = _roles_problem(roles)
@@ -470,8 +471,7 @@ class RouterSession:
                               random32=secrets.token_bytes(32),
                               channel_ids=self.channel_ids)  # fmt: skip
         if isinstance(answer, _auth.Refusal):
-            self._refuse_login(msg.realm, f"authmethods {_shown(msg.details.get('authmethods'))}",
-                               msg.details.get("authid"), answer)  # fmt: skip
+            self._refuse_hello(msg, answer)
         elif isinstance(answer, _auth.Challenge):
             self._joining = (msg.realm, answer, msg.details.get("authid"))
             self.send(m.Challenge(method=answer.method, extra=answer.extra))
@@ -492,12 +492,22 @@ class RouterSession:
         self._welcome(realm, _auth.Welcome(principal.authid, principal.role, challenge.method,
                                            _auth.welcome_extra(challenge)))  # fmt: skip
 
+    def _refuse_hello(self, msg: m.Hello, refusal: _auth.Refusal) -> None:
+        methods = f"authmethods {_shown(msg.details.get('authmethods'))}"
+        self._refuse_login(msg.realm, methods, msg.details.get("authid"), refusal)
+
     def _refuse_login(self, realm: str, method: str, authid: Any, refusal: _auth.Refusal) -> None:
         """ABORT a login, logged: what the client gave, cut short (it cannot forge a log line;
         never its ticket or signature), and why."""
-        log.info("login refused: realm %s, %s, authid %s, peer %s: %s (%s)", _shown(realm),
-                 method, _shown(authid), self.peer or "unknown", refusal.reason,
-                 _shown(refusal.message))  # fmt: skip
+        log.info(
+            "login refused: realm %s, %s, authid %s, peer %s: %s (%s)",
+            _shown(realm),
+            method,
+            _shown(authid),
+            self.peer or "unknown",
+            refusal.reason,
+            refusal.message[:100],
+        )  # fmt: skip  (ours: the client's text in it is repr'd)
         self.abort(refusal.reason, refusal.message)
 
     def _welcome(self, realm_name: str, who: _auth.Welcome) -> None:
@@ -509,7 +519,9 @@ class RouterSession:
         self.authid, self.authrole, self.authmethod = who.authid, who.role, who.method
         realm.members[self.session_id] = self
         self.router.sessions[self.session_id] = self
-        log.info("session %d joined %s as %s", self.session_id, realm.name, self.authid)
+        log.info(
+            "session %d joined %s as %s", self.session_id, _shown(realm.name), _shown(self.authid)
+        )  # fmt: skip  (a realm made on demand is the client's text)
         self.send(
             m.Welcome(
                 session_id=self.session_id,
@@ -526,7 +538,7 @@ class RouterSession:
 
     def _on_abort(self, msg: m.Abort) -> None:
         """The client gives up (in any state): never answered."""
-        log.info("%r aborted: %s", self, msg.reason)
+        log.info("%r aborted: %s", self, _shown(msg.reason))  # (the client's text)
         self.end()
 
     def _on_goodbye(self, msg: m.Goodbye) -> None:
