@@ -5,6 +5,7 @@ review of wamp_trio against wamp_anyio."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from typing import Any
 
@@ -131,3 +132,40 @@ async def test_a_tls_connect_timeout_chains_a_timeout_error() -> None:
             async with wamp.connect(transport):
                 raise AssertionError("connected")
         assert isinstance(info.value.__cause__, TimeoutError)
+
+
+async def test_a_call_from_another_threads_loop_is_refused_unsent(
+    crossbar: CrossbarRouter, anyio_backend: str
+) -> None:
+    """(A review.) A session is its loop's: called from a task of another thread's loop, it
+    sent the CALL (the callee ran), then failed on a future of the wrong loop, or not; a
+    cancelled caller there sent it too. Refused now, before anything is sent."""
+    if anyio_backend != "asyncio" or wamp.__name__ != "wamp_anyio":
+        pytest.skip("asyncio: a loop per thread")
+    ran: list[str] = []
+    proc = "com.test.checkpoints.other_loop"
+
+    def from_another_loop(caller: Any, cancelled: bool) -> BaseException | None:
+        async def call() -> None:
+            with anyio.CancelScope() as scope:
+                if cancelled:
+                    scope.cancel()
+                await caller.call(proc, f"cancelled={cancelled}")
+
+        try:
+            asyncio.run(call())
+        except RuntimeError as exc:
+            return exc
+        return None
+
+    with anyio.fail_after(TIMEOUT):
+        async with (
+            wamp.connect(_transport(crossbar)) as callee,
+            wamp.connect(_transport(crossbar)) as caller,
+        ):
+            await callee.register(ran.append, proc)
+            for cancelled in (False, True):
+                refused = await anyio.to_thread.run_sync(from_another_loop, caller, cancelled)
+                assert "another thread's event loop" in str(refused), refused
+            assert await caller.call(proc, "check") is None  # (its own loop: it goes)
+            assert ran == ["check"]

@@ -87,7 +87,8 @@ class ProgressiveCall(_OpenRequest):
 
     async def _start(self) -> tuple[int, Waiter]:
         if self._request is None:
-            await self._session._rt.checkpoint_if_cancelled()  # (cancelled: nothing is sent)
+            if (cancelled := self._session._cancel_point()) is not None:
+                await cancelled  # (cancelled: nothing is sent)
             self._request = self._session._issue_call(
                 self._procedure, self._args, self._kwargs, self._options, progressive=True,
                 whole_result=True,
@@ -139,7 +140,8 @@ class OpenCall(_OpenRequest):
     """
 
     async def __aenter__(self) -> OpenCall:
-        await self._session._rt.checkpoint_if_cancelled()  # (a cancelled caller sends nothing)
+        if (cancelled := self._session._cancel_point()) is not None:
+            await cancelled  # (a cancelled caller sends nothing)
         self._request = self._session._issue_call(
             self._procedure, self._args, self._kwargs, self._options,
             progressive=self._options.on_progress is not None, whole_result=self._options.details,

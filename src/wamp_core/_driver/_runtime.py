@@ -133,7 +133,8 @@ class Runtime(Protocol):
         """:meth:`checkpoint_if_cancelled` at its cheapest, asked once per connection in its
         loop: a function that returns ``None`` when the calling task is certainly not
         cancelled, else an awaitable that raises the cancellation if it is. Run before every
-        call, where anyio's own check on asyncio costs ~15 % of a call in flight."""
+        call, where anyio's own check on asyncio costs ~15 % of a call in flight. It may raise
+        ``RuntimeError`` for a call from a loop the connection does not belong to."""
         ...
 
     async def wait_readable(self, sock: socket.socket) -> None: ...
