@@ -289,22 +289,24 @@ async def test_ticket_wampcra_cryptosign_through_the_embedded_router(
                     pass
 
 
-@pytest.mark.parametrize("scheme", ["rs", "ws"])
+@pytest.mark.parametrize("scheme", ["rs", "ws", "unix"])
 async def test_a_refused_login_is_logged_with_the_peer_address(
-    anyio_backend: str, caplog: pytest.LogCaptureFixture, scheme: str
+    anyio_backend: str, caplog: pytest.LogCaptureFixture, scheme: str, tmp_path: Path
 ) -> None:
     """The log line of a refused login names the client's address (an operator may block it),
     never the ticket it tried."""
     principals = [wc.Principal("alice", ticket="open sesame")]
     caplog.set_level(logging.INFO, logger="wamp_core._router")
-    async with wamp_anyio.start_router([f"{scheme}://127.0.0.1:0"], principals=principals,
+    url = f"rs://unix:{tmp_path / 'r.sock'}" if scheme == "unix" else f"{scheme}://127.0.0.1:0"
+    async with wamp_anyio.start_router([url], principals=principals,
                                        anonymous=False) as router:  # fmt: skip
         with anyio.fail_after(TIMEOUT), pytest.raises(wc.WampError, match="authentication_fail"):
             wrong = {"ticket": {"authid": "alice", "ticket": "a-guessed-one"}}
             async with wamp.connect(router.urls[0], authentication=wrong):
                 pass
     (line,) = [r.getMessage() for r in caplog.records if "login refused" in r.getMessage()]
-    assert r"authmethod 'ticket', authid 'alice', peer 127.0.0.1:" in line, line
+    peer = "unix socket:" if scheme == "unix" else "127.0.0.1:"
+    assert rf"authmethod 'ticket', authid 'alice', peer {peer}" in line, line
     assert "a-guessed-one" not in caplog.text
 
 

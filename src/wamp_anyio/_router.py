@@ -302,7 +302,9 @@ def _peer(stream: _Stream) -> str | None:
     if isinstance(address, tuple) and len(address) >= 2:
         host = str(address[0])
         return f"[{host}]:{address[1]}" if ":" in host else f"{host}:{address[1]}"
-    return address if isinstance(address, str) and address else None
+    if isinstance(address, str):  # a unix socket's (a client's is unnamed: "")
+        return f"unix:{address}" if address else "unix socket"
+    return None
 
 
 async def _serve(
