@@ -3,6 +3,7 @@ error), never an empty text or the event loop's wrapper, and the same on every d
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 from typing import Any
@@ -54,6 +55,24 @@ async def test_a_proxy_that_hangs_up_says_so() -> None:
         transport = {"url": "ws://127.0.0.1:9/ws", "proxy": {"host": "127.0.0.1", "port": port}}
         error = await _failure(transport)
     assert str(error).endswith(": the proxy closed the connection"), error
+
+
+async def test_a_server_that_is_no_rawsocket_router_fails_the_handshake() -> None:
+    """(A review.) An HTTP server's answer to the RawSocket handshake was reported as a
+    refused join ("joining realm 'realm1' failed: ... protocol_violation"), blaming the
+    realm; the transport's handshake failed: HandshakeError, as on WebSocket."""
+
+    async def http(stream: SocketStream) -> None:
+        async with stream:
+            await stream.receive()
+            await stream.send(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            with anyio.move_on_after(5), contextlib.suppress(anyio.EndOfStream, OSError):
+                await stream.receive()  # (until the client hangs up)
+
+    async with serving(http) as port:
+        error = await _failure(f"rs://127.0.0.1:{port}")
+    assert isinstance(error, wc.HandshakeError), repr(error)
+    assert "starts with 0x48, not 0x7F" in str(error) and "realm" not in str(error), error
 
 
 @pytest.mark.anyio

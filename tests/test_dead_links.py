@@ -218,3 +218,31 @@ async def test_the_keepalive_finds_a_dead_tls_link(
             with pytest.raises(wc.SessionClosed, match="keepalive: no pong"):
                 await session.call("wamp.session.count")
             assert time.monotonic() - started < 3
+
+
+async def test_the_keepalive_finds_a_hung_peer_the_application_keeps_sending_to(
+    router: Any, relay_to: Any, wamp: Any
+) -> None:
+    """(A review, with a SIGSTOPped router.) A hung peer's kernel goes on acknowledging what
+    we send, into its buffer: the keepalive counted that as life, so while the application
+    published 10 KB every 0.5 s a dead peer was found only once that buffer was full (13.7 s
+    at 1 s + 1 s and 10 KB/s; 80 s at the defaults and 2 KB/s). What it acknowledges beyond
+    the ping no longer counts."""
+    relay, url = relay_to(router.ws_url)
+    options = {"auto_ping_interval": 0.3, "auto_ping_timeout": 0.5}
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect({"url": url, "options": options}) as session:
+            relay.blackhole()
+            started = time.monotonic()
+
+            async def publish() -> None:
+                with pytest.raises(wc.SessionClosed):
+                    while True:
+                        await session.publish("com.test.dead.telemetry", "x" * 10_000)
+                        await anyio.sleep(0.5)
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(publish)
+                with pytest.raises(wc.SessionClosed, match="keepalive: no pong"):
+                    await session.call("wamp.session.count")
+            assert time.monotonic() - started < 2.5

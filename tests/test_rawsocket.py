@@ -163,7 +163,7 @@ def test_error_reply(code: int, text: str) -> None:
 def test_bad_magic_fails_on_first_octet() -> None:
     client = RawSocket(Role.CLIENT, serializer="json")
     client.initiate()
-    with pytest.raises(ProtocolError, match="0x48"):
+    with pytest.raises(HandshakeError, match="0x48"):  # (the transport failed: a review)
         client.receive_data(b"H")  # an HTTP server answering
     assert client.closed
     with pytest.raises(ProtocolError, match="already failed"):
@@ -174,7 +174,7 @@ def test_bad_magic_fails_on_first_octet() -> None:
 def test_reserved_reply_octets(reply_bytes: str) -> None:
     client = RawSocket(Role.CLIENT, serializer="json")
     client.initiate()
-    with pytest.raises(ProtocolError, match="reserved"):
+    with pytest.raises(HandshakeError, match="reserved"):
         client.receive_data(bytes.fromhex(reply_bytes))
     assert client.closed
 
@@ -183,7 +183,7 @@ def test_reserved_reply_octets(reply_bytes: str) -> None:
 def test_serializer_echo_mismatch(echoed: int) -> None:
     client = RawSocket(Role.CLIENT, serializer="json")
     client.initiate()
-    with pytest.raises(ProtocolError, match=f"serializer id {echoed}"):
+    with pytest.raises(HandshakeError, match=f"serializer id {echoed}"):
         client.receive_data(reply(15, echoed))
     assert client.closed
     with pytest.raises(LocalProtocolError):

@@ -20,6 +20,10 @@ from typing import Any
 
 from ._runtime import Runtime, SocketLike
 
+if sys.platform != "win32":
+    import fcntl
+    import termios
+
 __all__ = [
     "FAIR",
     "TAKING",
@@ -29,6 +33,7 @@ __all__ = [
     "connect_socket",
     "connect_tcp",
     "acknowledged",
+    "outstanding",
     "taking",
 ]
 
@@ -61,14 +66,34 @@ def acknowledged(sock: SocketLike | None) -> int | None:
 TAKING = 4096
 
 
-def taking(sock: SocketLike | None, acked: int | None) -> bool:
+def outstanding(sock: SocketLike | None) -> int | None:
+    """How many bytes of ours the kernel still holds for ``sock`` (sent and not acknowledged
+    yet, or not sent yet), or ``None`` where the system does not tell."""
+    if sock is None or sys.platform != "linux":
+        return None
+    try:
+        raw = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4)  # (SIOCOUTQ)
+    except (OSError, AttributeError, ValueError):  # (closed)
+        return None
+    return int(_OUTQ.unpack(raw)[0])
+
+
+_OUTQ = struct.Struct("=i")
+
+
+def taking(sock: SocketLike | None, acked: int | None, until: int | None = None) -> bool:
     """Whether the peer acknowledged :data:`TAKING` bytes or more of ours since
     :func:`acknowledged` said ``acked`` (``False`` where the system does not tell): it is
-    taking what it is sent, say a large message its keepalive ping waits behind."""
+    taking what it is sent, say a large message its keepalive ping waits behind. With
+    ``until`` (where the ping ends in what we sent), what it acknowledges beyond that does not
+    count: the ping is in its hands then, and only its answer tells that it is alive (a hung
+    program's kernel goes on acknowledging what we send, into its buffer)."""
     if acked is None:
         return False
     now = acknowledged(sock)
-    return now is not None and now >= acked + TAKING
+    if now is None:
+        return False
+    return (now if until is None else min(now, until)) >= acked + TAKING
 
 
 class EndOfStream(Exception):

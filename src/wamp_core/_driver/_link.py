@@ -22,7 +22,14 @@ from collections.abc import Awaitable, Callable
 
 import wamp_core as wc
 
-from ._direct import BrokenStream, DirectSocketStream, EndOfStream, acknowledged, taking
+from ._direct import (
+    BrokenStream,
+    DirectSocketStream,
+    EndOfStream,
+    acknowledged,
+    outstanding,
+    taking,
+)
 from ._runtime import CancelScope, Event, Runtime, Stream
 
 __all__ = [
@@ -86,6 +93,7 @@ class Link:
         self._on_lost = on_lost
         self._out = bytearray()
         self._sending = False
+        self._writing = 0  # bytes of the write in progress (see mark())
         self._broken = False
         self._wakeup = runtime.event()
         self._space: Event | None = None
@@ -183,6 +191,7 @@ class Link:
                     continue
                 chunk = rest
             self._sending = True
+            self._writing = len(chunk)
             moved = True
             try:
                 moved = await send_sliced(self._rt.move_on_after, self.stream.send, chunk)
@@ -190,6 +199,7 @@ class Link:
                 self.lost(f"write failed: {exc or type(exc).__name__}")
             finally:
                 self._sending = False
+                self._writing = 0
                 chunk = rest = b""  # not held while waiting for the next burst
             if not moved:
                 self.lost(f"write made no progress for {SEND_TIMEOUT} s")
@@ -210,17 +220,23 @@ class Link:
         self._make_space()
         self._on_lost(reason)
 
-    def mark(self) -> tuple[int, int | None]:
-        """Where the peer's signs of life stand now, for :meth:`moved_since`."""
-        return self.activity, acknowledged(self._socket)
+    def mark(self) -> tuple[int, int | None, int | None]:
+        """Where the peer's signs of life stand now, for :meth:`moved_since`: right after a
+        keepalive's ping is queued (where it ends in what we send, when the system tells)."""
+        acked = acknowledged(self._socket)
+        held = outstanding(self._socket)
+        end = None
+        if acked is not None and held is not None:  # (at most this: the write in progress
+            end = acked + held + len(self._out) + self._writing  # may be in both counts)
+        return self.activity, acked, end
 
-    def moved_since(self, mark: tuple[int, int | None]) -> bool:
+    def moved_since(self, mark: tuple[int, int | None, int | None]) -> bool:
         """Whether the peer showed life since ``mark``: bytes from it arrived, or it
-        acknowledged :data:`~wamp_core.driver.TAKING` bytes of ours (it is taking a large
-        message, and the keepalive's ping waits behind it; where the system tells, see
+        acknowledged :data:`~wamp_core.driver.TAKING` bytes of ours sent before the ping (it
+        is taking a large message the ping waits behind; where the system tells, see
         :func:`~wamp_core.driver.taking`)."""
-        reads, acked = mark
-        return self.activity != reads or taking(self._socket, acked)
+        reads, acked, end = mark
+        return self.activity != reads or taking(self._socket, acked, end)
 
     # ----------------------------------------------------------------------------------------
     # Reading

@@ -322,10 +322,16 @@ class RawSocket:
         offset = 0
         if state is _S.HANDSHAKE:
             if buf[0] != RAWSOCKET_MAGIC:
-                what = "reply" if self._role is Role.CLIENT else "request"
+                if self._role is Role.CLIENT:  # (a garbled reply: the transport failed)
+                    self._fail(
+                        HandshakeError(
+                            f"RawSocket handshake reply starts with 0x{buf[0]:02X}, not 0x7F "
+                            "(is the router speaking RawSocket?)"
+                        )
+                    )
                 self._fail(
                     RemoteProtocolError(
-                        f"RawSocket handshake {what} starts with 0x{buf[0]:02X}, not 0x7F "
+                        f"RawSocket handshake request starts with 0x{buf[0]:02X}, not 0x7F "
                         "(is the peer speaking RawSocket?)"
                     )
                 )
@@ -349,7 +355,7 @@ class RawSocket:
         """Client: the server's answer to our request."""
         if reply[2] or reply[3]:
             self._fail(
-                RemoteProtocolError(
+                HandshakeError(
                     f"RawSocket handshake reply {bytes(reply).hex(' ')} has non-zero "
                     "reserved octets"
                 )
@@ -367,7 +373,7 @@ class RawSocket:
         wanted = RAWSOCKET_SERIALIZER_IDS[self._serializer]
         if low != wanted:
             self._fail(
-                RemoteProtocolError(
+                HandshakeError(
                     f"the router answered the RawSocket handshake with serializer id {low}, "
                     f"but we asked for {wanted} ({self._serializer})"
                 )
