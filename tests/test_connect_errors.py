@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+import struct
+import threading
 from typing import Any
 
 import anyio
@@ -73,6 +75,38 @@ async def test_a_server_that_is_no_rawsocket_router_fails_the_handshake() -> Non
         error = await _failure(f"rs://127.0.0.1:{port}")
     assert isinstance(error, wc.HandshakeError), repr(error)
     assert "starts with 0x48, not 0x7F" in str(error) and "realm" not in str(error), error
+
+
+@pytest.mark.parametrize("scheme", ["ws", "rs"])
+async def test_a_listener_that_resets_at_once_fails_the_handshake_saying_why(
+    scheme: str,
+) -> None:
+    """(A review.) A reset during the opening handshake raised HandshakeError or, by the
+    race, TransportError "the connection ended before the session was joined: the connection
+    ended" (the reason lost); an end of stream there raised HandshakeError. Now the reason is
+    said, and during the handshake it is a HandshakeError."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def reset_each() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = listener.accept()
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                client.close()  # (RST)
+
+    thread = threading.Thread(target=reset_each, daemon=True)
+    thread.start()
+    try:
+        for _ in range(5):
+            error = await _failure(
+                f"{scheme}://127.0.0.1:{port}" + ("/ws" if scheme == "ws" else "")
+            )
+            # (a reset may come while the socket is still being connected: said there)
+            assert "Connection reset" in str(error), repr(error)
+            assert isinstance(error, wc.HandshakeError) or "cannot connect" in str(error)
+    finally:
+        listener.close()
 
 
 @pytest.mark.anyio

@@ -253,7 +253,14 @@ class Link:
         self._on_events(events)
 
     def _failed(self, exc: BaseException) -> None:
-        self._on_events(self._conn.connection_lost(str(exc) or type(exc).__name__))
+        reason = str(exc) or str(exc.__cause__ or "") or type(exc).__name__
+        conn = self._conn
+        if conn.serializer is None and not conn.framer.closed:  # (as an end of stream there)
+            kind = type(conn.framer).__name__
+            raise wc.HandshakeError(
+                f"the connection failed during the {kind} opening handshake: {reason}"
+            ) from exc
+        self._on_events(conn.connection_lost(reason))
 
     async def read(self) -> None:
         """Feed the connection until it is closed; raises what feeding raised (a refused

@@ -887,6 +887,14 @@ class Session:
     def _transport_lost(self, reason: str) -> None:
         """The transport is unusable: end the connection, fail everything, stop reading."""
         self._broken = True
+        conn = self._conn
+        if self.failure is None and conn.serializer is None and not conn.framer.closed:
+            # (a write failed before the transport opened: as a read's failure there, see
+            # Link._failed, the join fails with the reason, whichever came first)
+            kind = type(conn.framer).__name__
+            self.failure = wc.HandshakeError(
+                f"the connection failed during the {kind} opening handshake: {reason}"
+            )
         self._dispatch(self._conn.connection_lost(reason, local=self._disconnecting))
         self._finish()
         self._reader_scope.cancel()
