@@ -499,15 +499,10 @@ class RouterSession:
     def _refuse_login(self, realm: str, method: str, authid: Any, refusal: _auth.Refusal) -> None:
         """ABORT a login, logged: what the client gave, cut short (it cannot forge a log line;
         never its ticket or signature), and why."""
-        log.info(
-            "login refused: realm %s, %s, authid %s, peer %s: %s (%s)",
-            _shown(realm),
-            method,
-            _shown(authid),
-            self.peer or "unknown",
-            refusal.reason,
-            refusal.message[:100],
-        )  # fmt: skip  (ours: the client's text in it is repr'd)
+        # (the refusal's message is ours: the client's text in it is repr'd already)
+        log.info("login refused: realm %s, %s, authid %s, peer %s: %s (%s)", _shown(realm),
+                 method, _shown(authid), self.peer or "unknown", refusal.reason,
+                 refusal.message[:100])  # fmt: skip
         self.abort(refusal.reason, refusal.message)
 
     def _welcome(self, realm_name: str, who: _auth.Welcome) -> None:
@@ -519,9 +514,9 @@ class RouterSession:
         self.authid, self.authrole, self.authmethod = who.authid, who.role, who.method
         realm.members[self.session_id] = self
         self.router.sessions[self.session_id] = self
-        log.info(
-            "session %d joined %s as %s", self.session_id, _shown(realm.name), _shown(self.authid)
-        )  # fmt: skip  (a realm made on demand is the client's text)
+        # (a realm made on demand is the client's text)
+        log.info("session %d joined %s as %s", self.session_id, _shown(realm.name),
+                 _shown(self.authid))  # fmt: skip
         self.send(
             m.Welcome(
                 session_id=self.session_id,
