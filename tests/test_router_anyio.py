@@ -734,6 +734,37 @@ async def test_keepalive_cuts_a_client_that_stops_reading_a_burst(anyio_backend:
     assert time.monotonic() - started < 5
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="only Linux tells what the client took")
+async def test_keepalive_cuts_a_hung_client_it_goes_on_sending_to(anyio_backend: str) -> None:
+    """(The client's keepalive had this flaw, found by a review; the router's too.) A hung
+    client's kernel goes on acknowledging what the router sends it, into its buffer: that
+    counted as life, so while events kept coming the session stayed until the buffer was
+    full. What is acknowledged beyond the ping no longer counts."""
+    async with wamp_anyio.start_router(
+        ["rs://127.0.0.1:0"], ping_interval=0.3, ping_timeout=0.3
+    ) as router:
+
+        def subscribe() -> RawClient:
+            client = RawClient(int(router.urls[0].rsplit(":", 1)[1]), rcvbuf=1 << 20)
+            client.join()
+            client.send([32, client.request_id(), {}, "com.hung"])
+            assert next(client.messages())[0] == 33  # then it reads nothing more
+            return client
+
+        hung = await anyio.to_thread.run_sync(subscribe)
+        try:
+            async with wamp.connect(router.urls[0]) as publisher:
+                started = time.monotonic()
+                with anyio.move_on_after(8):
+                    while await publisher.call("wamp.session.count") > 1:
+                        await publisher.publish("com.hung", "x" * 10_000)  # 50 KB/s
+                        await anyio.sleep(0.2)
+                took = time.monotonic() - started
+        finally:
+            hung.close()
+    assert took < 3, took  # (ping interval + timeout, and a round of the watch)
+
+
 async def test_the_router_program_closes_a_client_that_does_not_answer_pings(
     anyio_backend: str,
 ) -> None:

@@ -85,10 +85,16 @@ class _Watch:
     sock: driver.SocketLike | None
     #: When it last sent something.
     seen: float
+    #: Bytes of ours not handed to the kernel yet (the writer's backlog, the write in
+    #: progress, what the engine queued).
+    held: Callable[[], int]
     #: When the ping it has not answered yet went out, and how many bytes of ours it had
-    #: acknowledged then (driver.acknowledged: it may be taking a burst the ping waits behind).
+    #: acknowledged then (driver.acknowledged: it may be taking a burst the ping waits behind),
+    #: and where the ping ends in what we sent (acknowledgements beyond it prove nothing: a
+    #: hung client's kernel goes on taking what we send into its buffer).
     pinged: float | None = None
     acked: int | None = None
+    until: int | None = None
 
 
 def _available_serializers() -> tuple[str, ...]:
@@ -337,6 +343,7 @@ async def _serve(
     direct = stream if isinstance(stream, driver.DirectSocketStream) else None
     backlog = bytearray()  # what the kernel did not take: the writer task sends it first
     writing = False  # the writer task is sending: what follows waits for it, in order
+    in_write = 0  # the bytes of that write (for the keepalive: see _Watch.held)
     sent: driver.Event | None = None  # set when the writer's pending send is over
     reset = False  # given up: the socket is reset, what the client has not taken dropped
 
@@ -389,7 +396,7 @@ async def _serve(
             pending[flush] = None
 
     async def write(event: driver.Event) -> None:
-        nonlocal wake, writing, sent
+        nonlocal wake, writing, sent, in_write
         assert tg is not None
         while True:
             await event.wait()
@@ -399,7 +406,7 @@ async def _serve(
                 data = bytes(backlog) + data
                 backlog.clear()
             if data:
-                writing = True
+                writing, in_write = True, len(data)
                 try:
                     # A client that stops reading must not hold its connection for ever: the
                     # same deadline as the client's own writes (wamp_core.driver), on
@@ -412,7 +419,7 @@ async def _serve(
                     tg.cancel_scope.cancel()
                     return
                 finally:
-                    writing = False
+                    writing, in_write = False, 0
                     data = b""  # not held while the connection is idle
                     if sent is not None:
                         sent.set()
@@ -439,7 +446,10 @@ async def _serve(
             sent = None
 
     conn.on_output = on_output
-    watch = server._watched[conn] = _Watch(cut, RUNTIME.raw_socket(stream), anyio.current_time())
+    watch = server._watched[conn] = _Watch(
+        cut, RUNTIME.raw_socket(stream), anyio.current_time(),
+        lambda: len(backlog) + in_write + conn.queued,
+    )  # fmt: skip
     try:
         if isinstance(stream, ByteStream):
             with contextlib.suppress(OSError, anyio.TypedAttributeLookupError):
@@ -543,10 +553,15 @@ async def _keepalive(server: RouterServer, interval: float, timeout: float) -> N
             if watch.pinged is None:
                 if now - watch.seen >= interval:
                     watch.pinged, watch.acked = now, driver.acknowledged(watch.sock)
+                    held = driver.outstanding(watch.sock)
+                    watch.until = (
+                        None if watch.acked is None or held is None
+                        else watch.acked + held + watch.held()
+                    )  # fmt: skip
                     conn.framer.send_ping(b"wamp-router")
                     conn.on_output()
             elif now - watch.pinged >= timeout:
-                if driver.taking(watch.sock, watch.acked):
+                if driver.taking(watch.sock, watch.acked, watch.until):
                     # It is taking what was sent before the ping (a burst larger than it
                     # reads in the timeout): the ping, and its PONG, wait behind that.
                     watch.pinged, watch.acked = now, driver.acknowledged(watch.sock)

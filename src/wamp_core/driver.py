@@ -36,6 +36,7 @@ from ._driver._direct import (
     connect_socket as connect_socket,
     connect_tcp as connect_tcp,
     connect_tcp_socket as connect_tcp_socket,
+    outstanding as outstanding,
     taking as taking,
 )
 from ._driver._inbox import Inbox as Inbox
@@ -141,6 +142,7 @@ __all__ = [
     "run",
     "run_components",
     "acknowledged",
+    "outstanding",
     "send_sliced",
     "taking",
 ]

@@ -85,6 +85,11 @@ class RouterConnection:
         self.on_output: Callable[[], None] = lambda: None
         framer.initiate()
 
+    @property
+    def queued(self) -> int:
+        """Bytes of messages queued for the client since the driver last took its output."""
+        return self._queued
+
     def data_to_send(self) -> bytes:
         self._queued = 0
         return self.framer.data_to_send()
