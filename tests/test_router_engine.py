@@ -1401,6 +1401,15 @@ def test_a_refused_login_is_logged_without_its_secret(caplog: pytest.LogCaptureF
             assert signature not in line
     assert "no_such_principal" in lines[-1] and "'x\\nINFO session 1" in lines[-1]
     assert "pässword" not in caplog.text and "open sesame" not in caplog.text
+    caplog.clear()  # (a review) a cryptosign login without an authid: the key chose whom
+    with caplog.at_level("INFO", logger=_engine.__name__):
+        client = Client(router)
+        extra = {"pubkey": wc.auth.cryptosign_pubkey(SEED)}
+        client.send(m.Hello(realm="realm1", details={
+            "roles": CLIENT_ROLES, "authmethods": ["cryptosign"], "authextra": extra}))  # fmt: skip
+        client.send(m.Authenticate(signature="00" * 96))
+    (line,) = _refusals(caplog)
+    assert "the key's principal 'carol', authid None" in line, line
 
 
 def test_a_login_refused_at_hello_is_logged(caplog: pytest.LogCaptureFixture) -> None:

@@ -486,7 +486,10 @@ class RouterSession:
         if not _auth.verify(challenge, msg.signature):
             failed = _auth.Refusal("wamp.error.authentication_failed",
                                    f"{challenge.method} authentication failed")  # fmt: skip
-            self._refuse_login(realm, f"authmethod {challenge.method!r}", authid, failed)
+            method = f"authmethod {challenge.method!r}"
+            if authid is None:  # (cryptosign: the key chose the principal)
+                method += f", the key's principal {challenge.principal.authid!r}"
+            self._refuse_login(realm, method, authid, failed)
             return
         principal = challenge.principal
         self._welcome(realm, _auth.Welcome(principal.authid, principal.role, challenge.method,
