@@ -175,12 +175,6 @@ class AnyioRuntime:
         else:
             await anyio.lowlevel.checkpoint()
 
-    async def checkpoint_if_cancelled(self) -> None:
-        if on_trio():
-            await sys.modules["trio"].lowlevel.checkpoint_if_cancelled()
-        else:  # (before every call: the backend's own, without anyio's backend lookup)
-            await _asyncio_checkpoint_if_cancelled()
-
     def cancel_point(self) -> Callable[[], Awaitable[None] | None]:
         if on_trio():
             return cast(
@@ -188,7 +182,9 @@ class AnyioRuntime:
                 sys.modules["trio"].lowlevel.checkpoint_if_cancelled,
             )  # fmt: skip
         loop = running_asyncio_loop()
-        return _asyncio_cancel_point(loop) if loop is not None else self.checkpoint_if_cancelled
+        if loop is None:  # pragma: no cover - asked in the connection's loop
+            return anyio.lowlevel.checkpoint_if_cancelled
+        return _asyncio_cancel_point(loop)
 
     async def wait_readable(self, sock: socket.socket) -> None:
         if on_trio():

@@ -252,15 +252,22 @@ class Link:
         self.push()
         self._on_events(events)
 
+    def handshake_failure(self, reason: str) -> wc.HandshakeError | None:
+        """What the link's failure (``reason``) is when the transport's opening handshake has
+        not completed: a HandshakeError, as an end of stream there is; else ``None``."""
+        conn = self._conn
+        if conn.serializer is not None or conn.framer.closed:
+            return None
+        kind = type(conn.framer).__name__
+        return wc.HandshakeError(f"the connection failed during the {kind} opening handshake: "
+                                 f"{reason}")  # fmt: skip
+
     def _failed(self, exc: BaseException) -> None:
         reason = str(exc) or str(exc.__cause__ or "") or type(exc).__name__
-        conn = self._conn
-        if conn.serializer is None and not conn.framer.closed:  # (as an end of stream there)
-            kind = type(conn.framer).__name__
-            raise wc.HandshakeError(
-                f"the connection failed during the {kind} opening handshake: {reason}"
-            ) from exc
-        self._on_events(conn.connection_lost(reason))
+        failure = self.handshake_failure(reason)
+        if failure is not None:
+            raise failure from exc
+        self._on_events(self._conn.connection_lost(reason))
 
     async def read(self) -> None:
         """Feed the connection until it is closed; raises what feeding raised (a refused

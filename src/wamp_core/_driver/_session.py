@@ -200,6 +200,10 @@ class Subscription:
                 log.debug("%r: %d queued event(s) discarded on unsubscribe", self, discarded)
 
 
+def _not_cancelled() -> None:
+    return None
+
+
 class Session:
     """A WAMP session; joined by :func:`connect` or a :class:`Component` (one per connection).
 
@@ -238,8 +242,9 @@ class Session:
         #: the tasks it started that still run (their cancel scope -> the task: held here, as
         #: the loop holds its tasks weakly), and the event that says none do.
         self._spawn: Callable[[Coroutine[Any, Any, None]], object] | None = None
-        #: Before a call: ``None``, or what raises the caller's cancellation (see _attach).
-        self._cancel_point: Callable[[], Awaitable[None] | None] = rt.checkpoint_if_cancelled
+        #: Before a call: ``None``, or what raises the caller's cancellation (see _attach;
+        #: before a connection nothing can be sent: the request fails with SessionClosed).
+        self._cancel_point: Callable[[], Awaitable[None] | None] = _not_cancelled
         self._detached: dict[CancelScope, object] = {}
         self._idle: Event | None = None
         #: Running progressive call invocations' further chunks (request ID -> chunks).
@@ -887,14 +892,8 @@ class Session:
     def _transport_lost(self, reason: str) -> None:
         """The transport is unusable: end the connection, fail everything, stop reading."""
         self._broken = True
-        conn = self._conn
-        if self.failure is None and conn.serializer is None and not conn.framer.closed:
-            # (a write failed before the transport opened: as a read's failure there, see
-            # Link._failed, the join fails with the reason, whichever came first)
-            kind = type(conn.framer).__name__
-            self.failure = wc.HandshakeError(
-                f"the connection failed during the {kind} opening handshake: {reason}"
-            )
+        if self.failure is None:  # (a write failing in the opening handshake: as a read's)
+            self.failure = self._link.handshake_failure(reason)
         self._dispatch(self._conn.connection_lost(reason, local=self._disconnecting))
         self._finish()
         self._reader_scope.cancel()
