@@ -84,3 +84,22 @@ async def test_good_elsewhere(wamp_router):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=4, errors=2)  # the good ones on asyncio and trio
     result.stdout.fnmatch_lines(["*test_forgot_the_mark uses *make it an async def test*"])
+
+
+def test_a_project_with_options_of_the_same_names_turns_the_plugin_off(
+    pytester: pytest.Pytester,
+) -> None:
+    """docs/testing.md: a conftest defining ``--wamp-router`` clashes with the plugin's option;
+    ``-p no:wamp`` in ``addopts`` lets the project's own option work."""
+    pytester.makeconftest(
+        "def pytest_addoption(parser):\n    parser.addoption('--wamp-router', default=None)\n"
+    )
+    pytester.makepyfile(
+        "def test_mine(request):\n    assert request.config.getoption('--wamp-router') == 'mine'\n"
+    )
+    clash = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--wamp-router", "mine")
+    assert clash.ret != 0
+    assert "already used" in clash.stderr.str() + clash.stdout.str()
+    pytester.makeini("[pytest]\naddopts = -p no:wamp\n")
+    fine = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--wamp-router", "mine")
+    fine.assert_outcomes(passed=1)
