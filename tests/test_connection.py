@@ -958,8 +958,63 @@ def test_close_before_websocket_close_reply_and_connection_closed_property() -> 
     assert (router.closes[0].code, router.closes[0].reason) == (1001, "going away")
     assert not conn.framer.is_open and not conn.closed
     events = conn.receive_data(router.ws.send(router.closes[0].response()))
-    assert types(events) == [Left, Closed]
+    assert types(events) == [Closed]
     assert conn.closed
+
+
+@pytest.mark.parametrize("kind", ["ws-cbor", "ws-json", *RS_KINDS])
+def test_a_closed_connections_session_ends_at_once(kind: str) -> None:
+    """(A review.) close() with a session on ends it then and there on both transports: its
+    Left and failed requests come from take_events(), its commands raise SessionClosed (on
+    WebSocket they raised LocalProtocolError while the close handshake ran, and abort() did
+    nothing), and a message arriving before the close reply is dropped."""
+    conn, router = join_connection(kind)
+    call = conn.session.call("com.example.proc")
+    router.receive(conn.data_to_send())
+    late = router.send(m.Result(request_id=call, args=[1]))  # (sent before the close arrives)
+    conn.close()
+    events = conn.take_events()
+    assert types(events) == [RequestFailed, Left]
+    left = events[1]
+    assert isinstance(left, Left) and left.details.local
+    assert not conn.session.is_joined
+    for command in (
+        lambda: conn.session.publish("com.example.topic"),
+        conn.session.leave,
+        conn.session.abort,
+        lambda: conn.session.call("com.example.proc"),
+    ):
+        with pytest.raises(SessionClosed):
+            command()
+    if isinstance(router, WebSocketRouter):
+        assert conn.receive_data(late) == []
+        router.receive(conn.data_to_send())
+        assert types(conn.receive_data(router.ws.send(router.closes[0].response()))) == [Closed]
+    assert conn.closed
+    assert conn.take_events() == [] and conn.receive_eof() == []
+
+
+@pytest.mark.parametrize("kind", ["ws-cbor", *RS_KINDS])
+def test_end_of_file_after_the_session_closed_the_connection_is_quiet(kind: str) -> None:
+    """(A review.) Once ``closed`` is true nothing more happens: a RawSocket that the
+    session's end closed gave one more Closed on a late end of file."""
+    conn, router = join_connection(kind)
+    conn.session.leave()
+    router.receive(conn.data_to_send())
+    conn.receive_data(router.send(m.Goodbye(reason="wamp.close.goodbye_and_out")))
+    if isinstance(router, WebSocketRouter):
+        router.receive(conn.data_to_send())
+        conn.receive_data(router.ws.send(router.closes[0].response()))
+    assert conn.closed
+    assert conn.receive_eof() == []
+
+
+@pytest.mark.parametrize("kind", ["ws-cbor", "rs-cbor"])
+def test_receive_data_refuses_text_with_a_type_error_that_says_so(kind: str) -> None:
+    conn, _router = join_connection(kind)
+    with pytest.raises(TypeError, match="receive_data\\(\\) takes bytes, not str"):
+        conn.receive_data("[36, 1, 2, {}]")  # type: ignore[arg-type]
+    assert conn.session.is_joined
 
 
 def test_failed_progressive_answer_leaves_the_invocation_open() -> None:

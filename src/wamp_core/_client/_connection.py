@@ -40,7 +40,14 @@ from .._errors import (
     RemoteProtocolError,
     WampError,
 )
-from .._framing._events import Closed, Framer, FramingEvent, MessageReceived, Opened
+from .._framing._events import (
+    Closed,
+    Framer,
+    FramingEvent,
+    MessageReceived,
+    Opened,
+    check_bytes,
+)
 from .._uri import validate_uri
 from ..auth import Authenticator, check_authenticators
 from ..serializers import Serializer, get_serializer
@@ -144,15 +151,22 @@ class Connection:
         self.session.join(realm, authenticators)
 
     def close(self, code: int = 1000, reason: str = "") -> None:
-        """Close the transport. WebSocket: start the close handshake (``Closed`` comes from
-        :meth:`receive_data` when it is over). RawSocket has none: :attr:`closed` is true at
-        once and no ``Closed`` event follows; a session still on ends there and then (its
-        ``Left`` or ``Aborted`` and the requests it failed come from :meth:`take_events`);
-        close the socket once :meth:`data_to_send` is drained."""
+        """Close the transport. A session still on ends there and then (its ``Left`` or
+        ``Aborted`` and the requests it failed come from :meth:`take_events`; its commands
+        raise :class:`~wamp_core.SessionClosed` from now on). WebSocket: the close handshake starts
+        (``Closed`` comes from :meth:`receive_data` when it is over; messages arriving
+        meanwhile are dropped). RawSocket has none: :attr:`closed` is true at once and no
+        ``Closed`` event follows; close the socket once :meth:`data_to_send` is drained."""
         self._close(code, reason)
-        if self.framer.closed and not self._transport_closed:  # RawSocket: gone at once
+        if self._transport_closed:
+            return
+        if self.framer.closed:  # RawSocket: gone at once
             self._transport_closed = True
-            self._ended.extend(self.session.connection_lost())
+        elif self.session.has_ended or self._over:
+            return
+        else:  # WebSocket: the session ends now, not when the close handshake is over
+            self._over = True
+        self._ended.extend(self.session.connection_lost("the connection was closed", local=True))
 
     def _close(self, code: int = 1000, reason: str = "") -> None:
         if not self.framer.closed:
@@ -175,6 +189,8 @@ class Connection:
         :class:`HandshakeError` when the router refuses the transport's opening handshake (a
         failed connection attempt, not a session event); never for anything else the peer does.
         """
+        if type(data) is not bytes:
+            check_bytes(data)
         if not data:
             raise LocalProtocolError("receive_data(b'') is not end of file: call receive_eof()")
         if self.closed:
@@ -190,7 +206,7 @@ class Connection:
 
     def receive_eof(self) -> list[ConnectionEvent]:
         """The peer closed the TCP connection."""
-        if self._transport_closed:
+        if self.closed:  # (also a RawSocket closed by the session's end: nothing follows)
             return []
         try:
             framing_events = self.framer.receive_eof()

@@ -36,6 +36,7 @@ __all__ = [
     "Closed",
     "FramingEvent",
     "Framer",
+    "check_bytes",
 ]
 
 _REPR_BYTES = 40
@@ -91,6 +92,13 @@ class MessageReceived:
 
 _new_object = object.__new__
 _set_message_data = MessageReceived.data.__set__  # type: ignore[misc,attr-defined]
+
+
+def check_bytes(data: object) -> None:
+    """Refuse input that is not bytes (``bytes``, ``bytearray``, ``memoryview``) with a
+    ``TypeError`` that says so; the connections call it when ``type(data) is not bytes``."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"receive_data() takes bytes, not {type(data).__name__}")
 
 
 def message_received(data: bytes) -> MessageReceived:

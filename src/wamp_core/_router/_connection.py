@@ -27,6 +27,7 @@ from .._errors import (
     WampError,
 )  # fmt: skip
 from .._framing import Closed, MessageReceived, Opened, RawSocket, WebSocket
+from .._framing._events import check_bytes
 from ..serializers import BatchedSerializer, Serializer, get_serializer
 from ._engine import PROTOCOL_VIOLATION, Router, RouterSession
 
@@ -96,6 +97,8 @@ class RouterConnection:
 
     def receive_data(self, data: bytes) -> None:
         """Bytes from the client."""
+        if type(data) is not bytes:
+            check_bytes(data)
         if self.should_close:
             return
         try:
