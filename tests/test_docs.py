@@ -77,6 +77,23 @@ def test_every_python_block_runs(
     assert proc.returncode == 0, f"{page} block {index}:\n{proc.stdout}\n{proc.stderr}"
 
 
+def test_every_python_block_type_checks(tmp_path: Path) -> None:
+    """(A review.) A block copied into a project checked with ``mypy --strict`` passes: the
+    README's and every page's (the hand-driven loops read a transport's endpoint, a union)."""
+    readme = REPO / "README.md"
+    found = re.findall("^```python\n(.*?)^```$", readme.read_text(encoding="utf-8"), re.S | re.M)
+    blocks = [*BLOCKS, *(("README.md", index, code) for index, code in enumerate(found))]
+    for page, index, code in blocks:
+        stem = re.sub(r"\W", "_", page.removesuffix(".md"))
+        (tmp_path / f"{stem}_{index}.py").write_text(code, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / ".cache"),
+         *sorted(str(p) for p in tmp_path.glob("*.py"))],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def _run_python(
     code: str, rs_url: str, ws_url: str, program: Path
 ) -> subprocess.CompletedProcess[str]:
