@@ -8,13 +8,16 @@ tried for speed: anyio's own code in the handler never saw it, see the anyio cas
   so a handler that catches the cancel and waits again does not run on;
 * anyio's own waits see it (an uncontended lock), and it reaches the handler's task groups
   while the handler waits for them shielded;
-* a handler that swallows the cancel and returns answers with its value, and the session
-  (and the next invocation of the same procedure) goes on unharmed;
-* an INTERRUPT that arrives before the handler started: it is cancelled at its first wait.
+* a handler that swallows the cancel and returns: what it returns is dropped (the callee
+  answered ``wamp.error.canceled`` when the INTERRUPT came), and the session (and the next
+  invocation of the same procedure) goes on unharmed;
+* an INTERRUPT that arrives before the handler started: it is cancelled at its first wait;
+  a plain function's invocation interrupted while it waits in the queue is not run.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -167,7 +170,7 @@ async def test_an_interrupt_reaches_the_handlers_own_tasks_while_it_waits_shield
     assert worker == ["cancelled"]
 
 
-async def test_a_handler_that_swallows_the_interrupt_answers_and_the_session_goes_on(
+async def test_a_handler_that_swallows_the_interrupt_and_the_session_goes_on(
     router: Any, wamp: Any
 ) -> None:
     proc = _uri("swallow")
@@ -236,3 +239,49 @@ async def _until(condition: Any, timeout: float = 5) -> None:
     with anyio.fail_after(timeout):
         while not condition():
             await anyio.sleep(0.01)
+
+
+async def test_a_plain_invocation_interrupted_while_queued_is_not_run(
+    router: Any, wamp: Any, anyio_backend: str
+) -> None:
+    """(A review.) Plain functions run one after another; a call that times out (``kill``)
+    while its invocation waits behind a slow one got ``canceled``, and the callee ran it
+    anyway afterwards (its side effects included). The callee runs in a thread of its own:
+    its slow function blocks its loop, not the caller's."""
+    proc = _uri("queued")
+    ran: list[str] = []
+    ready, stop = threading.Event(), threading.Event()
+
+    def handler(name: str) -> str:
+        ran.append(name)
+        if name == "slow":
+            time.sleep(0.6)  # blocks the callee's loop: "queued" waits behind it
+        return name
+
+    async def callee_main() -> None:
+        async with wamp.connect(router.rs_url) as callee:
+            await callee.register(handler, proc)
+            ready.set()
+            while not stop.is_set():
+                await anyio.sleep(0.02)
+
+    thread = threading.Thread(target=anyio.run, args=(callee_main,),
+                              kwargs={"backend": anyio_backend})  # fmt: skip
+    thread.start()
+    try:
+        with anyio.fail_after(TIMEOUT):
+            assert await anyio.to_thread.run_sync(ready.wait, TIMEOUT)
+            async with wamp.connect(router.rs_url) as caller, anyio.create_task_group() as tg:
+                tg.start_soon(caller.call, proc, "slow")
+                await anyio.sleep(0.1)
+                with pytest.raises(wc.ApplicationError) as info:
+                    await caller.call(
+                        proc, "queued", options=wc.CallOptions(timeout=0.2, cancel_mode="kill")
+                    )
+                assert info.value.error == wc.ApplicationError.TIMEOUT
+            async with wamp.connect(router.rs_url) as caller:
+                assert await caller.call(proc, "after") == "after"
+    finally:
+        stop.set()
+        await anyio.to_thread.run_sync(thread.join, TIMEOUT)
+    assert ran == ["slow", "after"]

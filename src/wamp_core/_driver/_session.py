@@ -1067,6 +1067,7 @@ class Session:
         value: Any = None
         positional: Any = None
         keywords: Any = None
+        is_open = self._conn.session.is_open_invocation
         while True:
             event = inbox.get_nowait()
             if event is None:
@@ -1084,7 +1085,10 @@ class Session:
                     ready = 0
                     self._link.push()
                     await self._rt.checkpoint()
-            if self.closed:  # the answer could not go: skip the work, as a task is cancelled
+            if self.closed or not is_open(event.request_id):
+                # The answer could not go (the session ended, or an INTERRUPT came while the
+                # invocation was queued: its caller has its answer): skip the work, as a task
+                # is cancelled before it starts.
                 continue
             # (one that ended since still runs the invocations that came before its end)
             registration = self._registrations.get(
