@@ -256,6 +256,44 @@ async def test_a_long_burst_leaves_in_growing_slices_in_order() -> None:
     peer.close()
 
 
+class _CountingStream(DirectSocketStream):
+    """Counts the bytes handed to the kernel without waiting (``send_now``)."""
+
+    handed = 0
+
+    def send_now(self, data: bytes) -> bytes:
+        self.handed += len(data)
+        return super().send_now(data)
+
+
+async def test_a_burst_into_a_full_kernel_buffer_is_not_copied_again_per_push() -> None:
+    """(A review.) Once the kernel left part of a burst's slice behind, the rest of the burst
+    waits for the writer task: each further push handed the whole queue to the kernel again
+    (a copy of everything queued per call: 2000 calls of 10 kB to a router that stopped
+    reading held the event loop for 1.5-15 s). Then the writer sends it all, in order."""
+    ours, peer = socket.socketpair()
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stream = _CountingStream(ours, wamp.Session.runtime)
+    producer = _Producer()
+    link = _link(producer, stream)
+    chunks = [i.to_bytes(4, "big") * 250 for i in range(500)]  # 500 pushes of 1000 bytes
+    for chunk in chunks:
+        producer.pending += chunk
+        link.push(batch=True)
+    # What the kernel could take at most, plus the slices before it was full (the quadratic
+    # path handed over ~125 MB here).
+    assert stream.handed < 64 * 1024
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(link.write)
+        with anyio.fail_after(10):
+            received = await _drain(peer, sum(map(len, chunks)))
+        tg.cancel_scope.cancel()
+    assert received == b"".join(chunks)
+    await stream.aclose()
+    peer.close()
+
+
 async def test_direct_stream_end_of_stream_and_close() -> None:
     stream, peer = _pair()
     peer.sendall(b"abc")

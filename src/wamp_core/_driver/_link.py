@@ -52,6 +52,9 @@ _RECEIVE_SIZE = 65536
 BATCH_FIRST = 256
 #: Largest slice of a burst held back for the writer task.
 BATCH_FLUSH = 1024
+#: ``_flush_at`` once the kernel left part of a burst's slice behind: no more early slices
+#: until the writer task has drained the queue (each one would copy all that is queued).
+_WRITER_ONLY = 1 << 62
 
 
 async def send_sliced(
@@ -136,7 +139,9 @@ class Link:
             rest = self._send_now(direct, chunk)
             if rest is None:
                 return
-            self._out += rest
+            if rest:  # the kernel is full: the writer task sends the rest of the burst
+                self._flush_at = _WRITER_ONLY
+                self._out += rest
         self._wakeup.set()
 
     def _send_now(self, direct: DirectSocketStream, data: bytes) -> bytes | None:
