@@ -7,6 +7,7 @@ HELLO is in ``test_router_anyio.py``."""
 from __future__ import annotations
 
 import json
+import logging
 import random
 from typing import Any
 
@@ -133,6 +134,27 @@ def test_an_invocation_the_callee_cannot_take_fails_the_call(
     assert isinstance(error, m.Error) and error.request_id == 2
     (result,) = caller.send([48, 3, {}, "wamp.session.count"])  # the session goes on
     assert isinstance(result, m.Result) and result.args == [2]
+
+
+def test_an_event_a_subscriber_cannot_take_is_logged_and_the_others_get_it(
+    router: wc.Router, caplog: pytest.LogCaptureFixture
+) -> None:
+    """(A review.) The EVENT too large for one subscriber's RawSocket limit is lost for it
+    alone (the publisher has no answer to get), and the router says so in its log."""
+    small, large, publisher = Peer(router, 1024), Peer(router), Peer(router)
+    for peer in (small, large, publisher):
+        (welcome,) = peer.send([1, "realm1", {"roles": {"subscriber": {}, "publisher": {}}}])
+        assert isinstance(welcome, m.Welcome)
+    for peer in (small, large):
+        (subscribed,) = peer.send([32, 1, {}, "com.t"])
+        assert isinstance(subscribed, m.Subscribed)
+    with caplog.at_level(logging.INFO, logger="wamp_core"):
+        (published,) = publisher.send([16, 1, {"acknowledge": True}, "com.t", ["x" * 4000]])
+    assert isinstance(published, m.Published)
+    assert small.take() == []
+    (event,) = large.take()
+    assert isinstance(event, m.Event) and event.args == ["x" * 4000]
+    assert "EVENT not sent to" in caplog.text and "payload_size_exceeded" in caplog.text
 
 
 def test_a_welcome_the_client_cannot_take_aborts_the_session(router: wc.Router) -> None:

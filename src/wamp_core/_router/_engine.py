@@ -357,14 +357,19 @@ class RouterSession:
         (``uri`` ``wamp.error.payload_size_exceeded``) or not encodable in its serializer
         (``wamp.error.invalid_argument``). A call it belongs to ends with ERROR ``uri`` for the
         caller instead of waiting for ever: an INVOCATION fails its call, a RESULT or a call's
-        ERROR is replaced by ERROR ``uri`` (an EVENT is only lost); a WELCOME or CHALLENGE
-        (a client announcing a RawSocket limit below them) ABORTs the session with ``uri``."""
+        ERROR is replaced by ERROR ``uri`` (an EVENT is lost for this subscriber, as on
+        Crossbar.io: the publisher has no answer to get; logged, as every case); a WELCOME or
+        CHALLENGE (a client announcing a RawSocket limit below them) ABORTs the session with
+        ``uri``."""
         if isinstance(message, (m.Welcome, m.Challenge)):
             log.info("%s not sent to %r: %s", message.NAME, self, uri)
             self.abort(uri, f"the {message.NAME} could not be sent to the client")
             return
         realm = self.realm
         if realm is None:
+            return
+        if isinstance(message, m.Event):
+            log.info("%s not sent to %r: %s", message.NAME, self, uri)
             return
         if isinstance(message, m.Invocation):
             whom, call = "callee", realm.invocations.get((self.session_id, message.request_id))
