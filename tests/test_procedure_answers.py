@@ -71,6 +71,36 @@ async def test_a_broken_answer_fails_the_call_not_the_callee(url: str) -> None:
             assert callee.is_attached()
 
 
+async def test_an_application_error_from_a_handlers_task_group_is_its_answer(
+    url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """(A review.) anyio and trio put a child task's error in an exception group: a group of
+    one ``ApplicationError`` answers as that error (its URI, args, kwargs), not logged as a
+    failure; a group of two is a failure (``runtime_error``), as before."""
+    one, two = _uri("one"), _uri("two")
+
+    async def child(i: int) -> None:
+        raise wc.ApplicationError("com.x.not_found", i, key="k")  # (at once: two fail)
+
+    async def lookup(children: int) -> None:
+        async with anyio.create_task_group() as tg:
+            for i in range(children):
+                tg.start_soon(child, i)
+
+    with anyio.fail_after(TIMEOUT), caplog.at_level(logging.ERROR):
+        async with wamp.connect(url) as callee, wamp.connect(url) as caller:
+            await callee.register(functools.partial(lookup, 1), one)
+            await callee.register(functools.partial(lookup, 2), two)
+            with pytest.raises(wc.ApplicationError) as info:
+                await caller.call(one)
+            assert (info.value.error, info.value.args, info.value.kwargs) == (
+                "com.x.not_found", (0,), {"key": "k"}
+            )  # fmt: skip
+            assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+            assert await _error_of(caller, two) == wc.ApplicationError.RUNTIME_ERROR
+            assert callee.is_attached()
+
+
 async def test_an_answer_that_cannot_be_encoded_is_invalid_payload_and_logged(
     url: str, caplog: pytest.LogCaptureFixture
 ) -> None:

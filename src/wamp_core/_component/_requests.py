@@ -32,6 +32,7 @@ __all__ = [
     "invocation_result",
     "is_answer",
     "refusal_uri",
+    "sole_error",
 ]
 
 W = TypeVar("W")
@@ -228,6 +229,19 @@ def invocation_result(value: Any) -> tuple[list[Any], dict[str, Any]]:
     return [value], {}
 
 
+def sole_error(exc: BaseException) -> BaseException:
+    """The one exception an exception group of one holds (through nested groups of one), else
+    ``exc``: an ``ApplicationError`` raised in a handler's task group (anyio and trio put a
+    child's error in a group) is the handler's answer, as if raised by the handler."""
+    while True:  # (read by shape: Python 3.10 has only the backport's class)
+        inner = getattr(exc, "exceptions", None)
+        if type(inner) is not tuple or len(inner) != 1 or not hasattr(exc, "split"):
+            return exc
+        if not isinstance(inner[0], BaseException):
+            return exc
+        exc = inner[0]
+
+
 def is_answer(exc: BaseException) -> bool:
     """Whether a handler's exception is an answer (an :class:`ApplicationError`, ours or
     Autobahn's, with its error URI) rather than a failure to report."""
@@ -246,8 +260,10 @@ def invocation_error(
     An :class:`ApplicationError` (or Autobahn's ``autobahn.wamp.exception.ApplicationError``)
     goes out as it is (URI, args, kwargs); an exception of a class ``defined`` for an error URI
     as that URI with its args (and ``kwargs`` attribute); any other exception becomes
-    ``wamp.error.runtime_error`` with its message only (never a traceback or repr).
+    ``wamp.error.runtime_error`` with its message only (never a traceback or repr). An
+    exception group holding one exception answers as that exception (:func:`sole_error`).
     """
+    exc = sole_error(exc)
     if is_answer(exc):
         answer: Any = exc
         return answer.error, list(answer.args), dict(getattr(answer, "kwargs", None) or {})

@@ -40,7 +40,7 @@ from wamp_core import auth, events as ev
 from .._client._types import check_options as _check_options
 from .._component._defined import DefinedErrors
 from .._component._marks import marked
-from .._component._requests import is_answer
+from .._component._requests import is_answer, sole_error
 from ._calls import MAX_QUEUED_CHUNKS, Chunk, Chunks, OpenCall, ProgressiveCall, to_on_progress
 from ._inbox import Inbox
 from ._link import Link
@@ -1481,7 +1481,8 @@ def _log_failure(registration: Registration | None, exc: Exception, defined: Def
     """A procedure raised: the caller gets ``wamp.error.runtime_error`` with the message only,
     so whoever runs the callee sees the traceback here (an ApplicationError, ours or
     Autobahn's, or an exception of a class defined for an error URI, is an answer)."""
-    if not is_answer(exc) and not (defined and defined.answer(exc)):
+    sole = sole_error(exc)
+    if not is_answer(sole) and not (defined and defined.answer(sole)):
         procedure = registration.procedure if registration is not None else "?"
         log.error("procedure %s failed", procedure, exc_info=exc)
 
