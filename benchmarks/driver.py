@@ -133,8 +133,10 @@ def measure(
     router_kind: str = "crossbar",
     *,
     more_inflight: bool = True,
+    seed: int = 0,
 ) -> dict[Key, list[dict[str, float]]]:
-    """Every cell ``rounds`` times; through ``urls`` (rawsocket/websocket) if given, else
+    """Every cell ``rounds`` times, in an order shuffled anew each round (from ``seed``: give
+    the same to repeat a run's order); through ``urls`` (rawsocket/websocket) if given, else
     through a router started here (``router_kind``: crossbar, embedded, or xconn's router,
     which serves WebSocket only). ``more_inflight``: calls in flight with
     :data:`INFLIGHT_SCALE` times the operations, :data:`INFLIGHT_REPEATS` times per round."""
@@ -150,7 +152,7 @@ def measure(
                 calls = [mode for mode in modes if mode in ("seq", "inflight")]
                 return _measure(rounds, n, calls, {"websocket": url},
                                 lambda: group_cpu_ns(pid, group=False),
-                                scale=scale, repeats=repeats)  # fmt: skip
+                                scale=scale, repeats=repeats, seed=seed)  # fmt: skip
             router: CrossbarRouter | EmbeddedRouter
             if router_kind == "embedded":
                 embedded = stack.enter_context(EmbeddedRouter())
@@ -162,13 +164,15 @@ def measure(
                 assert group is not None
                 router, router_cpu = crossbar, lambda: group_cpu_ns(group, group=True)
             urls = {"rawsocket": router.rs_url, "websocket": router.ws_url}
-            return _measure(rounds, n, modes, urls, router_cpu, scale=scale, repeats=repeats)
-        return _measure(rounds, n, modes, urls, None, scale=scale, repeats=repeats)
+            return _measure(
+                rounds, n, modes, urls, router_cpu, scale=scale, repeats=repeats, seed=seed
+            )
+        return _measure(rounds, n, modes, urls, None, scale=scale, repeats=repeats, seed=seed)
 
 
 def _measure(
     rounds: int, n: int, modes: Sequence[str], urls: dict[str, str], router_cpu: RouterCpu,
-    *, scale: int, repeats: int,
+    *, scale: int, repeats: int, seed: int,
 ) -> dict[Key, list[dict[str, float]]]:  # fmt: skip
     results: dict[Key, list[dict[str, float]]] = {}
     clients = [c for c in CLIENTS if _available(*c)]
@@ -213,7 +217,7 @@ def _measure(
                 if _available("routerfloor", backend)
             ]  # fmt: skip
         for rnd in range(rounds):
-            random.Random(rnd).shuffle(cells)
+            random.Random(seed + rnd).shuffle(cells)
             for key, argv in cells:
                 results.setdefault(key, []).append(_run(argv, router_cpu))
             print(f"round {rnd + 1}/{rounds} done", file=sys.stderr, flush=True)
@@ -364,7 +368,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rs-url", help="use this router's RawSocket URL (with --ws-url)")
     parser.add_argument("--ws-url", help="use this router's WebSocket URL (with --rs-url)")
     parser.add_argument("--json", metavar="PATH", help="also write every sample to PATH")
+    parser.add_argument("--seed", type=int, help="the cells' order (default: new each run)")
     opts = parser.parse_args(argv)
+    seed = opts.seed if opts.seed is not None else random.SystemRandom().randrange(1 << 32)
     rounds = opts.rounds or (1 if opts.quick else 3)
     n = opts.n or (200 if opts.quick else 2000)
     n -= n % 100  # calls in flight come in 100 workers
@@ -374,7 +380,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if bool(opts.rs_url) != bool(opts.ws_url):
         parser.error("--rs-url and --ws-url go together")
     urls = {"rawsocket": opts.rs_url, "websocket": opts.ws_url} if opts.rs_url else None
-    results = measure(rounds, max(n, 100), modes, urls, opts.router, more_inflight=not opts.quick)
+    results = measure(rounds, max(n, 100), modes, urls, opts.router,
+                      more_inflight=not opts.quick, seed=seed)  # fmt: skip
     print("\n".join(report(results)))
     if opts.json:
         payload: dict[str, Any] = {
@@ -385,6 +392,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "serializer": "msgpack",
                 "inflight_n": n if opts.quick else n * INFLIGHT_SCALE,
                 "inflight_samples_per_round": 1 if opts.quick else INFLIGHT_REPEATS,
+                "seed": seed,
             },
             "samples": [
                 {"client": k[0], "backend": k[1], "transport": k[2], "mode": k[3], **s}

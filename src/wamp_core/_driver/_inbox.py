@@ -28,15 +28,20 @@ class Inbox(Generic[T]):
         self._parked = 0
         self._wakeup: Event | None = None
 
-    def put(self, item: T) -> bool:
-        """Queue ``item``; ``False`` if the queue is full (dropped). After close: ignored."""
+    def put(self, item: T, extra: int = 0) -> bool:
+        """Queue ``item``; ``False`` if the queue is full (``extra``: items it may hold beyond
+        its size this time). After close: ignored."""
         if self._closed:
             return True
-        if len(self._items) >= self._size + self._parked:
+        if len(self._items) >= self._size + self._parked + extra:
             return False
         self._items.append(item)
         self._wake()
         return True
+
+    def over(self) -> bool:
+        """Whether more than its size is queued (see ``extra`` in :meth:`put`)."""
+        return len(self._items) > self._size
 
     def get_nowait(self) -> T | None:
         """The next item if one is queued, else ``None``."""

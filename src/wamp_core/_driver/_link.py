@@ -50,6 +50,9 @@ _RECEIVE_SIZE = 65536
 #: to :data:`BATCH_FLUSH` (about 20 calls): the router starts on the first requests at once,
 #: and a long burst still costs few system calls.
 BATCH_FIRST = 256
+#: Turns a task reader gives a subscription's handler whose queue a read filled, before it
+#: reads on (fewer once the queue is back within its size).
+CROWDED_TURNS = 4
 #: Largest slice of a burst held back for the writer task.
 BATCH_FLUSH = 1024
 #: ``_flush_at`` once the kernel left part of a burst's slice behind: no more early slices
@@ -106,6 +109,11 @@ class Link:
         #: prove nothing of the peer (over TLS the ping's own write would count); bytes the
         #: peer acknowledges do (see moved_since()).
         self.activity = 0
+        #: Set by the session when a read filled a subscription's queue: whether that queue
+        #: is still over its size. A task reader (which takes up to FAIR reads in a row) lets
+        #: the other tasks, that handler's among them, run until it is not, for at most
+        #: :data:`CROWDED_TURNS` turns, before it reads again.
+        self.crowded: Callable[[], bool] | None = None
         self._socket = runtime.raw_socket(stream)
 
     # ----------------------------------------------------------------------------------------
@@ -292,6 +300,13 @@ class Link:
                 self._failed(exc)
             else:
                 self._received(data)
+                crowded = self.crowded
+                if crowded is not None:
+                    self.crowded = None
+                    for _ in range(CROWDED_TURNS):
+                        await self._rt.checkpoint()
+                        if not crowded():
+                            break
 
     async def _read_by_callback(self, direct: DirectSocketStream) -> None:
         conn = self._conn

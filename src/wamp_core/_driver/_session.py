@@ -61,8 +61,13 @@ Authentication: TypeAlias = (
 
 #: Seconds a session waits, when it is closed, for the leave and the transport's close.
 CLOSE_TIMEOUT = 5.0
-#: Events a deliverer handles in a row before it yields to other tasks.
+#: Events a deliverer handles between looks at the clock (and an invocation runner before it
+#: yields to other tasks).
 _FAIR_EVENTS = 64
+#: Seconds a deliverer handles events in a row before it yields to other tasks: long enough
+#: to take what one read of the reader brought (a burst of small events: thousands), so a
+#: quick handler keeps up with the reader instead of falling behind it by scheduling alone.
+_FAIR_TIME = 0.005
 #: Invocations of plain-function handlers queued for their task; beyond that each gets a task.
 MAX_QUEUED_INVOCATIONS = 1 << 16
 #: Result types that are plainly not awaitable (``inspect.isawaitable`` costs ~0.2 us, an ABC
@@ -143,7 +148,9 @@ class Subscription:
 
     Its events wait in a queue of ``SubscribeOptions.queue_size``; when the handler falls that
     far behind, newer events are dropped (counted in :attr:`dropped`, logged as a warning)
-    instead of memory growing or the whole session stalling.
+    instead of memory growing or the whole session stalling. Beyond that size the queue takes
+    as many more as the read that brought them held (one read from the network may bring more
+    events than the queue holds): a handler that keeps up loses none to a burst.
     """
 
     def __init__(
@@ -179,7 +186,10 @@ class Subscription:
 
     def _deliver(self, delivery: _Delivery) -> None:
         inbox = self._inbox
-        if inbox is not None and not inbox.put(delivery):
+        if inbox is None or inbox.put(delivery):
+            return
+        self.session._link.crowded = inbox.over  # (the reader lets the handler catch up)
+        if not inbox.put(delivery, self.session._burst):
             self.dropped += 1
             if self.dropped & (self.dropped - 1) == 0:  # 1, 2, 4, 8...: say it, not flood
                 log.warning(
@@ -256,6 +266,9 @@ class Session:
         #: Event deliverer tasks running, and the event set when the last one returns.
         self._delivering = 0
         self._delivered: Event | None = None
+        #: Events of the read being dispatched: a subscription's queue takes that many more
+        #: (see Subscription).
+        self._burst = 0
         #: Why the reader stopped early (a refused transport handshake, a bug), if it did.
         self.failure: Exception | None = None
         #: The ``SystemExit`` or ``KeyboardInterrupt`` a handler raised: the session leaves,
@@ -995,6 +1008,7 @@ class Session:
         self._done.set()
 
     def _dispatch(self, events: list[wc.ConnectionEvent]) -> None:
+        self._burst = len(events)
         for event in events:
             if type(event) is ev.EventDelivered:
                 delivery = (event.args, event.kwargs, event.details)
@@ -1228,7 +1242,9 @@ class Session:
 
     async def _deliver(self, subscription: Subscription, inbox: Inbox[_Delivery]) -> None:
         spec = subscription.spec
+        clock = self._rt.current_time
         ready = 0
+        turn = clock()
         args: Any = None
         kwargs: Any = None
         details: Any = None
@@ -1236,12 +1252,15 @@ class Session:
         keywords: Any = None
         result: Any = None
         while True:
-            # Take what is queued without a scheduling round trip per event; yield every
-            # _FAIR_EVENTS events so other tasks (the reader among them) keep running, before
-            # taking the next (an unsubscribe meanwhile empties the queue).
+            # Take what is queued without a scheduling round trip per event; every
+            # _FAIR_EVENTS events, yield if _FAIR_TIME has passed, so other tasks (the reader
+            # among them) keep running, before taking the next (an unsubscribe meanwhile
+            # empties the queue).
             if ready >= _FAIR_EVENTS:
                 ready = 0
-                await self._rt.checkpoint()
+                if clock() - turn >= _FAIR_TIME:
+                    await self._rt.checkpoint()
+                    turn = clock()
             delivery = inbox.get_nowait()
             if delivery is None:
                 ready = 0
@@ -1250,6 +1269,7 @@ class Session:
                 delivery = await inbox.get()
                 if delivery is None:
                     return
+                turn = clock()
             else:
                 ready += 1
             args, kwargs, details = delivery
