@@ -1,7 +1,8 @@
 """Which addresses a driver connects to, with each driver, against the embedded router: a
 name that resolves to a dead address first still connects (the next attempt starts after
 ``ATTEMPT_DELAY``, RFC 8305), and an endpoint's ``version`` restricts the address family.
-The names are made up (``.invalid``) and resolved by a patched ``socket.getaddrinfo``."""
+The names are made up (``.invalid``) and resolved by a patched ``socket.getaddrinfo``. A unix
+socket URL with a relative path is relative to the working directory."""
 
 from __future__ import annotations
 
@@ -99,3 +100,13 @@ async def test_version_restricts_the_address_family(
             transport = {"url": f"rs://v4.invalid:{port}", "endpoint": {**endpoint, "version": 6}}
             async with wamp.connect(transport):
                 raise AssertionError("connected over IPv4")
+
+
+async def test_a_relative_unix_socket_path_is_found_from_the_working_directory(
+    router: EmbeddedRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory, _, name = router.unix_path.rpartition("/")
+    monkeypatch.chdir(directory)
+    with anyio.fail_after(10):
+        async with wamp.connect(f"rs://unix:{name}") as session:
+            assert await session.call("wamp.session.count") >= 1

@@ -59,6 +59,41 @@ async def test_a_proxy_that_hangs_up_says_so() -> None:
     assert str(error).endswith(": the proxy closed the connection"), error
 
 
+async def test_a_proxy_that_cannot_be_reached_is_named() -> None:
+    """(A review.) The error named only the router, whose address was never tried."""
+    port = _closed_port()
+    transport = {"url": "ws://127.0.0.1:9/ws", "proxy": {"host": "127.0.0.1", "port": port}}
+    error = await _failure(transport)
+    assert f"tcp:127.0.0.1:9 through the proxy 127.0.0.1:{port}: [Errno 111]" in str(error)
+
+
+async def test_a_connect_that_times_out_says_so_alike_on_every_driver() -> None:
+    """A listener whose backlog is full never accepts: the endpoint's timeout ends the
+    connect, and the cause says how long it waited (it was an empty TimeoutError on
+    wamp_anyio, a message on wamp_trio)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = []
+        try:
+            for _ in range(8):  # fill the backlog (SYNs beyond it are dropped)
+                filler = socket.socket()
+                filler.setblocking(False)
+                with contextlib.suppress(BlockingIOError):
+                    filler.connect(("127.0.0.1", port))
+                fillers.append(filler)
+            endpoint = {"host": "127.0.0.1", "port": port, "timeout": 0.5}
+            transport = {"url": f"rs://127.0.0.1:{port}", "endpoint": endpoint}
+            error = await _failure(transport)
+        finally:
+            for filler in fillers:
+                filler.close()
+    assert str(error) == f"connecting to tcp:127.0.0.1:{port} timed out", error
+    assert isinstance(error.__cause__, TimeoutError)
+    assert str(error.__cause__) == "no connection within 0.5 s"
+
+
 async def test_a_server_that_is_no_rawsocket_router_fails_the_handshake() -> None:
     """(A review.) An HTTP server's answer to the RawSocket handshake was reported as a
     refused join ("joining realm 'realm1' failed: ... protocol_violation"), blaming the
@@ -134,3 +169,21 @@ async def test_a_challenge_we_cannot_answer_raises_authentication_error(
         await component.run()
     assert ended.value.reason == "wamp.error.cannot_authenticate"
     assert isinstance(ended.value.__cause__, wc.AuthenticationError)
+
+
+@pytest.mark.parametrize("key", ["trust_root", "client_cert"])
+async def test_a_tls_file_that_cannot_be_read_fails_when_the_component_is_built(
+    key: str, tmp_path: Any
+) -> None:
+    """(A review.) errors.md: a ConfigurationError naming the transport when the component
+    is built; it came at the first connect, without the transport's index."""
+    missing = str(tmp_path / "missing.pem")
+    transports: list[str | dict[str, Any]] = [
+        "rs://127.0.0.1:9",
+        {"url": "wss://127.0.0.1:9/ws",
+         "endpoint": {"host": "127.0.0.1", "port": 9, "tls": {key: missing}}},
+    ]  # fmt: skip
+    with pytest.raises(wc.ConfigurationError, match=rf"^transport 1: tls '{key}': .*missing"):
+        wamp.Component(transports=transports)
+    with pytest.raises(wc.ConfigurationError, match=rf"^transport 0: tls '{key}': "):
+        wamp.ApplicationRunner("wss://127.0.0.1:9/ws", "realm1", ssl={key: missing})

@@ -433,17 +433,22 @@ def test_websocket_no_common_subprotocol_is_refused_with_400() -> None:
     assert seen.value.code == 400
 
 
-def test_websocket_server_prefers_its_own_order() -> None:
+def test_websocket_server_takes_the_clients_first_accepted_offer() -> None:
+    """The client's order is its preference, as Crossbar.io chooses (a review: the server's
+    own order, json first by default, gave every cbor-first client json)."""
     client, server = ws_pair(["json", "msgpack", "cbor"], accepted=("cbor", "msgpack"))
     events_c, events_s = pump(client, server)
     assert events_s[0] == Opened(
-        "cbor",
+        "msgpack",
         2**24,
-        "wamp.2.cbor",
+        "wamp.2.msgpack",
         (),
         "/ws",
         (("host", "router.example:8080"), ("x-tenant", "t1"), ("cookie", "a=b")),
     )
+    assert isinstance(events_c[0], Opened) and events_c[0].serializer == "msgpack"
+    client, server = ws_pair(["cbor", "json"])  # (the server accepts all, json first)
+    events_c, _ = pump(client, server)
     assert isinstance(events_c[0], Opened) and events_c[0].serializer == "cbor"
 
 
@@ -597,7 +602,7 @@ def test_an_independent_wsproto_client_talks_to_our_server() -> None:
     peer = WSConnection(ConnectionType.CLIENT)
     server = server_ws()
     request = peer.send(
-        Request(host="h", target="/x?y", subprotocols=["wamp.2.json", "wamp.2.cbor"])
+        Request(host="h", target="/x?y", subprotocols=["wamp.2.cbor", "wamp.2.json"])
     )
     [opened] = server.receive_data(request)
     assert isinstance(opened, Opened) and opened.serializer == "cbor" and opened.path == "/x?y"

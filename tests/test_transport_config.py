@@ -1482,3 +1482,28 @@ def test_reconnect_exhausted_carries_the_last_failures_reason() -> None:
     exhausted.__cause__ = wc.AuthenticationError("no ticket")
     assert exhausted.reason == "wamp.error.cannot_authenticate"
     assert wc.ReconnectExhausted("done", [(0, OSError("refused"))]).reason is None
+
+
+def test_a_proxy_needs_a_tcp_endpoint() -> None:
+    """(A review.) With a unix endpoint the proxy was kept and never used."""
+    with pytest.raises(wc.ConfigurationError, match="'proxy' needs a tcp endpoint"):
+        wc.parse_transports(
+            {"url": "ws://127.0.0.1:8080/ws", "endpoint": {"type": "unix", "path": "/r.sock"},
+             "proxy": {"host": "127.0.0.1", "port": 3128}}
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [("rs://unix:router.sock", "router.sock"), ("rs://unix:./run/r.sock", "./run/r.sock"),
+     ("rs://unix:/run/r.sock", "/run/r.sock")],
+)  # fmt: skip
+def test_a_unix_socket_url_takes_a_relative_path_as_the_router_does(url: str, path: str) -> None:
+    """(A review.) ``wamp-py router --listen rs://unix:router.sock`` listens there; the
+    client refused the same URL with urllib's words about a port."""
+    endpoint = wc.parse_transports(url)[0].endpoint
+    assert isinstance(endpoint, wc.UnixEndpoint) and endpoint.path == path
+    with pytest.raises(wc.ConfigurationError, match="must not have a query"):
+        wc.parse_transports("rs://unix:router.sock?x=1")
+    with pytest.raises(wc.ConfigurationError, match="invalid URL"):
+        wc.parse_transports("ws://unix:router.sock")  # (a websocket URL has no such form)

@@ -57,12 +57,13 @@ async def open_stream(transport: wc.TransportConfig) -> tuple[driver.Stream, dic
                     sock.close()
                     raise
                 stream = await _tls(tcp_stream, transport, context)
-    except TimeoutError as exc:
-        raise wc.TransportError(f"connecting to {endpoint.describe()} timed out") from exc
+    except TimeoutError:
+        error = driver.connect_timed_out(transport)
+        raise error from error.__cause__
     except wc.HandshakeError:
         raise
     except (OSError, anyio.BrokenResourceError, anyio.EndOfStream) as exc:
-        error = driver.cannot_connect(endpoint, exc)
+        error = driver.cannot_connect(transport, exc)
         raise error from error.__cause__
     sock = stream.extra(SocketAttribute.raw_socket)  # the proxy's socket, through a proxy
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -22,7 +22,9 @@ from ._driver._component import DEFAULT_TRANSPORT as DEFAULT_TRANSPORT, Componen
 from ._driver._connect import (
     authenticators as authenticators,
     cannot_connect as cannot_connect,
+    check_tls_files as check_tls_files,
     connect as connect,
+    connect_timed_out as connect_timed_out,
     join_timeout as join_timeout,
     open_session as open_session,
 )
@@ -130,8 +132,10 @@ __all__ = [
     "Waiter",
     "authenticators",
     "cannot_connect",
+    "check_tls_files",
     "connect",
     "connect_memory",
+    "connect_timed_out",
     "connect_socket",
     "connect_tcp",
     "connect_tcp_socket",

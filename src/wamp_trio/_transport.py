@@ -90,14 +90,13 @@ async def open_stream(transport: wc.TransportConfig) -> tuple[driver.Stream, dic
                 raise
             binding = tls.get_channel_binding("tls-unique")
             return TrioStream(tls), wc.channel_ids(binding) if binding else {}
-    except trio.TooSlowError:  # (a TimeoutError as the cause, as from wamp_anyio)
-        raise wc.TransportError(f"connecting to {endpoint.describe()} timed out") from (
-            TimeoutError(f"no connection within {endpoint.timeout} s")
-        )
+    except trio.TooSlowError:
+        error = driver.connect_timed_out(transport)
+        raise error from error.__cause__
     except wc.HandshakeError:
         raise
     except (OSError, trio.BrokenResourceError, driver.EndOfStream) as exc:
-        error = driver.cannot_connect(endpoint, exc)
+        error = driver.cannot_connect(transport, exc)
         raise error from error.__cause__
 
 

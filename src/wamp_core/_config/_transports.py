@@ -318,6 +318,17 @@ def _parse_url(url: object, kind: str) -> _URLInfo:
     if not isinstance(url, str) or not url:
         raise ConfigurationError(f"'url' must be a non-empty str, not {url!r}")
     shown = _redact(url)
+    base, sep, rest = url.partition("://")
+    # rs://unix:router.sock: a path relative to the working directory, as the embedded
+    # router's --listen takes it (rs://unix:1234 looks like a port: refused below)
+    relative: str | None = None
+    if (
+        kind == "rawsocket" and sep and rest.startswith("unix:")
+        and rest[5:6] not in ("", "/") and not rest[5:].isdigit()
+    ):  # fmt: skip
+        relative, url = rest[5:], f"{base}://unix"
+        if "?" in relative or "#" in relative:
+            raise ConfigurationError(f"a unix socket URL must not have a query: {shown!r}")
     try:
         split = urlsplit(url)
         port = split.port
@@ -350,6 +361,8 @@ def _parse_url(url: object, kind: str) -> _URLInfo:
             raise ConfigurationError(f"a rawsocket URL must not have a query: {shown!r}")
         if host == "unix":
             # rs://unix:/tmp/router.sock (Autobahn's form) or rs://unix/tmp/router.sock
+            if relative is not None:
+                return _URLInfo(scheme, None, None, relative, split)
             if port is not None or not split.path or split.path == "/":
                 raise ConfigurationError(
                     f"a unix socket URL needs a path, like 'rs://unix:/run/router.sock': {shown!r}"
@@ -607,6 +620,10 @@ class TransportConfig:
                 raise ConfigurationError("'proxy' is only supported by websocket transports")
             if not isinstance(self.proxy, Proxy):
                 raise ConfigurationError(f"'proxy' must be a Proxy, not {_type_name(self.proxy)}")
+            if not isinstance(self.endpoint, TcpEndpoint):
+                raise ConfigurationError(
+                    f"'proxy' needs a tcp endpoint (a proxy tunnels TCP), not {self.endpoint}"
+                )
         headers = _check_headers(self.headers)
         if headers and kind != "websocket":
             raise ConfigurationError("'headers' is only supported by websocket transports")

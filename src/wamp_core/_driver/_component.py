@@ -16,7 +16,7 @@ import wamp_core as wc
 
 from .._component._lifecycle import accepts
 from ._application import ApplicationSession, run_application, session_hook
-from ._connect import authenticators, open_session
+from ._connect import authenticators, check_tls_files, open_session
 from ._runtime import CancelScope, Event, Runtime, TaskGroup
 from ._session import Authentication, Session
 
@@ -118,6 +118,7 @@ class Component(Generic[S]):
         self.transports = wc.parse_transports(
             DEFAULT_TRANSPORT if transports is None else transports
         )
+        check_tls_files(self.transports)
         self.config = config if config is not None else wc.ComponentConfig(realm, extra)
         # Built once (invalid settings fail here, not on each attempt) and kept: a key that an
         # attempt derived (SCRAM, salted WAMP-CRA; in a worker thread that a join timeout

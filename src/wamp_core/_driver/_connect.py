@@ -16,7 +16,9 @@ from ._session import Authentication, Session
 
 S = TypeVar("S", bound=Session)
 
-__all__ = ["cannot_connect", "connect", "open_session"]
+__all__ = [
+    "cannot_connect", "check_tls_files", "connect", "connect_timed_out", "open_session",
+]  # fmt: skip
 
 log = logging.getLogger("wamp_core.driver")  # the public name, stable to configure
 
@@ -44,8 +46,37 @@ def authenticators(authentication: Authentication | None) -> list[auth.Authentic
     return auths
 
 
-def cannot_connect(endpoint: wc.Endpoint, exc: BaseException) -> wc.TransportError:
-    """The error for a failed connect to ``endpoint``, naming the reason at the bottom of
+def check_tls_files(transports: Sequence[wc.TransportConfig]) -> None:
+    """Load the TLS files each transport names (``trust_root``, ``client_cert``,
+    ``client_key``) once, so one that cannot be read fails when the component is built
+    (:class:`~wamp_core.ConfigurationError` naming the transport), not at its first connect.
+    Each connect loads them again (rotated certificates are picked up)."""
+    for index, transport in enumerate(transports):
+        endpoint = transport.endpoint
+        if isinstance(endpoint, wc.TcpEndpoint) and isinstance(endpoint.tls, wc.TLSConfig):
+            try:
+                wc.ssl_context_for(endpoint.tls)
+            except wc.ConfigurationError as exc:
+                raise wc.ConfigurationError(f"transport {index}: {exc}") from exc.__cause__
+
+
+def _target(transport: wc.TransportConfig) -> str:
+    """What a connect went to: the endpoint, and the proxy it went through."""
+    proxy = transport.proxy
+    where = transport.endpoint.describe()
+    return where if proxy is None else f"{where} through the proxy {proxy.host}:{proxy.port}"
+
+
+def connect_timed_out(transport: wc.TransportConfig) -> wc.TransportError:
+    """The error for a connect to ``transport`` that its endpoint's timeout ended (its cause:
+    a ``TimeoutError`` saying so); raise it ``from`` its ``__cause__``."""
+    error = wc.TransportError(f"connecting to {_target(transport)} timed out")
+    error.__cause__ = TimeoutError(f"no connection within {transport.endpoint.timeout} s")
+    return error
+
+
+def cannot_connect(transport: wc.TransportConfig, exc: BaseException) -> wc.TransportError:
+    """The error for a failed connect to ``transport``, naming the reason at the bottom of
     ``exc``'s causes: the event loops wrap the socket's or TLS's own error in exceptions of
     their own, some without a message (trio's ``BrokenResourceError``, its "all attempts to
     connect failed"), so every driver reports e.g. ``[Errno 111] Connection refused`` or
@@ -62,7 +93,7 @@ def cannot_connect(endpoint: wc.Endpoint, exc: BaseException) -> wc.TransportErr
             break
         reason = cause
     text = str(reason) or _WORDLESS.get(type(reason).__name__, type(reason).__name__)
-    error = wc.TransportError(f"cannot connect to {endpoint.describe()}: {text}")
+    error = wc.TransportError(f"cannot connect to {_target(transport)}: {text}")
     error.__cause__ = reason
     return error
 

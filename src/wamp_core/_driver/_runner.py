@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Literal, overload
 import wamp_core as wc
 
 from ._component import Component
+from ._connect import check_tls_files
 from ._session import Authentication, Session
 
 __all__ = ["ApplicationRunner"]
@@ -61,6 +62,7 @@ class ApplicationRunner:
                 raise wc.ConfigurationError(f"ssl is for a TCP URL: {url!r}")
             transport["endpoint"] = {"host": endpoint.host, "port": endpoint.port, "tls": ssl}
         self.transports = wc.parse_transports(transport)  # (checked here, not at run())
+        check_tls_files(self.transports)
         self._authentication = authentication
 
     def component(

@@ -28,6 +28,7 @@ from .._wire import (
     WEBSOCKET_SERIALIZER_NAMES,
     host_header,
     request_target,
+    serializer_for_subprotocol_name,
     subprotocol_for,
 )
 
@@ -229,10 +230,11 @@ def path_of(target: str) -> str:
 
 
 def choose_serializer(accepted: Sequence[str], offered: Iterable[str]) -> str | None:
-    """The first accepted serializer whose ``wamp.2.<name>`` the client offered."""
-    offers = set(offered)
-    for name in accepted:
-        if subprotocol_for(name) in offers:
+    """The client's first offered ``wamp.2.<name>`` whose serializer is ``accepted``: its
+    order is its preference (as Crossbar.io and Autobahn choose)."""
+    for offer in offered:
+        name = serializer_for_subprotocol_name(offer)
+        if name is not None and name in accepted:
             return name
     return None
 
