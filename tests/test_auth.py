@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import gc
 import hashlib
 import hmac
 import json
 import logging
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -170,6 +172,28 @@ def test_ticket_config_errors() -> None:
         TicketAuthenticator("t", 42)  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="authextra"):
         TicketAuthenticator("t", "joe", authextra=[1])  # type: ignore[arg-type]
+
+
+def test_an_async_ticket_source_is_refused_when_built_and_never_left_unawaited() -> None:
+    """(A review.) The challenge is answered inside receive_data, with no await: an async
+    ticket function failed at the challenge, leaving "coroutine was never awaited"."""
+
+    async def ticket() -> str:
+        return "t"
+
+    with pytest.raises(ConfigurationError, match="not an async function"):
+        TicketAuthenticator(ticket, "joe")  # type: ignore[arg-type]
+
+    class Source:  # (an object with an async __call__: not caught when built)
+        async def __call__(self) -> str:
+            return "t"
+
+    auth = TicketAuthenticator(Source(), "joe")  # type: ignore[arg-type]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a coroutine never awaited would warn
+        with pytest.raises(AuthenticationError, match="must return a str, not coroutine"):
+            auth.on_challenge({}, {})
+        gc.collect()
 
 
 def test_anonymous() -> None:

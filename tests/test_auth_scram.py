@@ -327,6 +327,17 @@ class CrossbarScramServer:
         return {"scram_server_signature": base64.b64encode(server_sig).decode()}
 
 
+def test_autobahns_kdf_key_is_taken_for_porting() -> None:
+    """(A review.) Autobahn's scram example passes kdf="argon2id13", which its AuthScram
+    ignores; refused here as an unknown key, it is now taken (and checked to be a name)."""
+    auth = create_authenticator(
+        "scram", {"authid": "alice@example.com", "password": "s3cret", "kdf": "argon2id13"}
+    )
+    assert auth.method == "scram"
+    with pytest.raises(ConfigurationError, match="kdf must be a KDF name"):
+        create_authenticator("scram", {"authid": "a", "password": "p", "kdf": 13})
+
+
 @pytest.mark.parametrize("nonce_bytes", [16, 18])
 def test_crossbar_dialect_against_crossbar_algorithm(
     monkeypatch: pytest.MonkeyPatch, nonce_bytes: int

@@ -150,6 +150,32 @@ async def test_a_protocol_violation_is_answered_with_abort(message: Any) -> None
     assert _said_abort(received), received
 
 
+async def test_a_challenge_for_a_method_not_offered_ends_a_component_at_once() -> None:
+    """(A review.) It was ABORT protocol_violation, which the reconnect policy retried for
+    ever: the Component reconnected and was challenged again, 11 times with max_retries=10.
+    Now the join fails with an AuthenticationError (ABORT cannot_authenticate), fatal."""
+    connects = []
+
+    async def script(stream: SocketStream) -> None:
+        connects.append(1)
+        await handshake(stream)
+        await stream.receive()  # HELLO (anonymous)
+        await stream.send(frame([4, "wampcra", {"challenge": "{}"}]))
+
+    async with hostile(script) as (url, received):
+        component = wamp.Component(transports={"url": url, "serializer": "json",
+                                                "max_retries": 10,
+                                                "initial_retry_delay": 0.01})  # fmt: skip
+        with anyio.fail_after(10), pytest.raises(wc.ReconnectExhausted) as info:
+            await component.run()
+        await anyio.sleep(0.1)
+    assert info.value.reason == "wamp.error.cannot_authenticate"
+    assert isinstance(info.value.__cause__, wc.AuthenticationError)
+    assert "'wampcra', which we did not offer (offered: anonymous)" in str(info.value.__cause__)
+    assert len(connects) == 1
+    assert b"wamp.error.cannot_authenticate" in b"".join(received)
+
+
 async def test_deep_nesting_does_not_crash_the_client() -> None:
     deep = b"[" * 200_000 + b"]" * 200_000
     data = struct.pack(">I", len(deep)) + deep

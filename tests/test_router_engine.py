@@ -6,6 +6,7 @@ message by message.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 from collections.abc import Callable
@@ -161,11 +162,50 @@ def test_an_unknown_principal_or_method_is_refused(router: wc.Router) -> None:
     client = Client(router)
     hello = m.Hello(realm="realm1", details={"roles": CLIENT_ROLES, "authmethods": ["ticket"],
                                              "authid": "nobody"})  # fmt: skip
-    (abort,) = client.send(hello)
+    (abort,) = client.send(hello)  # (no principal has a ticket: the method is not served)
+    assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.no_matching_auth_method"
+    with_tickets = wc.Router(["realm1"], principals=[wc.Principal("alice", ticket="x")])
+    (abort,) = Client(with_tickets).send(hello)
     assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.no_such_principal"
     closed = Client(wc.Router(["realm1"], anonymous=False))
     (abort,) = closed.send(m.Hello(realm="realm1", details={"roles": CLIENT_ROLES}))
     assert isinstance(abort, m.Abort) and abort.reason == "wamp.error.no_matching_auth_method"
+
+
+def test_the_first_offered_method_the_router_serves_is_the_one_used() -> None:
+    """(A review.) As Crossbar.io chooses: the client's first offered method that the router
+    serves, even when this principal has no credential of it (refused there, as an unknown
+    principal is: the answer does not tell which authids exist). The embedded router went
+    on to the next method, and a component that joined here was refused by Crossbar."""
+    router = wc.Router(["realm1"], principals=[wc.Principal("joe", ticket="t"),
+                                                wc.Principal("peter", secret="s")])  # fmt: skip
+
+    def answer(authid: str, methods: list[str]) -> m.Message:
+        details = {"roles": CLIENT_ROLES, "authmethods": methods, "authid": authid}
+        (reply,) = Client(router).send(m.Hello(realm="realm1", details=details))
+        return reply
+
+    refused = answer("peter", ["ticket", "wampcra"])  # peter has no ticket
+    assert isinstance(refused, m.Abort) and refused.reason == "wamp.error.no_such_principal"
+    unknown = answer("nobody", ["ticket", "wampcra"])
+    assert isinstance(unknown, m.Abort) and (unknown.reason, unknown.message) == (
+        refused.reason, refused.message.replace("peter", "nobody")
+    )  # fmt: skip
+    challenge = answer("peter", ["cryptosign", "wampcra", "ticket"])  # (no keys: not served)
+    assert isinstance(challenge, m.Challenge) and challenge.method == "wampcra"
+
+
+def test_a_scram_cost_our_clients_refuse_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    """(A review.) A principal whose SCRAM cost wamp-py's clients refuse by default loaded
+    without a word; the join then failed at the client ("suspiciously cheap")."""
+    with caplog.at_level(logging.WARNING, logger="wamp_core"):
+        scram = wc.ScramCredential.from_password("pw", b"salt" * 4, iterations=1000)
+        wc.Principal("cheap", scram=scram)
+    assert "principal 'cheap': SCRAM pbkdf2 iterations 1000 are below 4096" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="wamp_core"):
+        wc.Principal("fine", scram=wc.ScramCredential.from_password("pw", b"salt" * 4))
+    assert caplog.text == ""
 
 
 SEED = "4d" * 32

@@ -403,17 +403,20 @@ def test_scram_bad_router_proof_aborts(
     [[], [TicketAuthenticator("t", "joe")]],
     ids=["anonymous", "ticket"],
 )
-def test_challenge_for_a_method_not_offered_is_a_violation(
+def test_challenge_for_a_method_not_offered_is_an_authentication_failure(
     authenticators: list[Authenticator],
 ) -> None:
+    """(A review.) It was a protocol violation, which the reconnect policy retries for ever
+    (a join that cannot succeed): now an AuthenticationError, cannot_authenticate, fatal."""
     session = start(*authenticators)
     session.messages_to_send()
     events = session.receive_message(m.Challenge(method="wampcra", extra={"challenge": "x"}))
     out = wire(session)
-    assert [(msg[0], msg[2]) for msg in out] == [(3, VIOLATION)]
-    assert "wampcra" in out[0][1]["message"]
+    assert [(msg[0], msg[2]) for msg in out] == [(3, "wamp.error.cannot_authenticate")]
+    assert "'wampcra', which we did not offer" in out[0][1]["message"]
     assert [type(e) for e in events] == [ev.Aborted]
-    assert session.state is S.FAILED
+    assert isinstance(session.auth_error, wamp_core.AuthenticationError)
+    assert wamp_core.default_is_fatal(session.auth_error)
 
 
 def test_challenge_for_offered_anonymous_aborts() -> None:

@@ -694,10 +694,13 @@ class ClientSession:
         if self._s.challenge is not None:
             raise RemoteProtocolError("a second CHALLENGE before the first was answered")
         auth = self._s.authenticators.get(msg.method)
-        if auth is None:
-            raise RemoteProtocolError(
-                f"CHALLENGE for authmethod {msg.method!r}, which we did not offer"
-            )
+        if auth is None:  # (a join that cannot succeed: fatal, not a violation to retry)
+            offered = list(self._s.authenticators) or ["anonymous"]
+            self._auth_failed(AuthenticationError(
+                f"the router asked for authmethod {msg.method[:60]!r}, which we did not offer "
+                f"(offered: {', '.join(offered)})"
+            ))  # fmt: skip
+            return
         self._authenticate(msg, auth, defer=self.defer_auth_work)
 
     def answer_challenge(self, failure: Exception | None = None) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hmac
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,8 @@ from ..auth import (
 )
 from ..auth._scram import (
     CROSSBAR_KDF_ARGON2ID13,
+    DEFAULT_MIN_ARGON2_COST,
+    DEFAULT_MIN_ITERATIONS,
     KDF_ARGON2ID13,
     KDF_PBKDF2,
     MAX_ARGON2_ITERATIONS,
@@ -39,6 +42,8 @@ from ..auth._scram import (
     MAX_PBKDF2_ITERATIONS,
     MIN_ARGON2_MEMORY,
 )
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ACTIONS", "Challenge", "Permission", "Principal", "Refusal", "ScramCredential", "Welcome",
@@ -66,6 +71,22 @@ class ScramCredential:
     iterations: int = 4096
     memory: int | None = None
     method: str = "wamp-scram"
+
+    def below_client_minimum(self) -> str | None:
+        """Why wamp-py's clients refuse this cost by default (they take it as suspiciously
+        cheap: ``min_iterations``, ``min_argon2_cost``), else ``None``."""
+        if self.kdf == KDF_PBKDF2:
+            if self.iterations < DEFAULT_MIN_ITERATIONS:
+                return (f"SCRAM pbkdf2 iterations {self.iterations} are below "
+                        f"{DEFAULT_MIN_ITERATIONS}, which wamp-py clients refuse by default "
+                        "(their min_iterations)")  # fmt: skip
+            return None
+        cost = self.iterations * (self.memory or 0)
+        if cost < DEFAULT_MIN_ARGON2_COST:
+            return (f"SCRAM argon2 cost iterations x memory = {cost} is below "
+                    f"{DEFAULT_MIN_ARGON2_COST}, which wamp-py clients refuse by default "
+                    "(their min_argon2_cost)")  # fmt: skip
+        return None
 
     def __post_init__(self) -> None:
         kdfs = _SCRAM_KDFS.get(self.method)
@@ -182,6 +203,8 @@ class Principal:
                 f"principal {self.authid!r} has no credential (ticket, secret, pubkeys or "
                 "scram): it could never log in"
             )
+        if self.scram is not None and (cheap := self.scram.below_client_minimum()):
+            log.warning("principal %r: %s", self.authid, cheap)
         key: bytes | str | None = self.secret
         if self.secret is not None and self.salt is not None:
             key = derive_key(self.secret, self.salt, self.iterations, self.keylen)
@@ -224,30 +247,34 @@ def choose(
     nonce: str,
     random32: bytes,
     channel_ids: Mapping[str, bytes] | None = None,
+    served_by: Mapping[str, Principal] | None = None,
 ) -> Welcome | Challenge | Refusal:
     """What to answer a HELLO with these ``details`` (``random32``: 32 random bytes for a
     cryptosign challenge; ``channel_ids``: the connection's TLS channel ids, see
-    :func:`wamp_core.channel_ids`, for a client that binds its signature to the channel)."""
+    :func:`wamp_core.channel_ids`, for a client that binds its signature to the channel).
+
+    As Crossbar.io chooses: the client's first offered method that the router serves (some
+    principal of ``served_by``, default ``principals``, has a credential of it; ``anonymous``
+    when allowed); a principal of ``principals`` (those that may join this realm) without that
+    credential is refused there, as one that does not exist (the next method is not tried)."""
     methods = details.get("authmethods") or ["anonymous"]
     authid = details.get("authid")
     principal = principals.get(authid) if isinstance(authid, str) else None
     for method in methods:
+        if not _served(method, principals if served_by is None else served_by, anonymous):
+            continue
         if method == "cryptosign":
             return _cryptosign(details, principals, authid, random32, channel_ids or {})
-        if method in SCRAM_METHODS:
-            if principal is None:
-                return Refusal("wamp.error.no_such_principal", f"no principal {authid!r}")
-            if principal.scram is not None and principal.scram.method == method:
-                return _scram(details, principal, principal.scram, random32)
-        if method == "anonymous" and anonymous:  # the router names it (as Crossbar.io does):
-            # an authid of the client's choice would pass for another's (eligible_authid...)
+        if method == "anonymous":  # the router names it (as Crossbar.io does): an authid of
+            # the client's choice would pass for another's (eligible_authid...)
             return Welcome(f"anonymous-{session_id}", "anonymous", "anonymous")
-        if method in ("ticket", "wampcra") and principal is None:
+        if principal is None or not _served(method, {principal.authid: principal}, False):
             return Refusal("wamp.error.no_such_principal", f"no principal {authid!r}")
-        assert principal is not None or method not in ("ticket", "wampcra")
-        if method == "ticket" and principal is not None and principal.ticket is not None:
+        if principal.scram is not None and method in SCRAM_METHODS:
+            return _scram(details, principal, principal.scram, random32)
+        if method == "ticket":
             return Challenge("ticket", {}, principal)
-        if method == "wampcra" and principal is not None and principal.secret is not None:
+        if principal.secret is not None:  # (wampcra: what _served leaves)
             challenge = json.dumps({
                 "authid": principal.authid, "authrole": principal.role, "authmethod": "wampcra",
                 "authprovider": "static", "nonce": nonce, "session": session_id,
@@ -259,6 +286,21 @@ def choose(
             return Challenge("wampcra", extra, principal, challenge)
     return Refusal("wamp.error.no_matching_auth_method",
                    f"none of {list(methods)} is available here")  # fmt: skip
+
+
+def _served(method: object, principals: Mapping[str, Principal], anonymous: bool) -> bool:
+    """Whether the router serves ``method``: some principal has a credential of it."""
+    if method == "anonymous":
+        return anonymous
+    if method == "cryptosign":
+        return any(p.pubkeys for p in principals.values())
+    if method == "ticket":
+        return any(p.ticket is not None for p in principals.values())
+    if method == "wampcra":
+        return any(p.secret is not None for p in principals.values())
+    if method in SCRAM_METHODS:
+        return any(p.scram is not None and p.scram.method == method for p in principals.values())
+    return False
 
 
 def _cryptosign(

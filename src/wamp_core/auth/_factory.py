@@ -121,15 +121,25 @@ def _cryptosign(cfg: dict[str, Any]) -> Authenticator:
 
 
 def _scram_crossbar(cfg: dict[str, Any]) -> Authenticator:
+    _scram_kdf(cfg)
     return ScramAuthenticator(cfg.pop("password"), cfg.pop("authid"), dialect="crossbar", **cfg)
 
 
 def _scram_spec(cfg: dict[str, Any]) -> Authenticator:
+    _scram_kdf(cfg)
     return ScramAuthenticator(cfg.pop("password"), cfg.pop("authid"), dialect="spec", **cfg)
 
 
+def _scram_kdf(cfg: dict[str, Any]) -> None:
+    """Autobahn's examples pass ``kdf`` (``"argon2id13"``), which its ``AuthScram`` ignores:
+    the router's CHALLENGE names the KDF. Taken for porting, and checked to be a name."""
+    kdf = cfg.pop("kdf", None)
+    if kdf is not None and not isinstance(kdf, str):
+        raise ConfigurationError(f"'scram' kdf must be a KDF name (str), not {kdf!r}")
+
+
 _SCRAM_KEYS: Final = _COMMON | {
-    "password", "min_iterations", "min_argon2_cost", "max_argon2_cost",
+    "password", "min_iterations", "min_argon2_cost", "max_argon2_cost", "kdf",
 }  # fmt: skip
 
 # name -> (allowed keys, required keys, builder)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -37,6 +38,10 @@ class TicketAuthenticator(Authenticator):
             raise ConfigurationError(
                 f"ticket must be a str or a callable returning one, not {type(ticket).__name__}"
             )
+        elif inspect.iscoroutinefunction(ticket):  # (answered inside receive_data: no await)
+            raise ConfigurationError(
+                "ticket must be a plain callable returning a str, not an async function"
+            )
         super().__init__(authid=authid, authrole=authrole, authextra=authextra)
         self._ticket = ticket
 
@@ -54,6 +59,8 @@ class TicketAuthenticator(Authenticator):
                     f"the ticket callable raised {type(exc).__name__}"
                 ) from exc
         if not isinstance(value, str):
+            if inspect.iscoroutine(value):  # (an object whose __call__ is async)
+                value.close()  # (never awaited: no warning about it)
             raise AuthenticationError(
                 f"the ticket callable must return a str, not {type(value).__name__}"
             )
