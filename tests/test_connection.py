@@ -994,6 +994,20 @@ def test_a_closed_connections_session_ends_at_once(kind: str) -> None:
     assert conn.take_events() == [] and conn.receive_eof() == []
 
 
+def test_closing_a_websocket_while_leaving_keeps_the_leaves_own_end() -> None:
+    """(A review.) close() right after leave(): the router's GOODBYE still ends the session
+    as a leave (wamp.close.normal), not as a lost transport."""
+    conn, router = join_connection("ws-json")
+    conn.session.leave()
+    router.receive(conn.data_to_send())
+    conn.close()
+    assert conn.take_events() == []
+    goodbye = router.send(m.Goodbye(reason="wamp.close.goodbye_and_out"))
+    events = conn.receive_data(goodbye)
+    left = [e for e in events if isinstance(e, Left)]
+    assert len(left) == 1 and left[0].details.reason == "wamp.close.normal"
+
+
 @pytest.mark.parametrize("kind", ["ws-cbor", *RS_KINDS])
 def test_end_of_file_after_the_session_closed_the_connection_is_quiet(kind: str) -> None:
     """(A review.) Once ``closed`` is true nothing more happens: a RawSocket that the

@@ -162,8 +162,8 @@ class Connection:
             return
         if self.framer.closed:  # RawSocket: gone at once
             self._transport_closed = True
-        elif self.session.has_ended or self._over:
-            return
+        elif self.session.has_ended or self._over or self.session.state is States.SHUTTING_DOWN:
+            return  # (a leave in progress ends with the router's GOODBYE, if it comes)
         else:  # WebSocket: the session ends now, not when the close handshake is over
             self._over = True
         self._ended.extend(self.session.connection_lost("the connection was closed", local=True))

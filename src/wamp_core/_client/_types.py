@@ -246,8 +246,8 @@ class SubscribeOptions:
 
     Local, not on the wire: ``details``/``details_arg`` as for :class:`RegisterOptions` (an
     :class:`EventDetails`); ``queue_size``, how many received events may wait for the handler
-    (a driver drops newer ones beyond it, and says so; the read from the network that fills
-    it is kept whole); ``concurrency``, how many events the
+    (a driver drops newer ones beyond it, and says so; the rest of the read from the network
+    that fills it is kept, up to four times the size more); ``concurrency``, how many events the
     handler may process at once (1: one at a time, in publication order).
     """
 

@@ -18,7 +18,7 @@ class Inbox(Generic[T]):
     the queue is full), :meth:`get` waits for the next item. After :meth:`close` the queued
     items are still handed out (unless discarded), then :meth:`get` returns ``None``."""
 
-    __slots__ = ("_closed", "_items", "_parked", "_rt", "_size", "_wakeup")
+    __slots__ = ("_closed", "_items", "_parked", "_rt", "_size", "_wakeup", "slow")
 
     def __init__(self, runtime: Runtime, size: int) -> None:
         self._rt = runtime
@@ -27,6 +27,9 @@ class Inbox(Generic[T]):
         self._closed = False
         self._parked = 0
         self._wakeup: Event | None = None
+        #: Set by the consumer: its last turn was long (a slow handler, not a burst), so a
+        #: reader does not wait for it (see ``Link.crowded``).
+        self.slow = False
 
     def put(self, item: T, extra: int = 0) -> bool:
         """Queue ``item``; ``False`` if the queue is full (``extra``: items it may hold beyond
@@ -38,6 +41,9 @@ class Inbox(Generic[T]):
         self._items.append(item)
         self._wake()
         return True
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def over(self) -> bool:
         """Whether more than its size is queued (see ``extra`` in :meth:`put`)."""

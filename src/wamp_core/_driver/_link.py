@@ -19,6 +19,7 @@ message); otherwise a task receives from the stream. The waiting is the runtime'
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import wamp_core as wc
 
@@ -30,6 +31,7 @@ from ._direct import (
     outstanding,
     taking,
 )
+from ._inbox import Inbox
 from ._runtime import CancelScope, Event, Runtime, Stream
 
 __all__ = [
@@ -50,8 +52,9 @@ _RECEIVE_SIZE = 65536
 #: to :data:`BATCH_FLUSH` (about 20 calls): the router starts on the first requests at once,
 #: and a long burst still costs few system calls.
 BATCH_FIRST = 256
-#: Turns a task reader gives a subscription's handler whose queue a read filled, before it
-#: reads on (fewer once the queue is back within its size).
+#: Turns at most that the reader gives a subscription's handler whose queue a read filled,
+#: before it reads on: until the handler has taken some of it (or the queue is back within
+#: its size). One turn of the handler, however slow it is; a few of the scheduler's.
 CROWDED_TURNS = 4
 #: Largest slice of a burst held back for the writer task.
 BATCH_FLUSH = 1024
@@ -109,11 +112,11 @@ class Link:
         #: prove nothing of the peer (over TLS the ping's own write would count); bytes the
         #: peer acknowledges do (see moved_since()).
         self.activity = 0
-        #: Set by the session when a read filled a subscription's queue: whether that queue
-        #: is still over its size. A task reader (which takes up to FAIR reads in a row) lets
-        #: the other tasks, that handler's among them, run until it is not, for at most
+        #: Set by the session when a read filled a subscription's queue (that queue): the
+        #: reader lets the other tasks run, that handler's among them, until it has taken
+        #: some of the queue (or it is back within its size), for at most
         #: :data:`CROWDED_TURNS` turns, before it reads again.
-        self.crowded: Callable[[], bool] | None = None
+        self.crowded: Inbox[Any] | None = None
         self._socket = runtime.raw_socket(stream)
 
     # ----------------------------------------------------------------------------------------
@@ -303,17 +306,29 @@ class Link:
                 crowded = self.crowded
                 if crowded is not None:
                     self.crowded = None
+                    queued = len(crowded)
                     for _ in range(CROWDED_TURNS):
                         await self._rt.checkpoint()
-                        if not crowded():
+                        if len(crowded) < queued or not crowded.over():
                             break
 
     async def _read_by_callback(self, direct: DirectSocketStream) -> None:
         conn = self._conn
         done = self._rt.event()
         failure: list[Exception] = []
+        turns = queued = 0
 
         def readable() -> None:
+            nonlocal turns, queued
+            crowded = self.crowded
+            if crowded is not None:  # (see read(); the loop calls again while data waits)
+                if turns == 0:
+                    queued = len(crowded)
+                if turns < CROWDED_TURNS and len(crowded) >= queued and crowded.over():
+                    turns += 1
+                    return
+                self.crowded = None
+                turns = 0
             try:
                 try:
                     data = direct.receive_now(_RECEIVE_SIZE)

@@ -64,6 +64,13 @@ CLOSE_TIMEOUT = 5.0
 #: Events a deliverer handles between looks at the clock (and an invocation runner before it
 #: yields to other tasks).
 _FAIR_EVENTS = 64
+#: Seconds per event at which a handler is slow (50,000 events/s), not one a burst of events
+#: made fall behind: the reader does not wait for it (it would read too little to keep the
+#: session going).
+_SLOW_EVENT = 20e-6
+#: A subscription's queue takes up to this many times its size more, from the read that
+#: fills it (the events of one read, at most).
+_BURST_FACTOR = 4
 #: Seconds a deliverer handles events in a row before it yields to other tasks: long enough
 #: to take what one read of the reader brought (a burst of small events: thousands), so a
 #: quick handler keeps up with the reader instead of falling behind it by scheduling alone.
@@ -149,8 +156,9 @@ class Subscription:
     Its events wait in a queue of ``SubscribeOptions.queue_size``; when the handler falls that
     far behind, newer events are dropped (counted in :attr:`dropped`, logged as a warning)
     instead of memory growing or the whole session stalling. Beyond that size the queue takes
-    as many more as the read that brought them held (one read from the network may bring more
-    events than the queue holds): a handler that keeps up loses none to a burst.
+    the rest of the read that filled it (one read from the network may bring more events than
+    the queue holds), up to four times its size more: a handler that keeps up loses none to a
+    burst.
     """
 
     def __init__(
@@ -188,8 +196,10 @@ class Subscription:
         inbox = self._inbox
         if inbox is None or inbox.put(delivery):
             return
-        self.session._link.crowded = inbox.over  # (the reader lets the handler catch up)
-        if not inbox.put(delivery, self.session._burst):
+        session = self.session
+        if not inbox.slow:  # (the reader lets a quick handler take some first)
+            session._link.crowded = inbox
+        if not inbox.put(delivery, min(session._burst, _BURST_FACTOR * self.options.queue_size)):
             self.dropped += 1
             if self.dropped & (self.dropped - 1) == 0:  # 1, 2, 4, 8...: say it, not flood
                 log.warning(
@@ -1243,7 +1253,7 @@ class Session:
     async def _deliver(self, subscription: Subscription, inbox: Inbox[_Delivery]) -> None:
         spec = subscription.spec
         clock = self._rt.current_time
-        ready = 0
+        ready = taken = 0
         turn = clock()
         args: Any = None
         kwargs: Any = None
@@ -1257,19 +1267,25 @@ class Session:
             # among them) keep running, before taking the next (an unsubscribe meanwhile
             # empties the queue).
             if ready >= _FAIR_EVENTS:
+                taken += ready
                 ready = 0
-                if clock() - turn >= _FAIR_TIME:
+                spent = clock() - turn
+                if spent >= _FAIR_TIME:
+                    inbox.slow = spent >= _SLOW_EVENT * taken
                     await self._rt.checkpoint()
                     turn = clock()
+                    taken = 0
             delivery = inbox.get_nowait()
             if delivery is None:
                 ready = 0
+                inbox.slow = False  # (it has taken everything: it keeps up)
                 # The last event's payload is not held while no event comes (it may be large).
                 args = kwargs = details = positional = keywords = result = None
                 delivery = await inbox.get()
                 if delivery is None:
                     return
                 turn = clock()
+                taken = 0
             else:
                 ready += 1
             args, kwargs, details = delivery
