@@ -183,16 +183,32 @@ def test_the_first_offered_method_the_router_serves_is_the_one_used() -> None:
     def answer(authid: str, methods: list[str]) -> m.Message:
         details = {"roles": CLIENT_ROLES, "authmethods": methods, "authid": authid}
         (reply,) = Client(router).send(m.Hello(realm="realm1", details=details))
+        assert isinstance(reply, m.Message)
         return reply
 
     refused = answer("peter", ["ticket", "wampcra"])  # peter has no ticket
     assert isinstance(refused, m.Abort) and refused.reason == "wamp.error.no_such_principal"
     unknown = answer("nobody", ["ticket", "wampcra"])
     assert isinstance(unknown, m.Abort) and (unknown.reason, unknown.message) == (
-        refused.reason, refused.message.replace("peter", "nobody")
+        refused.reason, (refused.message or "").replace("peter", "nobody")
     )  # fmt: skip
     challenge = answer("peter", ["cryptosign", "wampcra", "ticket"])  # (no keys: not served)
     assert isinstance(challenge, m.Challenge) and challenge.method == "wampcra"
+
+
+def test_a_method_is_served_per_realm() -> None:
+    """(A review.) A method only another realm's principals have is not served on this one:
+    bob (WAMP-CRA, pinned to r2) offering ticket first still joins r2 with WAMP-CRA, though
+    alice (pinned to r1) has a ticket."""
+    router = wc.Router(["r1", "r2"], principals=[
+        wc.Principal("alice", ticket="t", realms=("r1",)),
+        wc.Principal("bob", secret="s", realms=("r2",)),
+    ])  # fmt: skip
+    details = {"roles": CLIENT_ROLES, "authmethods": ["ticket", "wampcra"], "authid": "bob"}
+    (challenge,) = Client(router).send(m.Hello(realm="r2", details=details))
+    assert isinstance(challenge, m.Challenge) and challenge.method == "wampcra"
+    (refused,) = Client(router).send(m.Hello(realm="r1", details=details))
+    assert isinstance(refused, m.Abort) and refused.reason == "wamp.error.no_such_principal"
 
 
 def test_a_scram_cost_our_clients_refuse_is_logged(caplog: pytest.LogCaptureFixture) -> None:

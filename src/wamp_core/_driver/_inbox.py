@@ -42,9 +42,6 @@ class Inbox(Generic[T]):
         self._wake()
         return True
 
-    def __len__(self) -> int:
-        return len(self._items)
-
     def over(self) -> bool:
         """Whether more than its size is queued (see ``extra`` in :meth:`put`)."""
         return len(self._items) > self._size

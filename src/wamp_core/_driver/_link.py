@@ -52,15 +52,19 @@ _RECEIVE_SIZE = 65536
 #: to :data:`BATCH_FLUSH` (about 20 calls): the router starts on the first requests at once,
 #: and a long burst still costs few system calls.
 BATCH_FIRST = 256
-#: Turns at most that the reader gives a subscription's handler whose queue a read filled,
-#: before it reads on: until the handler has taken some of it (or the queue is back within
-#: its size). One turn of the handler, however slow it is; a few of the scheduler's.
+#: Turns at most that the reader gives quick subscription handlers whose queues a read
+#: filled, before it reads on: until the queues are back within their sizes.
 CROWDED_TURNS = 4
 #: Largest slice of a burst held back for the writer task.
 BATCH_FLUSH = 1024
 #: ``_flush_at`` once the kernel left part of a burst's slice behind: no more early slices
 #: until the writer task has drained the queue (each one would copy all that is queued).
 _WRITER_ONLY = 1 << 62
+
+
+def _caught_up(waiting: list[Inbox[Any]]) -> bool:
+    """Whether each crowded queue is back within its size."""
+    return not any(inbox.over() for inbox in waiting)
 
 
 async def send_sliced(
@@ -112,11 +116,11 @@ class Link:
         #: prove nothing of the peer (over TLS the ping's own write would count); bytes the
         #: peer acknowledges do (see moved_since()).
         self.activity = 0
-        #: Set by the session when a read filled a subscription's queue (that queue): the
-        #: reader lets the other tasks run, that handler's among them, until it has taken
-        #: some of the queue (or it is back within its size), for at most
-        #: :data:`CROWDED_TURNS` turns, before it reads again.
-        self.crowded: Inbox[Any] | None = None
+        #: Filled by the session with the queues of quick handlers that a read filled: the
+        #: reader lets the other tasks run, those handlers among them, until each queue is
+        #: back within its size, for at most :data:`CROWDED_TURNS` turns, before it reads
+        #: again. (A slow handler's queue is not waited for: see ``Inbox.slow``.)
+        self.crowded: set[Inbox[Any]] = set()
         self._socket = runtime.raw_socket(stream)
 
     # ----------------------------------------------------------------------------------------
@@ -303,32 +307,35 @@ class Link:
                 self._failed(exc)
             else:
                 self._received(data)
-                crowded = self.crowded
-                if crowded is not None:
-                    self.crowded = None
-                    queued = len(crowded)
+                if self.crowded:
+                    waiting = self._waiting()
                     for _ in range(CROWDED_TURNS):
                         await self._rt.checkpoint()
-                        if len(crowded) < queued or not crowded.over():
+                        if _caught_up(waiting):
                             break
+
+    def _waiting(self) -> list[Inbox[Any]]:
+        """The crowded queues (and none crowded any more)."""
+        waiting = list(self.crowded)
+        self.crowded.clear()
+        return waiting
 
     async def _read_by_callback(self, direct: DirectSocketStream) -> None:
         conn = self._conn
         done = self._rt.event()
         failure: list[Exception] = []
-        turns = queued = 0
+        waiting: list[Inbox[Any]] = []
+        turns = 0
 
         def readable() -> None:
-            nonlocal turns, queued
-            crowded = self.crowded
-            if crowded is not None:  # (see read(); the loop calls again while data waits)
+            nonlocal turns, waiting
+            if self.crowded or waiting:  # (see read(); the loop calls again while data waits)
                 if turns == 0:
-                    queued = len(crowded)
-                if turns < CROWDED_TURNS and len(crowded) >= queued and crowded.over():
+                    waiting = self._waiting()
+                if turns < CROWDED_TURNS and not _caught_up(waiting):
                     turns += 1
                     return
-                self.crowded = None
-                turns = 0
+                waiting, turns = [], 0
             try:
                 try:
                     data = direct.receive_now(_RECEIVE_SIZE)

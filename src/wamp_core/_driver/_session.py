@@ -64,9 +64,9 @@ CLOSE_TIMEOUT = 5.0
 #: Events a deliverer handles between looks at the clock (and an invocation runner before it
 #: yields to other tasks).
 _FAIR_EVENTS = 64
-#: Seconds per event at which a handler is slow (50,000 events/s), not one a burst of events
-#: made fall behind: the reader does not wait for it (it would read too little to keep the
-#: session going).
+#: Seconds per event (two turns in a row) at which a handler is slow (50,000 events/s), not
+#: one a burst of events made fall behind: the reader does not wait for it (it would read too
+#: little to keep the session going).
 _SLOW_EVENT = 20e-6
 #: A subscription's queue takes up to this many times its size more, from the read that
 #: fills it (the events of one read, at most).
@@ -198,7 +198,7 @@ class Subscription:
             return
         session = self.session
         if not inbox.slow:  # (the reader lets a quick handler take some first)
-            session._link.crowded = inbox
+            session._link.crowded.add(inbox)
         if not inbox.put(delivery, min(session._burst, _BURST_FACTOR * self.options.queue_size)):
             self.dropped += 1
             if self.dropped & (self.dropped - 1) == 0:  # 1, 2, 4, 8...: say it, not flood
@@ -1253,7 +1253,7 @@ class Session:
     async def _deliver(self, subscription: Subscription, inbox: Inbox[_Delivery]) -> None:
         spec = subscription.spec
         clock = self._rt.current_time
-        ready = taken = 0
+        ready = taken = slow_turns = 0
         turn = clock()
         args: Any = None
         kwargs: Any = None
@@ -1271,14 +1271,17 @@ class Session:
                 ready = 0
                 spent = clock() - turn
                 if spent >= _FAIR_TIME:
-                    inbox.slow = spent >= _SLOW_EVENT * taken
+                    # Slow: two turns in a row (one the system preempted is no slow handler's;
+                    # one that blocks is, though it spends no CPU: wall time, not CPU time).
+                    slow_turns = slow_turns + 1 if spent >= _SLOW_EVENT * taken else 0
+                    inbox.slow = slow_turns >= 2
                     await self._rt.checkpoint()
                     turn = clock()
                     taken = 0
             delivery = inbox.get_nowait()
             if delivery is None:
                 ready = 0
-                inbox.slow = False  # (it has taken everything: it keeps up)
+                inbox.slow, slow_turns = False, 0  # (it has taken everything: it keeps up)
                 # The last event's payload is not held while no event comes (it may be large).
                 args = kwargs = details = positional = keywords = result = None
                 delivery = await inbox.get()

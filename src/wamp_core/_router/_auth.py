@@ -247,21 +247,20 @@ def choose(
     nonce: str,
     random32: bytes,
     channel_ids: Mapping[str, bytes] | None = None,
-    served_by: Mapping[str, Principal] | None = None,
 ) -> Welcome | Challenge | Refusal:
     """What to answer a HELLO with these ``details`` (``random32``: 32 random bytes for a
     cryptosign challenge; ``channel_ids``: the connection's TLS channel ids, see
     :func:`wamp_core.channel_ids`, for a client that binds its signature to the channel).
 
-    As Crossbar.io chooses: the client's first offered method that the router serves (some
-    principal of ``served_by``, default ``principals``, has a credential of it; ``anonymous``
-    when allowed); a principal of ``principals`` (those that may join this realm) without that
-    credential is refused there, as one that does not exist (the next method is not tried)."""
+    As Crossbar.io chooses: the client's first offered method that the router serves on this
+    realm (one of ``principals``, those that may join it, has a credential of it;
+    ``anonymous`` when allowed); a principal without that credential is refused there, as one
+    that does not exist (the next method is not tried)."""
     methods = details.get("authmethods") or ["anonymous"]
     authid = details.get("authid")
     principal = principals.get(authid) if isinstance(authid, str) else None
     for method in methods:
-        if not _served(method, principals if served_by is None else served_by, anonymous):
+        if not _served(method, principals, anonymous):
             continue
         if method == "cryptosign":
             return _cryptosign(details, principals, authid, random32, channel_ids or {})

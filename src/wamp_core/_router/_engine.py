@@ -474,8 +474,7 @@ class RouterSession:
                               self.router.anonymous,
                               self.session_id, nonce=secrets.token_hex(8),
                               random32=secrets.token_bytes(32),
-                              channel_ids=self.channel_ids,
-                              served_by=self.router.principals)  # fmt: skip
+                              channel_ids=self.channel_ids)  # fmt: skip
         if isinstance(answer, _auth.Refusal):
             self._refuse_hello(msg, answer)
         elif isinstance(answer, _auth.Challenge):
