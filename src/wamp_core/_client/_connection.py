@@ -153,7 +153,8 @@ class Connection:
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Close the transport. A session still on ends there and then (its ``Left`` or
         ``Aborted`` and the requests it failed come from :meth:`take_events`; its commands
-        raise :class:`~wamp_core.SessionClosed` from now on). WebSocket: the close handshake starts
+        raise :class:`~wamp_core.SessionClosed` from now on), unless it is leaving: on
+        WebSocket the router's GOODBYE may still end it. WebSocket: the close handshake starts
         (``Closed`` comes from :meth:`receive_data` when it is over; messages arriving
         meanwhile are dropped). RawSocket has none: :attr:`closed` is true at once and no
         ``Closed`` event follows; close the socket once :meth:`data_to_send` is drained."""

@@ -27,8 +27,8 @@ class Inbox(Generic[T]):
         self._closed = False
         self._parked = 0
         self._wakeup: Event | None = None
-        #: Set by the consumer: its last turn was long (a slow handler, not a burst), so a
-        #: reader does not wait for it (see ``Link.crowded``).
+        #: Set by the consumer: its last two turns were long (a slow handler, not a burst),
+        #: so a reader does not wait for it (see ``Link.crowded``).
         self.slow = False
 
     def put(self, item: T, extra: int = 0) -> bool:
