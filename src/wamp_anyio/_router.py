@@ -552,12 +552,8 @@ async def _keepalive(server: RouterServer, interval: float, timeout: float) -> N
                 continue  # (the handshake timeout governs a connection that has not joined)
             if watch.pinged is None:
                 if now - watch.seen >= interval:
-                    watch.pinged, watch.acked = now, driver.acknowledged(watch.sock)
-                    held = driver.outstanding(watch.sock)
-                    watch.until = (
-                        None if watch.acked is None or held is None
-                        else watch.acked + held + watch.held()
-                    )  # fmt: skip
+                    watch.pinged = now
+                    watch.acked, watch.until = driver.ping_marks(watch.sock, watch.held())
                     conn.framer.send_ping(b"wamp-router")
                     conn.on_output()
             elif now - watch.pinged >= timeout:

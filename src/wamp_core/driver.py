@@ -39,6 +39,7 @@ from ._driver._direct import (
     connect_tcp as connect_tcp,
     connect_tcp_socket as connect_tcp_socket,
     outstanding as outstanding,
+    ping_marks as ping_marks,
     taking as taking,
 )
 from ._driver._inbox import Inbox as Inbox
@@ -147,6 +148,7 @@ __all__ = [
     "run_components",
     "acknowledged",
     "outstanding",
+    "ping_marks",
     "send_sliced",
     "taking",
 ]

@@ -34,6 +34,7 @@ __all__ = [
     "connect_tcp",
     "acknowledged",
     "outstanding",
+    "ping_marks",
     "taking",
 ]
 
@@ -79,6 +80,18 @@ def outstanding(sock: SocketLike | None) -> int | None:
 
 
 _OUTQ = struct.Struct("=i")
+
+
+def ping_marks(sock: SocketLike | None, backlog: int) -> tuple[int | None, int | None]:
+    """Right after a keepalive's ping is queued: the bytes of ours the peer has acknowledged
+    so far, and where the ping ends in what we send (those, what the kernel still holds, and
+    the ``backlog`` not handed to it yet: at most there, a write in progress may be in two of
+    the counts); ``None`` where the system does not tell. For :func:`taking`."""
+    acked = acknowledged(sock)
+    held = outstanding(sock)
+    if acked is None or held is None:
+        return acked, None
+    return acked, acked + held + backlog
 
 
 def taking(sock: SocketLike | None, acked: int | None, until: int | None = None) -> bool:

@@ -27,8 +27,7 @@ from ._direct import (
     BrokenStream,
     DirectSocketStream,
     EndOfStream,
-    acknowledged,
-    outstanding,
+    ping_marks,
     taking,
 )
 from ._inbox import Inbox
@@ -243,11 +242,7 @@ class Link:
     def mark(self) -> tuple[int, int | None, int | None]:
         """Where the peer's signs of life stand now, for :meth:`moved_since`: right after a
         keepalive's ping is queued (where it ends in what we send, when the system tells)."""
-        acked = acknowledged(self._socket)
-        held = outstanding(self._socket)
-        end = None
-        if acked is not None and held is not None:  # (at most this: the write in progress
-            end = acked + held + len(self._out) + self._writing  # may be in both counts)
+        acked, end = ping_marks(self._socket, len(self._out) + self._writing)
         return self.activity, acked, end
 
     def moved_since(self, mark: tuple[int, int | None, int | None]) -> bool:
