@@ -871,6 +871,8 @@ async def test_no_event_reaches_the_handler_after_unsubscribe(transport: Any) ->
                 await release.wait()
 
             subscription = await session.subscribe(slow, topic)
+            subscription_id: int = subscription.id  # (typed int: set once the router confirms)
+            assert subscription_id > 0
             for i in range(5):
                 await publisher.publish(topic, i, options=wc.PublishOptions(acknowledge=True))
             # All five reached this client: the handler holds the first, four are queued.

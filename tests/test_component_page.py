@@ -127,6 +127,9 @@ def test_a_wrong_value_names_its_key(
 ) -> None:
     with pytest.raises(wc.ConfigurationError, match=message):
         driver.Component(**{key: value})
+    # a traceback shows the half-made component (pytest's locals): its repr does not fail
+    half_made = driver.Component.__new__(driver.Component)
+    assert repr(half_made) == "<Component realm=None transports=0>"
 
 
 def test_authentication_values_may_be_authenticators(driver: ModuleType) -> None:

@@ -1333,6 +1333,64 @@ def test_a_testament_is_checked_when_it_is_added(router: wc.Router) -> None:
     assert all(not bucket for bucket in client.session.testaments.values())
 
 
+def test_a_testament_is_sized_as_it_travels(router: wc.Router) -> None:
+    """64 kB of what goes on the wire: bytes count as their length (their repr is 4x that),
+    text as UTF-8 (an emoji is 4 bytes, 1 character)."""
+    (client,) = joined(router, 1)
+    add = "wamp.session.add_testament"
+    for payload, accepted in ((b"\xff" * 20_000, True), ("\U0001f600" * 20_000, False)):
+        (answer,) = client.send(m.Call(request_id=client.rid(), procedure=add,
+                                       args=["com.will", [payload], {}]))  # fmt: skip
+        assert isinstance(answer, m.Result if accepted else m.Error), (len(payload), answer)
+
+
+def test_at_shutdown_every_testament_goes_out_before_any_goodbye(router: wc.Router) -> None:
+    """Each session hears every other's testament, whatever order they are told in."""
+    clients = joined(router, 3)
+    for i, client in enumerate(clients):
+        client.send(m.Subscribe(request_id=client.rid(), topic="com.will"))
+        client.send(m.Call(request_id=client.rid(), procedure="wamp.session.add_testament",
+                           args=["com.will", [i], {}]))  # fmt: skip
+    router.shutdown()
+    for i, client in enumerate(clients):
+        got = client.take()
+        assert isinstance(got[-1], m.Goodbye)
+        heard = sorted(e.args[0] for e in got if isinstance(e, m.Event) and e.args)
+        assert heard == [j for j in range(3) if j != i], (i, got)
+
+
+def test_what_one_session_holds_in_the_router_is_bounded(
+    router: wc.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At most MAX_HELD registrations and subscriptions together, and URIs of at most
+    MAX_URI_LENGTH characters: one session cannot grow the router, nor the burst of meta
+    events its leaving sends, without bound."""
+    monkeypatch.setattr(_engine, "MAX_HELD", 3)
+    client, other = joined(router, 2)
+    requests = [
+        m.Subscribe(request_id=client.rid(), topic="com.s1"),
+        m.Register(request_id=client.rid(), procedure="com.r1"),
+        m.Subscribe(request_id=client.rid(), topic="com.s", options={"match": "prefix"}),
+    ]
+    answers = [client.send(request) for request in requests]
+    assert [a.NAME for (a,) in answers] == ["SUBSCRIBED", "REGISTERED", "SUBSCRIBED"], answers
+    for request in (m.Subscribe(request_id=client.rid(), topic="com.s2"),
+                    m.Register(request_id=client.rid(), procedure="com.r2")):  # fmt: skip
+        (error,) = client.send(request)
+        assert isinstance(error, m.Error) and error.error == "wamp.error.unavailable", error
+    (ok,) = other.send(m.Register(request_id=other.rid(), procedure="com.r2"))  # (per session)
+    assert isinstance(ok, m.Registered)
+    (first,) = answers[0]  # one let go: room for one more
+    client.send(m.Unsubscribe(request_id=client.rid(), subscription_id=first.subscription_id))
+    (ok,) = client.send(m.Subscribe(request_id=client.rid(), topic="com.s2"))
+    assert isinstance(ok, m.Subscribed)
+    long_uri = "com." + "x" * _engine.MAX_URI_LENGTH
+    for request in (m.Subscribe(request_id=other.rid(), topic=long_uri),
+                    m.Register(request_id=other.rid(), procedure=long_uri)):  # fmt: skip
+        (error,) = other.send(request)
+        assert isinstance(error, m.Error) and error.error == "wamp.error.invalid_uri", error
+
+
 # ---------------------------------------------------------------------------------------------
 # WAMP-SCRAM
 

@@ -154,6 +154,30 @@ def test_session_meta_procedures_answer_as_crossbar_does(url: str) -> None:
     }  # fmt: skip
 
 
+async def _testaments_by_position(url: str) -> list[Any]:
+    """Crossbar.io's ``add_testament(topic, args, kwargs, publish_options=None,
+    scope="destroyed")`` and ``flush_testaments(scope="destroyed")``, every argument by
+    position; ``None`` for args and kwargs."""
+    heard: list[Any] = []
+    async with wamp_anyio.connect(url) as watcher:
+        await watcher.subscribe(lambda *a: heard.append(list(a)), "com.parity.will")
+        async with wamp_anyio.connect(url) as dying:
+            add = "wamp.session.add_testament"
+            await dying.call(add, "com.parity.will", ["withdrawn"], {}, {}, "detached")
+            flushed = await dying.call("wamp.session.flush_testaments", "detached")
+            await dying.call(add, "com.parity.will", ["kept"], {}, {}, "detached")
+            await dying.call(add, "com.parity.will", None, None)
+        with anyio.fail_after(5):
+            while len(heard) < 2:
+                await anyio.sleep(0.01)
+        await anyio.sleep(0.2)  # (nothing more comes)
+    return [flushed, heard]
+
+
+def test_testament_arguments_by_position_as_crossbar_takes_them(url: str) -> None:
+    assert run(_testaments_by_position, url) == [1, [["kept"], []]]
+
+
 async def _timeout_with_skip(url: str) -> list[str]:
     log: list[str] = []
     async with wamp_anyio.connect(url) as callee, wamp_anyio.connect(url) as caller:

@@ -261,6 +261,9 @@ async def test_start_router_raises_errors_as_themselves(anyio_backend: str) -> N
     with pytest.raises(wc.ConfigurationError, match="no TLS on a unix socket"):
         async with wamp_anyio.start_router(["rss://unix:/tmp/never.sock"]):
             pass
+    with pytest.raises(wc.ConfigurationError, match="listen must be a list of URLs"):
+        async with wamp_anyio.start_router("rs://127.0.0.1:0"):
+            pass
     async with wamp_anyio.start_router(["rs://127.0.0.1:0"]) as first:
         with pytest.raises(OSError) as info:
             async with wamp_anyio.start_router(first.urls):

@@ -591,6 +591,8 @@ async def start_router(
     for that long is pinged (WebSocket or RawSocket PING) and closed when it then sends
     nothing for ``ping_timeout`` s (default: the interval): a client whose link died without
     the router seeing it close loses its session, so its procedures are free for its rejoin."""
+    if isinstance(listen, str):  # (a str is a sequence: of one-letter "URLs")
+        raise wc.ConfigurationError(f"listen must be a list of URLs, not {listen!r}")
     router = wc.Router(realms, auto_realms=auto_realms, disclose=disclose,
                        principals=principals, anonymous=anonymous,
                        permissions=permissions, clock=time.time)  # fmt: skip

@@ -158,7 +158,9 @@ class Component(Generic[S]):
         self._task_status: Any = None
 
     def __repr__(self) -> str:
-        return f"<Component realm={self.config.realm!r} transports={len(self.transports)}>"
+        config, transports = getattr(self, "config", None), getattr(self, "transports", ())
+        realm = config.realm if config is not None else None  # (None: __init__ failed early)
+        return f"<Component realm={realm!r} transports={len(transports)}>"
 
     # ----------------------------------------------------------------------------------------
     # Hooks and declarations

@@ -124,7 +124,8 @@ class Registration:
         self.session = session
         self.procedure = procedure
         self.spec = spec
-        self.id: int | None = None
+        #: The router's registration ID (0 until the router confirms the registration).
+        self.id = 0
         self.active = False
         #: A plain function (no coroutine function, async generator or ``chunks``): its
         #: invocations run one after another in the session's one task for them (it cannot
@@ -168,7 +169,8 @@ class Subscription:
         self.topic = topic
         self.spec = spec
         self.options = options
-        self.id: int | None = None
+        #: The router's subscription ID (0 until the router confirms the subscription).
+        self.id = 0
         self.active = False
         #: Events dropped because the queue was full.
         self.dropped = 0
@@ -629,7 +631,7 @@ class Session:
             self._registrations[registration_id] = registration
 
         def undo() -> int | None:
-            if not registration.active or registration.id is None:
+            if not registration.active:
                 return None
             registration.active = False
             self._registrations.pop(registration.id, None)
@@ -709,7 +711,7 @@ class Session:
             sharing.append(subscription)
 
         def undo() -> int | None:
-            if not subscription.active or subscription.id is None:
+            if not subscription.active:
                 return None
             self._detach(subscription, subscription.id)
             return self._conn.session.unsubscribe(subscription.id)

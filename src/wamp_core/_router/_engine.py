@@ -28,7 +28,10 @@ from . import _auth
 from ._meta import META_PROCEDURES, TESTAMENT_SCOPES, MetaError, positional, session_details
 from ._realm import Call, Member, Realm, RegistrationRefused
 
-__all__ = ["ROUTER_ROLES", "Router", "RouterSession", "MAX_CALLS_IN_PROGRESS"]
+__all__ = [
+    "MAX_CALLS_IN_PROGRESS", "MAX_HELD", "MAX_URI_LENGTH", "ROUTER_ROLES", "Router",
+    "RouterSession",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -71,6 +74,14 @@ MAX_CALLS_IN_PROGRESS = 10_000
 #: Progressive call invocations a caller may leave open (their IDs are remembered until the
 #: caller's final chunk, so that late chunks are dropped rather than taken for new requests).
 MAX_OPEN_STREAMS = 256
+
+#: Registrations and subscriptions one session may hold (together; one more is answered
+#: ERROR ``wamp.error.unavailable``), and the longest procedure or topic it may register or
+#: subscribe (ERROR ``wamp.error.invalid_uri``): what one session keeps in the router stays
+#: bounded, and so does the burst of meta events its leaving sends each meta API subscriber
+#: (two per registration or subscription, in one turn: well under a connection's MAX_QUEUED).
+MAX_HELD = 10_000
+MAX_URI_LENGTH = 4096
 
 NO_SUCH_REALM = "wamp.error.no_such_realm"
 PROTOCOL_VIOLATION = "wamp.error.protocol_violation"
@@ -232,8 +243,13 @@ class Router:
         heapq.heappush(deadlines, (deadline, self._deadline_seq, call, realm))
 
     def shutdown(self) -> None:
-        """GOODBYE ``wamp.close.system_shutdown`` to every joined session."""
-        for session in list(self.sessions.values()):
+        """GOODBYE ``wamp.close.system_shutdown`` to every joined session. Every session's
+        testaments go out first, while all are still joined: each subscriber hears every
+        other session's, whatever order the sessions are told in."""
+        sessions = list(self.sessions.values())
+        for session in sessions:
+            session.publish_testaments()
+        for session in sessions:
             session.goodbye("wamp.close.system_shutdown")
 
 
@@ -557,8 +573,14 @@ class RouterSession:
         pattern with ``match``: every URI it can match)."""
         return _auth.authorized(self.router.permissions, self.authrole, action, uri, match)
 
+    def publish_testaments(self) -> None:
+        """Publish the joined session's testaments now (the router shuts down): they go out
+        once, not again when it leaves."""
+        if self.realm is not None and not self.ended and not self._goodbye_sent:
+            self._publish_testaments(self.realm)
+
     def _publish_testaments(self, realm: Realm) -> None:
-        """The session ended: its testaments, detached scope first, in the order added."""
+        """Its testaments, detached scope first, in the order added."""
         for scope in TESTAMENT_SCOPES:
             testaments, self.testaments[scope] = self.testaments[scope], []
             for topic, args, kwargs, options in testaments:
@@ -566,7 +588,8 @@ class RouterSession:
                 if options.get("disclose_me") or self.router.disclose:
                     disclosed = {"publisher": self.session_id, "publisher_authid": self.authid,
                                  "publisher_authrole": self.authrole}  # fmt: skip
-                _publish(self.router, realm, None, topic, options=options, disclosed=disclosed,
+                # (from itself: at shutdown it is still subscribed, and exclude_me holds)
+                _publish(self.router, realm, self, topic, options=options, disclosed=disclosed,
                          args=args, kwargs=kwargs)  # fmt: skip
 
     def _allowed(
@@ -584,10 +607,27 @@ class RouterSession:
     def _on_subscribe(self, msg: m.Subscribe) -> None:
         assert self.realm is not None
         match = msg.options.get("match", "exact")  # (the parser allows only the known ones)
-        if not self._allowed("subscribe", msg.topic, msg, match=match):
+        if not self._allowed("subscribe", msg.topic, msg, match=match) or not self._may_hold(
+            msg, msg.topic
+        ):
             return
         sub = self.realm.subscribe(self, msg.topic, match)
         self.send(m.Subscribed(request_id=msg.request_id, subscription_id=sub.id))
+
+    def _may_hold(self, request: m.Subscribe | m.Register, uri: str) -> bool:
+        """Whether the router keeps one more subscription or registration for this session
+        (:data:`MAX_HELD`, :data:`MAX_URI_LENGTH`); if not, ERROR answers ``request``."""
+        assert self.realm is not None
+        if len(uri) > MAX_URI_LENGTH:
+            self.send(_error(request, INVALID_URI,
+                             f"a URI is limited to {MAX_URI_LENGTH} characters here"))  # fmt: skip
+            return False
+        if self.realm.holds(self) >= MAX_HELD:
+            self.send(_error(request, "wamp.error.unavailable",
+                             f"a session holds at most {MAX_HELD} registrations and "
+                             "subscriptions here"))  # fmt: skip
+            return False
+        return True
 
     def _on_unsubscribe(self, msg: m.Unsubscribe) -> None:
         assert self.realm is not None
@@ -629,6 +669,8 @@ class RouterSession:
             return
         if msg.procedure.startswith("wamp."):
             self.send(_error(msg, INVALID_URI, "wamp.* procedures belong to the router"))
+            return
+        if not self._may_hold(msg, msg.procedure):
             return
         invoke = msg.options.get("invoke", "single")  # (validated by the parser)
         concurrency = msg.options.get("concurrency")  # (validated by the parser: an int >= 1)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import msgpack
+
 from .. import _messages as m
 from .._errors import LocalProtocolError, ProtocolError
 from .._messages._base import local_payload
@@ -225,24 +227,44 @@ MAX_TESTAMENTS = 16
 MAX_TESTAMENT_SIZE = 65536
 
 
-def _scope(kwargs: dict[str, Any]) -> str:
-    scope = kwargs.get("scope", "destroyed")
+def _scope(scope: Any) -> str:
     if scope not in TESTAMENT_SCOPES:
         raise MetaError("wamp.error.testament_error",  # (Crossbar.io's URI)
                         f"scope must be 'detached' or 'destroyed', not {scope!r}")  # fmt: skip
     return str(scope)
 
 
+def _argument(args: list[Any], kwargs: dict[str, Any], index: int, name: str) -> Any:
+    """Parameter ``index`` (``name``), given by position or by keyword (``None``: neither)."""
+    return args[index] if len(args) > index else kwargs.get(name)
+
+
+def _size(value: Any) -> int:
+    """About how many bytes ``value`` takes on the wire: MessagePack's (bytes as they are,
+    text as UTF-8), else (a value MessagePack cannot hold) the length of its repr."""
+    try:
+        return len(msgpack.packb(value))
+    except Exception:
+        return len(repr(value))
+
+
 def _add_testament(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
-    """``add_testament(topic, args, kwargs, publish_options=, scope=)``: published when the
-    caller's session ends (it cannot be resumed here, so detached and destroyed coincide)."""
-    if len(args) != 3 or not isinstance(args[1], list) or not isinstance(args[2], dict):
-        raise MetaError("wamp.error.invalid_argument",
-                        "add_testament takes (topic, args list, kwargs dict)")  # fmt: skip
-    topic = args[0]
+    """``add_testament(topic, args, kwargs, publish_options=None, scope="destroyed")``, by
+    position or keyword as Crossbar.io takes them: published when the caller's session ends (it
+    cannot be resumed here, so detached and destroyed coincide)."""
+    topic = _argument(args, kwargs, 0, "topic")
+    payload_args = _argument(args, kwargs, 1, "args")
+    payload_kwargs = _argument(args, kwargs, 2, "kwargs")
+    if (
+        len(args) > 5
+        or (payload_args is not None and not isinstance(payload_args, list))
+        or (payload_kwargs is not None and not isinstance(payload_kwargs, dict))
+    ):
+        raise MetaError("wamp.error.invalid_argument", "add_testament takes (topic, args list, "
+                        "kwargs dict, publish_options dict, scope)")  # fmt: skip
     if not isinstance(topic, str) or not is_valid_uri(topic) or topic.startswith("wamp."):
         raise MetaError("wamp.error.invalid_uri", f"not a topic a client may publish: {topic!r}")
-    options = kwargs.get("publish_options") or {}
+    options = _argument(args, kwargs, 3, "publish_options") or {}
     try:  # the options a PUBLISH could carry, checked the same way
         checked = m.Publish.from_list([m.Publish.MESSAGE_TYPE, 1, options, topic])
         assert isinstance(checked, m.Publish)
@@ -253,16 +275,15 @@ def _add_testament(caller: RouterSession, args: list[Any], kwargs: dict[str, Any
         raise MetaError("wamp.error.not_authorized",
                         f"{caller.authrole!r} may not publish {topic!r}")  # fmt: skip
     options = {k: v for k, v in options.items() if k != "acknowledge"}  # nobody to acknowledge
-    bucket = caller.testaments[_scope(kwargs)]
+    bucket = caller.testaments[_scope(_argument(args, kwargs, 4, "scope") or "destroyed")]
     if len(bucket) >= MAX_TESTAMENTS:
         raise MetaError("wamp.error.invalid_argument",
                         f"at most {MAX_TESTAMENTS} testaments per scope")  # fmt: skip
-    size = len(topic) + len(repr(options)) + len(repr(args[1])) + len(repr(args[2]))
-    if size > MAX_TESTAMENT_SIZE:  # the whole testament: its topic and options too
-        limit = MAX_TESTAMENT_SIZE
+    if _size([topic, options, payload_args, payload_kwargs]) > MAX_TESTAMENT_SIZE:
+        limit = MAX_TESTAMENT_SIZE  # the whole testament: its topic and options too
         raise MetaError("wamp.error.invalid_argument", f"a testament is limited to {limit} bytes")
     try:  # the payload a PUBLISH could carry (ArgumentsKw keys are strings), empty ones None
-        payload = local_payload("testament", args[1], args[2], copy=False)
+        payload = local_payload("testament", payload_args, payload_kwargs, copy=False)
     except LocalProtocolError as exc:
         raise MetaError("wamp.error.invalid_argument", exc.message) from None
     bucket.append((topic, *payload, options))
@@ -270,8 +291,9 @@ def _add_testament(caller: RouterSession, args: list[Any], kwargs: dict[str, Any
 
 
 def _flush_testaments(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
-    """Drop the caller's testaments of the scope; returns how many there were."""
-    bucket = caller.testaments[_scope(kwargs)]
+    """``flush_testaments(scope="destroyed")``: drop the caller's testaments of the scope;
+    returns how many there were."""
+    bucket = caller.testaments[_scope(_argument(args, kwargs, 0, "scope") or "destroyed")]
     count = len(bucket)
     bucket.clear()
     return [count]
@@ -280,7 +302,8 @@ def _flush_testaments(caller: RouterSession, args: list[Any], kwargs: dict[str, 
 #: Each procedure's parameters in order, by Crossbar.io's names: a caller may pass them by
 #: keyword (Crossbar's are Python functions); :func:`positional` puts them in place.
 PARAMETERS: dict[str, tuple[str, ...]] = {
-    "wamp.session.add_testament": ("topic", "args", "kwargs"),
+    "wamp.session.add_testament": ("topic", "args", "kwargs", "publish_options", "scope"),
+    "wamp.session.flush_testaments": ("scope",),
     "wamp.session.count": ("filter_authroles",),
     "wamp.session.list": ("filter_authroles",),
     "wamp.session.get": ("session_id",),

@@ -299,6 +299,10 @@ class Realm:
             return None
         return self.registrations.best(procedure)
 
+    def holds(self, member: Member) -> int:
+        """How many subscriptions and registrations ``member`` holds."""
+        return len(self._held.get(member.session_id, ()))
+
     def leave(self, member: Member) -> tuple[list[Call], list[Call]]:
         """Forget ``member``: its subscriptions and registrations go; returns the calls it made
         (their callees must be interrupted) and the calls made to it (their callers get an
