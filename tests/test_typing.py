@@ -4,7 +4,9 @@ functions also run, against the in-memory router, so they stay true at run time.
 
 from __future__ import annotations
 
+import subprocess
 import sys
+from pathlib import Path
 
 import anyio
 import pytest
@@ -23,6 +25,9 @@ pytestmark = pytest.mark.anyio
 async def _anyio_component_session_types(component: wamp_anyio.Component) -> None:
     session = await component.wait_ready()
     assert_type(session, wamp_anyio.Session)
+    subscription = await session.subscribe(lambda: None, "com.typing.topic")
+    assert_type(subscription.id, int)  # (set: the router confirmed it)
+    assert subscription.id > 0
     current = component.session
     assert_type(current, wamp_anyio.Session | None)
 
@@ -49,3 +54,31 @@ async def test_a_trio_components_session_is_the_drivers_session(anyio_backend: s
     async with wamp_anyio.start_router(["rs://127.0.0.1:0"]) as router:
         with anyio.fail_after(10):
             await _trio_component_session_types(wamp_trio.Component(transports=router.urls[0]))
+
+
+_READ_ONLY = """
+import wamp_core as wc
+from wamp_core import messages as m
+
+
+def change(result: wc.CallResult, event: m.Event, details: wc.EventDetails) -> None:
+    result.progress = True
+    event.args = []
+    details.topic = "com.other"
+"""
+
+
+def test_records_and_messages_are_read_only_to_a_type_checker(tmp_path: Path) -> None:
+    """(A review.) Their fields raise on assignment at run time; mypy says so beforehand."""
+    program = tmp_path / "user.py"
+    program.write_text(_READ_ONLY, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / ".cache"),
+         str(program)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    errors = [line for line in proc.stdout.splitlines() if ": error:" in line]
+    assert [line.split(": error: ")[1] for line in errors] == [
+        f'Cannot assign to final attribute "{name}"  [misc]'
+        for name in ("progress", "args", "topic")
+    ], proc.stdout

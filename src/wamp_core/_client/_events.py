@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from .._errors import ApplicationError, SessionClosed
 from ._record import Record, field, new
@@ -95,8 +95,8 @@ class CallSucceeded(Record, SessionEvent):
 
     __slots__ = ()
     _fields = ("request_id", "result")
-    request_id: int = field(0, "Request ID of the call")
-    result: CallResult = field(1, "The result")
+    request_id: Final[int] = field(0, "Request ID of the call")
+    result: Final[CallResult] = field(1, "The result")
 
     def __new__(cls, request_id: int, result: CallResult) -> CallSucceeded:
         return new(cls, (request_id, result))
@@ -107,8 +107,8 @@ class CallProgress(Record, SessionEvent):
 
     __slots__ = ()
     _fields = ("request_id", "result")
-    request_id: int = field(0, "Request ID of the call")
-    result: CallResult = field(1, "The intermediate result")
+    request_id: Final[int] = field(0, "Request ID of the call")
+    result: Final[CallResult] = field(1, "The intermediate result")
 
     def __new__(cls, request_id: int, result: CallResult) -> CallProgress:
         return new(cls, (request_id, result))
@@ -141,11 +141,11 @@ class EventDelivered(Record, SessionEvent):
 
     __slots__ = ()
     _fields = ("subscription_id", "args", "kwargs", "details", "payload")
-    subscription_id: int = field(0, "Subscription ID")
-    args: list[Any] = field(1, "Positional arguments")
-    kwargs: dict[str, Any] = field(2, "Keyword arguments")
-    details: EventDetails = field(3, "Event details")
-    payload: bytes | str | None = field(4, "A transparent (passthru/E2E) payload")
+    subscription_id: Final[int] = field(0, "Subscription ID")
+    args: Final[list[Any]] = field(1, "Positional arguments")
+    kwargs: Final[dict[str, Any]] = field(2, "Keyword arguments")
+    details: Final[EventDetails] = field(3, "Event details")
+    payload: Final[bytes | str | None] = field(4, "A transparent (passthru/E2E) payload")
 
     def __new__(
         cls,
@@ -175,13 +175,13 @@ class InvocationReceived(Record, SessionEvent):
         "continuation",
         "payload",
     )
-    request_id: int = field(0, "Request ID of the invocation")
-    registration_id: int = field(1, "Registration ID")
-    args: list[Any] = field(2, "Positional arguments")
-    kwargs: dict[str, Any] = field(3, "Keyword arguments")
-    details: CallDetails = field(4, "Call details")
-    continuation: bool = field(5, "A further chunk of an open progressive call invocation")
-    payload: bytes | str | None = field(6, "A transparent (passthru/E2E) payload")
+    request_id: Final[int] = field(0, "Request ID of the invocation")
+    registration_id: Final[int] = field(1, "Registration ID")
+    args: Final[list[Any]] = field(2, "Positional arguments")
+    kwargs: Final[dict[str, Any]] = field(3, "Keyword arguments")
+    details: Final[CallDetails] = field(4, "Call details")
+    continuation: Final[bool] = field(5, "A further chunk of an open progressive call invocation")
+    payload: Final[bytes | str | None] = field(6, "A transparent (passthru/E2E) payload")
 
     def __new__(  # noqa: PLR0917 - positional, as the dataclass it replaced
         cls,

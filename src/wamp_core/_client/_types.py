@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field as dc_field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from .._errors import LocalProtocolError, SessionClosed
 from .._uri import is_valid_id
@@ -423,14 +423,14 @@ class EventDetails(Record):
         "subscription", "publication", "topic", "publisher", "publisher_authid",
         "publisher_authrole", "retained", "extra",
     )  # fmt: skip
-    subscription: int = field(0, "Subscription ID")
-    publication: int = field(1, "Publication ID")
-    topic: str | None = field(2, "The concrete topic")
-    publisher: int | None = field(3, "Publisher session ID (when disclosed)")
-    publisher_authid: str | None = field(4, "Publisher authid (when disclosed)")
-    publisher_authrole: str | None = field(5, "Publisher authrole (when disclosed)")
-    retained: bool = field(6, "A retained event")
-    extra: dict[str, Any] = field(7, "EVENT.Details")
+    subscription: Final[int] = field(0, "Subscription ID")
+    publication: Final[int] = field(1, "Publication ID")
+    topic: Final[str | None] = field(2, "The concrete topic")
+    publisher: Final[int | None] = field(3, "Publisher session ID (when disclosed)")
+    publisher_authid: Final[str | None] = field(4, "Publisher authid (when disclosed)")
+    publisher_authrole: Final[str | None] = field(5, "Publisher authrole (when disclosed)")
+    retained: Final[bool] = field(6, "A retained event")
+    extra: Final[dict[str, Any]] = field(7, "EVENT.Details")
 
     def __new__(  # noqa: PLR0917 - positional, as the dataclass it replaced
         cls,
@@ -470,15 +470,15 @@ class CallDetails(Record):
         "registration", "procedure", "caller", "caller_authid", "caller_authrole",
         "receive_progress", "progress", "timeout", "extra",
     )  # fmt: skip
-    registration: int = field(0, "Registration ID")
-    procedure: str | None = field(1, "The concrete procedure URI")
-    caller: int | None = field(2, "Caller session ID (when disclosed)")
-    caller_authid: str | None = field(3, "Caller authid (when disclosed)")
-    caller_authrole: str | None = field(4, "Caller authrole (when disclosed)")
-    receive_progress: bool = field(5, "The caller accepts progressive results")
-    progress: bool = field(6, "More chunks of a progressive call invocation follow")
-    timeout: float | None = field(7, "Timeout in seconds, when the dealer forwarded one")
-    extra: dict[str, Any] = field(8, "INVOCATION.Details")
+    registration: Final[int] = field(0, "Registration ID")
+    procedure: Final[str | None] = field(1, "The concrete procedure URI")
+    caller: Final[int | None] = field(2, "Caller session ID (when disclosed)")
+    caller_authid: Final[str | None] = field(3, "Caller authid (when disclosed)")
+    caller_authrole: Final[str | None] = field(4, "Caller authrole (when disclosed)")
+    receive_progress: Final[bool] = field(5, "The caller accepts progressive results")
+    progress: Final[bool] = field(6, "More chunks of a progressive call invocation follow")
+    timeout: Final[float | None] = field(7, "Timeout in seconds, when the dealer forwarded one")
+    extra: Final[dict[str, Any]] = field(8, "INVOCATION.Details")
 
     def __new__(  # noqa: PLR0917 - positional, as the dataclass it replaced
         cls,
@@ -517,12 +517,12 @@ class CallResult(Record):
 
     __slots__ = ()
     _fields = ("args", "kwargs", "progress", "details", "payload")
-    args: list[Any] = field(0, "Positional results")
-    kwargs: dict[str, Any] = field(1, "Keyword results")
-    progress: bool = field(2, "A progressive (intermediate) result")
-    details: dict[str, Any] = field(3, "RESULT.Details")
+    args: Final[list[Any]] = field(0, "Positional results")
+    kwargs: Final[dict[str, Any]] = field(1, "Keyword results")
+    progress: Final[bool] = field(2, "A progressive (intermediate) result")
+    details: Final[dict[str, Any]] = field(3, "RESULT.Details")
     #: A transparent (passthru/E2E) payload, in place of args/kwargs.
-    payload: bytes | str | None = field(4, "A transparent (passthru/E2E) payload")
+    payload: Final[bytes | str | None] = field(4, "A transparent (passthru/E2E) payload")
 
     def __new__(cls, *results: Any, **kwresults: Any) -> CallResult:
         return new(cls, (list(results), kwresults, False, {}, None))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from .._client import _events as ev
 from .._client._record import Record, field, new
@@ -53,7 +53,7 @@ class Outcome(Record):
 
     __slots__ = ()
     _fields = ("value", "error")
-    value: Any = field(0, "The request's value (on success)")
+    value: Final[Any] = field(0, "The request's value (on success)")
     error: BaseException | None = field(
         1,
         "What ended it otherwise: an ApplicationError (or the class defined for its URI), "

@@ -9,7 +9,7 @@ keyword constructor (what mypy and users see), and each parser inlines the commo
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from .._uri import MAX_ID
 from ._base import (
@@ -57,12 +57,12 @@ class Publish(PayloadMessage):
     NAME = "PUBLISH"
     FIELDS = ("request_id", "options", "topic", "args", "kwargs", "payload")
     _NHEAD = 3
-    request_id: int = field(0, "Request ID")
-    options: dict[str, Any] = field(1, "Options")
-    topic: str = field(2, "Topic URI")
-    args: list[Any] | None = field(3, "Arguments")
-    kwargs: dict[str, Any] | None = field(4, "ArgumentsKw")
-    payload: bytes | str | None = field(5, "Transparent payload")
+    request_id: Final[int] = field(0, "Request ID")
+    options: Final[dict[str, Any]] = field(1, "Options")
+    topic: Final[str] = field(2, "Topic URI")
+    args: Final[list[Any] | None] = field(3, "Arguments")
+    kwargs: Final[dict[str, Any] | None] = field(4, "ArgumentsKw")
+    payload: Final[bytes | str | None] = field(5, "Transparent payload")
 
     def __new__(
         cls,
@@ -120,8 +120,8 @@ class Published(Message):
     MESSAGE_TYPE = 17
     NAME = "PUBLISHED"
     FIELDS = ("request_id", "publication_id")
-    request_id: int = field(0, "Request ID of the PUBLISH")
-    publication_id: int = field(1, "Publication ID")
+    request_id: Final[int] = field(0, "Request ID of the PUBLISH")
+    publication_id: Final[int] = field(1, "Publication ID")
 
     def __new__(cls, *, request_id: int, publication_id: int) -> Published:
         return build_local(_parse_published, [17, request_id, publication_id])
@@ -139,9 +139,9 @@ class Subscribe(Message):
     MESSAGE_TYPE = 32
     NAME = "SUBSCRIBE"
     FIELDS = ("request_id", "options", "topic")
-    request_id: int = field(0, "Request ID")
-    options: dict[str, Any] = field(1, "Options (``match``, ``get_retained``...)")
-    topic: str = field(2, "Topic URI or pattern")
+    request_id: Final[int] = field(0, "Request ID")
+    options: Final[dict[str, Any]] = field(1, "Options (``match``, ``get_retained``...)")
+    topic: Final[str] = field(2, "Topic URI or pattern")
 
     def __new__(
         cls, *, request_id: int, topic: str, options: Mapping[str, Any] | None = None
@@ -165,8 +165,8 @@ class Subscribed(Message):
     MESSAGE_TYPE = 33
     NAME = "SUBSCRIBED"
     FIELDS = ("request_id", "subscription_id")
-    request_id: int = field(0, "Request ID of the SUBSCRIBE")
-    subscription_id: int = field(1, "Subscription ID")
+    request_id: Final[int] = field(0, "Request ID of the SUBSCRIBE")
+    subscription_id: Final[int] = field(1, "Subscription ID")
 
     def __new__(cls, *, request_id: int, subscription_id: int) -> Subscribed:
         return build_local(_parse_subscribed, [33, request_id, subscription_id])
@@ -184,8 +184,8 @@ class Unsubscribe(Message):
     MESSAGE_TYPE = 34
     NAME = "UNSUBSCRIBE"
     FIELDS = ("request_id", "subscription_id")
-    request_id: int = field(0, "Request ID")
-    subscription_id: int = field(1, "Subscription ID")
+    request_id: Final[int] = field(0, "Request ID")
+    subscription_id: Final[int] = field(1, "Subscription ID")
 
     def __new__(cls, *, request_id: int, subscription_id: int) -> Unsubscribe:
         return build_local(_parse_unsubscribe, [34, request_id, subscription_id])
@@ -203,8 +203,10 @@ class Unsubscribed(Message):
     MESSAGE_TYPE = 35
     NAME = "UNSUBSCRIBED"
     FIELDS = ("request_id", "details")
-    request_id: int = field(0, "Request ID of the UNSUBSCRIBE, 0 for a router revocation")
-    details: dict[str, Any] | None = field(1, "Details (revocation: ``subscription``, ``reason``)")
+    request_id: Final[int] = field(0, "Request ID of the UNSUBSCRIBE, 0 for a router revocation")
+    details: Final[dict[str, Any] | None] = field(
+        1, "Details (revocation: ``subscription``, ``reason``)"
+    )
 
     def __new__(cls, *, request_id: int, details: Mapping[str, Any] | None = None) -> Unsubscribed:
         tail = [] if details is None else [local_args("UNSUBSCRIBED", details)[0]]
@@ -229,12 +231,12 @@ class Event(PayloadMessage):
     NAME = "EVENT"
     FIELDS = ("subscription_id", "publication_id", "details", "args", "kwargs", "payload")
     _NHEAD = 3
-    subscription_id: int = field(0, "Subscription ID")
-    publication_id: int = field(1, "Publication ID")
-    details: dict[str, Any] = field(2, "Details (``publisher``, ``topic``...)")
-    args: list[Any] | None = field(3, "Arguments")
-    kwargs: dict[str, Any] | None = field(4, "ArgumentsKw")
-    payload: bytes | str | None = field(5, "Transparent payload")
+    subscription_id: Final[int] = field(0, "Subscription ID")
+    publication_id: Final[int] = field(1, "Publication ID")
+    details: Final[dict[str, Any]] = field(2, "Details (``publisher``, ``topic``...)")
+    args: Final[list[Any] | None] = field(3, "Arguments")
+    kwargs: Final[dict[str, Any] | None] = field(4, "ArgumentsKw")
+    payload: Final[bytes | str | None] = field(5, "Transparent payload")
 
     def __new__(
         cls,
@@ -307,7 +309,7 @@ class EventReceived(Message):
     MESSAGE_TYPE = 337
     NAME = "EVENT_RECEIVED"
     FIELDS = ("publication_id",)
-    publication_id: int = field(0, "Publication ID")
+    publication_id: Final[int] = field(0, "Publication ID")
 
     def __new__(cls, *, publication_id: int) -> EventReceived:
         return build_local(_parse_event_received, [337, publication_id])

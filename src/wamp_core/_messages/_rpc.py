@@ -9,7 +9,7 @@ keyword constructor (what mypy and users see), and each parser inlines the commo
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from .._uri import MAX_ID
 from ._base import (
@@ -59,12 +59,12 @@ class Call(PayloadMessage):
     NAME = "CALL"
     FIELDS = ("request_id", "options", "procedure", "args", "kwargs", "payload")
     _NHEAD = 3
-    request_id: int = field(0, "Request ID")
-    options: dict[str, Any] = field(1, "Options (``timeout``, ``receive_progress``...)")
-    procedure: str = field(2, "Procedure URI")
-    args: list[Any] | None = field(3, "Arguments")
-    kwargs: dict[str, Any] | None = field(4, "ArgumentsKw")
-    payload: bytes | str | None = field(5, "Transparent payload")
+    request_id: Final[int] = field(0, "Request ID")
+    options: Final[dict[str, Any]] = field(1, "Options (``timeout``, ``receive_progress``...)")
+    procedure: Final[str] = field(2, "Procedure URI")
+    args: Final[list[Any] | None] = field(3, "Arguments")
+    kwargs: Final[dict[str, Any] | None] = field(4, "ArgumentsKw")
+    payload: Final[bytes | str | None] = field(5, "Transparent payload")
 
     def __new__(
         cls,
@@ -122,8 +122,8 @@ class Cancel(Message):
     MESSAGE_TYPE = 49
     NAME = "CANCEL"
     FIELDS = ("request_id", "options")
-    request_id: int = field(0, "Request ID of the CALL")
-    options: dict[str, Any] = field(1, "Options (``mode``)")
+    request_id: Final[int] = field(0, "Request ID of the CALL")
+    options: Final[dict[str, Any]] = field(1, "Options (``mode``)")
 
     def __new__(cls, *, request_id: int, options: Mapping[str, Any] | None = None) -> Cancel:
         opts, _, _ = local_args("CANCEL", options)
@@ -145,11 +145,11 @@ class Result(PayloadMessage):
     NAME = "RESULT"
     FIELDS = ("request_id", "details", "args", "kwargs", "payload")
     _NHEAD = 2
-    request_id: int = field(0, "Request ID of the CALL")
-    details: dict[str, Any] = field(1, "Details (``progress``...)")
-    args: list[Any] | None = field(2, "Arguments")
-    kwargs: dict[str, Any] | None = field(3, "ArgumentsKw")
-    payload: bytes | str | None = field(4, "Transparent payload")
+    request_id: Final[int] = field(0, "Request ID of the CALL")
+    details: Final[dict[str, Any]] = field(1, "Details (``progress``...)")
+    args: Final[list[Any] | None] = field(2, "Arguments")
+    kwargs: Final[dict[str, Any] | None] = field(3, "ArgumentsKw")
+    payload: Final[bytes | str | None] = field(4, "Transparent payload")
 
     def __new__(
         cls,
@@ -211,9 +211,9 @@ class Register(Message):
     MESSAGE_TYPE = 64
     NAME = "REGISTER"
     FIELDS = ("request_id", "options", "procedure")
-    request_id: int = field(0, "Request ID")
-    options: dict[str, Any] = field(1, "Options (``match``, ``invoke``...)")
-    procedure: str = field(2, "Procedure URI or pattern")
+    request_id: Final[int] = field(0, "Request ID")
+    options: Final[dict[str, Any]] = field(1, "Options (``match``, ``invoke``...)")
+    procedure: Final[str] = field(2, "Procedure URI or pattern")
 
     def __new__(
         cls, *, request_id: int, procedure: str, options: Mapping[str, Any] | None = None
@@ -237,8 +237,8 @@ class Registered(Message):
     MESSAGE_TYPE = 65
     NAME = "REGISTERED"
     FIELDS = ("request_id", "registration_id")
-    request_id: int = field(0, "Request ID of the REGISTER")
-    registration_id: int = field(1, "Registration ID")
+    request_id: Final[int] = field(0, "Request ID of the REGISTER")
+    registration_id: Final[int] = field(1, "Registration ID")
 
     def __new__(cls, *, request_id: int, registration_id: int) -> Registered:
         return build_local(_parse_registered, [65, request_id, registration_id])
@@ -256,8 +256,8 @@ class Unregister(Message):
     MESSAGE_TYPE = 66
     NAME = "UNREGISTER"
     FIELDS = ("request_id", "registration_id")
-    request_id: int = field(0, "Request ID")
-    registration_id: int = field(1, "Registration ID")
+    request_id: Final[int] = field(0, "Request ID")
+    registration_id: Final[int] = field(1, "Registration ID")
 
     def __new__(cls, *, request_id: int, registration_id: int) -> Unregister:
         return build_local(_parse_unregister, [66, request_id, registration_id])
@@ -275,8 +275,10 @@ class Unregistered(Message):
     MESSAGE_TYPE = 67
     NAME = "UNREGISTERED"
     FIELDS = ("request_id", "details")
-    request_id: int = field(0, "Request ID of the UNREGISTER, 0 for a router revocation")
-    details: dict[str, Any] | None = field(1, "Details (revocation: ``registration``, ``reason``)")
+    request_id: Final[int] = field(0, "Request ID of the UNREGISTER, 0 for a router revocation")
+    details: Final[dict[str, Any] | None] = field(
+        1, "Details (revocation: ``registration``, ``reason``)"
+    )
 
     def __new__(cls, *, request_id: int, details: Mapping[str, Any] | None = None) -> Unregistered:
         tail = [] if details is None else [local_args("UNREGISTERED", details)[0]]
@@ -301,14 +303,14 @@ class Invocation(PayloadMessage):
     NAME = "INVOCATION"
     FIELDS = ("request_id", "registration_id", "details", "args", "kwargs", "payload")
     _NHEAD = 3
-    request_id: int = field(0, "Request ID (router scope)")
-    registration_id: int = field(1, "Registration ID")
+    request_id: Final[int] = field(0, "Request ID (router scope)")
+    registration_id: Final[int] = field(1, "Registration ID")
     details: dict[str, Any] = field(
         2, "Details (``caller``, ``procedure``, ``receive_progress``...)"
     )
-    args: list[Any] | None = field(3, "Arguments")
-    kwargs: dict[str, Any] | None = field(4, "ArgumentsKw")
-    payload: bytes | str | None = field(5, "Transparent payload")
+    args: Final[list[Any] | None] = field(3, "Arguments")
+    kwargs: Final[dict[str, Any] | None] = field(4, "ArgumentsKw")
+    payload: Final[bytes | str | None] = field(5, "Transparent payload")
 
     def __new__(
         cls,
@@ -377,8 +379,8 @@ class Interrupt(Message):
     MESSAGE_TYPE = 69
     NAME = "INTERRUPT"
     FIELDS = ("request_id", "options")
-    request_id: int = field(0, "Request ID of the INVOCATION")
-    options: dict[str, Any] = field(1, "Options (``mode``, ``reason``)")
+    request_id: Final[int] = field(0, "Request ID of the INVOCATION")
+    options: Final[dict[str, Any]] = field(1, "Options (``mode``, ``reason``)")
 
     def __new__(cls, *, request_id: int, options: Mapping[str, Any] | None = None) -> Interrupt:
         opts, _, _ = local_args("INTERRUPT", options)
@@ -400,11 +402,11 @@ class Yield(PayloadMessage):
     NAME = "YIELD"
     FIELDS = ("request_id", "options", "args", "kwargs", "payload")
     _NHEAD = 2
-    request_id: int = field(0, "Request ID of the INVOCATION")
-    options: dict[str, Any] = field(1, "Options (``progress``...)")
-    args: list[Any] | None = field(2, "Arguments")
-    kwargs: dict[str, Any] | None = field(3, "ArgumentsKw")
-    payload: bytes | str | None = field(4, "Transparent payload")
+    request_id: Final[int] = field(0, "Request ID of the INVOCATION")
+    options: Final[dict[str, Any]] = field(1, "Options (``progress``...)")
+    args: Final[list[Any] | None] = field(2, "Arguments")
+    kwargs: Final[dict[str, Any] | None] = field(3, "ArgumentsKw")
+    payload: Final[bytes | str | None] = field(4, "Transparent payload")
 
     def __new__(
         cls,

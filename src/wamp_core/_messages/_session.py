@@ -7,7 +7,7 @@ keyword constructor, as in the pub/sub and RPC modules.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from ._base import (
     CLOSE_RULES,
@@ -50,8 +50,8 @@ class Hello(Message):
     MESSAGE_TYPE = 1
     NAME = "HELLO"
     FIELDS = ("realm", "details")
-    realm: str = field(0, "Realm URI")
-    details: dict[str, Any] = field(1, "Details (roles, authmethods, authid, authextra...)")
+    realm: Final[str] = field(0, "Realm URI")
+    details: Final[dict[str, Any]] = field(1, "Details (roles, authmethods, authid, authextra...)")
 
     def __new__(cls, *, realm: str, details: Mapping[str, Any]) -> Hello:
         opts, _, _ = local_args("HELLO", details)
@@ -79,8 +79,8 @@ class Welcome(Message):
     MESSAGE_TYPE = 2
     NAME = "WELCOME"
     FIELDS = ("session_id", "details")
-    session_id: int = field(0, "Session ID")
-    details: dict[str, Any] = field(1, "Details (roles, authid, authrole, authmethod...)")
+    session_id: Final[int] = field(0, "Session ID")
+    details: Final[dict[str, Any]] = field(1, "Details (roles, authid, authrole, authmethod...)")
 
     def __new__(cls, *, session_id: int, details: Mapping[str, Any]) -> Welcome:
         opts, _, _ = local_args("WELCOME", details)
@@ -109,11 +109,11 @@ class Abort(PayloadMessage):
     NAME = "ABORT"
     FIELDS = ("details", "reason", "args", "kwargs", "payload")
     _NHEAD = 2
-    details: dict[str, Any] = field(0, "Details (``message``)")
-    reason: str = field(1, "Reason URI")
-    args: list[Any] | None = field(2, "Arguments")
-    kwargs: dict[str, Any] | None = field(3, "ArgumentsKw")
-    payload: None = field(4, "always None")
+    details: Final[dict[str, Any]] = field(0, "Details (``message``)")
+    reason: Final[str] = field(1, "Reason URI")
+    args: Final[list[Any] | None] = field(2, "Arguments")
+    kwargs: Final[dict[str, Any] | None] = field(3, "ArgumentsKw")
+    payload: Final[None] = field(4, "always None")
 
     def __new__(
         cls,
@@ -148,8 +148,8 @@ class Challenge(Message):
     MESSAGE_TYPE = 4
     NAME = "CHALLENGE"
     FIELDS = ("method", "extra")
-    method: str = field(0, "Authentication method")
-    extra: dict[str, Any] = field(1, "Extra")
+    method: Final[str] = field(0, "Authentication method")
+    extra: Final[dict[str, Any]] = field(1, "Extra")
 
     def __new__(cls, *, method: str, extra: Mapping[str, Any] | None = None) -> Challenge:
         opts, _, _ = local_args("CHALLENGE", extra)
@@ -172,8 +172,8 @@ class Authenticate(Message):
     MESSAGE_TYPE = 5
     NAME = "AUTHENTICATE"
     FIELDS = ("signature", "extra")
-    signature: str = field(0, "Signature")
-    extra: dict[str, Any] = field(1, "Extra")
+    signature: Final[str] = field(0, "Signature")
+    extra: Final[dict[str, Any]] = field(1, "Extra")
 
     def __new__(cls, *, signature: str, extra: Mapping[str, Any] | None = None) -> Authenticate:
         opts, _, _ = local_args("AUTHENTICATE", extra)
@@ -200,8 +200,8 @@ class Goodbye(Message):
     MESSAGE_TYPE = 6
     NAME = "GOODBYE"
     FIELDS = ("details", "reason")
-    details: dict[str, Any] = field(0, "Details (``message``)")
-    reason: str = field(1, "Reason URI")
+    details: Final[dict[str, Any]] = field(0, "Details (``message``)")
+    reason: Final[str] = field(1, "Reason URI")
 
     def __new__(cls, *, reason: str, details: Mapping[str, Any] | None = None) -> Goodbye:
         opts, _, _ = local_args("GOODBYE", details)
@@ -231,13 +231,13 @@ class Error(PayloadMessage):
     NAME = "ERROR"
     FIELDS = ("request_type", "request_id", "details", "error", "args", "kwargs", "payload")
     _NHEAD = 4
-    request_type: int = field(0, "Type code of the failed request")
-    request_id: int = field(1, "Request ID of the failed request")
-    details: dict[str, Any] = field(2, "Details")
-    error: str = field(3, "Error URI")
-    args: list[Any] | None = field(4, "Arguments")
-    kwargs: dict[str, Any] | None = field(5, "ArgumentsKw")
-    payload: bytes | str | None = field(6, "Transparent payload")
+    request_type: Final[int] = field(0, "Type code of the failed request")
+    request_id: Final[int] = field(1, "Request ID of the failed request")
+    details: Final[dict[str, Any]] = field(2, "Details")
+    error: Final[str] = field(3, "Error URI")
+    args: Final[list[Any] | None] = field(4, "Arguments")
+    kwargs: Final[dict[str, Any] | None] = field(5, "ArgumentsKw")
+    payload: Final[bytes | str | None] = field(6, "Transparent payload")
 
     def __new__(
         cls,
