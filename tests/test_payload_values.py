@@ -88,3 +88,45 @@ async def test_nesting_deeper_than_cbor_peers_take_is_refused(crossbar: Crossbar
             with pytest.raises(wc.EncodingError, match="nest deeper than"):
                 await session.call("com.values.deep", _nested(wc.MAX_NESTING + 1))
             assert session.is_attached()
+
+
+async def _published_to(
+    crossbar: CrossbarRouter, serializer: str, publisher: str, value: Any
+) -> tuple[list[Any], bool]:
+    """What a subscriber on ``serializer`` received of ``value`` published by a peer on
+    ``publisher``, and whether its session is still joined."""
+    got: list[Any] = []
+    async with (
+        wamp.connect(_on(crossbar, serializer)) as subscriber,
+        wamp.connect(_on(crossbar, publisher)) as peer,
+    ):
+        await subscriber.subscribe(got.append, "com.values.relayed")
+        await peer.publish("com.values.relayed", value, options=wc.PublishOptions(acknowledge=True))
+        await peer.publish(
+            "com.values.relayed", "after", options=wc.PublishOptions(acknowledge=True)
+        )
+        with anyio.fail_after(10):
+            while "after" not in got and subscriber.is_attached():
+                await anyio.sleep(0.01)
+        return got, subscriber.is_attached()
+
+
+async def test_a_ubjson_subscriber_takes_nesting_every_peer_may_send(
+    crossbar: CrossbarRouter,
+) -> None:
+    """(A review.) Our UBJSON decoder stopped at 256 levels: a cbor peer's 300-level value,
+    which Crossbar.io relays, ended every ubjson subscriber's session."""
+    deep = _nested(wc.MAX_NESTING - 1)
+    assert await _published_to(crossbar, "ubjson", "cbor", deep) == ([deep, "after"], True)
+
+
+async def test_a_json_subscriber_takes_text_starting_with_nul_from_a_binary_peer(
+    crossbar: CrossbarRouter,
+) -> None:
+    """(A review.) A msgpack peer may send text starting with U+0000; Crossbar.io relays it to
+    JSON peers as it is, where it reads as the JSON binary convention: a rest that is not
+    base64 ended the JSON subscriber's session. It stays the text it is."""
+    assert await _published_to(crossbar, "json", "msgpack", "\x00abc") == (
+        ["\x00abc", "after"],
+        True,
+    )

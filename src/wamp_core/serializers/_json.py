@@ -10,9 +10,12 @@ Wire rules:
   byte-order mark is rejected.
 * Binary values (spec ``advanced/serialization_binary_json.md``): ``bytes`` anywhere in a
   message are sent as the string ``"\\u0000" + base64(bytes)`` (standard alphabet, padded), and
-  every decoded string that starts with U+0000 is turned back into ``bytes`` (a malformed base64
-  rest is an error). Consequently a text string starting with U+0000 cannot be sent as text:
-  encoding one raises (the receiver would take it for bytes, or fail on it).
+  every decoded string that starts with U+0000 is turned back into ``bytes``. Consequently a
+  text string starting with U+0000 cannot be sent as text: encoding one raises (the receiver
+  would take it for bytes). A peer on a binary serializer may send such text, and a router
+  relays it as it is: when its rest is not base64 it is decoded as the text it is (it used to
+  end the receiving session); when its rest happens to be base64 it reads as bytes, as on
+  every WAMP JSON peer (the convention cannot tell them apart).
 * Dict keys that are ``int``/``float``/``bool``/``None`` are turned into strings by the
   encoder (standard ``json`` behaviour); other non-string keys are an error.
 
@@ -95,8 +98,14 @@ _decoder = json.JSONDecoder()
 _scan_once: Any = _decoder.scan_once  # type: ignore[attr-defined]
 
 
-def _from_b64(text: str) -> bytes:
-    return b64decode(text[1:], validate=True)
+def _from_b64(text: str) -> bytes | str:
+    """A string starting with U+0000: the bytes its base64 rest stands for, or, when the rest
+    is not base64, the string itself (text a peer on a binary serializer sent, relayed as it
+    is: it must not end this session)."""
+    try:
+        return b64decode(text[1:], validate=True)
+    except ValueError:  # (binascii.Error, or text that is not ASCII)
+        return text
 
 
 def _restore(container: Any) -> None:

@@ -40,8 +40,10 @@ from .._errors import EncodingError, SerializationError
 
 __all__ = ["MAX_DEPTH", "encode", "decode", "decode_detect"]
 
-#: Maximum container nesting accepted by the decoder (and produced by the encoder).
-MAX_DEPTH = 256
+#: Maximum container nesting accepted by the decoder (and produced by the encoder) in a whole
+#: message: CBOR's (cbor2's, so ours and Crossbar.io's), so that arguments as deep as
+#: ``wamp_core.MAX_NESTING`` allows, from a peer on any serializer, reach a ubjson peer too.
+MAX_DEPTH = 400
 
 # Marker bytes as integers (indexing ``bytes`` yields ``int``).
 _Z, _N, _T, _F = b"ZNTF"
@@ -471,7 +473,10 @@ class _Decoder:
         if count > self.end - self.pos:
             raise self.fail(f"{count} elements announced, {self.end - self.pos} bytes left")
         value = self.value
-        return [value(t) for _ in range(count)]
+        items: list[Any] = []  # (a loop, not a comprehension: one frame less per level)
+        for _ in range(count):
+            items.append(value(t))
+        return items
 
     def array(self) -> Any:
         self.depth += 1
@@ -495,7 +500,9 @@ class _Decoder:
                 if count > self.end - self.pos:
                     raise self.fail(f"{count} elements announced, {self.end - self.pos} bytes left")
                 next_marker = self.next_marker
-                result = [value(next_marker()) for _ in range(count)]
+                result = []  # (a loop, not a comprehension: one frame less per level)
+                for _ in range(count):
+                    result.append(value(next_marker()))
             elif t in _BYTE_ARRAYS:
                 result = self.take(count)
             else:
