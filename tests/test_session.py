@@ -50,6 +50,7 @@ from wamp_core import (
     events as ev,
     messages as m,
 )
+from wamp_core._wire import RECENT_MAX
 from wamp_core.messages import MESSAGE_CLASSES
 
 AGENT = f"wamp-py-{wamp_core.__version__}"  # HELLO.Details.agent
@@ -916,6 +917,32 @@ def test_cancel_skip_ends_the_call_at_once(caplog: pytest.LogCaptureFixture) -> 
     assert session.state is S.ESTABLISHED
     assert router.take_sent() == []
     assert f"late ERROR(48) for finished call {rid}" in caplog.text
+
+
+def test_late_answers_to_more_skipped_calls_than_are_remembered_are_dropped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """(A review.) A flood of calls skipped (a timeout with ``cancel_mode="skip"``) whose
+    callee answers later: the oldest IDs leave the bounded memory of abandoned calls, and
+    their late RESULT ended the session as a protocol violation. A reply for an ID never
+    handed out still does."""
+    router = ScriptedRouter()
+    router.join()
+    session = router.session
+    rids = [session.call("com.example.slow") for _ in range(RECENT_MAX + 200)]
+    for rid in rids:
+        session.cancel(rid, "skip")
+    session.take_events()
+    router.take_sent()
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        for rid in rids:  # the oldest first: forgotten
+            assert router.result(rid, ["late"]) == []
+            assert router.result(rid, ["late"], progress=True) == []
+    assert session.state is S.ESTABLISHED
+    assert f"late RESULT for finished call {rids[0]}" in caplog.text
+    router.result(rids[-1] + 1, ["never asked"])
+    assert router.session.state is S.FAILED
+    assert [(msg[0], msg[2]) for msg in router.take_sent()] == [(3, VIOLATION)]
 
 
 def test_cancel_rejects_bad_mode_and_non_calls() -> None:

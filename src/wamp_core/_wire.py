@@ -129,11 +129,14 @@ class RecentIds:
     insertion-ordered dict was not: its iterator skips every slot deleted before it.
     """
 
-    __slots__ = ("_ids", "_order")
+    __slots__ = ("_ids", "_order", "newest_forgotten")
 
     def __init__(self) -> None:
         self._ids: set[int] = set()
         self._order: deque[int] = deque()
+        #: The highest ID forgotten so far (0: none): for IDs handed out in increasing order,
+        #: one not above it may have been held (see :meth:`may_hold`).
+        self.newest_forgotten = 0
 
     def add(self, key: int) -> None:
         ids = self._ids
@@ -143,7 +146,9 @@ class RecentIds:
         order = self._order
         order.append(key)
         if len(order) > RECENT_MAX:
-            ids.discard(order.popleft())
+            forgotten = order.popleft()
+            ids.discard(forgotten)
+            self.newest_forgotten = max(self.newest_forgotten, forgotten)
 
     def discard(self, key: int) -> None:
         if key in self._ids:
@@ -152,6 +157,11 @@ class RecentIds:
 
     def __contains__(self, key: int) -> bool:
         return key in self._ids
+
+    def may_hold(self, key: int) -> bool:
+        """Whether ``key`` is held, or may have been and was forgotten (it is not above an ID
+        forgotten already): a late message for it is tolerated, not taken for a violation."""
+        return key in self._ids or key <= self.newest_forgotten
 
     def __len__(self) -> int:
         return len(self._ids)
