@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import wamp_core as wc
 from wamp_core import messages as m
-from wamp_core._router import _engine
+from wamp_core._router import _engine, _realm
 from wamp_core._router._engine import MAX_OPEN_STREAMS
 from wamp_core.testing import MemoryRouter, connection_pair
 
@@ -1323,6 +1323,7 @@ def test_a_testament_is_checked_when_it_is_added(router: wc.Router) -> None:
         (["com.x", "notalist", {}], {}, "wamp.error.invalid_argument"),
         (["wamp.session.on_leave", [], {}], {}, "wamp.error.invalid_uri"),
         (["com.x", [], {}], {"scope": "forever"}, "wamp.error.testament_error"),  # Crossbar's
+        (["com.x", [], {}, {}, None], {}, "wamp.error.testament_error"),  # (None given)
         (["com.x", [], {}], {"publish_options": {"exclude": "me"}}, "wamp.error.invalid_argument"),
         (["com.x", [], {b"k": 1}], {}, "wamp.error.invalid_argument"),  # ArgumentsKw: str keys
     ]
@@ -1335,22 +1336,28 @@ def test_a_testament_is_checked_when_it_is_added(router: wc.Router) -> None:
 
 def test_a_testament_is_sized_as_it_travels(router: wc.Router) -> None:
     """64 kB of what goes on the wire: bytes count as their length (their repr is 4x that),
-    text as UTF-8 (an emoji is 4 bytes, 1 character)."""
+    text as UTF-8 (an emoji is 4 bytes, 1 character), an integer beyond 64 bits as CBOR
+    holds it (its repr failed beyond 4,300 digits, and the error ended the connection)."""
     (client,) = joined(router, 1)
     add = "wamp.session.add_testament"
-    for payload, accepted in ((b"\xff" * 20_000, True), ("\U0001f600" * 20_000, False)):
+    cases: list[tuple[Any, bool]] = [
+        (b"\xff" * 20_000, True), ("\U0001f600" * 20_000, False), (2**70, True),
+        (10**5000, True), (10**200_000, False),
+    ]  # fmt: skip
+    for payload, accepted in cases:
         (answer,) = client.send(m.Call(request_id=client.rid(), procedure=add,
                                        args=["com.will", [payload], {}]))  # fmt: skip
         assert isinstance(answer, m.Result if accepted else m.Error), (len(payload), answer)
 
 
 def test_at_shutdown_every_testament_goes_out_before_any_goodbye(router: wc.Router) -> None:
-    """Each session hears every other's testament, whatever order they are told in."""
+    """Each session hears every other's testament, whatever order they are told in, and
+    never its own (``exclude_me`` is dropped, as Crossbar.io drops it)."""
     clients = joined(router, 3)
     for i, client in enumerate(clients):
         client.send(m.Subscribe(request_id=client.rid(), topic="com.will"))
         client.send(m.Call(request_id=client.rid(), procedure="wamp.session.add_testament",
-                           args=["com.will", [i], {}]))  # fmt: skip
+                           args=["com.will", [i], {}, {"exclude_me": False}]))  # fmt: skip
     router.shutdown()
     for i, client in enumerate(clients):
         got = client.take()
@@ -1365,7 +1372,7 @@ def test_what_one_session_holds_in_the_router_is_bounded(
     """At most MAX_HELD registrations and subscriptions together, and URIs of at most
     MAX_URI_LENGTH characters: one session cannot grow the router, nor the burst of meta
     events its leaving sends, without bound."""
-    monkeypatch.setattr(_engine, "MAX_HELD", 3)
+    monkeypatch.setattr(_realm, "MAX_HELD", 3)
     client, other = joined(router, 2)
     requests = [
         m.Subscribe(request_id=client.rid(), topic="com.s1"),
@@ -1380,6 +1387,14 @@ def test_what_one_session_holds_in_the_router_is_bounded(
         assert isinstance(error, m.Error) and error.error == "wamp.error.unavailable", error
     (ok,) = other.send(m.Register(request_id=other.rid(), procedure="com.r2"))  # (per session)
     assert isinstance(ok, m.Registered)
+    # at the cap, what would add nothing answers as below it (a review)
+    (again,) = client.send(m.Subscribe(request_id=client.rid(), topic="com.s1"))
+    first_id = answers[0][0].subscription_id
+    assert isinstance(again, m.Subscribed) and again.subscription_id == first_id
+    for procedure, uri in (("com.r1", "wamp.error.procedure_already_exists"),
+                           ("com.r2", "wamp.error.procedure_already_exists")):  # fmt: skip
+        (error,) = client.send(m.Register(request_id=client.rid(), procedure=procedure))
+        assert isinstance(error, m.Error) and error.error == uri, error
     (first,) = answers[0]  # one let go: room for one more
     client.send(m.Unsubscribe(request_id=client.rid(), subscription_id=first.subscription_id))
     (ok,) = client.send(m.Subscribe(request_id=client.rid(), topic="com.s2"))

@@ -20,6 +20,7 @@ import wamp_anyio
 import wamp_core as wc
 from crossbar import CrossbarRouter
 from embedded import EmbeddedRouter
+from wamp_core import auth
 
 ROUTERS = ("crossbar", "embedded")
 
@@ -176,6 +177,35 @@ async def _testaments_by_position(url: str) -> list[Any]:
 
 def test_testament_arguments_by_position_as_crossbar_takes_them(url: str) -> None:
     assert run(_testaments_by_position, url) == [1, [["kept"], []]]
+
+
+async def _session_details(url: str) -> dict[str, Any]:
+    """What ``wamp.session.get`` tells of a session, in the keys both routers write."""
+    async with (
+        wamp_anyio.connect(url) as admin,
+        wamp_anyio.connect(
+            {"url": url, "serializers": ["msgpack"]},
+            authentication=[auth.AnonymousAuthenticator(authextra={"app": "parity"})],
+        ) as other,
+    ):
+        details = await admin.call("wamp.session.get", other.session_id)
+        transport = details["transport"]
+        return {
+            "realm": details["realm"],
+            "authextra app": details["authextra"].get("app"),
+            "framing": transport.get("channel_framing"),
+            "type": transport.get("channel_type"),
+            "peer on loopback": "127.0.0.1" in str(transport.get("peer")),
+        }
+
+
+def test_session_details_tell_realm_authextra_and_transport(url: str) -> None:
+    """(A review.) The embedded router told only the authentication, ``transport`` empty:
+    apps moving from Crossbar.io read these."""
+    assert run(_session_details, url) == {
+        "realm": "realm1", "authextra app": "parity", "framing": "websocket", "type": "tcp",
+        "peer on loopback": True,
+    }  # fmt: skip
 
 
 async def _timeout_with_skip(url: str) -> list[str]:

@@ -61,10 +61,18 @@ import wamp_core as wc
 from wamp_core import messages as m
 
 
-def change(result: wc.CallResult, event: m.Event, details: wc.EventDetails) -> None:
+def change(
+    result: wc.CallResult,
+    event: m.Event,
+    details: wc.EventDetails,
+    invocation: m.Invocation,
+    outcome: wc.Outcome,
+) -> None:
     result.progress = True
     event.args = []
     details.topic = "com.other"
+    invocation.details = {}
+    outcome.error = None
 """
 
 
@@ -80,5 +88,5 @@ def test_records_and_messages_are_read_only_to_a_type_checker(tmp_path: Path) ->
     errors = [line for line in proc.stdout.splitlines() if ": error:" in line]
     assert [line.split(": error: ")[1] for line in errors] == [
         f'Cannot assign to final attribute "{name}"  [misc]'
-        for name in ("progress", "args", "topic")
+        for name in ("progress", "args", "topic", "details", "error")
     ], proc.stdout

@@ -324,7 +324,16 @@ async def _serve(
     conn = wc.RouterConnection(
         server.router, make_framer(), channel_ids=wc.channel_ids(binding) if binding else None
     )
-    conn.session.peer = _peer(stream)
+    conn.session.peer = peer = _peer(stream)
+    conn.session.transport["channel_type"] = (
+        "memory"
+        if peer is None
+        else "tls"
+        if binding
+        else "unix"
+        if peer.startswith("unix")
+        else "tcp"
+    )
     server._connections.add(conn)
     # The output side looks like the client's wamp_core.driver.Link (send at once, the rest
     # in order by a writer task, the same SEND_TIMEOUT) but bounds memory the other way: a

@@ -814,7 +814,10 @@ class ClientSession:
         pending = self._s.pending.get(request_id)
         if pending is not None and pending.kind == kind:
             return self._s.pending.pop(request_id)
-        if kind == "call" and self._s.abandoned_calls.may_hold(request_id):
+        abandoned = self._s.abandoned_calls
+        if kind == "call" and (
+            request_id in abandoned if pending is not None else abandoned.may_hold(request_id)
+        ):
             log.debug("dropping late %s for finished call %d", name, request_id)
             return None
         raise RemoteProtocolError(f"{name} for request {request_id}, which is not a pending {kind}")
@@ -878,7 +881,8 @@ class ClientSession:
         if progress:
             pending = self._s.pending.get(rid)
             if pending is None or pending.kind != "call":
-                if self._s.abandoned_calls.may_hold(rid):
+                abandoned = self._s.abandoned_calls
+                if rid in abandoned if pending is not None else abandoned.may_hold(rid):
                     log.debug("dropping late progressive RESULT for finished call %d", rid)
                     return
                 raise RemoteProtocolError(

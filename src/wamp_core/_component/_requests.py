@@ -54,7 +54,7 @@ class Outcome(Record):
     __slots__ = ()
     _fields = ("value", "error")
     value: Final[Any] = field(0, "The request's value (on success)")
-    error: BaseException | None = field(
+    error: Final[BaseException | None] = field(
         1,
         "What ended it otherwise: an ApplicationError (or the class defined for its URI), "
         "SessionClosed",

@@ -305,7 +305,7 @@ class Invocation(PayloadMessage):
     _NHEAD = 3
     request_id: Final[int] = field(0, "Request ID (router scope)")
     registration_id: Final[int] = field(1, "Registration ID")
-    details: dict[str, Any] = field(
+    details: Final[dict[str, Any]] = field(
         2, "Details (``caller``, ``procedure``, ``receive_progress``...)"
     )
     args: Final[list[Any] | None] = field(3, "Arguments")

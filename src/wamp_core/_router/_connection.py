@@ -112,6 +112,10 @@ class RouterConnection:
                 self._message(event.data)
             elif type(event) is Opened:
                 self.serializer = _router_serializer(event.serializer)
+                framing = "websocket" if isinstance(self.framer, WebSocket) else "rawsocket"
+                self.session.transport.update(
+                    channel_framing=framing, channel_serializer=event.serializer
+                )
             elif type(event) is Closed:
                 self._lost()
             if self.should_close:

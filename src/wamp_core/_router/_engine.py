@@ -26,7 +26,7 @@ from .._uri import MAX_ID, is_valid_uri
 from .._wire import RecentIds
 from . import _auth
 from ._meta import META_PROCEDURES, TESTAMENT_SCOPES, MetaError, positional, session_details
-from ._realm import Call, Member, Realm, RegistrationRefused
+from ._realm import MAX_HELD, Call, Member, Realm, Refused
 
 __all__ = [
     "MAX_CALLS_IN_PROGRESS", "MAX_HELD", "MAX_URI_LENGTH", "ROUTER_ROLES", "Router",
@@ -75,12 +75,8 @@ MAX_CALLS_IN_PROGRESS = 10_000
 #: caller's final chunk, so that late chunks are dropped rather than taken for new requests).
 MAX_OPEN_STREAMS = 256
 
-#: Registrations and subscriptions one session may hold (together; one more is answered
-#: ERROR ``wamp.error.unavailable``), and the longest procedure or topic it may register or
-#: subscribe (ERROR ``wamp.error.invalid_uri``): what one session keeps in the router stays
-#: bounded, and so does the burst of meta events its leaving sends each meta API subscriber
-#: (two per registration or subscription, in one turn: well under a connection's MAX_QUEUED).
-MAX_HELD = 10_000
+#: The longest procedure or topic a session may register or subscribe (ERROR
+#: ``wamp.error.invalid_uri``): with :data:`MAX_HELD`, what one session keeps is bounded.
 MAX_URI_LENGTH = 4096
 
 NO_SUCH_REALM = "wamp.error.no_such_realm"
@@ -272,6 +268,13 @@ class RouterSession:
         self.channel_ids: dict[str, bytes] = {}
         #: The client's address (``"host:port"``), for the log, set by the driver if known.
         self.peer: str | None = None
+        #: What the meta API tells of the session's transport (``wamp.session.get``): the
+        #: connection and the driver add to it (``channel_framing``, ``channel_serializer``,
+        #: ``channel_type``); ``peer`` is added from :attr:`peer`.
+        self.transport: dict[str, Any] = {}
+        #: HELLO's authextra and the router's own, as WELCOME and the meta API tell them.
+        self.authextra: dict[str, Any] = {}
+        self._hello_extra: dict[str, Any] = {}
         #: The realm asked for, the CHALLENGE sent and HELLO's authid, until AUTHENTICATE.
         self._joining: tuple[str, _auth.Challenge, Any] | None = None
         self.ended = False
@@ -484,6 +487,8 @@ class RouterSession:
         assert isinstance(roles, dict)
         self.session_id = self.router.new_session_id()
         self.roles = roles
+        extra = msg.details.get("authextra")
+        self._hello_extra = extra if isinstance(extra, dict) else {}
         # Challenges and nonces come from the system CSPRNG whatever ``rng`` is (a seeded one
         # makes IDs repeatable in tests; it must not make challenges predictable).
         answer = _auth.choose(msg.details, self.router.principals_of(msg.realm),
@@ -536,6 +541,8 @@ class RouterSession:
         assert realm is not None  # (served, checked at HELLO; auto_realms makes it now)
         self.realm = realm
         self.authid, self.authrole, self.authmethod = who.authid, who.role, who.method
+        self.authextra = {**self._hello_extra, **(who.extra or {})}
+        self._hello_extra = {}
         realm.members[self.session_id] = self
         self.router.sessions[self.session_id] = self
         # (a realm made on demand is the client's text)
@@ -607,25 +614,23 @@ class RouterSession:
     def _on_subscribe(self, msg: m.Subscribe) -> None:
         assert self.realm is not None
         match = msg.options.get("match", "exact")  # (the parser allows only the known ones)
-        if not self._allowed("subscribe", msg.topic, msg, match=match) or not self._may_hold(
+        if not self._allowed("subscribe", msg.topic, msg, match=match) or not self._uri_kept(
             msg, msg.topic
         ):
             return
-        sub = self.realm.subscribe(self, msg.topic, match)
+        try:
+            sub = self.realm.subscribe(self, msg.topic, match)
+        except Refused as exc:
+            self.send(_error(msg, exc.uri, str(exc)))
+            return
         self.send(m.Subscribed(request_id=msg.request_id, subscription_id=sub.id))
 
-    def _may_hold(self, request: m.Subscribe | m.Register, uri: str) -> bool:
-        """Whether the router keeps one more subscription or registration for this session
-        (:data:`MAX_HELD`, :data:`MAX_URI_LENGTH`); if not, ERROR answers ``request``."""
-        assert self.realm is not None
+    def _uri_kept(self, request: m.Subscribe | m.Register, uri: str) -> bool:
+        """Whether the router keeps ``uri`` for a subscription or registration
+        (:data:`MAX_URI_LENGTH`); if not, ERROR answers ``request``."""
         if len(uri) > MAX_URI_LENGTH:
             self.send(_error(request, INVALID_URI,
                              f"a URI is limited to {MAX_URI_LENGTH} characters here"))  # fmt: skip
-            return False
-        if self.realm.holds(self) >= MAX_HELD:
-            self.send(_error(request, "wamp.error.unavailable",
-                             f"a session holds at most {MAX_HELD} registrations and "
-                             "subscriptions here"))  # fmt: skip
             return False
         return True
 
@@ -670,7 +675,7 @@ class RouterSession:
         if msg.procedure.startswith("wamp."):
             self.send(_error(msg, INVALID_URI, "wamp.* procedures belong to the router"))
             return
-        if not self._may_hold(msg, msg.procedure):
+        if not self._uri_kept(msg, msg.procedure):
             return
         invoke = msg.options.get("invoke", "single")  # (validated by the parser)
         concurrency = msg.options.get("concurrency")  # (validated by the parser: an int >= 1)
@@ -678,7 +683,7 @@ class RouterSession:
             self._take_over(self.realm, msg.procedure, match)
         try:
             reg = self.realm.register(self, msg.procedure, match, invoke, concurrency)
-        except RegistrationRefused as exc:
+        except Refused as exc:
             self.send(_error(msg, exc.uri, str(exc)))
             return
         self.send(m.Registered(request_id=msg.request_id, registration_id=reg.id))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import cbor2
 import msgpack
 
 from .. import _messages as m
@@ -34,9 +35,17 @@ class MetaError(Exception):
 
 
 def session_details(session: RouterSession) -> dict[str, Any]:
-    return {"session": session.session_id, "authid": session.authid,
-            "authrole": session.authrole, "authmethod": session.authmethod,
-            "authprovider": "static", "transport": {}}  # fmt: skip
+    """What ``wamp.session.get`` and ``on_join`` tell of a session, in Crossbar.io's keys:
+    its realm, authentication (HELLO's authextra with the router's), and transport (framing,
+    serializer, channel type, and the client's address as ``host:port`` where Crossbar.io
+    writes ``tcp4:host:port``)."""
+    transport = dict(session.transport)
+    if session.peer is not None:
+        transport["peer"] = session.peer
+    return {"session": session.session_id, "realm": session.realm.name if session.realm else None,
+            "authid": session.authid, "authrole": session.authrole,
+            "authmethod": session.authmethod, "authprovider": "static",
+            "authextra": session.authextra, "transport": transport}  # fmt: skip
 
 
 def _id(args: list[Any], index: int = 0) -> int:
@@ -234,18 +243,23 @@ def _scope(scope: Any) -> str:
     return str(scope)
 
 
-def _argument(args: list[Any], kwargs: dict[str, Any], index: int, name: str) -> Any:
-    """Parameter ``index`` (``name``), given by position or by keyword (``None``: neither)."""
-    return args[index] if len(args) > index else kwargs.get(name)
+def _argument(
+    args: list[Any], kwargs: dict[str, Any], index: int, name: str, default: Any = None
+) -> Any:
+    """Parameter ``index`` (``name``), given by position or by keyword, else ``default``."""
+    return args[index] if len(args) > index else kwargs.get(name, default)
 
 
 def _size(value: Any) -> int:
-    """About how many bytes ``value`` takes on the wire: MessagePack's (bytes as they are,
-    text as UTF-8), else (a value MessagePack cannot hold) the length of its repr."""
-    try:
-        return len(msgpack.packb(value))
-    except Exception:
-        return len(repr(value))
+    """About how many bytes ``value`` takes on the wire: as MessagePack encodes it (bytes as
+    they are, text as UTF-8), or CBOR what MessagePack cannot hold (integers beyond 64 bits);
+    a value neither encodes counts as too large."""
+    for dumps in (msgpack.packb, cbor2.dumps):
+        try:
+            return len(dumps(value))
+        except Exception:  # (two tries at most)
+            continue
+    return MAX_TESTAMENT_SIZE + 1
 
 
 def _add_testament(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
@@ -274,8 +288,10 @@ def _add_testament(caller: RouterSession, args: list[Any], kwargs: dict[str, Any
     if not caller.may("publish", topic):
         raise MetaError("wamp.error.not_authorized",
                         f"{caller.authrole!r} may not publish {topic!r}")  # fmt: skip
-    options = {k: v for k, v in options.items() if k != "acknowledge"}  # nobody to acknowledge
-    bucket = caller.testaments[_scope(_argument(args, kwargs, 4, "scope") or "destroyed")]
+    # nobody to acknowledge; and the session is gone when it is published: never to itself
+    # (as Crossbar.io drops exclude_me; at shutdown it is still subscribed)
+    options = {k: v for k, v in options.items() if k not in ("acknowledge", "exclude_me")}
+    bucket = caller.testaments[_scope(_argument(args, kwargs, 4, "scope", "destroyed"))]
     if len(bucket) >= MAX_TESTAMENTS:
         raise MetaError("wamp.error.invalid_argument",
                         f"at most {MAX_TESTAMENTS} testaments per scope")  # fmt: skip
@@ -293,7 +309,7 @@ def _add_testament(caller: RouterSession, args: list[Any], kwargs: dict[str, Any
 def _flush_testaments(caller: RouterSession, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
     """``flush_testaments(scope="destroyed")``: drop the caller's testaments of the scope;
     returns how many there were."""
-    bucket = caller.testaments[_scope(_argument(args, kwargs, 0, "scope") or "destroyed")]
+    bucket = caller.testaments[_scope(_argument(args, kwargs, 0, "scope", "destroyed"))]
     count = len(bucket)
     bucket.clear()
     return [count]

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from ._index import UriIndex
 
 __all__ = [
-    "Call", "Member", "Realm", "Registration", "RegistrationRefused", "Subscription", "iso_utc",
+    "MAX_HELD", "Call", "Member", "Realm", "Refused", "Registration", "Subscription", "iso_utc",
 ]  # fmt: skip
 
 MATCHES = ("exact", "prefix", "wildcard")
@@ -151,8 +151,15 @@ class Call:
     limited: Registration | None = None
 
 
-class RegistrationRefused(Exception):
-    """A REGISTER the realm refuses: ``uri`` is the ERROR's."""
+#: Registrations and subscriptions one session may hold (together; one more is refused
+#: ``wamp.error.unavailable``): what one session keeps in the router stays bounded, and so does
+#: the burst of meta events its leaving sends each meta API subscriber (two per registration
+#: or subscription, in one turn: well under a connection's MAX_QUEUED).
+MAX_HELD = 10_000
+
+
+class Refused(Exception):
+    """A SUBSCRIBE or REGISTER the realm refuses: ``uri`` is the ERROR's."""
 
     def __init__(self, uri: str, message: str) -> None:
         super().__init__(message)
@@ -191,8 +198,13 @@ class Realm:
     # Broker
 
     def subscribe(self, member: Member, topic: str, match: str) -> Subscription:
+        """The subscription ``member`` holds (the one it has already, for a topic and match
+        it is subscribed to); raises :class:`Refused` if it holds :data:`MAX_HELD` already."""
         key = (match, topic)
         sub = self.subscriptions.get(key)
+        if sub is not None and member.session_id in sub.subscribers:
+            return sub
+        self._check_room(member)
         if sub is None:
             sub = Subscription(self._next_id(), topic, match, created=self._created())
             self.subscriptions.add(match, topic, sub)
@@ -201,12 +213,16 @@ class Realm:
                 self.meta.append(
                     ("wamp.subscription.on_create", [member.session_id, sub.details()])
                 )
-        if member.session_id not in sub.subscribers:
-            sub.subscribers[member.session_id] = member
-            self._held.setdefault(member.session_id, {})[sub] = None
-            if not sub.protected:
-                self.meta.append(("wamp.subscription.on_subscribe", [member.session_id, sub.id]))
+        sub.subscribers[member.session_id] = member
+        self._held.setdefault(member.session_id, {})[sub] = None
+        if not sub.protected:
+            self.meta.append(("wamp.subscription.on_subscribe", [member.session_id, sub.id]))
         return sub
+
+    def _check_room(self, member: Member) -> None:
+        if len(self._held.get(member.session_id, ())) >= MAX_HELD:
+            raise Refused("wamp.error.unavailable", f"a session holds at most {MAX_HELD} "
+                          "registrations and subscriptions here")  # fmt: skip
 
     def subscription(self, subscription_id: int) -> Subscription | None:
         return self._subscriptions_by_id.get(subscription_id)
@@ -253,25 +269,27 @@ class Realm:
     def register(
         self, member: Member, procedure: str, match: str, invoke: str, concurrency: int | None
     ) -> Registration:
-        """The registration ``member`` joins; raises :class:`RegistrationRefused` if the
-        procedure is taken (by a single registration or by ``member``), or shared with another
-        invocation policy."""
+        """The registration ``member`` joins; raises :class:`Refused` if the procedure is
+        taken (by a single registration or by ``member``), or shared with another invocation
+        policy, or if ``member`` holds :data:`MAX_HELD` already."""
         key = (match, procedure)
         reg = self.registrations.get(key)
+        if reg is not None:
+            if reg.invoke not in (invoke, "single"):
+                raise Refused(
+                    "wamp.error.procedure_exists_with_different_invocation_policy",
+                    f"{procedure!r} is registered with the invocation policy {reg.invoke!r}",
+                )
+            if reg.invoke == "single" or member in reg.callees:
+                raise Refused(
+                    "wamp.error.procedure_already_exists", f"{procedure!r} is already registered"
+                )
+        self._check_room(member)
         if reg is None:
             reg = Registration(self._next_id(), procedure, match, invoke, created=self._created())
             self.registrations.add(match, procedure, reg)
             self._registrations_by_id[reg.id] = reg
             self.meta.append(("wamp.registration.on_create", [member.session_id, reg.details()]))
-        elif reg.invoke not in (invoke, "single"):
-            raise RegistrationRefused(
-                "wamp.error.procedure_exists_with_different_invocation_policy",
-                f"{procedure!r} is registered with the invocation policy {reg.invoke!r}",
-            )
-        elif reg.invoke == "single" or member in reg.callees:
-            raise RegistrationRefused(
-                "wamp.error.procedure_already_exists", f"{procedure!r} is already registered"
-            )
         reg.callees.append(member)
         self._held.setdefault(member.session_id, {})[reg] = None
         if concurrency is not None:
@@ -298,10 +316,6 @@ class Realm:
         if procedure.startswith("wamp."):
             return None
         return self.registrations.best(procedure)
-
-    def holds(self, member: Member) -> int:
-        """How many subscriptions and registrations ``member`` holds."""
-        return len(self._held.get(member.session_id, ()))
 
     def leave(self, member: Member) -> tuple[list[Call], list[Call]]:
         """Forget ``member``: its subscriptions and registrations go; returns the calls it made
