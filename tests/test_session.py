@@ -924,8 +924,8 @@ def test_late_answers_to_more_skipped_calls_than_are_remembered_are_dropped(
 ) -> None:
     """(A review.) A flood of calls skipped (a timeout with ``cancel_mode="skip"``) whose
     callee answers later: the oldest IDs leave the bounded memory of abandoned calls, and
-    their late RESULT ended the session as a protocol violation. A reply for an ID never
-    handed out still does."""
+    their late RESULT ended the session as a protocol violation. A RESULT naming a pending
+    request of another kind still does."""
     router = ScriptedRouter()
     router.join()
     session = router.session
@@ -940,7 +940,8 @@ def test_late_answers_to_more_skipped_calls_than_are_remembered_are_dropped(
             assert router.result(rid, ["late"], progress=True) == []
     assert session.state is S.ESTABLISHED
     assert f"late RESULT for finished call {rids[0]}" in caplog.text
-    router.result(rids[-1] + 1, ["never asked"])
+    sub = session.subscribe("com.example.topic")  # a RESULT naming another request
+    router.result(sub, ["not a call"])
     assert router.session.state is S.FAILED
     assert [(msg[0], msg[2]) for msg in router.take_sent()] == [(3, VIOLATION)]
 
