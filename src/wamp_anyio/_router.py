@@ -313,6 +313,16 @@ def _peer(stream: _Stream) -> str | None:
     return None
 
 
+def _channel_type(peer: str | None, tls: bool) -> str:
+    """The meta API's ``transport.channel_type`` (Crossbar.io's names, ``memory`` for an
+    in-process stream)."""
+    if peer is None:
+        return "memory"
+    if tls:
+        return "tls"
+    return "unix" if peer.startswith("unix") else "tcp"
+
+
 async def _serve(
     server: RouterServer, stream: _Stream, make_framer: Callable[[], wc.RawSocket | wc.WebSocket]
 ) -> None:
@@ -325,15 +335,7 @@ async def _serve(
         server.router, make_framer(), channel_ids=wc.channel_ids(binding) if binding else None
     )
     conn.session.peer = peer = _peer(stream)
-    conn.session.transport["channel_type"] = (
-        "memory"
-        if peer is None
-        else "tls"
-        if binding
-        else "unix"
-        if peer.startswith("unix")
-        else "tcp"
-    )
+    conn.session.transport["channel_type"] = _channel_type(peer, binding is not None)
     server._connections.add(conn)
     # The output side looks like the client's wamp_core.driver.Link (send at once, the rest
     # in order by a writer task, the same SEND_TIMEOUT) but bounds memory the other way: a

@@ -272,9 +272,9 @@ class RouterSession:
         #: connection and the driver add to it (``channel_framing``, ``channel_serializer``,
         #: ``channel_type``); ``peer`` is added from :attr:`peer`.
         self.transport: dict[str, Any] = {}
-        #: HELLO's authextra and the router's own, as WELCOME and the meta API tell them.
+        #: HELLO's authextra, as the meta API tells it (not the router's WELCOME authextra:
+        #: a SCRAM server signature is for that client alone).
         self.authextra: dict[str, Any] = {}
-        self._hello_extra: dict[str, Any] = {}
         #: The realm asked for, the CHALLENGE sent and HELLO's authid, until AUTHENTICATE.
         self._joining: tuple[str, _auth.Challenge, Any] | None = None
         self.ended = False
@@ -488,7 +488,7 @@ class RouterSession:
         self.session_id = self.router.new_session_id()
         self.roles = roles
         extra = msg.details.get("authextra")
-        self._hello_extra = extra if isinstance(extra, dict) else {}
+        self.authextra = extra if isinstance(extra, dict) else {}
         # Challenges and nonces come from the system CSPRNG whatever ``rng`` is (a seeded one
         # makes IDs repeatable in tests; it must not make challenges predictable).
         answer = _auth.choose(msg.details, self.router.principals_of(msg.realm),
@@ -541,8 +541,6 @@ class RouterSession:
         assert realm is not None  # (served, checked at HELLO; auto_realms makes it now)
         self.realm = realm
         self.authid, self.authrole, self.authmethod = who.authid, who.role, who.method
-        self.authextra = {**self._hello_extra, **(who.extra or {})}
-        self._hello_extra = {}
         realm.members[self.session_id] = self
         self.router.sessions[self.session_id] = self
         # (a realm made on demand is the client's text)

@@ -36,7 +36,7 @@ class MetaError(Exception):
 
 def session_details(session: RouterSession) -> dict[str, Any]:
     """What ``wamp.session.get`` and ``on_join`` tell of a session, in Crossbar.io's keys:
-    its realm, authentication (HELLO's authextra with the router's), and transport (framing,
+    its realm, authentication (HELLO's authextra), and transport (framing,
     serializer, channel type, and the client's address as ``host:port`` where Crossbar.io
     writes ``tcp4:host:port``)."""
     transport = dict(session.transport)
