@@ -90,3 +90,23 @@ def test_records_and_messages_are_read_only_to_a_type_checker(tmp_path: Path) ->
         f'Cannot assign to final attribute "{name}"  [misc]'
         for name in ("progress", "args", "topic", "details", "error")
     ], proc.stdout
+
+
+class _GreetingSession(wamp_anyio.Session):
+    def greet(self) -> str:
+        return f"hello from {self.session_id}"
+
+
+async def test_a_session_factorys_class_is_the_components_session() -> None:
+    """(A review.) ``session_factory=MySession`` types ``wait_ready()`` and ``session`` as
+    ``MySession``: its own methods type-check."""
+    async with wamp_anyio.start_router(["rs://memory/typing-factory"]) as router:
+        component = wamp_anyio.Component(
+            transports=router.urls[0], session_factory=_GreetingSession
+        )
+        async with component as running:
+            assert_type(running, wamp_anyio.Component[_GreetingSession])
+            with anyio.fail_after(10):
+                session = await running.wait_ready()
+            assert_type(session, _GreetingSession)
+            assert session.greet().startswith("hello from ")
