@@ -761,6 +761,9 @@ def test_any_message_in_any_state(state: SessionState, msg: m.Message) -> None:
     elif session.state is S.FAILED:  # legal type, but its content did not fit
         assert [a.reason for a in aborts] == ["wamp.error.protocol_violation"]
         assert out[-1] is aborts[0]
+    elif isinstance(msg, m.Challenge) and msg.method != "ticket":  # not the method offered
+        assert session.state is S.CLOSED  # a join that cannot succeed: given up, no violation
+        assert [a.reason for a in aborts] == ["wamp.error.cannot_authenticate"]
     else:
         assert session.state is TRANSITIONS[state, type(msg)]
         assert aborts == []

@@ -814,13 +814,16 @@ class ClientSession:
         pending = self._s.pending.get(request_id)
         if pending is not None and pending.kind == kind:
             return self._s.pending.pop(request_id)
-        abandoned = self._s.abandoned_calls
-        if kind == "call" and (
-            request_id in abandoned if pending is not None else abandoned.may_hold(request_id)
-        ):
+        if kind == "call" and self._late_call_answer(request_id, pending):
             log.debug("dropping late %s for finished call %d", name, request_id)
             return None
         raise RemoteProtocolError(f"{name} for request {request_id}, which is not a pending {kind}")
+
+    def _late_call_answer(self, request_id: int, pending: Pending | None) -> bool:
+        """Whether an answer no pending call takes is a late one to a call given up (dropped,
+        not a violation): no other request is pending under its ID, and it may be among the
+        abandoned calls (also one forgotten since: see ``RecentIds.may_hold``)."""
+        return pending is None and self._s.abandoned_calls.may_hold(request_id)
 
     def _on_published(self, msg: m.Published) -> None:
         if self._reply(msg.request_id, "publish", "PUBLISHED"):
@@ -881,8 +884,7 @@ class ClientSession:
         if progress:
             pending = self._s.pending.get(rid)
             if pending is None or pending.kind != "call":
-                abandoned = self._s.abandoned_calls
-                if rid in abandoned if pending is not None else abandoned.may_hold(rid):
+                if self._late_call_answer(rid, pending):
                     log.debug("dropping late progressive RESULT for finished call %d", rid)
                     return
                 raise RemoteProtocolError(
