@@ -809,6 +809,10 @@ def test_registration_and_subscription_meta_procedures(router: wc.Router) -> Non
     assert meta(admin, "wamp.registration.count_callees", 999) == "wamp.error.no_such_registration"
     assert meta(admin, "wamp.subscription.lookup", "com.t") == sid
     assert meta(admin, "wamp.subscription.match", "com.t") == [sid]
+    wild = subscribe(sub, "com..t", "wildcard")  # listed (Crossbar.io 26 leaves wildcards out)
+    listed = {"exact": [sid], "prefix": [], "wildcard": [wild]}
+    assert meta(admin, "wamp.subscription.list") == listed
+    assert meta(admin, "wamp.subscription.match", "com.x.t") == [wild]
     assert meta(admin, "wamp.subscription.list_subscribers", sid) == [sub.session.session_id]
     assert meta(admin, "wamp.subscription.count_subscribers", sid) == 1
     assert meta(admin, "wamp.subscription.count_subscribers", 999) == (
