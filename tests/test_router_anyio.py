@@ -516,6 +516,37 @@ async def test_a_subscriber_that_stops_reading_is_cut_off_at_the_queue_limit(
     assert any("does not read what it is sent" in r.getMessage() for r in caplog.records)
 
 
+async def test_the_queue_limit_is_the_routers_option(anyio_backend: str) -> None:
+    """``--max-queued`` (``start_router(max_queued=...)``): a subscriber that does not read is
+    cut off once that many bytes wait for it, not 16 MiB; a limit that is no positive number
+    of bytes is refused."""
+    limit = 1 << 20
+    async with _router_program("--max-queued", str(limit)) as (process, url):
+        async with wamp.connect(_transport(url, "msgpack")) as publisher:
+            raw, _, _ = await _raw_subscriber(url, "capped")
+            with anyio.fail_after(TIMEOUT):
+                while await publisher.call("wamp.session.count") < 2:
+                    await anyio.sleep(0.01)
+                await anyio.sleep(0.1)
+                options = wc.PublishOptions(acknowledge=True)
+                for i in range(48):  # 24 MiB at most: cut off long before
+                    await publisher.publish("capped", i, "x" * (1 << 19), options=options)
+                    if await publisher.call("wamp.session.count") == 1:
+                        break
+                assert await publisher.call("wamp.session.count") == 1
+            await raw.aclose()
+        process.terminate()
+        assert process.stderr is not None
+        log = b"".join([chunk async for chunk in process.stderr]).decode()
+    cut = re.search(r"does not read what it is sent \((\d+) bytes queued\)", log)
+    assert cut is not None, log
+    assert limit < int(cut.group(1)) <= limit + (1 << 19) + 1024  # one event past the limit
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(wc.ConfigurationError, match="max_queued must be a positive"):
+            async with wamp_anyio.start_router(["rs://127.0.0.1:0"], max_queued=bad):  # type: ignore[arg-type]
+                pass
+
+
 async def test_a_component_reaches_an_in_process_router_without_a_socket(
     anyio_backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -68,6 +68,9 @@ class RouterServer:
     #: and how long it then has to answer (anything counts) before it is closed.
     ping_interval: float | None = None
     ping_timeout: float | None = None
+    #: Bytes queued for a client that does not read, beyond what its pending write holds,
+    #: at which it is cut off (``wamp_core.RouterConnection.max_queued``).
+    max_queued: int = wc.RouterConnection.MAX_QUEUED
     _connections: set[wc.RouterConnection] = field(default_factory=set)
     #: What the keepalive knows of each connection.
     _watched: dict[wc.RouterConnection, _Watch] = field(default_factory=dict)
@@ -332,8 +335,9 @@ async def _serve(
         else None
     )
     conn = wc.RouterConnection(
-        server.router, make_framer(), channel_ids=wc.channel_ids(binding) if binding else None
-    )
+        server.router, make_framer(), max_queued=server.max_queued,
+        channel_ids=wc.channel_ids(binding) if binding else None,
+    )  # fmt: skip
     conn.session.peer = peer = _peer(stream)
     conn.session.transport["channel_type"] = _channel_type(peer, binding is not None)
     server._connections.add(conn)
@@ -591,6 +595,7 @@ async def start_router(
     idle_timeout: float | None = None,
     ping_interval: float | None = None,
     ping_timeout: float | None = None,
+    max_queued: int = wc.RouterConnection.MAX_QUEUED,
 ) -> AsyncIterator[RouterServer]:
     """Run a router on ``listen`` (``ws://host:port/path``, ``rs://host:port``,
     ``rs://unix:/path``, and ``wss://``/``rss://`` with the server's ``ssl_context``; port 0
@@ -601,7 +606,11 @@ async def start_router(
     sends nothing for that long. With ``ping_interval``, a joined connection that sent nothing
     for that long is pinged (WebSocket or RawSocket PING) and closed when it then sends
     nothing for ``ping_timeout`` s (default: the interval): a client whose link died without
-    the router seeing it close loses its session, so its procedures are free for its rejoin."""
+    the router seeing it close loses its session, so its procedures are free for its rejoin.
+    A client that does not read what it is sent is cut off once ``max_queued`` bytes wait for
+    it beyond the write in progress (so it holds at most about twice that, besides the
+    kernel's buffers); one whose backlog the kernel's buffers take whole stays until
+    ``idle_timeout`` or ``ping_interval`` finds it."""
     if isinstance(listen, str):  # (a str is a sequence: of one-letter "URLs")
         raise wc.ConfigurationError(f"listen must be a list of URLs, not {listen!r}")
     router = wc.Router(realms, auto_realms=auto_realms, disclose=disclose,
@@ -614,8 +623,13 @@ async def start_router(
             isinstance(value, bool) or not isinstance(value, int | float) or not value > 0
         ):  # (NaN too)
             raise wc.ConfigurationError(f"{option} must be a positive number of seconds: {value!r}")
+    if isinstance(max_queued, bool) or not isinstance(max_queued, int) or max_queued < 1:
+        raise wc.ConfigurationError(
+            f"max_queued must be a positive number of bytes: {max_queued!r}"
+        )
     server = RouterServer(router, handshake_timeout=handshake_timeout, idle_timeout=idle_timeout,
-                          ping_interval=ping_interval, ping_timeout=ping_timeout)  # fmt: skip
+                          ping_interval=ping_interval, ping_timeout=ping_timeout,
+                          max_queued=max_queued)  # fmt: skip
     listeners: list[tuple[Listener[ByteStream], _Handler]] = []
     group: list[anyio.abc.TaskGroup] = []  # (the task group, once it runs)
     owned: list[tuple[str, int]] = []  # unix socket files made: path, inode

@@ -186,7 +186,7 @@ async def _serve(opts: argparse.Namespace) -> None:
                                 auto_realms=opts.auto_realms, disclose=opts.disclose,
                                 ssl_context=context, handshake_timeout=opts.handshake_timeout,
                                 idle_timeout=opts.idle_timeout, ping_interval=opts.ping_interval,
-                                **config) as server:  # fmt: skip
+                                max_queued=opts.max_queued, **config) as server:  # fmt: skip
             for url in server.urls:
                 sys.stdout.write(f"listening on {url}\n")  # the program's output
             sys.stdout.flush()
@@ -230,6 +230,14 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m wamp_anyio.ro
         help="ping a joined connection that sent nothing for S seconds and close it when it "
         "does not answer within S more: frees the session of a client whose link died "
         "(default: never)",
+    )
+    parser.add_argument(
+        "--max-queued",
+        type=int,
+        default=wc.RouterConnection.MAX_QUEUED,
+        metavar="BYTES",
+        help="cut off a client that does not read once BYTES wait for it beyond the write in "
+        "progress: it holds at most about twice that (default 16 MiB)",
     )
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     opts = parser.parse_args(argv)

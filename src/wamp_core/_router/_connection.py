@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
+from typing import ClassVar
 
 from .. import _messages as m
 from .._errors import (
@@ -58,6 +59,10 @@ INVALID_URI = "wamp.error.invalid_uri"
 class RouterConnection:
     """Serve one transport connection (``framer`` in the server role) for ``router``;
     ``channel_ids``: its TLS channel ids (:func:`wamp_core.channel_ids`) when it is TLS."""
+
+    #: The default ``max_queued``: bytes queued for a client that does not read, not yet
+    #: taken by the driver, at which it is cut off.
+    MAX_QUEUED: ClassVar[int] = MAX_QUEUED
 
     def __init__(
         self, router: Router, framer: RawSocket | WebSocket, *, max_queued: int = MAX_QUEUED,
