@@ -24,6 +24,7 @@ from typing import Any
 import wamp_core as wc
 
 from ._direct import (
+    FAIR,
     BrokenStream,
     DirectSocketStream,
     EndOfStream,
@@ -333,14 +334,22 @@ class Link:
                 waiting, turns = [], 0
             try:
                 try:
-                    data = direct.receive_now(_RECEIVE_SIZE)
+                    # Full reads follow one another, up to FAIR of them, as the task reader's
+                    # do (DirectSocketStream.receive): one read per loop turn fell behind a
+                    # flood of events while a slow handler held each turn (its events are
+                    # dropped, but the session's results waited behind them for seconds).
+                    data, reads = direct.receive_now(_RECEIVE_SIZE), 1
+                    while data is not None:
+                        self._received(data)
+                        if len(data) < _RECEIVE_SIZE or reads == FAIR or conn.closed:
+                            break
+                        if self.crowded:  # quick handlers take their share first
+                            break
+                        data, reads = direct.receive_now(_RECEIVE_SIZE), reads + 1
                 except EndOfStream:
                     self._ended()
                 except BrokenStream as exc:
                     self._failed(exc)
-                else:
-                    if data is not None:
-                        self._received(data)
             except Exception as exc:  # reported by read(), like the task reader's
                 failure.append(exc)
                 done.set()

@@ -61,8 +61,8 @@ Authentication: TypeAlias = (
 
 #: Seconds a session waits, when it is closed, for the leave and the transport's close.
 CLOSE_TIMEOUT = 5.0
-#: Events a deliverer handles between looks at the clock (and an invocation runner before it
-#: yields to other tasks).
+#: Events a deliverer handles between looks at the clock (a slow handler's: every event; and
+#: an invocation runner before it yields to other tasks).
 _FAIR_EVENTS = 64
 #: Seconds per event (two turns in a row) at which a handler is slow (50,000 events/s), not
 #: one a burst of events made fall behind: the reader does not wait for it (it would read too
@@ -1256,6 +1256,7 @@ class Session:
         spec = subscription.spec
         clock = self._rt.current_time
         ready = taken = slow_turns = 0
+        fair = _FAIR_EVENTS  # events between looks at the clock: 1 for a slow handler
         turn = clock()
         args: Any = None
         kwargs: Any = None
@@ -1268,22 +1269,25 @@ class Session:
             # _FAIR_EVENTS events, yield if _FAIR_TIME has passed, so other tasks (the reader
             # among them) keep running, before taking the next (an unsubscribe meanwhile
             # empties the queue).
-            if ready >= _FAIR_EVENTS:
+            if ready >= fair:
                 taken += ready
                 ready = 0
                 spent = clock() - turn
                 if spent >= _FAIR_TIME:
                     # Slow: two turns in a row (one the system preempted is no slow handler's;
                     # one that blocks is, though it spends no CPU: wall time, not CPU time).
+                    # A slow handler's turn ends once it has had _FAIR_TIME, not after 64
+                    # events (a 2 ms handler held the loop for 128 ms a turn).
                     slow_turns = slow_turns + 1 if spent >= _SLOW_EVENT * taken else 0
-                    inbox.slow = slow_turns >= 2
+                    slow = inbox.slow = slow_turns >= 2
+                    fair = 1 if slow else _FAIR_EVENTS
                     await self._rt.checkpoint()
                     turn = clock()
                     taken = 0
             delivery = inbox.get_nowait()
             if delivery is None:
                 ready = 0
-                inbox.slow, slow_turns = False, 0  # (it has taken everything: it keeps up)
+                inbox.slow, slow_turns, fair = False, 0, _FAIR_EVENTS  # (it keeps up)
                 # The last event's payload is not held while no event comes (it may be large).
                 args = kwargs = details = positional = keywords = result = None
                 delivery = await inbox.get()
