@@ -12,6 +12,7 @@ review with a blackholing relay):
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
 import threading
@@ -55,6 +56,11 @@ class Relay:
     def close(self) -> None:
         self._stop.set()
         for sock in [self._listener, *self._sockets]:
+            # shutdown first: a close alone leaves the connection open while a pipe thread
+            # is in recv on it, and the router kept every blackholed session (a shared
+            # router held ten of them after this file).
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
             sock.close()
 
     def _accept(self) -> None:
