@@ -152,16 +152,22 @@ class CrossbarCluster:
                        check=True, capture_output=True, timeout=60)  # fmt: skip
 
     def start(self) -> None:
+        """Start both nodes and wait until they listen; on failure both are stopped (a node
+        left running outlived the test that failed to start the other)."""
         if not crossbar_executable().exists():
             raise CrossbarError("crossbar is not installed (tools/setup.sh)")
-        self._node_keys()
-        for node, peer in ((self.a, self.b), (self.b, self.a)):
-            (node.cbdir / "config.json").write_text(json.dumps(node.config(peer)))
-        for node in (self.a, self.b):
-            node.start()
-        deadline = time.monotonic() + START_TIMEOUT
-        for node in (self.a, self.b):
-            node.wait_ready(deadline)
+        try:
+            self._node_keys()
+            for node, peer in ((self.a, self.b), (self.b, self.a)):
+                (node.cbdir / "config.json").write_text(json.dumps(node.config(peer)))
+            for node in (self.a, self.b):
+                node.start()
+            deadline = time.monotonic() + START_TIMEOUT
+            for node in (self.a, self.b):
+                node.wait_ready(deadline)
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         for node in (self.a, self.b):
@@ -169,11 +175,7 @@ class CrossbarCluster:
         shutil.rmtree(self._root, ignore_errors=True)
 
     def __enter__(self) -> CrossbarCluster:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
+        self.start()
         return self
 
     def __exit__(

@@ -16,6 +16,7 @@ import datetime
 import ipaddress
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -117,14 +118,31 @@ def crossbar_executable() -> Path:
     return base / f"crossbar-{CROSSBAR_VERSION}" / "bin" / "crossbar"
 
 
-def free_tcp_ports(count: int) -> list[int]:
-    """Pick ``count`` distinct free loopback ports by binding port 0, then release them."""
-    socks: list[socket.socket] = []
+def _ephemeral_low() -> int:
+    """The first port of the kernel's range for outgoing connections (32768 by default)."""
     try:
-        for _ in range(count):
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_tcp_ports(count: int) -> list[int]:
+    """Pick ``count`` distinct free loopback ports, then release them: below the kernel's
+    range for outgoing connections, so that none is taken between the pick and the router's
+    bind by a connection going out (a node's link to its peer, a client's retries: node b
+    of a cluster once could not listen on one). Bound to check; port 0 if no room there."""
+    socks: list[socket.socket] = []
+    low, tries = _ephemeral_low(), 0
+    try:
+        while len(socks) < count:
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
             socks.append(s)
+            tries += 1
+            port = random.randrange(10000, low) if low > 11000 and tries < 200 else 0
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                socks.pop().close()
         return [s.getsockname()[1] for s in socks]
     finally:
         for s in socks:
