@@ -281,3 +281,46 @@ async def test_a_cancellation_the_handler_met_is_a_failure_not_a_lost_call(
                 assert info.value.error == wc.ApplicationError.RUNTIME_ERROR
                 assert "cancelled by what it awaited" in str(info.value)
             assert callee.is_attached()
+
+
+async def test_a_stray_cancellation_where_asyncio_keeps_no_count(
+    url: str, anyio_backend_name: str, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    """Python 3.10's asyncio keeps no count of a task's cancellations (the runtime says it
+    cannot tell, as it does there): the session's own scopes tell. A future another library
+    cancelled fails the call with ``runtime_error`` (the caller waited for ever on 3.10), and
+    the caller's cancel still cancels the handler, answered ``canceled``, not as a failure."""
+    if anyio_backend_name != "asyncio":
+        pytest.skip("asyncio's own cancellations")
+    from wamp_anyio._runtime import AnyioRuntime
+
+    monkeypatch.setattr(AnyioRuntime, "cancelling", lambda self: None)
+    uri = _uri("count")
+    cancelled = anyio.Event()
+
+    async def awaits_a_cancelled_future() -> str:
+        future = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_later(0.01, future.cancel)
+        await future
+        return "unreachable"
+
+    async def waits() -> None:
+        try:
+            await anyio.sleep(30)
+        finally:
+            cancelled.set()
+
+    with anyio.fail_after(TIMEOUT):
+        async with wamp.connect(url) as callee, wamp.connect(url) as caller:
+            await callee.register(awaits_a_cancelled_future, uri + ".stray")
+            await callee.register(waits, uri + ".waits")
+            with pytest.raises(wc.ApplicationError) as info:
+                await caller.call(uri + ".stray")
+            assert info.value.error == wc.ApplicationError.RUNTIME_ERROR
+            caplog.clear()
+            with anyio.move_on_after(0.3):
+                await caller.call(uri + ".waits", options=wc.CallOptions(cancel_mode="kill"))
+            await cancelled.wait()  # the INTERRUPT cancelled it
+            assert await caller.call("wamp.session.count") >= 2
+    assert not [r for r in caplog.records if "cancelled by what it awaited" in r.getMessage()]

@@ -116,9 +116,11 @@ class AnyioRuntime:
         # its shields); a native task.cancel() pierces shields.
         return loop.create_task
 
-    def cancelling(self) -> bool:
-        if on_trio() or sys.version_info < (3, 11):
-            return True  # (trio's Cancelled comes from scopes only; 3.10 keeps no count)
+    def cancelling(self) -> bool | None:
+        if on_trio():
+            return True  # (trio's Cancelled comes from scopes only)
+        if sys.version_info < (3, 11):  # pragma: no cover - CI runs 3.11
+            return None  # (3.10 keeps no count)
         task = asyncio.current_task()
         return task is None or task.cancelling() > 0
 

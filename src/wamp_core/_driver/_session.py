@@ -1422,7 +1422,10 @@ class Session:
                 error = _STOPPING
                 self._exit_with(exc)
             except self._rt.cancelled as exc:
-                if self._rt.cancelling():
+                ours = self._rt.cancelling()
+                if ours is None:  # (asyncio on Python 3.10: the session's own scopes tell)
+                    ours = scope.cancel_called or self._tg.cancel_scope.cancel_called
+                if ours:
                     raise  # INTERRUPT (this scope catches it), or the session is ending
                 # Raised by something the handler awaited (asyncio: a future another
                 # library cancelled): a failure of the procedure, answered as one.
