@@ -54,6 +54,14 @@ class Opaque:
     pass
 
 
+async def _awaits_a_cancelled_future() -> str:
+    """A handler that another library's cancel reaches (a future it awaits is cancelled)."""
+    future = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().call_later(0.01, future.cancel)
+    await future
+    return "unreachable"
+
+
 def _raise(exc: BaseException) -> Any:
     raise exc
 
@@ -252,12 +260,6 @@ async def test_a_cancellation_the_handler_met_is_a_failure_not_a_lost_call(
     functions ended and later invocations were never run (the plain case)."""
     uri = _uri("stray")
 
-    async def awaits_a_cancelled_future() -> str:
-        future = asyncio.get_running_loop().create_future()
-        asyncio.get_running_loop().call_later(0.01, future.cancel)
-        await future
-        return "unreachable"
-
     def raises(kind: str) -> str:
         if kind == "odd":
             raise _Odd("odd")
@@ -275,7 +277,7 @@ async def test_a_cancellation_the_handler_met_is_a_failure_not_a_lost_call(
                 assert info.value.error == wc.ApplicationError.RUNTIME_ERROR
                 assert await caller.call(uri + ".plain", "fine") == "fine"
             if anyio_backend_name == "asyncio":
-                await callee.register(awaits_a_cancelled_future, uri + ".async")
+                await callee.register(_awaits_a_cancelled_future, uri + ".async")
                 with pytest.raises(wc.ApplicationError) as info:
                     await caller.call(uri + ".async")
                 assert info.value.error == wc.ApplicationError.RUNTIME_ERROR
@@ -299,12 +301,6 @@ async def test_a_stray_cancellation_where_asyncio_keeps_no_count(
     uri = _uri("count")
     cancelled = anyio.Event()
 
-    async def awaits_a_cancelled_future() -> str:
-        future = asyncio.get_running_loop().create_future()
-        asyncio.get_running_loop().call_later(0.01, future.cancel)
-        await future
-        return "unreachable"
-
     async def waits() -> None:
         try:
             await anyio.sleep(30)
@@ -313,7 +309,7 @@ async def test_a_stray_cancellation_where_asyncio_keeps_no_count(
 
     with anyio.fail_after(TIMEOUT):
         async with wamp.connect(url) as callee, wamp.connect(url) as caller:
-            await callee.register(awaits_a_cancelled_future, uri + ".stray")
+            await callee.register(_awaits_a_cancelled_future, uri + ".stray")
             await callee.register(waits, uri + ".waits")
             with pytest.raises(wc.ApplicationError) as info:
                 await caller.call(uri + ".stray")
