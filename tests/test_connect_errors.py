@@ -187,3 +187,30 @@ async def test_a_tls_file_that_cannot_be_read_fails_when_the_component_is_built(
         wamp.Component(transports=transports)
     with pytest.raises(wc.ConfigurationError, match=rf"^transport 0: tls '{key}': "):
         wamp.ApplicationRunner("wss://127.0.0.1:9/ws", "realm1", ssl={key: missing})
+
+
+async def test_connect_tries_several_transports_in_order_until_one_joins(router: Any) -> None:
+    """(A review.) ``connect([A, B])`` used A alone: with A down it raised, B never tried. Each
+    is tried once, in order, as a component with ``max_retries`` 0 tries them."""
+    down = f"rs://127.0.0.1:{_closed_port()}"
+    with anyio.fail_after(20):
+        async with wamp.connect([down, router.rs_url], realm=router.realm) as session:
+            assert session.transport.url == router.rs_url
+            registration = await session.register(lambda x: x + 1, "com.connect.failover")
+            assert await session.call("com.connect.failover", 41) == 42
+            await registration.unregister()
+        async with wamp.connect([router.ws_url, down], realm=router.realm) as session:
+            assert session.transport.url == router.ws_url  # (the first that joins)
+
+
+async def test_connect_names_every_transport_when_none_joins() -> None:
+    ports = [_closed_port(), _closed_port()]
+    with anyio.fail_after(20), pytest.raises(wc.ReconnectExhausted) as info:
+        async with wamp.connect([f"rs://127.0.0.1:{port}" for port in ports]):
+            raise AssertionError("connected")
+    error = info.value
+    assert [index for index, _ in error.failures] == [0, 1]
+    for port in ports:
+        assert f"rs://127.0.0.1:{port} (1 attempt): TransportError: cannot connect" in str(error)
+    assert "Connection refused" in str(error.__cause__), error
+    assert isinstance(error, wc.TransportError)  # (what one transport's failure is)

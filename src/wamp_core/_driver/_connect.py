@@ -4,9 +4,10 @@ The stream comes from the session's runtime (:meth:`~wamp_core.driver.Runtime.op
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TypeVar
 
 import wamp_core as wc
@@ -221,8 +222,25 @@ async def connect(
     authentication: Authentication | None = None,
 ) -> AsyncIterator[S]:
     """Connect, join ``realm`` and yield a ``session_class`` session; leave and close on exit
-    (see :meth:`Session.connect`)."""
-    config = wc.parse_transports(transport)[0]
-    session = session_class(wc.ComponentConfig(realm=realm))
-    async with open_session(config, session, authenticators=authenticators(authentication)):
+    (see :meth:`Session.connect`). Several transports are tried once each, in order, as a
+    component with ``max_retries`` 0 tries them (the core's :class:`~wamp_core.ReconnectPolicy`)."""
+    configs = wc.parse_transports(transport)
+    authn = authenticators(authentication)
+    policy = wc.ReconnectPolicy([dataclasses.replace(c, max_retries=0) for c in configs])
+    async with AsyncExitStack() as stack:
+        while (attempt := policy.next_attempt()) is not None:
+            session = session_class(wc.ComponentConfig(realm=realm))
+            try:
+                await stack.enter_async_context(
+                    open_session(attempt.transport, session, authenticators=authn)
+                )
+            except Exception as exc:
+                if len(configs) == 1:
+                    raise
+                policy.failed(exc)
+                log.info("no session on %s: %s", attempt.transport.describe(), exc)
+                continue
+            break
+        else:
+            raise policy.exhausted_error()
         yield session

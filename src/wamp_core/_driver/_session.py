@@ -306,11 +306,17 @@ class Session:
             async with wamp_trio.connect("rs://127.0.0.1:8080", realm="realm1") as session:
                 ...
 
-        ``transport`` is anything :func:`wamp_core.parse_transports` takes (the first transport
-        is used). ``authentication`` is Autobahn-style ``{method: config}`` or a list of
-        :class:`wamp_core.auth.Authenticator`. Raises :class:`wamp_core.TransportError` when
-        the connection cannot be made (:class:`wamp_core.HandshakeError` when the router
-        refuses the transport) and :class:`wamp_core.SessionClosed` when the join is refused.
+        ``transport`` is anything :func:`wamp_core.parse_transports` takes; several are tried
+        once each, in order, until one joins, as a :class:`Component` tries them with
+        ``max_retries`` 0 (no retries, no delays). ``authentication`` is Autobahn-style
+        ``{method: config}`` or a list of :class:`wamp_core.auth.Authenticator`.
+
+        With one transport, raises :class:`wamp_core.TransportError` when the connection
+        cannot be made (:class:`wamp_core.HandshakeError` when the router refuses the
+        transport), :class:`wamp_core.SessionClosed` when the join is refused
+        (:class:`wamp_core.AuthenticationError` when authentication fails). With several,
+        when none joined: :class:`wamp_core.ReconnectExhausted` (a ``TransportError``), which
+        names each one's failure (``failures``; the last one is its ``__cause__``).
         """
         from ._connect import connect  # noqa: PLC0415 - the connection module uses sessions
 
