@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import inspect
 import json
 import logging
 import os
@@ -31,7 +32,7 @@ import wamp_anyio as wamp
 import wamp_core as wc
 from faultproxy import fault_proxy, rejoined_after_a_half_open_link
 from raw_client import RawClient
-from wamp_anyio import _router
+from wamp_anyio import _router, router as router_program
 from wamp_core import driver
 from wamp_core.events import MessageReceived
 
@@ -794,6 +795,43 @@ async def test_keepalive_cuts_a_hung_client_it_goes_on_sending_to(anyio_backend:
         finally:
             hung.close()
     assert took < 3, took  # (ping interval + timeout, and a round of the watch)
+
+
+async def test_keepalive_waits_ping_timeout_for_an_answer(anyio_backend: str) -> None:
+    """``ping_timeout`` longer than ``ping_interval``: a client that does not answer keeps
+    its session for the timeout, then loses it (every other test set both alike: the interval
+    in place of the timeout went unseen, a mutation review)."""
+    async with wamp_anyio.start_router(
+        ["rs://127.0.0.1:0"], ping_interval=0.2, ping_timeout=2.5
+    ) as router:
+
+        def silent() -> RawClient:
+            client = RawClient(int(router.urls[0].rsplit(":", 1)[1]))
+            client.join()  # then it reads nothing: its PINGs go unanswered
+            return client
+
+        client = await anyio.to_thread.run_sync(silent)
+        try:
+            started = time.monotonic()
+            async with wamp.connect(router.urls[0]) as watcher:
+                await anyio.sleep(1.2)
+                assert await watcher.call("wamp.session.count") == 2
+                with anyio.fail_after(10):
+                    while await watcher.call("wamp.session.count") > 1:
+                        await anyio.sleep(0.1)
+            assert time.monotonic() - started > 2.5
+        finally:
+            client.close()
+
+
+def test_the_handshake_timeout_is_10_s_unless_set(capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/router.md: ten seconds to join, from the API and the program (every other test
+    sets its own)."""
+    default = inspect.signature(wamp_anyio.start_router).parameters["handshake_timeout"].default
+    assert default == wamp_anyio.RouterServer.handshake_timeout == 10.0
+    with pytest.raises(SystemExit):
+        router_program.main(["--help"])
+    assert "within S seconds (default 10)" in " ".join(capsys.readouterr().out.split())
 
 
 async def test_the_router_program_closes_a_client_that_does_not_answer_pings(

@@ -54,6 +54,10 @@ _EXHAUSTED_PAUSE = 0.1
 _Handler = Callable[[_Stream], Coroutine[Any, Any, None]]
 
 
+#: The default seconds a new connection has to complete the transport handshake and join.
+HANDSHAKE_TIMEOUT = 10.0
+
+
 @dataclass
 class RouterServer:
     """A running router: the engine and the URLs it listens on (ports resolved)."""
@@ -61,7 +65,7 @@ class RouterServer:
     router: wc.Router
     urls: list[str] = field(default_factory=list)
     #: Seconds a new connection has to complete the transport handshake and join a realm.
-    handshake_timeout: float = 10.0
+    handshake_timeout: float = HANDSHAKE_TIMEOUT
     #: Seconds a connection may send nothing before it is closed (``None``: never).
     idle_timeout: float | None = None
     #: Seconds a joined connection may send nothing before it is pinged (``None``: never),
@@ -591,7 +595,7 @@ async def start_router(
     anonymous: bool = True,
     permissions: Mapping[str, Sequence[wc.Permission]] | None = None,
     ssl_context: ssl.SSLContext | None = None,
-    handshake_timeout: float = 10.0,
+    handshake_timeout: float = HANDSHAKE_TIMEOUT,
     idle_timeout: float | None = None,
     ping_interval: float | None = None,
     ping_timeout: float | None = None,

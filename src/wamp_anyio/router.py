@@ -42,7 +42,7 @@ import anyio
 
 import wamp_core as wc
 
-from ._router import start_router
+from ._router import HANDSHAKE_TIMEOUT, start_router
 
 __all__ = ["main"]
 
@@ -213,9 +213,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m wamp_anyio.ro
     parser.add_argument(
         "--handshake-timeout",
         type=float,
-        default=10.0,
+        default=HANDSHAKE_TIMEOUT,
         metavar="S",
-        help="close a connection not joined within S seconds (default 10)",
+        help=f"close a connection not joined within S seconds (default {HANDSHAKE_TIMEOUT:g})",
     )
     parser.add_argument(
         "--idle-timeout",
