@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import wamp_core.messages as m
-from session_helpers import REALM, joined, welcome, wire
+from session_helpers import FULL_BROKER, FULL_DEALER, REALM, joined, welcome, wire
 from wamp_core import (
     ApplicationError,
     CallOptions,
@@ -335,3 +335,97 @@ def test_a_request_after_the_router_ended_the_session_gets_its_reason(ending: m.
         session.call("com.example.later")
     assert later.value.reason == expected
     assert expected in str(later.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers in unusual orders (a mutation review: each test fails when the one line it guards
+# is changed)
+
+
+def _names(events: list[ev.SessionEvent]) -> list[str]:
+    return [type(e).__name__ for e in events]
+
+
+def test_a_late_error_after_a_cancelled_calls_result_is_dropped() -> None:
+    """CANCEL(kill): the callee's RESULT may still come, then the dealer's ERROR canceled."""
+    session = joined(broker=FULL_BROKER, dealer=FULL_DEALER)
+    rid = session.call("com.p")
+    session.cancel(rid, "kill")
+    session.messages_to_send()
+    session.receive_message(m.Result(request_id=rid, args=[1]))
+    late = m.Error(request_type=48, request_id=rid, error="wamp.error.canceled")
+    assert session.receive_message(late) == []
+    assert session.state is SessionState.ESTABLISHED
+
+
+def _registered(session: ClientSession, uri: str, registration_id: int) -> None:
+    rid = session.register(uri)
+    session.receive_message(m.Registered(request_id=rid, registration_id=registration_id))
+
+
+def test_a_progressive_invocations_chunk_for_another_registration_is_a_violation() -> None:
+    session = joined(broker=FULL_BROKER, dealer=FULL_DEALER)
+    _registered(session, "com.a", 100)
+    _registered(session, "com.b", 200)
+    session.messages_to_send()
+    first = m.Invocation(request_id=7, registration_id=100, details={"progress": True}, args=[1])
+    assert _names(session.receive_message(first)) == ["InvocationReceived"]
+    other = m.Invocation(request_id=7, registration_id=200, details={}, args=[2])
+    assert "InvocationReceived" not in _names(session.receive_message(other))
+    assert session.state is SessionState.FAILED
+
+
+def test_the_chunks_of_an_invocation_for_an_ended_registration_get_one_error() -> None:
+    session = joined(broker=FULL_BROKER, dealer=FULL_DEALER)
+    _registered(session, "com.a", 100)
+    done = session.unregister(100)
+    session.receive_message(m.Unregistered(request_id=done))
+    session.messages_to_send()
+    for details, arg in (({"progress": True}, 1), ({"progress": True}, 2), ({}, 3)):
+        session.receive_message(
+            m.Invocation(request_id=7, registration_id=100, details=details, args=[arg])
+        )
+    (sent,) = session.messages_to_send()
+    assert isinstance(sent, m.Error), sent
+    assert (sent.request_id, sent.error) == (7, "wamp.error.no_such_registration")
+
+
+def test_a_progressive_result_for_a_pending_subscribe_is_a_violation() -> None:
+    session = joined(broker=FULL_BROKER, dealer=FULL_DEALER)
+    rid = session.subscribe("com.t")
+    session.messages_to_send()
+    events = session.receive_message(m.Result(request_id=rid, details={"progress": True}, args=[1]))
+    assert "CallProgress" not in _names(events)
+    assert session.state is SessionState.FAILED
+
+
+def test_a_resubscription_answered_before_the_unsubscribe_stays() -> None:
+    """Subscribe, unsubscribe, subscribe again: the broker answers the new SUBSCRIBE (the same
+    subscription) before the UNSUBSCRIBE; the subscription stays and its events arrive."""
+    session = joined(broker=FULL_BROKER, dealer=FULL_DEALER)
+    first = session.subscribe("com.t")
+    session.receive_message(m.Subscribed(request_id=first, subscription_id=5))
+    leaving = session.unsubscribe(5)
+    assert leaving is not None
+    again = session.subscribe("com.t")
+    session.receive_message(m.Subscribed(request_id=again, subscription_id=5))
+    session.receive_message(m.Unsubscribed(request_id=leaving))
+    assert session.subscriptions == {5: "com.t"}
+    event = m.Event(subscription_id=5, publication_id=9, args=["hello"])
+    assert _names(session.receive_message(event)) == ["EventDelivered"]
+
+
+def test_a_result_for_a_pending_subscribe_is_a_violation_after_many_abandoned_calls() -> None:
+    """Abandoned calls' late answers are tolerated (up to RECENT_MAX of them remembered): a
+    RESULT naming a pending request of another kind never is."""
+    from wamp_core._wire import RECENT_MAX
+
+    session = joined(broker=FULL_BROKER, dealer=FULL_DEALER)
+    subscribing = session.subscribe("com.t")
+    for _ in range(RECENT_MAX + 2):
+        session.cancel(session.call("com.p"), "skip")
+    session.messages_to_send()
+    session.take_events()
+    events = session.receive_message(m.Result(request_id=subscribing, args=[1]))
+    assert "RequestFailed" in _names(events)
+    assert session.state is SessionState.FAILED
