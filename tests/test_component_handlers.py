@@ -112,6 +112,18 @@ def test_check_types_binds_and_names_the_parameter() -> None:
     assert "unexpected keyword" in _invalid(wc.HandlerSpec(lambda a: a, check_types=True), 1, b=2)
 
 
+def test_check_types_leaves_the_details_out_of_a_var_keyword_hint() -> None:
+    """``details=True`` passes the details as the keyword ``details``: not an argument of the
+    call, never checked against ``**kwargs: int`` (a mutation review)."""
+
+    def handler(*args: int, **kwargs: int) -> None: ...
+
+    spec = wc.HandlerSpec(handler, details=True, check_types=True)
+    args, keywords = spec.arguments([1], {"n": 2}, DETAILS)
+    assert args == (1,) and keywords == {"n": 2, "details": DETAILS}
+    assert "'n' must be int" in _invalid(spec, 1, n="x")
+
+
 @pytest.mark.parametrize(
     ("hint", "good", "bad"),
     [

@@ -218,6 +218,16 @@ def test_repeated_losses_exhaust_the_policy() -> None:
     assert lifecycle.joins == 1
 
 
+def test_a_restored_session_resets_the_failure_count() -> None:
+    """Losses of sessions that each joined and restored are not consecutive failures: with
+    ``max_retries`` 1 the component reconnects after every one (a mutation review)."""
+    lifecycle = _lifecycle(transport={"max_retries": 1})
+    for _ in range(4):
+        _joined(lifecycle)
+        assert lifecycle.session_ended(close=LOST) is wc.Verdict.RECONNECT
+    assert lifecycle.error is None
+
+
 def test_component_config_defaults() -> None:
     assert wc.ComponentConfig() == wc.ComponentConfig("realm1", None)
 
