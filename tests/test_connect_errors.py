@@ -194,8 +194,10 @@ async def test_connect_tries_several_transports_in_order_until_one_joins(router:
     is tried once, in order, as a component with ``max_retries`` 0 tries them."""
     down = f"rs://127.0.0.1:{_closed_port()}"
     with anyio.fail_after(20):
-        async with wamp.connect([down, router.rs_url], realm=router.realm) as session:
+        up = {"url": router.rs_url, "max_retries": 5}
+        async with wamp.connect([down, up], realm=router.realm) as session:
             assert session.transport.url == router.rs_url
+            assert session.transport.max_retries == 5  # (the transport as given)
             registration = await session.register(lambda x: x + 1, "com.connect.failover")
             assert await session.call("com.connect.failover", 41) == 42
             await registration.unregister()

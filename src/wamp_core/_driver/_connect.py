@@ -231,14 +231,14 @@ async def connect(
         while (attempt := policy.next_attempt()) is not None:
             session = session_class(wc.ComponentConfig(realm=realm))
             try:
-                await stack.enter_async_context(
-                    open_session(attempt.transport, session, authenticators=authn)
-                )
+                # (the user's transport, not the policy's copy without retries)
+                config = configs[attempt.index]
+                await stack.enter_async_context(open_session(config, session, authenticators=authn))
             except Exception as exc:
                 if len(configs) == 1:
                     raise
                 policy.failed(exc)
-                log.info("no session on %s: %s", attempt.transport.describe(), exc)
+                log.info("no session on %s: %s", config.describe(), exc)
                 continue
             break
         else:
