@@ -4,7 +4,7 @@ anyio backends; the proxy is a small one of the test's own on loopback."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import anyio
@@ -14,6 +14,7 @@ from anyio.abc import SocketStream
 import wamp_anyio as wamp
 import wamp_core as wc
 from crossbar import CrossbarRouter
+from loopback import serving
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("wamp")]
 
@@ -125,3 +126,25 @@ async def test_keepalive_detects_a_dead_link(crossbar: CrossbarRouter, anyio_bac
                     await session.call("com.test.proxy.hang")
                 assert anyio.current_time() - started < 3
                 assert session.closed
+
+
+async def test_a_proxy_that_sends_data_before_the_tunnel_is_refused() -> None:
+    """(Mutants A02/R03: the transports' check for bytes after the proxy's answer dropped.)
+    Bytes a proxy sends with its 200 answer, before the router could say anything, were
+    silently thrown away: a clear HandshakeError is documented and expected."""
+
+    async def eager(stream: SocketStream) -> None:
+        async with stream:
+            await stream.receive()  # the CONNECT request
+            await stream.send(b"HTTP/1.1 200 Connection established\r\n\r\nEARLY")
+            with (
+                anyio.move_on_after(5),
+                suppress(anyio.EndOfStream, anyio.BrokenResourceError, OSError),
+            ):
+                await stream.receive()
+
+    async with serving(eager) as port:
+        transport = {"url": "ws://127.0.0.1:9/ws", "proxy": {"host": "127.0.0.1", "port": port}}
+        with anyio.fail_after(10), pytest.raises(wc.HandshakeError, match="before the tunnel"):
+            async with wamp.connect(transport):
+                raise AssertionError("connected")

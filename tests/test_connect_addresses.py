@@ -110,3 +110,34 @@ async def test_a_relative_unix_socket_path_is_found_from_the_working_directory(
     with anyio.fail_after(10):
         async with wamp.connect(f"rs://unix:{name}") as session:
             assert await session.call("wamp.session.count") >= 1
+
+
+async def test_a_tcp_session_sets_tcp_nodelay(router: EmbeddedRouter) -> None:
+    """(A mutation review.) A lone small request must leave at once, not wait for Nagle's
+    algorithm behind an unacknowledged one (up to 40 ms with delayed ACKs)."""
+    with anyio.fail_after(10):
+        async with wamp.connect(router.rs_url) as session:
+            sock = session.runtime.raw_socket(session._link.stream)
+            assert isinstance(sock, socket.socket), sock
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+async def test_when_no_address_connects_the_first_error_is_raised(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """(A mutation review.) The first error is raised when none connects: a name resolving
+    to a refusing address first, then to one that fails otherwise (a unix path that does not
+    exist: no network involved)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    missing = str(tmp_path / "missing.sock")
+    _resolve(monkeypatch, "two.invalid", lambda family: [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port)),
+        (socket.AF_UNIX, socket.SOCK_STREAM, 0, "", missing),
+    ])  # fmt: skip
+    endpoint = {"type": "tcp", "host": "two.invalid", "port": port, "timeout": 5}
+    with anyio.fail_after(10), pytest.raises(wc.TransportError) as info:
+        async with wamp.connect({"url": f"rs://two.invalid:{port}", "endpoint": endpoint}):
+            raise AssertionError("connected")
+    assert "Connection refused" in str(info.value), info.value

@@ -349,3 +349,91 @@ async def test_memory_pair_delivers_in_order_bounds_its_buffer_and_ends_cleanly(
         await server.send(b"x")
     with pytest.raises(BrokenStream):
         await client.receive()
+
+
+async def test_a_lone_push_does_not_jump_ahead_of_a_queued_burst() -> None:
+    """(A mutation review.) A
+    request made right after a burst's requests (held for the writer task) must not reach the
+    router before them."""
+    stream, peer = _pair()
+    producer = _Producer()
+    link = _link(producer, stream)
+    producer.pending += b"A" * 100  # a burst's request: held for the writer task
+    link.push(batch=True)
+    producer.pending += b"B" * 100  # a lone request right after it
+    link.push()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(link.write)
+        with anyio.fail_after(10):
+            received = await _drain(peer, 200)
+        tg.cancel_scope.cancel()
+    assert received == b"A" * 100 + b"B" * 100
+    await stream.aclose()
+    peer.close()
+
+
+class _FillingStream(DirectSocketStream):
+    """A kernel buffer that is full at first, then takes everything at once (a large TCP send
+    buffer that the peer emptied meanwhile)."""
+
+    full = True
+    taken = 0
+
+    def send_now(self, data: bytes) -> bytes:
+        if self.full:
+            return data
+        self.taken += len(data)
+        return b""
+
+
+async def test_a_producer_waiting_for_space_is_released_when_the_kernel_takes_it_all() -> None:
+    """(A mutation review.) A
+    producer waiting in backpressure while the queue is over HIGH_WATER must be released once
+    the writer hands the whole queue to the kernel at once; it waited for ever."""
+    ours, peer = socket.socketpair()
+    stream = _FillingStream(ours, wamp.Session.runtime)
+    producer = _Producer()
+    link = _link(producer, stream)
+    producer.pending += b"x" * (2 * HIGH_WATER)
+    link.push()  # the kernel takes nothing yet: queued
+    assert link.congested
+    stream.full = False
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(link.write)
+        with anyio.fail_after(5):
+            await link.backpressure()
+        tg.cancel_scope.cancel()
+    assert stream.taken == 2 * HIGH_WATER
+    await stream.aclose()
+    peer.close()
+
+
+async def test_backpressure_returns_only_below_high_water_with_several_producers() -> None:
+    """(A mutation review.) Two producers wait
+    for space; the first one released queues HIGH_WATER bytes again before the second one
+    runs: the second must wait on (the documented bound), not return with the queue full."""
+    stream, peer = _pair()
+    producer = _Producer()
+    link = _link(producer, stream)
+    congested_on_return: list[bool] = []
+
+    async def produce(size: int) -> None:
+        await link.backpressure()
+        congested_on_return.append(link.congested)
+        producer.pending += b"y" * size
+        link.push()
+
+    producer.pending += b"x" * (2 * HIGH_WATER)
+    link.push()  # far more than the socket buffers: queued
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(produce, 2 * HIGH_WATER)
+        tg.start_soon(produce, 10)
+        await anyio.sleep(0.05)
+        assert congested_on_return == []  # both wait
+        tg.start_soon(link.write)
+        with anyio.fail_after(20):
+            await _drain(peer, 4 * HIGH_WATER + 10)
+        tg.cancel_scope.cancel()
+    assert congested_on_return == [False, False]
+    await stream.aclose()
+    peer.close()
