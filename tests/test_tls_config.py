@@ -130,7 +130,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> PKI:
         client_cert=d / "client.crt",
         client_key=d / "client.key",
         client_bundle=d / "client-bundle.pem",
-        client_key_encrypted=d / "client-encrypted.key",
+        client_key_encrypted=d / "client-locked.key",  # (no "encrypted" in the name)
         other_key=d / "other.key",
     )
     paths.ca.write_bytes(ca.public_bytes(pem))
@@ -339,7 +339,7 @@ def test_encrypted_client_key_is_refused_without_prompting(pki: PKI) -> None:
     error = _config_error(
         TLSConfig(client_cert=str(pki.client_cert), client_key=str(pki.client_key_encrypted))
     )
-    assert "encrypted" in str(error)
+    assert "needs an unencrypted key" in str(error), error
     assert "s3cret" not in str(error)
 
 

@@ -212,6 +212,7 @@ def test_rawsocket_host_header_is_an_error() -> None:
         ("ws://user:pw@h/ws", "user info"),
         ("rs://h:1?x=1", "query"),
         ("rs://h:1/path", "must not have a path"),
+        ("rs://h:1/ws", "must not have a path"),  # (a ws:// URL's path: not dropped unseen)
         ("ws:///ws", "no host"),
         ("ws://h:99999/", "invalid URL"),
         ("ws://h:0/", "invalid port 0"),
@@ -815,6 +816,7 @@ def test_headers() -> None:
         ({"url": "ws://h/", "headers": [("X-A", "1")]}, "'headers' must be a dict"),
         ({"url": "ws://h/", "headers": {"X-A": 1}}, "header 'X-A' must have a str value"),
         ({"url": "ws://h/", "headers": {"X-A": "a\r\nEvil: 1"}}, "contains CR, LF or NUL"),
+        ({"url": "ws://h/", "headers": {"X-A": "a\x00b"}}, "contains CR, LF or NUL"),
         ({"url": "ws://h/", "headers": {"bad name": "1"}}, "invalid HTTP header name 'bad name'"),
         ({"url": "ws://h/", "headers": {"": "1"}}, "invalid HTTP header name ''"),
         ({"url": "ws://h/", "headers": {5: "1"}}, "invalid HTTP header name 5"),
@@ -1507,3 +1509,32 @@ def test_a_unix_socket_url_takes_a_relative_path_as_the_router_does(url: str, pa
         wc.parse_transports("rs://unix:router.sock?x=1")
     with pytest.raises(wc.ConfigurationError, match="invalid URL"):
         wc.parse_transports("ws://unix:router.sock")  # (a websocket URL has no such form)
+
+
+# (A mutation review: each of these could change unseen.)
+
+
+@pytest.mark.parametrize("url", ["RS://127.0.0.1:8080", "Rss://127.0.0.1:8080"])
+def test_a_rawsocket_scheme_in_capitals_is_rawsocket(url: str) -> None:
+    assert one(url).type == "rawsocket"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"type": "rawsocket", "endpoint": {"type": "tcp", "host": "a/b", "port": 8080}},
+        {"url": "ws://127.0.0.1:8080/ws", "proxy": {"host": "proxy/x", "port": 3128}},
+        {"url": "wss://127.0.0.1:8080/ws",
+         "endpoint": {"type": "tcp", "host": "127.0.0.1", "port": 8080,
+                      "tls": {"hostname": "a/b"}}},
+    ],
+)  # fmt: skip
+def test_a_slash_in_a_host_is_refused(value: dict[str, Any]) -> None:
+    assert "not a valid host name" in error(value)
+
+
+def test_a_password_with_an_at_sign_stays_out_of_the_error() -> None:
+    """The user info ends at the last ``@`` (RFC 3986): no part of the password shows."""
+    message = error("ws://alice:pa@ss-s3cret@127.0.0.1:8080/ws")
+    assert "user info" in message
+    assert "s3cret" not in message and "<credentials removed>@127.0.0.1:8080" in message
