@@ -416,10 +416,13 @@ async def test_an_iter_call_timeout_bounds_the_whole_call(transport: Any) -> Non
                 await interrupted.wait()  # canceled: the callee stopped streaming
 
 
-@pytest.mark.parametrize("mode", ["kill", "killnowait", "skip"])
+@pytest.mark.parametrize("mode", ["kill", "killnowait", "skip", None])
 async def test_cancelling_the_caller_sends_cancel(
-    crossbar: CrossbarRouter, mode: wc.CancelMode
+    crossbar: CrossbarRouter, mode: wc.CancelMode | None
 ) -> None:
+    """Each cancel mode; ``None``: a call without options, canceled as ``kill`` (a mutation
+    review: that default could change unseen)."""
+    options = None if mode is None else wc.CallOptions(cancel_mode=mode)
     proc = _uri("cancel")
     interrupted = anyio.Event()
     entered = anyio.Event()
@@ -443,9 +446,7 @@ async def test_cancelling_the_caller_sends_cancel(
             await callee.register(slow, proc)
             with anyio.move_on_after(5) as scope:
                 async with anyio.create_task_group() as tg:
-                    tg.start_soon(
-                        lambda: caller.call(proc, options=wc.CallOptions(cancel_mode=mode))
-                    )
+                    tg.start_soon(lambda: caller.call(proc, options=options))
                     await entered.wait()
                     tg.cancel_scope.cancel()
             assert not scope.cancelled_caught

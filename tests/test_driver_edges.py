@@ -1,8 +1,8 @@
 """Edges of the drivers' component and session that no test held (a mutation review: each
 test fails when the one line it guards is changed): which error ends a run, a component's
-``check_types``, a cancelled call's default mode, a progressive call's cancel mode when its
-caller falls behind, a subscription's bound on a burst, a failing event handler, ``stop()``
-in a backoff, ``RegisterOptions(details_arg=...)``."""
+``check_types``, a progressive call's cancel mode when its caller falls behind, a
+subscription's bound on a burst, a failing event handler, ``stop()`` in a backoff,
+``RegisterOptions(details_arg=...)``."""
 
 from __future__ import annotations
 
@@ -50,33 +50,6 @@ async def test_component_register_check_types_refuses_wrong_arguments(embedded: 
 
     with anyio.fail_after(TIMEOUT):
         assert await component.run() == wc.ApplicationError.INVALID_ARGUMENT
-
-
-async def test_cancelling_a_call_without_options_interrupts_the_callee(embedded: Any) -> None:
-    proc = "com.edges.slow"
-    entered, interrupted = anyio.Event(), anyio.Event()
-    with anyio.fail_after(TIMEOUT):
-        async with (
-            wamp.connect(embedded.rs_url) as callee,
-            wamp.connect(embedded.rs_url) as caller,
-        ):
-
-            async def slow() -> str:
-                entered.set()
-                try:
-                    await anyio.sleep(3)
-                except anyio.get_cancelled_exc_class():
-                    interrupted.set()
-                    raise
-                return "done"
-
-            await callee.register(slow, proc)
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(caller.call, proc)  # no options: CANCEL "kill" when cancelled
-                await entered.wait()
-                tg.cancel_scope.cancel()
-            with anyio.fail_after(2):
-                await interrupted.wait()
 
 
 async def _until(condition: Any, timeout: float = 5) -> None:
