@@ -1533,6 +1533,41 @@ def test_a_slash_in_a_host_is_refused(value: dict[str, Any]) -> None:
     assert "not a valid host name" in error(value)
 
 
+_LONG_LABEL = "\u00fc" * 70  # 140 bytes in UTF-8, longer than 63 once punycoded
+
+
+@pytest.mark.parametrize(
+    ("value", "setting"),
+    [
+        ({"url": "wss://127.0.0.1:8080/ws",
+          "endpoint": {"type": "tcp", "host": "127.0.0.1", "port": 8080,
+                       "tls": {"hostname": _LONG_LABEL}}}, "tls 'hostname'"),
+        ({"type": "rawsocket", "endpoint": {"type": "tcp", "host": "a" * 64, "port": 8080}},
+         "endpoint 'host'"),
+        (f"rs://{_LONG_LABEL}.example:8080", "endpoint 'host'"),
+        ({"url": "ws://127.0.0.1:8080/ws", "proxy": {"host": "a..b", "port": 3128}},
+         "proxy 'host'"),
+    ],
+)  # fmt: skip
+def test_a_host_name_no_resolver_or_tls_library_can_encode_is_refused(
+    value: Any, setting: str
+) -> None:
+    """(A review: a ``tls.hostname`` with a label over 63 characters was accepted here, and the
+    connect then raised a bare ``idna.IDNAError`` from inside the TLS library, on every driver.)
+    A host the resolver, the TLS name or the Host header cannot encode (IDNA: every label 1-63
+    characters) is a configuration error naming its setting, when the transports are parsed."""
+    message = error(value)
+    assert f"{setting} is not a valid host name or address" in message
+    assert "label" in message
+
+
+@pytest.mark.parametrize("host", ["a" * 63, "example.com.", "b\u00fccher.example", "::1"])
+def test_host_names_at_the_limits_are_accepted(host: str) -> None:
+    endpoint = {"type": "tcp", "host": "127.0.0.1", "port": 8080, "tls": {"hostname": host}}
+    (transport,) = parse_transports({"url": "wss://127.0.0.1:8080/ws", "endpoint": endpoint})
+    assert wc.server_hostname_for(transport) == host
+
+
 def test_a_password_with_an_at_sign_stays_out_of_the_error() -> None:
     """The user info ends at the last ``@`` (RFC 3986): no part of the password shows."""
     message = error("ws://alice:pa@ss-s3cret@127.0.0.1:8080/ws")

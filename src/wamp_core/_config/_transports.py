@@ -212,6 +212,12 @@ def _check_host(value: object, what: str) -> str:
         host = host[1:-1]
     if not host or any(c.isspace() for c in host) or "/" in host:
         raise ConfigurationError(f"{what} is not a valid host name or address: {value!r}")
+    try:  # what the resolver, the TLS name and the Host header will need (IDNA, 1-63 per label)
+        host.encode("idna")
+    except UnicodeError as exc:
+        raise ConfigurationError(
+            f"{what} is not a valid host name or address: {value!r} ({exc})"
+        ) from None
     return host
 
 
