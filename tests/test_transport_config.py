@@ -1547,6 +1547,10 @@ _LONG_LABEL = "\u00fc" * 70  # 140 bytes in UTF-8, longer than 63 once punycoded
         (f"rs://{_LONG_LABEL}.example:8080", "endpoint 'host'"),
         ({"url": "ws://127.0.0.1:8080/ws", "proxy": {"host": "a..b", "port": 3128}},
          "proxy 'host'"),
+        # IDNA 2003 (Python's codec) encodes a snowman; IDNA 2008 (the TLS libraries') does not
+        ({"url": "wss://127.0.0.1:8080/ws",
+          "endpoint": {"type": "tcp", "host": "127.0.0.1", "port": 8080,
+                       "tls": {"hostname": "\u2603.example"}}}, "tls 'hostname'"),
     ],
 )  # fmt: skip
 def test_a_host_name_no_resolver_or_tls_library_can_encode_is_refused(
@@ -1558,7 +1562,7 @@ def test_a_host_name_no_resolver_or_tls_library_can_encode_is_refused(
     characters) is a configuration error naming its setting, when the transports are parsed."""
     message = error(value)
     assert f"{setting} is not a valid host name or address" in message
-    assert "label" in message
+    assert "label" in message.lower() or "codepoint" in message.lower()
 
 
 @pytest.mark.parametrize("host", ["a" * 63, "example.com.", "b\u00fccher.example", "::1"])

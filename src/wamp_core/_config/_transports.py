@@ -28,6 +28,8 @@ from types import MappingProxyType
 from typing import Any, Final, Literal, TypeAlias, cast
 from urllib.parse import SplitResult, urlsplit
 
+import idna
+
 from .._errors import ConfigurationError
 from .._wire import (
     DEFAULT_PORTS,
@@ -212,9 +214,11 @@ def _check_host(value: object, what: str) -> str:
         host = host[1:-1]
     if not host or any(c.isspace() for c in host) or "/" in host:
         raise ConfigurationError(f"{what} is not a valid host name or address: {value!r}")
-    try:  # what the resolver, the TLS name and the Host header will need (IDNA, 1-63 per label)
-        host.encode("idna")
-    except UnicodeError as exc:
+    try:
+        host.encode("idna")  # Python's codec (IDNA 2003): the resolver, the HTTP Host header
+        if not host.isascii():
+            idna.encode(host, uts46=True)  # IDNA 2008: what anyio and trio send as the TLS name
+    except UnicodeError as exc:  # (idna.IDNAError is one)
         raise ConfigurationError(
             f"{what} is not a valid host name or address: {value!r} ({exc})"
         ) from None
