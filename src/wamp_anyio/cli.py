@@ -109,6 +109,8 @@ def _transport(opts: argparse.Namespace) -> Any:
 def _print(value: Any) -> None:
     """One line of strict JSON (what ``jq`` reads): NaN and the infinities, which JSON has
     not, as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``."""
+    if isinstance(value, wc.CallResult):  # (a tuple: JSON would write its every field)
+        value = _jsonable(value)
     try:
         text = json.dumps(value, default=_jsonable, allow_nan=False)
     except ValueError:
@@ -124,8 +126,6 @@ def _finite_only(value: Any) -> Any:
         return {key: _finite_only(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_finite_only(item) for item in value]
-    if isinstance(value, wc.CallResult):
-        return _finite_only(_jsonable(value))
     return value
 
 
