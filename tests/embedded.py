@@ -6,17 +6,47 @@ same principals as Crossbar's test config)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import ssl
 import subprocess
 import sys
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import TracebackType
 
+import anyio
+import anyio.abc
+
 import crossbar as cb
 
-__all__ = ["EmbeddedRouter"]
+__all__ = ["EmbeddedRouter", "router_program"]
+
+#: How long the router program may take to say where it listens.
+STARTUP_TIMEOUT = 20
+
+
+@contextlib.asynccontextmanager
+async def router_program(*options: str) -> AsyncIterator[tuple[anyio.abc.Process, str]]:
+    """``python -m wamp_anyio.router --listen rs://127.0.0.1:0 *options``, and the URL it
+    prints once it listens; killed after the block if it is still running."""
+    process = await anyio.open_process(
+        [sys.executable, "-m", "wamp_anyio.router", "--listen", "rs://127.0.0.1:0", *options]
+    )
+    try:
+        assert process.stdout is not None
+        with anyio.fail_after(STARTUP_TIMEOUT):
+            line = b""
+            while not line.endswith(b"\n"):
+                line += await process.stdout.receive(1)
+        url = line.decode().removeprefix("listening on ").strip()
+        assert url.startswith("rs://127.0.0.1:")
+        yield process, url
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.aclose()
 
 
 class EmbeddedRouter:

@@ -19,7 +19,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -30,6 +29,7 @@ import pytest
 import wamp_anyio
 import wamp_anyio as wamp
 import wamp_core as wc
+from embedded import router_program as _router_program
 from faultproxy import fault_proxy, rejoined_after_a_half_open_link
 from raw_client import RawClient
 from wamp_anyio import _router, router as router_program
@@ -180,28 +180,6 @@ async def test_autobahn_is_a_peer_through_the_embedded_router(
             finally:
                 process.kill()
                 await process.aclose()
-
-
-@contextlib.asynccontextmanager
-async def _router_program(*options: str) -> AsyncIterator[tuple[anyio.abc.Process, str]]:
-    """``python -m wamp_anyio.router --listen rs://127.0.0.1:0 *options``, and the URL it
-    prints once it listens; killed after the block if it is still running."""
-    process = await anyio.open_process(
-        [sys.executable, "-m", "wamp_anyio.router", "--listen", "rs://127.0.0.1:0", *options]
-    )
-    try:
-        assert process.stdout is not None
-        with anyio.fail_after(TIMEOUT):
-            line = b""
-            while not line.endswith(b"\n"):
-                line += await process.stdout.receive(1)
-        url = line.decode().removeprefix("listening on ").strip()
-        assert url.startswith("rs://127.0.0.1:")
-        yield process, url
-    finally:
-        if process.returncode is None:
-            process.kill()
-        await process.aclose()
 
 
 async def test_the_router_program_serves_and_shuts_down_cleanly(anyio_backend: str) -> None:

@@ -1,0 +1,161 @@
+"""The router program (``python -m wamp_anyio.router``, ``wamp-py router``): options and
+``--config`` edges a mutation review found unguarded, seen from a client on loopback or in the
+program's exit status and message. Each test fails on the one-line change its docstring names."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+import wamp_anyio
+import wamp_core as wc
+from embedded import router_program as _router_program
+
+ROUTER = [sys.executable, "-m", "wamp_anyio.router"]
+TIMEOUT = 30
+
+
+@contextlib.asynccontextmanager
+async def router_program(*options: str) -> AsyncIterator[str]:
+    """The router program's URL (:func:`embedded.router_program`)."""
+    async with _router_program(*options) as (_, url):
+        yield url
+
+
+def program(*options: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*ROUTER, *options], capture_output=True, text=True, timeout=60,
+                          check=False)  # fmt: skip
+
+
+def _write(tmp_path: Path, config: Any) -> str:
+    path = tmp_path / "router.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.anyio
+async def test_a_scram_password_gets_the_documented_defaults(tmp_path: Path) -> None:
+    """(Mutants R3: scram iterations default 1000; R4: the kdf defaults swapped.) A principal
+    with only ``salt`` and ``password`` is wamp-scram, pbkdf2, 4096 iterations: a wamp-py
+    client (which refuses fewer than 4096) logs in. With 1000 iterations the client refused
+    the router; with the kdfs swapped the program refused its own config."""
+    config = {"principals": [{"authid": "carol", "scram": {"salt": "00ff00ff", "password": "pw"}}]}
+    async with router_program("--config", _write(tmp_path, config)) as url:
+        with anyio.fail_after(TIMEOUT):
+            async with wamp_anyio.Session.connect(
+                url, authentication={"wamp-scram": {"authid": "carol", "password": "pw"}}
+            ) as session:  # fmt: skip
+                assert (session.authid, session.authmethod) == ("carol", "wamp-scram")
+
+
+def test_a_missing_config_file_is_named_in_one_line(tmp_path: Path) -> None:
+    """(Mutant R5: OSError not caught when reading --config.) A config file that is not there
+    stops the program with ``FILE: No such file...``, not a traceback."""
+    missing = tmp_path / "nosuch.json"
+    done = program("--config", str(missing), "--listen", "rs://127.0.0.1:0")
+    assert done.returncode != 0 and done.stdout == ""
+    assert done.stderr.startswith(f"{missing}: ") and "No such file" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.anyio
+async def test_a_rule_without_actions_allows_every_action(tmp_path: Path) -> None:
+    """(Mutant R14: a rule's ``actions`` default to none.) docs: a rule without ``actions``
+    covers every action: an anonymous session may register and call under ``com.open.``."""
+    config = {"permissions": {"anonymous": [{"uri": "com.open.", "match": "prefix"}]}}
+    async with router_program("--config", _write(tmp_path, config)) as url:
+        with anyio.fail_after(TIMEOUT):
+            async with wamp_anyio.Session.connect(url) as session:
+                await session.register(lambda: 7, "com.open.seven")
+                assert await session.call("com.open.seven") == 7
+
+
+@pytest.mark.anyio
+async def test_auto_realms_lets_a_client_make_a_realm() -> None:
+    """(Mutant R18: --auto-realms ignored.) With ``--auto-realms`` a client joins a realm the
+    router was not told of; without it, the join was refused (no_such_realm)."""
+    async with router_program("--auto-realms") as url:
+        with anyio.fail_after(TIMEOUT):
+            async with wamp_anyio.Session.connect(url, realm="com.made.up") as session:
+                assert session.realm == "com.made.up"
+
+
+@pytest.mark.anyio
+async def test_disclose_tells_callees_who_calls() -> None:
+    """(Mutant R19: --disclose ignored.) With ``--disclose`` a callee learns the caller's
+    session ID though the caller did not ask to be disclosed."""
+
+    def who(details: wc.CallDetails) -> int | None:
+        return details.caller
+
+    async with router_program("--disclose") as url:
+        with anyio.fail_after(TIMEOUT):
+            async with (
+                wamp_anyio.Session.connect(url) as callee,
+                wamp_anyio.Session.connect(url) as caller,
+            ):
+                await callee.register(who, "com.who", wc.RegisterOptions(details=True))
+                assert await caller.call("com.who") == caller.session_id
+
+
+@pytest.mark.anyio
+async def test_handshake_timeout_option_closes_a_silent_connection() -> None:
+    """(Mutant R20: --handshake-timeout ignored, 10 s.) ``--handshake-timeout 0.5``: a
+    connection that sends nothing is closed within a few seconds."""
+    async with router_program("--handshake-timeout", "0.5") as url:
+        port = int(url.rsplit(":", 1)[1])
+        started = anyio.current_time()
+        async with await anyio.connect_tcp("127.0.0.1", port) as silent:
+            with anyio.fail_after(5), pytest.raises((anyio.EndOfStream, anyio.BrokenResourceError)):
+                await silent.receive()
+        assert anyio.current_time() - started < 5
+
+
+@pytest.mark.anyio
+async def test_idle_timeout_option_closes_an_idle_session() -> None:
+    """(Mutant R21: --idle-timeout ignored.) ``--idle-timeout 0.5``: a joined session that
+    sends nothing loses its connection."""
+    async with router_program("--idle-timeout", "0.5") as url:
+        async with wamp_anyio.Session.connect(url) as session:
+            with anyio.fail_after(5):
+                await session.wait_closed()
+        assert session.close_details is not None
+        assert session.close_details.reason == wc.CloseDetails.REASON_TRANSPORT_LOST
+
+
+def test_a_certificate_without_its_key_is_a_usage_error(tmp_path: Path) -> None:
+    """(Mutant R25: the --tls-cert/--tls-key pairing not checked.) ``--tls-cert`` alone is a
+    usage error (status 2) saying they go together."""
+    done = program("--listen", "rss://127.0.0.1:0", "--tls-cert", str(tmp_path / "x.crt"))
+    assert done.returncode == 2, done.stderr
+    assert "--tls-cert and --tls-key go together" in done.stderr
+
+
+def test_a_port_in_use_is_said_in_one_line() -> None:
+    """(Mutant R26: OSError not caught around the router.) A port another program holds:
+    status 1 and one line saying so, not a traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = program("--listen", f"rs://127.0.0.1:{port}")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1, done.stderr
+
+
+def test_a_misspelt_top_level_config_key_is_refused(tmp_path: Path) -> None:
+    """(Mutant R6: unknown top-level keys let through.) ``"principal"`` for ``"principals"``
+    would have started a router with no principals at all: the program names the key."""
+    path = _write(tmp_path, {"principal": [{"authid": "joe", "ticket": "x"}]})
+    done = program("--config", path, "--listen", "rs://127.0.0.1:0")
+    assert done.returncode != 0 and done.stdout == ""
+    assert f"{path}: unknown keys ['principal']" in done.stderr, done.stderr
