@@ -159,3 +159,35 @@ def test_a_misspelt_top_level_config_key_is_refused(tmp_path: Path) -> None:
     done = program("--config", path, "--listen", "rs://127.0.0.1:0")
     assert done.returncode != 0 and done.stdout == ""
     assert f"{path}: unknown keys ['principal']" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"principals": ["joe"]}, "principals must be a list of objects"),
+        ({"permissions": {"anonymous": {"uri": "com."}}},
+         "permissions must map each role to a list of rules"),
+    ],
+)  # fmt: skip
+def test_a_config_of_the_wrong_shape_is_named_in_one_line(
+    tmp_path: Path, config: Any, message: str
+) -> None:
+    """(Mutants R8/R9: the shape checks of ``principals`` and ``permissions`` dropped.) A
+    principal that is not an object, a role whose rules are not a list: one line naming the
+    file and what is wrong (R8 ended in a traceback, R9 in a message about something else)."""
+    path = _write(tmp_path, config)
+    done = program("--config", path, "--listen", "rs://127.0.0.1:0")
+    assert done.returncode != 0 and done.stdout == ""
+    assert done.stderr == f"{path}: {message}\n", done.stderr
+
+
+@pytest.mark.anyio
+async def test_a_rule_ending_in_a_dot_without_match_is_a_prefix(tmp_path: Path) -> None:
+    """(Mutant R13: a rule without ``match`` read as exact.) docs: without ``match`` a URI
+    ending in ``.`` is a prefix: an anonymous session may register and call under it."""
+    config = {"permissions": {"anonymous": [{"uri": "com.open."}]}}
+    async with router_program("--config", _write(tmp_path, config)) as url:
+        with anyio.fail_after(TIMEOUT):
+            async with wamp_anyio.Session.connect(url) as session:
+                await session.register(lambda: 7, "com.open.seven")
+                assert await session.call("com.open.seven") == 7
