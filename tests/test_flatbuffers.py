@@ -971,21 +971,28 @@ def test_corrupt_offsets(data: bytes) -> None:
         FB.decode(data)
 
 
-def _event_with_hops(hops: list[int], builder: Any) -> bytes:
-    builder.StartVector(4, len(hops), 4)
-    for hop in reversed(hops):
-        builder.PrependUOffsetTRelative(hop)
-    vector = builder.EndVector()
+def event_frame(builder: Any, fields: dict[int, int]) -> bytes:
+    """A whole EVENT frame (subscription 1, publication 2) built in ``builder``: its body
+    table's offset ``fields`` (slot: offset of an object already built) added."""
     builder.StartObject(18)
     builder.PrependUint64Slot(1, 1, 0)
     builder.PrependUint64Slot(2, 2, 0)
-    builder.PrependUOffsetTRelativeSlot(17, vector, 0)
+    for slot, offset in fields.items():
+        builder.PrependUOffsetTRelativeSlot(slot, offset, 0)
     body = builder.EndObject()
     builder.StartObject(2)
     builder.PrependUint8Slot(0, 36, 0)
     builder.PrependUOffsetTRelativeSlot(1, body, 0)
     builder.Finish(builder.EndObject())
     return bytes(builder.Output())
+
+
+def event_with_hops(hops: list[int], builder: Any) -> bytes:
+    """An EVENT whose ``forward_for`` vector lists ``hops`` (offsets of Principal tables)."""
+    builder.StartVector(4, len(hops), 4)
+    for hop in reversed(hops):
+        builder.PrependUOffsetTRelative(hop)
+    return event_frame(builder, {17: builder.EndVector()})
 
 
 def test_aliased_data_cannot_amplify_work() -> None:
@@ -996,7 +1003,7 @@ def test_aliased_data_cannot_amplify_work() -> None:
     builder.PrependUOffsetTRelativeSlot(1, big, 0)
     builder.PrependUOffsetTRelativeSlot(2, big, 0)
     principal = builder.EndObject()
-    data = _event_with_hops([principal] * 20_000, builder)
+    data = event_with_hops([principal] * 20_000, builder)
     start = time.perf_counter()
     with pytest.raises(SerializationError, match="same data"):
         FB.decode(data)
@@ -1011,7 +1018,7 @@ def test_small_legitimate_sharing_is_fine() -> None:
     builder.PrependUOffsetTRelativeSlot(1, authid, 0)
     builder.PrependUOffsetTRelativeSlot(2, authid, 0)
     principal = builder.EndObject()
-    msg = FB.decode(_event_with_hops([principal] * 3, builder))
+    msg = FB.decode(event_with_hops([principal] * 3, builder))
     assert isinstance(msg, Event)
     assert (
         msg.details["forward_for"] == [{"session": 7, "authid": "router", "authrole": "router"}] * 3

@@ -13,6 +13,7 @@ import flatbuffers
 import msgpack
 import pytest
 
+from test_flatbuffers import event_frame, event_with_hops
 from wamp_core import ConfigurationError, EncodingError, RemoteProtocolError, SerializationError
 from wamp_core.messages import Authenticate, Call, Event, Goodbye, Hello, Publish, Published
 from wamp_core.serializers import get_serializer
@@ -56,21 +57,7 @@ def _event_with_shared_principal(hops: int, text_size: int) -> bytes:
     builder.PrependUint64Slot(0, 7, 0)
     builder.PrependUOffsetTRelativeSlot(1, text, 0)
     builder.PrependUOffsetTRelativeSlot(2, text, 0)
-    principal = builder.EndObject()
-    builder.StartVector(4, hops, 4)
-    for _ in range(hops):
-        builder.PrependUOffsetTRelative(principal)
-    vector = builder.EndVector()
-    builder.StartObject(18)
-    builder.PrependUint64Slot(1, 1, 0)
-    builder.PrependUint64Slot(2, 2, 0)
-    builder.PrependUOffsetTRelativeSlot(17, vector, 0)
-    body = builder.EndObject()
-    builder.StartObject(2)
-    builder.PrependUint8Slot(0, 36, 0)
-    builder.PrependUOffsetTRelativeSlot(1, body, 0)
-    builder.Finish(builder.EndObject())
-    return bytes(builder.Output())
+    return event_with_hops([builder.EndObject()] * hops, builder)
 
 
 def test_flatbuffers_work_budget_is_four_times_the_buffer() -> None:
@@ -462,23 +449,13 @@ def test_flatbuffers_decode_wraps_any_error_of_the_input() -> None:
 def _event_with_payload(args: bool, kwargs: bool) -> bytes:
     """An EVENT with a transparent payload and, if asked, CBOR arguments as well."""
     builder = flatbuffers.Builder(64)
-    payload = builder.CreateByteVector(b"\x01\x02")
-    args_blob = builder.CreateByteVector(b"\x81\x01") if args else None  # CBOR [1]
-    kwargs_blob = builder.CreateByteVector(b"\xa1\x61a\x01") if kwargs else None  # CBOR {"a": 1}
-    builder.StartObject(18)
-    builder.PrependUint64Slot(1, 1, 0)
-    builder.PrependUint64Slot(2, 2, 0)
-    if args_blob is not None:
-        builder.PrependUOffsetTRelativeSlot(3, args_blob, 0)
-    if kwargs_blob is not None:
-        builder.PrependUOffsetTRelativeSlot(4, kwargs_blob, 0)
-    builder.PrependUOffsetTRelativeSlot(5, payload, 0)
-    body = builder.EndObject()
-    builder.StartObject(2)
-    builder.PrependUint8Slot(0, 36, 0)
-    builder.PrependUOffsetTRelativeSlot(1, body, 0)
-    builder.Finish(builder.EndObject())
-    return bytes(builder.Output())
+    fields = {}
+    if args:
+        fields[3] = builder.CreateByteVector(b"\x81\x01")  # CBOR [1]
+    if kwargs:
+        fields[4] = builder.CreateByteVector(b"\xa1\x61a\x01")  # CBOR {"a": 1}
+    fields[5] = builder.CreateByteVector(b"\x01\x02")
+    return event_frame(builder, fields)
 
 
 @pytest.mark.parametrize(("args", "kwargs"), [(True, False), (False, True), (True, True)])
