@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -191,3 +192,71 @@ async def test_a_rule_ending_in_a_dot_without_match_is_a_prefix(tmp_path: Path) 
             async with wamp_anyio.Session.connect(url) as session:
                 await session.register(lambda: 7, "com.open.seven")
                 assert await session.call("com.open.seven") == 7
+
+
+#: The program, run so that it says at exit whether trio was ever imported.
+_REPORTS_TRIO = [
+    sys.executable,
+    "-c",
+    "import atexit, runpy, sys;"
+    " atexit.register(lambda: print('trio imported:', 'trio' in sys.modules, flush=True));"
+    " runpy.run_module('wamp_anyio.router', run_name='__main__', alter_sys=True)",
+]
+
+
+@pytest.mark.parametrize(
+    ("options", "on_trio"), [(["--backend", "trio"], True), ([], False)], ids=["trio", "default"]
+)
+def test_the_backend_option_picks_the_event_loop(options: list[str], on_trio: bool) -> None:
+    """(Mutant R28: ``--backend`` ignored, always asyncio.) ``--backend trio`` serves on trio
+    (asyncio is the default): with the option ignored, trio was never even imported."""
+    with subprocess.Popen(
+        [*_REPORTS_TRIO, "--listen", "rs://127.0.0.1:0", *options],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    ) as process:  # fmt: skip
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            assert line.startswith("listening on rs://127.0.0.1:"), line
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=TIMEOUT)
+        finally:
+            if process.returncode is None:
+                process.kill()
+    assert process.returncode == 0, err
+    assert out == f"trio imported: {on_trio}\n", (out, err)
+
+
+@pytest.mark.anyio
+async def test_a_principal_pinned_to_a_realm_in_the_config_joins_only_there(
+    tmp_path: Path,
+) -> None:
+    """(Mutant R29: the config's ``realms`` passed to Principal as the JSON list.) docs: a
+    principal's ``realms`` are the only realms it may join. ``"realms": ["other"]`` logs in
+    to ``other`` and not to ``realm1``; with the list passed on as is, the program refused
+    its own valid config ("realms must be a tuple of realm names") and never listened."""
+    config = {"principals": [{"authid": "joe", "ticket": "pw", "realms": ["other"]}]}
+    auth = {"ticket": {"authid": "joe", "ticket": "pw"}}
+    async with router_program(
+        "--realm", "realm1", "--realm", "other", "--config", _write(tmp_path, config)
+    ) as url:  # fmt: skip
+        with anyio.fail_after(TIMEOUT):
+            async with wamp_anyio.Session.connect(url, realm="other", authentication=auth) as s:
+                assert (s.realm, s.authid) == ("other", "joe")
+            with pytest.raises(wc.SessionClosed):
+                async with wamp_anyio.Session.connect(url, realm="realm1", authentication=auth):
+                    raise AssertionError("joe joined a realm his principal is not pinned to")
+
+
+@pytest.mark.anyio
+async def test_ctrl_c_says_goodbye_and_exits_0() -> None:
+    """(Mutant M13: only SIGTERM caught, not SIGINT.) docs: on Ctrl-C (SIGINT) the program
+    says GOODBYE ``wamp.close.system_shutdown`` to every session and exits 0; with SIGINT not
+    caught it died of the KeyboardInterrupt (status -2)."""
+    async with _router_program() as (process, url), wamp_anyio.Session.connect(url) as session:
+        process.send_signal(signal.SIGINT)
+        with anyio.fail_after(TIMEOUT):
+            await session.wait_closed()
+            assert await process.wait() == 0
+    assert session.close_details is not None
+    assert session.close_details.reason == "wamp.close.system_shutdown"
