@@ -81,6 +81,36 @@ async def test_a_dead_first_address_does_not_use_up_the_timeout(
     assert anyio.current_time() - started < 2  # not the 3 s timeout
 
 
+async def test_each_resolved_address_is_dialled_once(
+    router: EmbeddedRouter, blackhole: tuple[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(A mutation review: wamp_trio asked the resolver for every socket type, 0, not for
+    stream sockets.) A resolver answers each address once per socket type asked for (stream,
+    datagram, raw for 0, as the system's does): two dead addresses then the router take two
+    attempt delays (0.5 s); asked for every type, each dead address was dialled three times
+    and the connect took three times as long."""
+    port = int(router.rs_url.rsplit(":", 1)[1])
+    real: Resolver = socket.getaddrinfo
+    asked: list[int] = []
+    addresses = [blackhole, blackhole, ("127.0.0.1", port)]
+
+    def fake(host: Any, port_: Any, family: int = 0, socktype: int = 0, *rest: Any) -> Any:
+        if host not in ("triple.invalid", b"triple.invalid"):
+            return real(host, port_, family, socktype, *rest)
+        asked.append(socktype)
+        kinds = [socktype] if socktype else [socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_RAW]
+        return [(socket.AF_INET, kind, 0, "", address) for address in addresses for kind in kinds]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    endpoint = {"type": "tcp", "host": "triple.invalid", "port": port, "timeout": 5}
+    started = anyio.current_time()
+    with anyio.fail_after(10):
+        async with wamp.connect({"url": f"rs://triple.invalid:{port}", "endpoint": endpoint}):
+            elapsed = anyio.current_time() - started
+    assert asked == [socket.SOCK_STREAM]
+    assert 0.45 < elapsed < 1.4, f"connected after {elapsed:.2f} s"  # (dialled 3 times: 1.5 s)
+
+
 async def test_version_restricts_the_address_family(
     router: EmbeddedRouter, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,9 +2,9 @@
 unguarded: which trio errors mean a link ended (a TLS link is a ``trio.SSLStream``: its
 failures are trio's, not the plain socket's ``BrokenStream``; a peer's FIN is
 ``EndOfStream``), the writer blocked when the keepalive closes the stream under it, an idle
-plain session's reader waiting (not spinning), an INTERRUPT being the handler's own cancel,
-and the resolver asked for stream sockets only. Each test passes on the code as it is and
-fails with its mutant (one-line changes of the runtime)."""
+plain session's reader waiting (not spinning), an INTERRUPT being the handler's own cancel
+(the resolver asked for stream sockets only: ``test_connect_addresses.py``). Each test fails
+on the one-line change of the runtime its docstring names."""
 
 from __future__ import annotations
 
@@ -213,56 +213,3 @@ async def test_an_interrupted_trio_handler_is_cancelled_not_failed(
             assert await callee.call("wamp.session.count") >= 2  # (the callee goes on)
     assert info.value.error == "wamp.error.timeout"  # (the caller's own deadline)
     assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-
-
-@pytest.fixture
-def blackhole() -> Any:
-    """An address whose SYNs are dropped: a listener with a full accept queue (as in
-    tests/test_connect_addresses.py)."""
-    dead = socket.socket()
-    dead.bind(("127.0.0.1", 0))
-    dead.listen(0)
-    fillers = []
-    for _ in range(4):
-        filler = socket.socket()
-        filler.setblocking(False)
-        with contextlib.suppress(BlockingIOError):
-            filler.connect(dead.getsockname())
-        fillers.append(filler)
-    time.sleep(0.1)
-    try:
-        yield dead.getsockname()
-    finally:
-        for sock in [*fillers, dead]:
-            sock.close()
-
-
-async def test_each_resolved_address_is_dialled_once(
-    embedded: Any, blackhole: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """(Mutant R07: the runtime's ``getaddrinfo`` asking for every socket type, 0, instead of
-    ``SOCK_STREAM``.) A resolver answers each address once per socket type asked for (stream,
-    datagram, raw when the type is 0, as the system's does). Asked for stream sockets only,
-    a name resolving to two dead addresses then the router connects after two attempt delays
-    (0.5 s); with the mutant each dead address came back three times and was dialled three
-    times, 0.25 s each: the connect took three times as long (1.5 s)."""
-    port = _port(embedded.rs_url)
-    real = socket.getaddrinfo
-    addresses = [blackhole, blackhole, ("127.0.0.1", port)]
-    asked: list[int] = []
-
-    def resolve(host: Any, port_: Any, family: int = 0, socktype: int = 0, *rest: Any) -> Any:
-        if host not in ("dead-first.invalid", b"dead-first.invalid"):
-            return real(host, port_, family, socktype, *rest)
-        asked.append(socktype)
-        types = [socktype] if socktype else [socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_RAW]
-        return [(socket.AF_INET, kind, 0, "", address) for address in addresses for kind in types]
-
-    monkeypatch.setattr(socket, "getaddrinfo", resolve)
-    endpoint = {"type": "tcp", "host": "dead-first.invalid", "port": port, "timeout": 5}
-    started = time.monotonic()
-    with anyio.fail_after(10):
-        async with wamp.connect({"url": f"rs://dead-first.invalid:{port}", "endpoint": endpoint}):
-            elapsed = time.monotonic() - started
-    assert asked == [socket.SOCK_STREAM]
-    assert 0.45 < elapsed < 1.4, f"connected after {elapsed:.2f} s"  # (the mutant: 1.5 s and more)
